@@ -1,0 +1,25 @@
+// Gateway error catalogue: every error the gateway raises on purpose carries a stable GW_ERR_* code.
+// Callers branch on `code`, never on the message.
+
+export const GATEWAY_ERRORS = {
+  GW_ERR_CONFIG: 'invalid configuration',
+  GW_ERR_UPSTREAM_REFUSED: 'SteVe refused the station',
+  GW_ERR_UPSTREAM_FAILED: 'upstream connection failed',
+  GW_ERR_UPSTREAM_QUEUE_FULL: 'too many frames waiting for the upstream to open',
+  GW_ERR_STATION_NOT_CONNECTED: 'station is not connected',
+  GW_ERR_CALL_TIMEOUT: 'call timed out',
+  GW_ERR_CALL_REJECTED: 'call payload is invalid',
+  GW_ERR_LINK_CLOSED: 'link closed',
+} as const;
+export type GatewayErrorCode = keyof typeof GATEWAY_ERRORS;
+
+export class GatewayError extends Error {
+  constructor(
+    readonly code: GatewayErrorCode,
+    message: string = GATEWAY_ERRORS[code],
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'GatewayError';
+  }
+}

@@ -1,0 +1,40 @@
+// The event bus: the only place where modules on one level meet. main.ts creates one and hands it out.
+// Listeners run synchronously; producers on the relay path only ever emit copies after forwarding.
+import { EventEmitter } from 'node:events';
+import type { EventInput, GatewayEvent } from './catalogue.js';
+import type { FrameObservation, LinkStateChange, LogEntry } from './observations.js';
+
+export interface BusChannels {
+  /** Every frame a link or the relay saw, in order per station. */
+  frame: [FrameObservation];
+  /** A frame after the message log gave it an id and findings. */
+  logged: [LogEntry];
+  /** Station links and upstreams coming and going. */
+  link: [LinkStateChange];
+  /** An event from a producer, not yet sequenced. */
+  eventInput: [EventInput];
+  /** A sequenced, de-duplicated event, ready for state and push. */
+  event: [GatewayEvent];
+}
+
+export class Bus {
+  readonly #emitter = new EventEmitter({ captureRejections: false });
+
+  constructor() {
+    this.#emitter.setMaxListeners(100);
+  }
+
+  on<K extends keyof BusChannels>(channel: K, listener: (...args: BusChannels[K]) => void): () => void {
+    const fn = listener as (...args: unknown[]) => void;
+    this.#emitter.on(channel, fn);
+    return () => this.#emitter.off(channel, fn);
+  }
+
+  emit<K extends keyof BusChannels>(channel: K, ...args: BusChannels[K]): void {
+    this.#emitter.emit(channel, ...args);
+  }
+
+  listenerCount(channel: keyof BusChannels): number {
+    return this.#emitter.listenerCount(channel);
+  }
+}

@@ -1,0 +1,117 @@
+// The one event catalogue, shared by every producer (relay wire observer, binlog reader, links) and the push side.
+// Imports nothing else from the gateway.
+
+export type LinkKind = 'ws' | 'serial' | 'sim';
+export type EventSource = 'station' | 'steve';
+
+export type ChargePointStatus =
+  | 'Available' | 'Preparing' | 'Charging' | 'SuspendedEVSE' | 'SuspendedEV'
+  | 'Finishing' | 'Reserved' | 'Unavailable' | 'Faulted';
+
+export interface SampledValue {
+  readonly value: string;
+  readonly measurand: string; // OCPP default "Energy.Active.Import.Register" filled in
+  readonly unit?: string;
+  readonly context?: string;
+  readonly format?: string;
+  readonly location?: string;
+  readonly phase?: string;
+}
+
+/** Vehicle figures from PreChargeData / VehicleInfo (all optional: the firmware sends what it knows). */
+export interface VehicleData {
+  readonly soc?: number;
+  readonly maxCurrent?: number;
+  readonly voltage?: number;
+  readonly current?: number;
+  readonly temperature?: number;
+  readonly model?: string;
+  /** Battery capacity in Ah, from the model or derived from maxCurrent. */
+  readonly batteryAh?: number;
+  readonly range?: number;
+  readonly maxRange?: number;
+}
+
+export interface EventDataMap {
+  stationConnected: { readonly linkKind: LinkKind; readonly remoteAddress?: string; readonly upstream: 'steve' | 'local' };
+  stationDisconnected: { readonly linkKind: LinkKind; readonly code: number; readonly reason: string };
+  bootNotification: {
+    readonly chargePointVendor?: string;
+    readonly chargePointModel?: string;
+    readonly chargePointSerialNumber?: string;
+    readonly chargeBoxSerialNumber?: string;
+    readonly firmwareVersion?: string;
+    readonly iccid?: string;
+    readonly imsi?: string;
+    readonly meterType?: string;
+    readonly meterSerialNumber?: string;
+    /** The central system's answer when seen on the wire. */
+    readonly registrationStatus?: string;
+  };
+  heartbeat: Readonly<Record<string, never>>;
+  status: {
+    readonly status: ChargePointStatus | string;
+    readonly errorCode: string;
+    readonly info?: string;
+    readonly vendorId?: string;
+    readonly vendorErrorCode?: string;
+    /** SteVe's own Charging/Available row written after Start/StopTransaction, not a StatusNotification. */
+    readonly synthetic: boolean;
+  };
+  meterValues: { readonly sampledValues: readonly SampledValue[] };
+  preChargeData: VehicleData & { readonly messageId: string; readonly vendorId: string };
+  transactionStarted: { readonly idTag: string; readonly meterStart: number; readonly startTime: string; readonly reservationId?: number };
+  transactionStopped: {
+    readonly meterStop: number;
+    readonly stopTime: string;
+    readonly reason?: string;
+    readonly actor: 'station' | 'manual';
+    readonly idTag?: string;
+    /** meterStop − meterStart in Wh, when the start is known. */
+    readonly energyWh?: number;
+  };
+  transactionStopFailed: { readonly reason: string; readonly meterStop?: number; readonly stopTime?: string; readonly stopReason?: string };
+  sessionSummary: { readonly finalSoc?: number; readonly energyDelivered?: number; readonly durationMinutes?: number };
+  bmsAlert: { readonly alert?: string; readonly permission?: boolean; readonly raw: unknown };
+  dataTransfer: { readonly vendorId: string; readonly messageId?: string; readonly data?: unknown };
+  firmwareStatus: { readonly status: string };
+  diagnosticsStatus: { readonly status: string };
+  /** A rule a frame or row broke: schema violations, malformed vendor data, protocol trouble. */
+  finding: {
+    readonly rule: string;
+    readonly field?: string;
+    readonly message: string;
+    readonly action?: string;
+    readonly messageId?: string;
+    /** Id of the message-log entry the finding belongs to. */
+    readonly logId?: number;
+  };
+}
+
+export type EventType = keyof EventDataMap;
+
+export const EVENT_TYPES = [
+  'stationConnected', 'stationDisconnected', 'bootNotification', 'heartbeat', 'status', 'meterValues',
+  'preChargeData', 'transactionStarted', 'transactionStopped', 'transactionStopFailed', 'sessionSummary',
+  'bmsAlert', 'dataTransfer', 'firmwareStatus', 'diagnosticsStatus', 'finding',
+] as const satisfies readonly EventType[];
+
+/** What a producer hands to the bus; the sequencer adds `seq`. */
+export type EventInput<T extends EventType = EventType> = {
+  [K in T]: {
+    /** Stable across repeats (same wire frame, same binlog row) so consumers can drop duplicates. */
+    readonly id: string;
+    readonly type: K;
+    readonly chargeBoxId: string;
+    readonly connectorId?: number;
+    readonly transactionId?: number;
+    /** Station time (ISO 8601) when the message carries one, else the receive time. */
+    readonly timestamp: string;
+    readonly receivedAt: string;
+    readonly source: EventSource;
+    readonly data: EventDataMap[K];
+  };
+}[T];
+
+/** A sequenced event as clients receive it: `seq` increases by one per station. */
+export type GatewayEvent<T extends EventType = EventType> = EventInput<T> & { readonly seq: number };

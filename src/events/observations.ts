@@ -1,0 +1,58 @@
+// What the links and the relay report about frames and links. Copies for observers (message log, metrics,
+// wire-event extraction, live frame stream), produced after the frame has already been forwarded.
+import type { LinkKind } from './catalogue.js';
+import type { MessageTypeName } from '../ocpp/frames.js';
+
+/** Which socket the frame crossed: the station's link or the upstream (SteVe, or the embedded central system). */
+export type Leg = 'station' | 'upstream';
+/** Relative to the gateway. */
+export type Direction = 'in' | 'out';
+/** Who wrote the frame. */
+export type Origin = 'station' | 'steve' | 'local-cs' | 'gateway';
+/**
+ * forwarded: relayed to the other leg; refused: dropped (malformed, unknown answer id, binary);
+ * answered: a CALLERROR the gateway wrote itself; own: a call the gateway made and its answer.
+ */
+export type Disposition = 'forwarded' | 'refused' | 'answered' | 'own' | 'local';
+
+export interface FrameObservation {
+  /** Wall-clock time in microseconds since the epoch. */
+  readonly atUs: number;
+  readonly chargeBoxId: string;
+  readonly linkKind: LinkKind;
+  readonly leg: Leg;
+  readonly direction: Direction;
+  readonly origin: Origin;
+  readonly disposition: Disposition;
+  /** The exact text (binary frames: "<binary N bytes>"). */
+  readonly raw: string;
+  readonly messageType?: MessageTypeName;
+  readonly action?: string;
+  readonly messageId?: string;
+  /** For answers: round trip since the paired CALL, in milliseconds. */
+  readonly rttMs?: number;
+  /** Why a frame was refused or what is wrong with it at the framing level. */
+  readonly problem?: string;
+}
+
+export interface Finding {
+  readonly rule: string;
+  readonly field?: string;
+  readonly message: string;
+}
+
+/** A message-log entry: an observation with its monotonic id, payload and findings. */
+export interface LogEntry extends FrameObservation {
+  readonly id: number;
+  readonly time: string; // ISO 8601 with microseconds
+  readonly payload?: unknown;
+  readonly findings: readonly Finding[];
+}
+
+export type UpstreamState = 'connecting' | 'open' | 'closed' | 'local';
+
+export type LinkStateChange =
+  | { readonly kind: 'connected'; readonly chargeBoxId: string; readonly linkKind: LinkKind; readonly remoteAddress?: string; readonly at: string }
+  | { readonly kind: 'upstream'; readonly chargeBoxId: string; readonly state: UpstreamState; readonly detail?: string; readonly at: string }
+  | { readonly kind: 'disconnected'; readonly chargeBoxId: string; readonly linkKind: LinkKind; readonly code: number; readonly reason: string; readonly at: string }
+  | { readonly kind: 'callTimeout'; readonly chargeBoxId: string; readonly leg: Leg; readonly action: string; readonly messageId: string; readonly at: string };
