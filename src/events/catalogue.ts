@@ -76,6 +76,29 @@ export interface EventDataMap {
   dataTransfer: { readonly vendorId: string; readonly messageId?: string; readonly data?: unknown };
   firmwareStatus: { readonly status: string };
   diagnosticsStatus: { readonly status: string };
+  /** One free-text debug line from a serial board's UART (firmware log), in arrival order. */
+  deviceLog: { readonly line: string };
+  /**
+   * SteVe's current state for one station, read in a consistent snapshot (first start, or the saved binlog
+   * position was purged). Replaces what a consumer knew; streaming continues from exactly that point.
+   */
+  resync: {
+    readonly reason: 'no-checkpoint' | 'binlog-purged';
+    readonly connectors: readonly { readonly connectorId: number; readonly status: string; readonly errorCode: string; readonly timestamp: string }[];
+    readonly openTransactions: readonly {
+      readonly transactionId: number;
+      readonly connectorId: number;
+      readonly idTag: string;
+      readonly meterStart: number;
+      readonly startTime: string;
+    }[];
+    readonly lastMeterValues: readonly {
+      readonly connectorId: number;
+      readonly transactionId?: number;
+      readonly timestamp: string;
+      readonly sampledValues: readonly SampledValue[];
+    }[];
+  };
   /** A rule a frame or row broke: schema violations, malformed vendor data, protocol trouble. */
   finding: {
     readonly rule: string;
@@ -93,7 +116,7 @@ export type EventType = keyof EventDataMap;
 export const EVENT_TYPES = [
   'stationConnected', 'stationDisconnected', 'bootNotification', 'heartbeat', 'status', 'meterValues',
   'preChargeData', 'transactionStarted', 'transactionStopped', 'transactionStopFailed', 'sessionSummary',
-  'bmsAlert', 'dataTransfer', 'firmwareStatus', 'diagnosticsStatus', 'finding',
+  'bmsAlert', 'dataTransfer', 'firmwareStatus', 'diagnosticsStatus', 'deviceLog', 'resync', 'finding',
 ] as const satisfies readonly EventType[];
 
 /** What a producer hands to the bus; the sequencer adds `seq`. */
