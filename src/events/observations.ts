@@ -29,6 +29,8 @@ export interface FrameObservation {
   readonly messageType?: MessageTypeName;
   readonly action?: string;
   readonly messageId?: string;
+  /** Time the gateway held the frame before writing it to the other leg, in microseconds (forwarded frames). */
+  readonly forwardUs?: number;
   /** For answers: round trip since the paired CALL, in milliseconds. */
   readonly rttMs?: number;
   /** Why a frame was refused or what is wrong with it at the framing level. */

@@ -27,7 +27,7 @@ export interface StationLinkHandlers {
 export interface StationLink {
   readonly chargeBoxId: string;
   readonly kind: LinkKind;
-  readonly remoteAddress?: string;
+  readonly remoteAddress?: string | undefined;
   /** Registers the handlers; the link delivers nothing before this is called. */
   attach(handlers: StationLinkHandlers): void;
   /** Sends one complete OCPP-J message. Never throws; a dead link drops it. */

@@ -1,0 +1,147 @@
+// Composition root for one gateway instance: builds every module, wires them through the bus, and owns the
+// start/stop order. main.ts adds process concerns (env, signals); tests and benchmarks use this directly.
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Config } from './config.js';
+import { Bus } from './events/bus.js';
+import type { LinkKind } from './events/catalogue.js';
+import { healthRouter } from './api/health-routes.js';
+import { createStationEndpoint, type StationEndpoint } from './links/ws-server.js';
+import { createLogger, type Logger } from './logger.js';
+import { registerRelayMetrics } from './metrics/relay-metrics.js';
+import { FrameTap } from './relay/frame-tap.js';
+import { Relay } from './relay/relay.js';
+import { localUpstreamFactory } from './upstream/local-cs.js';
+import { steveUpstreamFactory } from './upstream/steve-client.js';
+import { TransactionIds } from './upstream/transaction-ids.js';
+import { CloseCode } from './links/link.js';
+
+export const VERSION = '0.1.0';
+
+export interface Gateway {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly bus: Bus;
+  readonly relay: Relay;
+  readonly registry: Registry;
+  readonly app: express.Express;
+  readonly httpServer: http.Server;
+  readonly mode: 'steve' | 'local';
+  /** The bound port (differs from config.port when that is 0). */
+  readonly port: number;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface GatewayOptions {
+  readonly logger?: Logger;
+}
+
+export async function createGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'chargebridge_process_' });
+  const bus = new Bus();
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer: http.Server = config.tls
+    ? https.createServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }, app)
+    : http.createServer(app);
+
+  const mode = config.steveWsUrl ? 'steve' : 'local';
+  const upstreams = config.steveWsUrl
+    ? steveUpstreamFactory({
+        baseUrl: config.steveWsUrl,
+        ...(config.steveCaFile ? { caFile: config.steveCaFile } : {}),
+        maxFrameBytes: config.maxFrameBytes,
+        openTimeoutMs: config.upstreamOpenTimeoutMs,
+        passwordFor: (id) => config.stations[id]?.upstreamPassword,
+      })
+    : localUpstreamFactory({ heartbeatIntervalS: config.localHeartbeatIntervalS, transactionIds: new TransactionIds(config.dataDir) });
+
+  const tap = new FrameTap(bus, (err) => logger.error({ err }, 'frame observer failed'));
+  const relay = new Relay({
+    upstreams,
+    upstreamKind: mode,
+    tap,
+    logger,
+    callTimeoutMs: config.callTimeoutMs,
+    upstreamQueueLimit: config.upstreamQueueLimit,
+  });
+
+  const countBy = <K extends string>(keys: K[]): Map<K, number> => {
+    const m = new Map<K, number>();
+    for (const k of keys) m.set(k, (m.get(k) ?? 0) + 1);
+    return m;
+  };
+  registerRelayMetrics(bus, registry, {
+    openLinks: () => countBy<LinkKind>(relay.stations().map((s) => s.linkKind)),
+    upstreamStates: () => countBy(relay.stations().map((s) => s.upstream)),
+  });
+
+  const startedAt = Date.now();
+  app.use('/api', healthRouter({
+    mode,
+    ...(config.steveWsUrl ? { upstreamUrl: config.steveWsUrl.href } : {}),
+    version: VERSION,
+    startedAt,
+    stations: () => relay.stations(),
+    sections: () => ({}),
+  }));
+  app.get('/metrics', async (_req, res) => {
+    res.type(registry.contentType).send(await registry.metrics());
+  });
+
+  let endpoint: StationEndpoint | undefined;
+  let port = config.port;
+
+  return {
+    config,
+    logger,
+    bus,
+    relay,
+    registry,
+    app,
+    httpServer,
+    mode,
+    get port() {
+      return port;
+    },
+    async start() {
+      endpoint = createStationEndpoint({
+        server: httpServer,
+        attach: (link) => relay.attach(link),
+        logger,
+        maxFrameBytes: config.maxFrameBytes,
+        pingIntervalMs: config.pingIntervalMs,
+        passwordFor: (id) => config.stations[id]?.password,
+        requireAuth: config.requireStationAuth,
+      });
+      await new Promise<void>((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(config.port, config.host, () => {
+          httpServer.off('error', reject);
+          resolve();
+        });
+      });
+      port = (httpServer.address() as AddressInfo).port;
+      logger.info(
+        { port, mode, upstream: config.steveWsUrl?.href ?? 'embedded local central system', tls: Boolean(config.tls) },
+        mode === 'local'
+          ? `gateway listening on :${port}; no STEVE_WS_URL set, so the embedded central system answers stations`
+          : `gateway listening on :${port}; relaying stations to ${config.steveWsUrl?.href ?? ''}`,
+      );
+    },
+    async stop() {
+      endpoint?.close();
+      relay.closeAll(CloseCode.goingAway, 'gateway shutting down');
+      tap.flush();
+      httpServer.closeAllConnections?.();
+      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    },
+  };
+}

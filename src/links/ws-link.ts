@@ -1,0 +1,88 @@
+// A station connected over WebSocket, as a StationLink. Owns its keepalive: a ping every interval;
+// a peer that has not answered the previous ping by then is terminated and reported.
+import type pino from 'pino';
+import WebSocket from 'ws';
+import { CloseCode, type CloseCodeValue, type StationLink, type StationLinkHandlers } from './link.js';
+
+export class WsStationLink implements StationLink {
+  readonly kind = 'ws' as const;
+  #handlers: StationLinkHandlers | undefined;
+  #closed = false;
+  #alive = true;
+  #pinger: NodeJS.Timeout | undefined;
+  /** Set when the gateway itself closes: the reason it gave wins over what the peer echoes. */
+  #ownClose: { code: number; reason: string } | undefined;
+
+  constructor(
+    private readonly ws: WebSocket,
+    readonly chargeBoxId: string,
+    readonly remoteAddress: string | undefined,
+    pingIntervalMs: number,
+    private readonly logger: pino.Logger,
+  ) {
+    if (pingIntervalMs > 0) {
+      this.#pinger = setInterval(() => this.#ping(), pingIntervalMs);
+      this.#pinger.unref();
+    }
+    ws.on('pong', () => {
+      this.#alive = true;
+    });
+  }
+
+  attach(handlers: StationLinkHandlers): void {
+    this.#handlers = handlers;
+    this.ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (isBinary) {
+        handlers.refused?.(`binary frame of ${data.length} bytes`, CloseCode.unsupportedData);
+        this.close(CloseCode.unsupportedData, 'binary frames are not OCPP-J');
+        return;
+      }
+      handlers.message(data.toString('utf8'));
+    });
+    this.ws.on('error', (err: Error & { code?: string }) => {
+      // ws closes with 1009 itself for frames above maxPayload; the close event reports it.
+      this.logger.warn({ chargeBoxId: this.chargeBoxId, code: err.code, err: err.message }, 'station socket error');
+    });
+    this.ws.on('close', (code, reason) => {
+      if (this.#pinger) clearInterval(this.#pinger);
+      if (this.#closed && this.#ownClose) return this.#emitClose(this.#ownClose.code, this.#ownClose.reason);
+      this.#closed = true;
+      this.#emitClose(code, reason.toString() || (code === CloseCode.tooBig ? 'frame larger than the maximum' : 'closed by station'));
+    });
+  }
+
+  send(text: string): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(text);
+  }
+
+  close(code: CloseCodeValue, reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#ownClose = { code, reason };
+    if (this.ws.readyState === WebSocket.OPEN) {
+      this.ws.close(code, reason);
+      // A peer that never completes the closing handshake is cut off.
+      setTimeout(() => this.ws.terminate(), 2000).unref();
+    } else {
+      this.ws.terminate();
+    }
+  }
+
+  #emitClose(code: number, reason: string): void {
+    const h = this.#handlers;
+    this.#handlers = undefined;
+    h?.close(code, reason);
+  }
+
+  #ping(): void {
+    if (!this.#alive) {
+      this.logger.warn({ chargeBoxId: this.chargeBoxId }, 'station missed a pong: closing the link');
+      this.#closed = true;
+      this.#ownClose = { code: 1006, reason: 'keepalive: no pong within the ping interval' };
+      this.ws.terminate();
+      return;
+    }
+    this.#alive = false;
+    this.ws.ping();
+  }
+}

@@ -1,0 +1,86 @@
+// Prometheus metrics for the relay, fed from the bus (copies of frames and link changes), never from the hot path.
+import type { Registry } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import type { Bus } from '../events/bus.js';
+import type { LinkKind } from '../events/catalogue.js';
+
+export interface RelayMetricsSources {
+  readonly openLinks: () => ReadonlyMap<LinkKind, number>;
+  readonly upstreamStates: () => ReadonlyMap<string, number>;
+}
+
+export function registerRelayMetrics(bus: Bus, registry: Registry, sources: RelayMetricsSources): () => void {
+  const frames = new Counter({
+    name: 'chargebridge_frames_total',
+    help: 'OCPP-J frames seen, by leg, direction, disposition and action',
+    labelNames: ['leg', 'direction', 'disposition', 'action'] as const,
+    registers: [registry],
+  });
+  const forward = new Histogram({
+    name: 'chargebridge_relay_forward_seconds',
+    help: 'Time a frame spent inside the gateway before it was written to the other leg',
+    buckets: [0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01],
+    registers: [registry],
+  });
+  const rtt = new Histogram({
+    name: 'chargebridge_call_round_trip_seconds',
+    help: 'CALL to answer round trip seen by the gateway, by the leg the answer came from',
+    labelNames: ['leg'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const upstreamOpens = new Counter({
+    name: 'chargebridge_upstream_opens_total',
+    help: 'Upstream connections opened (first connects and reconnects)',
+    registers: [registry],
+  });
+  const timeouts = new Counter({
+    name: 'chargebridge_call_timeouts_total',
+    help: 'Calls unanswered after the call timeout, by the leg that failed to answer',
+    labelNames: ['leg'] as const,
+    registers: [registry],
+  });
+  const findings = new Counter({
+    name: 'chargebridge_findings_total',
+    help: 'Frames recorded with findings (schema violations, framing problems)',
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'chargebridge_open_links',
+    help: 'Open station links by kind',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [kind, n] of sources.openLinks()) this.set({ kind }, n);
+    },
+  });
+  new Gauge({
+    name: 'chargebridge_upstreams',
+    help: 'Station upstreams by state',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [state, n] of sources.upstreamStates()) this.set({ state }, n);
+    },
+  });
+
+  const offFrame = bus.on('frame', (f) => {
+    frames.inc({ leg: f.leg, direction: f.direction, disposition: f.disposition, action: f.action ?? '' });
+    if (f.forwardUs !== undefined) forward.observe(f.forwardUs / 1e6);
+    if (f.rttMs !== undefined) rtt.observe({ leg: f.leg }, f.rttMs / 1000);
+  });
+  const offLink = bus.on('link', (l) => {
+    if (l.kind === 'upstream' && (l.state === 'open' || l.state === 'local')) upstreamOpens.inc();
+    if (l.kind === 'callTimeout') timeouts.inc({ leg: l.leg });
+  });
+  const offLogged = bus.on('logged', (e) => {
+    if (e.findings.length > 0) findings.inc();
+  });
+  return () => {
+    offFrame();
+    offLink();
+    offLogged();
+  };
+}

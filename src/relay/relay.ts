@@ -1,0 +1,394 @@
+// The relay: pairs every StationLink with an upstream (SteVe or the embedded central system) and moves frames
+// byte for byte, in order, both ways. Per frame it does only what forwarding needs (parse, pending-call
+// bookkeeping); observers get a copy through the FrameTap afterwards.
+import type pino from 'pino';
+import { GatewayError } from '../errors.js';
+import type { LinkKind } from '../events/catalogue.js';
+import type { Direction, Disposition, Leg, Origin, UpstreamState } from '../events/observations.js';
+import { CloseCode, type StationLink } from '../links/link.js';
+import { CALL, CALLERROR, encodeCall, encodeCallError, messageTypeName, parseFrame, type Frame } from '../ocpp/frames.js';
+import type { Upstream, UpstreamFactory, UpstreamFailure, UpstreamKind } from '../upstream/upstream.js';
+import { FrameTap, nowUs } from './frame-tap.js';
+import { PendingCalls, type CallOwner } from './pending-calls.js';
+
+export type CallOutcome =
+  | { readonly kind: 'result'; readonly payload: unknown; readonly rttMs: number }
+  | { readonly kind: 'error'; readonly code: string; readonly description: string; readonly details: unknown; readonly rttMs: number }
+  | { readonly kind: 'timeout' };
+
+export interface StationInfo {
+  readonly chargeBoxId: string;
+  readonly linkKind: LinkKind;
+  readonly remoteAddress?: string;
+  readonly connectedSince: string;
+  readonly upstream: UpstreamState;
+  readonly lastFrameAt?: string;
+  readonly counters: { readonly fromStation: number; readonly toStation: number; readonly refused: number; readonly timeouts: number };
+  readonly pendingCalls: { readonly fromStation: number; readonly toStation: number };
+  readonly lastError?: string;
+}
+
+export interface RelayOptions {
+  readonly upstreams: UpstreamFactory;
+  readonly upstreamKind: UpstreamKind;
+  readonly tap: FrameTap;
+  readonly logger: pino.Logger;
+  readonly callTimeoutMs: number;
+  readonly upstreamQueueLimit: number;
+}
+
+interface OwnCall {
+  readonly action: string;
+  readonly payload: unknown;
+  readonly timeoutMs: number;
+  readonly resolve: (outcome: CallOutcome) => void;
+}
+
+interface InFlightOwnCall {
+  readonly id: string;
+  readonly sentAt: number;
+  readonly timer: NodeJS.Timeout;
+  readonly resolve: (outcome: CallOutcome) => void;
+}
+
+/** Close reasons travel in a WebSocket close frame: at most 123 bytes. */
+function closeReason(text: string): string {
+  const buf = Buffer.from(text);
+  return buf.length <= 123 ? text : buf.subarray(0, 120).toString('utf8').replace(/\uFFFD$/, '') + '...';
+}
+
+class StationSession {
+  readonly fromStation = new PendingCalls();
+  readonly toStation = new PendingCalls();
+  readonly ownQueue: OwnCall[] = [];
+  ownInFlight: InFlightOwnCall | undefined;
+  upstream: Upstream | undefined;
+  upstreamState: UpstreamState = 'connecting';
+  /** Frames from the station that arrived while the upstream was still opening. */
+  waiting: string[] = [];
+  closed = false;
+  readonly connectedSince = new Date().toISOString();
+  lastFrameAt: number | undefined;
+  lastError: string | undefined;
+  readonly counters = { fromStation: 0, toStation: 0, refused: 0, timeouts: 0 };
+
+  constructor(readonly link: StationLink) {}
+}
+
+export class Relay {
+  readonly #sessions = new Map<string, StationSession>();
+  readonly #sweeper: NodeJS.Timeout;
+  #ownCallSeq = 0;
+
+  constructor(private readonly options: RelayOptions) {
+    // One sweep a second finds calls nobody answered; no timer per frame on the hot path.
+    this.#sweeper = setInterval(() => this.#expireCalls(), 1000);
+    this.#sweeper.unref();
+  }
+
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  /** Takes over a freshly connected station link. A link with the id of a live one replaces it. */
+  attach(link: StationLink): void {
+    const id = link.chargeBoxId;
+    const previous = this.#sessions.get(id);
+    if (previous) {
+      this.options.logger.warn({ chargeBoxId: id, linkKind: link.kind, previousLinkKind: previous.link.kind }, 'second connection for this chargeBoxId replaces the first');
+      this.#end(previous, CloseCode.policyViolation, 'replaced by a new connection for the same chargeBoxId', true);
+    }
+    const session = new StationSession(link);
+    this.#sessions.set(id, session);
+    this.options.tap.link({
+      kind: 'connected',
+      chargeBoxId: id,
+      linkKind: link.kind,
+      ...(link.remoteAddress !== undefined ? { remoteAddress: link.remoteAddress } : {}),
+      at: session.connectedSince,
+    });
+    this.options.logger.info({ chargeBoxId: id, linkKind: link.kind, remoteAddress: link.remoteAddress }, 'station connected');
+
+    link.attach({
+      message: (text) => this.#fromStation(session, text),
+      refused: (description) => {
+        session.counters.refused++;
+        this.#observe(session, 'station', 'in', 'station', 'refused', `<${description}>`, undefined, description);
+      },
+      close: (code, reason) => {
+        if (this.#sessions.get(id) === session) this.#sessions.delete(id);
+        this.#end(session, code, reason, false);
+      },
+    });
+
+    session.upstream = this.options.upstreams(id, {
+      open: () => this.#upstreamOpen(session),
+      message: (text) => this.#fromUpstream(session, text),
+      close: (failure) => this.#upstreamClosed(session, failure),
+    });
+  }
+
+  /**
+   * Sends a call of the gateway's own to a station (operator commands). It waits behind any call SteVe has in
+   * flight to that station, uses its own message-id namespace, and its answer never reaches SteVe.
+   */
+  call(chargeBoxId: string, action: string, payload: unknown, opts: { timeoutMs?: number } = {}): Promise<CallOutcome> {
+    const session = this.#sessions.get(chargeBoxId);
+    if (!session || session.closed) {
+      return Promise.reject(new GatewayError('GW_ERR_STATION_NOT_CONNECTED', `station ${chargeBoxId} is not connected`, { chargeBoxId }));
+    }
+    return new Promise((resolve) => {
+      session.ownQueue.push({ action, payload, timeoutMs: opts.timeoutMs ?? this.options.callTimeoutMs, resolve });
+      this.#pumpOwnCalls(session);
+    });
+  }
+
+  stations(): StationInfo[] {
+    return [...this.#sessions.values()].map((s) => ({
+      chargeBoxId: s.link.chargeBoxId,
+      linkKind: s.link.kind,
+      ...(s.link.remoteAddress !== undefined ? { remoteAddress: s.link.remoteAddress } : {}),
+      connectedSince: s.connectedSince,
+      upstream: s.upstreamState,
+      ...(s.lastFrameAt !== undefined ? { lastFrameAt: new Date(s.lastFrameAt).toISOString() } : {}),
+      counters: { ...s.counters },
+      pendingCalls: { fromStation: s.fromStation.size, toStation: s.toStation.size },
+      ...(s.lastError !== undefined ? { lastError: s.lastError } : {}),
+    }));
+  }
+
+  /** Closes every link and upstream with the given code (shutdown). */
+  closeAll(code: number, reason: string): void {
+    clearInterval(this.#sweeper);
+    for (const session of [...this.#sessions.values()]) {
+      this.#sessions.delete(session.link.chargeBoxId);
+      this.#end(session, code, reason, true);
+    }
+  }
+
+  // ── station → upstream ─────────────────────────────────────────────────────────────────────────────────────
+
+  #fromStation(session: StationSession, text: string): void {
+    const t0 = performance.now();
+    session.lastFrameAt = Date.now();
+    const parsed = parseFrame(text);
+    if (!parsed.ok) {
+      // Never forwarded: SteVe would close the socket with 1011. A readable CALL id gets a CALLERROR.
+      session.counters.refused++;
+      const { problem } = parsed;
+      this.#observe(session, 'station', 'in', 'station', 'refused', text, undefined, problem.message, problem.messageId);
+      if (problem.isCall && problem.messageId !== undefined) {
+        const code = problem.kind === 'bad-shape' ? 'FormationViolation' : 'ProtocolError';
+        this.#answerStation(session, { type: CALLERROR, id: problem.messageId, code, description: problem.message, details: {} });
+      }
+      return;
+    }
+    const frame = parsed.frame;
+    if (frame.type === CALL) {
+      session.fromStation.add(frame.id, { action: frame.action, owner: 'station', sentAt: t0, deadline: t0 + this.options.callTimeoutMs });
+      this.#toUpstream(session, text, frame, t0, frame.action);
+      return;
+    }
+    // An answer: to SteVe's call, to the gateway's own, or to nobody.
+    const call = session.toStation.take(frame.id);
+    if (!call) {
+      session.counters.refused++;
+      this.#observe(session, 'station', 'in', 'station', 'refused', text, frame, `answer to unknown message id ${frame.id}`);
+      return;
+    }
+    const rttMs = t0 - call.sentAt;
+    if (call.owner === 'gateway') {
+      this.#settleOwnCall(session, frame, rttMs);
+      this.#observe(session, 'station', 'in', 'station', 'own', text, frame, undefined, undefined, call.action, rttMs);
+      this.#pumpOwnCalls(session);
+      return;
+    }
+    this.#toUpstream(session, text, frame, t0, call.action, rttMs);
+    this.#pumpOwnCalls(session);
+  }
+
+  #toUpstream(session: StationSession, text: string, frame: Frame, t0: number, action: string, rttMs?: number): void {
+    session.counters.fromStation++;
+    if (session.upstreamState === 'open' || session.upstreamState === 'local') {
+      session.upstream?.send(text);
+    } else if (session.upstreamState === 'connecting') {
+      if (session.waiting.length >= this.options.upstreamQueueLimit) {
+        this.#end(session, CloseCode.tryAgainLater, `upstream still opening: more than ${this.options.upstreamQueueLimit} frames waiting`, true);
+        return;
+      }
+      session.waiting.push(text);
+    }
+    this.#observe(session, 'station', 'in', 'station', 'forwarded', text, frame, undefined, undefined, action, rttMs, t0);
+  }
+
+  #answerStation(session: StationSession, error: Frame & { type: typeof CALLERROR }): void {
+    const text = encodeCallError(error.id, error.code, error.description);
+    session.link.send(text);
+    this.#observe(session, 'station', 'out', 'gateway', 'answered', text, error);
+  }
+
+  // ── upstream → station ─────────────────────────────────────────────────────────────────────────────────────
+
+  #upstreamOpen(session: StationSession): void {
+    if (session.closed) return;
+    session.upstreamState = session.upstream?.kind === 'local' ? 'local' : 'open';
+    this.options.tap.link({ kind: 'upstream', chargeBoxId: session.link.chargeBoxId, state: session.upstreamState, at: new Date().toISOString() });
+    const waiting = session.waiting;
+    session.waiting = [];
+    for (const text of waiting) session.upstream?.send(text);
+  }
+
+  #fromUpstream(session: StationSession, text: string): void {
+    if (session.closed) return;
+    const t0 = performance.now();
+    const origin: Origin = session.upstream?.kind === 'local' ? 'local-cs' : 'steve';
+    const parsed = parseFrame(text);
+    if (!parsed.ok) {
+      session.counters.refused++;
+      this.#observe(session, 'upstream', 'in', origin, 'refused', text, undefined, parsed.problem.message, parsed.problem.messageId);
+      return;
+    }
+    const frame = parsed.frame;
+    let action: string | undefined;
+    let rttMs: number | undefined;
+    if (frame.type === CALL) {
+      action = frame.action;
+      const owner: CallOwner = origin;
+      session.toStation.add(frame.id, { action, owner, sentAt: t0, deadline: t0 + this.options.callTimeoutMs });
+    } else {
+      const call = session.fromStation.take(frame.id);
+      if (call) {
+        action = call.action;
+        rttMs = t0 - call.sentAt;
+      }
+    }
+    session.counters.toStation++;
+    session.link.send(text);
+    this.#observe(session, 'upstream', 'in', origin, 'forwarded', text, frame, action === undefined && frame.type !== CALL ? `answer to unknown message id ${frame.id}` : undefined, undefined, action, rttMs, t0);
+  }
+
+  #upstreamClosed(session: StationSession, failure: UpstreamFailure): void {
+    if (session.closed) return;
+    session.lastError = failure.message;
+    this.options.logger.warn({ chargeBoxId: session.link.chargeBoxId, failure }, 'upstream closed: closing the station link');
+    const code = failure.kind === 'refused' ? CloseCode.policyViolation : CloseCode.tryAgainLater;
+    this.#sessions.delete(session.link.chargeBoxId);
+    this.#end(session, code, failure.message, true);
+  }
+
+  // ── the gateway's own calls ────────────────────────────────────────────────────────────────────────────────
+
+  #pumpOwnCalls(session: StationSession): void {
+    // OCPP-J allows one outstanding call per direction: wait until nothing is in flight to the station.
+    if (session.closed || session.ownInFlight || session.toStation.size > 0) return;
+    const next = session.ownQueue.shift();
+    if (!next) return;
+    const id = `cb-${++this.#ownCallSeq}`;
+    const sentAt = performance.now();
+    const timer = setTimeout(() => {
+      session.toStation.take(id);
+      session.ownInFlight = undefined;
+      session.counters.timeouts++;
+      next.resolve({ kind: 'timeout' });
+      this.#reportTimeout(session, 'station', next.action, id);
+      this.#pumpOwnCalls(session);
+    }, next.timeoutMs);
+    session.ownInFlight = { id, sentAt, timer, resolve: next.resolve };
+    session.toStation.add(id, { action: next.action, owner: 'gateway', sentAt, deadline: Number.POSITIVE_INFINITY });
+    const text = encodeCall(id, next.action, next.payload);
+    session.link.send(text);
+    this.#observe(session, 'station', 'out', 'gateway', 'own', text, { type: CALL, id, action: next.action, payload: next.payload }, undefined, undefined, next.action);
+  }
+
+  #settleOwnCall(session: StationSession, frame: Frame, rttMs: number): void {
+    const own = session.ownInFlight;
+    if (!own || own.id !== frame.id) return;
+    clearTimeout(own.timer);
+    session.ownInFlight = undefined;
+    if (frame.type === CALLERROR) {
+      own.resolve({ kind: 'error', code: frame.code, description: frame.description, details: frame.details, rttMs });
+    } else if (frame.type !== CALL) {
+      own.resolve({ kind: 'result', payload: frame.payload, rttMs });
+    }
+  }
+
+  // ── timeouts, teardown, observation ────────────────────────────────────────────────────────────────────────
+
+  #expireCalls(): void {
+    const now = performance.now();
+    for (const session of this.#sessions.values()) {
+      for (const [id, call] of session.fromStation.expire(now)) {
+        session.counters.timeouts++;
+        this.#reportTimeout(session, 'upstream', call.action, id);
+      }
+      let freed = false;
+      for (const [id, call] of session.toStation.expire(now)) {
+        session.counters.timeouts++;
+        freed = true;
+        this.#reportTimeout(session, 'station', call.action, id);
+      }
+      if (freed) this.#pumpOwnCalls(session);
+    }
+  }
+
+  #reportTimeout(session: StationSession, leg: Leg, action: string, messageId: string): void {
+    this.options.logger.warn({ chargeBoxId: session.link.chargeBoxId, leg, action, messageId }, 'call unanswered after the timeout');
+    this.options.tap.link({ kind: 'callTimeout', chargeBoxId: session.link.chargeBoxId, leg, action, messageId, at: new Date().toISOString() });
+  }
+
+  /** Ends a session once: closes the upstream at once and, when asked, the station link. */
+  #end(session: StationSession, code: number, reason: string, closeLink: boolean): void {
+    if (session.closed) return;
+    session.closed = true;
+    const id = session.link.chargeBoxId;
+    session.upstream?.close(CloseCode.normal, closeReason(`station ${id} disconnected`));
+    session.upstreamState = 'closed';
+    if (closeLink) session.link.close(code, closeReason(reason));
+    if (session.ownInFlight) {
+      clearTimeout(session.ownInFlight.timer);
+      session.ownInFlight.resolve({ kind: 'timeout' });
+      session.ownInFlight = undefined;
+    }
+    for (const own of session.ownQueue.splice(0)) own.resolve({ kind: 'timeout' });
+    session.fromStation.clear();
+    session.toStation.clear();
+    session.waiting = [];
+    this.options.tap.link({ kind: 'disconnected', chargeBoxId: id, linkKind: session.link.kind, code, reason, at: new Date().toISOString() });
+    this.options.logger.info({ chargeBoxId: id, code, reason }, 'station disconnected');
+  }
+
+  #observe(
+    session: StationSession,
+    leg: Leg,
+    direction: Direction,
+    origin: Origin,
+    disposition: Disposition,
+    raw: string,
+    frame: Frame | undefined,
+    problem?: string,
+    messageId?: string,
+    action?: string,
+    rttMs?: number,
+    t0?: number,
+  ): void {
+    const link = session.link;
+    const id = frame?.id ?? messageId;
+    const act = action ?? (frame?.type === CALL ? frame.action : undefined);
+    this.options.tap.frame({
+      atUs: nowUs(),
+      chargeBoxId: link.chargeBoxId,
+      linkKind: link.kind,
+      leg,
+      direction,
+      origin,
+      disposition,
+      raw,
+      ...(frame ? { messageType: messageTypeName(frame.type) } : {}),
+      ...(act !== undefined ? { action: act } : {}),
+      ...(id !== undefined ? { messageId: id } : {}),
+      ...(t0 !== undefined ? { forwardUs: Math.round((performance.now() - t0) * 1000) } : {}),
+      ...(rttMs !== undefined ? { rttMs } : {}),
+      ...(problem !== undefined ? { problem } : {}),
+    });
+  }
+}

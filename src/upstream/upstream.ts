@@ -1,0 +1,26 @@
+// The upstream of one station: SteVe over WebSocket, or the embedded local central system.
+// The relay sees only this interface.
+
+export type UpstreamKind = 'steve' | 'local';
+
+/** Why an upstream could not be opened or went away, in words a bench user can act on. */
+export type UpstreamFailure =
+  | { readonly kind: 'refused'; readonly httpStatus: number; readonly message: string }
+  | { readonly kind: 'unreachable'; readonly message: string }
+  | { readonly kind: 'closed'; readonly code: number; readonly message: string };
+
+export interface UpstreamHandlers {
+  open(): void;
+  message(text: string): void;
+  /** Called once, whether the upstream never opened or closed later. */
+  close(failure: UpstreamFailure): void;
+}
+
+export interface Upstream {
+  readonly kind: UpstreamKind;
+  /** Sends one OCPP-J message; only called after open(). */
+  send(text: string): void;
+  close(code: number, reason: string): void;
+}
+
+export type UpstreamFactory = (chargeBoxId: string, handlers: UpstreamHandlers) => Upstream;
