@@ -22,6 +22,8 @@ export interface SteveDoubleOptions {
   /** Override or add answers: return the CALLRESULT payload, or undefined to answer nothing. */
   readonly handlers?: Readonly<Record<string, (payload: Record<string, unknown>, chargeBoxId: string) => unknown>>;
   readonly port?: number;
+  /** Delay before accepting each upgrade, to hold upstreams in their opening state. */
+  readonly upgradeDelayMs?: number;
 }
 
 export interface SteveDouble {
@@ -76,7 +78,9 @@ export async function startSteveDouble(options: SteveDoubleOptions = {}): Promis
     }
     const protocols = String(req.headers['sec-websocket-protocol']).split(',').map((p) => p.trim());
     if (!protocols.includes('ocpp1.6')) return reject(404, 'Not Found');
-    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, id));
+    const accept = (): void => wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, id));
+    if (options.upgradeDelayMs) setTimeout(accept, options.upgradeDelayMs);
+    else accept();
   });
 
   function answer(ws: WebSocket, id: string, action: string, payload: Record<string, unknown>, chargeBoxId: string): void {
