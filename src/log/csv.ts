@@ -1,0 +1,28 @@
+// CSV rows for log exports (RFC 4180: comma separated, CRLF, quotes doubled). Nested values are JSON in their cell.
+import type { LogEntry } from '../events/observations.js';
+
+export const CSV_COLUMNS = [
+  'id', 'time', 'chargeBoxId', 'linkKind', 'leg', 'direction', 'origin', 'disposition',
+  'messageType', 'action', 'messageId', 'rttMs', 'problem', 'findings', 'payload', 'raw',
+] as const;
+
+function cell(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+}
+
+function text(entry: LogEntry, column: (typeof CSV_COLUMNS)[number]): string {
+  switch (column) {
+    case 'findings':
+      return entry.findings.length > 0 ? JSON.stringify(entry.findings) : '';
+    case 'payload':
+      return entry.payload === undefined ? '' : JSON.stringify(entry.payload);
+    default: {
+      const v = entry[column];
+      return v === undefined ? '' : String(v);
+    }
+  }
+}
+
+export const csvHeader = (): string => `${CSV_COLUMNS.join(',')}\r\n`;
+
+export const csvRow = (entry: LogEntry): string => `${CSV_COLUMNS.map((c) => cell(text(entry, c))).join(',')}\r\n`;

@@ -1,0 +1,44 @@
+// Turns a frame observation into a log entry (id, time, payload, findings) and an entry into one JSON line and back.
+// Runs in the log's batch, never inside the bus listener.
+import { parseFrame, type Frame, type ParseResult } from '../ocpp/frames.js';
+import { validate } from '../ocpp/validate.js';
+import type { Finding, FrameObservation, LogEntry } from '../events/observations.js';
+import { isoMicros } from './time.js';
+
+/** The payload a frame carries; a CALLERROR's is its code, description and details. */
+function payloadOf(frame: Frame): unknown {
+  if (frame.type === 4) return { code: frame.code, description: frame.description, details: frame.details };
+  return frame.payload;
+}
+
+function findingsOf(obs: FrameObservation, parsed: ParseResult): Finding[] {
+  if (!parsed.ok) return [{ rule: `frame.${parsed.problem.kind}`, message: obs.problem ?? parsed.problem.message }];
+  const findings: Finding[] = [];
+  const { frame } = parsed;
+  if (obs.problem !== undefined) findings.push({ rule: 'frame.refused', message: obs.problem });
+  // A result can be checked only when the relay paired it with its CALL and so knows the action.
+  const violation =
+    frame.type === 2 ? validate(frame.action, 'req', frame.payload) : frame.type === 3 && obs.action !== undefined ? validate(obs.action, 'conf', frame.payload) : null;
+  if (violation) findings.push({ rule: `schema.${violation.rule}`, field: violation.field, message: violation.message });
+  return findings;
+}
+
+export function toLogEntry(obs: FrameObservation, id: number): LogEntry {
+  const parsed = parseFrame(obs.raw);
+  // id and time lead each line so the day files read well in a pager.
+  const entry: LogEntry = { id, time: isoMicros(obs.atUs), ...obs, findings: findingsOf(obs, parsed) };
+  return parsed.ok ? { ...entry, payload: payloadOf(parsed.frame) } : entry;
+}
+
+/** One line of a day file. The payload is not stored: it is derived from `raw` again on read, which keeps files a third smaller. */
+export function toLine(entry: LogEntry): string {
+  const { payload: _payload, ...stored } = entry;
+  return JSON.stringify(stored);
+}
+
+/** Reverses toLine. Throws on a line that is not JSON (a torn write); callers skip those. */
+export function fromLine(line: string): LogEntry {
+  const stored = JSON.parse(line) as LogEntry;
+  const parsed = parseFrame(stored.raw);
+  return parsed.ok ? { ...stored, payload: payloadOf(parsed.frame) } : stored;
+}

@@ -1,0 +1,221 @@
+// The message log: every frame observation the relay emits becomes a numbered entry with findings, goes back on the
+// bus as 'logged' and into day files. The bus listener only queues; the work happens in batches on setImmediate and
+// the writes after that, so a frame never waits for the log. When the writer falls behind, entries are dropped, counted.
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Bus } from '../events/bus.js';
+import type { FrameObservation, LogEntry } from '../events/observations.js';
+import { toLogEntry } from './entry.js';
+import { IdSequence } from './ids.js';
+import { scan, type MessageFilter } from './query.js';
+import { MessageStore } from './store.js';
+
+export type { MessageFilter } from './query.js';
+
+export interface MessageLogDeps {
+  readonly bus: Bus;
+  readonly dataDir: string;
+  readonly retentionDays: number;
+  /** Entries allowed to wait for processing or writing; beyond it new ones are dropped. */
+  readonly queueLimit: number;
+  readonly logger: Logger;
+  readonly registry: Registry;
+  /** Wall clock in ms, for retention (tests move it). */
+  readonly now?: () => number;
+}
+
+export interface MessageQuery extends MessageFilter {
+  /** From a previous page's nextCursor. */
+  readonly cursor?: string;
+  /** 1..MAX_PAGE_LIMIT, default DEFAULT_PAGE_LIMIT. */
+  readonly limit?: number;
+}
+
+export interface MessagePage {
+  /** Newest first. */
+  readonly entries: LogEntry[];
+  /** Present when older matching entries may follow. */
+  readonly nextCursor?: string;
+}
+
+export interface MessageLogStats {
+  readonly written: number;
+  readonly dropped: number;
+  readonly queued: number;
+}
+
+export interface MessageLog {
+  /** Restores ids and files, then starts listening to bus 'frame'. */
+  start(): Promise<void>;
+  /** Stops listening and writes everything still pending. */
+  stop(): Promise<void>;
+  query(q: MessageQuery): Promise<MessagePage>;
+  /** Every matching entry, newest first, read lazily (for exports). */
+  entries(filter: MessageFilter): AsyncGenerator<LogEntry>;
+  stats(): MessageLogStats;
+}
+
+export const DEFAULT_PAGE_LIMIT = 100;
+export const MAX_PAGE_LIMIT = 1000;
+/** Observations turned into entries per turn of the event loop: keeps each turn short for the relay. */
+const BATCH = 128;
+/** Entries per write. */
+const WRITE_BATCH = 4096;
+const RETENTION_CHECK_MS = 3_600_000;
+
+/** A cursor is the id of the last entry of a page; undefined when the text is not one. */
+export function parseCursor(text: string): number | undefined {
+  if (!/^[1-9]\d{0,15}$/.test(text)) return undefined;
+  const id = Number(text);
+  return Number.isSafeInteger(id) ? id : undefined;
+}
+
+export function createMessageLog(deps: MessageLogDeps): MessageLog {
+  const { bus, logger, registry } = deps;
+  const store = new MessageStore(deps.dataDir, deps.retentionDays, deps.now ?? Date.now, logger);
+  const ids = new IdSequence(path.join(store.dir, 'next-id'));
+
+  let queue: FrameObservation[] = [];
+  let pending: LogEntry[] = [];
+  let inflight: LogEntry[] = [];
+  let written = 0;
+  let dropped = 0;
+  let immediate: NodeJS.Immediate | undefined;
+  let writing: Promise<void> | undefined;
+  let unsubscribe: (() => void) | undefined;
+  let retentionTimer: NodeJS.Timeout | undefined;
+
+  const metricNames = ['chargebridge_message_log_dropped_total', 'chargebridge_message_log_written_total', 'chargebridge_message_log_queued'];
+  let droppedCounter: Counter | undefined;
+  let writtenCounter: Counter | undefined;
+
+  const queued = (): number => queue.length + pending.length + inflight.length;
+
+  const drop = (n: number): void => {
+    dropped += n;
+    droppedCounter?.inc(n);
+  };
+
+  // The bus listener: on the relay's stack, so it only counts or queues.
+  const onFrame = (obs: FrameObservation): void => {
+    if (queued() >= deps.queueLimit) return drop(1);
+    queue.push(obs);
+    immediate ??= setImmediate(processBatch);
+  };
+
+  function processBatch(): void {
+    immediate = undefined;
+    const batch = queue.length <= BATCH ? queue : queue.slice(0, BATCH);
+    queue = queue.length <= BATCH ? [] : queue.slice(BATCH);
+    for (const obs of batch) {
+      let entry: LogEntry;
+      try {
+        entry = toLogEntry(obs, ids.take());
+      } catch (err) {
+        logger.error({ err, chargeBoxId: obs.chargeBoxId }, 'message log: observation could not be logged');
+        drop(1);
+        continue;
+      }
+      pending.push(entry);
+      try {
+        bus.emit('logged', entry);
+      } catch (err) {
+        logger.error({ err }, "message log: a 'logged' listener threw");
+      }
+    }
+    if (queue.length > 0) immediate = setImmediate(processBatch);
+    writing ??= writeAll();
+  }
+
+  async function writeAll(): Promise<void> {
+    while (pending.length > 0) {
+      inflight = pending.length <= WRITE_BATCH ? pending : pending.slice(0, WRITE_BATCH);
+      pending = pending.length <= WRITE_BATCH ? [] : pending.slice(WRITE_BATCH);
+      try {
+        await store.append(inflight);
+        written += inflight.length;
+        writtenCounter?.inc(inflight.length);
+      } catch (err) {
+        logger.error({ err, entries: inflight.length }, 'message log: write failed, entries dropped');
+        drop(inflight.length);
+        await store.close();
+      }
+      inflight = [];
+    }
+    writing = undefined;
+  }
+
+  function registerMetrics(): void {
+    for (const name of metricNames) registry.removeSingleMetric(name);
+    droppedCounter = new Counter({ name: 'chargebridge_message_log_dropped_total', help: 'Message-log entries dropped because the writer fell behind or a write failed', registers: [registry] });
+    writtenCounter = new Counter({ name: 'chargebridge_message_log_written_total', help: 'Message-log entries written to the day files', registers: [registry] });
+    new Gauge({
+      name: 'chargebridge_message_log_queued',
+      help: 'Message-log entries waiting to be processed or written',
+      registers: [registry],
+      collect() {
+        this.set(queued());
+      },
+    });
+  }
+
+  async function* entries(filter: MessageFilter): AsyncGenerator<LogEntry> {
+    // Taken together, synchronously: entries written meanwhile are then found in exactly one of the two.
+    const files = store.files();
+    const onDisk = Math.max(0, ...files.map((f) => f.lastId));
+    const tail = [...inflight, ...pending].filter((e) => e.id > onDisk);
+    yield* scan(filter, tail, files);
+  }
+
+  return {
+    async start() {
+      const lastId = await store.open();
+      await ids.restore(lastId);
+      registerMetrics();
+      unsubscribe = bus.on('frame', onFrame);
+      retentionTimer = setInterval(() => {
+        store.applyRetention().catch((err: unknown) => logger.error({ err }, 'message log: retention failed'));
+      }, RETENTION_CHECK_MS).unref();
+      logger.info({ dir: store.dir, nextId: ids.next, retentionDays: deps.retentionDays }, 'message log started');
+    },
+
+    async stop() {
+      unsubscribe?.();
+      unsubscribe = undefined;
+      if (retentionTimer) clearInterval(retentionTimer);
+      if (immediate) clearImmediate(immediate);
+      while (queue.length > 0) processBatch();
+      if (immediate) clearImmediate(immediate);
+      immediate = undefined;
+      while (writing) await writing;
+      ids.release();
+      await store.close();
+      logger.info({ written, dropped }, 'message log stopped');
+    },
+
+    async query(q) {
+      const limit = q.limit ?? DEFAULT_PAGE_LIMIT;
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_LIMIT) throw new RangeError(`limit must be an integer in 1..${MAX_PAGE_LIMIT}`);
+      const { cursor, limit: _limit, ...filter } = q;
+      let beforeId = filter.beforeId;
+      if (cursor !== undefined) {
+        const id = parseCursor(cursor);
+        if (id === undefined) throw new RangeError('cursor is not one this log issued');
+        beforeId = beforeId === undefined ? id : Math.min(beforeId, id);
+      }
+      const found: LogEntry[] = [];
+      for await (const entry of entries(beforeId === undefined ? filter : { ...filter, beforeId })) {
+        found.push(entry);
+        if (found.length > limit) break;
+      }
+      if (found.length <= limit) return { entries: found };
+      const page = found.slice(0, limit);
+      return { entries: page, nextCursor: String((page.at(-1) as LogEntry).id) };
+    },
+
+    entries,
+
+    stats: () => ({ written, dropped, queued: queued() }),
+  };
+}

@@ -1,0 +1,257 @@
+// The files of the message log: dataDir/messages/YYYY-MM-DD.jsonl (append-only JSON Lines, one per UTC day) and a
+// binary index beside each (YYYY-MM-DD.idx, see record.ts). The index is a cache: it is checked against its day file
+// at start-up and rebuilt from the lines when it is missing, short or ahead of them (a crash between the two writes).
+import { mkdir, open, readdir, rm, stat, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { LogEntry } from '../events/observations.js';
+import { toLine } from './entry.js';
+import { RECORD_BYTES, readRecord, recordOf, writeRecord, type IndexRecord } from './record.js';
+import { dayEndUs, utcDay } from './time.js';
+
+const DAY_FILE = /^(\d{4}-\d{2}-\d{2})\.jsonl$/;
+const SCAN_CHUNK = 1 << 20;
+const NEWLINE = 0x0a;
+
+export interface DayFile {
+  readonly day: string;
+  readonly dataPath: string;
+  readonly indexPath: string;
+  /** Index records that are on disk and point at complete lines. */
+  count: number;
+  firstId: number;
+  lastId: number;
+  dataSize: number;
+}
+
+interface OpenDay {
+  readonly file: DayFile;
+  readonly data: FileHandle;
+  readonly index: FileHandle;
+}
+
+async function sizeOf(p: string): Promise<number | undefined> {
+  try {
+    return (await stat(p)).size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+export async function readRecordAt(fh: FileHandle, i: number): Promise<IndexRecord> {
+  const buf = Buffer.alloc(RECORD_BYTES);
+  await fh.read(buf, 0, RECORD_BYTES, i * RECORD_BYTES);
+  return readRecord(buf, 0);
+}
+
+async function writeAll(fh: FileHandle, buf: Buffer): Promise<void> {
+  let done = 0;
+  while (done < buf.length) done += (await fh.write(buf, done, buf.length - done)).bytesWritten;
+}
+
+export class MessageStore {
+  readonly dir: string;
+  readonly #files = new Map<string, DayFile>();
+  #open: OpenDay | undefined;
+  /** Files are chosen by max(last day written, the entry's day), so ids only ever grow from one file to the next. */
+  #lastDay = '';
+
+  constructor(
+    dataDir: string,
+    private readonly retentionDays: number,
+    private readonly nowMs: () => number,
+    private readonly logger: Logger,
+  ) {
+    this.dir = path.join(dataDir, 'messages');
+  }
+
+  /** Checks every day file against its index, applies retention; returns the highest id on disk (0 if none). */
+  async open(): Promise<number> {
+    await mkdir(this.dir, { recursive: true });
+    const days = (await readdir(this.dir)).flatMap((name) => DAY_FILE.exec(name)?.[1] ?? []).sort();
+    for (const day of days) {
+      const file = this.#dayFile(day);
+      await this.#reconcile(file);
+      this.#files.set(day, file);
+    }
+    await this.applyRetention();
+    const newest = [...this.#files.values()].at(-1);
+    this.#lastDay = newest?.day ?? '';
+    return Math.max(0, ...[...this.#files.values()].map((f) => f.lastId));
+  }
+
+  /** Oldest first; a snapshot of what a reader may use (counts only grow after it). */
+  files(): DayFile[] {
+    return [...this.#files.values()].map((f) => ({ ...f }));
+  }
+
+  /** Appends entries (already in id order): lines first, then their index records. */
+  async append(entries: readonly LogEntry[]): Promise<void> {
+    let start = 0;
+    while (start < entries.length) {
+      const first = entries[start] as LogEntry;
+      const day = this.#dayFor(first);
+      let end = start + 1;
+      while (end < entries.length && this.#dayFor(entries[end] as LogEntry) === day) end++;
+      await this.#appendDay(day, entries.slice(start, end));
+      start = end;
+    }
+  }
+
+  /** Deletes day files whose day ended more than retentionDays days ago. */
+  async applyRetention(): Promise<void> {
+    const cutoffUs = (this.nowMs() - this.retentionDays * 86_400_000) * 1000;
+    for (const file of [...this.#files.values()]) {
+      if (dayEndUs(file.day) > cutoffUs || this.#open?.file === file) continue;
+      this.#files.delete(file.day);
+      await rm(file.indexPath, { force: true });
+      await rm(file.dataPath, { force: true });
+      this.logger.info({ day: file.day }, 'message log: day file removed by retention');
+    }
+  }
+
+  /** Also used after a failed write: the next append reopens the day, which re-checks the tail of its files. */
+  async close(): Promise<void> {
+    const current = this.#open;
+    this.#open = undefined;
+    if (current) await Promise.allSettled([current.data.close(), current.index.close()]);
+  }
+
+  #dayFor(entry: LogEntry): string {
+    const day = utcDay(entry.atUs);
+    if (day > this.#lastDay) this.#lastDay = day;
+    return this.#lastDay;
+  }
+
+  #dayFile(day: string): DayFile {
+    return {
+      day,
+      dataPath: path.join(this.dir, `${day}.jsonl`),
+      indexPath: path.join(this.dir, `${day}.idx`),
+      count: 0,
+      firstId: 0,
+      lastId: 0,
+      dataSize: 0,
+    };
+  }
+
+  async #appendDay(day: string, entries: readonly LogEntry[]): Promise<void> {
+    const { file, data, index } = await this.#openDay(day);
+    const lines: Buffer[] = [];
+    const records = Buffer.alloc(entries.length * RECORD_BYTES);
+    let offset = file.dataSize;
+    entries.forEach((entry, i) => {
+      const line = Buffer.from(`${toLine(entry)}\n`);
+      lines.push(line);
+      writeRecord(records, i * RECORD_BYTES, recordOf(entry, offset, line.length - 1));
+      offset += line.length;
+    });
+    await writeAll(data, Buffer.concat(lines));
+    file.dataSize = offset;
+    await writeAll(index, records);
+    if (file.count === 0) file.firstId = (entries[0] as LogEntry).id;
+    file.count += entries.length;
+    file.lastId = (entries.at(-1) as LogEntry).id;
+  }
+
+  async #openDay(day: string): Promise<OpenDay> {
+    if (this.#open?.file.day === day) return this.#open;
+    await this.close();
+    const known = this.#files.get(day);
+    const file = known ?? this.#dayFile(day);
+    if (known) await this.#reconcile(file);
+    const data = await open(file.dataPath, 'a+');
+    const index = await open(file.indexPath, 'a');
+    if (file.dataSize > 0) {
+      // A torn last line (crash mid-write) is closed off so the next line starts clean; readers skip the torn one.
+      const last = Buffer.alloc(1);
+      await data.read(last, 0, 1, file.dataSize - 1);
+      if (last[0] !== NEWLINE) {
+        await writeAll(data, Buffer.from('\n'));
+        file.dataSize += 1;
+      }
+    }
+    this.#files.set(day, file);
+    this.#open = { file, data, index };
+    if (!known) await this.applyRetention();
+    return this.#open;
+  }
+
+  /** Makes the index agree with the day file: drops records past the data, indexes lines the index lacks. */
+  async #reconcile(file: DayFile): Promise<void> {
+    const dataSize = await sizeOf(file.dataPath);
+    if (dataSize === undefined) {
+      await rm(file.indexPath, { force: true });
+      Object.assign(file, { count: 0, firstId: 0, lastId: 0, dataSize: 0 });
+      return;
+    }
+    const index = await open(file.indexPath, 'a+');
+    try {
+      let count = Math.floor((await index.stat()).size / RECORD_BYTES);
+      let last = count > 0 ? await readRecordAt(index, count - 1) : undefined;
+      while (last && last.offset + last.length + 1 > dataSize) {
+        count--;
+        last = count > 0 ? await readRecordAt(index, count - 1) : undefined;
+      }
+      await index.truncate(count * RECORD_BYTES);
+      const covered = last ? last.offset + last.length + 1 : 0;
+      let added = 0;
+      if (covered < dataSize) added = await this.#indexLines(file, index, covered, dataSize);
+      count += added;
+      file.count = count;
+      file.dataSize = dataSize;
+      file.firstId = count > 0 ? (await readRecordAt(index, 0)).id : 0;
+      file.lastId = count > 0 ? (await readRecordAt(index, count - 1)).id : 0;
+      if (added > 0) this.logger.info({ day: file.day, indexed: added }, 'message log: index caught up with its day file');
+    } finally {
+      await index.close();
+    }
+  }
+
+  /** Reads complete lines from `from` to `to` and appends their index records; lines that are not entries are skipped. */
+  async #indexLines(file: DayFile, index: FileHandle, from: number, to: number): Promise<number> {
+    const data = await open(file.dataPath, 'r');
+    let added = 0;
+    try {
+      let carry = Buffer.alloc(0);
+      let carryAt = from;
+      for (let pos = from; pos < to; ) {
+        const chunk = Buffer.alloc(Math.min(SCAN_CHUNK, to - pos));
+        const { bytesRead } = await data.read(chunk, 0, chunk.length, pos);
+        if (bytesRead === 0) break;
+        pos += bytesRead;
+        const buf = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
+        const records: Buffer[] = [];
+        let lineStart = 0;
+        for (let nl = buf.indexOf(NEWLINE); nl !== -1; nl = buf.indexOf(NEWLINE, lineStart)) {
+          const record = this.#recordOfLine(buf.subarray(lineStart, nl), carryAt + lineStart);
+          if (record) records.push(record);
+          lineStart = nl + 1;
+        }
+        carry = Buffer.from(buf.subarray(lineStart));
+        carryAt += lineStart;
+        if (records.length > 0) {
+          await writeAll(index, Buffer.concat(records));
+          added += records.length;
+        }
+      }
+    } finally {
+      await data.close();
+    }
+    return added;
+  }
+
+  #recordOfLine(line: Buffer, offset: number): Buffer | undefined {
+    let entry: LogEntry;
+    try {
+      entry = JSON.parse(line.toString('utf8')) as LogEntry;
+    } catch {
+      return undefined;
+    }
+    if (typeof entry !== 'object' || entry === null || typeof entry.id !== 'number' || typeof entry.atUs !== 'number' || !Array.isArray(entry.findings)) return undefined;
+    const buf = Buffer.alloc(RECORD_BYTES);
+    writeRecord(buf, 0, recordOf(entry, offset, line.length));
+    return buf;
+  }
+}

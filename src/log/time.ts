@@ -1,0 +1,44 @@
+// Microsecond wall-clock times: observations carry µs since the epoch; the log shows them as ISO 8601 with six
+// fraction digits and names its files by UTC day.
+
+const US_PER_DAY = 86_400_000_000;
+
+/** "2025-03-01T12:00:00.123456Z" */
+export function isoMicros(atUs: number): string {
+  const us = Math.trunc(atUs);
+  const ms = Math.floor(us / 1000);
+  const rest = us - ms * 1000;
+  return `${new Date(ms).toISOString().slice(0, -1)}${String(rest).padStart(3, '0')}Z`;
+}
+
+/** The UTC day of a µs time, as used in file names: "2025-03-01". */
+export function utcDay(atUs: number): string {
+  return new Date(Math.floor(Math.trunc(atUs) / 1000)).toISOString().slice(0, 10);
+}
+
+/** µs at 00:00:00 UTC of a "YYYY-MM-DD" day. */
+export function dayStartUs(day: string): number {
+  return Date.parse(`${day}T00:00:00Z`) * 1000;
+}
+
+export function dayEndUs(day: string): number {
+  return dayStartUs(day) + US_PER_DAY;
+}
+
+const ISO_WITH_FRACTION = /^(.*T\d{2}:\d{2}:\d{2})\.(\d+)(Z|[+-]\d{2}:?\d{2})$/;
+
+/**
+ * Parses an ISO 8601 time to µs since the epoch, keeping up to six fraction digits (Date.parse keeps three).
+ * Returns undefined for anything Date.parse rejects.
+ */
+export function parseIsoMicros(text: string): number | undefined {
+  const m = ISO_WITH_FRACTION.exec(text);
+  if (m) {
+    const [, head, fraction = '', zone = ''] = m;
+    const ms = Date.parse(`${head}${zone}`);
+    if (Number.isNaN(ms)) return undefined;
+    return ms * 1000 + Number(fraction.slice(0, 6).padEnd(6, '0'));
+  }
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? undefined : ms * 1000;
+}
