@@ -1,0 +1,76 @@
+// The event model, assembled: wire extraction → source rule + sequencer → history and station state.
+// main.ts creates one with the shared bus; push and REST read `state` and `history`.
+import type { Logger } from 'pino';
+import type { Bus } from './bus.js';
+import { WireEvents } from './from-wire.js';
+import { EventHistory } from './history.js';
+import { Sequencer } from './sequencer.js';
+import { SourceRule } from './source-rule.js';
+import { StationStateStore } from './station-state.js';
+import { DEFAULT_KM_PER_AH, DEFAULT_VENDOR_ID } from './vehicle.js';
+
+export { EventHistory, type HistoryQuery } from './history.js';
+export { StationStateStore, type StationSnapshot, type StationSummary, type TransactionRecord, type VehicleState } from './station-state.js';
+export { BINLOG_OWNED } from './source-rule.js';
+export { DEFAULT_KM_PER_AH, DEFAULT_VENDOR_ID } from './vehicle.js';
+
+export interface EventModelDeps {
+  readonly bus: Bus;
+  readonly dataDir: string;
+  readonly logger: Logger;
+  readonly binlogConfigured: boolean;
+  /** Vendor whose PreChargeData / VehicleInfo / SessionSummary / BMSAlert are understood (default RivotMotors). */
+  readonly vendorId?: string;
+  /** Range per Ah of battery charge (default 2.7 km/Ah, as the firmware). */
+  readonly kmPerAh?: number;
+  /** Events kept per station for replay (default 1000). */
+  readonly historyPerStation?: number;
+}
+
+export interface EventModel {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  readonly state: StationStateStore;
+  readonly history: EventHistory;
+  /** Counters for /health and metrics. */
+  stats(): { received: number; emitted: number; duplicates: number; suppressed: number; twinsDropped: number; historyWriteErrors: number };
+}
+
+export function createEventModel(deps: EventModelDeps): EventModel {
+  const vendor = { vendorId: deps.vendorId ?? DEFAULT_VENDOR_ID, kmPerAh: deps.kmPerAh ?? DEFAULT_KM_PER_AH };
+  const logger = deps.logger.child({ module: 'events' });
+  const history = new EventHistory({ dataDir: deps.dataDir, perStation: deps.historyPerStation ?? 1000, logger });
+  const rule = new SourceRule({ binlogConfigured: deps.binlogConfigured, ...vendor });
+  const sequencer = new Sequencer({ bus: deps.bus, history, rule, logger, recentIdsPerStation: Math.max(4096, deps.historyPerStation ?? 1000) });
+  const state = new StationStateStore({ kmPerAh: vendor.kmPerAh });
+  const wire = new WireEvents({ bus: deps.bus, logger, vendor });
+  let started = false;
+
+  return {
+    state,
+    history,
+    async start() {
+      if (started) return;
+      history.restore();
+      sequencer.seedFromHistory();
+      // The state picks up from the retained events; the bus brings everything after.
+      for (const id of history.stations()) for (const e of history.recent(id)) state.apply(e);
+      state.attach(deps.bus);
+      sequencer.start();
+      wire.start();
+      started = true;
+      logger.info({ binlogConfigured: deps.binlogConfigured, stations: history.stations().length }, 'event model started');
+    },
+    async stop() {
+      if (!started) return;
+      wire.stop();
+      sequencer.stop();
+      state.detach();
+      history.close();
+      started = false;
+    },
+    stats() {
+      return { ...sequencer.counters, ...rule.counters, historyWriteErrors: history.writeErrors };
+    },
+  };
+}
