@@ -1,0 +1,52 @@
+// What the push server needs from the rest of the gateway, as narrow ports. main.ts plugs in the event model
+// (src/events), the relay and the metrics collector; tests plug in small real implementations fed from the bus.
+import type { GatewayEvent, LinkKind } from '../events/catalogue.js';
+import type { UpstreamState } from '../events/observations.js';
+
+/** What the flashCharge SOC screen shows for one station; every figure optional (null/absent when unknown). */
+export interface StationSummary {
+  readonly chargeBoxId: string;
+  readonly online?: boolean;
+  readonly status?: string;
+  readonly soc?: number;
+  readonly model?: string;
+  readonly range?: number;
+  readonly maxRange?: number;
+  readonly voltage?: number;
+  readonly current?: number;
+  readonly power?: number;
+  readonly energyWh?: number;
+  readonly temperature?: number;
+}
+
+/** Per-station state built from events (src/events/station-state.ts). Snapshots are sent to clients as they are. */
+export interface StateSource {
+  snapshot(chargeBoxId: string): unknown;
+  ids(): readonly string[];
+  summary(chargeBoxId: string): StationSummary | undefined;
+}
+
+/** Bounded per-station event history (src/events/history.ts): events with seq greater than `seq`, oldest first. */
+export interface HistorySource {
+  since(chargeBoxId: string, seq: number): readonly GatewayEvent[];
+}
+
+/** The relay's answer to a call the gateway sent to a station on an operator's behalf. */
+export type CallOutcome =
+  | { readonly kind: 'result'; readonly payload: unknown }
+  | { readonly kind: 'error'; readonly code: string; readonly description: string; readonly details: unknown }
+  | { readonly kind: 'timeout' };
+
+/** The relay's call mechanism; throws GatewayError GW_ERR_STATION_NOT_CONNECTED when it holds no link. */
+export interface CallsPort {
+  call(chargeBoxId: string, action: string, payload: unknown, opts?: { timeoutMs?: number }): Promise<CallOutcome>;
+}
+
+/** Gateway-wide figures the lead's metrics collector provides; push adds its own client figures. */
+export interface GatewayMetricsSnapshot {
+  readonly framesPerSecond: { readonly in: number; readonly out: number };
+  readonly relayRttMs: { readonly p50: number | null; readonly p95: number | null; readonly p99: number | null };
+  readonly links: Readonly<Partial<Record<LinkKind, number>>>;
+  readonly upstreams: Readonly<Partial<Record<UpstreamState, number>>>;
+  readonly binlog?: { readonly state: string; readonly lagMs?: number | null };
+}

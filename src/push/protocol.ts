@@ -1,0 +1,92 @@
+// The Socket.IO contract: what the server emits, what clients may send, and the shapes of acknowledgements.
+// Client payloads arrive as `unknown` and are checked by the handlers.
+import type { GatewayEvent } from '../events/catalogue.js';
+import type { LogEntry } from '../events/observations.js';
+import type { SchemaViolation } from '../ocpp/validate.js';
+import type { FrameFilterRequest } from './frame-filter.js';
+import type { CallOutcome, GatewayMetricsSnapshot, StationSummary } from './ports.js';
+import type { PushStats } from './stats.js';
+
+/** Closed set of ack error codes. */
+export type PushErrorCode = 'forbidden' | 'invalid_params' | 'not_connected' | 'unauthorized' | 'internal';
+
+export interface PushError {
+  readonly code: PushErrorCode;
+  readonly message: string;
+  readonly violation?: SchemaViolation;
+}
+
+export type Ack<T extends object = Record<never, never>> = ({ readonly ok: true } & T) | { readonly ok: false; readonly error: PushError };
+
+export interface SubscribeRequest {
+  readonly chargeBoxIds?: readonly string[];
+  readonly all?: boolean;
+  /** Last seq the client holds per station: missed events are replayed after the ack. */
+  readonly since?: Readonly<Record<string, number>>;
+}
+
+export interface StationSnapshotEntry {
+  readonly chargeBoxId: string;
+  /** Seq of the newest event the snapshot includes (0: none yet). */
+  readonly seq: number;
+  readonly snapshot: unknown;
+  readonly summary: StationSummary | null;
+}
+
+export interface ReplayReport {
+  readonly chargeBoxId: string;
+  readonly from: number;
+  readonly count: number;
+  /** Some events after `from` are no longer in the history (or the limit cut them): rely on the snapshot. */
+  readonly gap: boolean;
+}
+
+export type SubscribeAck = Ack<{
+  readonly stations: readonly StationSnapshotEntry[];
+  /** Ids the token does not allow. */
+  readonly refused: readonly string[];
+  readonly all: boolean;
+  readonly replay: readonly ReplayReport[];
+}>;
+export type UnsubscribeAck = Ack<{ readonly subscribed: readonly string[]; readonly all: boolean }>;
+export type ReplayAck = Ack<{ readonly replay: ReplayReport }>;
+export type FramesAck = Ack<{ readonly filter: FrameFilterRequest }>;
+export type CallAck = Ack<{ readonly outcome: CallOutcome }>;
+
+export interface MetricsPush {
+  readonly at: string;
+  readonly gateway: GatewayMetricsSnapshot;
+  readonly push: PushStats;
+}
+
+export type GoodbyeReason = 'token_expired' | 'slow_consumer' | 'shutdown';
+
+export interface ServerToClientEvents {
+  event: (event: GatewayEvent) => void;
+  summary: (summary: StationSummary & { readonly seq: number }) => void;
+  frame: (entry: LogEntry) => void;
+  /** Frames this socket lost since the last notice because it read too slowly. */
+  'frames:lost': (info: { readonly lost: number; readonly totalLost: number }) => void;
+  metrics: (metrics: MetricsPush) => void;
+  tokenExpiring: (info: { readonly expiresAt: string; readonly inMs: number }) => void;
+  /** Sent just before the server disconnects the socket. */
+  goodbye: (info: { readonly reason: GoodbyeReason; readonly message: string }) => void;
+}
+
+type AckFn<T> = (response: T) => void;
+
+export interface ClientToServerEvents {
+  subscribe: (request: unknown, ack: AckFn<SubscribeAck>) => void;
+  unsubscribe: (request: unknown, ack: AckFn<UnsubscribeAck>) => void;
+  replay: (request: unknown, ack: AckFn<ReplayAck>) => void;
+  'frames:subscribe': (filter: unknown, ack: AckFn<FramesAck>) => void;
+  'frames:filter': (filter: unknown, ack: AckFn<FramesAck>) => void;
+  'frames:unsubscribe': (ack: AckFn<Ack>) => void;
+  'metrics:subscribe': (ack: AckFn<Ack>) => void;
+  'metrics:unsubscribe': (ack: AckFn<Ack>) => void;
+  call: (request: unknown, ack: AckFn<CallAck>) => void;
+}
+
+export function fail(code: PushErrorCode, message: string, violation?: SchemaViolation): { ok: false; error: PushError } {
+  return { ok: false, error: { code, message, ...(violation ? { violation } : {}) } };
+}

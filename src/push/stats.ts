@@ -1,0 +1,53 @@
+// Push counters: what GET /api/push/stats, the metrics push and the Prometheus registry report.
+import type { AuthRefusalCode, Role } from './jwt.js';
+
+export interface ClientDrops {
+  readonly id: string;
+  readonly sub: string;
+  readonly role: Role;
+  readonly queued: number;
+  readonly eventsCoalesced: number;
+  readonly eventsDropped: number;
+  readonly framesDropped: number;
+}
+
+export interface PushStats {
+  readonly clients: { readonly total: number; readonly operators: number; readonly viewers: number };
+  readonly subscriptions: {
+    /** Socket–station pairs (explicit station subscriptions). */
+    readonly stations: number;
+    /** Sockets subscribed to every station. */
+    readonly all: number;
+    readonly frames: number;
+    readonly metrics: number;
+  };
+  readonly pushed: { readonly events: number; readonly summaries: number; readonly frames: number; readonly metrics: number };
+  readonly dropped: {
+    /** Meter values / summaries replaced by a newer copy while a client was backed up. */
+    readonly eventsCoalesced: number;
+    readonly eventsDropped: number;
+    readonly framesDropped: number;
+  };
+  readonly disconnects: { readonly slowConsumer: number; readonly tokenExpired: number };
+  readonly authRefusals: Readonly<Partial<Record<AuthRefusalCode, number>>>;
+  /** Clients that lost something, worst first (at most 20). */
+  readonly clientsWithDrops: readonly ClientDrops[];
+}
+
+/** Mutable tallies owned by the push server. */
+export class PushCounters {
+  events = 0;
+  summaries = 0;
+  frames = 0;
+  metrics = 0;
+  eventsCoalesced = 0;
+  eventsDropped = 0;
+  framesDropped = 0;
+  slowConsumer = 0;
+  tokenExpired = 0;
+  readonly authRefusals: Partial<Record<AuthRefusalCode, number>> = {};
+
+  refused(code: AuthRefusalCode): void {
+    this.authRefusals[code] = (this.authRefusals[code] ?? 0) + 1;
+  }
+}
