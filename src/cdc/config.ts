@@ -1,0 +1,47 @@
+// Settings of the binlog reader, from the environment. STEVE_DB_URL switches the reader on.
+import { GatewayError } from '../errors.js';
+import { envInt, envUrl, type Env } from '../config-env.js';
+
+export interface CdcConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+  /** SteVe's schema (database) name, from the URL path. */
+  readonly database: string;
+  /** Replica id announced to the server: unique per reader, or two readers evict each other's dump thread. */
+  readonly serverId: number;
+  /** Server heartbeat period while the stream is idle; a silence of 3 periods counts as a dead connection. */
+  readonly heartbeatMs: number;
+  readonly reconnectMinMs: number;
+  readonly reconnectMaxMs: number;
+}
+
+/** Undefined when STEVE_DB_URL is unset: the gateway then runs without the binlog reader. */
+export function parseCdcConfig(env: Env): CdcConfig | undefined {
+  const url = envUrl(env, 'STEVE_DB_URL', ['mysql:', 'mariadb:']);
+  if (url === undefined) return undefined;
+  const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  if (database === '' || database.includes('/')) {
+    throw new GatewayError('GW_ERR_CONFIG', 'STEVE_DB_URL must name SteVe\'s database in its path, e.g. mysql://cdc:secret@127.0.0.1:3306/stevedb', {
+      variable: 'STEVE_DB_URL',
+    });
+  }
+  if (url.username === '') {
+    throw new GatewayError('GW_ERR_CONFIG', 'STEVE_DB_URL must carry the CDC user, e.g. mysql://cdc:secret@127.0.0.1:3306/stevedb', {
+      variable: 'STEVE_DB_URL',
+    });
+  }
+  const reconnectMinMs = envInt(env, 'CDC_RECONNECT_MIN_MS', 500, 10, 600_000);
+  return {
+    host: url.hostname.replace(/^\[|\]$/g, ''),
+    port: url.port === '' ? 3306 : Number(url.port),
+    user: decodeURIComponent(url.username),
+    password: decodeURIComponent(url.password),
+    database,
+    serverId: envInt(env, 'CDC_SERVER_ID', 4077, 1, 4_294_967_295),
+    heartbeatMs: envInt(env, 'CDC_HEARTBEAT_MS', 5000, 100, 600_000),
+    reconnectMinMs,
+    reconnectMaxMs: envInt(env, 'CDC_RECONNECT_MAX_MS', 30_000, reconnectMinMs, 3_600_000),
+  };
+}

@@ -1,0 +1,39 @@
+// The reader's Prometheus metrics, registered on the gateway's registry.
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+export const CDC_STATES = ['starting', 'snapshotting', 'streaming', 'reconnecting', 'stopped', 'failed'] as const;
+export type CdcState = (typeof CDC_STATES)[number];
+
+export interface CdcMetrics {
+  setState(state: CdcState): void;
+  readonly lag: Gauge;
+  readonly events: Counter<'type'>;
+  readonly reconnects: Counter;
+  readonly snapshots: Counter<'reason'>;
+  readonly unmapped: Counter<'table'>;
+}
+
+export function createCdcMetrics(registry: Registry): CdcMetrics {
+  const registers = [registry];
+  const state = new Gauge({
+    name: 'chargebridge_cdc_state',
+    help: 'Binlog reader state: 1 for the current state, 0 for the others',
+    labelNames: ['state'],
+    registers,
+  });
+  return {
+    setState(s) {
+      for (const name of CDC_STATES) state.set({ state: name }, name === s ? 1 : 0);
+    },
+    lag: new Gauge({ name: 'chargebridge_cdc_lag_seconds', help: 'Seconds between a change being committed in SteVe and the reader handing it on', registers }),
+    events: new Counter({ name: 'chargebridge_cdc_events_total', help: 'Events emitted from SteVe\'s binlog, by type', labelNames: ['type'], registers }),
+    reconnects: new Counter({ name: 'chargebridge_cdc_reconnects_total', help: 'Binlog connections re-established after a failure', registers }),
+    snapshots: new Counter({ name: 'chargebridge_cdc_snapshots_total', help: 'Consistent snapshots taken, by reason', labelNames: ['reason'], registers }),
+    unmapped: new Counter({
+      name: 'chargebridge_cdc_unmapped_rows_total',
+      help: 'Rows naming a connector or transaction no longer in the database (not attributable, skipped)',
+      labelNames: ['table'],
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,432 @@
+// Row changes of one binlog transaction → catalogue events. Events are buffered until the commit, so a
+// transaction is handed on whole or not at all; ids come from the transaction's coordinates and the row index.
+import type { RowData } from '@vlasky/zongji';
+import type { EventInput, SampledValue } from '../events/catalogue.js';
+import { connectorPkOf } from './schema.js';
+import { transactionRef, type ConnectorRef, type Topology } from './topology.js';
+import { int, isoTime, meter, parseData, text, textOr } from './values.js';
+
+export type RowOp = 'insert' | 'update' | 'delete';
+
+export interface RowChange {
+  readonly table: string;
+  readonly op: RowOp;
+  /** The row after the change (the deleted row for a delete). */
+  readonly row: RowData;
+  readonly before?: RowData;
+  /** Position of the row among the delivered rows of its binlog transaction. */
+  readonly index: number;
+}
+
+export interface TxContext {
+  /** GTID of the transaction, or file:position of its start. */
+  readonly key: string;
+  /** Statement text from MariaDB's ANNOTATE_ROWS event, when the server writes them. */
+  readonly statement: string | undefined;
+  readonly receivedAt: string;
+}
+
+export interface Missing {
+  readonly connectors: number[];
+  readonly transactions: number[];
+}
+
+/** charge_box columns whose change means a BootNotification; nothing else of that row (password hashes!) leaves. */
+const BOOT_COLUMNS = [
+  ['charge_point_vendor', 'chargePointVendor'],
+  ['charge_point_model', 'chargePointModel'],
+  ['charge_point_serial_number', 'chargePointSerialNumber'],
+  ['charge_box_serial_number', 'chargeBoxSerialNumber'],
+  ['fw_version', 'firmwareVersion'],
+  ['iccid', 'iccid'],
+  ['imsi', 'imsi'],
+  ['meter_type', 'meterType'],
+  ['meter_serial_number', 'meterSerialNumber'],
+] as const;
+
+const DEFAULT_MEASURAND = 'Energy.Active.Import.Register';
+
+interface MeterGroup {
+  readonly kind: 'meter';
+  readonly id: string;
+  readonly ref: ConnectorRef;
+  readonly transactionId: number | undefined;
+  readonly timestamp: string;
+  readonly sampledValues: SampledValue[];
+}
+
+export interface CurrentStatus {
+  readonly status: string;
+  readonly errorCode: string;
+  readonly timestamp: string;
+}
+
+export interface TranslatorHooks {
+  /** A row names a connector or transaction the database no longer has: it cannot be attributed. */
+  unmapped(table: string, detail: string): void;
+}
+
+function same(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.equals(b);
+  return false;
+}
+
+export class Translator {
+  #out: (EventInput | MeterGroup)[] = [];
+  #groups = new Map<string, MeterGroup>();
+  /** Newest status per connector pk (by status_timestamp, which may arrive out of order). */
+  readonly current = new Map<number, CurrentStatus>();
+  /** Start/stop time of the latest transaction per connector pk: SteVe's synthetic status rows copy them. */
+  readonly #lastStart = new Map<number, string>();
+  readonly #lastStop = new Map<number, string>();
+
+  constructor(
+    private readonly topo: Topology,
+    private readonly hooks: TranslatorHooks,
+  ) {
+    for (const t of topo.transactions.values()) if (t.startTime !== undefined) this.#lastStart.set(t.connectorPk, t.startTime);
+  }
+
+  /** Keys this change needs that the caches do not have yet (undefined: none). */
+  missing(c: RowChange): Missing | undefined {
+    if (c.op !== 'insert') return undefined;
+    switch (c.table) {
+      case 'connector_status':
+      case 'connector_meter_value':
+      case 'transaction_start': {
+        const pk = connectorPkOf(c.row);
+        return pk !== undefined && this.topo.needsConnector(pk) ? { connectors: [pk], transactions: [] } : undefined;
+      }
+      case 'transaction_stop':
+      case 'transaction_stop_failed': {
+        const pk = int(c.row.transaction_pk);
+        return pk !== undefined && this.topo.needsTransaction(pk) ? { connectors: [], transactions: [pk] } : undefined;
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  apply(c: RowChange, tx: TxContext): void {
+    const id = `steve:${tx.key}:${c.index}`;
+    switch (c.table) {
+      case 'connector':
+      case 'evse':
+        return this.#topologyRow(c);
+      case 'connector_status':
+        if (c.op === 'insert') this.#status(c.row, id, tx);
+        return;
+      case 'connector_meter_value':
+        if (c.op === 'insert') this.#meter(c.row, id);
+        return;
+      case 'transaction_start':
+        if (c.op === 'insert') this.#started(c.row, id, tx);
+        return;
+      case 'transaction_stop':
+        if (c.op === 'insert') this.#stopped(c.row, id, tx);
+        return;
+      case 'transaction_stop_failed':
+        if (c.op === 'insert') this.#stopFailed(c.row, id, tx);
+        return;
+      case 'charge_box':
+        if (c.op === 'update' && c.before !== undefined) this.#chargeBox(c.before, c.row, id, tx);
+        return;
+      case 'data_transfer':
+        if (c.op === 'insert') this.#dataTransfer(c.row, id, tx);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** The transaction committed: its events, in row order. */
+  commit(tx: TxContext): EventInput[] {
+    const events: EventInput[] = [];
+    for (const o of this.#out) {
+      if ('kind' in o) {
+        const e: EventInput<'meterValues'> = {
+          id: o.id,
+          type: 'meterValues',
+          chargeBoxId: o.ref.chargeBoxId,
+          connectorId: o.ref.connectorId,
+          ...(o.transactionId !== undefined ? { transactionId: o.transactionId } : {}),
+          timestamp: o.timestamp,
+          receivedAt: tx.receivedAt,
+          source: 'steve',
+          data: { sampledValues: o.sampledValues },
+        };
+        events.push(e);
+      } else {
+        events.push(o);
+      }
+    }
+    this.discard();
+    return events;
+  }
+
+  /** Drop a partly seen transaction (connection lost before its commit: it will be streamed again). */
+  discard(): void {
+    this.#out = [];
+    this.#groups.clear();
+  }
+
+  #connector(table: string, row: RowData): { pk: number; ref: ConnectorRef } | undefined {
+    const pk = connectorPkOf(row);
+    const ref = pk === undefined ? undefined : this.topo.connectors.get(pk);
+    if (pk === undefined || ref === undefined) {
+      this.hooks.unmapped(table, `connector pk ${String(pk)} is unknown`);
+      return undefined;
+    }
+    return { pk, ref };
+  }
+
+  #topologyRow(c: RowChange): void {
+    const pk = connectorPkOf(c.row);
+    if (pk === undefined) return;
+    // Rows of SteVe's OCPP 2.0 topology number EVSEs, not 1.6 connectors.
+    if (c.row.topology_source !== undefined && c.row.topology_source !== null && c.row.topology_source !== 'ocpp1') return;
+    if (c.op === 'delete') this.topo.connectors.delete(pk);
+    else this.topo.addConnector(pk, c.row);
+  }
+
+  #status(row: RowData, id: string, tx: TxContext): void {
+    const found = this.#connector('connector_status', row);
+    if (!found) return;
+    const timestamp = isoTime(row.status_timestamp) ?? tx.receivedAt;
+    const status = textOr(row.status, '');
+    const errorCode = textOr(row.error_code, '');
+    const info = text(row.error_info);
+    const vendorId = text(row.vendor_id);
+    const vendorErrorCode = text(row.vendor_error_code);
+    const bare = errorCode === 'NoError' && info === undefined && vendorId === undefined && vendorErrorCode === undefined;
+    const synthetic =
+      bare &&
+      ((status === 'Charging' && this.#lastStart.get(found.pk) === timestamp) ||
+        (status === 'Available' && this.#lastStop.get(found.pk) === timestamp));
+    const cur = this.current.get(found.pk);
+    if (cur === undefined || cur.timestamp <= timestamp) this.current.set(found.pk, { status, errorCode, timestamp });
+    const e: EventInput<'status'> = {
+      id,
+      type: 'status',
+      chargeBoxId: found.ref.chargeBoxId,
+      connectorId: found.ref.connectorId,
+      timestamp,
+      receivedAt: tx.receivedAt,
+      source: 'steve',
+      data: {
+        status,
+        errorCode,
+        ...(info !== undefined ? { info } : {}),
+        ...(vendorId !== undefined ? { vendorId } : {}),
+        ...(vendorErrorCode !== undefined ? { vendorErrorCode } : {}),
+        synthetic,
+      },
+    };
+    this.#out.push(e);
+  }
+
+  #meter(row: RowData, id: string): void {
+    const found = this.#connector('connector_meter_value', row);
+    if (!found) return;
+    const transactionId = int(row.transaction_pk);
+    const timestamp = isoTime(row.value_timestamp) ?? '';
+    const key = `${found.pk}|${transactionId ?? ''}|${timestamp}`;
+    let group = this.#groups.get(key);
+    if (group === undefined) {
+      group = { kind: 'meter', id, ref: found.ref, transactionId, timestamp, sampledValues: [] };
+      this.#groups.set(key, group);
+      this.#out.push(group);
+    }
+    group.sampledValues.push(sampledValue(row));
+  }
+
+  #started(row: RowData, id: string, tx: TxContext): void {
+    const found = this.#connector('transaction_start', row);
+    const transactionId = int(row.transaction_pk);
+    if (!found || transactionId === undefined) return;
+    const ref = transactionRef(row, found.pk);
+    this.topo.addTransaction(transactionId, ref);
+    const startTime = ref.startTime ?? isoTime(row.event_timestamp) ?? tx.receivedAt;
+    this.#lastStart.set(found.pk, startTime);
+    const e: EventInput<'transactionStarted'> = {
+      id,
+      type: 'transactionStarted',
+      chargeBoxId: found.ref.chargeBoxId,
+      connectorId: found.ref.connectorId,
+      transactionId,
+      timestamp: startTime,
+      receivedAt: tx.receivedAt,
+      source: 'steve',
+      data: { idTag: ref.idTag, meterStart: ref.meterStart ?? 0, startTime },
+    };
+    this.#out.push(e);
+  }
+
+  #transaction(table: string, transactionId: number): { pk: number; ref: ConnectorRef; start: ReturnType<Topology['transactions']['get']> } | undefined {
+    const start = this.topo.transactions.get(transactionId);
+    const ref = start === undefined ? undefined : this.topo.connectors.get(start.connectorPk);
+    if (start === undefined || ref === undefined) {
+      this.hooks.unmapped(table, `transaction ${transactionId} is unknown`);
+      return undefined;
+    }
+    return { pk: start.connectorPk, ref, start };
+  }
+
+  #stopped(row: RowData, id: string, tx: TxContext): void {
+    const transactionId = int(row.transaction_pk);
+    if (transactionId === undefined) return;
+    const found = this.#transaction('transaction_stop', transactionId);
+    if (!found) return;
+    const stopTime = isoTime(row.stop_timestamp) ?? tx.receivedAt;
+    this.#lastStop.set(found.pk, stopTime);
+    const meterStop = meter(row.stop_value) ?? 0;
+    const reason = text(row.stop_reason);
+    const meterStart = found.start?.meterStart;
+    const e: EventInput<'transactionStopped'> = {
+      id,
+      type: 'transactionStopped',
+      chargeBoxId: found.ref.chargeBoxId,
+      connectorId: found.ref.connectorId,
+      transactionId,
+      timestamp: stopTime,
+      receivedAt: tx.receivedAt,
+      source: 'steve',
+      data: {
+        meterStop,
+        stopTime,
+        ...(reason !== undefined ? { reason } : {}),
+        actor: row.event_actor === 'manual' ? 'manual' : 'station',
+        ...(found.start !== undefined && found.start.idTag !== '' ? { idTag: found.start.idTag } : {}),
+        ...(meterStart !== undefined ? { energyWh: meterStop - meterStart } : {}),
+      },
+    };
+    this.#out.push(e);
+  }
+
+  #stopFailed(row: RowData, id: string, tx: TxContext): void {
+    const transactionId = int(row.transaction_pk);
+    const start = transactionId === undefined ? undefined : this.topo.transactions.get(transactionId);
+    const ref = start === undefined ? undefined : this.topo.connectors.get(start.connectorPk);
+    const chargeBoxId = text(row.charge_box_id) ?? ref?.chargeBoxId;
+    if (chargeBoxId === undefined) {
+      this.hooks.unmapped('transaction_stop_failed', `no charge box for transaction ${String(transactionId)}`);
+      return;
+    }
+    const meterStop = meter(row.stop_value);
+    const stopTime = isoTime(row.stop_timestamp);
+    const stopReason = text(row.stop_reason);
+    const e: EventInput<'transactionStopFailed'> = {
+      id,
+      type: 'transactionStopFailed',
+      chargeBoxId,
+      ...(ref !== undefined ? { connectorId: ref.connectorId } : {}),
+      ...(transactionId !== undefined ? { transactionId } : {}),
+      timestamp: isoTime(row.event_timestamp) ?? tx.receivedAt,
+      receivedAt: tx.receivedAt,
+      source: 'steve',
+      data: {
+        reason: textOr(row.fail_reason, ''),
+        ...(meterStop !== undefined ? { meterStop } : {}),
+        ...(stopTime !== undefined ? { stopTime } : {}),
+        ...(stopReason !== undefined ? { stopReason } : {}),
+      },
+    };
+    this.#out.push(e);
+  }
+
+  #chargeBox(before: RowData, after: RowData, id: string, tx: TxContext): void {
+    const chargeBoxId = text(after.charge_box_id);
+    if (chargeBoxId === undefined) return;
+    const base = { chargeBoxId, receivedAt: tx.receivedAt, source: 'steve' as const };
+    const heartbeatAt = isoTime(after.last_heartbeat_timestamp);
+    const heartbeatMoved = !same(before.last_heartbeat_timestamp, after.last_heartbeat_timestamp) && heartbeatAt !== undefined;
+    // SteVe's BootNotification UPDATE names the boot columns; the statement text tells a reboot with unchanged
+    // details from a heartbeat. Without ANNOTATE_ROWS events, a changed boot column is the evidence.
+    const boot =
+      (tx.statement !== undefined && /charge_point_vendor/i.test(tx.statement) && /update/i.test(tx.statement)) ||
+      BOOT_COLUMNS.some(([col]) => !same(before[col], after[col]));
+    if (boot) {
+      const data: Record<string, string> = {};
+      for (const [col, field] of BOOT_COLUMNS) {
+        const v = text(after[col]);
+        if (v !== undefined) data[field] = v;
+      }
+      const e: EventInput<'bootNotification'> = {
+        ...base,
+        id: `${id}:boot`,
+        type: 'bootNotification',
+        timestamp: heartbeatAt ?? tx.receivedAt,
+        data,
+      };
+      this.#out.push(e);
+    } else if (heartbeatMoved) {
+      const e: EventInput<'heartbeat'> = { ...base, id: `${id}:heartbeat`, type: 'heartbeat', timestamp: heartbeatAt, data: {} };
+      this.#out.push(e);
+    }
+    const fw = text(after.fw_update_status);
+    if (fw !== undefined && (!same(before.fw_update_status, after.fw_update_status) || !same(before.fw_update_timestamp, after.fw_update_timestamp))) {
+      const e: EventInput<'firmwareStatus'> = {
+        ...base,
+        id: `${id}:firmware`,
+        type: 'firmwareStatus',
+        timestamp: isoTime(after.fw_update_timestamp) ?? tx.receivedAt,
+        data: { status: fw },
+      };
+      this.#out.push(e);
+    }
+    const diag = text(after.diagnostics_status);
+    if (diag !== undefined && (!same(before.diagnostics_status, after.diagnostics_status) || !same(before.diagnostics_timestamp, after.diagnostics_timestamp))) {
+      const e: EventInput<'diagnosticsStatus'> = {
+        ...base,
+        id: `${id}:diagnostics`,
+        type: 'diagnosticsStatus',
+        timestamp: isoTime(after.diagnostics_timestamp) ?? tx.receivedAt,
+        data: { status: diag },
+      };
+      this.#out.push(e);
+    }
+  }
+
+  #dataTransfer(row: RowData, id: string, tx: TxContext): void {
+    const chargeBoxId = text(row.charge_box_id);
+    if (chargeBoxId === undefined) {
+      this.hooks.unmapped('data_transfer', 'row without charge_box_id');
+      return;
+    }
+    const messageId = text(row.message_id);
+    const data = parseData(row.data);
+    const e: EventInput<'dataTransfer'> = {
+      id,
+      type: 'dataTransfer',
+      chargeBoxId,
+      timestamp: isoTime(row.received_at) ?? tx.receivedAt,
+      receivedAt: tx.receivedAt,
+      source: 'steve',
+      data: {
+        vendorId: textOr(row.vendor_id, ''),
+        ...(messageId !== undefined ? { messageId } : {}),
+        ...(data !== undefined ? { data } : {}),
+      },
+    };
+    this.#out.push(e);
+  }
+}
+
+/** One connector_meter_value row as an OCPP SampledValue (the default measurand filled in). */
+export function sampledValue(row: Record<string, unknown>): SampledValue {
+  const unit = text(row.unit);
+  const context = text(row.reading_context);
+  const format = text(row.format);
+  const location = text(row.location);
+  const phase = text(row.phase);
+  return {
+    value: textOr(row.value, ''),
+    measurand: text(row.measurand) ?? DEFAULT_MEASURAND,
+    ...(unit !== undefined ? { unit } : {}),
+    ...(context !== undefined ? { context } : {}),
+    ...(format !== undefined ? { format } : {}),
+    ...(location !== undefined ? { location } : {}),
+    ...(phase !== undefined ? { phase } : {}),
+  };
+}
