@@ -9,7 +9,11 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Config } from './config.js';
 import { Bus } from './events/bus.js';
 import type { LinkKind } from './events/catalogue.js';
+import { eventsRouter } from './api/events-routes.js';
 import { healthRouter } from './api/health-routes.js';
+import { messagesRouter } from './api/messages-routes.js';
+import { createEventModel, type EventModel } from './events/index.js';
+import { createMessageLog, type MessageLog } from './log/index.js';
 import { createStationEndpoint, type StationEndpoint } from './links/ws-server.js';
 import { createLogger, type Logger } from './logger.js';
 import { registerRelayMetrics } from './metrics/relay-metrics.js';
@@ -28,6 +32,8 @@ export interface Gateway {
   readonly bus: Bus;
   readonly relay: Relay;
   readonly registry: Registry;
+  readonly messageLog: MessageLog;
+  readonly events: EventModel;
   readonly app: express.Express;
   readonly httpServer: http.Server;
   readonly mode: 'steve' | 'local';
@@ -83,6 +89,16 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     upstreamStates: () => countBy(relay.stations().map((s) => s.upstream)),
   });
 
+  const messageLog = createMessageLog({
+    bus,
+    dataDir: config.dataDir,
+    retentionDays: config.messageLog.retentionDays,
+    queueLimit: config.messageLog.queueLimit,
+    logger,
+    registry,
+  });
+  const events = createEventModel({ bus, dataDir: config.dataDir, logger, binlogConfigured: false });
+
   const startedAt = Date.now();
   app.use('/api', healthRouter({
     mode,
@@ -90,8 +106,10 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     version: VERSION,
     startedAt,
     stations: () => relay.stations(),
-    sections: () => ({}),
+    sections: () => ({ messageLog: messageLog.stats(), events: events.stats() }),
   }));
+  app.use('/api/messages', messagesRouter(messageLog));
+  app.use('/api', eventsRouter(events));
   app.get('/metrics', async (_req, res) => {
     res.type(registry.contentType).send(await registry.metrics());
   });
@@ -105,6 +123,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     bus,
     relay,
     registry,
+    messageLog,
+    events,
     app,
     httpServer,
     mode,
@@ -112,6 +132,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       return port;
     },
     async start() {
+      await events.start();
+      await messageLog.start();
       endpoint = createStationEndpoint({
         server: httpServer,
         attach: (link) => relay.attach(link),
@@ -140,6 +162,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       endpoint?.close();
       relay.closeAll(CloseCode.goingAway, 'gateway shutting down');
       tap.flush();
+      await messageLog.stop();
+      await events.stop();
       httpServer.closeAllConnections?.();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
     },

@@ -242,6 +242,38 @@ describe('Relay', () => {
   });
 });
 
+describe('Upstream security', () => {
+  it('connects to a wss:// SteVe trusted through STEVE_CA_FILE, with the station password SteVe expects', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const fs = await import('node:fs');
+    const dir = fs.mkdtempSync('/tmp/cb-wss-');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1', '-keyout', `${dir}/key.pem`, '-out', `${dir}/cert.pem`], { stdio: 'ignore' });
+    fs.writeFileSync(`${dir}/config.json`, JSON.stringify({ stations: { 'CP-sec': { upstreamPassword: 'steve-side-secret-1' } } }));
+    const steve = await startSteveDouble({ tls: { cert: fs.readFileSync(`${dir}/cert.pem`), key: fs.readFileSync(`${dir}/key.pem`) }, basicAuth: { 'CP-sec': 'steve-side-secret-1', 'CP-nopass': 'something' }, getConfigurationOnConnect: false });
+    cleanups.push(() => steve.close());
+    expect(steve.url.startsWith('wss://')).toBe(true);
+    const gw = await startGateway({ STEVE_WS_URL: steve.url, STEVE_CA_FILE: `${dir}/cert.pem`, CONFIG_FILE: `${dir}/config.json` });
+    cleanups.push(() => gw.stop());
+    const st = await station(gw.wsUrl('CP-sec'));
+    expect((await st.call('Heartbeat', {}, 'sec-1'))[0]).toBe(3);
+    await steve.waitFor((f) => f.chargeBoxId === 'CP-sec' && f.frame[1] === 'sec-1');
+    // Without the password SteVe answers 401, and the station learns why.
+    const refused = await station(gw.wsUrl('CP-nopass'));
+    const closed = await refused.closed;
+    expect(closed.code).toBe(1008);
+    expect(closed.reason).toMatch(/refused the credentials.*401/);
+  });
+
+  it('closes the station with 1013 and the cause when SteVe is unreachable', async () => {
+    const gw = await startGateway({ STEVE_WS_URL: 'ws://127.0.0.1:1/steve/websocket/CentralSystemService' });
+    cleanups.push(() => gw.stop());
+    const st = await station(gw.wsUrl('CP-nowhere'));
+    const closed = await st.closed;
+    expect(closed.code).toBe(1013);
+    expect(closed.reason).toMatch(/SteVe unreachable: ECONNREFUSED/);
+  });
+});
+
 describe('Embedded local central system', () => {
   it('answers stations itself and never repeats a transaction id across restarts', async () => {
     const gw = await startGateway({});

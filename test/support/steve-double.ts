@@ -2,6 +2,7 @@
 // subprotocol ocpp1.6 required, 404 for unknown stations, optional Basic auth, a GetConfiguration CALL after every
 // connect, SteVe-shaped answers, 1011 close on unknown answer ids. Used by tests and benchmarks in place of SteVe.
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 
@@ -22,6 +23,8 @@ export interface SteveDoubleOptions {
   /** Override or add answers: return the CALLRESULT payload, or undefined to answer nothing. */
   readonly handlers?: Readonly<Record<string, (payload: Record<string, unknown>, chargeBoxId: string) => unknown>>;
   readonly port?: number;
+  /** Serve wss:// with this certificate and key (PEM). */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
   /** Delay before accepting each upgrade, to hold upstreams in their opening state. */
   readonly upgradeDelayMs?: number;
 }
@@ -53,9 +56,10 @@ export async function startSteveDouble(options: SteveDoubleOptions = {}): Promis
   let nextTx = 1;
   let callSeq = 0;
 
-  const server = http.createServer((_req, res) => {
+  const notFound = (_req: http.IncomingMessage, res: http.ServerResponse): void => {
     res.writeHead(404).end();
-  });
+  };
+  const server = options.tls ? https.createServer({ cert: options.tls.cert, key: options.tls.key }, notFound) : http.createServer(notFound);
   const wss = new WebSocketServer({
     noServer: true,
     handleProtocols: (protocols) => (protocols.has('ocpp1.6') ? 'ocpp1.6' : false),
@@ -160,7 +164,7 @@ export async function startSteveDouble(options: SteveDoubleOptions = {}): Promis
   const port = (server.address() as AddressInfo).port;
 
   return {
-    url: `ws://127.0.0.1:${port}/steve/websocket/CentralSystemService`,
+    url: `${options.tls ? 'wss' : 'ws'}://127.0.0.1:${port}/steve/websocket/CentralSystemService`,
     port,
     received,
     sockets,
