@@ -1,0 +1,131 @@
+// Persistence of each station's transaction messages (MicroOcpp keeps them on flash): one small JSON file per
+// station under DATA_DIR/sim, written only while something is queued or a transaction is open, so a station
+// that is online and idle costs no disk I/O. Writes are batched by one flusher for all stations.
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { rename, unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+export type QueuedKind = 'start' | 'meter' | 'stop' | 'summary';
+
+/** A transaction message waiting to be sent; `tx` is the station's local transaction number. */
+export interface QueuedMessage {
+  readonly kind: QueuedKind;
+  readonly tx: number;
+  readonly action: 'StartTransaction' | 'MeterValues' | 'StopTransaction' | 'DataTransfer';
+  /** The payload without transactionId (filled in at send time, once the central system has assigned it). */
+  readonly payload: Record<string, unknown>;
+  attempts: number;
+}
+
+export interface OpenTransaction {
+  readonly tx: number;
+  readonly connectorId: number;
+  readonly idTag: string;
+  readonly meterStart: number;
+  readonly startedAt: number;
+  /** Last energy register reading (Wh), for the StopTransaction after a power loss. */
+  lastMeterWh: number;
+}
+
+export interface PersistedQueue {
+  readonly v: 1;
+  readonly txCounter: number;
+  /** local tx → transactionId, for the transactions the queue or an open session still refers to. */
+  readonly txIds: readonly (readonly [number, number])[];
+  readonly open: readonly OpenTransaction[];
+  readonly messages: readonly QueuedMessage[];
+  readonly config?: Readonly<Record<string, string>>;
+}
+
+export interface Persistable {
+  readonly id: string;
+  /** What to write, or undefined when there is nothing worth keeping (the file is removed). */
+  snapshot(): PersistedQueue | undefined;
+}
+
+export class QueueStore {
+  readonly #dir: string;
+  readonly #present: Set<string>;
+  readonly #dirty = new Map<string, Persistable>();
+  #flushing: Promise<void> | undefined;
+
+  constructor(dataDir: string) {
+    this.#dir = path.join(dataDir, 'sim');
+    mkdirSync(this.#dir, { recursive: true });
+    this.#present = new Set(readdirSync(this.#dir).filter((f) => f.endsWith('.json')));
+  }
+
+  #file(id: string): string {
+    return `${encodeURIComponent(id)}.json`;
+  }
+
+  load(id: string): PersistedQueue | undefined {
+    const name = this.#file(id);
+    if (!this.#present.has(name)) return undefined;
+    try {
+      const parsed = JSON.parse(readFileSync(path.join(this.#dir, name), 'utf8')) as PersistedQueue;
+      return parsed.v === 1 ? parsed : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  markDirty(p: Persistable): void {
+    this.#dirty.set(p.id, p);
+  }
+
+  /** Forgets a station for good (removed by an operator). */
+  remove(id: string): void {
+    this.#dirty.delete(id);
+    const name = this.#file(id);
+    if (!this.#present.delete(name)) return;
+    try {
+      unlinkSync(path.join(this.#dir, name));
+    } catch {
+      // already gone
+    }
+  }
+
+  /** Writes every dirty station; at most one flush runs at a time. */
+  flush(): Promise<void> {
+    this.#flushing ??= this.#flushOnce().finally(() => {
+      this.#flushing = undefined;
+    });
+    return this.#flushing;
+  }
+
+  async #flushOnce(): Promise<void> {
+    const batch = [...this.#dirty.values()];
+    this.#dirty.clear();
+    for (const p of batch) {
+      const name = this.#file(p.id);
+      const full = path.join(this.#dir, name);
+      const snap = p.snapshot();
+      if (!snap) {
+        if (this.#present.delete(name)) await unlink(full).catch(() => undefined);
+        continue;
+      }
+      await writeFile(`${full}.tmp`, JSON.stringify(snap));
+      await rename(`${full}.tmp`, full);
+      this.#present.add(name);
+    }
+  }
+
+  /** Synchronous final write at shutdown. */
+  flushSync(): void {
+    const batch = [...this.#dirty.values()];
+    this.#dirty.clear();
+    for (const p of batch) {
+      const name = this.#file(p.id);
+      const full = path.join(this.#dir, name);
+      const snap = p.snapshot();
+      if (!snap) {
+        if (this.#present.delete(name) && existsSync(full)) unlinkSync(full);
+        continue;
+      }
+      writeFileSync(`${full}.tmp`, JSON.stringify(snap));
+      renameSync(`${full}.tmp`, full);
+      this.#present.add(name);
+    }
+  }
+}
