@@ -60,7 +60,7 @@ function entry(o: Pick<FrameObservation, 'chargeBoxId' | 'leg' | 'direction' | '
 }
 
 /** An EventInput as a binlog reader would hand it over. */
-export function steveInput<T extends EventInput['type']>(over: Partial<EventInput> & { id: string; type: T; data: unknown; chargeBoxId?: string }): EventInput {
+export function steveInput(over: { readonly id: string; readonly type: EventInput['type']; readonly data: unknown; readonly [k: string]: unknown }): EventInput {
   const now = new Date().toISOString();
   return { chargeBoxId: 'CP1', timestamp: now, receivedAt: now, source: 'steve', ...over } as EventInput;
 }
