@@ -233,7 +233,7 @@ export class BinlogReader implements CdcReader {
         this.#push(item);
       },
       error: (err) => this.#streamFailed(stream, err),
-      ready: () => undefined,
+      ready: () => this.#setState('streaming'),
     });
     this.#stream = stream;
     stream.start(from);
