@@ -2,31 +2,18 @@
 // (src/events), the relay and the metrics collector; tests plug in small real implementations fed from the bus.
 import type { GatewayEvent, LinkKind } from '../events/catalogue.js';
 import type { UpstreamState } from '../events/observations.js';
+import type { StationSnapshot, StationSummary } from '../events/station-state.js';
 
-/** What the flashCharge SOC screen shows for one station; every figure optional (null/absent when unknown). */
-export interface StationSummary {
-  readonly chargeBoxId: string;
-  readonly online?: boolean;
-  readonly status?: string;
-  readonly soc?: number;
-  readonly model?: string;
-  readonly range?: number;
-  readonly maxRange?: number;
-  readonly voltage?: number;
-  readonly current?: number;
-  readonly power?: number;
-  readonly energyWh?: number;
-  readonly temperature?: number;
-}
+export type { StationSnapshot, StationSummary };
 
-/** Per-station state built from events (src/events/station-state.ts). Snapshots are sent to clients as they are. */
+/** Per-station state built from events (src/events/station-state.ts StationStateStore). */
 export interface StateSource {
-  snapshot(chargeBoxId: string): unknown;
+  snapshot(chargeBoxId: string): StationSnapshot | undefined;
   ids(): readonly string[];
   summary(chargeBoxId: string): StationSummary | undefined;
 }
 
-/** Bounded per-station event history (src/events/history.ts): events with seq greater than `seq`, oldest first. */
+/** Bounded per-station event history (src/events/history.ts EventHistory): events with seq greater than `seq`, oldest first. */
 export interface HistorySource {
   since(chargeBoxId: string, seq: number): readonly GatewayEvent[];
 }

@@ -4,7 +4,7 @@ import type { GatewayEvent } from '../events/catalogue.js';
 import type { LogEntry } from '../events/observations.js';
 import type { SchemaViolation } from '../ocpp/validate.js';
 import type { FrameFilterRequest } from './frame-filter.js';
-import type { CallOutcome, GatewayMetricsSnapshot, StationSummary } from './ports.js';
+import type { CallOutcome, GatewayMetricsSnapshot, StationSnapshot, StationSummary } from './ports.js';
 import type { PushStats } from './stats.js';
 
 /** Closed set of ack error codes. */
@@ -29,7 +29,7 @@ export interface StationSnapshotEntry {
   readonly chargeBoxId: string;
   /** Seq of the newest event the snapshot includes (0: none yet). */
   readonly seq: number;
-  readonly snapshot: unknown;
+  readonly snapshot: StationSnapshot | null;
   readonly summary: StationSummary | null;
 }
 

@@ -358,7 +358,8 @@ export class PushServer {
 
   #snapshotEntry(id: string): StationSnapshotEntry {
     const { state } = this.#deps;
-    return { chargeBoxId: id, seq: this.#lastSeq.get(id) ?? 0, snapshot: state.snapshot(id) ?? null, summary: state.summary(id) ?? null };
+    const snapshot = state.snapshot(id);
+    return { chargeBoxId: id, seq: snapshot?.seq ?? this.#lastSeq.get(id) ?? 0, snapshot: snapshot ?? null, summary: state.summary(id) ?? null };
   }
 
   #replayEvents(id: string, since: number): { events: readonly GatewayEvent[]; gap: boolean } {

@@ -1,0 +1,129 @@
+// A real gateway (relay, message log, event model) with the push server attached, plus Socket.IO client helpers.
+import jwt from 'jsonwebtoken';
+import pino from 'pino';
+import { io as ioClient, type Socket as ClientSocket } from 'socket.io-client';
+import { parsePushConfig, type PushConfig } from '../../../src/push/config.js';
+import { createPushServer, type PushHandle } from '../../../src/push/index.js';
+import type { GatewayMetricsSnapshot } from '../../../src/push/ports.js';
+import { startGateway } from '../../support/gateway.js';
+
+export const SECRET = 'test-secret-0123456789-abcdefghijklmnop';
+
+export type TestGateway = Awaited<ReturnType<typeof startGateway>>;
+
+export interface PushGateway {
+  readonly gw: TestGateway;
+  readonly push: PushHandle;
+  readonly config: PushConfig;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export async function startPushGateway(env: Record<string, string> = {}): Promise<PushGateway> {
+  const gw = await startGateway();
+  const config = parsePushConfig({ JWT_SECRET: SECRET, ...env }, { dataDir: gw.dataDir, callTimeoutMs: 5000 });
+  const metrics = (): GatewayMetricsSnapshot => {
+    const links: Record<string, number> = {};
+    for (const s of gw.relay.stations()) links[s.linkKind] = (links[s.linkKind] ?? 0) + 1;
+    return { framesPerSecond: { in: 0, out: 0 }, relayRttMs: { p50: null, p95: null, p99: null }, links, upstreams: {} };
+  };
+  const push = createPushServer({
+    config,
+    httpServer: gw.httpServer,
+    bus: gw.bus,
+    state: gw.events.state,
+    history: gw.events.history,
+    calls: gw.relay,
+    metrics,
+    logger: pino({ level: 'silent' }),
+    registry: gw.registry,
+  });
+  push.start();
+  return {
+    gw,
+    push,
+    config,
+    url: gw.httpUrl,
+    async close() {
+      await push.stop();
+      await gw.stop();
+    },
+  };
+}
+
+export function token(claims: Record<string, unknown> = {}, opts: jwt.SignOptions & { secret?: jwt.Secret } = {}): string {
+  const { secret = SECRET, ...sign } = opts;
+  const options: jwt.SignOptions = { algorithm: 'HS256', expiresIn: '1h', ...sign };
+  // expiresIn: undefined means "no exp claim" (or an exp given in the claims).
+  if ('expiresIn' in sign && sign.expiresIn === undefined) delete options.expiresIn;
+  return jwt.sign({ sub: 'tester', role: 'operator', ...claims }, secret, options);
+}
+
+export const operatorToken = (): string => token({ role: 'operator', sub: 'op' });
+export const viewerToken = (chargers: string[]): string => token({ role: 'viewer', sub: 'viewer', chargers });
+
+export interface ConnectOpts {
+  readonly token?: string;
+  readonly headers?: Record<string, string>;
+  readonly query?: Record<string, string>;
+  readonly reconnection?: boolean;
+}
+
+/** Connects over WebSocket; resolves once connected, rejects with the server's connect_error data. */
+export function connect(url: string, opts: ConnectOpts = {}): Promise<ClientSocket> {
+  const socket = ioClient(url, {
+    transports: ['websocket'],
+    reconnection: opts.reconnection ?? false,
+    forceNew: true,
+    ...(opts.token !== undefined ? { auth: { token: opts.token } } : {}),
+    ...(opts.headers ? { extraHeaders: opts.headers } : {}),
+    ...(opts.query ? { query: opts.query } : {}),
+  });
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', (err: Error & { data?: unknown }) => {
+      socket.close();
+      reject(Object.assign(new Error(err.message), { data: err.data }));
+    });
+  });
+}
+
+/** The refusal code the server put in connect_error, or 'connected'. */
+export async function refusal(url: string, opts: ConnectOpts): Promise<string> {
+  try {
+    const s = await connect(url, opts);
+    s.close();
+    return 'connected';
+  } catch (err) {
+    return ((err as { data?: { code?: string } }).data?.code) ?? `no code: ${(err as Error).message}`;
+  }
+}
+
+export function ack<T>(socket: ClientSocket, event: string, ...args: unknown[]): Promise<T> {
+  return socket.timeout(5000).emitWithAck(event, ...args) as Promise<T>;
+}
+
+/** Collects every emission of `event` on the socket. */
+export function collect<T>(socket: ClientSocket, event: string): T[] {
+  const out: T[] = [];
+  socket.on(event, (payload: T) => out.push(payload));
+  return out;
+}
+
+export async function until(pred: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export function once<T>(socket: ClientSocket, event: string, timeoutMs = 5000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${event} within ${timeoutMs} ms`)), timeoutMs);
+    socket.once(event, (payload: T) => {
+      clearTimeout(timer);
+      resolve(payload);
+    });
+  });
+}
