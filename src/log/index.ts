@@ -76,7 +76,9 @@ export function createMessageLog(deps: MessageLogDeps): MessageLog {
   const store = new MessageStore(deps.dataDir, deps.retentionDays, deps.now ?? Date.now, logger);
   const ids = new IdSequence(path.join(store.dir, 'next-id'));
 
+  // Observations waiting to be numbered: queue[head..]. A moving head keeps taking a batch O(batch).
   let queue: FrameObservation[] = [];
+  let head = 0;
   let pending: LogEntry[] = [];
   let inflight: LogEntry[] = [];
   let written = 0;
@@ -90,7 +92,7 @@ export function createMessageLog(deps: MessageLogDeps): MessageLog {
   let droppedCounter: Counter | undefined;
   let writtenCounter: Counter | undefined;
 
-  const queued = (): number => queue.length + pending.length + inflight.length;
+  const queued = (): number => queue.length - head + pending.length + inflight.length;
 
   const drop = (n: number): void => {
     dropped += n;
@@ -106,9 +108,15 @@ export function createMessageLog(deps: MessageLogDeps): MessageLog {
 
   function processBatch(): void {
     immediate = undefined;
-    const batch = queue.length <= BATCH ? queue : queue.slice(0, BATCH);
-    queue = queue.length <= BATCH ? [] : queue.slice(BATCH);
-    for (const obs of batch) {
+    numberEntries(BATCH);
+    if (head < queue.length) immediate = setImmediate(processBatch);
+  }
+
+  /** Turns up to `max` queued observations into entries, announces them on the bus and hands them to the writer. */
+  function numberEntries(max: number): void {
+    const end = Math.min(queue.length, head + max);
+    while (head < end) {
+      const obs = queue[head++] as FrameObservation;
       let entry: LogEntry;
       try {
         entry = toLogEntry(obs, ids.take());
@@ -124,8 +132,19 @@ export function createMessageLog(deps: MessageLogDeps): MessageLog {
         logger.error({ err }, "message log: a 'logged' listener threw");
       }
     }
-    if (queue.length > 0) immediate = setImmediate(processBatch);
-    writing ??= writeAll();
+    if (head === queue.length) {
+      queue = [];
+      head = 0;
+    }
+    startWriter();
+  }
+
+  function startWriter(): void {
+    if (writing !== undefined || pending.length === 0) return;
+    writing = writeAll().finally(() => {
+      writing = undefined;
+      startWriter(); // entries numbered while the last write settled
+    });
   }
 
   async function writeAll(): Promise<void> {
@@ -143,7 +162,6 @@ export function createMessageLog(deps: MessageLogDeps): MessageLog {
       }
       inflight = [];
     }
-    writing = undefined;
   }
 
   function registerMetrics(): void {
@@ -185,9 +203,8 @@ export function createMessageLog(deps: MessageLogDeps): MessageLog {
       unsubscribe = undefined;
       if (retentionTimer) clearInterval(retentionTimer);
       if (immediate) clearImmediate(immediate);
-      while (queue.length > 0) processBatch();
-      if (immediate) clearImmediate(immediate);
       immediate = undefined;
+      numberEntries(Infinity);
       while (writing) await writing;
       ids.release();
       await store.close();

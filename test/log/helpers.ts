@@ -27,6 +27,12 @@ export function obs(over: Partial<FrameObservation> = {}): FrameObservation {
   };
 }
 
+/** A frame the relay refused before it could read a message type, action or id. */
+export function refusedObs(raw: string, over: Partial<FrameObservation> = {}): FrameObservation {
+  const { messageType: _t, action: _a, messageId: _m, ...rest } = obs(over);
+  return { ...rest, raw, disposition: 'refused', problem: 'not JSON' };
+}
+
 export interface TestLog {
   readonly log: MessageLog;
   readonly bus: Bus;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { FrameObservation, LogEntry } from '../../src/events/observations.js';
-import { allPages, obs, startLog, tempDir } from './helpers.js';
+import { allPages, obs, refusedObs, startLog, tempDir } from './helpers.js';
 
 const run = promisify(execFile);
 const DAY_US = 86_400_000_000;
@@ -25,7 +25,7 @@ describe('message log entries', () => {
       obs({ atUs, raw: JSON.stringify([2, 'b0', 'BootNotification', { chargePointVendor: 'V', chargePointModel: 'M' }]), action: 'BootNotification', messageId: 'b0' }),
       obs({ atUs: atUs + 1, raw: badBoot, action: 'BootNotification', messageId: 'b1' }),
       obs({ atUs: atUs + 2, leg: 'upstream', origin: 'steve', raw: JSON.stringify([3, 'b0', { status: 'Maybe', currentTime: '2025-03-01T12:00:00Z', interval: 300 }]), messageType: 'CALLRESULT', action: 'BootNotification', messageId: 'b0', rttMs: 4.5 }),
-      obs({ atUs: atUs + 3, raw: garbage, disposition: 'refused', problem: 'not JSON', messageType: undefined, action: undefined, messageId: undefined } as Partial<FrameObservation>),
+      refusedObs(garbage, { atUs: atUs + 3 }),
     );
     const [ok, bad, result, broken] = entries as [LogEntry, LogEntry, LogEntry, LogEntry];
     expect(entries.map((e) => e.id)).toEqual([1, 2, 3, 4]);
@@ -82,8 +82,8 @@ describe('restarts', () => {
 
   it('never repeats an id after a crash that lost the unwritten entries', async () => {
     const dataDir = tempDir();
-    const child = await run(process.execPath, ['--import', 'tsx', path.resolve('test/log/fixtures/crash-child.ts'), dataDir, '3']).catch((err: { stdout: string; signal: string }) => err);
-    expect(child.signal).toBe('SIGKILL');
+    const child = await run(process.execPath, ['--import', 'tsx', path.resolve('test/log/fixtures/crash-child.ts'), dataDir, '3']).catch((err: { stdout: string; signal?: string }) => err);
+    expect('signal' in child && child.signal).toBe('SIGKILL');
     const crashIds = JSON.parse(child.stdout) as number[];
     expect(crashIds).toEqual([1, 2, 3]);
 
