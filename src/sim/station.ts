@@ -277,7 +277,7 @@ export class SimStation implements Wakeable, Persistable {
 
   #plugOut(c: Connector, now: number): ActResult {
     if (!c.vehicle) return { ok: false, message: 'nothing plugged in' };
-    if (c.tx && this.keys.bool('StopTransactionOnEVSideDisconnect')) this.#stopTx(c, 'EVDisconnected', now);
+    if (c.tx && this.keys.bool('StopTransactionOnEVSideDisconnect')) this.#stopTx(c, 'EVDisconnected', now, undefined, true);
     c.vehicle = undefined;
     c.finishing = false;
     c.vehicleInfoDue = Infinity;
@@ -340,7 +340,8 @@ export class SimStation implements Wakeable, Persistable {
     this.#refresh(c);
   }
 
-  #stopTx(c: Connector, reason: string, now: number, idTag?: string): void {
+  /** `unplugged`: the cable left with the session (no Finishing). */
+  #stopTx(c: Connector, reason: string, now: number, idTag?: string, unplugged = false): void {
     const tx = c.tx;
     if (!tx) return;
     c.advance(now, this.#limits);
@@ -362,6 +363,7 @@ export class SimStation implements Wakeable, Persistable {
     this.counters.energyWh += delivered;
     c.tx = undefined;
     c.meterDue = Infinity;
+    if (unplugged) c.vehicle = undefined;
     c.finishing = c.vehicle !== undefined;
     if (c.inoperativeScheduled) {
       c.inoperative = true;

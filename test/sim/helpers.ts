@@ -134,3 +134,26 @@ export async function until(cond: () => boolean, timeoutMs = 10_000, what = 'con
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/** Waits until the station has sent a CALL matching `pred` (after `from` calls) and returns it with its index. */
+export async function waitCall(
+  log: readonly Recorded[],
+  station: string,
+  pred: (c: { action: string; payload: Record<string, unknown> }) => boolean,
+  opts: { from?: number; timeoutMs?: number } = {},
+): Promise<{ index: number; id: string; action: string; payload: Record<string, unknown> }> {
+  let hit: { index: number; id: string; action: string; payload: Record<string, unknown> } | undefined;
+  await until(() => {
+    const calls = callsOf(log, station);
+    for (let i = opts.from ?? 0; i < calls.length; i++) {
+      if (pred(calls[i]!)) {
+        hit = { index: i, ...calls[i]! };
+        return true;
+      }
+    }
+    return false;
+  }, opts.timeoutMs ?? 10_000, `a CALL from ${station}`);
+  return hit!;
+}
+
+export const dataOf = (payload: Record<string, unknown>): Record<string, unknown> => JSON.parse(String(payload.data)) as Record<string, unknown>;
