@@ -1,7 +1,7 @@
 // Bounded per-station history of sequenced events: replay by seq for clients that missed some, and the record
 // from which seq and recent ids are restored after a restart. One JSON Lines file per station under
-// <dataDir>/events/. Appends are batched per turn of the event loop and written synchronously at the end of the
-// turn (and at process exit), so a crash loses nothing already delivered to listeners in an earlier turn.
+// <dataDir>/events/. Appends are batched and written with one synchronous write per station on the next turn of the
+// event loop (and at process exit): cheap for the loop, and a crashing process loses at most the current turn's events.
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
