@@ -15,21 +15,24 @@ import { wsTransport } from '../../src/sim/ws-transport.js';
 
 export interface Recorded {
   readonly station: string;
-  readonly dir: 'out' | 'in';
+  readonly dir: 'out' | 'in' | 'connect';
   readonly text: string;
+  /** Virtual time of the event. */
+  readonly at: number;
 }
 
 /** Wraps a transport and records both directions per station. */
-export function recording(inner: SimTransport, log: Recorded[]): SimTransport {
+export function recording(inner: SimTransport, log: Recorded[], clock: Clock): SimTransport {
   return {
     kind: inner.kind,
     connect(id, handlers, opts) {
+      log.push({ station: id, dir: 'connect', text: '', at: clock.now() });
       const conn = inner.connect(
         id,
         {
           open: () => handlers.open(),
           message: (text) => {
-            log.push({ station: id, dir: 'in', text });
+            log.push({ station: id, dir: 'in', text, at: clock.now() });
             handlers.message(text);
           },
           close: (code, reason) => handlers.close(code, reason),
@@ -39,7 +42,7 @@ export function recording(inner: SimTransport, log: Recorded[]): SimTransport {
       return {
         send(text) {
           const ok = conn.send(text);
-          if (ok) log.push({ station: id, dir: 'out', text });
+          if (ok) log.push({ station: id, dir: 'out', text, at: clock.now() });
           return ok;
         },
         close: (code, reason, abrupt) => conn.close(code, reason, abrupt),
@@ -54,6 +57,7 @@ export function schemaViolations(log: readonly Recorded[]): string[] {
   const problems: string[] = [];
   for (const r of log) {
     const parsed = parseFrame(r.text);
+    if (r.dir === 'connect') continue;
     if (!parsed.ok) {
       if (r.dir === 'out') problems.push(`${r.station}: unparseable ${r.text}`);
       continue;
@@ -118,7 +122,7 @@ export function startSim(opts: {
       limits: { ...DEFAULT_LIMITS, bootDelayMs: 100, ...opts.limits },
       connectSpreadMs: opts.connectSpreadMs ?? 0,
     },
-    transport: recording(opts.transport ?? wsTransport(opts.target), log),
+    transport: recording(opts.transport ?? wsTransport(opts.target), log, clock),
     logger: pino({ level: 'silent' }),
     dataDir,
     clock,
