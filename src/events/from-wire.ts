@@ -80,8 +80,6 @@ export class WireEvents {
   readonly #pending = new Map<string, Map<string, PendingCall>>();
   readonly #openTx = new Map<string, Map<number, OpenTx>>();
   readonly #findingKeys = new Map<string, true>();
-  readonly #upstreamKind = new Map<string, 'steve' | 'local'>();
-  readonly #heldConnect = new Map<string, { change: Extract<LinkStateChange, { kind: 'connected' }>; timer: NodeJS.Timeout }>();
   #offs: (() => void)[] = [];
   #sweep: NodeJS.Timeout | undefined;
 
@@ -101,11 +99,9 @@ export class WireEvents {
     this.#offs = [];
     if (this.#sweep) clearInterval(this.#sweep);
     this.#sweep = undefined;
-    for (const id of [...this.#heldConnect.keys()]) this.#releaseConnect(id);
   }
 
   onLogged(entry: LogEntry): void {
-    this.#releaseConnect(entry.chargeBoxId);
     this.#findings(entry);
     if (entry.messageType === 'CALL') {
       if (entry.origin === 'station' && entry.leg === 'station' && entry.direction === 'in' && entry.disposition !== 'refused') this.#stationCall(entry);
@@ -123,21 +119,15 @@ export class WireEvents {
   onLink(change: LinkStateChange): void {
     const id = change.chargeBoxId;
     switch (change.kind) {
-      case 'connected': {
-        // The upstream kind comes with the next 'upstream' change; hold the event briefly to report it right.
-        this.#releaseConnect(id);
-        const timer = setTimeout(() => this.#releaseConnect(id), 500);
-        timer.unref();
-        this.#heldConnect.set(id, { change, timer });
+      case 'connected':
+        this.#emit({
+          id: `link:${change.at}:connected`, type: 'stationConnected', chargeBoxId: id, timestamp: change.at, receivedAt: change.at, source: 'station',
+          data: { linkKind: change.linkKind, upstream: change.upstream, ...(change.remoteAddress !== undefined ? { remoteAddress: change.remoteAddress } : {}) },
+        });
         return;
-      }
       case 'upstream':
-        if (change.state === 'local') this.#upstreamKind.set(id, 'local');
-        else if (change.state === 'connecting' || change.state === 'open') this.#upstreamKind.set(id, 'steve');
-        this.#releaseConnect(id);
         return;
       case 'disconnected': {
-        this.#releaseConnect(id);
         this.#emit({
           id: `link:${change.at}:disconnected`, type: 'stationDisconnected', chargeBoxId: id, timestamp: change.at, receivedAt: change.at, source: 'station',
           data: { linkKind: change.linkKind, code: change.code, reason: change.reason },
@@ -157,19 +147,6 @@ export class WireEvents {
         return;
       }
     }
-  }
-
-  #releaseConnect(id: string): void {
-    const held = this.#heldConnect.get(id);
-    if (!held) return;
-    clearTimeout(held.timer);
-    this.#heldConnect.delete(id);
-    const c = held.change;
-    const linkKind: LinkKind = c.linkKind;
-    this.#emit({
-      id: `link:${c.at}:connected`, type: 'stationConnected', chargeBoxId: id, timestamp: c.at, receivedAt: c.at, source: 'station',
-      data: { linkKind, upstream: this.#upstreamKind.get(id) ?? 'steve', ...(c.remoteAddress !== undefined ? { remoteAddress: c.remoteAddress } : {}) },
-    });
   }
 
   #findings(entry: LogEntry): void {

@@ -54,7 +54,15 @@ export interface LogEntry extends FrameObservation {
 export type UpstreamState = 'connecting' | 'open' | 'closed' | 'local';
 
 export type LinkStateChange =
-  | { readonly kind: 'connected'; readonly chargeBoxId: string; readonly linkKind: LinkKind; readonly remoteAddress?: string; readonly at: string }
+  | {
+      readonly kind: 'connected';
+      readonly chargeBoxId: string;
+      readonly linkKind: LinkKind;
+      /** Where this station's frames go: SteVe or the embedded central system. */
+      readonly upstream: 'steve' | 'local';
+      readonly remoteAddress?: string;
+      readonly at: string;
+    }
   | { readonly kind: 'upstream'; readonly chargeBoxId: string; readonly state: UpstreamState; readonly detail?: string; readonly at: string }
   | { readonly kind: 'disconnected'; readonly chargeBoxId: string; readonly linkKind: LinkKind; readonly code: number; readonly reason: string; readonly at: string }
   | { readonly kind: 'callTimeout'; readonly chargeBoxId: string; readonly leg: Leg; readonly action: string; readonly messageId: string; readonly at: string };

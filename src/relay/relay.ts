@@ -104,6 +104,7 @@ export class Relay {
       kind: 'connected',
       chargeBoxId: id,
       linkKind: link.kind,
+      upstream: this.options.upstreamKind,
       ...(link.remoteAddress !== undefined ? { remoteAddress: link.remoteAddress } : {}),
       at: session.connectedSince,
     });

@@ -90,7 +90,7 @@ describe('wire frames → events', () => {
   it('reports station links, with the upstream kind', async () => {
     const h = await model();
     const at = new Date().toISOString();
-    h.bus.emit('link', { kind: 'connected', chargeBoxId: 'CP3', linkKind: 'serial', at });
+    h.bus.emit('link', { kind: 'connected', chargeBoxId: 'CP3', linkKind: 'serial', upstream: 'local', at });
     h.bus.emit('link', { kind: 'upstream', chargeBoxId: 'CP3', state: 'local', at });
     h.bus.emit('link', { kind: 'disconnected', chargeBoxId: 'CP3', linkKind: 'serial', code: 1006, reason: 'cable', at });
     expect(h.events.map((e) => [e.type, e.data])).toEqual([
@@ -169,7 +169,7 @@ describe('source rule', () => {
     h.bus.emit('logged', stationCall('CP1', 'fw', 'FirmwareStatusNotification', { status: 'Downloading' }));
     h.bus.emit('eventInput', steveStatus('row-1'));
     h.bus.emit('eventInput', steveInput({ id: 'row-2', type: 'transactionStarted', transactionId: 9, connectorId: 1, data: { idTag: 'T', meterStart: 0, startTime: new Date().toISOString() } }));
-    h.bus.emit('link', { kind: 'connected', chargeBoxId: 'CP1', linkKind: 'ws', at: new Date().toISOString() });
+    h.bus.emit('link', { kind: 'connected', chargeBoxId: 'CP1', linkKind: 'ws', upstream: 'steve', at: new Date().toISOString() });
     h.bus.emit('link', { kind: 'upstream', chargeBoxId: 'CP1', state: 'open', at: new Date().toISOString() });
     expect(h.events.map((e) => [e.type, e.source])).toEqual([
       ['firmwareStatus', 'station'], ['status', 'steve'], ['transactionStarted', 'steve'], ['stationConnected', 'station'],
