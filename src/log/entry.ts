@@ -30,13 +30,16 @@ export function toLogEntry(obs: FrameObservation, id: number): LogEntry {
   return parsed.ok ? { ...entry, payload: payloadOf(parsed.frame) } : entry;
 }
 
-/** One line of a day file. The payload is not stored: it is derived from `raw` again on read, which keeps files a third smaller. */
-export function toLine(entry: LogEntry): string {
+/**
+ * One line of a day file, newline included. The payload is not stored: it is derived from `raw` again on read,
+ * which keeps files a third smaller.
+ */
+export function encodeLine(entry: LogEntry): Buffer {
   const { payload: _payload, ...stored } = entry;
-  return JSON.stringify(stored);
+  return Buffer.from(`${JSON.stringify(stored)}\n`);
 }
 
-/** Reverses toLine. Throws on a line that is not JSON (a torn write); callers skip those. */
+/** Reverses encodeLine (without the newline). Throws on a line that is not JSON (a torn write); callers skip those. */
 export function fromLine(line: string): LogEntry {
   const stored = JSON.parse(line) as LogEntry;
   const parsed = parseFrame(stored.raw);

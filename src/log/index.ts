@@ -6,10 +6,10 @@ import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Bus } from '../events/bus.js';
 import type { FrameObservation, LogEntry } from '../events/observations.js';
-import { toLogEntry } from './entry.js';
+import { encodeLine, toLogEntry } from './entry.js';
 import { IdSequence } from './ids.js';
 import { scan, type MessageFilter } from './query.js';
-import { MessageStore } from './store.js';
+import { MessageStore, type EncodedEntry } from './store.js';
 
 export type { MessageFilter } from './query.js';
 
@@ -59,9 +59,9 @@ export interface MessageLog {
 export const DEFAULT_PAGE_LIMIT = 100;
 export const MAX_PAGE_LIMIT = 1000;
 /** Observations turned into entries per turn of the event loop: keeps each turn short for the relay. */
-const BATCH = 128;
+const BATCH = 64;
 /** Entries per write. */
-const WRITE_BATCH = 4096;
+const WRITE_BATCH = 1024;
 const RETENTION_CHECK_MS = 3_600_000;
 
 /** A cursor is the id of the last entry of a page; undefined when the text is not one. */
@@ -79,8 +79,8 @@ export function createMessageLog(deps: MessageLogDeps): MessageLog {
   // Observations waiting to be numbered: queue[head..]. A moving head keeps taking a batch O(batch).
   let queue: FrameObservation[] = [];
   let head = 0;
-  let pending: LogEntry[] = [];
-  let inflight: LogEntry[] = [];
+  let pending: EncodedEntry[] = [];
+  let inflight: EncodedEntry[] = [];
   let written = 0;
   let dropped = 0;
   let immediate: NodeJS.Immediate | undefined;
@@ -118,14 +118,16 @@ export function createMessageLog(deps: MessageLogDeps): MessageLog {
     while (head < end) {
       const obs = queue[head++] as FrameObservation;
       let entry: LogEntry;
+      let line: Buffer;
       try {
         entry = toLogEntry(obs, ids.take());
+        line = encodeLine(entry);
       } catch (err) {
         logger.error({ err, chargeBoxId: obs.chargeBoxId }, 'message log: observation could not be logged');
         drop(1);
         continue;
       }
-      pending.push(entry);
+      pending.push({ entry, line });
       try {
         bus.emit('logged', entry);
       } catch (err) {
@@ -182,7 +184,7 @@ export function createMessageLog(deps: MessageLogDeps): MessageLog {
     // Taken together, synchronously: entries written meanwhile are then found in exactly one of the two.
     const files = store.files();
     const onDisk = Math.max(0, ...files.map((f) => f.lastId));
-    const tail = [...inflight, ...pending].filter((e) => e.id > onDisk);
+    const tail = [...inflight, ...pending].flatMap(({ entry }) => (entry.id > onDisk ? [entry] : []));
     yield* scan(filter, tail, files);
   }
 

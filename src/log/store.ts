@@ -5,13 +5,19 @@ import { mkdir, open, readdir, rm, stat, type FileHandle } from 'node:fs/promise
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { LogEntry } from '../events/observations.js';
-import { toLine } from './entry.js';
 import { RECORD_BYTES, readRecord, recordOf, writeRecord, type IndexRecord } from './record.js';
 import { dayEndUs, utcDay } from './time.js';
 
 const DAY_FILE = /^(\d{4}-\d{2}-\d{2})\.jsonl$/;
 const SCAN_CHUNK = 1 << 20;
 const NEWLINE = 0x0a;
+
+/** An entry with its line already encoded (done in the log's small batches, not in one long write). */
+export interface EncodedEntry {
+  readonly entry: LogEntry;
+  /** The JSON line, newline included. */
+  readonly line: Buffer;
+}
 
 export interface DayFile {
   readonly day: string;
@@ -87,13 +93,12 @@ export class MessageStore {
   }
 
   /** Appends entries (already in id order): lines first, then their index records. */
-  async append(entries: readonly LogEntry[]): Promise<void> {
+  async append(entries: readonly EncodedEntry[]): Promise<void> {
     let start = 0;
     while (start < entries.length) {
-      const first = entries[start] as LogEntry;
-      const day = this.#dayFor(first);
+      const day = this.#dayFor((entries[start] as EncodedEntry).entry);
       let end = start + 1;
-      while (end < entries.length && this.#dayFor(entries[end] as LogEntry) === day) end++;
+      while (end < entries.length && this.#dayFor((entries[end] as EncodedEntry).entry) === day) end++;
       await this.#appendDay(day, entries.slice(start, end));
       start = end;
     }
@@ -136,23 +141,20 @@ export class MessageStore {
     };
   }
 
-  async #appendDay(day: string, entries: readonly LogEntry[]): Promise<void> {
+  async #appendDay(day: string, entries: readonly EncodedEntry[]): Promise<void> {
     const { file, data, index } = await this.#openDay(day);
-    const lines: Buffer[] = [];
     const records = Buffer.alloc(entries.length * RECORD_BYTES);
     let offset = file.dataSize;
-    entries.forEach((entry, i) => {
-      const line = Buffer.from(`${toLine(entry)}\n`);
-      lines.push(line);
+    entries.forEach(({ entry, line }, i) => {
       writeRecord(records, i * RECORD_BYTES, recordOf(entry, offset, line.length - 1));
       offset += line.length;
     });
-    await writeAll(data, Buffer.concat(lines));
+    await writeAll(data, Buffer.concat(entries.map((e) => e.line)));
     file.dataSize = offset;
     await writeAll(index, records);
-    if (file.count === 0) file.firstId = (entries[0] as LogEntry).id;
+    if (file.count === 0) file.firstId = (entries[0] as EncodedEntry).entry.id;
     file.count += entries.length;
-    file.lastId = (entries.at(-1) as LogEntry).id;
+    file.lastId = (entries.at(-1) as EncodedEntry).entry.id;
   }
 
   async #openDay(day: string): Promise<OpenDay> {
