@@ -36,6 +36,8 @@ export interface Config {
   readonly requireStationAuth: boolean;
   /** The raw parsed config file, for feature modules (simulator, serial) that read their own sections. */
   readonly file: Readonly<Record<string, unknown>>;
+  /** The environment the config was read from; feature modules parse their own variables from it at start-up. */
+  readonly env: Env;
 }
 
 function readConfigFile(file: string | undefined): Record<string, unknown> {
@@ -106,6 +108,7 @@ export function loadConfig(env: Env = process.env): Config {
     stations: parseStations(file.stations),
     requireStationAuth: envBool(env, 'REQUIRE_STATION_AUTH', false),
     file,
+    env: Object.freeze({ ...env }),
   };
   return Object.freeze(config);
 }

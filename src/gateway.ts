@@ -12,6 +12,7 @@ import type { LinkKind } from './events/catalogue.js';
 import { eventsRouter } from './api/events-routes.js';
 import { healthRouter } from './api/health-routes.js';
 import { messagesRouter } from './api/messages-routes.js';
+import { parseEventsConfig } from './events/config.js';
 import { createEventModel, type EventModel } from './events/index.js';
 import { createMessageLog, type MessageLog } from './log/index.js';
 import { createStationEndpoint, type StationEndpoint } from './links/ws-server.js';
@@ -97,7 +98,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     logger,
     registry,
   });
-  const events = createEventModel({ bus, dataDir: config.dataDir, logger, binlogConfigured: false });
+  const eventsConfig = parseEventsConfig(config.env);
+  const events = createEventModel({ bus, dataDir: config.dataDir, logger, binlogConfigured: false, ...eventsConfig });
 
   const startedAt = Date.now();
   app.use('/api', healthRouter({
