@@ -386,7 +386,10 @@ export class BinlogReader implements CdcReader {
           this.#metrics.lag.set(this.#lag);
         }
         this.#checkpoint = item.checkpoint;
-        this.#scheduleSave();
+        // After events: written now, so a crash repeats at most the transaction in flight. Transactions
+        // without events only move the position, and share one write per event-loop turn.
+        if (events.length > 0) this.#save(false);
+        else this.#scheduleSave();
         return undefined;
       }
       case 'alive':

@@ -41,7 +41,7 @@ describe.each<Generation>(['3.12', '3.13'])('SteVe %s schema', (generation) => {
     expect(mine.data.reason).toBe('no-checkpoint');
     expect(mine.data.connectors).toEqual([{ connectorId: 1, status: 'Available', errorCode: 'NoError', timestamp: '2026-03-01T10:00:00.000Z' }]);
     expect(resync.find((e) => e.chargeBoxId === 'CB-EMPTY')!.data.connectors).toEqual([]);
-    expect(rig.reader.health().state).toBe('streaming');
+    await rig.waitFor(() => rig.reader.health().state === 'streaming');
   });
 
   it('BootNotification → bootNotification with the boot columns only; a reboot with the same details too', async () => {
