@@ -87,6 +87,7 @@ export function createMessageLog(deps: MessageLogDeps): MessageLog {
   let writing: Promise<void> | undefined;
   let unsubscribe: (() => void) | undefined;
   let retentionTimer: NodeJS.Timeout | undefined;
+  let started = false;
 
   const metricNames = ['chargebridge_message_log_dropped_total', 'chargebridge_message_log_written_total', 'chargebridge_message_log_queued'];
   let droppedCounter: Counter | undefined;
@@ -134,8 +135,9 @@ export function createMessageLog(deps: MessageLogDeps): MessageLog {
         logger.error({ err }, "message log: a 'logged' listener threw");
       }
     }
-    if (head === queue.length) {
-      queue = [];
+    // Let go of numbered observations: at once when all are done, otherwise once they are half the array.
+    if (head === queue.length || head > 4096 && head * 2 > queue.length) {
+      queue = queue.slice(head);
       head = 0;
     }
     startWriter();
@@ -194,6 +196,7 @@ export function createMessageLog(deps: MessageLogDeps): MessageLog {
       await ids.restore(lastId);
       registerMetrics();
       unsubscribe = bus.on('frame', onFrame);
+      started = true;
       retentionTimer = setInterval(() => {
         store.applyRetention().catch((err: unknown) => logger.error({ err }, 'message log: retention failed'));
       }, RETENTION_CHECK_MS).unref();
@@ -201,6 +204,8 @@ export function createMessageLog(deps: MessageLogDeps): MessageLog {
     },
 
     async stop() {
+      if (!started) return;
+      started = false;
       unsubscribe?.();
       unsubscribe = undefined;
       if (retentionTimer) clearInterval(retentionTimer);
