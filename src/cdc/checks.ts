@@ -24,7 +24,15 @@ function fail(check: string, message: string): never {
 export function configProblem(err: unknown, config: CdcConfig): GatewayError | undefined {
   if (err instanceof GatewayError) return err;
   const code = (err as { code?: string }).code;
-  if (code === 'ER_ACCESS_DENIED_ERROR' || code === 'ER_DBACCESS_DENIED_ERROR') {
+  if (code === 'ER_DBACCESS_DENIED_ERROR') {
+    return new GatewayError(
+      'GW_ERR_CONFIG',
+      `SteVe database: the account '${config.user}' lacks SELECT on ${config.database}.* (it may not even open the database). ` +
+        `Fix: GRANT SELECT ON ${config.database}.* TO '${config.user}'@'<gateway host>'; (${GRANT_FIX}).`,
+      { variable: 'STEVE_DB_URL', check: 'grants' },
+    );
+  }
+  if (code === 'ER_ACCESS_DENIED_ERROR') {
     return new GatewayError(
       'GW_ERR_CONFIG',
       `SteVe database: login as '${config.user}' to ${config.host}:${config.port}/${config.database} was refused (${(err as Error).message}). ` +
