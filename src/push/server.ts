@@ -177,7 +177,7 @@ export class PushServer {
       clients: { total: this.#clients.size, operators, viewers: this.#clients.size - operators },
       subscriptions: { stations, all, frames: this.#frameClients.size, metrics },
       pushed: { events: n.events, summaries: n.summaries, frames: n.frames, metrics: n.metrics },
-      dropped: { eventsCoalesced: n.eventsCoalesced, eventsDropped: n.eventsDropped, framesDropped: n.framesDropped },
+      dropped: { eventsCoalesced: n.eventsCoalesced, eventsDropped: n.eventsDropped, framesDropped: n.framesDropped, summariesReplaced: n.snapshotsReplaced },
       disconnects: { slowConsumer: n.slowConsumer, tokenExpired: n.tokenExpired },
       authRefusals: { ...n.authRefusals },
       clientsWithDrops: withDrops.slice(0, 20),
@@ -283,6 +283,8 @@ export class PushServer {
       this.#deps.logger.warn({ sub: c.principal.sub, socket: c.socket.id }, 'push client too slow: disconnecting');
     }
     c.socket.emit('goodbye', { reason, message });
+    // On shutdown the engine closes the transport: clients see "transport close" and reconnect by themselves.
+    if (reason === 'shutdown') return;
     const conn = c.socket.conn;
     c.socket.disconnect(true);
     // A stuck reader never drains the engine buffer the close waits for; cut the transport after a grace.
@@ -419,8 +421,13 @@ export class PushServer {
   #enqueue(c: Client, item: OutboxItem): void {
     switch (c.outbox.push(item)) {
       case 'coalesced':
-        c.eventsCoalesced++;
-        this.#counters.eventsCoalesced++;
+        // A replaced summary or metrics sample loses nothing the newer one lacks; only events count as coalesced.
+        if (item.name === 'event') {
+          c.eventsCoalesced++;
+          this.#counters.eventsCoalesced++;
+        } else {
+          this.#counters.snapshotsReplaced++;
+        }
         break;
       case 'dropped':
         c.eventsDropped++;

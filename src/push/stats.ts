@@ -27,6 +27,8 @@ export interface PushStats {
     readonly eventsCoalesced: number;
     readonly eventsDropped: number;
     readonly framesDropped: number;
+    /** Summaries / metrics samples replaced by a newer one before a backed-up client read them. */
+    readonly summariesReplaced: number;
   };
   readonly disconnects: { readonly slowConsumer: number; readonly tokenExpired: number };
   readonly authRefusals: Readonly<Partial<Record<AuthRefusalCode, number>>>;
@@ -43,6 +45,7 @@ export class PushCounters {
   eventsCoalesced = 0;
   eventsDropped = 0;
   framesDropped = 0;
+  snapshotsReplaced = 0;
   slowConsumer = 0;
   tokenExpired = 0;
   readonly authRefusals: Partial<Record<AuthRefusalCode, number>> = {};
