@@ -1,0 +1,130 @@
+// Entry point: signs in, keeps one Socket.IO session, and draws the station list, the SOC screen and (for
+// operators) the commands and the frame stream from one station store.
+import { createCommands } from './js/commands.js';
+import { createConnection } from './js/connection.js';
+import { devTokenAvailable, fetchDevToken } from './js/dev-token.js';
+import { byId, setText } from './js/dom.js';
+import { clock } from './js/format.js';
+import { createFrameStream } from './js/frame-stream.js';
+import { createNotices } from './js/notices.js';
+import { createSignIn } from './js/sign-in.js';
+import { createSocScreen } from './js/soc-screen.js';
+import { createStationList } from './js/station-list.js';
+import { createStationStore } from './js/station-store.js';
+import { clearToken, loadToken, readClaims, saveToken } from './js/token-store.js';
+
+const store = createStationStore();
+const el = {
+  workspace: byId('workspace'),
+  conn: byId('conn-state'),
+  connText: byId('conn-text'),
+  who: byId('who'),
+  signOut: byId('sign-out'),
+};
+
+let selectedId = decodeURIComponent(new URLSearchParams(location.hash.slice(1)).get('station') ?? '') || undefined;
+let devEndpoint = false;
+let renderScheduled = false;
+
+const connection = createConnection({
+  getToken: loadToken,
+  sinceMap: () => store.sinceMap(),
+  handlers: {
+    onState({ state, message }) {
+      el.conn.dataset.state = state;
+      const label = { connected: 'Live', connecting: 'Connecting', reconnecting: 'Reconnecting', refused: 'Signed out', offline: 'Offline' }[state] ?? state;
+      setText(el.connText, message && state !== 'connected' ? `${label}: ${message}` : label);
+    },
+    onSubscribed: (ack) => store.applySubscribe(ack),
+    onEvent: (e) => store.applyEvent(e),
+    onSummary: (s) => store.applySummary(s),
+    onFrame: (entry) => frames.onFrame(entry),
+    onFramesLost: (info) => frames.onLost(info),
+    onTokenExpiring: (info) => notices.tokenExpiring(info),
+    onSignedOut: (message) => signOut(message),
+    onNotice: (text, kind) => notices.notice(text, kind),
+  },
+});
+
+const signIn = createSignIn({ onToken: (token) => begin(token) });
+const notices = createNotices({
+  devAvailable: () => devEndpoint,
+  async onNewToken(token) {
+    try {
+      saveToken(token ?? (await fetchDevToken('operator')));
+    } catch (err) {
+      notices.notice(`Could not get a dev token: ${err.message}`, 'alert');
+      return;
+    }
+    notices.tokenRenewed();
+    showWho();
+    connection.renew();
+  },
+});
+const list = createStationList(byId('station-list'), byId('stations-empty'), select);
+const screen = createSocScreen();
+const commands = createCommands({ call: (id, action, payload) => connection.call(id, action, payload) });
+const frames = createFrameStream({ connection, getToken: loadToken, knownStations: () => store.ids() });
+
+function select(id) {
+  selectedId = id;
+  history.replaceState(null, '', `#station=${encodeURIComponent(id)}`);
+  scheduleRender();
+}
+
+function render() {
+  renderScheduled = false;
+  const ids = store.ids();
+  // Nothing (or an unknown station) chosen yet: show the first one.
+  if (!selectedId || !store.get(selectedId)) selectedId = ids[0] ?? selectedId;
+  const selected = selectedId ? store.get(selectedId) : undefined;
+  list.render(ids.map((id) => store.get(id)), selectedId);
+  screen.render(selected);
+  commands.render(selected);
+  frames.refreshStations();
+}
+
+function scheduleRender() {
+  if (renderScheduled) return;
+  renderScheduled = true;
+  requestAnimationFrame(render);
+}
+
+function showWho() {
+  const claims = readClaims(loadToken());
+  const role = claims?.role ?? 'unknown role';
+  setText(el.who, `${claims?.sub ?? 'unknown'} (${role}${claims?.exp ? `, until ${clock(new Date(claims.exp).toISOString())}` : ''})`);
+  const operator = claims?.role === 'operator';
+  commands.setVisible(operator);
+  frames.setVisible(operator);
+}
+
+function begin(token) {
+  saveToken(token);
+  signIn.hide();
+  el.workspace.hidden = false;
+  el.signOut.hidden = false;
+  showWho();
+  connection.start();
+}
+
+function signOut(message) {
+  connection.stop();
+  clearToken();
+  notices.tokenRenewed();
+  el.workspace.hidden = true;
+  el.signOut.hidden = true;
+  setText(el.who, '');
+  void signIn.show(message);
+}
+
+el.signOut.addEventListener('click', () => signOut('Signed out.'));
+store.onChange(scheduleRender);
+setInterval(() => screen.tick(), 1000);
+void devTokenAvailable().then((available) => {
+  devEndpoint = available;
+});
+
+const saved = loadToken();
+if (saved) begin(saved);
+else void signIn.show();

@@ -1,0 +1,167 @@
+// The Socket.IO session with the gateway: JWT handshake, subscribe-with-snapshot, resubscribe with `since`
+// after any reconnect, operator calls with acks, the live frame stream, and the server's notices.
+import { io } from '../vendor/socket.io.esm.min.js';
+import { isAuthRefusal, refusalMessage } from './auth-messages.js';
+
+const ACK_TIMEOUT_MS = 10_000;
+/** The gateway answers a call with its own timeout outcome; this only guards against a silent gateway. */
+const CALL_ACK_TIMEOUT_MS = 90_000;
+
+/**
+ * handlers: onState({ state, message }), onSubscribed(ack), onEvent(e), onSummary(s), onFrame(entry),
+ * onFramesLost(info), onTokenExpiring(info), onSignedOut(message), onNotice(text, kind)
+ */
+export function createConnection({ getToken, sinceMap, handlers }) {
+  let frameFilter; // undefined: no frame stream
+  let retryTimer;
+  /** Set when the token is no good any more: nothing reconnects until renew(). */
+  let signedOut = false;
+
+  const reconnect = () => {
+    retryTimer = undefined;
+    if (!signedOut) socket.connect();
+  };
+  const cancelRetry = () => {
+    clearTimeout(retryTimer);
+    retryTimer = undefined;
+  };
+
+  const socket = io({
+    autoConnect: false,
+    transports: ['websocket'],
+    // Read at every (re)connect, so a renewed token is used without rebuilding the socket.
+    auth: (cb) => cb({ token: getToken() ?? '' }),
+    reconnectionDelay: 500,
+    reconnectionDelayMax: 5000,
+  });
+
+  const state = (s, message = '') => handlers.onState({ state: s, message });
+
+  function subscribe() {
+    const since = sinceMap();
+    const request = { all: true, ...(Object.keys(since).length > 0 ? { since } : {}) };
+    socket.timeout(ACK_TIMEOUT_MS).emit('subscribe', request, (err, ack) => {
+      if (err) {
+        handlers.onNotice('The gateway did not answer the subscription; retrying.', 'warning');
+        if (socket.connected) setTimeout(subscribe, 1000);
+        return;
+      }
+      if (!ack.ok) {
+        handlers.onNotice(`Subscription refused: ${ack.error.message}`, 'alert');
+        return;
+      }
+      handlers.onSubscribed(ack);
+    });
+    if (frameFilter) sendFrameFilter('frames:subscribe');
+  }
+
+  function sendFrameFilter(event) {
+    socket.timeout(ACK_TIMEOUT_MS).emit(event, frameFilter, (err, ack) => {
+      if (err) handlers.onNotice('The gateway did not confirm the frame filter.', 'warning');
+      else if (!ack.ok) handlers.onNotice(`Frame stream: ${ack.error.message}`, 'alert');
+    });
+  }
+
+  socket.on('connect', () => {
+    cancelRetry();
+    state('connected');
+    subscribe();
+  });
+
+  socket.on('connect_error', (err) => {
+    const code = err?.data?.code;
+    if (isAuthRefusal(code) || !socket.active) {
+      // A refusal by the auth middleware: retrying with the same token cannot help.
+      signedOut = true;
+      socket.disconnect();
+      state('refused', refusalMessage(code, err?.data?.message ?? err?.message));
+      handlers.onSignedOut(refusalMessage(code, err?.data?.message ?? err?.message), code);
+      return;
+    }
+    state('reconnecting', `Gateway unreachable (${err.message}); retrying…`);
+  });
+
+  socket.on('disconnect', (reason) => {
+    if (reason === 'io client disconnect') return;
+    if (reason === 'io server disconnect') {
+      // The server let go on purpose: goodbye (if any) said why and scheduled the way back.
+      if (!signedOut && retryTimer === undefined) {
+        state('reconnecting', 'Disconnected by the gateway; reconnecting…');
+        retryTimer = setTimeout(reconnect, 1000);
+      }
+      return;
+    }
+    state('reconnecting', `Connection lost (${reason}); reconnecting…`);
+  });
+
+  socket.on('event', (e) => handlers.onEvent(e));
+  socket.on('summary', (s) => handlers.onSummary(s));
+  socket.on('frame', (entry) => handlers.onFrame(entry));
+  socket.on('frames:lost', (info) => handlers.onFramesLost(info));
+  socket.on('tokenExpiring', (info) => handlers.onTokenExpiring(info));
+  socket.on('goodbye', ({ reason, message }) => {
+    if (reason === 'token_expired') {
+      signedOut = true;
+      state('refused', 'Token expired.');
+      handlers.onSignedOut(refusalMessage('token_expired'), 'token_expired');
+      return;
+    }
+    const wait = reason === 'shutdown' ? 2000 : 1000;
+    state('reconnecting', reason === 'shutdown' ? 'The gateway is restarting; reconnecting…' : `Disconnected by the gateway: ${message}; reconnecting…`);
+    cancelRetry();
+    retryTimer = setTimeout(reconnect, wait);
+  });
+
+  return {
+    start() {
+      signedOut = false;
+      state('connecting', 'Connecting…');
+      socket.connect();
+    },
+
+    stop() {
+      signedOut = true;
+      cancelRetry();
+      socket.disconnect();
+      state('offline');
+    },
+
+    /** After the token changed: a new handshake with it, then resubscribe with `since` (nothing missed). */
+    renew() {
+      signedOut = false;
+      cancelRetry();
+      socket.disconnect();
+      state('connecting', 'Reconnecting with the new token…');
+      socket.connect();
+    },
+
+    get connected() {
+      return socket.connected;
+    },
+
+    /** Resolves to the gateway's ack: { ok: true, outcome } or { ok: false, error }. */
+    call(chargeBoxId, action, payload) {
+      return new Promise((resolve) => {
+        if (!socket.connected) {
+          resolve({ ok: false, error: { code: 'offline', message: 'not connected to the gateway' } });
+          return;
+        }
+        socket.timeout(CALL_ACK_TIMEOUT_MS).emit('call', { chargeBoxId, action, payload }, (err, ack) => {
+          resolve(err ? { ok: false, error: { code: 'ack_timeout', message: 'the gateway did not answer the call' } } : ack);
+        });
+      });
+    },
+
+    /** filter: the FrameFilterRequest to apply, or undefined to stop the stream. */
+    setFrameFilter(filter) {
+      const wasOn = frameFilter !== undefined;
+      frameFilter = filter;
+      if (!socket.connected) return;
+      if (filter === undefined) {
+        if (wasOn) socket.emit('frames:unsubscribe', () => {});
+        return;
+      }
+      sendFrameFilter(wasOn ? 'frames:filter' : 'frames:subscribe');
+    },
+  };
+}

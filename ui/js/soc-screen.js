@@ -1,0 +1,127 @@
+// The per-station SOC screen: gauge, vehicle (model, range, where the figures came from and how old they
+// are), live electrical figures, the open transaction and the recent events.
+import { byId, h, setText } from './dom.js';
+import { NONE, ageSince, clock, duration, energyWh, num, power, withUnit } from './format.js';
+import { createSocGauge } from './soc-gauge.js';
+import { statusClass } from './status-colors.js';
+
+const FRESH_MS = 15_000;
+const STALE_MS = 60_000;
+
+function sourceLabel(vehicle) {
+  if (!vehicle) return NONE;
+  if (vehicle.source === 'preChargeData') return `${vehicle.messageId ?? 'VehicleInfo'} (DataTransfer)`;
+  if (vehicle.source === 'meterValues') return 'MeterValues';
+  return vehicle.source;
+}
+
+function openTxOf(st) {
+  const connectorId = st.summary?.connectorId;
+  return st.openTx.find((t) => t.connectorId === connectorId) ?? st.openTx[0];
+}
+
+export function createSocScreen() {
+  const el = {
+    empty: byId('station-empty'),
+    view: byId('station-view'),
+    title: byId('st-title'),
+    boot: byId('st-boot'),
+    online: byId('st-online'),
+    status: byId('st-status'),
+    link: byId('st-link'),
+    model: byId('v-model'),
+    range: byId('v-range'),
+    source: byId('v-source'),
+    age: byId('v-age'),
+    voltage: byId('m-voltage'),
+    current: byId('m-current'),
+    power: byId('m-power'),
+    energy: byId('m-energy'),
+    energyLabel: byId('m-energy-label'),
+    temperature: byId('m-temperature'),
+    connector: byId('m-connector'),
+    txNone: byId('tx-none'),
+    txDetails: byId('tx-details'),
+    txId: byId('tx-id'),
+    txIdTag: byId('tx-idtag'),
+    txStart: byId('tx-start'),
+    txEnergy: byId('tx-energy'),
+    txConnector: byId('tx-connector'),
+    feed: byId('event-feed'),
+  };
+  const gauge = createSocGauge(byId('soc-gauge'));
+  let current;
+  let renderedFeedTop;
+
+  function renderAges() {
+    const st = current;
+    if (!st) return;
+    const now = Date.now();
+    const age = ageSince(st.vehicle?.updatedAt, now);
+    if (age === undefined) {
+      setText(el.age, NONE);
+      el.age.dataset.fresh = 'unknown';
+    } else {
+      setText(el.age, `${duration(age)} ago${age > STALE_MS ? ' (stale)' : ''}`);
+      el.age.dataset.fresh = age <= FRESH_MS ? 'fresh' : age <= STALE_MS ? 'aging' : 'stale';
+    }
+    const tx = openTxOf(st);
+    if (tx) setText(el.txStart, `${clock(tx.startTime)} (${duration(ageSince(tx.startTime, now))} ago)`);
+    const seen = ageSince(st.lastSeen, now);
+    setText(el.link, [st.linkKind ? `link ${st.linkKind}` : null, st.upstream ? `upstream ${st.upstream}` : null, seen !== undefined ? `last message ${duration(seen)} ago` : null].filter(Boolean).join(' · '));
+  }
+
+  function renderFeed(st) {
+    const top = st.feed[0]?.id;
+    if (top === renderedFeedTop && el.feed.childElementCount === st.feed.length) return;
+    renderedFeedTop = top;
+    el.feed.replaceChildren(
+      ...st.feed.map((item) => h('li', { class: `feed-${item.kind}` }, h('time', { datetime: item.at }, clock(item.at)), ' ', item.text)),
+    );
+  }
+
+  return {
+    render(st) {
+      current = st;
+      el.empty.hidden = Boolean(st);
+      el.view.hidden = !st;
+      if (!st) return;
+      const s = st.summary ?? {};
+      setText(el.title, st.id);
+      const b = st.boot ?? {};
+      setText(el.boot, [b.chargePointVendor, b.chargePointModel, b.firmwareVersion ? `fw ${b.firmwareVersion}` : null].filter(Boolean).join(' · ') || 'no BootNotification seen');
+      setText(el.online, st.online ? 'Online' : 'Offline');
+      el.online.className = `badge ${st.online ? 'online' : 'offline'}`;
+      const status = s.status ?? st.connectors.get(s.connectorId ?? 1)?.status ?? null;
+      setText(el.status, status ?? 'Status unknown');
+      el.status.className = `badge status ${statusClass(status)}`;
+
+      gauge.update(s.soc, status === 'Charging');
+      setText(el.model, s.model ?? NONE);
+      setText(el.range, s.range == null && s.maxRange == null ? NONE : `${num(s.range)} km / ${num(s.maxRange, 0)} km`);
+      setText(el.source, sourceLabel(st.vehicle));
+
+      setText(el.voltage, withUnit(s.voltage, 'V'));
+      setText(el.current, withUnit(s.current, 'A'));
+      setText(el.power, power(s.power));
+      setText(el.energy, energyWh(s.energy));
+      setText(el.temperature, withUnit(s.temperature, '°C'));
+      setText(el.connector, s.connectorId !== undefined ? String(s.connectorId) : NONE);
+
+      const tx = openTxOf(st);
+      el.txNone.hidden = Boolean(tx);
+      el.txDetails.hidden = !tx;
+      setText(el.energyLabel, tx ? 'Energy (this session)' : 'Energy (last session)');
+      if (tx) {
+        setText(el.txId, tx.transactionId !== undefined ? `#${tx.transactionId}` : 'pending id');
+        setText(el.txIdTag, tx.idTag || NONE);
+        setText(el.txConnector, tx.connectorId !== undefined ? String(tx.connectorId) : NONE);
+        setText(el.txEnergy, s.transactionId === tx.transactionId ? energyWh(s.energy) : NONE);
+      }
+      renderFeed(st);
+      renderAges();
+    },
+    /** Once a second: ages and durations move even when nothing arrives. */
+    tick: renderAges,
+  };
+}
