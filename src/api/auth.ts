@@ -81,7 +81,10 @@ export function createApiAuth(opts: ApiAuthOptions): ApiAuth {
       deny(res, 401, result.code, result.message);
       return false;
     }
-    res.locals[PRINCIPAL] = result.principal;
+    const principal = result.principal;
+    res.locals[PRINCIPAL] = principal;
+    // Read by the station-data routers (events-routes.ts) to scope what a viewer sees.
+    res.locals.allowed = (chargeBoxId: string): boolean => principal.chargers === 'all' || principal.chargers.has(chargeBoxId);
     return true;
   };
 

@@ -21,7 +21,7 @@ export interface PushGateway {
 
 export async function startPushGateway(env: Record<string, string> = {}): Promise<PushGateway> {
   const gw = await startGateway();
-  const config = parsePushConfig({ JWT_SECRET: SECRET, ...env }, { dataDir: gw.dataDir, callTimeoutMs: 5000 });
+  const config = parsePushConfig({ JWT_SECRET: SECRET, ...env }, { dataDir: gw.dataDir, callTimeoutMs: Number(env.CALL_TIMEOUT_MS ?? 5000) });
   const metrics = (): GatewayMetricsSnapshot => {
     const links: Record<string, number> = {};
     for (const s of gw.relay.stations()) links[s.linkKind] = (links[s.linkKind] ?? 0) + 1;
