@@ -66,7 +66,7 @@ async function ingest(): Promise<void> {
   const file = path.join(dataDir, 'messages', '2025-03-01.jsonl');
   console.log(`ingest: ${written} entries in ${fmt(ms)} = ${Math.round(written / (ms / 1000))} entries/s, dropped ${dropped}`);
   console.log(`  event-loop delay while ingesting: p50 ${(delay.percentile(50) / 1e6).toFixed(2)} ms, p99 ${(delay.percentile(99) / 1e6).toFixed(2)} ms, max ${(delay.max / 1e6).toFixed(2)} ms`);
-  console.log(`  day file ${mb(statSync(file).size)}, index ${mb(statSync(file.replace('.jsonl', '.idx')).size)}`);
+  console.log(`  day file ${mb(statSync(file).size)}, index ${mb(statSync(file.replace('.jsonl', '.v1.idx')).size)}`);
 }
 
 async function timeStart(label: string): Promise<MessageLog> {
@@ -107,7 +107,7 @@ await timeQuery(log, 'no match (full index scan)', { chargeBoxId: ['nope'] }, 5)
   console.log(`  ${'export one station (all its entries)'.padEnd(52)} ${String(n).padStart(4)} rows  ${fmt(performance.now() - t0)}`);
 }
 await log.stop();
-rmSync(path.join(dataDir, 'messages', '2025-03-01.idx'));
+rmSync(path.join(dataDir, 'messages', '2025-03-01.v1.idx'));
 const rebuilt = await timeStart('start-up rebuilding a deleted index');
 await rebuilt.stop();
 console.log(`rss ${mb(process.memoryUsage().rss)}`);

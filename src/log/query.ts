@@ -4,7 +4,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import type { Direction, Disposition, Leg, LogEntry, Origin } from '../events/observations.js';
 import type { MessageTypeName } from '../ocpp/frames.js';
 import { fromLine } from './entry.js';
-import { DIRECTIONS, DISPOSITIONS, LEGS, MESSAGE_TYPES, ORIGINS, RECORD_BYTES, flagBits, fnv1a } from './record.js';
+import { DIRECTIONS, DISPOSITIONS, FLAG_VALUES, LEGS, MESSAGE_TYPES, ORIGINS, RECORD_BYTES, flagBits, fnv1a } from './record.js';
 import { readRecordAt, type DayFile } from './store.js';
 import { dayEndUs } from './time.js';
 
@@ -50,9 +50,9 @@ export function matchesEntry(f: MessageFilter, e: LogEntry): boolean {
   );
 }
 
-/** For every possible 10-bit flag value: could a record with it match? */
+/** For every possible flag value: could a record with it match? */
 function flagTable(f: MessageFilter): Uint8Array {
-  const table = new Uint8Array(1 << 10);
+  const table = new Uint8Array(FLAG_VALUES);
   const parts: { mask: number; ok: Set<number> }[] = [];
   const part = <T>(values: readonly T[] | undefined, all: readonly T[], mask: number, bits: (i: number) => number): void => {
     if (values) parts.push({ mask, ok: new Set(values.map((v) => bits(all.indexOf(v)))) });

@@ -17,35 +17,38 @@ export interface IndexRecord {
   readonly flags: number;
 }
 
-export const DIRECTIONS = ['in', 'out'] as const satisfies readonly Direction[];
-export const LEGS = ['station', 'upstream'] as const satisfies readonly Leg[];
-export const MESSAGE_TYPES = ['CALL', 'CALLRESULT', 'CALLERROR'] as const satisfies readonly MessageTypeName[];
-export const ORIGINS = ['station', 'steve', 'local-cs', 'gateway'] as const satisfies readonly Origin[];
-export const DISPOSITIONS = ['forwarded', 'refused', 'answered', 'own', 'local'] as const satisfies readonly Disposition[];
+/** Every value of a union, in a fixed order; the Record type makes the compiler insist on each one. */
+const allOf = <T extends string>(values: Record<T, true>): readonly T[] => Object.keys(values) as T[];
 
-// flags: bit 0 direction, bit 1 leg, bits 2-3 message type (0 = none), bits 4-5 origin, bits 6-8 disposition, bit 9 findings.
-const at = <T>(list: readonly T[], value: T | undefined): number => (value === undefined ? -1 : list.indexOf(value));
+export const DIRECTIONS = allOf<Direction>({ in: true, out: true });
+export const LEGS = allOf<Leg>({ station: true, upstream: true });
+export const MESSAGE_TYPES = allOf<MessageTypeName>({ CALL: true, CALLRESULT: true, CALLERROR: true });
+export const ORIGINS = allOf<Origin>({ station: true, steve: true, 'local-cs': true, gateway: true });
+export const DISPOSITIONS = allOf<Disposition>({ forwarded: true, refused: true, answered: true, own: true, local: true });
 
-export function flagsOf(e: Pick<LogEntry, 'direction' | 'leg' | 'messageType' | 'origin' | 'disposition' | 'findings'>): number {
-  return (
-    Math.max(0, at(DIRECTIONS, e.direction)) |
-    (Math.max(0, at(LEGS, e.leg)) << 1) |
-    ((at(MESSAGE_TYPES, e.messageType) + 1) << 2) |
-    (Math.max(0, at(ORIGINS, e.origin)) << 4) |
-    (Math.max(0, at(DISPOSITIONS, e.disposition)) << 6) |
-    ((e.findings.length > 0 ? 1 : 0) << 9)
-  );
-}
+// flags: bit 0 direction, bit 1 leg, bits 2-3 message type (0 = none), bits 4-6 origin, bits 7-9 disposition, bit 10 findings.
+export const FLAG_VALUES = 1 << 11;
 
 export const flagBits = {
   direction: (i: number): number => i,
   leg: (i: number): number => i << 1,
   messageType: (i: number): number => (i + 1) << 2,
   origin: (i: number): number => i << 4,
-  disposition: (i: number): number => i << 6,
-  findings: 1 << 9,
-  masks: { direction: 1, leg: 1 << 1, messageType: 3 << 2, origin: 3 << 4, disposition: 7 << 6 },
+  disposition: (i: number): number => i << 7,
+  findings: 1 << 10,
+  masks: { direction: 1, leg: 1 << 1, messageType: 3 << 2, origin: 7 << 4, disposition: 7 << 7 },
 } as const;
+
+export function flagsOf(e: Pick<LogEntry, 'direction' | 'leg' | 'messageType' | 'origin' | 'disposition' | 'findings'>): number {
+  return (
+    flagBits.direction(DIRECTIONS.indexOf(e.direction)) |
+    flagBits.leg(LEGS.indexOf(e.leg)) |
+    (e.messageType === undefined ? 0 : flagBits.messageType(MESSAGE_TYPES.indexOf(e.messageType))) |
+    flagBits.origin(ORIGINS.indexOf(e.origin)) |
+    flagBits.disposition(DISPOSITIONS.indexOf(e.disposition)) |
+    (e.findings.length > 0 ? flagBits.findings : 0)
+  );
+}
 
 export function fnv1a(text: string | undefined): number {
   if (text === undefined) return 0;

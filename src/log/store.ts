@@ -1,6 +1,7 @@
 // The files of the message log: dataDir/messages/YYYY-MM-DD.jsonl (append-only JSON Lines, one per UTC day) and a
-// binary index beside each (YYYY-MM-DD.idx, see record.ts). The index is a cache: it is checked against its day file
-// at start-up and rebuilt from the lines when it is missing, short or ahead of them (a crash between the two writes).
+// binary index beside each (YYYY-MM-DD.v1.idx, see record.ts). The index is a cache: it is checked against its day
+// file at start-up and rebuilt from the lines when it is missing, short or ahead of them (a crash between the two
+// writes). Its name carries the record layout's version, so an upgrade rebuilds old indexes and deletes them.
 import { mkdir, open, readdir, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -9,6 +10,8 @@ import { RECORD_BYTES, readRecord, recordOf, writeRecord, type IndexRecord } fro
 import { dayEndUs, utcDay } from './time.js';
 
 const DAY_FILE = /^(\d{4}-\d{2}-\d{2})\.jsonl$/;
+const INDEX_SUFFIX = '.v1.idx';
+const OTHER_INDEX = /^\d{4}-\d{2}-\d{2}\..*idx$/;
 const SCAN_CHUNK = 1 << 20;
 const NEWLINE = 0x0a;
 
@@ -75,7 +78,9 @@ export class MessageStore {
   /** Checks every day file against its index, applies retention; returns the highest id on disk (0 if none). */
   async open(): Promise<number> {
     await mkdir(this.dir, { recursive: true });
-    const days = (await readdir(this.dir)).flatMap((name) => DAY_FILE.exec(name)?.[1] ?? []).sort();
+    const names = await readdir(this.dir);
+    for (const name of names) if (OTHER_INDEX.test(name) && !name.endsWith(INDEX_SUFFIX)) await rm(path.join(this.dir, name), { force: true });
+    const days = names.flatMap((name) => DAY_FILE.exec(name)?.[1] ?? []).sort();
     for (const day of days) {
       const file = this.#dayFile(day);
       await this.#reconcile(file);
@@ -133,7 +138,7 @@ export class MessageStore {
     return {
       day,
       dataPath: path.join(this.dir, `${day}.jsonl`),
-      indexPath: path.join(this.dir, `${day}.idx`),
+      indexPath: path.join(this.dir, `${day}${INDEX_SUFFIX}`),
       count: 0,
       firstId: 0,
       lastId: 0,

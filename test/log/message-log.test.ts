@@ -1,7 +1,7 @@
 // The message log against real files in temp dirs: entries and findings, restarts, crashes, rotation, retention,
 // filters, pagination and the drop counter.
 import { execFile } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -94,16 +94,19 @@ describe('restarts', () => {
     await b.log.stop();
   });
 
-  it('rebuilds a lost index, skips a torn last line, and appends cleanly after it', async () => {
+  it('rebuilds a lost index, drops one of an older layout, skips a torn last line, and appends cleanly after it', async () => {
     const dataDir = tempDir();
     const a = await startLog({ dataDir, ...march2 });
     await a.emit(...Array.from({ length: 3 }, (_, i) => obs({ atUs: at('2025-03-01T10:00:00Z') + i, messageId: `m${i}` })));
     await a.log.stop();
     const dir = path.join(dataDir, 'messages');
     appendFileSync(path.join(dir, '2025-03-01.jsonl'), '{"id":4,"time":"2025-03-01T10:0'); // power cut mid-line
-    rmSync(path.join(dir, '2025-03-01.idx'));
+    rmSync(path.join(dir, '2025-03-01.v1.idx'));
+    writeFileSync(path.join(dir, '2025-03-01.idx'), 'an index in a layout this version does not read');
 
     const b = await startLog({ dataDir, ...march2 });
+    expect(existsSync(path.join(dir, '2025-03-01.idx'))).toBe(false);
+    expect(existsSync(path.join(dir, '2025-03-01.v1.idx'))).toBe(true);
     expect((await b.log.query({})).entries.map((e) => e.messageId)).toEqual(['m2', 'm1', 'm0']);
     await b.emit(obs({ atUs: at('2025-03-01T11:00:00Z'), messageId: 'after' }));
     await b.log.stop();
@@ -124,7 +127,7 @@ describe('day files', () => {
     for (const day of days) await t.emit(obs({ atUs: at(`${day}T23:59:59.999Z`), messageId: day }));
     await t.log.stop();
     expect(dayFiles(t.dataDir)).toEqual(['2025-03-07.jsonl', '2025-03-09.jsonl', '2025-03-10.jsonl']);
-    expect(existsSync(path.join(t.dataDir, 'messages', '2025-02-18.idx'))).toBe(false);
+    expect(existsSync(path.join(t.dataDir, 'messages', '2025-02-18.v1.idx'))).toBe(false);
 
     const again = await startLog({ dataDir: t.dataDir, retentionDays: 7, now: () => now });
     expect((await again.log.query({})).entries.map((e) => e.messageId)).toEqual(['2025-03-10', '2025-03-09', '2025-03-07']);
