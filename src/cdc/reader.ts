@@ -143,6 +143,11 @@ export class BinlogReader implements CdcReader {
   async #close(): Promise<void> {
     if (this.#flushTimer) clearInterval(this.#flushTimer);
     if (this.#checkpoint) this.#save(true);
+    try {
+      this.#store.close();
+    } catch (err) {
+      this.#log.error({ err: String(err) }, 'cannot close the binlog checkpoint journal');
+    }
     const db = this.#db;
     this.#db = undefined;
     await db?.end().catch(() => undefined);
@@ -433,10 +438,6 @@ export class BinlogReader implements CdcReader {
   }
 
   #flushDurable(): void {
-    try {
-      this.#store.flush();
-    } catch (err) {
-      this.#log.error({ err: String(err) }, 'cannot fsync the binlog checkpoint');
-    }
+    this.#store.flush().catch((err: unknown) => this.#log.error({ err: String(err) }, 'cannot fsync the binlog checkpoint'));
   }
 }

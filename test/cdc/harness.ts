@@ -47,8 +47,8 @@ export function makeReader(url: string, dataDir: string, env: Record<string, str
         await new Promise((r) => setTimeout(r, 20));
       }
     },
-    ofType<T extends EventType>(type: T) {
-      return events.filter((e): e is EventInput<T> => e.type === type);
+    ofType<T extends EventType>(type: T): EventInput<T>[] {
+      return events.filter((e) => e.type === type) as EventInput<T>[];
     },
   };
 }

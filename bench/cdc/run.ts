@@ -1,0 +1,167 @@
+// Binlog reader benchmark on a private mariadbd (SteVe 3.13 schema):
+//  1. commit → event latency at 1,000 single-row transactions per second (connector_status INSERTs);
+//  2. catch-up throughput on CDC_BENCH_ROWS connector_meter_value rows (1000-row transactions, 4 measurands per
+//     sample), the reader against bare @vlasky/zongji reading the same binlog range in the same run.
+// Usage: npx tsx bench/cdc/run.ts   (CDC_BENCH_ROWS=1000000, CDC_BENCH_LATENCY_TX=3000)
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import ZongJi, { type AnyBinlogEvent, type WriteRowsEvent } from '@vlasky/zongji';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { Bus } from '../../src/events/bus.js';
+import { createCdcReader, parseCdcConfig, type CdcConfig } from '../../src/cdc/index.js';
+import { connectionOptions } from '../../src/cdc/db.js';
+import { createSteveDatabase, startMariadb } from '../../test/support/mariadb.js';
+import { SteveWriter, sqlTime } from '../../test/cdc/steve-writes.js';
+
+const ROWS = Number(process.env.CDC_BENCH_ROWS ?? 1_000_000);
+const LATENCY_TX = Number(process.env.CDC_BENCH_LATENCY_TX ?? 3000);
+const BATCH = 1000;
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+const server = await startMariadb();
+const url = await createSteveDatabase(server, { database: 'stevedb', generation: '3.13' });
+const config = parseCdcConfig({ STEVE_DB_URL: url, CDC_SERVER_ID: '901' }) as CdcConfig;
+const w = await SteveWriter.open(server, 'stevedb', '3.13');
+await w.addStation('BENCH');
+const pk = await w.tx(() => w.insertIgnoreConnector('BENCH', 1));
+const quiet = pino({ level: 'silent' });
+
+async function gtidNow(): Promise<string> {
+  const rows = await server.query<{ g: string }[]>('SELECT @@gtid_binlog_pos AS g');
+  return rows[0]!.g;
+}
+
+try {
+  // ---- 1. latency -------------------------------------------------------------------------------------------
+  {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cb-bench-'));
+    const bus = new Bus();
+    const seenAt = new Map<string, number>();
+    bus.on('eventInput', (e) => {
+      if (e.type === 'status') seenAt.set(e.timestamp, performance.now());
+    });
+    const reader = createCdcReader({ config, bus, logger: quiet, dataDir, registry: new Registry() });
+    await reader.start();
+    while (reader.health().state !== 'streaming') await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 200));
+    const sent: number[] = [];
+    const acked: number[] = [];
+    const keys: string[] = [];
+    const t0 = performance.now();
+    for (let i = 0; i < LATENCY_TX; i++) {
+      const due = t0 + i; // one per millisecond = 1,000 tx/s
+      const wait = due - performance.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      const ts = new Date(Date.UTC(2026, 0, 1) + i * 1000);
+      keys.push(ts.toISOString());
+      sent.push(performance.now());
+      await w.q(`INSERT INTO connector_status (evse_pk, status_timestamp, status, error_code) VALUES (?, ?, 'Charging', 'NoError')`, [pk, sqlTime(ts)]);
+      acked.push(performance.now());
+    }
+    const elapsed = (performance.now() - t0) / 1000;
+    const deadline = Date.now() + 10_000;
+    while (seenAt.size < LATENCY_TX && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const fromAck: number[] = [];
+    const fromSend: number[] = [];
+    keys.forEach((k, i) => {
+      const at = seenAt.get(k);
+      if (at === undefined) return;
+      fromAck.push(at - acked[i]!);
+      fromSend.push(at - sent[i]!);
+    });
+    fromAck.sort((a, b) => a - b);
+    fromSend.sort((a, b) => a - b);
+    await reader.stop();
+    await rm(dataDir, { recursive: true, force: true });
+    console.log(`latency: ${LATENCY_TX} single-row transactions at ${(LATENCY_TX / elapsed).toFixed(0)} tx/s, ${fromAck.length} events received`);
+    console.log(
+      `  commit ack → event  p50 ${pct(fromAck, 50).toFixed(3)} ms  p99 ${pct(fromAck, 99).toFixed(3)} ms  max ${fromAck.at(-1)!.toFixed(3)} ms`,
+    );
+    console.log(
+      `  send INSERT → event p50 ${pct(fromSend, 50).toFixed(3)} ms  p99 ${pct(fromSend, 99).toFixed(3)} ms  max ${fromSend.at(-1)!.toFixed(3)} ms`,
+    );
+  }
+
+  // ---- 2. catch-up ------------------------------------------------------------------------------------------
+  const startGtid = await gtidNow();
+  const tIns = performance.now();
+  for (let done = 0; done < ROWS; done += BATCH) {
+    const n = Math.min(BATCH, ROWS - done);
+    const rows: unknown[][] = [];
+    for (let i = 0; i < n; i++) {
+      const r = done + i;
+      const ts = sqlTime(new Date(Date.UTC(2026, 1, 1) + Math.floor(r / 4) * 1000));
+      rows.push([pk, null, ts, String(r), 'Sample.Periodic', ['Energy.Active.Import.Register', 'SoC', 'Voltage', 'Current.Import'][r % 4], 'Wh']);
+    }
+    await w.q('INSERT INTO connector_meter_value (evse_pk, transaction_pk, value_timestamp, value, reading_context, measurand, unit) VALUES ?', [rows]);
+  }
+  console.log(`catch-up: ${ROWS} rows inserted in ${((performance.now() - tIns) / 1000).toFixed(1)} s (${BATCH}-row transactions)`);
+
+  const bare = (): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const z = new ZongJi(connectionOptions(config));
+      let rows = 0;
+      const t = performance.now();
+      z.on('error', reject);
+      z.on('binlog', (ev: AnyBinlogEvent) => {
+        if (ev.getEventName() !== 'writerows') return;
+        rows += (ev as WriteRowsEvent).rows.length;
+        if (rows >= ROWS) {
+          const s = (performance.now() - t) / 1000;
+          z.stop();
+          resolve(s);
+        }
+      });
+      z.start({
+        serverId: 902,
+        gtidSet: startGtid,
+        includeEvents: ['tablemap', 'writerows', 'updaterows', 'deleterows', 'xid', 'query', 'heartbeat', 'annotaterows'],
+        includeSchema: { stevedb: ['connector_meter_value'] },
+      });
+    });
+
+  const ours = async (): Promise<number> => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cb-bench-'));
+    await mkdir(path.join(dataDir, 'cdc'));
+    await writeFile(path.join(dataDir, 'cdc', 'checkpoint.json'), JSON.stringify({ gtid: startGtid, updatedAt: new Date().toISOString() }));
+    const bus = new Bus();
+    let rows = 0;
+    const t = performance.now();
+    const done = new Promise<number>((resolve) => {
+      bus.on('eventInput', (e) => {
+        if (e.type !== 'meterValues') return;
+        rows += e.data.sampledValues.length;
+        if (rows >= ROWS) resolve((performance.now() - t) / 1000);
+      });
+    });
+    const reader = createCdcReader({ config: { ...config, serverId: 903 }, bus, logger: quiet, dataDir, registry: new Registry() });
+    await reader.start();
+    const s = await done;
+    await reader.stop();
+    await rm(dataDir, { recursive: true, force: true });
+    return s;
+  };
+
+  const results: { bare: number; ours: number }[] = [];
+  for (let run = 0; run < 2; run++) {
+    const b = await bare();
+    const o = await ours();
+    results.push({ bare: b, ours: o });
+    console.log(
+      `  run ${run + 1}: bare @vlasky/zongji ${(ROWS / b).toFixed(0)} rows/s (${b.toFixed(2)} s)  chargebridge reader ${(ROWS / o).toFixed(0)} rows/s (${o.toFixed(2)} s)  ratio ${(b / o * 100).toFixed(0)} %`,
+    );
+  }
+  const bestBare = Math.min(...results.map((r) => r.bare));
+  const bestOurs = Math.min(...results.map((r) => r.ours));
+  console.log(`  best: bare ${(ROWS / bestBare).toFixed(0)} rows/s, reader ${(ROWS / bestOurs).toFixed(0)} rows/s (${(ROWS / 4 / bestOurs).toFixed(0)} meterValues events/s), ratio ${(bestBare / bestOurs * 100).toFixed(0)} %`);
+} finally {
+  await w.close();
+  await server.stop();
+}
+process.exit(0);
