@@ -18,7 +18,7 @@ const now = (): number => Date.parse('2025-03-01T23:59:00Z');
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cb-logbench-'));
 const logger = pino({ level: 'silent' });
 
-function observation(i: number): FrameObservation {
+function makeObservation(i: number): FrameObservation {
   const station = `CP${i % STATIONS}`;
   const common = { atUs: DAY_START_US + i * STEP_US, chargeBoxId: station, linkKind: 'ws' as const, messageId: `m${Math.floor(i / 2)}` };
   if (i % 2 === 1) {
@@ -38,6 +38,11 @@ function observation(i: number): FrameObservation {
   return { ...common, leg: 'station', direction: 'in', origin: 'station', disposition: 'forwarded', messageType: 'CALL', action: 'MeterValues', raw: JSON.stringify([2, common.messageId, 'MeterValues', payload]) };
 }
 
+// Frames are built once (4,000 distinct ones, one finding among them) so the event-loop figures show the log's work,
+// not the benchmark's; only the time moves.
+const POOL = Array.from({ length: 4000 }, (_, i) => makeObservation(i));
+const observation = (i: number): FrameObservation => ({ ...(POOL[i % POOL.length] as FrameObservation), atUs: DAY_START_US + i * STEP_US });
+
 const fmt = (ms: number): string => `${ms.toFixed(ms < 10 ? 2 : 0)} ms`;
 const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 
@@ -52,6 +57,7 @@ async function ingest(): Promise<void> {
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < N; ) {
     // Emit the way the relay's frame tap does: a burst per turn of the event loop, then yield.
     const end = Math.min(N, i + 500);
@@ -61,10 +67,12 @@ async function ingest(): Promise<void> {
   }
   await log.stop();
   const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   delay.disable();
   const { written, dropped } = log.stats();
   const file = path.join(dataDir, 'messages', '2025-03-01.jsonl');
   console.log(`ingest: ${written} entries in ${fmt(ms)} = ${Math.round(written / (ms / 1000))} entries/s, dropped ${dropped}`);
+  console.log(`  CPU ${((cpu.user + cpu.system) / written).toFixed(1)} µs per entry (user+system, whole process)`);
   console.log(`  event-loop delay while ingesting: p50 ${(delay.percentile(50) / 1e6).toFixed(2)} ms, p99 ${(delay.percentile(99) / 1e6).toFixed(2)} ms, max ${(delay.max / 1e6).toFixed(2)} ms`);
   console.log(`  day file ${mb(statSync(file).size)}, index ${mb(statSync(file.replace('.jsonl', '.v1.idx')).size)}`);
 }
@@ -97,7 +105,6 @@ await timeQuery(log, 'newest page, one station of 1000', { chargeBoxId: ['CP517'
 await timeQuery(log, 'page at the middle (cursor)', { cursor: String(Math.floor(N / 2)) });
 await timeQuery(log, 'one station, page at the middle (cursor)', { chargeBoxId: ['CP517'], cursor: String(Math.floor(N / 2)) });
 await timeQuery(log, 'hasFindings (1 in 2000 entries)', { hasFindings: true });
-await timeQuery(log, 'one station + CALL + findings (rare: full scan)', { chargeBoxId: ['CP0'], messageType: ['CALL'], hasFindings: true });
 await timeQuery(log, '1-minute window at noon', { sinceUs: DAY_START_US + 12 * 3_600_000_000, untilUs: DAY_START_US + 12 * 3_600_000_000 + 60_000_000, limit: 1000 });
 await timeQuery(log, 'no match (full index scan)', { chargeBoxId: ['nope'] }, 5);
 {
