@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <deque>
 #include <string>
 
@@ -104,6 +106,11 @@ class Port : public ByteWriter {
     if (rate_ > 0) txBudget_ -= static_cast<double>(w);
     return true;
   }
+  /** Bytes written by the gateway and not yet read: what a UART receive buffer would be holding now. */
+  size_t unread() const {
+    int n = 0;
+    return fd_ >= 0 && ioctl(fd_, FIONREAD, &n) == 0 && n > 0 ? static_cast<size_t>(n) : 0;
+  }
   /** Reads what the pacing allows into buf; -1 when the pty is gone. */
   ssize_t read(uint8_t *buf, size_t cap) {
     size_t allow = rate_ > 0 ? std::min(cap, static_cast<size_t>(rxBudget_)) : cap;
@@ -159,6 +166,7 @@ int main(int argc, char **argv) {
   bool burstActive = false;
   double burstStart = 0;
   size_t burstBytes = 0, burstCount = 0;
+  size_t maxUnread = 0;
 
   link.onState([&](bool up) { emit(up ? "{\"ev\":\"up\"}" : "{\"ev\":\"down\"}"); });
   link.onMessage([&](const char *m, size_t n) {
@@ -222,9 +230,9 @@ int main(int argc, char **argv) {
         } else if (cmd == "autoreply") autoreply = arg == "on";
         else if (cmd == "stats") {
           const BridgeStats &s = link.stats();
-          char b[200];
-          std::snprintf(b, sizeof b, "{\"ev\":\"stats\",\"up\":%s,\"messagesIn\":%u,\"messagesOut\":%u,\"corrupt\":%u,\"linkUps\":%u,\"linkDowns\":%u,\"queued\":%zu}",
-                        link.isUp() ? "true" : "false", s.messagesIn, s.messagesOut, s.corrupt, s.linkUps, s.linkDowns, queue.size());
+          char b[256];
+          std::snprintf(b, sizeof b, "{\"ev\":\"stats\",\"up\":%s,\"messagesIn\":%u,\"messagesOut\":%u,\"corrupt\":%u,\"linkUps\":%u,\"linkDowns\":%u,\"queued\":%zu,\"maxUnread\":%zu}",
+                        link.isUp() ? "true" : "false", s.messagesIn, s.messagesOut, s.corrupt, s.linkUps, s.linkDowns, queue.size(), maxUnread);
           emit(b);
         } else if (cmd == "quit") quit = true;
         else emit("{\"ev\":\"error\",\"text\":" + jsonString(line.data(), line.size()) + "}");
@@ -232,6 +240,7 @@ int main(int argc, char **argv) {
     }
 
     port.tick();
+    maxUnread = std::max(maxUnread, port.unread());
     if (port.fd() >= 0) {
       bool gone = (fds[1].revents & (POLLHUP | POLLERR)) != 0;
       while (!gone) {

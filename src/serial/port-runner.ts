@@ -83,8 +83,9 @@ export class PortRunner {
         this.o.logger.warn({ port: path, err: e.message }, 'serial port error');
       });
       port.on('close', (e: (Error & { disconnected?: boolean }) | null) => {
+        // Only the current port's close counts: a stale one must not start a second reopen loop.
+        if (this.#port !== port || this.#state === 'stopped') return;
         this.#port = undefined;
-        if (this.#state === 'stopped') return;
         const why = e?.disconnected ? 'serial port disconnected (unplugged?)' : `serial port closed${e ? `: ${e.message}` : ''}`;
         this.o.logger.warn({ port: path }, why);
         this.session.portClosed(why);
@@ -95,6 +96,7 @@ export class PortRunner {
   }
 
   #scheduleReopen(): void {
+    if (this.#retry) clearTimeout(this.#retry);
     this.#state = 'waiting';
     this.#retry = setTimeout(() => this.#open(), this.#delay);
     this.#delay = Math.min(this.o.reopenMaxMs, this.#delay * 2);

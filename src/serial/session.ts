@@ -299,10 +299,12 @@ export class SerialSession {
       this.#endLink(CloseCode.goingAway, `serial keepalive timeout: nothing from the board for ${3 * ka} ms`);
       return;
     }
-    // A board that stopped acknowledging (bytes lost on the wire): forget what is in flight rather than stall.
-    if (((this.#sent - this.#acked) >>> 0) > 0 && now - this.#lastProgress > Math.max(ka, 500)) {
+    // A board that keeps talking but stopped acknowledging lost bytes on the wire: forget what is in flight rather
+    // than stall. A board that is silent is busy (its loop does not run); its buffer still holds the bytes.
+    const inFlight = (this.#sent - this.#acked) >>> 0;
+    if (inFlight > 0 && now - this.#lastProgress > Math.max(ka, 500) && this.#lastRx > this.#lastProgress + 200) {
       this.o.metrics.flowStalls.inc();
-      this.o.logger.warn({ chargeBoxId: this.#board?.chargeBoxId, inFlight: (this.#sent - this.#acked) >>> 0 }, 'board stopped acknowledging: window reset');
+      this.o.logger.warn({ chargeBoxId: this.#board?.chargeBoxId, inFlight }, 'board stopped acknowledging: window reset');
       this.#sent = this.#acked;
       this.#lastProgress = now;
       this.#pump();
