@@ -7,7 +7,7 @@ describe('token expiry', () => {
     const pg = await startPushGateway({ PUSH_EXPIRY_WARNING_S: '1' });
     try {
       const exp = Math.floor(Date.now() / 1000) + 3;
-      const s = await connect(pg.url, { token: token({ exp }, { expiresIn: undefined }) });
+      const s = await connect(pg.url, { token: token({ exp }, { noExp: true }) });
       const warned = once<{ expiresAt: string; inMs: number }>(s, 'tokenExpiring', 5000);
       const goodbye = once<{ reason: string }>(s, 'goodbye', 6000);
       const disconnected = once<string>(s, 'disconnect', 7000);
@@ -21,7 +21,7 @@ describe('token expiry', () => {
       expect(pg.push.stats().disconnects.tokenExpired).toBe(1);
 
       // The same (now expired) token is refused; a fresh one is accepted.
-      await expect(connect(pg.url, { token: token({ exp }, { expiresIn: undefined }) })).rejects.toMatchObject({ data: { code: 'token_expired' } });
+      await expect(connect(pg.url, { token: token({ exp }, { noExp: true }) })).rejects.toMatchObject({ data: { code: 'token_expired' } });
       const again = await connect(pg.url, { token: token() });
       expect(again.connected).toBe(true);
       again.close();
@@ -40,7 +40,7 @@ describe('token expiry', () => {
         forceNew: true,
         reconnectionDelay: 50,
         // First token lives 2 s; later ones an hour.
-        auth: (cb) => cb({ token: issued++ === 0 ? token({ exp: Math.floor(Date.now() / 1000) + 2 }, { expiresIn: undefined }) : token() }),
+        auth: (cb) => cb({ token: issued++ === 0 ? token({ exp: Math.floor(Date.now() / 1000) + 2 }, { noExp: true }) : token() }),
       });
       await once(s, 'connect');
       const goodbye = once(s, 'goodbye', 5000);

@@ -20,9 +20,10 @@ function meterInput(chargeBoxId: string, connectorId: number, wh: number): Event
   const sampledValues = Array.from({ length: 20 }, (_, i) => ({ value: String(wh + i), measurand: `Energy.Active.Import.Register`, unit: 'Wh', context: 'Sample.Periodic', location: `Outlet-${i}` }));
   return { id: `mv-${++n}`, type: 'meterValues', chargeBoxId, connectorId, timestamp: now(), receivedAt: now(), source: 'station', data: { sampledValues } };
 }
-function statusInput(chargeBoxId: string, status: string): EventInput {
-  return { id: `st-${++n}`, type: 'status', chargeBoxId, connectorId: 1, timestamp: now(), receivedAt: now(), source: 'station', data: { status, errorCode: 'NoError', synthetic: false } };
+function statusInput(chargeBoxId: string, status: string, info?: string): EventInput {
+  return { id: `st-${++n}`, type: 'status', chargeBoxId, connectorId: 1, timestamp: now(), receivedAt: now(), source: 'station', data: { status, errorCode: 'NoError', synthetic: false, ...(info ? { info } : {}) } };
 }
+const firstValue = (e: GatewayEvent): number => Number((e as GatewayEvent<'meterValues'>).data.sampledValues[0]!.value);
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 const open: PushGateway[] = [];
@@ -67,7 +68,7 @@ describe('slow clients', () => {
 
     reading.resume();
     await until(() => slowEvents.some((e) => e.type === 'status' && (e.data as { status: string }).status === 'Finishing'), 20_000, 'slow client catches up');
-    await until(() => slowEvents.filter((e) => e.type === 'meterValues' && Number((e.data as { sampledValues: { value: string }[] }).sampledValues[0]!.value) > 9_000_000).length === 2, 5000, 'latest meter values');
+    await until(() => slowEvents.filter((e) => e.type === 'meterValues' && firstValue(e) > 9_000_000).length === 2, 5000, 'latest meter values');
 
     const slowStatus = slowEvents.filter((e) => e.type === 'status');
     const fastStatus = fastEvents.filter((e) => e.type === 'status');
@@ -81,8 +82,8 @@ describe('slow clients', () => {
     expect(new Set(seqs).size).toBe(seqs.length);
     // The last meter value seen per connector is the newest one sent.
     const lastOf = (c: number) => slowMeters.filter((e) => e.connectorId === c).at(-1)!;
-    expect((lastOf(1).data as { sampledValues: { value: string }[] }).sampledValues[0]!.value).toBe('9000001');
-    expect((lastOf(2).data as { sampledValues: { value: string }[] }).sampledValues[0]!.value).toBe('9000002');
+    expect(firstValue(lastOf(1))).toBe(9_000_001);
+    expect(firstValue(lastOf(2))).toBe(9_000_002);
 
     const stats = pg.push.stats();
     expect(stats.disconnects.slowConsumer).toBe(0);
@@ -102,7 +103,7 @@ describe('slow clients', () => {
     await ack(slow, 'subscribe', { chargeBoxIds: ['CP1'] });
     const reading = pauseReading(slow);
     for (let i = 0; i < 100_000 && pg.push.stats().disconnects.slowConsumer === 0; i++) {
-      pg.gw.bus.emit('eventInput', { ...statusInput('CP1', i % 2 ? 'Charging' : 'SuspendedEV'), data: { status: i % 2 ? 'Charging' : 'SuspendedEV', errorCode: 'NoError', info: 'x'.repeat(1500), synthetic: false } });
+      pg.gw.bus.emit('eventInput', statusInput('CP1', i % 2 ? 'Charging' : 'SuspendedEV', 'x'.repeat(1500)));
       if (i % 20 === 0) await tick();
     }
     expect(pg.push.stats().disconnects.slowConsumer).toBe(1);

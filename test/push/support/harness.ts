@@ -51,11 +51,11 @@ export async function startPushGateway(env: Record<string, string> = {}): Promis
   };
 }
 
-export function token(claims: Record<string, unknown> = {}, opts: jwt.SignOptions & { secret?: jwt.Secret } = {}): string {
-  const { secret = SECRET, ...sign } = opts;
+/** noExp: no expiresIn option (no exp claim at all, or the exp given in the claims). */
+export function token(claims: Record<string, unknown> = {}, opts: jwt.SignOptions & { secret?: jwt.Secret; noExp?: boolean } = {}): string {
+  const { secret = SECRET, noExp = false, ...sign } = opts;
   const options: jwt.SignOptions = { algorithm: 'HS256', expiresIn: '1h', ...sign };
-  // expiresIn: undefined means "no exp claim" (or an exp given in the claims).
-  if ('expiresIn' in sign && sign.expiresIn === undefined) delete options.expiresIn;
+  if (noExp) delete options.expiresIn;
   return jwt.sign({ sub: 'tester', role: 'operator', ...claims }, secret, options);
 }
 
