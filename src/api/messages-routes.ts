@@ -37,7 +37,7 @@ function one(q: Query, name: string): string | undefined {
   return list?.[0];
 }
 
-function oneOf<T extends string>(q: Query, name: string, allowed: readonly T[]): T[] | undefined {
+function enumValues<T extends string>(q: Query, name: string, allowed: readonly T[]): T[] | undefined {
   const list = all(q, name);
   for (const v of list ?? []) {
     if (!(allowed as readonly string[]).includes(v)) throw new BadParameter(name, `${name} must be one of ${allowed.join(', ')} (got "${v}")`);
@@ -79,11 +79,11 @@ function parse(q: Query): ParsedRequest {
   }
   const chargeBoxId = all(q, 'chargeBoxId');
   const action = all(q, 'action');
-  const direction = oneOf(q, 'direction', DIRECTIONS);
-  const leg = oneOf(q, 'leg', LEGS);
-  const messageType = oneOf(q, 'messageType', MESSAGE_TYPES);
-  const origin = oneOf(q, 'origin', ORIGINS);
-  const disposition = oneOf(q, 'disposition', DISPOSITIONS);
+  const direction = enumValues(q, 'direction', DIRECTIONS);
+  const leg = enumValues(q, 'leg', LEGS);
+  const messageType = enumValues(q, 'messageType', MESSAGE_TYPES);
+  const origin = enumValues(q, 'origin', ORIGINS);
+  const disposition = enumValues(q, 'disposition', DISPOSITIONS);
   return {
     format,
     query: {
