@@ -253,6 +253,8 @@ describe('backpressure', () => {
   it('drops log entries beyond the queue limit and counts them', async () => {
     const t = await startLog({ queueLimit: 5 });
     for (let i = 0; i < 100; i++) t.bus.emit('frame', obs({ messageId: `q${i}` }));
+    // The listener only queued: nothing was parsed, numbered or announced on the emitter's stack.
+    expect(t.logged).toHaveLength(0);
     expect(t.log.stats()).toEqual({ written: 0, dropped: 95, queued: 5 });
     await t.log.stop();
     expect(t.log.stats()).toEqual({ written: 5, dropped: 95, queued: 0 });
