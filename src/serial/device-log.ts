@@ -124,13 +124,25 @@ export class DeviceLogStore {
 
   #write(board: BoardLog): void {
     board.writing = board.writing.then(async () => {
-      const chunk = board.pending.join('');
+      const lines = board.pending;
       board.pending = [];
-      if (chunk === '') return;
       try {
-        if (board.size > 0 && board.size + Buffer.byteLength(chunk) > this.options.maxFileBytes) this.#rotate(board);
-        await appendFile(board.file, chunk);
-        board.size += Buffer.byteLength(chunk);
+        // Lines go out in as few appends as possible, but a file is rotated before it would pass the limit.
+        let chunk = '';
+        let chunkBytes = 0;
+        for (const line of lines) {
+          const bytes = Buffer.byteLength(line);
+          if (board.size + chunkBytes + bytes > this.options.maxFileBytes && board.size + chunkBytes > 0) {
+            if (chunk !== '') await appendFile(board.file, chunk);
+            chunk = '';
+            chunkBytes = 0;
+            this.#rotate(board);
+          }
+          chunk += line;
+          chunkBytes += bytes;
+        }
+        if (chunk !== '') await appendFile(board.file, chunk);
+        board.size += chunkBytes;
       } catch (err) {
         this.options.logger.error({ err, file: board.file }, 'device log write failed');
       }

@@ -188,7 +188,8 @@ export class SerialSession {
     const announced = fields.id;
     if (version < 1 || announced === undefined || !CHARGE_BOX_ID_RE.test(announced)) {
       this.o.logger.warn({ port: this.o.portPath, fields }, 'serial hello without a valid version and chargeBoxId: ignored');
-      this.#writeControl(Kind.down, ['reason=bad-hello']);
+      // A "down" would also take down a working link on this port; only an unlinked board is told.
+      if (!this.#link) this.#writeControl(Kind.down, ['reason=bad-hello']);
       return;
     }
     if (Date.now() < this.#holdOffUntil) {

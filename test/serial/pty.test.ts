@@ -1,7 +1,7 @@
 // End to end over real pseudo terminals: C++ device stand-ins (the firmware-bridge BridgeLink) on one end,
 // the gateway's serial links on the other, relayed by the real relay to a real ws SteVe stand-in.
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeMessage, messageBytes } from '../../src/serial/codec.js';
+import { encodeControl, encodeMessage, messageBytes } from '../../src/serial/codec.js';
 import { answerGetConfiguration, boardCall, startHarness, type Harness } from './support/harness.js';
 
 let h: Harness | undefined;
@@ -209,6 +209,56 @@ describe('serial links over a pty', () => {
     expect(stats.maxUnread as number).toBeGreaterThan(512);
     expect(stats.corrupt).toBe(0);
     expect(await h.metric('chargebridge_serial_flow_stalls_total')).toBe(0);
+  });
+
+  it('drops a silent board after three keepalive periods and relinks it when its loop runs again', async () => {
+    h = await startHarness([{ name: 'g', chargeBoxId: 'FC-SER-7' }]);
+    const [{ device }] = h.boards as [Harness['boards'][number]];
+    await device.waitFor((e) => e.ev === 'up');
+    await answerGetConfiguration(device);
+    device.signal('SIGSTOP');
+    await vi_waitFor(() => h!.links.some((l) => l.kind === 'disconnected' && l.chargeBoxId === 'FC-SER-7'), 5000);
+    const down = h.links.find((l) => l.kind === 'disconnected');
+    expect(down).toMatchObject({ linkKind: 'serial', reason: expect.stringContaining('keepalive timeout') as string });
+    await vi_waitFor(() => h!.steve.closes.some((c) => c.chargeBoxId === 'FC-SER-7'));
+    const mark = device.events.length;
+    device.signal('SIGCONT');
+    // The board hears "down" (or notices the silence itself) and says hello again.
+    await device.waitFor((e) => e.ev === 'up', 10_000, mark);
+    await answerGetConfiguration(device);
+    expect((await boardCall(device, 'hb', 'Heartbeat', {}))[0]).toBe(3);
+  });
+
+  it('a new hello on a linked port is a board restart: the old link ends, a new one starts', async () => {
+    h = await startHarness([{ name: 'i', chargeBoxId: 'FC-SER-8' }]);
+    const [{ device }] = h.boards as [Harness['boards'][number]];
+    await device.waitFor((e) => e.ev === 'up');
+    await answerGetConfiguration(device);
+    device.command(`raw ${encodeControl('H', ['v=1', 'id=FC-SER-8', 'fw=0.1.0', 'rx=1024', 'mtu=512', 'max=8192']).toString('hex')}`);
+    await vi_waitFor(() => h!.links.filter((l) => l.kind === 'connected').length === 2);
+    expect(h.links.filter((l) => l.chargeBoxId === 'FC-SER-8').map((l) => l.kind).filter((k) => k !== 'upstream')).toEqual(['connected', 'disconnected', 'connected']);
+    expect(h.links.find((l) => l.kind === 'disconnected')).toMatchObject({ reason: expect.stringContaining('restarted') as string });
+    await answerGetConfiguration(device);
+    expect((await boardCall(device, 'hb', 'Heartbeat', {}))[0]).toBe(3);
+    // A hello without a chargeBoxId links nothing and leaves the working link alone.
+    device.command(`raw ${encodeControl('H', ['v=1', 'fw=0.1.0']).toString('hex')}`);
+    expect((await boardCall(device, 'hb2', 'Heartbeat', {}))[0]).toBe(3);
+    expect(h.links.filter((l) => l.kind === 'connected')).toHaveLength(2);
+  });
+
+  it('closes the link with 1009 when SteVe sends more than the board can hold, and lets the board rejoin later', async () => {
+    h = await startHarness([{ name: 'j', chargeBoxId: 'FC-SER-9', device: { max: 2048 } }], { SERIAL_REJOIN_DELAY_MS: '300' });
+    const [{ device }] = h.boards as [Harness['boards'][number]];
+    await device.waitFor((e) => e.ev === 'up');
+    await answerGetConfiguration(device);
+    const mark = device.events.length;
+    h.steve.call('FC-SER-9', 'DataTransfer', { vendorId: 'fc', data: 'z'.repeat(4000) }, 2000).catch(() => undefined);
+    await vi_waitFor(() => h!.links.some((l) => l.kind === 'disconnected'));
+    expect(h.links.find((l) => l.kind === 'disconnected')).toMatchObject({ code: 1009, reason: expect.stringContaining('2048') as string });
+    expect(device.received().some((f) => f[2] === 'DataTransfer')).toBe(false);
+    expect(await h.metric('chargebridge_serial_dropped_messages_total', { reason: 'too-big' })).toBe(1);
+    await device.waitFor((e) => e.ev === 'down', 5000, mark);
+    await device.waitFor((e) => e.ev === 'up', 10_000, mark);
   });
 });
 
