@@ -1,0 +1,73 @@
+// Child process for bench/push/run.ts: opens many Socket.IO clients and times each event's arrival.
+// Clients speak the Engine.IO v4 / Socket.IO v5 wire protocol directly over `ws`, so that thousands of
+// them fit in one process; the server side is the real push server.
+import { performance } from 'node:perf_hooks';
+import WebSocket from 'ws';
+
+interface Start { cmd: 'start'; url: string; token: string; count: number; station: string }
+type Msg = Start | { cmd: 'report' } | { cmd: 'close' };
+
+const sockets: WebSocket[] = [];
+let latencies: number[] = [];
+let connected = 0;
+let failed = 0;
+
+function open(url: string, token: string, station: string): Promise<void> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`, { perMessageDeflate: false });
+    sockets.push(ws);
+    let done = false;
+    const finish = (ok: boolean): void => {
+      if (done) return;
+      done = true;
+      if (ok) connected++;
+      else failed++;
+      resolve();
+    };
+    ws.on('message', (buf) => {
+      const text = buf.toString();
+      const now = performance.timeOrigin + performance.now();
+      switch (text[0]) {
+        case '0': // engine open → socket.io connect with the token in auth
+          ws.send(`40${JSON.stringify({ token })}`);
+          return;
+        case '2': // engine ping
+          ws.send('3');
+          return;
+        case '4':
+          if (text.startsWith('40')) ws.send(`420${JSON.stringify(['subscribe', { chargeBoxIds: [station] }])}`);
+          else if (text.startsWith('44')) finish(false);
+          else if (text.startsWith('430')) finish(true);
+          else if (text.startsWith('42["event"')) {
+            const [, ev] = JSON.parse(text.slice(2)) as [string, { data: { info?: string } }];
+            const sent = Number(ev.data.info);
+            if (Number.isFinite(sent)) latencies.push(now - sent);
+          }
+          return;
+        default:
+      }
+    });
+    ws.on('error', () => finish(false));
+    ws.on('close', () => finish(false));
+  });
+}
+
+process.on('message', (raw: unknown) => {
+  const msg = raw as Msg;
+  if (msg.cmd === 'start') {
+    void (async () => {
+      // A few hundred handshakes in flight at a time.
+      const batch = 200;
+      for (let i = 0; i < msg.count; i += batch) {
+        await Promise.all(Array.from({ length: Math.min(batch, msg.count - i) }, () => open(msg.url, msg.token, msg.station)));
+      }
+      process.send?.({ kind: 'ready', connected, failed });
+    })();
+  } else if (msg.cmd === 'report') {
+    process.send?.({ kind: 'report', latencies });
+    latencies = [];
+  } else {
+    for (const ws of sockets) ws.terminate();
+    process.exit(0);
+  }
+});
