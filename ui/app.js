@@ -25,6 +25,9 @@ const el = {
 let selectedId = decodeURIComponent(new URLSearchParams(location.hash.slice(1)).get('station') ?? '') || undefined;
 let devEndpoint = false;
 let renderScheduled = false;
+/** Events read back from the history for a station's feed when the page first sees it. */
+const BACKFILL_EVENTS = 50;
+const backfilled = new Set();
 
 const connection = createConnection({
   getToken: loadToken,
@@ -35,7 +38,16 @@ const connection = createConnection({
       const label = { connected: 'Live', connecting: 'Connecting', reconnecting: 'Reconnecting', refused: 'Signed out', offline: 'Offline' }[state] ?? state;
       setText(el.connText, message && state !== 'connected' ? `${label}: ${message}` : label);
     },
-    onSubscribed: (ack) => store.applySubscribe(ack),
+    onSubscribed(ack) {
+      store.applySubscribe(ack);
+      // A station seen for the first time: fill its "Recent events" from the gateway's history.
+      for (const entry of ack.stations) {
+        if (entry.seq > 0 && !backfilled.has(entry.chargeBoxId)) {
+          backfilled.add(entry.chargeBoxId);
+          connection.replay(entry.chargeBoxId, Math.max(0, entry.seq - BACKFILL_EVENTS));
+        }
+      }
+    },
     onEvent: (e) => store.applyEvent(e),
     onSummary: (s) => store.applySummary(s),
     onFrame: (entry) => frames.onFrame(entry),

@@ -115,6 +115,10 @@ describe('flashCharge bench UI', () => {
     await text(page.locator('#tx-idtag'), 'TEST_TAG');
     await text(page.locator('#tx-energy'), '1,234 Wh');
     await text(page.locator('#st-boot'), 'Rivot Motors');
+    // Events from before the page opened come from the gateway's history (replay), once each.
+    await text(page.locator('#event-feed'), `Transaction #${txId} started, idTag TEST_TAG`);
+    await text(page.locator('#event-feed'), 'VehicleInfo: SOC 42.0 %');
+    expect(await page.locator('#event-feed li', { hasText: `Transaction #${txId} started` }).count()).toBe(1);
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
   });
 
@@ -151,8 +155,11 @@ describe('flashCharge bench UI', () => {
   });
 
   it('after a dropped connection resubscribes with since: events sent meanwhile appear, each once', async () => {
+    const feed = page.locator('#event-feed li');
+    const charging = feed.filter({ hasText: 'connector 1: Charging' });
+    const before = await charging.count();
     await station.status(1, 'Charging');
-    await text(page.locator('#event-feed'), 'connector 1: Charging');
+    await expect.poll(() => charging.count()).toBe(before + 1);
     ui.dropBrowsers();
     await text(page.locator('#conn-text'), 'Reconnecting');
     await station.meterValues(txId, { 'Energy.Active.Import.Register': ['1800', 'Wh'] });
@@ -163,10 +170,9 @@ describe('flashCharge bench UI', () => {
     await text(card(page, STATION), 'Finishing');
     await text(page.locator('#tx-none'), 'No open transaction');
     // Only the replay after `since` carries events into the feed (the snapshot has none).
-    const feed = page.locator('#event-feed li');
     await text(page.locator('#event-feed'), `Transaction #${txId} stopped (Remote), 1800 Wh`);
     expect(await feed.filter({ hasText: `Transaction #${txId} stopped` }).count()).toBe(1);
-    expect(await feed.filter({ hasText: 'connector 1: Charging' }).count()).toBe(1);
+    expect(await charging.count()).toBe(before + 1);
     expect(await feed.filter({ hasText: 'connector 1: Finishing' }).count()).toBe(1);
     await text(page.locator('#m-energy-label'), 'Energy (last session)');
   });
@@ -202,7 +208,7 @@ describe('flashCharge bench UI', () => {
     await p.getByLabel('Access token (JWT)').fill(token({}, { secret: 'another-secret-0123456789-abcdefghijklm' }));
     await p.getByRole('button', { name: 'Sign in', exact: true }).click();
     await text(p.locator('#sign-in-error'), 'signature does not verify');
-    expect(await p.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(await p.evaluate('sessionStorage.length')).toBe(0);
     await p.close();
   });
 
@@ -240,6 +246,29 @@ describe('flashCharge bench UI', () => {
     expect(await p.locator('#token-expiring').isHidden()).toBe(true);
     await station.status(1, 'Preparing');
     await text(card(p, STATION), 'Preparing');
+    await p.close();
+  });
+
+  it('signs out with a clear message when the gateway says goodbye at token expiry', async () => {
+    const p = await newPage();
+    await signIn(p, token({ sub: 'three-seconds' }, { expiresIn: 3 }));
+    await text(p.locator('#sign-in-error'), 'The token has expired', 8000);
+    expect(await p.locator('#workspace').isHidden()).toBe(true);
+    expect(await p.evaluate('sessionStorage.length')).toBe(0);
+    await p.close();
+  });
+
+  it('gives a viewer the stations in its token, without commands or frames, on a narrow screen', async () => {
+    await connectBenchStation(ui.gw.wsUrl('OTHER_CP')).then((s) => s.boot());
+    const p = await newPage();
+    await p.setViewportSize({ width: 420, height: 900 });
+    await signIn(p, token({ sub: 'viewer-1', role: 'viewer', chargers: [STATION] }));
+    await text(card(p, STATION), STATION);
+    await text(p.locator('#who'), 'viewer-1 (viewer');
+    expect(await card(p, 'OTHER_CP').count()).toBe(0);
+    expect(await p.locator('#commands').isHidden()).toBe(true);
+    expect(await p.locator('#frames').isHidden()).toBe(true);
+    await p.screenshot({ path: '/tmp/chargebridge-ui-viewer-narrow.png', fullPage: true });
     await p.close();
   });
 

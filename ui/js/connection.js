@@ -152,6 +152,14 @@ export function createConnection({ getToken, sinceMap, handlers }) {
       });
     },
 
+    /** Asks for the station's events after `since` again (they arrive as ordinary events). */
+    replay(chargeBoxId, since) {
+      if (!socket.connected) return;
+      socket.timeout(ACK_TIMEOUT_MS).emit('replay', { chargeBoxId, since }, (err, ack) => {
+        if (!err && !ack.ok) handlers.onNotice(`History of ${chargeBoxId}: ${ack.error.message}`, 'warning');
+      });
+    },
+
     /** filter: the FrameFilterRequest to apply, or undefined to stop the stream. */
     setFrameFilter(filter) {
       const wasOn = frameFilter !== undefined;
