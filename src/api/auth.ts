@@ -18,14 +18,14 @@ export interface ApiAuthOptions {
   readonly verify: ApiVerify;
   /** API_OPEN_ON_LOOPBACK: GETs under `openPaths` need no token when the peer is loopback and not proxied. */
   readonly openOnLoopback: boolean;
-  /** Paths relative to the /api mount that loopback may read without a token. */
+  /** Absolute paths (and everything below them) that direct loopback peers may GET without a token. */
   readonly openPaths?: readonly string[];
-  /** Paths relative to the /api mount that need no token at all (e.g. the dev token endpoint when enabled). */
+  /** Absolute paths that need no token at all (e.g. the dev token endpoint when enabled). */
   readonly publicPaths?: readonly string[];
 }
 
 export interface ApiAuth {
-  /** Mount once: `app.use('/api', auth.guard)`. */
+  /** Mount in front of everything that reveals station data: `app.use(['/api', '/metrics'], auth.guard)`. */
   readonly guard: RequestHandler;
   /** Per route: a verified token (and the role, when given). Re-verifies if the guard did not run. */
   require(opts?: { readonly role?: 'operator' }): RequestHandler;
@@ -33,7 +33,7 @@ export interface ApiAuth {
   requireStation(param?: string): RequestHandler;
 }
 
-export const DEFAULT_OPEN_PATHS: readonly string[] = ['/stations', '/messages', '/metrics'];
+export const DEFAULT_OPEN_PATHS: readonly string[] = ['/api/stations', '/api/messages', '/api/metrics', '/metrics'];
 const PRINCIPAL = 'principal';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
@@ -89,8 +89,10 @@ export function createApiAuth(opts: ApiAuthOptions): ApiAuth {
   };
 
   const guard: RequestHandler = (req: Request, res: Response, next: NextFunction) => {
-    if (underAny(req.path, publicPaths)) return next();
-    const openRead = opts.openOnLoopback && (req.method === 'GET' || req.method === 'HEAD') && underAny(req.path, openPaths) && isDirectLoopback(req);
+    // Absolute, whatever the mount point.
+    const path = `${req.baseUrl}${req.path}`.replace(/\/+$/, '') || '/';
+    if (underAny(path, publicPaths)) return next();
+    const openRead = opts.openOnLoopback && (req.method === 'GET' || req.method === 'HEAD') && underAny(path, openPaths) && isDirectLoopback(req);
     // An open read still honours a token when one is sent, so viewers stay scoped.
     if (openRead && bearer(req) === undefined) return next();
     if (authenticate(req, res)) next();

@@ -2,8 +2,10 @@
 import express, { type Router } from 'express';
 import { isDirectLoopback, type ApiAuth } from './auth.js';
 
-/** Relative to the /api mount; list it in ApiAuthOptions.publicPaths when the dev endpoint is enabled. */
+/** Relative to the router's /api mount. */
 export const DEV_TOKEN_PATH = '/push/dev-token';
+/** List this in ApiAuthOptions.publicPaths when the dev endpoint is enabled. */
+export const DEV_TOKEN_URL = `/api${DEV_TOKEN_PATH}`;
 
 export interface PushRoutesDeps {
   readonly auth: ApiAuth;

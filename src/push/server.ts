@@ -18,7 +18,9 @@ import {
   type GoodbyeReason,
   type ReplayReport,
   type ServerToClientEvents,
+  type ReplayAck,
   type StationSnapshotEntry,
+  type SubscribeAck,
   type SubscribeRequest,
 } from './protocol.js';
 import { PushCounters, type ClientDrops, type PushStats } from './stats.js';
@@ -211,9 +213,20 @@ export class PushServer {
     socket.conn.on('drain', () => this.#pump(c));
     this.#scheduleExpiry(c);
 
-    socket.on('subscribe', (req, ack) => this.#withAck(ack, () => this.#subscribe(c, req)));
+    // Replayed events are written right after the ack, in the same tick, so no live event can come between.
+    socket.on('subscribe', (req, ack) => {
+      if (typeof ack !== 'function') return;
+      const { result, replay } = this.#subscribe(c, req);
+      ack(result);
+      for (const [id, since] of replay) this.#replay(c, id, since);
+    });
     socket.on('unsubscribe', (req, ack) => this.#withAck(ack, () => this.#unsubscribeStations(c, req)));
-    socket.on('replay', (req, ack) => this.#withAck(ack, () => this.#replayRequest(c, req)));
+    socket.on('replay', (req, ack) => {
+      if (typeof ack !== 'function') return;
+      const result = this.#replayRequest(c, req);
+      ack(result);
+      if (result.ok) this.#replay(c, result.replay.chargeBoxId, result.replay.from);
+    });
     socket.on('frames:subscribe', (filter, ack) => this.#withAck(ack, () => this.#setFrameFilter(c, filter)));
     socket.on('frames:filter', (filter, ack) => this.#withAck(ack, () => this.#setFrameFilter(c, filter)));
     socket.on('frames:unsubscribe', (ack) =>
@@ -293,9 +306,9 @@ export class PushServer {
 
   // --- subscriptions ---------------------------------------------------------------------------------
 
-  #subscribe(c: Client, raw: unknown) {
+  #subscribe(c: Client, raw: unknown): { result: SubscribeAck; replay: [string, number][] } {
     const req = parseSubscribe(raw);
-    if (typeof req === 'string') return fail('invalid_params', req);
+    if (typeof req === 'string') return { result: fail('invalid_params', req), replay: [] };
     const { principal, socket } = c;
     let allowed: string[];
     let refused: string[] = [];
@@ -325,11 +338,7 @@ export class PushServer {
       if (canSee(principal, id) && (c.all || c.stations.has(id))) toReplay.push([id, since]);
     }
     for (const [id, since] of toReplay) replay.push(this.#replayReport(id, since));
-    // Replayed events follow the ack on the same socket, in seq order.
-    queueMicrotask(() => {
-      for (const [id, since] of toReplay) this.#replay(c, id, since);
-    });
-    return { ok: true as const, stations, refused, all: c.all, replay };
+    return { result: { ok: true, stations, refused, all: c.all, replay }, replay: toReplay };
   }
 
   #unsubscribeStations(c: Client, raw: unknown) {
@@ -346,16 +355,14 @@ export class PushServer {
     return { ok: true as const, subscribed: [...c.stations], all: c.all };
   }
 
-  #replayRequest(c: Client, raw: unknown) {
+  #replayRequest(c: Client, raw: unknown): ReplayAck {
     if (typeof raw !== 'object' || raw === null) return fail('invalid_params', 'expected { chargeBoxId, since }');
     const { chargeBoxId, since } = raw as Record<string, unknown>;
     if (typeof chargeBoxId !== 'string' || typeof since !== 'number' || !Number.isInteger(since) || since < 0) {
       return fail('invalid_params', 'expected { chargeBoxId: string, since: integer >= 0 }');
     }
     if (!canSee(c.principal, chargeBoxId)) return fail('forbidden', `not allowed to see ${chargeBoxId}`);
-    const replay = this.#replayReport(chargeBoxId, since);
-    queueMicrotask(() => this.#replay(c, chargeBoxId, since));
-    return { ok: true as const, replay };
+    return { ok: true as const, replay: this.#replayReport(chargeBoxId, since) };
   }
 
   #snapshotEntry(id: string): StationSnapshotEntry {

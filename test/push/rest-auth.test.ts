@@ -8,7 +8,7 @@ import { createApiAuth, DEFAULT_OPEN_PATHS } from '../../src/api/auth.js';
 import { eventsRouter } from '../../src/api/events-routes.js';
 import { healthRouter } from '../../src/api/health-routes.js';
 import { messagesRouter } from '../../src/api/messages-routes.js';
-import { createPushRouter, DEV_TOKEN_PATH } from '../../src/api/push-routes.js';
+import { createPushRouter, DEV_TOKEN_PATH, DEV_TOKEN_URL } from '../../src/api/push-routes.js';
 import { connectStation, type StationClient } from '../support/station-client.js';
 import { connect, operatorToken, startPushGateway, token, until, viewerToken, type PushGateway } from './support/harness.js';
 
@@ -19,8 +19,11 @@ const servers: http.Server[] = [];
 /** The gateway's routers behind the guard, on their own HTTP server. */
 async function apiServer(opts: { openOnLoopback: boolean; devToken: boolean }): Promise<string> {
   const app = express();
-  const auth = createApiAuth({ verify: pg.push.verifyToken, openOnLoopback: opts.openOnLoopback, ...(opts.devToken ? { publicPaths: [DEV_TOKEN_PATH] } : {}) });
-  app.use('/api', auth.guard);
+  const auth = createApiAuth({ verify: pg.push.verifyToken, openOnLoopback: opts.openOnLoopback, ...(opts.devToken ? { publicPaths: [DEV_TOKEN_URL] } : {}) });
+  app.use(['/api', '/metrics'], auth.guard);
+  app.get('/metrics', (_req, res) => {
+    res.type('text/plain').send('chargebridge_up 1\n');
+  });
   app.use('/api', healthRouter({ mode: 'local', version: 'test', startedAt: Date.now(), stations: () => pg.gw.relay.stations(), sections: () => ({}) }));
   app.use('/api/messages', messagesRouter(pg.gw.messageLog));
   app.use('/api', eventsRouter(pg.gw.events));
@@ -56,11 +59,14 @@ const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 
 describe('the /api guard', () => {
   it('every station-data route needs a token', async () => {
-    for (const p of ['/api/stations', '/api/stations/CP1/state', '/api/events?chargeBoxId=CP1', '/api/transactions', '/api/messages', '/api/health', '/api/push/stats']) {
+    for (const p of ['/metrics', '/api/stations', '/api/stations/CP1/state', '/api/events?chargeBoxId=CP1', '/api/transactions', '/api/messages', '/api/health', '/api/push/stats']) {
       const res = await get(`${closed}${p}`);
       expect(res.status, p).toBe(401);
       expect(res.headers.get('www-authenticate'), p).toContain('Bearer');
       expect(await res.json(), p).toMatchObject({ error: { code: 'token_missing' } });
+    }
+    for (const p of ['/metrics', '/api/stations']) {
+      expect((await get(`${closed}${p}`, bearer(operatorToken()))).status, p).toBe(200);
     }
   });
 
@@ -101,7 +107,8 @@ describe('the /api guard', () => {
 
 describe('API_OPEN_ON_LOOPBACK', () => {
   it('lets direct loopback GETs of stations/messages/metrics through without a token, nothing else', async () => {
-    expect(DEFAULT_OPEN_PATHS).toEqual(['/stations', '/messages', '/metrics']);
+    expect(DEFAULT_OPEN_PATHS).toEqual(['/api/stations', '/api/messages', '/api/metrics', '/metrics']);
+    expect((await get(`${open}/metrics`)).status).toBe(200);
     expect((await get(`${open}/api/stations`)).status).toBe(200);
     expect((await get(`${open}/api/stations/CP2/state`)).status).toBe(200);
     expect((await get(`${open}/api/messages`)).status).toBe(200);
