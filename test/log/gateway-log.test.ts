@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { LogEntry } from '../../src/events/observations.js';
 import { startGateway } from '../support/gateway.js';
 import { connectStation } from '../support/station-client.js';
+import { until } from './helpers.js';
 
 describe('message log in a running gateway', () => {
   const cleanup: (() => Promise<void>)[] = [];
@@ -29,10 +30,10 @@ describe('message log in a running gateway', () => {
       return ((await res.json()) as { entries: LogEntry[] }).entries;
     };
     let entries: LogEntry[] = [];
-    for (let i = 0; i < 50 && !entries.some((e) => e.messageId === 'hb-1' && e.messageType === 'CALLRESULT'); i++) {
-      await new Promise((r) => setTimeout(r, 20));
+    await until(async () => {
       entries = await query(gw.httpUrl, 'limit=1000');
-    }
+      return entries.some((e) => e.messageId === 'hb-1' && e.messageType === 'CALLRESULT');
+    });
     const ids = entries.map((e) => e.id);
     expect(ids).toEqual([...ids].sort((a, b) => b - a));
     expect(new Set(ids).size).toBe(ids.length);

@@ -78,3 +78,12 @@ export async function allPages(log: MessageLog, q: Parameters<MessageLog['query'
   } while (cursor);
   return out;
 }
+
+/** Polls until `pred` holds (the writer works asynchronously); throws after `ms`. */
+export async function until(pred: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await pred())) {
+    if (Date.now() > deadline) throw new Error('until: condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { FrameObservation, LogEntry } from '../../src/events/observations.js';
-import { allPages, obs, refusedObs, startLog, tempDir } from './helpers.js';
+import { allPages, obs, refusedObs, startLog, tempDir, until } from './helpers.js';
 
 const run = promisify(execFile);
 const DAY_US = 86_400_000_000;
@@ -49,8 +49,8 @@ describe('message log entries', () => {
   it('answers queries from the unwritten tail as well as from the files', async () => {
     const t = await startLog();
     await t.emit(obs({ messageId: 'a' }));
-    await new Promise((r) => setTimeout(r, 50)); // first entry is on disk now
-    expect(t.log.stats()).toMatchObject({ written: 1, queued: 0 });
+    await until(() => t.log.stats().written === 1); // the first entry is on disk now
+    expect(t.log.stats().queued).toBe(0);
     let seen: number[] = [];
     let queuedThen = 0;
     t.bus.on('logged', () => {
@@ -59,7 +59,7 @@ describe('message log entries', () => {
       void t.log.query({}).then((page) => (seen = page.entries.map((x) => x.id)));
     });
     await t.emit(obs({ messageId: 'b' }));
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => seen.length > 0);
     expect(queuedThen).toBe(1);
     expect(seen).toEqual([2, 1]);
     await t.log.stop();
