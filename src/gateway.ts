@@ -12,6 +12,7 @@ import type { LinkKind } from './events/catalogue.js';
 import { eventsRouter } from './api/events-routes.js';
 import { healthRouter } from './api/health-routes.js';
 import { messagesRouter } from './api/messages-routes.js';
+import { createCdcReader, parseCdcConfig, type CdcReader } from './cdc/index.js';
 import { parseEventsConfig } from './events/config.js';
 import { createEventModel, type EventModel } from './events/index.js';
 import { createMessageLog, type MessageLog } from './log/index.js';
@@ -35,6 +36,8 @@ export interface Gateway {
   readonly registry: Registry;
   readonly messageLog: MessageLog;
   readonly events: EventModel;
+  /** The binlog reader, when STEVE_DB_URL is set. */
+  readonly cdc: CdcReader | undefined;
   readonly app: express.Express;
   readonly httpServer: http.Server;
   readonly mode: 'steve' | 'local';
@@ -99,7 +102,9 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     registry,
   });
   const eventsConfig = parseEventsConfig(config.env);
-  const events = createEventModel({ bus, dataDir: config.dataDir, logger, binlogConfigured: false, ...eventsConfig });
+  const cdcConfig = parseCdcConfig(config.env);
+  const cdc: CdcReader | undefined = cdcConfig ? createCdcReader({ config: cdcConfig, bus, logger, dataDir: config.dataDir, registry }) : undefined;
+  const events = createEventModel({ bus, dataDir: config.dataDir, logger, binlogConfigured: cdc !== undefined, ...eventsConfig });
 
   const startedAt = Date.now();
   app.use('/api', healthRouter({
@@ -108,7 +113,11 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     version: VERSION,
     startedAt,
     stations: () => relay.stations(),
-    sections: () => ({ messageLog: messageLog.stats(), events: events.stats() }),
+    sections: () => ({
+      messageLog: messageLog.stats(),
+      events: events.stats(),
+      binlog: cdc ? cdc.health() : { state: 'off', hint: 'set STEVE_DB_URL to follow SteVe through its binlog' },
+    }),
   }));
   app.use('/api/messages', messagesRouter(messageLog));
   app.use('/api', eventsRouter(events));
@@ -127,6 +136,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     registry,
     messageLog,
     events,
+    cdc,
     app,
     httpServer,
     mode,
@@ -136,6 +146,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     async start() {
       await events.start();
       await messageLog.start();
+      // Rejects only for a misconfigured database (binlog off, grants missing...): the message names the fix.
+      await cdc?.start();
       endpoint = createStationEndpoint({
         server: httpServer,
         attach: (link) => relay.attach(link),
@@ -164,6 +176,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       endpoint?.close();
       relay.closeAll(CloseCode.goingAway, 'gateway shutting down');
       tap.flush();
+      await cdc?.stop();
       await messageLog.stop();
       await events.stop();
       httpServer.closeAllConnections?.();

@@ -21,7 +21,13 @@ async function main(): Promise<void> {
     await gateway.start();
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    logger.fatal({ err: e.message, code: e.code }, e.code === 'EADDRINUSE' ? `port ${config.port} is in use: set PORT to a free port` : 'gateway failed to start');
+    if (err instanceof GatewayError) {
+      logger.fatal({ code: err.code, details: err.details }, err.message);
+      process.stderr.write(`chargebridge: ${err.message}\n`);
+    } else {
+      logger.fatal({ err: e.message, code: e.code }, e.code === 'EADDRINUSE' ? `port ${config.port} is in use: set PORT to a free port` : 'gateway failed to start');
+    }
+    await gateway.stop().catch(() => undefined);
     process.exit(1);
   }
 

@@ -9,7 +9,12 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ga
   const dataDir = env.DATA_DIR ?? mkdtempSync(path.join(os.tmpdir(), 'cb-gw-'));
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', SIM_STATIONS: '0', ...env, DATA_DIR: dataDir });
   const gateway = await createGateway(config);
-  await gateway.start();
+  try {
+    await gateway.start();
+  } catch (err) {
+    await gateway.stop();
+    throw err;
+  }
   return Object.assign(gateway, {
     wsUrl: (id: string) => `ws://127.0.0.1:${gateway.port}/ocpp/${encodeURIComponent(id)}`,
     httpUrl: `http://127.0.0.1:${gateway.port}`,
