@@ -25,6 +25,8 @@ const el = {
 let selectedId = decodeURIComponent(new URLSearchParams(location.hash.slice(1)).get('station') ?? '') || undefined;
 let devEndpoint = false;
 let renderScheduled = false;
+/** Stations changed since the last frame was drawn. */
+let dirtyIds = new Set();
 /** Events read back from the history for a station's feed when the page first sees it. */
 const BACKFILL_EVENTS = 50;
 const backfilled = new Set();
@@ -90,7 +92,9 @@ function render() {
   // Nothing (or an unknown station) chosen yet: show the first one.
   if (!selectedId || !store.get(selectedId)) selectedId = ids[0] ?? selectedId;
   const selected = selectedId ? store.get(selectedId) : undefined;
-  list.render(ids.map((id) => store.get(id)), selectedId);
+  const dirty = dirtyIds;
+  dirtyIds = new Set();
+  list.render(ids.map((id) => store.get(id)), selectedId, dirty);
   screen.render(selected);
   commands.render(selected);
   frames.refreshStations();
@@ -131,7 +135,10 @@ function signOut(message) {
 }
 
 el.signOut.addEventListener('click', () => signOut('Signed out.'));
-store.onChange(scheduleRender);
+store.onChange((id) => {
+  dirtyIds.add(id);
+  scheduleRender();
+});
 setInterval(() => screen.tick(), 1000);
 void devTokenAvailable().then((available) => {
   devEndpoint = available;

@@ -111,6 +111,7 @@ describe('flashCharge bench UI', () => {
     await text(page.locator('#m-power'), '915 W');
     await text(page.locator('#m-temperature'), '31.5 °C');
     await text(page.locator('#m-energy'), '1,234 Wh');
+    await text(page.locator('#m-age'), /Last MeterValues at \d\d:\d\d:\d\d \(\d+ s ago\)/);
     await text(page.locator('#tx-id'), `#${txId}`);
     await text(page.locator('#tx-idtag'), 'TEST_TAG');
     await text(page.locator('#tx-energy'), '1,234 Wh');
@@ -198,8 +199,19 @@ describe('flashCharge bench UI', () => {
     await station.client.call('MeterValues', { connectorId: 1, meterValue: [{ timestamp: new Date().toISOString(), sampledValue: [{ value: 12 }] }] });
     await text(page.locator('#frame-rows'), 'MeterValues');
     const findingRows = page.locator('#frame-rows tr.has-finding');
+    await page.locator('#frames').screenshot({ path: '/tmp/chargebridge-ui-frames.png' });
     expect(await findingRows.count()).toBeGreaterThanOrEqual(1);
     expect(await rows.filter({ hasText: 'StatusNotification' }).count()).toBe(0);
+
+    // Earlier frames come from the message log (REST, Bearer header), with the same filters.
+    await page.getByRole('button', { name: 'Pause stream' }).click();
+    await page.getByRole('button', { name: 'Clear' }).click();
+    await page.getByLabel('Findings only').uncheck();
+    await page.getByLabel('Action', { exact: true }).fill('BootNotification');
+    await page.getByRole('button', { name: 'Load earlier from log' }).click();
+    await text(page.locator('#ff-note'), /\d+ earlier frames read from the message log/);
+    await text(page.locator('#frame-rows'), 'Rivot Charger');
+    expect(await rows.filter({ hasNotText: 'BootNotification' }).count()).toBe(0);
   });
 
   it('explains a token signed with another key, and does not keep it', async () => {

@@ -71,7 +71,8 @@ export function createFrameStream({ connection, getToken, knownStations }) {
   }
 
   function updateCount() {
-    setText(el.count, `${el.rows.childElementCount} frames shown${lost > 0 ? `, ${lost} lost (this page read too slowly)` : ''}${live ? '' : ' · paused'}`);
+    const n = el.rows.childElementCount;
+    setText(el.count, `${n} ${n === 1 ? 'frame' : 'frames'} shown${lost > 0 ? `, ${lost} lost (this page read too slowly)` : ''}${live ? '' : ' · paused'}`);
   }
 
   function draw() {

@@ -40,6 +40,7 @@ export function createSocScreen() {
     energyLabel: byId('m-energy-label'),
     temperature: byId('m-temperature'),
     connector: byId('m-connector'),
+    meterAge: byId('m-age'),
     txNone: byId('tx-none'),
     txDetails: byId('tx-details'),
     txId: byId('tx-id'),
@@ -67,6 +68,8 @@ export function createSocScreen() {
     }
     const tx = openTxOf(st);
     if (tx) setText(el.txStart, `${clock(tx.startTime)} (${duration(ageSince(tx.startTime, now))} ago)`);
+    const meterAge = ageSince(st.meterAt, now);
+    setText(el.meterAge, meterAge === undefined ? 'No MeterValues received yet.' : `Last MeterValues at ${clock(st.meterAt)} (${duration(meterAge)} ago)${meterAge > STALE_MS ? ': readings may be stale' : ''}.`);
     const seen = ageSince(st.lastSeen, now);
     setText(el.link, [st.linkKind ? `link ${st.linkKind}` : null, st.upstream ? `upstream ${st.upstream}` : null, seen !== undefined ? `last message ${duration(seen)} ago` : null].filter(Boolean).join(' · '));
   }

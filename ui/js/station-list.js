@@ -34,14 +34,30 @@ function card(st, selected, onSelect) {
 }
 
 export function createStationList(listEl, emptyEl, onSelect) {
+  const items = new Map(); // id → { li, selected }
+  let order = '';
+
   return {
-    render(stations, selectedId) {
-      const items = stations.map((st) => card(st, st.id === selectedId, onSelect));
+    /** Redraws the cards in `dirty` (all when undefined) and keeps the others as they are. */
+    render(stations, selectedId, dirty) {
       const focused = document.activeElement?.dataset?.station;
-      listEl.replaceChildren(...items);
+      const ids = stations.map((st) => st.id);
+      for (const id of items.keys()) if (!ids.includes(id)) items.delete(id);
+      for (const st of stations) {
+        const selected = st.id === selectedId;
+        const known = items.get(st.id);
+        if (known && known.selected === selected && dirty && !dirty.has(st.id)) continue;
+        const li = card(st, selected, onSelect);
+        if (known) known.li.replaceWith(li);
+        items.set(st.id, { li, selected });
+      }
+      if (ids.join('\n') !== order || listEl.childElementCount !== ids.length) {
+        order = ids.join('\n');
+        listEl.replaceChildren(...ids.map((id) => items.get(id).li));
+      }
       emptyEl.hidden = stations.length > 0;
-      // Re-rendering must not steal keyboard focus from the card the user is on.
-      if (focused) listEl.querySelector(`[data-station="${CSS.escape(focused)}"]`)?.focus();
+      // Redrawing must not steal keyboard focus from the card the user is on.
+      if (focused && document.activeElement?.dataset?.station !== focused) listEl.querySelector(`[data-station="${CSS.escape(focused)}"]`)?.focus();
     },
   };
 }

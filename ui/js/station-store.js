@@ -21,6 +21,8 @@ function emptyStation(id) {
     connectors: new Map(),
     openTx: [],
     vehicle: undefined,
+    /** Station time of the newest MeterValues sample. */
+    meterAt: undefined,
     summary: undefined,
     feed: [],
     seen: new Set(),
@@ -72,6 +74,7 @@ export function createStationStore() {
     st.boot = snap.boot;
     st.connectors = new Map(snap.connectors.map((c) => [c.connectorId, { ...c }]));
     st.openTx = snap.openTransactions.map((t) => ({ ...t }));
+    for (const m of snap.meter) for (const sample of m.samples) if (!st.meterAt || sample.timestamp > st.meterAt) st.meterAt = sample.timestamp;
     const messageId = st.vehicle?.messageId;
     st.vehicle = vehicleFromSnapshot(snap.vehicle);
     if (st.vehicle && st.vehicle.source === 'preChargeData') st.vehicle.messageId = messageId;
@@ -114,6 +117,7 @@ export function createStationStore() {
         }
         break;
       case 'meterValues':
+        if (!st.meterAt || e.timestamp > st.meterAt) st.meterAt = e.timestamp;
         if (e.data.sampledValues.some((sv) => VEHICLE_MEASURANDS.has(sv.measurand) && sv.phase === undefined)) {
           if (!st.vehicle || Date.parse(st.vehicle.updatedAt) <= Date.parse(e.timestamp)) st.vehicle = { source: 'meterValues', updatedAt: e.timestamp };
         }

@@ -25,9 +25,13 @@ export interface UiGateway {
 }
 
 export async function startUiGateway(opts: { callTimeoutMs?: number } = {}): Promise<UiGateway> {
-  const gw = await startGateway();
-  const config = parsePushConfig({ JWT_SECRET: SECRET, DEV_TOKEN_ENDPOINT: 'true' }, { dataDir: gw.dataDir, callTimeoutMs: opts.callTimeoutMs ?? 2000 });
-  const push = createPushServer({
+  const env = { JWT_SECRET: SECRET, DEV_TOKEN_ENDPOINT: 'true', CALL_TIMEOUT_MS: String(opts.callTimeoutMs ?? 2000) };
+  const gw = await startGateway(env);
+  // Once src/gateway.ts builds the push server itself (from the same env), use that one: two Socket.IO
+  // servers on one HTTP server would fight over /socket.io.
+  const wired = (gw as unknown as { push?: PushHandle }).push;
+  const config = parsePushConfig(env, { dataDir: gw.dataDir, callTimeoutMs: opts.callTimeoutMs ?? 2000 });
+  const push = wired ?? createPushServer({
     config,
     httpServer: gw.httpServer,
     bus: gw.bus,
@@ -37,7 +41,7 @@ export async function startUiGateway(opts: { callTimeoutMs?: number } = {}): Pro
     metrics: () => ({ framesPerSecond: { in: 0, out: 0 }, relayRttMs: { p50: null, p95: null, p99: null }, links: {}, upstreams: {} }),
     logger: pino({ level: 'silent' }),
   });
-  push.start();
+  if (!wired) push.start();
   const auth = createApiAuth({ verify: push.verifyToken, openOnLoopback: false, publicPaths: [DEV_TOKEN_PATH] });
   gw.app.use('/api', createPushRouter({ auth, stats: () => push.stats(), devToken: (req) => push.issueToken(req) }));
   gw.app.use(uiRouter());
@@ -67,7 +71,7 @@ export async function startUiGateway(opts: { callTimeoutMs?: number } = {}): Pro
       blocked = false;
     },
     async close() {
-      await push.stop();
+      if (!wired) await push.stop();
       await gw.stop();
     },
   };
