@@ -91,13 +91,14 @@ export function createSimulator(deps: SimulatorDeps): Simulator {
     return s;
   }
 
-  function add(spec: SimStationSpec, delayMs?: number): SimStation {
+  /** Creates a station; it powers on now when the simulator runs and `powerNow` is set. */
+  function add(spec: SimStationSpec, powerNow: boolean): SimStation {
     const checked = checkStationSpec(spec);
     if (!checked.ok) throw new SimError('invalid', checked.message);
     if (stations.has(spec.id)) throw new SimError('conflict', `station ${spec.id} exists`);
     const s = new SimStation(checked.spec, env);
     stations.set(spec.id, s);
-    if (started) s.powerOn(delayMs);
+    if (started && powerNow) s.powerOn();
     return s;
   }
 
@@ -112,7 +113,7 @@ export function createSimulator(deps: SimulatorDeps): Simulator {
       const specs = deps.config.stations;
       const step = specs.length > 1 ? deps.config.connectSpreadMs / specs.length : 0;
       specs.forEach((spec, i) => {
-        if (!stations.has(spec.id)) add(spec);
+        if (!stations.has(spec.id)) add(spec, false);
         stations.get(spec.id)!.powerOn(deps.config.limits.bootDelayMs + i * step);
       });
       for (const s of stations.values()) s.powerOn();
@@ -128,7 +129,7 @@ export function createSimulator(deps: SimulatorDeps): Simulator {
       store.flushSync();
     },
     create(spec) {
-      return add(spec).info();
+      return add(spec, true).info();
     },
     remove(id) {
       station(id).remove();

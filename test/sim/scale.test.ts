@@ -27,5 +27,9 @@ test('1,000 stations connect and charge', async () => {
   expect(t).toMatchObject({ stations: 1000, online: 1000, booted: 1000, charging: 1000, txStarted: 1000, timeouts: 0, callErrors: 0 });
   expect(double.sockets.size).toBe(1000);
   expect(new Set(double.received.filter((f) => f.frame[2] === 'StartTransaction').map((f) => f.chargeBoxId)).size).toBe(1000);
+  // Initial connects were spread over SIM_CONNECT_SPREAD_MS (10 s of simulated time), not fired at once.
+  const first = h.log.filter((r) => r.dir === 'connect').map((r) => r.at);
+  expect(Math.max(...first) - Math.min(...first)).toBeGreaterThan(9000);
+  expect(Math.max(...first) - Math.min(...first)).toBeLessThan(11_000);
   expect(Date.now() - t0).toBeLessThan(60_000);
 }, 60_000);
