@@ -145,7 +145,7 @@ export function messagesRouter(log: MessageLog): Router {
       parsed = parse(req.query);
     } catch (err) {
       if (!(err instanceof BadParameter)) throw err;
-      res.status(400).json({ error: 'bad parameter', parameter: err.parameter, message: err.message });
+      res.status(400).json({ error: { code: 'bad_request', parameter: err.parameter, message: err.message } });
       return;
     }
     if (parsed.format === 'json') {

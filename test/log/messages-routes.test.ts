@@ -154,9 +154,10 @@ describe('GET /api/messages', () => {
     for (const [query, parameter] of cases) {
       const res = await get(query);
       expect(res.status, query).toBe(400);
-      const body = (await res.json()) as { parameter: string; message: string };
-      expect(body.parameter, query).toBe(parameter);
-      expect(body.message, query).toContain(parameter);
+      const { error } = (await res.json()) as { error: { code: string; parameter: string; message: string } };
+      expect(error.code, query).toBe('bad_request');
+      expect(error.parameter, query).toBe(parameter);
+      expect(error.message, query).toContain(parameter);
     }
   });
 
