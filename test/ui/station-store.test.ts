@@ -61,6 +61,17 @@ describe('station store', () => {
     expect(store.get('CP1')?.seq).toBe(6);
   });
 
+  it('names the vehicle message from the replayed event the snapshot was built from', () => {
+    const store = createStationStore();
+    const ack = snapshotAck(5, 'Preparing');
+    const snap = ack.stations[0]!.snapshot as Record<string, unknown>;
+    snap.vehicle = { source: 'preChargeData', updatedAt: at(5), soc: 42 };
+    store.applySubscribe(ack);
+    expect((store.get('CP1') as unknown as { vehicle: { messageId?: string } }).vehicle.messageId).toBeUndefined();
+    store.applyEvent(ev(5, 'preChargeData', { messageId: 'PreChargeData', vendorId: 'RivotMotors', soc: 42 }));
+    expect((store.get('CP1') as unknown as { vehicle: { messageId?: string } }).vehicle.messageId).toBe('PreChargeData');
+  });
+
   it('asks for a replay after the newest seq it holds, per station', () => {
     const store = createStationStore();
     expect(store.sinceMap()).toEqual({});

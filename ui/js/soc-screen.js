@@ -10,7 +10,7 @@ const STALE_MS = 60_000;
 
 function sourceLabel(vehicle) {
   if (!vehicle) return NONE;
-  if (vehicle.source === 'preChargeData') return `${vehicle.messageId ?? 'VehicleInfo'} (DataTransfer)`;
+  if (vehicle.source === 'preChargeData') return `${vehicle.messageId ?? 'VehicleInfo / PreChargeData'} (DataTransfer)`;
   if (vehicle.source === 'meterValues') return 'MeterValues';
   return vehicle.source;
 }

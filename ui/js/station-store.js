@@ -181,6 +181,9 @@ export function createStationStore() {
       if (e.seq > st.seq) {
         applyToState(st, e);
         st.seq = e.seq;
+      } else if (e.type === 'preChargeData' && st.vehicle?.source === 'preChargeData' && Date.parse(st.vehicle.updatedAt) === Date.parse(e.timestamp)) {
+        // The snapshot does not name the message the vehicle figures came in; its event from the history does.
+        st.vehicle.messageId = e.data.messageId;
       }
       const text = describeEvent(e);
       if (text) addToFeed(st, { id: e.id, seq: e.seq, at: e.receivedAt, kind: text.kind, text: text.text, type: e.type });
