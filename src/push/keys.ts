@@ -1,6 +1,6 @@
 // Token key material. With no key configured the gateway generates an HS256 secret once, keeps it in DATA_DIR
 // (mode 0600) and the token script signs with the same file, so a fresh machine needs no setup.
-import { randomBytes, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { randomBytes, createPrivateKey, createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { GatewayError } from '../errors.js';
@@ -59,13 +59,20 @@ export function loadOrCreateEmbeddedSecret(file: string): { secret: string; crea
   }
 }
 
+// A KeyObject, not the string: given a string, jsonwebtoken first tries (and fails) to parse it as a public key
+// on every verify, which shows in handshake storms.
+const hmacKey = (secret: string): KeyObject => createSecretKey(Buffer.from(secret, 'utf8'));
+
 export function loadTokenKeys(source: KeySource): TokenKeys {
   switch (source.kind) {
-    case 'secret':
-      return { algorithm: 'HS256', verifyKey: source.secret, signKey: source.secret, origin: 'JWT_SECRET', created: false };
+    case 'secret': {
+      const key = hmacKey(source.secret);
+      return { algorithm: 'HS256', verifyKey: key, signKey: key, origin: 'JWT_SECRET', created: false };
+    }
     case 'embedded': {
       const { secret, created } = loadOrCreateEmbeddedSecret(source.file);
-      return { algorithm: 'HS256', verifyKey: secret, signKey: secret, origin: source.file, created };
+      const key = hmacKey(secret);
+      return { algorithm: 'HS256', verifyKey: key, signKey: key, origin: source.file, created };
     }
     case 'keyFiles': {
       let verifyKey: KeyObject;

@@ -16,6 +16,7 @@ import {
   fail,
   type ClientToServerEvents,
   type GoodbyeReason,
+  type MetricsPush,
   type ReplayReport,
   type ServerToClientEvents,
   type ReplayAck,
@@ -548,11 +549,11 @@ export class PushServer {
   }
 
   #pushMetrics(): void {
-    let gateway: GatewayMetricsSnapshot | undefined;
+    let payload: MetricsPush | undefined;
     for (const c of this.#clients.values()) {
       if (!c.metrics || c.closing) continue;
-      gateway ??= this.#deps.metrics();
-      this.#deliver(c, { name: 'metrics', payload: { at: new Date().toISOString(), gateway, push: this.stats() }, delivery: 'coalesce', key: 'metrics' });
+      payload ??= { at: new Date().toISOString(), gateway: this.#deps.metrics(), push: this.stats() };
+      this.#deliver(c, { name: 'metrics', payload, delivery: 'coalesce', key: 'metrics' });
     }
   }
 }
