@@ -180,7 +180,7 @@ export class PushServer {
       clients: { total: this.#clients.size, operators, viewers: this.#clients.size - operators },
       subscriptions: { stations, all, frames: this.#frameClients.size, metrics },
       pushed: { events: n.events, summaries: n.summaries, frames: n.frames, metrics: n.metrics },
-      dropped: { eventsCoalesced: n.eventsCoalesced, eventsDropped: n.eventsDropped, framesDropped: n.framesDropped, summariesReplaced: n.snapshotsReplaced },
+      dropped: { eventsCoalesced: n.eventsCoalesced, eventsDropped: n.eventsDropped, framesDropped: n.framesDropped, summariesReplaced: n.summariesReplaced },
       disconnects: { slowConsumer: n.slowConsumer, tokenExpired: n.tokenExpired },
       authRefusals: { ...n.authRefusals },
       clientsWithDrops: withDrops.slice(0, 20),
@@ -192,13 +192,10 @@ export class PushServer {
   /** handshake.auth.token first, then Authorization: Bearer. The query string is never read. */
   #handshakeToken(socket: PushSocket): string | undefined {
     const auth: unknown = socket.handshake.auth;
-    if (typeof auth === 'object' && auth !== null && 'token' in auth) {
-      const token: unknown = (auth as { token: unknown }).token;
-      if (token === undefined || token === null) return undefined;
-      // A non-string token is malformed rather than missing.
-      return typeof token === 'string' ? token : 'not-a-string';
-    }
-    return bearerToken(socket.handshake.headers.authorization);
+    const token: unknown = typeof auth === 'object' && auth !== null ? (auth as { token?: unknown }).token : undefined;
+    if (token === undefined || token === null) return bearerToken(socket.handshake.headers.authorization);
+    // A non-string token is malformed rather than missing.
+    return typeof token === 'string' ? token : 'not-a-string';
   }
 
   #onConnection(socket: PushSocket): void {
@@ -434,7 +431,7 @@ export class PushServer {
           c.eventsCoalesced++;
           this.#counters.eventsCoalesced++;
         } else {
-          this.#counters.snapshotsReplaced++;
+          this.#counters.summariesReplaced++;
         }
         break;
       case 'dropped':

@@ -45,7 +45,7 @@ export class PushCounters {
   eventsCoalesced = 0;
   eventsDropped = 0;
   framesDropped = 0;
-  snapshotsReplaced = 0;
+  summariesReplaced = 0;
   slowConsumer = 0;
   tokenExpired = 0;
   readonly authRefusals: Partial<Record<AuthRefusalCode, number>> = {};

@@ -24,6 +24,11 @@ describe('push handshake (HS256)', () => {
     expect(await refusal(pg.url, { headers: { authorization: `Bearer ${good()}` } })).toBe('connected');
   });
 
+  it('falls back to the Bearer header when auth carries no token; a non-string auth.token is malformed', async () => {
+    expect(await refusal(pg.url, { auth: { token: null }, headers: { authorization: `Bearer ${good()}` } })).toBe('connected');
+    expect(await refusal(pg.url, { auth: { token: 42 } })).toBe('token_malformed');
+  });
+
   it('refuses a missing token', async () => {
     expect(await refusal(pg.url, {})).toBe('token_missing');
   });

@@ -64,6 +64,8 @@ export const viewerToken = (chargers: string[]): string => token({ role: 'viewer
 
 export interface ConnectOpts {
   readonly token?: string;
+  /** Raw handshake auth object (overrides `token`). */
+  readonly auth?: Record<string, unknown>;
   readonly headers?: Record<string, string>;
   readonly query?: Record<string, string>;
   readonly reconnection?: boolean;
@@ -75,7 +77,7 @@ export function connect(url: string, opts: ConnectOpts = {}): Promise<ClientSock
     transports: ['websocket'],
     reconnection: opts.reconnection ?? false,
     forceNew: true,
-    ...(opts.token !== undefined ? { auth: { token: opts.token } } : {}),
+    ...(opts.auth ? { auth: opts.auth } : opts.token !== undefined ? { auth: { token: opts.token } } : {}),
     ...(opts.headers ? { extraHeaders: opts.headers } : {}),
     ...(opts.query ? { query: opts.query } : {}),
   });
