@@ -44,7 +44,7 @@ void BridgeLink::receive(const uint8_t *data, size_t len, uint32_t nowMs) {
   lastRxByteMs_ = nowMs;
   decoder_.push(data, len);
   consumed_ += static_cast<uint32_t>(len);
-  if (up_ && consumed_ - acked_ >= config_.rxWindow / 4) sendAck();
+  if (up_ && consumed_ - acked_ >= config_.rxWindow / 8) sendAck();
 }
 
 void BridgeLink::poll(uint32_t nowMs) {

@@ -32,7 +32,7 @@ struct BridgeConfig {
   /** Largest message the board reassembles. */
   uint32_t maxMessage = 8192;
   uint32_t helloIntervalMs = 1000;
-  /** Acknowledge after this long without new bytes (and whenever a quarter of the window is used). */
+  /** Acknowledge after this long without new bytes (and whenever an eighth of the window is used). */
   uint32_t ackDelayMs = 5;
 };
 

@@ -69,7 +69,7 @@ class Port : public ByteWriter {
       tcsetattr(fd_, TCSANOW, &t);
     }
     txBudget_ = rxBudget_ = 0;
-    last_ = nowSec();
+    txFree_ = rxFree_ = nowSec();
     emit("{\"ev\":\"open\"}");
     return true;
   }
@@ -85,15 +85,18 @@ class Port : public ByteWriter {
   }
   void writeRaw(const std::string &s) { write(reinterpret_cast<const uint8_t *>(s.data()), s.size()); }
   size_t pending() const { return out_.size(); }
-  /** Refills the pacing budgets; the bucket holds at most 2 ms of line time (a UART FIFO, not a burst). */
+  /**
+   * Pacing on a virtual clock: a byte may leave (or arrive) only once the line has had 10 bit times for it
+   * since the previous one. An idle line gives no credit for later bursts, so a frame takes its real wire time.
+   */
   void tick() {
     double t = nowSec();
     if (rate_ > 0) {
-      double cap = rate_ * 0.002 + 16;
-      txBudget_ = std::min(cap, txBudget_ + (t - last_) * rate_);
-      rxBudget_ = std::min(cap, rxBudget_ + (t - last_) * rate_);
+      if (out_.empty() && txFree_ < t) txFree_ = t;
+      if (!rxPending_ && rxFree_ < t) rxFree_ = t;
+      txBudget_ = (t - txFree_) * rate_;
+      rxBudget_ = (t - rxFree_) * rate_;
     }
-    last_ = t;
   }
   /** Writes what the pacing allows; false when the pty is gone. */
   bool flush() {
@@ -103,9 +106,11 @@ class Port : public ByteWriter {
     ssize_t w = ::write(fd_, out_.data(), std::min(allow, out_.size()));
     if (w < 0) return errno == EAGAIN || errno == EINTR;
     out_.erase(0, static_cast<size_t>(w));
-    if (rate_ > 0) txBudget_ -= static_cast<double>(w);
+    if (rate_ > 0) txFree_ += static_cast<double>(w) / rate_;
     return true;
   }
+  /** False while pacing holds back bytes that are already waiting. */
+  bool mayRead() const { return rate_ <= 0 || !rxPending_ || rxBudget_ >= 1; }
   /** Bytes written by the gateway and not yet read: what a UART receive buffer would be holding now. */
   size_t unread() const {
     int n = 0;
@@ -113,12 +118,17 @@ class Port : public ByteWriter {
   }
   /** Reads what the pacing allows into buf; -1 when the pty is gone. */
   ssize_t read(uint8_t *buf, size_t cap) {
+    rxPending_ = unread() > 0;
     size_t allow = rate_ > 0 ? std::min(cap, static_cast<size_t>(rxBudget_)) : cap;
     if (allow == 0) return 0;
     ssize_t r = ::read(fd_, buf, allow);
     if (r < 0) return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
     if (r == 0) return -1;
-    if (rate_ > 0) rxBudget_ -= static_cast<double>(r);
+    if (rate_ > 0) {
+      rxFree_ += static_cast<double>(r) / rate_;
+      rxBudget_ -= static_cast<double>(r);
+    }
+    rxPending_ = unread() > 0;  // drained: the line is idle until more arrives, and idle time earns nothing
     return r;
   }
 
@@ -127,7 +137,8 @@ class Port : public ByteWriter {
   double rate_;
   int fd_ = -1;
   std::string out_;
-  double txBudget_ = 0, rxBudget_ = 0, last_ = 0;
+  double txBudget_ = 0, rxBudget_ = 0, txFree_ = 0, rxFree_ = 0;
+  bool rxPending_ = false;
 };
 
 static std::string hexDecode(const std::string &hex) {
@@ -191,7 +202,10 @@ int main(int argc, char **argv) {
       lastOpenTry = t;
       port.open();
     }
-    pollfd fds[2] = {{0, POLLIN, 0}, {port.fd(), POLLIN, 0}};
+    // While the paced line has delivered everything it may, wait for the clock instead of spinning on POLLIN.
+    port.tick();
+    short ptyEvents = port.mayRead() ? POLLIN : 0;
+    pollfd fds[2] = {{0, POLLIN, 0}, {port.fd(), ptyEvents, 0}};
     int nfds = port.fd() >= 0 ? 2 : 1;
     ::poll(fds, nfds, 1);
 
