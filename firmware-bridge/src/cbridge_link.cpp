@@ -65,9 +65,13 @@ void BridgeLink::poll(uint32_t nowMs) {
 bool BridgeLink::send(const char *msg, size_t len, uint32_t nowMs) {
   now_ = nowMs;
   if (!up_) return false;
-  if (len > peerMaxMessage_) return false;
-  size_t lines = encodeMessage(reinterpret_cast<const uint8_t *>(msg), len, peerMaxLine_, msgNo_, *out_);
-  if (lines == 0) return false;
+  // Unsendable messages (over the gateway's limit, or holding the mark byte, which no valid JSON does) are
+  // dropped: "retry later" would block MicroOcpp's queue behind them for good.
+  size_t lines = len > peerMaxMessage_ ? 0 : encodeMessage(reinterpret_cast<const uint8_t *>(msg), len, peerMaxLine_, msgNo_, *out_);
+  if (lines == 0) {
+    stats_.dropped++;
+    return true;
+  }
   if (lines > 1) msgNo_ = (msgNo_ + 1) % kChunkMsgModulo;
   lastTxMs_ = nowMs;
   stats_.messagesOut++;

@@ -37,7 +37,7 @@ struct BridgeConfig {
 };
 
 struct BridgeStats {
-  uint32_t messagesIn = 0, messagesOut = 0, corrupt = 0, linkUps = 0, linkDowns = 0;
+  uint32_t messagesIn = 0, messagesOut = 0, corrupt = 0, dropped = 0, linkUps = 0, linkDowns = 0;
 };
 
 class BridgeLink : private DecoderSink {
@@ -57,7 +57,8 @@ class BridgeLink : private DecoderSink {
   void receive(const uint8_t *data, size_t len, uint32_t nowMs);
   /** Timers: hello, keepalive, acknowledgements, silence. Call often (every loop). */
   void poll(uint32_t nowMs);
-  /** Sends one OCPP-J message; false while the link is down (MicroOcpp retries later). */
+  /** Sends one OCPP-J message; false while the link is down (MicroOcpp retries later). An unsendable message
+   * is dropped (stats().dropped) and reported as sent. */
   bool send(const char *msg, size_t len, uint32_t nowMs);
 
   bool isUp() const { return up_; }

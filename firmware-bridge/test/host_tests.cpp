@@ -269,6 +269,14 @@ static void testLink() {
   CHECK(got.size() == before, "nothing delivered while down or corrupt");
   CHECK(link.stats().corrupt == 1, "corrupt counted: %u", link.stats().corrupt);
 
+  // Unsendable messages are dropped, not retried forever.
+  give(link, control('U', {"v=1", "mtu=65600", "max=100", "ka=1000"}), 6450);
+  std::string tooBig = "[2,\"7\",\"DataTransfer\",{\"data\":\"" + std::string(200, 'd') + "\"}]";
+  const char withMark[] = "[2,\"8\",\"x\x1e\",{}]";
+  wire.bytes.clear();
+  CHECK(link.send(tooBig.data(), tooBig.size(), 6450) && link.send(withMark, sizeof withMark - 1, 6450), "unsendable reported as sent");
+  CHECK(link.stats().dropped == 2 && wire.bytes.empty(), "both dropped (%u), nothing written", link.stats().dropped);
+
   // A newer gateway: the board speaks the lower version.
   give(link, control('U', {"v=7", "mtu=65600", "ka=1000", "future=1"}), 6500);
   CHECK(link.isUp() && link.version() == 1, "newer gateway version falls back to 1");

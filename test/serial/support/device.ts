@@ -1,7 +1,7 @@
 // Drives firmware-bridge's device stand-in (the real C++ BridgeLink on a pty) from a test: commands on its
 // stdin, JSON events from its stdout.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
@@ -10,9 +10,16 @@ export const FIRMWARE_BRIDGE = fileURLToPath(new URL('../../../firmware-bridge/'
 export const BUILD_DIR = path.join(FIRMWARE_BRIDGE, 'build');
 const STANDIN = path.join(BUILD_DIR, 'device_standin');
 
-/** Builds the stand-in (and runs the host unit tests) once; returns the binary's path. */
+/** Builds the stand-in (running the host unit tests too) when it is missing or older than its sources. */
 export function buildStandin(): string {
-  if (!existsSync(STANDIN)) execFileSync('bash', [path.join(FIRMWARE_BRIDGE, 'test', 'run-host-tests.sh')], { stdio: 'pipe' });
+  const sources = [
+    ...readdirSync(path.join(FIRMWARE_BRIDGE, 'src')).map((f) => path.join(FIRMWARE_BRIDGE, 'src', f)),
+    path.join(FIRMWARE_BRIDGE, 'test', 'device_standin.cpp'),
+  ];
+  const newest = Math.max(...sources.map((f) => statSync(f).mtimeMs));
+  if (!existsSync(STANDIN) || statSync(STANDIN).mtimeMs < newest) {
+    execFileSync('bash', [path.join(FIRMWARE_BRIDGE, 'test', 'run-host-tests.sh')], { stdio: 'pipe' });
+  }
   return STANDIN;
 }
 
