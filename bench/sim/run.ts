@@ -1,7 +1,8 @@
 // Simulator at scale: N simulated stations through the gateway (relay → SteVe stand-in in a child process),
 // heartbeat and meter values every 60 s, connects staggered. Prints stations connected, RSS per station
 // (gateway + simulator share this process), CPU at steady state, and reconnect-storm recovery time.
-// Usage: npx tsx bench/sim/run.ts [--stations 10000] [--connect-s 30] [--steady-s 60] [--transport link|ws]
+// Usage: npx tsx bench/sim/run.ts [--stations 10000] [--connect-s 30] [--steady-s 60] [--transport link|ws] [--direct]
+//   --direct: no gateway; the stations connect over WebSocket straight to the stand-in (the `npm run sim` footprint).
 import { mkdtempSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,15 +13,28 @@ import { createGateway } from '../../src/gateway.js';
 import { createSimulator } from '../../src/sim/index.js';
 import { DEFAULT_LIMITS } from '../../src/sim/station.js';
 import { wsTransport } from '../../src/sim/ws-transport.js';
-import { arg, cpuSeconds, rssBytes, startProcess } from '../lib/proc.js';
+import { arg, cpuSeconds as cpuSecondsOf, rssBytes as rssOf, startProcess } from '../lib/proc.js';
 
 const N = arg('stations', 10_000);
 const connectS = arg('connect-s', 30);
 const steadyS = arg('steady-s', 60);
+const direct = process.argv.includes('--direct');
 const transportKind = process.argv.includes('--transport') ? process.argv[process.argv.indexOf('--transport') + 1] : 'link';
 const MB = 1024 * 1024;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const fmt = (n: number, d = 1): string => n.toFixed(d);
+
+// /proc reads can fail with EMFILE when the gateway runs out of descriptors: report NaN rather than crash.
+const safe = <T extends unknown[]>(fn: (...a: T) => number) => (...a: T): number => {
+  try {
+    return fn(...a);
+  } catch {
+    return Number.NaN;
+  }
+};
+const cpuSeconds = safe(cpuSecondsOf);
+const rssBytes = safe(rssOf);
+const openFds = safe(() => readdirSync('/proc/self/fd').length);
 
 let central: ChildProcess | undefined;
 let centralSockets = 0;
@@ -59,9 +73,9 @@ try {
       if (logged.shown++ < 3) process.stdout.write(`  gateway log: ${line.slice(0, 300)}\n`);
     },
   });
-  const gateway = await createGateway(config, { logger });
-  await gateway.start();
-  const rssGatewayOnly = rssBytes(process.pid);
+  const gateway = direct ? undefined : await createGateway(config, { logger });
+  await gateway?.start();
+  const rssBefore = rssBytes(process.pid);
 
   const stations = Array.from({ length: N }, (_, i) => ({
     id: `BENCH-${String(i + 1).padStart(5, '0')}`,
@@ -70,13 +84,18 @@ try {
   }));
   const sim = createSimulator({
     config: { stations, limits: { ...DEFAULT_LIMITS, bootDelayMs: 0 }, connectSpreadMs: connectS * 1000 },
-    ...(transportKind === 'ws'
-      ? { transport: wsTransport(`ws://127.0.0.1:${gateway.port}/ocpp`) }
-      : { attach: (link: Parameters<typeof gateway.relay.attach>[0]) => gateway.relay.attach(link) }),
+    ...(!gateway
+      ? { transport: wsTransport(config.steveWsUrl!.href) }
+      : transportKind === 'ws'
+        ? { transport: wsTransport(`ws://127.0.0.1:${gateway.port}/ocpp`) }
+        : { attach: (link: Parameters<typeof gateway.relay.attach>[0]) => gateway.relay.attach(link) }),
     logger,
     dataDir,
   });
-  console.log(`sim bench: ${N} stations via ${transportKind === 'ws' ? 'WebSocket to the gateway' : 'in-process links into the gateway relay'} → gateway → SteVe stand-in (child process); connects spread over ${connectS} s`);
+  const path_ = !gateway
+    ? 'WebSocket straight to the SteVe stand-in (no gateway)'
+    : `${transportKind === 'ws' ? 'WebSocket to the gateway' : 'in-process links into the gateway relay'} → gateway → SteVe stand-in`;
+  console.log(`sim bench: ${N} stations via ${path_} (stand-in in a child process); connects spread over ${connectS} s`);
   const t0 = Date.now();
   await sim.start();
 
@@ -117,7 +136,8 @@ try {
   let rssMax = 0;
   while (Date.now() - w0 < steadyS * 1000) {
     await sleep(1000);
-    rssMax = Math.max(rssMax, rssBytes(process.pid));
+    const r = rssBytes(process.pid);
+    if (Number.isFinite(r)) rssMax = Math.max(rssMax, r);
   }
   const wall = (Date.now() - w0) / 1000;
   const cpu = process.cpuUsage(cpu0);
@@ -125,25 +145,26 @@ try {
   const centralPct = ((cpuSeconds(central.pid!) - central0) / wall) * 100;
   const steady = sim.totals();
   const rss = rssBytes(process.pid);
-  const fds = readdirSync('/proc/self/fd').length;
+  const fds = openFds();
   const heap = process.memoryUsage();
   console.log(`steady state (${fmt(wall, 0)} s window): station frames out ${fmt((steady.framesOut - frames0) / wall)}/s, frames at SteVe stand-in ${fmt((centralFrames - centralFrames0) / wall)}/s`);
   console.log(`open fds in the gateway+simulator process: ${fds}; gateway error log lines so far: ${logged.errors}`);
-  console.log(`CPU gateway+simulator: ${fmt(cpuPct)} % of one core (SteVe stand-in child: ${fmt(centralPct)} %)`);
-  console.log(`RSS gateway+simulator: ${fmt(rss / MB, 0)} MB now, ${fmt(rssMax / MB, 0)} MB max in window (gateway alone before stations: ${fmt(rssGatewayOnly / MB, 0)} MB); heap used ${fmt(heap.heapUsed / MB, 0)} MB`);
-  console.log(`RSS per station: ${fmt(((rssMax - rssGatewayOnly) / N) / 1024)} KB above the idle gateway, ${fmt((rssMax / N) / 1024)} KB total/N`);
+  console.log(`CPU ${gateway ? 'gateway+simulator' : 'simulator'}: ${fmt(cpuPct)} % of one core (SteVe stand-in child: ${fmt(centralPct)} %)`);
+  console.log(`RSS ${gateway ? 'gateway+simulator' : 'simulator'}: ${fmt(rss / MB, 0)} MB now, ${fmt(rssMax / MB, 0)} MB max in window (process before stations: ${fmt(rssBefore / MB, 0)} MB); heap used ${fmt(heap.heapUsed / MB, 0)} MB`);
+  console.log(`RSS per station: ${fmt(((rssMax - rssBefore) / N) / 1024)} KB above the process before stations, ${fmt((rssMax / N) / 1024)} KB total/N`);
 
   // Reconnect storm: the relay drops every station link at once.
   const storm0 = Date.now();
-  gateway.relay.closeAll(1001, 'reconnect storm');
+  if (gateway) gateway.relay.closeAll(1001, 'reconnect storm');
+  else for (const s of stations) void sim.act(s.id, { type: 'dropLink' });
   await waitUntil(() => sim.totals().online < N, 5000);
-  const back = await waitUntil(() => sim.totals().online === N && centralSockets === N && gateway.relay.size === N, 120_000);
+  const back = await waitUntil(() => sim.totals().online === N && centralSockets === N && (gateway?.relay.size ?? N) === N, 120_000);
   const recovery = (Date.now() - storm0) / 1000;
   const after = sim.totals();
-  console.log(`reconnect storm: ${N} links dropped at once; ${after.online}/${N} back online with upstream sockets ${centralSockets} in ${fmt(recovery)} s${back ? '' : ' (NOT all recovered)'}; timeouts ${after.timeouts}, call errors ${after.callErrors}, dropped ${after.dropped}`);
-  console.log(`final RSS ${fmt(rssBytes(process.pid) / MB, 0)} MB; open fds ${readdirSync('/proc/self/fd').length}; gateway error log lines ${logged.errors}`);
+  console.log(`reconnect storm: ${N} links dropped at once (${gateway ? 'relay closes every link' : 'every station drops its socket'}); ${after.online}/${N} back online with upstream sockets ${centralSockets} in ${fmt(recovery)} s${back ? '' : ' (NOT all recovered)'}; timeouts ${after.timeouts}, call errors ${after.callErrors}, dropped ${after.dropped}`);
+  console.log(`final RSS ${fmt(rssBytes(process.pid) / MB, 0)} MB; open fds ${openFds()}; gateway error log lines ${logged.errors}`);
   await sim.stop();
-  await gateway.stop();
+  await gateway?.stop();
 } finally {
   central?.kill('SIGTERM');
 }

@@ -559,7 +559,15 @@ export class SimStation implements Wakeable, Persistable {
       },
     };
     const password = this.spec.password;
-    const conn: SimConnection = this.env.transport.connect(this.id, handlers, password !== undefined ? { password } : {});
+    let conn: SimConnection;
+    try {
+      conn = this.env.transport.connect(this.id, handlers, password !== undefined ? { password } : {});
+    } catch (err) {
+      // e.g. an invalid target URL: keep trying with backoff rather than going silent.
+      this.env.logger.warn({ station: this.id, err }, 'sim: cannot connect');
+      this.#dropConnection(1006, 'connect failed', true);
+      return;
+    }
     this.#conn = conn;
   }
 
@@ -858,6 +866,15 @@ export class SimStation implements Wakeable, Persistable {
   // ---- the clock -------------------------------------------------------------------------------------------
 
   wake(now: number): void {
+    try {
+      this.#wake(now);
+    } catch (err) {
+      this.env.logger.error({ station: this.id, err }, 'sim: station step failed');
+      this.#schedule();
+    }
+  }
+
+  #wake(now: number): void {
     if (!this.#powered) return;
     if (this.#rebootAt <= now) {
       this.#reboot(now);
