@@ -70,6 +70,7 @@ export class SerialSession {
   #lastNoSession = 0;
   #holdOffUntil = 0;
   #open = false;
+  #warnedId = false;
   readonly #timer: NodeJS.Timeout;
 
   constructor(private readonly o: SessionOptions) {
@@ -197,7 +198,8 @@ export class SerialSession {
       return;
     }
     const chargeBoxId = this.o.configuredId ?? announced;
-    if (chargeBoxId !== announced && this.#lastId !== chargeBoxId) {
+    if (chargeBoxId !== announced && !this.#warnedId) {
+      this.#warnedId = true;
       this.o.logger.warn({ port: this.o.portPath, announced, chargeBoxId }, 'board announces another chargeBoxId than configured for its port: using the configured one');
     }
     // A hello while linked: the board restarted. The old link ends before the new one starts.
