@@ -16,6 +16,7 @@ import { createCdcReader, parseCdcConfig, type CdcReader } from './cdc/index.js'
 import { parseEventsConfig } from './events/config.js';
 import { createEventModel, type EventModel } from './events/index.js';
 import { createMessageLog, type MessageLog } from './log/index.js';
+import { createSerialLinks, parseSerialConfig, type SerialLinks } from './serial/index.js';
 import { createStationEndpoint, type StationEndpoint } from './links/ws-server.js';
 import { createLogger, type Logger } from './logger.js';
 import { registerRelayMetrics } from './metrics/relay-metrics.js';
@@ -38,6 +39,7 @@ export interface Gateway {
   readonly events: EventModel;
   /** The binlog reader, when STEVE_DB_URL is set. */
   readonly cdc: CdcReader | undefined;
+  readonly serial: SerialLinks;
   readonly app: express.Express;
   readonly httpServer: http.Server;
   readonly mode: 'steve' | 'local';
@@ -106,6 +108,15 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const cdc: CdcReader | undefined = cdcConfig ? createCdcReader({ config: cdcConfig, bus, logger, dataDir: config.dataDir, registry }) : undefined;
   const events = createEventModel({ bus, dataDir: config.dataDir, logger, binlogConfigured: cdc !== undefined, ...eventsConfig });
 
+  const serial = createSerialLinks({
+    config: parseSerialConfig(config.env, config.file),
+    attach: (link) => relay.attach(link),
+    bus,
+    logger,
+    dataDir: config.dataDir,
+    registry,
+  });
+
   const startedAt = Date.now();
   app.use('/api', healthRouter({
     mode,
@@ -116,10 +127,12 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     sections: () => ({
       messageLog: messageLog.stats(),
       events: events.stats(),
+      serial: serial.ports(),
       binlog: cdc ? cdc.health() : { state: 'off', hint: 'set STEVE_DB_URL to follow SteVe through its binlog' },
     }),
   }));
   app.use('/api/messages', messagesRouter(messageLog));
+  app.use('/api/stations/:id/device-log', serial.deviceLogRouter());
   app.use('/api', eventsRouter(events));
   app.get('/metrics', async (_req, res) => {
     res.type(registry.contentType).send(await registry.metrics());
@@ -137,6 +150,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     messageLog,
     events,
     cdc,
+    serial,
     app,
     httpServer,
     mode,
@@ -165,6 +179,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
         });
       });
       port = (httpServer.address() as AddressInfo).port;
+      await serial.start();
       logger.info(
         { port, mode, upstream: config.steveWsUrl?.href ?? 'embedded local central system', tls: Boolean(config.tls) },
         mode === 'local'
@@ -174,6 +189,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     },
     async stop() {
       endpoint?.close();
+      await serial.stop(); // boards hear "down: stopping" before their links close
       relay.closeAll(CloseCode.goingAway, 'gateway shutting down');
       tap.flush();
       await cdc?.stop();

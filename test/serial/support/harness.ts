@@ -41,32 +41,26 @@ export interface BoardSpec {
 export async function startHarness(specs: readonly BoardSpec[], env: Record<string, string> = {}): Promise<Harness> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cb-serial-'));
   const steve = await startSteveDouble();
-  const gateway = await startGateway({ STEVE_WS_URL: steve.url, DATA_DIR: path.join(dir, 'data') });
-  const links: LinkStateChange[] = [];
-  const deviceLogEvents: EventInput<'deviceLog'>[] = [];
-  gateway.bus.on('link', (c) => links.push(c));
-  gateway.bus.on('eventInput', (e) => {
-    if (e.type === 'deviceLog') deviceLogEvents.push(e);
-  });
   const pairs = specs.map((s) => ({ spec: s, pty: ptyPair(dir, s.name) }));
   for (const p of pairs) await p.pty.start();
-  const config = parseSerialConfig({
+  // The gateway owns its serial side, configured from the environment like in production.
+  const gateway = await startGateway({
+    STEVE_WS_URL: steve.url,
+    DATA_DIR: path.join(dir, 'data'),
+    ...(process.env.SERIAL_TEST_LOG ? { LOG_LEVEL: process.env.SERIAL_TEST_LOG } : {}),
     SERIAL_PORTS: pairs.map((p) => p.pty.gateway + (p.spec.configuredId ? `#${p.spec.configuredId}` : '')).join(','),
     SERIAL_KEEPALIVE_MS: '300',
     SERIAL_REOPEN_MIN_MS: '50',
     SERIAL_REOPEN_MAX_MS: '200',
     ...env,
   });
-  const serial = createSerialLinks({
-    config,
-    attach: (link) => gateway.relay.attach(link),
-    bus: gateway.bus,
-    logger: process.env.SERIAL_TEST_LOG ? pino({ level: process.env.SERIAL_TEST_LOG }, pino.destination(2)) : gateway.logger,
-    dataDir: gateway.dataDir,
-    registry: gateway.registry,
+  const serial = gateway.serial;
+  const links: LinkStateChange[] = [];
+  const deviceLogEvents: EventInput<'deviceLog'>[] = [];
+  gateway.bus.on('link', (c) => links.push(c));
+  gateway.bus.on('eventInput', (e) => {
+    if (e.type === 'deviceLog') deviceLogEvents.push(e);
   });
-  gateway.app.use('/api/stations/:id/device-log', serial.deviceLogRouter());
-  await serial.start();
   const boards = pairs.map((p) => ({ pty: p.pty, device: startDevice(p.pty.device, p.spec.chargeBoxId, p.spec.device) }));
   return {
     dir,
@@ -86,7 +80,6 @@ export async function startHarness(specs: readonly BoardSpec[], env: Record<stri
     },
     async close() {
       await Promise.all(boards.map((b) => b.device.stop()));
-      await serial.stop();
       await gateway.stop();
       await steve.close();
       await Promise.all(boards.map((b) => b.pty.stop()));
