@@ -3,7 +3,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
 import type { LinkStateChange } from '../../../src/events/observations.js';
 import type { EventInput } from '../../../src/events/catalogue.js';
 import { parseSerialConfig } from '../../../src/serial/config.js';
