@@ -25,7 +25,9 @@ export interface MessageFilter {
   readonly beforeId?: number;
 }
 
-const INDEX_CHUNK_RECORDS = 16_384;
+/** Index records read at a time: few for the first page of a broad query, growing for sparse ones. */
+const FIRST_CHUNK_RECORDS = 1024;
+const MAX_CHUNK_RECORDS = 65_536;
 const LINE_BATCH = 256;
 const MAX_GAP_BYTES = 64 * 1024;
 const MAX_SPAN_BYTES = 4 * 1024 * 1024;
@@ -151,9 +153,10 @@ async function* scanDay(file: DayFile, f: MessageFilter, filter: IndexFilter): A
   try {
     if (!index || !data) return;
     const end = f.beforeId === undefined ? file.count : await countBefore(index, file.count, f.beforeId);
-    const buf = Buffer.alloc(INDEX_CHUNK_RECORDS * RECORD_BYTES);
+    let chunk = FIRST_CHUNK_RECORDS;
+    let buf = Buffer.alloc(chunk * RECORD_BYTES);
     for (let hi = end; hi > 0; ) {
-      const lo = Math.max(0, hi - INDEX_CHUNK_RECORDS);
+      const lo = Math.max(0, hi - chunk);
       await index.read(buf, 0, (hi - lo) * RECORD_BYTES, lo * RECORD_BYTES);
       const candidates = filter.candidates(buf, hi - lo);
       for (let c = 0; c < candidates.length; c += LINE_BATCH) {
@@ -168,6 +171,10 @@ async function* scanDay(file: DayFile, f: MessageFilter, filter: IndexFilter): A
         }
       }
       hi = lo;
+      if (chunk < MAX_CHUNK_RECORDS) {
+        chunk *= 4;
+        buf = Buffer.alloc(chunk * RECORD_BYTES);
+      }
     }
   } finally {
     await Promise.allSettled([index?.close(), data?.close()]);

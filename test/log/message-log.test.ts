@@ -249,6 +249,30 @@ describe('queries', () => {
   });
 });
 
+describe('large day files', () => {
+  it('finds sparse entries and pages across many index chunks', async () => {
+    const dataDir = tempDir();
+    const a = await startLog({ dataDir, ...march2 });
+    const n = 6000; // the index is read in growing chunks (1,024 records first): this crosses several
+    await a.emit(...Array.from({ length: n }, (_, i) => obs({ atUs: at('2025-03-01T08:00:00Z') + i, chargeBoxId: i % 997 === 0 ? 'RARE' : `CP${i % 7}`, messageId: `m${i}` })));
+    await a.log.stop();
+    const t = await startLog({ dataDir, ...march2 });
+    const rare = Array.from({ length: n }, (_, i) => i).filter((i) => i % 997 === 0).map((i) => i + 1).reverse();
+    expect((await t.log.query({ chargeBoxId: ['RARE'] })).entries.map((e) => e.id)).toEqual(rare);
+    expect((await allPages(t.log, { chargeBoxId: ['RARE'], limit: 2 })).map((e) => e.id)).toEqual(rare);
+    const everything = await allPages(t.log, { limit: 1000 });
+    expect(everything.map((e) => e.id)).toEqual(Array.from({ length: n }, (_, i) => n - i));
+    const streamed: number[] = [];
+    for await (const e of t.log.entries({})) streamed.push(e.id);
+    expect(streamed).toEqual(everything.map((e) => e.id));
+    const cp3 = everything.filter((e) => e.chargeBoxId === 'CP3').map((e) => e.id);
+    expect((await t.log.query({ chargeBoxId: ['CP3'], limit: 1000 })).entries.map((e) => e.id)).toEqual(cp3);
+    const below = await t.log.query({ cursor: '3001', limit: 5, chargeBoxId: ['CP3'] });
+    expect(below.entries.map((e) => e.id)).toEqual(everything.filter((e) => e.id < 3001 && e.chargeBoxId === 'CP3').slice(0, 5).map((e) => e.id));
+    await t.log.stop();
+  });
+});
+
 describe('backpressure', () => {
   it('drops log entries beyond the queue limit and counts them', async () => {
     const t = await startLog({ queueLimit: 5 });
