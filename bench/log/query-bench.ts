@@ -77,6 +77,29 @@ async function ingest(): Promise<void> {
   console.log(`  day file ${mb(statSync(file).size)}, index ${mb(statSync(file.replace('.jsonl', '.v1.idx')).size)}`);
 }
 
+/**
+ * The relay's view: frames at a steady 4,000/s (1,000 stations, one CALL per second, 4 frames per round trip),
+ * 40 every 10 ms; the event-loop delay shows how long the log's turns hold up everything else. Run with and without the log.
+ */
+async function paced(withLog: boolean): Promise<void> {
+  const bus = new Bus();
+  const log = open(bus);
+  if (withLog) await log.start();
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  const cpu0 = process.cpuUsage();
+  delay.enable();
+  const seconds = 5;
+  for (let tick = 0; tick < seconds * 100; tick++) {
+    for (let k = 0; k < 40; k++) bus.emit('frame', observation(tick * 40 + k));
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  delay.disable();
+  const cpu = process.cpuUsage(cpu0);
+  if (withLog) await log.stop();
+  const q = (p: number): string => (delay.percentile(p) / 1e6).toFixed(2);
+  console.log(`  ${withLog ? 'with the log   ' : 'without the log'}: event-loop delay p50 ${q(50)} ms, p99 ${q(99)} ms, max ${(delay.max / 1e6).toFixed(2)} ms; CPU ${(((cpu.user + cpu.system) / 1e6 / seconds) * 100).toFixed(1)} % of a core`);
+}
+
 async function timeStart(label: string): Promise<MessageLog> {
   const log = open(new Bus());
   const t0 = performance.now();
@@ -97,6 +120,10 @@ async function timeQuery(log: MessageLog, label: string, q: MessageQuery, runs =
   console.log(`  ${label.padEnd(52)} ${String(count).padStart(4)} rows  median ${fmt(times[Math.floor(runs / 2)] ?? 0).padStart(9)}  max ${fmt(times.at(-1) ?? 0).padStart(9)}`);
 }
 
+console.log('steady 4,000 frames/s for 5 s:');
+await paced(false);
+await paced(true);
+rmSync(path.join(dataDir, 'messages'), { recursive: true, force: true });
 await ingest();
 const log = await timeStart('start-up with a valid index');
 console.log(`queries on ${N} entries (limit 100 unless noted, ${15} runs each):`);
