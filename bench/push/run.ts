@@ -10,7 +10,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import pino from 'pino';
@@ -26,8 +26,10 @@ const STATION = 'BENCH1';
 
 interface Scenario { clients: number; events: number; gapMs: number }
 const ALL: Scenario[] = [
-  { clients: 1000, events: 200, gapMs: 20 },
-  { clients: 10_000, events: 40, gapMs: 250 },
+  // Ten events a second is a busy bench (tens of stations, meter values every few seconds); 10,000 clients
+  // all watching one station is the fan-out worst case.
+  { clients: 1000, events: 100, gapMs: 100 },
+  { clients: 10_000, events: 30, gapMs: 500 },
 ];
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -62,7 +64,7 @@ async function scenario(s: Scenario): Promise<void> {
   const model = createEventModel({ bus, dataDir, logger, binlogConfigured: false });
   await model.start();
   const httpServer = http.createServer();
-  const config = parsePushConfig({ JWT_SECRET: 'bench-secret-bench-secret-bench-secret-00' }, { dataDir, callTimeoutMs: 30_000 });
+  const config = parsePushConfig({ JWT_SECRET: 'bench-secret-bench-secret-bench-secret-00', PUSH_FANOUT_SLICE: process.env.PUSH_FANOUT_SLICE }, { dataDir, callTimeoutMs: 30_000 });
   const push = createPushServer({
     config, httpServer, bus, state: model.state, history: model.history,
     calls: { call: async () => ({ kind: 'timeout' as const }) },
@@ -96,14 +98,21 @@ async function scenario(s: Scenario): Promise<void> {
 
   // Server side: the synchronous part of one event (sequencer, history, state, fan-out into every socket).
   const dispatch: number[] = [];
+  // How long the event loop (and so any relayed frame) waited while events were fanned out.
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < s.events; i++) {
     const at = performance.now();
     emit(String(performance.timeOrigin + at));
     dispatch.push(performance.now() - at);
     await sleep(s.gapMs);
   }
+  loop.disable();
   dispatch.sort((a, b) => a - b);
   await sleep(Math.max(1000, s.gapMs * 4));
+  const cpu = process.cpuUsage(cpu0);
+  const cpuPerEventMs = (cpu.user + cpu.system) / 1000 / s.events;
   const reports = await Promise.all(children.map((c) => ask<{ latencies: number[] }>(c, { cmd: 'report' }, 'report')));
   const all = reports.flatMap((r) => r.latencies).sort((a, b) => a - b);
   const expected = connected * s.events;
@@ -113,7 +122,9 @@ async function scenario(s: Scenario): Promise<void> {
     `push bench: ${s.clients} clients (${connected} connected, ${failed} failed, connect ${connectS.toFixed(1)} s), ` +
       `${s.events} events ${s.gapMs} ms apart, ${all.length}/${expected} receipts\n` +
       `  event → client receipt: p50 ${pct(all, 50).toFixed(2)} ms, p99 ${pct(all, 99).toFixed(2)} ms, max ${(all.at(-1) ?? NaN).toFixed(2)} ms\n` +
-      `  server dispatch per event (sync, all sockets written): p50 ${pct(dispatch, 50).toFixed(2)} ms, p99 ${pct(dispatch, 99).toFixed(2)} ms\n` +
+      `  server synchronous work per event (first fan-out slice of ${config.fanOutSlice} sockets): p50 ${pct(dispatch, 50).toFixed(2)} ms, p99 ${pct(dispatch, 99).toFixed(2)} ms\n` +
+      `  server CPU per event (user+sys, all ${connected} deliveries): ${cpuPerEventMs.toFixed(2)} ms\n` +
+      `  event-loop delay while pushing (what a relayed frame could wait): p99 ${(loop.percentile(99) / 1e6).toFixed(2)} ms, max ${(loop.max / 1e6).toFixed(2)} ms\n` +
       `  server memory per idle client: ${perClientKiB.toFixed(1)} KiB (heap+external delta after GC), process RSS ${rssMiB.toFixed(0)} MiB\n` +
       `  server counters: pushed ${stats.pushed.events} events, coalesced ${stats.dropped.eventsCoalesced}, dropped ${stats.dropped.eventsDropped}, slow disconnects ${stats.disconnects.slowConsumer}`,
   );

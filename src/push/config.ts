@@ -23,7 +23,11 @@ export interface PushConfig {
   readonly frameQueueLimit: number;
   /** Packets the engine may hold for a socket before we stop writing and queue on our side. */
   readonly socketBufferPackets: number;
+  /** Sockets written per event before yielding to the event loop (keeps the relay responsive at 10k clients). */
+  readonly fanOutSlice: number;
   readonly metricsIntervalMs: number;
+  /** Shortest time between two summaries of one station (changes in between are folded into the next). */
+  readonly summaryIntervalMs: number;
   /** How long before `exp` a socket is warned. */
   readonly expiryWarningMs: number;
   /** Most events one replay request returns per station. */
@@ -78,7 +82,9 @@ export function parsePushConfig(env: Env = process.env, core: Pick<Config, 'data
     queueLimit: envInt(env, 'PUSH_QUEUE_LIMIT', 1000, 10),
     frameQueueLimit: envInt(env, 'PUSH_FRAME_QUEUE_LIMIT', 1000, 10),
     socketBufferPackets: envInt(env, 'PUSH_SOCKET_BUFFER_PACKETS', 64, 1),
+    fanOutSlice: envInt(env, 'PUSH_FANOUT_SLICE', 256, 1),
     metricsIntervalMs: envInt(env, 'PUSH_METRICS_INTERVAL_MS', 2000, 100),
+    summaryIntervalMs: envInt(env, 'PUSH_SUMMARY_INTERVAL_MS', 250, 0),
     expiryWarningMs: envInt(env, 'PUSH_EXPIRY_WARNING_S', 60, 0) * 1000,
     replayLimit: envInt(env, 'PUSH_REPLAY_LIMIT', 1000, 1),
     callTimeoutMs: core.callTimeoutMs,

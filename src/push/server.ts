@@ -91,6 +91,15 @@ class Client {
   }
 }
 
+interface FanOutJob {
+  readonly item: OutboxItem;
+  /** Encoded Socket.IO packet, written as is to each engine socket. */
+  readonly packet: string | undefined;
+  /** Socket ids, fixed when the event arrived: sockets that join later get it in their snapshot. */
+  readonly targets: readonly string[];
+  next: number;
+}
+
 // Socket.IO's typed emit cannot take a computed event name; queued items carry theirs as data.
 function emitRaw(socket: PushSocket, name: string, payload: unknown): void {
   (socket as unknown as { emit(ev: string, payload: unknown): boolean }).emit(name, payload);
@@ -113,8 +122,13 @@ export class PushServer {
   readonly #lastSummary = new Map<string, string>();
   readonly #dirtySummaries = new Set<string>();
   #summaryScheduled = false;
+  readonly #summaryWindows = new Map<string, NodeJS.Timeout>();
+  readonly #summaryTrailing = new Set<string>();
   #unsubscribe: (() => void)[] = [];
   #metricsTimer: NodeJS.Timeout | undefined;
+  /** Fan-outs in progress, oldest first. */
+  readonly #jobs: FanOutJob[] = [];
+  #jobsScheduled = false;
 
   constructor(deps: PushServerDeps) {
     this.#deps = deps;
@@ -145,6 +159,10 @@ export class PushServer {
   async stop(): Promise<void> {
     for (const off of this.#unsubscribe) off();
     this.#unsubscribe = [];
+    this.#jobs.length = 0;
+    for (const t of this.#summaryWindows.values()) clearTimeout(t);
+    this.#summaryWindows.clear();
+    this.#summaryTrailing.clear();
     if (this.#metricsTimer) clearInterval(this.#metricsTimer);
     for (const c of this.#clients.values()) this.#goodbye(c, 'shutdown', 'gateway is shutting down');
     // Not io.close(): that would close the shared HTTP server, which belongs to the gateway.
@@ -461,37 +479,57 @@ export class PushServer {
   }
 
   /**
-   * To every socket in the station's room and the all-stations room: one broadcast (encoded once) for
-   * sockets that keep up; backed-up sockets get the item in their own outbox, after what they already wait for.
+   * To every socket in the station's room and the all-stations room. The packet is encoded once and written
+   * to each engine socket in slices of `fanOutSlice`, yielding between slices, so a fan-out to thousands of
+   * clients never holds the event loop (and with it the relay) for long. Jobs run in arrival order, so each
+   * socket still sees events in seq order; a backed-up socket gets the item in its outbox instead.
    */
   #fanOut(chargeBoxId: string, item: OutboxItem & { name: 'event' | 'summary' }): void {
     const rooms = this.io.sockets.adapter.rooms;
-    const room = stationRoom(chargeBoxId);
-    const station = rooms.get(room);
+    const station = rooms.get(stationRoom(chargeBoxId));
     const all = rooms.get(ALL_ROOM);
     if (!station && !all) return;
-    const except: string[] = [];
-    let direct = 0;
-    const visit = (sid: string): void => {
-      const c = this.#clients.get(sid);
-      if (!c || c.closing) {
-        except.push(sid);
-      } else if (this.#backedUp(c)) {
-        except.push(sid);
-        this.#enqueue(c, item);
-      } else {
-        direct++;
-      }
-    };
-    station?.forEach(visit);
+    const targets: string[] = station ? [...station] : [];
     all?.forEach((sid) => {
-      if (!station?.has(sid)) visit(sid);
+      if (!station?.has(sid)) targets.push(sid);
     });
-    if (direct === 0) return;
-    const target = except.length > 0 ? this.io.to([room, ALL_ROOM]).except(except) : this.io.to([room, ALL_ROOM]);
-    if (item.name === 'event') target.emit('event', item.payload as GatewayEvent);
-    else target.emit('summary', item.payload as Parameters<ServerToClientEvents['summary']>[0]);
-    this.#count(item.name, direct);
+    // Socket.IO's own wire form of socket.emit(name, payload) on the main namespace (type 2 = EVENT).
+    const encoded: unknown[] = this.io.encoder.encode({ type: 2, nsp: '/', data: [item.name, item.payload] });
+    const packet = encoded.length === 1 && typeof encoded[0] === 'string' ? encoded[0] : undefined;
+    this.#jobs.push({ item, packet, targets, next: 0 });
+    if (this.#jobs.length === 1 && !this.#jobsScheduled) this.#runJobs();
+  }
+
+  #runJobs(): void {
+    let budget = this.#deps.config.fanOutSlice;
+    while (budget > 0) {
+      const job = this.#jobs[0];
+      if (!job) return;
+      const end = Math.min(job.targets.length, job.next + budget);
+      budget -= end - job.next;
+      let direct = 0;
+      for (; job.next < end; job.next++) {
+        const c = this.#clients.get(job.targets[job.next]!);
+        if (!c || c.closing) continue;
+        if (this.#backedUp(c)) {
+          this.#enqueue(c, job.item);
+        } else {
+          // Binary attachments never occur in our JSON events; the fallback keeps that assumption safe.
+          if (job.packet !== undefined) c.socket.conn.write(job.packet);
+          else emitRaw(c.socket, job.item.name, job.item.payload);
+          direct++;
+        }
+      }
+      this.#count(job.item.name, direct);
+      if (job.next === job.targets.length) this.#jobs.shift();
+    }
+    if (this.#jobs.length > 0 && !this.#jobsScheduled) {
+      this.#jobsScheduled = true;
+      setImmediate(() => {
+        this.#jobsScheduled = false;
+        this.#runJobs();
+      });
+    }
   }
 
   #onEvent(ev: GatewayEvent): void {
@@ -516,13 +554,30 @@ export class PushServer {
     const ids = [...this.#dirtySummaries];
     this.#dirtySummaries.clear();
     for (const id of ids) {
-      const summary = this.#deps.state.summary(id);
-      if (!summary) continue;
-      const json = JSON.stringify(summary);
-      if (this.#lastSummary.get(id) === json) continue;
-      this.#lastSummary.set(id, json);
-      this.#fanOut(id, { name: 'summary', payload: { ...summary, seq: this.#lastSeq.get(id) ?? 0 }, delivery: 'coalesce', key: `s:${id}` });
+      // Within a station's window the change waits for the window's end (latest state wins).
+      if (this.#summaryWindows.has(id)) this.#summaryTrailing.add(id);
+      else this.#sendSummary(id);
     }
+  }
+
+  /**
+   * At most one summary per station per `summaryIntervalMs`: the first change goes out at once, later ones in
+   * the window are folded into one at its end. A summary is a second packet per client per event; sent
+   * with every meter value it would double the writes of a busy station's fan-out.
+   */
+  #sendSummary(id: string): void {
+    const summary = this.#deps.state.summary(id);
+    if (!summary) return;
+    const json = JSON.stringify(summary);
+    if (this.#lastSummary.get(id) === json) return;
+    this.#lastSummary.set(id, json);
+    this.#fanOut(id, { name: 'summary', payload: { ...summary, seq: this.#lastSeq.get(id) ?? 0 }, delivery: 'coalesce', key: `s:${id}` });
+    const timer = setTimeout(() => {
+      this.#summaryWindows.delete(id);
+      if (this.#summaryTrailing.delete(id)) this.#sendSummary(id);
+    }, this.#deps.config.summaryIntervalMs);
+    timer.unref();
+    this.#summaryWindows.set(id, timer);
   }
 
   #reportLostFrames(c: Client): void {

@@ -1,7 +1,7 @@
 // Live events end to end: a real OCPP station on the gateway's WebSocket endpoint → relay → message log →
 // event model → push → a real Socket.IO client. Snapshot on subscribe, order and seq, summaries, replay.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GatewayEvent } from '../../src/events/catalogue.js';
+import type { EventInput, GatewayEvent } from '../../src/events/catalogue.js';
 import type { StationSnapshotEntry } from '../../src/push/protocol.js';
 import { connectStation, type StationClient } from '../support/station-client.js';
 import { ack, collect, connect, operatorToken, startPushGateway, until, viewerToken, type PushGateway } from './support/harness.js';
@@ -68,6 +68,32 @@ describe('subscribe', () => {
     expect(last).toMatchObject({ chargeBoxId: 'CP1', soc: 57, status: 'Charging' });
     expect(last.seq).toBe(pg.gw.events.state.snapshot('CP1')?.seq);
     s.close();
+  });
+
+  it('summaries: the first change goes out at once, changes inside the window fold into one at its end', async () => {
+    const pg2 = await startPushGateway({ PUSH_SUMMARY_INTERVAL_MS: '1000' });
+    try {
+      const socInput = (soc: number): EventInput => ({
+        id: `soc-${soc}`, type: 'meterValues', chargeBoxId: 'CP5', connectorId: 1, timestamp: at(), receivedAt: new Date().toISOString(), source: 'station',
+        data: { sampledValues: [{ value: String(soc), measurand: 'SoC', unit: 'Percent' }] },
+      });
+      const s = await connect(pg2.url, { token: operatorToken() });
+      const summaries = collect<{ chargeBoxId: string; soc: number | null }>(s, 'summary');
+      await ack(s, 'subscribe', { chargeBoxIds: ['CP5'] });
+      pg2.gw.bus.emit('eventInput', socInput(70));
+      await until(() => summaries.length === 1, 2000, 'leading summary');
+      const leading = Date.now();
+      expect(summaries[0]!.soc).toBe(70);
+      pg2.gw.bus.emit('eventInput', socInput(71));
+      await new Promise((r) => setTimeout(r, 50));
+      pg2.gw.bus.emit('eventInput', socInput(72));
+      await until(() => summaries.length === 2, 3000, 'trailing summary');
+      expect(Date.now() - leading).toBeGreaterThanOrEqual(800);
+      expect(summaries.map((x) => x.soc)).toEqual([70, 72]);
+      s.close();
+    } finally {
+      await pg2.close();
+    }
   });
 
   it('unsubscribe stops the stream; all: true follows stations that connect later', async () => {

@@ -113,3 +113,23 @@ describe('slow clients', () => {
     expect(await disconnected).toBe('io server disconnect');
   });
 });
+
+describe('fan-out in slices', () => {
+  it('writes a few sockets per turn of the event loop, and every client still gets every event in seq order', async () => {
+    const pg = await startPushGateway({ PUSH_FANOUT_SLICE: '2' });
+    open.push(pg);
+    const clients = await Promise.all(Array.from({ length: 5 }, () => connect(pg.url, { token: operatorToken() })));
+    const got = clients.map((c) => collect<GatewayEvent>(c, 'event'));
+    for (const c of clients) await ack(c, 'subscribe', { chargeBoxIds: ['CP1'] });
+    const before = pg.push.stats().pushed.events;
+    for (let i = 0; i < 50; i++) pg.gw.bus.emit('eventInput', statusInput('CP1', i % 2 ? 'Charging' : 'SuspendedEV'));
+    // Synchronously only the first slice went out; the rest follows on later turns.
+    expect(pg.push.stats().pushed.events - before).toBe(2);
+    await until(() => got.every((g) => g.length === 50), 10_000, 'all events at all clients');
+    for (const g of got) {
+      const seqs = g.map((e) => e.seq);
+      expect(seqs).toEqual(Array.from({ length: 50 }, (_, i) => seqs[0]! + i));
+    }
+    for (const c of clients) c.close();
+  });
+});
