@@ -79,7 +79,11 @@ export function createSimulator(deps: SimulatorDeps): Simulator {
   const transport = deps.transport ?? (deps.attach ? linkTransport(deps.attach) : undefined);
   if (!transport) throw new SimError('invalid', 'createSimulator needs attach or transport');
   const wheel = new TimerWheel(clock);
-  const store = new QueueStore(deps.dataDir);
+  let storeErrors = 0;
+  const store = new QueueStore(deps.dataDir, (err, id) => {
+    // One line per burst, not one per station: a full disk or descriptor table fails them all.
+    if (storeErrors++ % 1000 === 0) deps.logger.error({ err, station: id, failures: storeErrors }, 'sim: offline queue could not be written');
+  });
   const env: StationEnv = { clock, wheel, transport, store, logger: deps.logger, limits: deps.config.limits, random: deps.random ?? Math.random };
   const stations = new Map<string, SimStation>();
   let started = false;

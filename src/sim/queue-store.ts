@@ -49,7 +49,10 @@ export class QueueStore {
   readonly #dirty = new Map<string, Persistable>();
   #flushing: Promise<void> | undefined;
 
-  constructor(dataDir: string) {
+  constructor(
+    dataDir: string,
+    private readonly onError: (err: unknown, id: string) => void = () => undefined,
+  ) {
     this.#dir = path.join(dataDir, 'sim');
     mkdirSync(this.#dir, { recursive: true });
     this.#present = new Set(readdirSync(this.#dir).filter((f) => f.endsWith('.json')));
@@ -105,9 +108,15 @@ export class QueueStore {
         if (this.#present.delete(name)) await unlink(full).catch(() => undefined);
         continue;
       }
-      await writeFile(`${full}.tmp`, JSON.stringify(snap));
-      await rename(`${full}.tmp`, full);
-      this.#present.add(name);
+      try {
+        await writeFile(`${full}.tmp`, JSON.stringify(snap));
+        await rename(`${full}.tmp`, full);
+        this.#present.add(name);
+      } catch (err) {
+        // Keep it dirty: the next flush tries again (e.g. after a transient EMFILE / ENOSPC).
+        if (!this.#dirty.has(p.id)) this.#dirty.set(p.id, p);
+        this.onError(err, p.id);
+      }
     }
   }
 
@@ -123,9 +132,13 @@ export class QueueStore {
         if (this.#present.delete(name) && existsSync(full)) unlinkSync(full);
         continue;
       }
-      writeFileSync(`${full}.tmp`, JSON.stringify(snap));
-      renameSync(`${full}.tmp`, full);
-      this.#present.add(name);
+      try {
+        writeFileSync(`${full}.tmp`, JSON.stringify(snap));
+        renameSync(`${full}.tmp`, full);
+        this.#present.add(name);
+      } catch (err) {
+        this.onError(err, p.id);
+      }
     }
   }
 }
