@@ -4,12 +4,19 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import express from 'express';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Config } from './config.js';
 import { Bus } from './events/bus.js';
 import type { LinkKind } from './events/catalogue.js';
+import { createApiAuth } from './api/auth.js';
+import { createCallsRouter } from './api/calls-routes.js';
 import { eventsRouter } from './api/events-routes.js';
+import { createPushRouter, DEV_TOKEN_URL } from './api/push-routes.js';
+import { uiRouter } from './api/ui-routes.js';
+import { createPushServer, parsePushConfig, type PushHandle } from './push/index.js';
+import { LiveMetrics } from './metrics/live-metrics.js';
 import { healthRouter } from './api/health-routes.js';
 import { messagesRouter } from './api/messages-routes.js';
 import { createCdcReader, parseCdcConfig, type CdcReader } from './cdc/index.js';
@@ -17,7 +24,7 @@ import { parseEventsConfig } from './events/config.js';
 import { createEventModel, type EventModel } from './events/index.js';
 import { createMessageLog, type MessageLog } from './log/index.js';
 import { createSerialLinks, parseSerialConfig, type SerialLinks } from './serial/index.js';
-import { createStationEndpoint, type StationEndpoint } from './links/ws-server.js';
+import { createStationEndpoint, STATION_PATH_PREFIX, type StationEndpoint } from './links/ws-server.js';
 import { createLogger, type Logger } from './logger.js';
 import { registerRelayMetrics } from './metrics/relay-metrics.js';
 import { FrameTap } from './relay/frame-tap.js';
@@ -40,6 +47,7 @@ export interface Gateway {
   /** The binlog reader, when STEVE_DB_URL is set. */
   readonly cdc: CdcReader | undefined;
   readonly serial: SerialLinks;
+  readonly push: PushHandle;
   readonly app: express.Express;
   readonly httpServer: http.Server;
   readonly mode: 'steve' | 'local';
@@ -117,6 +125,37 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     registry,
   });
 
+  const liveMetrics = new LiveMetrics(bus);
+  const pushConfig = parsePushConfig(config.env, config);
+  const push = createPushServer({
+    config: pushConfig,
+    httpServer,
+    bus,
+    state: events.state,
+    history: events.history,
+    calls: relay,
+    metrics: () => {
+      const stations = relay.stations();
+      const binlog = cdc?.health();
+      return {
+        ...liveMetrics.snapshot(),
+        links: Object.fromEntries(countBy<LinkKind>(stations.map((st) => st.linkKind))),
+        upstreams: Object.fromEntries(countBy(stations.map((st) => st.upstream))),
+        ...(binlog ? { binlog: { state: binlog.state, lagMs: binlog.lagSeconds === null ? null : binlog.lagSeconds * 1000 } } : {}),
+      };
+    },
+    logger,
+    registry,
+  });
+
+  // Every route that reveals station data sits behind the JWT guard (Bearer header only).
+  const auth = createApiAuth({
+    verify: push.verifyToken,
+    openOnLoopback: pushConfig.apiOpenOnLoopback,
+    ...(pushConfig.devTokenEndpoint ? { publicPaths: [DEV_TOKEN_URL] } : {}),
+  });
+  app.use(['/api', '/metrics'], auth.guard);
+
   const startedAt = Date.now();
   app.use('/api', healthRouter({
     mode,
@@ -129,14 +168,23 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       events: events.stats(),
       serial: serial.ports(),
       binlog: cdc ? cdc.health() : { state: 'off', hint: 'set STEVE_DB_URL to follow SteVe through its binlog' },
+      push: push.stats(),
     }),
   }));
-  app.use('/api/messages', messagesRouter(messageLog));
-  app.use('/api/stations/:id/device-log', serial.deviceLogRouter());
+  // The message log is the frame stream's history: operators only, like the live stream.
+  app.use('/api/messages', auth.require({ role: 'operator' }), messagesRouter(messageLog));
+  app.use('/api/stations/:id/device-log', auth.requireStation('id'), serial.deviceLogRouter());
   app.use('/api', eventsRouter(events));
+  app.use('/api', createCallsRouter({ auth, calls: relay, timeoutMs: pushConfig.callTimeoutMs }));
+  app.use('/api', createPushRouter({
+    auth,
+    stats: () => push.stats(),
+    ...(pushConfig.devTokenEndpoint ? { devToken: (r) => push.issueToken(r) } : {}),
+  }));
   app.get('/metrics', async (_req, res) => {
     res.type(registry.contentType).send(await registry.metrics());
   });
+  app.use(uiRouter());
 
   let endpoint: StationEndpoint | undefined;
   let port = config.port;
@@ -151,6 +199,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     events,
     cdc,
     serial,
+    push,
     app,
     httpServer,
     mode,
@@ -162,6 +211,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       await messageLog.start();
       // Rejects only for a misconfigured database (binlog off, grants missing...): the message names the fix.
       await cdc?.start();
+      push.start();
       endpoint = createStationEndpoint({
         server: httpServer,
         attach: (link) => relay.attach(link),
@@ -170,6 +220,13 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
         pingIntervalMs: config.pingIntervalMs,
         passwordFor: (id) => config.stations[id]?.password,
         requireAuth: config.requireStationAuth,
+      });
+      // Socket.IO runs with destroyUpgrade off (it shares the server): upgrades nobody owns are refused here.
+      httpServer.on('upgrade', (req: http.IncomingMessage, socket: Duplex) => {
+        const url = req.url ?? '';
+        if (!url.startsWith(STATION_PATH_PREFIX) && !url.startsWith('/socket.io/')) {
+          socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        }
       });
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', reject);
@@ -195,6 +252,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       await cdc?.stop();
       await messageLog.stop();
       await events.stop();
+      await push.stop();
+      liveMetrics.close();
       httpServer.closeAllConnections?.();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
     },

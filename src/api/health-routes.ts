@@ -1,6 +1,7 @@
 // GET /api/health and GET /api/stations: what is running and every station link's state.
 import { Router } from 'express';
 import type { StationInfo } from '../relay/relay.js';
+import { visibleTo } from './auth.js';
 
 export interface HealthSources {
   readonly mode: 'steve' | 'local';
@@ -30,7 +31,8 @@ export function healthRouter(sources: HealthSources): Router {
     });
   });
   router.get('/stations', (_req, res) => {
-    res.json({ stations: sources.stations() });
+    // Viewers see only the stations their token names.
+    res.json({ stations: sources.stations().filter((s) => visibleTo(res, s.chargeBoxId)) });
   });
   return router;
 }

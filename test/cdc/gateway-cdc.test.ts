@@ -60,7 +60,7 @@ describe('gateway with STEVE_DB_URL', () => {
       expect(mine).toEqual([...mine].sort((a, b) => a - b));
       expect(new Set(mine).size).toBe(mine.length);
 
-      const health = (await (await fetch(`${gw.httpUrl}/api/health`)).json()) as { binlog: { state: string } };
+      const health = await gw.getJson<{ binlog: { state: string } }>("/api/health");
       expect(health.binlog.state).toBe('streaming');
       st.close();
     } finally {

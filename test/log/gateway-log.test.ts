@@ -2,7 +2,7 @@
 // message log with findings and raw bytes, are listed by GET /api/messages, and are still there after a restart.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LogEntry } from '../../src/events/observations.js';
-import { startGateway } from '../support/gateway.js';
+import { startGateway, type TestGateway } from '../support/gateway.js';
 import { connectStation } from '../support/station-client.js';
 import { until } from './helpers.js';
 
@@ -24,16 +24,19 @@ describe('message log in a running gateway', () => {
     const hb = await station.call('Heartbeat', {}, 'hb-1');
     expect(hb[0]).toBe(3); // the relay still answers after the garbage
 
-    const query = async (url: string, q: string): Promise<LogEntry[]> => {
-      const res = await fetch(`${url}/api/messages?chargeBoxId=CP-E2E&${q}`);
+    const query = async (g: TestGateway, q: string): Promise<LogEntry[]> => {
+      const res = await fetch(`${g.httpUrl}/api/messages?chargeBoxId=CP-E2E&${q}`, { headers: g.authHeader() });
       expect(res.status).toBe(200);
       return ((await res.json()) as { entries: LogEntry[] }).entries;
     };
     let entries: LogEntry[] = [];
     await until(async () => {
-      entries = await query(gw.httpUrl, 'limit=1000');
+      entries = await query(gw, 'limit=1000');
       return entries.some((e) => e.messageId === 'hb-1' && e.messageType === 'CALLRESULT');
     });
+    // The log reveals station data: no token, no entries; viewers get none either (it is the frame stream's history).
+    expect((await fetch(`${gw.httpUrl}/api/messages`)).status).toBe(401);
+    expect((await fetch(`${gw.httpUrl}/api/messages`, { headers: gw.authHeader('viewer', ['CP-E2E']) })).status).toBe(403);
     const ids = entries.map((e) => e.id);
     expect(ids).toEqual([...ids].sort((a, b) => b - a));
     expect(new Set(ids).size).toBe(ids.length);
@@ -46,15 +49,15 @@ describe('message log in a running gateway', () => {
     const refused = entries.find((e) => e.raw === 'this is not json');
     expect(refused).toMatchObject({ disposition: 'refused', direction: 'in', leg: 'station' });
     expect(refused?.findings[0]?.rule).toBe('frame.not-json');
-    expect((await query(gw.httpUrl, 'hasFindings=true')).map((e) => e.id)).toEqual(entries.filter((e) => e.findings.length > 0).map((e) => e.id));
-    expect((await query(gw.httpUrl, 'messageType=CALLRESULT&action=Heartbeat')).map((e) => e.messageId)).toEqual(['hb-1']);
+    expect((await query(gw, 'hasFindings=true')).map((e) => e.id)).toEqual(entries.filter((e) => e.findings.length > 0).map((e) => e.id));
+    expect((await query(gw, 'messageType=CALLRESULT&action=Heartbeat')).map((e) => e.messageId)).toEqual(['hb-1']);
 
     station.close();
     await gw.stop();
     running = false;
     const again = await startGateway({ DATA_DIR: gw.dataDir });
     cleanup.push(() => again.stop());
-    const after = await query(again.httpUrl, 'limit=1000');
+    const after = await query(again, 'limit=1000');
     expect(after.map((e) => e.id)).toEqual(ids);
     expect(after.find((e) => e.id === refused?.id)?.raw).toBe('this is not json');
   });

@@ -297,7 +297,7 @@ describe('Embedded local central system', () => {
     expect(stop[2]).toEqual({});
     const unknown = await st.call('SignCertificate', { csr: 'x' });
     expect(unknown.slice(0, 3)).toEqual([4, unknown[1], 'NotImplemented']);
-    const health = (await (await fetch(`${gw.httpUrl}/api/health`)).json()) as { mode: string };
+    const health = await gw.getJson<{ mode: string }>("/api/health");
     expect(health.mode).toBe('local');
     st.close();
     await gw.stop();

@@ -86,7 +86,7 @@ describe('serial links over a pty', () => {
 
     // Every debug line, in order: on disk (REST), and on the bus with stable ids.
     await h.serial.flushDeviceLogs();
-    const res = await fetch(`${h.gateway.httpUrl}/api/stations/FC-SER-1/device-log?limit=5000`);
+    const res = await fetch(`${h.gateway.httpUrl}/api/stations/FC-SER-1/device-log?limit=5000`, { headers: h.gateway.authHeader() });
     const body = (await res.json()) as { lines: { n: number; line: string }[] };
     expect(body.lines.map((l) => l.line)).toEqual(logLines);
     expect(body.lines.map((l) => l.n)).toEqual(logLines.map((_, i) => i + 1));
@@ -94,7 +94,7 @@ describe('serial links over a pty', () => {
     expect(h.deviceLogEvents[0]).toMatchObject({ id: 'serial-log:FC-SER-1:1', source: 'station', chargeBoxId: 'FC-SER-1' });
     expect(await h.metric('chargebridge_serial_corrupt_frames_total')).toBe(0);
     expect(await h.metric('chargebridge_serial_device_log_lines_total')).toBe(logLines.length);
-    const after = await fetch(`${h.gateway.httpUrl}/api/stations/FC-SER-1/device-log?after=${logLines.length - 2}`);
+    const after = await fetch(`${h.gateway.httpUrl}/api/stations/FC-SER-1/device-log?after=${logLines.length - 2}`, { headers: h.gateway.authHeader() });
     expect(((await after.json()) as { lines: unknown[] }).lines).toHaveLength(2);
   });
 
@@ -132,7 +132,7 @@ describe('serial links over a pty', () => {
     // The relay observed each as refused (message log), and never forwarded it.
     expect(h.gateway.relay.stations()[0]?.counters.refused).toBe(flips + 1);
     await h.serial.flushDeviceLogs();
-    const log = await (await fetch(`${h.gateway.httpUrl}/api/stations/FC-SER-2/device-log?limit=100`)).json() as { lines: unknown[] };
+    const log = await (await fetch(`${h.gateway.httpUrl}/api/stations/FC-SER-2/device-log?limit=100`, { headers: h.gateway.authHeader() })).json() as { lines: unknown[] };
     expect(log.lines).toHaveLength(20);
   });
 

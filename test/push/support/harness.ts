@@ -1,10 +1,8 @@
 // A real gateway (relay, message log, event model) with the push server attached, plus Socket.IO client helpers.
 import jwt from 'jsonwebtoken';
-import pino from 'pino';
 import { io as ioClient, type Socket as ClientSocket } from 'socket.io-client';
 import { parsePushConfig, type PushConfig } from '../../../src/push/config.js';
-import { createPushServer, type PushHandle } from '../../../src/push/index.js';
-import type { GatewayMetricsSnapshot } from '../../../src/push/ports.js';
+import type { PushHandle } from '../../../src/push/index.js';
 import { startGateway } from '../../support/gateway.js';
 
 export const SECRET = 'test-secret-0123456789-abcdefghijklmnop';
@@ -20,32 +18,16 @@ export interface PushGateway {
 }
 
 export async function startPushGateway(env: Record<string, string> = {}): Promise<PushGateway> {
-  const gw = await startGateway();
-  const config = parsePushConfig({ JWT_SECRET: SECRET, ...env }, { dataDir: gw.dataDir, callTimeoutMs: Number(env.CALL_TIMEOUT_MS ?? 5000) });
-  const metrics = (): GatewayMetricsSnapshot => {
-    const links: Record<string, number> = {};
-    for (const s of gw.relay.stations()) links[s.linkKind] = (links[s.linkKind] ?? 0) + 1;
-    return { framesPerSecond: { in: 0, out: 0 }, relayRttMs: { p50: null, p95: null, p99: null }, links, upstreams: {} };
-  };
-  const push = createPushServer({
-    config,
-    httpServer: gw.httpServer,
-    bus: gw.bus,
-    state: gw.events.state,
-    history: gw.events.history,
-    calls: gw.relay,
-    metrics,
-    logger: pino({ level: 'silent' }),
-    registry: gw.registry,
-  });
-  push.start();
+  // The gateway builds its own push server and REST guard from the same environment, as in production.
+  const fullEnv = { JWT_SECRET: SECRET, CALL_TIMEOUT_MS: '5000', ...env };
+  const gw = await startGateway(fullEnv);
+  const config = parsePushConfig(fullEnv, gw.config);
   return {
     gw,
-    push,
+    push: gw.push,
     config,
     url: gw.httpUrl,
     async close() {
-      await push.stop();
       await gw.stop();
     },
   };

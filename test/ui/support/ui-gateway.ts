@@ -1,13 +1,8 @@
-// A real gateway for the UI tests: relay, message log and event model (startGateway), the Socket.IO push
-// server and its REST routes (dev token endpoint on), and the UI router — wired here until src/gateway.ts does it.
+// A real gateway for the UI tests (push server, REST guard with the dev token endpoint on, the UI), plus a switch
+// that cuts browsers off the way a network drop would.
 import type { Socket } from 'node:net';
 import jwt from 'jsonwebtoken';
-import pino from 'pino';
-import { createApiAuth } from '../../../src/api/auth.js';
-import { createPushRouter, DEV_TOKEN_PATH } from '../../../src/api/push-routes.js';
-import { uiRouter } from '../../../src/api/ui-routes.js';
-import { parsePushConfig } from '../../../src/push/config.js';
-import { createPushServer, type PushHandle } from '../../../src/push/index.js';
+import type { PushHandle } from '../../../src/push/index.js';
 import { startGateway } from '../../support/gateway.js';
 
 export const SECRET = 'ui-test-secret-0123456789-abcdefghijkl';
@@ -27,24 +22,8 @@ export interface UiGateway {
 export async function startUiGateway(opts: { callTimeoutMs?: number } = {}): Promise<UiGateway> {
   const env = { JWT_SECRET: SECRET, DEV_TOKEN_ENDPOINT: 'true', CALL_TIMEOUT_MS: String(opts.callTimeoutMs ?? 2000) };
   const gw = await startGateway(env);
-  // Once src/gateway.ts builds the push server itself (from the same env), use that one: two Socket.IO
-  // servers on one HTTP server would fight over /socket.io.
-  const wired = (gw as unknown as { push?: PushHandle }).push;
-  const config = parsePushConfig(env, { dataDir: gw.dataDir, callTimeoutMs: opts.callTimeoutMs ?? 2000 });
-  const push = wired ?? createPushServer({
-    config,
-    httpServer: gw.httpServer,
-    bus: gw.bus,
-    state: gw.events.state,
-    history: gw.events.history,
-    calls: gw.relay,
-    metrics: () => ({ framesPerSecond: { in: 0, out: 0 }, relayRttMs: { p50: null, p95: null, p99: null }, links: {}, upstreams: {} }),
-    logger: pino({ level: 'silent' }),
-  });
-  if (!wired) push.start();
-  const auth = createApiAuth({ verify: push.verifyToken, openOnLoopback: false, publicPaths: [DEV_TOKEN_PATH] });
-  gw.app.use('/api', createPushRouter({ auth, stats: () => push.stats(), devToken: (req) => push.issueToken(req) }));
-  gw.app.use(uiRouter());
+  // The gateway wires the push server, the REST guard (dev token endpoint on) and the UI itself.
+  const push = gw.push;
 
   // Socket.IO upgrades, so the test can cut browsers off the way a network drop would.
   const open = new Set<Socket>();
@@ -71,7 +50,6 @@ export async function startUiGateway(opts: { callTimeoutMs?: number } = {}): Pro
       blocked = false;
     },
     async close() {
-      if (!wired) await push.stop();
       await gw.stop();
     },
   };
