@@ -23,6 +23,9 @@ import { createCdcReader, parseCdcConfig, type CdcReader } from './cdc/index.js'
 import { parseEventsConfig } from './events/config.js';
 import { createEventModel, type EventModel } from './events/index.js';
 import { createMessageLog, type MessageLog } from './log/index.js';
+import { parseSimConfig } from './sim/config.js';
+import { runSimCommand } from './sim/commands.js';
+import { createSimulator, type Simulator } from './sim/index.js';
 import { createSerialLinks, parseSerialConfig, type SerialLinks } from './serial/index.js';
 import { createStationEndpoint, STATION_PATH_PREFIX, type StationEndpoint } from './links/ws-server.js';
 import { createLogger, type Logger } from './logger.js';
@@ -48,6 +51,7 @@ export interface Gateway {
   readonly cdc: CdcReader | undefined;
   readonly serial: SerialLinks;
   readonly push: PushHandle;
+  readonly sim: Simulator;
   readonly app: express.Express;
   readonly httpServer: http.Server;
   readonly mode: 'steve' | 'local';
@@ -125,6 +129,14 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     registry,
   });
 
+  // Always built, so operators can create stations over REST even when none start with the gateway.
+  const sim = createSimulator({
+    config: parseSimConfig(config.env, config.file),
+    attach: (link) => relay.attach(link),
+    logger,
+    dataDir: config.dataDir,
+  });
+
   const liveMetrics = new LiveMetrics(bus);
   const pushConfig = parsePushConfig(config.env, config);
   const push = createPushServer({
@@ -134,6 +146,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     state: events.state,
     history: events.history,
     calls: relay,
+    sim: { command: (request) => runSimCommand(sim, request) },
     metrics: () => {
       const stations = relay.stations();
       const binlog = cdc?.health();
@@ -169,12 +182,14 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       serial: serial.ports(),
       binlog: cdc ? cdc.health() : { state: 'off', hint: 'set STEVE_DB_URL to follow SteVe through its binlog' },
       push: push.stats(),
+      simulator: sim.totals(),
     }),
   }));
   // The message log is the frame stream's history: operators only, like the live stream.
   app.use('/api/messages', auth.require({ role: 'operator' }), messagesRouter(messageLog));
   app.use('/api/stations/:id/device-log', auth.requireStation('id'), serial.deviceLogRouter());
   app.use('/api', eventsRouter(events));
+  app.use('/api/sim', auth.require({ role: 'operator' }), sim.router());
   app.use('/api', createCallsRouter({ auth, calls: relay, timeoutMs: pushConfig.callTimeoutMs }));
   app.use('/api', createPushRouter({
     auth,
@@ -200,6 +215,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     cdc,
     serial,
     push,
+    sim,
     app,
     httpServer,
     mode,
@@ -237,6 +253,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       });
       port = (httpServer.address() as AddressInfo).port;
       await serial.start();
+      await sim.start();
       logger.info(
         { port, mode, upstream: config.steveWsUrl?.href ?? 'embedded local central system', tls: Boolean(config.tls) },
         mode === 'local'
@@ -247,6 +264,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     async stop() {
       endpoint?.close();
       await serial.stop(); // boards hear "down: stopping" before their links close
+      await sim.stop();
       relay.closeAll(CloseCode.goingAway, 'gateway shutting down');
       tap.flush();
       await cdc?.stop();

@@ -5,14 +5,14 @@ import type { Bus } from '../events/bus.js';
 import type { PushConfig } from './config.js';
 import { createTokenVerifier, signToken, type TokenRequest, type TokenVerifier } from './jwt.js';
 import { loadTokenKeys } from './keys.js';
-import type { CallsPort, GatewayMetricsSnapshot, HistorySource, StateSource } from './ports.js';
+import type { CallsPort, GatewayMetricsSnapshot, HistorySource, SimControlPort, StateSource } from './ports.js';
 import { registerPushMetrics } from './prometheus.js';
 import { PushServer, type PushLogger } from './server.js';
 import type { PushStats } from './stats.js';
 
 export type { PushConfig } from './config.js';
 export { parsePushConfig } from './config.js';
-export type { CallOutcome, CallsPort, GatewayMetricsSnapshot, HistorySource, StateSource, StationSummary } from './ports.js';
+export type { CallOutcome, CallsPort, GatewayMetricsSnapshot, HistorySource, SimControlPort, StateSource, StationSummary } from './ports.js';
 export type { Principal, Role, TokenVerifier, VerifyResult, AuthRefusalCode } from './jwt.js';
 export type { PushStats } from './stats.js';
 
@@ -23,6 +23,7 @@ export interface CreatePushServerDeps {
   readonly state: StateSource;
   readonly history: HistorySource;
   readonly calls: CallsPort;
+  readonly sim?: SimControlPort;
   readonly metrics: () => GatewayMetricsSnapshot;
   readonly logger: PushLogger;
   readonly registry?: Registry;

@@ -37,3 +37,8 @@ export interface GatewayMetricsSnapshot {
   readonly upstreams: Readonly<Partial<Record<UpstreamState, number>>>;
   readonly binlog?: { readonly state: string; readonly lagMs?: number | null };
 }
+
+/** Simulator control for operators (Socket.IO `sim`); the answer is passed to the ack as it is. */
+export interface SimControlPort {
+  command(request: unknown): Promise<unknown>;
+}

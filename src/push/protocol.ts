@@ -85,6 +85,8 @@ export interface ClientToServerEvents {
   'metrics:subscribe': (ack: AckFn<Ack>) => void;
   'metrics:unsubscribe': (ack: AckFn<Ack>) => void;
   call: (request: unknown, ack: AckFn<CallAck>) => void;
+  /** Simulator control (operators): { op: 'list' | 'create' | 'remove' | 'act', ... }. */
+  sim: (request: unknown, ack: AckFn<unknown>) => void;
 }
 
 export function fail(code: PushErrorCode, message: string, violation?: SchemaViolation): { ok: false; error: PushError } {

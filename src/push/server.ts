@@ -11,7 +11,7 @@ import { operatorCall } from './calls.js';
 import { describeFilter, matchFrame, parseFrameFilter, type FrameFilter } from './frame-filter.js';
 import { bearerToken, canSee, type Principal, type TokenVerifier } from './jwt.js';
 import { Outbox, type Delivery, type OutboxItem } from './outbox.js';
-import type { CallsPort, GatewayMetricsSnapshot, HistorySource, StateSource } from './ports.js';
+import type { CallsPort, GatewayMetricsSnapshot, HistorySource, SimControlPort, StateSource } from './ports.js';
 import {
   fail,
   type ClientToServerEvents,
@@ -39,6 +39,7 @@ export interface PushServerDeps {
   readonly state: StateSource;
   readonly history: HistorySource;
   readonly calls: CallsPort;
+  readonly sim?: SimControlPort;
   readonly metrics: () => GatewayMetricsSnapshot;
   readonly verify: TokenVerifier;
   readonly logger: PushLogger;
@@ -271,6 +272,14 @@ export class PushServer {
       if (c.principal.role !== 'operator') return ack(fail('forbidden', 'calls are for operators'));
       if (Date.now() >= c.principal.expiresAt) return ack(fail('unauthorized', 'token expired'));
       void operatorCall(this.#deps.calls, config.callTimeoutMs, req).then(ack, (err: unknown) => ack(fail('internal', String(err))));
+    });
+    socket.on('sim', (req, ack) => {
+      if (typeof ack !== 'function') return;
+      if (c.principal.role !== 'operator') return ack(fail('forbidden', 'simulator control is for operators'));
+      if (Date.now() >= c.principal.expiresAt) return ack(fail('unauthorized', 'token expired'));
+      const sim = this.#deps.sim;
+      if (!sim) return ack(fail('not_connected', 'no simulator in this gateway'));
+      void sim.command(req).then(ack, (err: unknown) => ack(fail('internal', String(err))));
     });
     socket.on('disconnect', () => {
       c.closing = true;
