@@ -29,11 +29,15 @@ export interface EventHistoryOptions {
   readonly logger: Logger;
 }
 
+const MAX_OPEN_FILES = 256;
+
 export class EventHistory {
   readonly #dir: string;
   readonly #cap: number;
   readonly #logger: Logger;
   readonly #stations = new Map<string, StationLog>();
+  /** Stations whose file is open, least recently written first. */
+  readonly #openFds = new Map<string, StationLog>();
   #scheduled = false;
   #writeErrors = 0;
   readonly #onExit = (): void => this.flush();
@@ -140,8 +144,7 @@ export class EventHistory {
       const count = log.pending.length;
       log.pending = [];
       try {
-        log.fd ??= openSync(this.#file(id), 'a');
-        writeSync(log.fd, text);
+        writeSync(this.#fdFor(id, log), text);
         log.lines += count;
         if (log.lines > 2 * this.#cap) this.#compact(id, log);
       } catch (err) {
@@ -154,10 +157,34 @@ export class EventHistory {
   close(): void {
     this.flush();
     process.off('exit', this.#onExit);
-    for (const log of this.#stations.values()) {
-      if (log.fd !== undefined) closeSync(log.fd);
-      log.fd = undefined;
+    for (const log of this.#stations.values()) this.#closeFd(log);
+    this.#openFds.clear();
+  }
+
+  /**
+   * The station's append descriptor. At most MAX_OPEN_FILES stay open (least recently used closed first):
+   * with thousands of stations, one descriptor each would exhaust the process's limit next to their sockets.
+   */
+  #fdFor(chargeBoxId: string, log: StationLog): number {
+    const open = this.#openFds.get(chargeBoxId);
+    if (open !== undefined) {
+      this.#openFds.delete(chargeBoxId);
+      this.#openFds.set(chargeBoxId, open);
+      return open.fd as number;
     }
+    if (this.#openFds.size >= MAX_OPEN_FILES) {
+      const [oldestId, oldest] = this.#openFds.entries().next().value as [string, StationLog];
+      this.#openFds.delete(oldestId);
+      this.#closeFd(oldest);
+    }
+    log.fd = openSync(this.#file(chargeBoxId), 'a');
+    this.#openFds.set(chargeBoxId, log);
+    return log.fd;
+  }
+
+  #closeFd(log: StationLog): void {
+    if (log.fd !== undefined) closeSync(log.fd);
+    log.fd = undefined;
   }
 
   #ring(chargeBoxId: string): GatewayEvent[] {
@@ -178,8 +205,8 @@ export class EventHistory {
     const file = this.#file(chargeBoxId);
     const tmp = `${file}.tmp`;
     writeFileSync(tmp, events.map((e) => `${JSON.stringify(e)}\n`).join(''));
-    if (log.fd !== undefined) closeSync(log.fd);
-    log.fd = undefined;
+    this.#closeFd(log);
+    this.#openFds.delete(chargeBoxId);
     renameSync(tmp, file);
     log.lines = events.length;
   }
