@@ -7,7 +7,6 @@ import { promisify } from 'node:util';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { parsePushConfig } from '../../src/push/config.js';
-import { createPushServer } from '../../src/push/index.js';
 import { startGateway } from '../support/gateway.js';
 import { connect } from './support/harness.js';
 
@@ -26,16 +25,10 @@ async function tokenCli(args: string[], env: Record<string, string>): Promise<{ 
 
 describe('token script with no key configured (embedded secret)', () => {
   it('the gateway generates a 0600 secret in DATA_DIR, logs where it is (not the secret), and accepts what the script signs', async () => {
-    const gw = await startGateway();
     const lines: string[] = [];
     const logger = pino({ level: 'info' }, { write: (l: string) => lines.push(l) });
-    const push = createPushServer({
-      config: parsePushConfig({}, { dataDir: gw.dataDir, callTimeoutMs: 30_000 }),
-      httpServer: gw.httpServer, bus: gw.bus, state: gw.events.state, history: gw.events.history, calls: gw.relay,
-      metrics: () => ({ framesPerSecond: { in: 0, out: 0 }, relayRttMs: { p50: null, p95: null, p99: null }, links: {}, upstreams: {} }),
-      logger,
-    });
-    push.start();
+    const gw = await startGateway({}, { logger });
+    const push = gw.push;
     try {
       const file = path.join(gw.dataDir, 'jwt-secret');
       expect(statSync(file).mode & 0o777).toBe(0o600);
@@ -58,7 +51,6 @@ describe('token script with no key configured (embedded secret)', () => {
       const s = await connect(`http://127.0.0.1:${gw.port}`, { token: t });
       s.close();
     } finally {
-      await push.stop();
       await gw.stop();
     }
   });

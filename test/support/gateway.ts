@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config.js';
-import { createGateway, type Gateway } from '../../src/gateway.js';
+import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway.js';
 
 export interface TestGateway extends Gateway {
   wsUrl(id: string): string;
@@ -15,10 +15,10 @@ export interface TestGateway extends Gateway {
   getJson<T = unknown>(pathAndQuery: string): Promise<T>;
 }
 
-export async function startGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+export async function startGateway(env: Record<string, string> = {}, options: GatewayOptions = {}): Promise<TestGateway> {
   const dataDir = env.DATA_DIR ?? mkdtempSync(path.join(os.tmpdir(), 'cb-gw-'));
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', SIM_STATIONS: '0', ...env, DATA_DIR: dataDir });
-  const gateway = await createGateway(config);
+  const gateway = await createGateway(config, options);
   try {
     await gateway.start();
   } catch (err) {
