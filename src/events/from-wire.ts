@@ -4,7 +4,7 @@
 // Ids derive from message-log ids, so the same frame always gives the same event id.
 import type { Logger } from 'pino';
 import type { Bus } from './bus.js';
-import type { EventDataMap, EventInput, EventType, LinkKind, SampledValue } from './catalogue.js';
+import type { EventDataMap, EventInput, EventType, SampledValue } from './catalogue.js';
 import type { LinkStateChange, LogEntry } from './observations.js';
 import { CALLERROR, parseFrame } from '../ocpp/frames.js';
 import { interpretDataTransfer, type VendorOptions } from './vehicle.js';

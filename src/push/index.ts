@@ -1,13 +1,9 @@
 // Entry point of push/: builds the token verifier from the configured key and the Socket.IO push server.
-import type http from 'node:http';
 import type { Registry } from 'prom-client';
-import type { Bus } from '../events/bus.js';
-import type { PushConfig } from './config.js';
 import { createTokenVerifier, signToken, type TokenRequest, type TokenVerifier } from './jwt.js';
 import { loadTokenKeys } from './keys.js';
-import type { CallsPort, GatewayMetricsSnapshot, HistorySource, SimControlPort, StateSource } from './ports.js';
 import { registerPushMetrics } from './prometheus.js';
-import { PushServer, type PushLogger } from './server.js';
+import { PushServer, type PushServerDeps } from './server.js';
 import type { PushStats } from './stats.js';
 
 export type { PushConfig } from './config.js';
@@ -16,18 +12,8 @@ export type { CallOutcome, CallsPort, GatewayMetricsSnapshot, HistorySource, Sim
 export type { Principal, Role, TokenVerifier, VerifyResult, AuthRefusalCode } from './jwt.js';
 export type { PushStats } from './stats.js';
 
-export interface CreatePushServerDeps {
-  readonly config: PushConfig;
-  readonly httpServer: http.Server;
-  readonly bus: Bus;
-  readonly state: StateSource;
-  readonly history: HistorySource;
-  readonly calls: CallsPort;
-  readonly sim?: SimControlPort;
-  readonly metrics: () => GatewayMetricsSnapshot;
-  readonly logger: PushLogger;
-  readonly registry?: Registry;
-}
+/** What the push server needs; the token verifier is built here from the configured key. */
+export type CreatePushServerDeps = Omit<PushServerDeps, 'verify'> & { readonly registry?: Registry };
 
 export interface PushHandle {
   start(): void;

@@ -96,7 +96,7 @@ describe('gateway restarts', () => {
 
     const second = child();
     await new Promise((r) => second.stdout!.once('data', r));
-    await waitLines((n) => new Set(lines().map((l) => l.id)).size >= TX * PER);
+    await waitLines(() => new Set(lines().map((l) => l.id)).size >= TX * PER);
     second.kill('SIGTERM');
     await new Promise((r) => second.once('exit', r));
 

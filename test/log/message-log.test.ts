@@ -9,7 +9,6 @@ import type { FrameObservation, LogEntry } from '../../src/events/observations.j
 import { allPages, obs, refusedObs, startLog, tempDir, until } from './helpers.js';
 
 const run = promisify(execFile);
-const DAY_US = 86_400_000_000;
 const at = (iso: string): number => Date.parse(iso) * 1000;
 /** The fixed-date tests run "on" 2 March 2025, so retention keeps their files. */
 const march2 = { now: () => at('2025-03-02T12:00:00Z') / 1000 };

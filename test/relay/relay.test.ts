@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { LinkStateChange } from '../../src/events/observations.js';
 import { startGateway } from '../support/gateway.js';
 import { connectStation, type StationClient } from '../support/station-client.js';
-import { startSteveDouble, type SteveDouble } from '../support/steve-double.js';
+import { startSteveDouble } from '../support/steve-double.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
