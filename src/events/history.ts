@@ -1,8 +1,12 @@
 // Bounded per-station history of sequenced events: replay by seq for clients that missed some, and the record
-// from which seq and recent ids are restored after a restart. One JSON Lines file per station under
-// <dataDir>/events/. Appends are batched and written with one synchronous write per station on the next turn of the
-// event loop (and at process exit): cheap for the loop, and a crashing process loses at most the current turn's events.
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+// from which seq and recent ids are restored after a restart. All stations share one append-only journal cut into
+// segments (<dataDir>/events/journal-<n>.jsonl): one descriptor and one write per event-loop turn whatever the
+// number of stations, where a file per station cost an open and close per station per turn and ran the process out
+// of descriptors at 10,000 stations. The write is synchronous on the next turn and at exit, so a crash loses at
+// most the current turn's events. A closed segment goes once the rings hold none of its events; one held only by
+// a few events of quiet stations is compacted (those events copied forward, same seq and id, then the segment
+// deleted). A crash between copy and delete leaves duplicates, so restore() keeps one event per seq.
+import { closeSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { EventType, GatewayEvent } from './catalogue.js';
@@ -15,29 +19,46 @@ export interface HistoryQuery {
   readonly limit: number;
 }
 
-interface StationLog {
-  events: GatewayEvent[];
-  fd: number | undefined;
-  /** Lines in the file, to know when to compact it. */
-  lines: number;
-  pending: string[];
-}
-
 export interface EventHistoryOptions {
   readonly dataDir: string;
   readonly perStation: number;
   readonly logger: Logger;
+  /** The journal starts a new segment once the current one reaches this many bytes (default 64 MiB)... */
+  readonly segmentBytes?: number;
+  /** ...or this many lines (default 200,000). */
+  readonly segmentLines?: number;
 }
 
-const MAX_OPEN_FILES = 256;
+interface Segment {
+  readonly file: string;
+  bytes: number;
+  lines: number;
+  /** Journal lines written up to the end of this segment: how far the journal has moved on since is its age. */
+  endLine: number;
+  /** Per station, the seqs written here as runs [min, max, min, max, ...]: normally one run, more after copies. */
+  readonly seqs: Map<string, number[]>;
+}
+
+const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+const DEFAULT_SEGMENT_LINES = 200_000;
+const SEGMENT_NAME = /^journal-(\d+)\.jsonl$/;
 
 export class EventHistory {
   readonly #dir: string;
   readonly #cap: number;
   readonly #logger: Logger;
-  readonly #stations = new Map<string, StationLog>();
-  /** Stations whose file is open, least recently written first. */
-  readonly #openFds = new Map<string, StationLog>();
+  readonly #segmentBytes: number;
+  readonly #segmentLines: number;
+  readonly #stations = new Map<string, GatewayEvent[]>();
+  /** Closed segments oldest first, then the one being written (if open). */
+  readonly #segments: Segment[] = [];
+  #current: Segment | undefined;
+  #fd: number | undefined;
+  #nextSegment: number | undefined;
+  /** Lines written to the journal so far, counting the restored segments. */
+  #lines = 0;
+  #pending: string[] = [];
+  #pendingEvents: GatewayEvent[] = [];
   #scheduled = false;
   #writeErrors = 0;
   readonly #onExit = (): void => this.flush();
@@ -46,45 +67,74 @@ export class EventHistory {
     this.#dir = path.join(opts.dataDir, 'events');
     this.#cap = Math.max(1, opts.perStation);
     this.#logger = opts.logger;
+    this.#segmentBytes = Math.max(1, opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES);
+    this.#segmentLines = Math.max(1, opts.segmentLines ?? DEFAULT_SEGMENT_LINES);
   }
 
   get writeErrors(): number {
     return this.#writeErrors;
   }
 
-  /** Reads every station file back; a torn last line (crash mid-write) is skipped. */
+  /**
+   * Reads the journal back (a torn last line, from a crash mid-write, is skipped) and moves the previous layout's
+   * per-station files into it. Writing always resumes in a new segment, so nothing is appended to a torn line.
+   */
   restore(): void {
     mkdirSync(this.#dir, { recursive: true });
-    for (const name of readdirSync(this.#dir)) {
-      if (!name.endsWith('.jsonl')) continue;
-      const file = path.join(this.#dir, name);
-      const events: GatewayEvent[] = [];
-      let lines = 0;
-      for (const line of readFileSync(file, 'utf8').split('\n')) {
-        if (line.trim() === '') continue;
-        lines++;
-        try {
-          events.push(JSON.parse(line) as GatewayEvent);
-        } catch {
-          this.#logger.warn({ file }, 'skipping an unreadable history line');
-        }
-      }
-      const first = events[0];
-      if (!first) continue;
-      events.sort((a, b) => a.seq - b.seq);
-      const log: StationLog = { events: events.slice(-this.#cap), fd: undefined, lines, pending: [] };
-      this.#stations.set(first.chargeBoxId, log);
-      if (lines > 2 * this.#cap || events.length !== lines) this.#compact(first.chargeBoxId, log);
+    const names = readdirSync(this.#dir);
+    const numbered = names.flatMap((name) => {
+      const n = SEGMENT_NAME.exec(name)?.[1];
+      return n === undefined ? [] : [{ name, n: Number(n) }];
+    }).sort((a, b) => a.n - b.n);
+    const found = new Map<string, GatewayEvent[]>();
+    const keep = (e: GatewayEvent): void => {
+      let events = found.get(e.chargeBoxId);
+      if (!events) found.set(e.chargeBoxId, (events = []));
+      events.push(e);
+      // Trimming on the way bounds memory: what is dropped has `perStation` newer seqs already.
+      if (events.length >= 4 * this.#cap) found.set(e.chargeBoxId, retained(events, this.#cap));
+    };
+    for (const { name } of numbered) {
+      const segment: Segment = { file: path.join(this.#dir, name), bytes: 0, lines: 0, endLine: 0, seqs: new Map() };
+      segment.bytes = this.#read(segment.file, (e) => {
+        keep(e);
+        addSeq(segment.seqs, e.chargeBoxId, e.seq);
+        segment.lines++;
+      });
+      this.#lines += segment.lines;
+      segment.endLine = this.#lines;
+      this.#segments.push(segment);
     }
+    this.#nextSegment = (numbered.at(-1)?.n ?? 0) + 1;
+
+    // The previous layout: one <encoded id>.jsonl per station (and .tmp leftovers of its rewrites).
+    const legacy = names.filter((name) => name.endsWith('.jsonl') && !SEGMENT_NAME.test(name));
+    const fromLegacy = new Set<GatewayEvent>();
+    for (const name of legacy) {
+      this.#read(path.join(this.#dir, name), (e) => {
+        fromLegacy.add(e);
+        keep(e);
+      });
+    }
+    for (const [id, events] of found) this.#stations.set(id, retained(events, this.#cap));
+    const leftovers = names.filter((name) => name.endsWith('.jsonl.tmp'));
+    if (legacy.length + leftovers.length > 0) this.#migrate(legacy, leftovers, fromLegacy);
+
+    this.#maintain();
     process.on('exit', this.#onExit);
   }
 
   append(event: GatewayEvent): void {
-    const log = this.#log(event.chargeBoxId);
-    log.events.push(event);
-    // Trim in chunks so the ring costs O(1) amortised per append.
-    if (log.events.length > this.#cap + Math.ceil(this.#cap / 4)) log.events.splice(0, log.events.length - this.#cap);
-    log.pending.push(`${JSON.stringify(event)}\n`);
+    const events = this.#stations.get(event.chargeBoxId);
+    if (events) {
+      events.push(event);
+      // Trim in chunks so the ring costs O(1) amortised per append.
+      if (events.length > this.#cap + Math.ceil(this.#cap / 4)) events.splice(0, events.length - this.#cap);
+    } else {
+      this.#stations.set(event.chargeBoxId, [event]);
+    }
+    this.#pending.push(`${JSON.stringify(event)}\n`);
+    this.#pendingEvents.push(event);
     if (!this.#scheduled) {
       this.#scheduled = true;
       setImmediate(() => this.flush());
@@ -135,85 +185,210 @@ export class EventHistory {
     return out;
   }
 
-  /** Writes what is queued now. Synchronous so it can run at process exit. */
+  /** Writes what is queued now, in one write. Synchronous so it can run at process exit. */
   flush(): void {
     this.#scheduled = false;
-    for (const [id, log] of this.#stations) {
-      if (log.pending.length === 0) continue;
-      const text = log.pending.join('');
-      const count = log.pending.length;
-      log.pending = [];
-      try {
-        writeSync(this.#fdFor(id, log), text);
-        log.lines += count;
-        if (log.lines > 2 * this.#cap) this.#compact(id, log);
-      } catch (err) {
-        this.#writeErrors++;
-        this.#logger.error({ err, chargeBoxId: id, events: count }, 'event history write failed');
-      }
+    if (this.#pending.length === 0) return;
+    const lines = this.#pending;
+    const events = this.#pendingEvents;
+    this.#pending = [];
+    this.#pendingEvents = [];
+    const segment = this.#write(lines, events);
+    if (segment && (segment.bytes >= this.#segmentBytes || segment.lines >= this.#segmentLines)) {
+      this.#closeCurrent();
+      this.#maintain();
     }
   }
 
   close(): void {
     this.flush();
     process.off('exit', this.#onExit);
-    for (const log of this.#stations.values()) this.#closeFd(log);
-    this.#openFds.clear();
+    this.#closeCurrent();
+  }
+
+  /** Appends lines to the current segment (opening one if none is); on failure the segment is cut back to whole lines. */
+  #write(lines: readonly string[], events: readonly GatewayEvent[]): Segment | undefined {
+    let segment: Segment | undefined;
+    try {
+      segment = this.#current ?? this.#openSegment();
+      const fd = this.#fd as number;
+      const bytes = Buffer.from(lines.join(''));
+      for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+      segment.bytes += bytes.length;
+      segment.lines += lines.length;
+      this.#lines += lines.length;
+      segment.endLine = this.#lines;
+      for (const e of events) addSeq(segment.seqs, e.chargeBoxId, e.seq);
+      return segment;
+    } catch (err) {
+      this.#writeErrors++;
+      this.#logger.error({ err, events: lines.length }, 'event history write failed');
+      if (segment && this.#fd !== undefined) {
+        try {
+          ftruncateSync(this.#fd, segment.bytes);
+        } catch {
+          // Cannot cut the partial line off: later lines go to a fresh segment rather than glued onto it.
+          this.#closeCurrent();
+        }
+      }
+      return undefined;
+    }
+  }
+
+  #openSegment(): Segment {
+    if (this.#nextSegment === undefined) {
+      // Written to without restore(): number after whatever is there.
+      mkdirSync(this.#dir, { recursive: true });
+      const numbers = readdirSync(this.#dir).map((name) => Number(SEGMENT_NAME.exec(name)?.[1] ?? 0));
+      this.#nextSegment = Math.max(0, ...numbers) + 1;
+    }
+    const file = path.join(this.#dir, `journal-${this.#nextSegment}.jsonl`);
+    this.#fd = openSync(file, 'a');
+    this.#nextSegment++;
+    const segment: Segment = { file, bytes: 0, lines: 0, endLine: this.#lines, seqs: new Map() };
+    this.#segments.push(segment);
+    this.#current = segment;
+    return segment;
+  }
+
+  #closeCurrent(): void {
+    if (this.#fd !== undefined) closeSync(this.#fd);
+    this.#fd = undefined;
+    this.#current = undefined;
   }
 
   /**
-   * The station's append descriptor. At most MAX_OPEN_FILES stay open (least recently used closed first):
-   * with thousands of stations, one descriptor each would exhaust the process's limit next to their sockets.
+   * On each roll: deletes the closed segments none of whose events the rings hold, and compacts at most one
+   * (so the loop is never held for long) that is old and held by few events. Old: the journal has since moved on
+   * by twice what all rings hold, so whoever still has events there sends at less than half the average rate and
+   * may keep the segment for a long time.
    */
-  #fdFor(chargeBoxId: string, log: StationLog): number {
-    const open = this.#openFds.get(chargeBoxId);
-    if (open !== undefined) {
-      this.#openFds.delete(chargeBoxId);
-      this.#openFds.set(chargeBoxId, open);
-      return open.fd as number;
+  #maintain(): void {
+    let retainedLines = 0;
+    for (const id of this.#stations.keys()) retainedLines += this.#ring(id).length;
+    let compacted = false;
+    for (const segment of [...this.#segments]) {
+      if (segment === this.#current) continue;
+      const live = this.#live(segment);
+      if (live === 0) this.#delete(segment);
+      else if (!compacted && this.#lines - segment.endLine >= 2 * retainedLines && live * 4 <= segment.lines) {
+        compacted = true;
+        this.#compact(segment);
+      }
     }
-    if (this.#openFds.size >= MAX_OPEN_FILES) {
-      const [oldestId, oldest] = this.#openFds.entries().next().value as [string, StationLog];
-      this.#openFds.delete(oldestId);
-      this.#closeFd(oldest);
-    }
-    log.fd = openSync(this.#file(chargeBoxId), 'a');
-    this.#openFds.set(chargeBoxId, log);
-    return log.fd;
   }
 
-  #closeFd(log: StationLog): void {
-    if (log.fd !== undefined) closeSync(log.fd);
-    log.fd = undefined;
+  /** How many of the segment's events the rings still hold. */
+  #live(segment: Segment): number {
+    let live = 0;
+    for (const [id, runs] of segment.seqs) {
+      const ring = this.#ring(id);
+      for (let i = 0; i + 1 < runs.length; i += 2) live += firstAfter(ring, runs[i + 1]!) - firstAfter(ring, runs[i]! - 1);
+    }
+    return live;
+  }
+
+  /** Copies the segment's retained events into the current one, makes that durable, then deletes the segment. */
+  #compact(segment: Segment): void {
+    const lines: string[] = [];
+    const events: GatewayEvent[] = [];
+    for (const [id, runs] of segment.seqs) {
+      const ring = this.#ring(id);
+      for (let i = 0; i + 1 < runs.length; i += 2) {
+        for (let k = firstAfter(ring, runs[i]! - 1), end = firstAfter(ring, runs[i + 1]!); k < end; k++) {
+          const e = ring[k]!;
+          lines.push(`${JSON.stringify(e)}\n`);
+          events.push(e);
+        }
+      }
+    }
+    if (!this.#write(lines, events) || !this.#sync()) return;
+    this.#delete(segment);
+    this.#logger.debug({ file: segment.file, copied: lines.length }, 'event history segment compacted');
+  }
+
+  /** Writes the events read from per-station files into the journal, then deletes those files. */
+  #migrate(files: readonly string[], leftovers: readonly string[], fromLegacy: ReadonlySet<GatewayEvent>): void {
+    const lines: string[] = [];
+    const events: GatewayEvent[] = [];
+    for (const ring of this.#stations.values()) {
+      for (const e of ring) {
+        if (!fromLegacy.has(e)) continue; // already in the journal (a migration interrupted before the deletes)
+        lines.push(`${JSON.stringify(e)}\n`);
+        events.push(e);
+      }
+    }
+    if (lines.length > 0 && (!this.#write(lines, events) || !this.#sync())) return; // keep the files for a retry
+    for (const name of [...files, ...leftovers]) this.#unlink(path.join(this.#dir, name));
+    this.#logger.info({ files: files.length, events: lines.length }, 'event history moved from per-station files into the journal');
+  }
+
+  /** Before a copy's source is deleted the copy must be on disk, or a power cut could lose both. */
+  #sync(): boolean {
+    try {
+      if (this.#fd !== undefined) fdatasyncSync(this.#fd);
+      return true;
+    } catch (err) {
+      this.#logger.error({ err }, 'event history sync failed');
+      return false;
+    }
+  }
+
+  #delete(segment: Segment): void {
+    // Forgotten even if the unlink fails: retrying each roll would copy the same events again; restore() sees it.
+    this.#segments.splice(this.#segments.indexOf(segment), 1);
+    this.#unlink(segment.file);
+  }
+
+  #unlink(file: string): void {
+    try {
+      unlinkSync(file);
+    } catch (err) {
+      this.#logger.warn({ err, file }, 'could not delete an event history file');
+    }
+  }
+
+  /** Calls `each` for every readable event of a JSON Lines file; returns its size in bytes. */
+  #read(file: string, each: (e: GatewayEvent) => void): number {
+    const text = readFileSync(file, 'utf8');
+    for (const line of text.split('\n')) {
+      if (line.trim() === '') continue;
+      let e: Partial<GatewayEvent> | undefined;
+      try {
+        e = JSON.parse(line) as Partial<GatewayEvent>;
+      } catch {
+        e = undefined;
+      }
+      if (typeof e?.chargeBoxId === 'string' && typeof e.seq === 'number') each(e as GatewayEvent);
+      else this.#logger.warn({ file }, 'skipping an unreadable history line');
+    }
+    return Buffer.byteLength(text);
   }
 
   #ring(chargeBoxId: string): GatewayEvent[] {
-    const events = this.#stations.get(chargeBoxId)?.events ?? [];
+    const events = this.#stations.get(chargeBoxId) ?? [];
     if (events.length > this.#cap) events.splice(0, events.length - this.#cap);
     return events;
   }
+}
 
-  #log(chargeBoxId: string): StationLog {
-    let log = this.#stations.get(chargeBoxId);
-    if (!log) this.#stations.set(chargeBoxId, (log = { events: [], fd: undefined, lines: 0, pending: [] }));
-    return log;
-  }
+/** The newest `cap` events in seq order, one per seq (a copy and its original are the same event). */
+function retained(events: GatewayEvent[], cap: number): GatewayEvent[] {
+  events.sort((a, b) => a.seq - b.seq);
+  const out: GatewayEvent[] = [];
+  for (const e of events) if (out[out.length - 1]?.seq !== e.seq) out.push(e);
+  return out.slice(-cap);
+}
 
-  /** Rewrites the file with the retained events only (write aside, then rename: never a half file). */
-  #compact(chargeBoxId: string, log: StationLog): void {
-    const events = this.#ring(chargeBoxId);
-    const file = this.#file(chargeBoxId);
-    const tmp = `${file}.tmp`;
-    writeFileSync(tmp, events.map((e) => `${JSON.stringify(e)}\n`).join(''));
-    this.#closeFd(log);
-    this.#openFds.delete(chargeBoxId);
-    renameSync(tmp, file);
-    log.lines = events.length;
+function addSeq(seqs: Map<string, number[]>, chargeBoxId: string, seq: number): void {
+  const runs = seqs.get(chargeBoxId);
+  if (!runs) {
+    seqs.set(chargeBoxId, [seq, seq]);
+    return;
   }
-
-  #file(chargeBoxId: string): string {
-    return path.join(this.#dir, `${encodeURIComponent(chargeBoxId)}.jsonl`);
-  }
+  const last = runs.length - 1;
+  if (seq === runs[last]! + 1) runs[last] = seq;
+  else if (seq < runs[last - 1]! || seq > runs[last]!) runs.push(seq, seq);
 }
 
 /** Index of the first event with seq > `seq` (events are in seq order). */
