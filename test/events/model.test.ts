@@ -1,6 +1,6 @@
 // The event model on a real Bus with real files: wire extraction, source rule, de-duplication, seq and history
 // across restarts.
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GatewayEvent } from '../../src/events/catalogue.js';
@@ -118,7 +118,7 @@ describe('sequencing and de-duplication', () => {
     expect(h.model.stats().duplicates).toBe(1);
   });
 
-  it('replays history by seq after a restart, and keeps files bounded', async () => {
+  it('replays history by seq after a restart', async () => {
     let h = await model({ historyPerStation: 10 });
     for (let i = 1; i <= 25; i++) h.bus.emit('eventInput', steveInput({ id: `e${i}`, type: i % 5 === 0 ? 'status' : 'heartbeat', source: 'station', connectorId: 1, data: i % 5 === 0 ? { status: 'Available', errorCode: 'NoError', synthetic: false } : {} }));
     await new Promise((r) => setImmediate(r));
@@ -129,8 +129,7 @@ describe('sequencing and de-duplication', () => {
     expect(h.model.history.query({ chargeBoxId: 'CP1', type: 'status', limit: 10 }).map((e) => e.id)).toEqual(['e20', 'e25']);
     // The state came back from the history too.
     expect(h.model.state.snapshot('CP1')).toMatchObject({ seq: 25, connectors: [{ connectorId: 1, status: 'Available' }] });
-    const lines = readFileSync(path.join(h.dataDir, 'events', 'CP1.jsonl'), 'utf8').trim().split('\n');
-    expect(lines.length).toBeLessThanOrEqual(20);
+    expect(readdirSync(path.join(h.dataDir, 'events')).every((name) => /^journal-\d+\.jsonl$/.test(name))).toBe(true);
     h.bus.emit('eventInput', steveInput({ id: 'e26', type: 'heartbeat', source: 'station', data: {} }));
     expect(h.events.at(-1)?.seq).toBe(26);
   });
@@ -140,9 +139,8 @@ describe('sequencing and de-duplication', () => {
     h.bus.emit('eventInput', steveInput({ id: 'x1', type: 'heartbeat', source: 'station', data: {} }));
     await h.model.stop();
     running.splice(running.indexOf(h), 1);
-    const file = path.join(h.dataDir, 'events', 'CP1.jsonl');
-    const { appendFileSync } = await import('node:fs');
-    appendFileSync(file, '{"id":"x2","seq":2,"ty');
+    const dir = path.join(h.dataDir, 'events');
+    appendFileSync(path.join(dir, readdirSync(dir).sort().at(-1)!), '{"id":"x2","seq":2,"ty');
     const h2 = await model({ dataDir: h.dataDir });
     h2.bus.emit('eventInput', steveInput({ id: 'x3', type: 'heartbeat', source: 'station', data: {} }));
     expect(h2.events.map((e) => e.seq)).toEqual([2]);
