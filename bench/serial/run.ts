@@ -13,6 +13,7 @@ import { Bus } from '../../src/events/bus.js';
 import type { StationLink } from '../../src/links/link.js';
 import { Decoder, encodeMessage, messageBytes } from '../../src/serial/codec.js';
 import { parseSerialConfig } from '../../src/serial/config.js';
+import { PROTOCOL_VERSION } from '../../src/serial/protocol.js';
 import { createSerialLinks } from '../../src/serial/index.js';
 import { startDevice, type Device } from '../../test/serial/support/device.js';
 import { ptyPair } from '../../test/serial/support/pty.js';
@@ -28,7 +29,9 @@ const METER = JSON.stringify([2, '1234568', 'MeterValues', {
   ] }],
 }]);
 const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
-const lineBytes = (text: string): number => encodeMessage(messageBytes(text) as Buffer, 65_536, 0).reduce((n, l) => n + l.length, 0);
+/** Bytes of the line(s) carrying `text` in protocol `version` (the gateway's 65600-byte lines: one M line). */
+const lineBytes = (text: string, version: number): number =>
+  encodeMessage(messageBytes(text) as Buffer, 65_536, 0, version).reduce((n, l) => n + l.length, 0);
 
 async function waitUntil(pred: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -62,12 +65,15 @@ async function runBaud(baud: number): Promise<string[]> {
   try {
     await device.waitFor((e) => e.ev === 'up', 10_000);
     await waitUntil(() => link !== undefined, 5000);
+    // The version the board and the gateway agreed on: min(board, gateway), both the newest here.
+    const version = serial.ports()[0]?.protocolVersion ?? 0;
+    if (version !== PROTOCOL_VERSION) throw new Error(`link agreed on version ${version}, expected ${PROTOCOL_VERSION}`);
     const lineRate = baud / 10;
     const seconds = baud <= 115_200 ? 6 : 4;
 
     for (const [name, msg] of [['StatusNotification', STATUS], ['MeterValues', METER]] as const) {
       const size = Buffer.byteLength(msg);
-      const count = Math.ceil((lineRate * seconds) / lineBytes(msg));
+      const count = Math.ceil((lineRate * seconds) / lineBytes(msg, version));
       // board → gateway: the board writes back to back at line rate.
       inbound.length = 0;
       device.command(`burst ${count} ${msg}`);
@@ -82,9 +88,10 @@ async function runBaud(baud: number): Promise<string[]> {
       for (let i = 0; i < count; i++) link!.send(msg);
       await device.waitFor((e) => e.ev === 'recv' && device.events.indexOf(e) >= mark + count - 1, 120_000, mark + count - 1);
       const down = (count * size) / ((performance.now() - t0) / 1000);
-      const ceiling = size / lineBytes(msg);
+      const ceiling = size / lineBytes(msg, version);
+      const ceilingV1 = size / lineBytes(msg, 1);
       rows.push(
-        `| ${baud} | ${name} (${size} B) | board→gw ${(up / size).toFixed(1)} msg/s, ${pct(up / lineRate)} | gw→board ${(down / size).toFixed(1)} msg/s, ${pct(down / lineRate)} | framing ceiling ${pct(ceiling)} | n=${count} |`,
+        `| ${baud} | ${name} (${size} B), protocol v${version} | board→gw ${(up / size).toFixed(1)} msg/s, ${pct(up / lineRate)} | gw→board ${(down / size).toFixed(1)} msg/s, ${pct(down / lineRate)} | framing ceiling ${pct(ceiling)} (v1: ${pct(ceilingV1)}) | n=${count} |`,
       );
     }
 
@@ -101,7 +108,7 @@ async function runBaud(baud: number): Promise<string[]> {
       rtts.push(performance.now() - t0);
     }
     rtts.sort((a, b) => a - b);
-    const wireMs = ((lineBytes(call) + lineBytes(`[3,"rtt-0000",{}]`)) / lineRate) * 1000;
+    const wireMs = ((lineBytes(call, version) + lineBytes(`[3,"rtt-0000",{}]`, version)) / lineRate) * 1000;
     rows.push(
       `| ${baud} | Heartbeat round trip | p50 ${(rtts[49] as number).toFixed(2)} ms | p99 ${(rtts[98] as number).toFixed(2)} ms | wire time of both frames ${wireMs.toFixed(2)} ms | n=100 |`,
     );
@@ -122,14 +129,14 @@ function codecOnly(): string {
   const msg = messageBytes(METER) as Buffer;
   const n = 50_000;
   let decoded = 0;
-  const d = new Decoder({ maxLine: 65_600, maxMessage: 65_536 }, (e) => {
+  const d = new Decoder({ maxLine: 65_600, maxMessage: 65_536, version: PROTOCOL_VERSION }, (e) => {
     if (e.type === 'message') decoded++;
   });
   const t0 = performance.now();
-  for (let i = 0; i < n; i++) for (const line of encodeMessage(msg, 65_600, i)) d.push(line);
+  for (let i = 0; i < n; i++) for (const line of encodeMessage(msg, 65_600, i, PROTOCOL_VERSION)) d.push(line);
   const s = (performance.now() - t0) / 1000;
   if (decoded !== n) throw new Error('codec lost messages');
-  return `| - | codec only, in process (MeterValues) | ${(n / s).toFixed(0)} msg/s encode+decode | ${((n * msg.length) / s / 1e6).toFixed(1)} MB/s payload | ${(((n * msg.length) / s) / (921_600 / 10)).toFixed(0)}× a 921600 line | n=${n} |`;
+  return `| - | codec only, in process (MeterValues), protocol v${PROTOCOL_VERSION} | ${(n / s).toFixed(0)} msg/s encode+decode | ${((n * msg.length) / s / 1e6).toFixed(1)} MB/s payload | ${(((n * msg.length) / s) / (921_600 / 10)).toFixed(0)}× a 921600 line | n=${n} |`;
 }
 
 console.log('| baud | what | board → gateway | gateway → board | note | |');

@@ -10,8 +10,10 @@ namespace {
 
 const uint8_t kStar = '*';
 const uint8_t kSpace = ' ';
-const size_t kTail = 9;       // '*' + 8 hex digits
-const size_t kMinFrame = 11;  // mark + kind + tail
+const size_t kTail = 9;       // v1: '*' + 8 hex digits
+const size_t kMinFrame = 11;  // v1: mark + kind + tail
+const size_t kTailV2 = 7;     // v2: '*' + 6 base64url characters
+const size_t kMinFrameV2 = 10;  // v2: mark + kind + a digit + tail
 
 // Nibble table: 64 bytes of flash instead of the usual 1 KiB.
 const uint32_t kCrcNibble[16] = {
@@ -20,6 +22,19 @@ const uint32_t kCrcNibble[16] = {
 };
 
 const char kHex[] = "0123456789abcdef";
+const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+// Bytes an M line adds to a message apart from the length digits: v1 mark M SP SP * 8hex, v2 mark M SP * 6b64.
+size_t messageOverhead(uint32_t version) { return version >= 2 ? 10 : 13; }
+
+int b64Value(uint8_t b) {
+  if (b >= 'A' && b <= 'Z') return b - 'A';
+  if (b >= 'a' && b <= 'z') return b - 'a' + 26;
+  if (b >= '0' && b <= '9') return b - '0' + 52;
+  if (b == '-') return 62;
+  if (b == '_') return 63;
+  return -1;
+}
 
 size_t digits(uint32_t n) {
   size_t d = 1;
@@ -54,7 +69,7 @@ bool readNumber(const uint8_t *buf, size_t *at, size_t end, uint32_t *out) {
 // Writes the pieces of one line and keeps the running CRC.
 class Sealer {
  public:
-  explicit Sealer(LineWriter &out) : out_(out) { out_.beginLine(); }
+  Sealer(LineWriter &out, uint32_t version) : out_(out), version_(version) { out_.beginLine(); }
   void put(const uint8_t *data, size_t len) {
     if (len == 0) return;
     crc_ = crc32Update(crc_, data, len);
@@ -75,15 +90,23 @@ class Sealer {
   }
   void close() {
     uint8_t tail[10];
-    tail[0] = kStar;
-    for (int i = 0; i < 8; i++) tail[1 + i] = static_cast<uint8_t>(kHex[(crc_ >> (28 - 4 * i)) & 0xf]);
-    tail[9] = kLf;
-    out_.write(tail, sizeof tail);
+    size_t n = 0;
+    tail[n++] = kStar;
+    if (version_ >= 2) {
+      // The CRC's 32 bits in six 6-bit groups, most significant first; the last group is padded with 4 zero bits.
+      for (int i = 0; i < 5; i++) tail[n++] = static_cast<uint8_t>(kB64[(crc_ >> (26 - 6 * i)) & 0x3f]);
+      tail[n++] = static_cast<uint8_t>(kB64[(crc_ & 0x3) << 4]);
+    } else {
+      for (int i = 0; i < 8; i++) tail[n++] = static_cast<uint8_t>(kHex[(crc_ >> (28 - 4 * i)) & 0xf]);
+    }
+    tail[n++] = kLf;
+    out_.write(tail, n);
     out_.endLine();
   }
 
  private:
   LineWriter &out_;
+  uint32_t version_;
   uint32_t crc_ = 0;
 };
 
@@ -145,8 +168,8 @@ uint32_t Control::arg(size_t i, uint32_t fallback) const {
   return fallback;
 }
 
-Decoder::Decoder(uint8_t *lineBuf, size_t maxLine, uint8_t *msgBuf, size_t maxMessage, DecoderSink &sink)
-    : seg_(lineBuf), maxLine_(maxLine), msg_(msgBuf), maxMessage_(maxMessage), sink_(sink) {}
+Decoder::Decoder(uint8_t *lineBuf, size_t maxLine, uint8_t *msgBuf, size_t maxMessage, uint32_t version, DecoderSink &sink)
+    : seg_(lineBuf), maxLine_(maxLine), msg_(msgBuf), maxMessage_(maxMessage), version_(version), sink_(sink) {}
 
 void Decoder::push(const uint8_t *data, size_t n) {
   for (size_t i = 0; i < n; i++) {
@@ -181,28 +204,57 @@ void Decoder::finish() {
   else if (len > 0) sink_.onText(seg_, len);
 }
 
-void Decoder::decodeFrame(size_t len) {
-  if (len < kMinFrame || seg_[len - kTail] != kStar) return sink_.onCorrupt(Corrupt::Syntax);
-  uint32_t want = 0;
-  for (size_t i = len - 8; i < len; i++) {
-    uint8_t b = seg_[i];
-    if (!isLowerHex(b)) return sink_.onCorrupt(Corrupt::Syntax);
-    want = (want << 4) | static_cast<uint32_t>(b <= '9' ? b - '0' : b - 'a' + 10);
+// The CRC tail: '*' + 8 lowercase hex (v1) or '*' + 6 base64url (v2). Both cannot fit one line: a v1 tail has a
+// hex digit where a v2 tail has its '*'.
+bool Decoder::tail(size_t len, uint32_t *version, uint32_t *want, size_t *end) const {
+  if (len >= kMinFrame && seg_[len - kTail] == kStar) {
+    uint32_t w = 0;
+    size_t i = len - 8;
+    for (; i < len && isLowerHex(seg_[i]); i++) w = (w << 4) | static_cast<uint32_t>(seg_[i] <= '9' ? seg_[i] - '0' : seg_[i] - 'a' + 10);
+    if (i == len) {
+      *version = 1;
+      *want = w;
+      *end = len - kTail;
+      return true;
+    }
   }
-  size_t end = len - kTail;
+  if (version_ < 2 || len < kMinFrameV2 || seg_[len - kTailV2] != kStar) return false;
+  uint32_t w = 0;
+  for (size_t i = len - 6; i < len - 1; i++) {
+    int v = b64Value(seg_[i]);
+    if (v < 0) return false;
+    w = (w << 6) | static_cast<uint32_t>(v);
+  }
+  // The last character carries the CRC's 2 lowest bits; its other 4 bits must be 0, so each CRC has one spelling.
+  int last = b64Value(seg_[len - 1]);
+  if (last < 0 || (last & 0x0f) != 0) return false;
+  *version = 2;
+  *want = (w << 2) | static_cast<uint32_t>(last >> 4);
+  *end = len - kTailV2;
+  return true;
+}
+
+void Decoder::decodeFrame(size_t len) {
+  uint32_t version = 0, want = 0;
+  size_t end = 0;
+  if (!tail(len, &version, &want, &end)) return sink_.onCorrupt(Corrupt::Syntax);
   if (crc32(seg_, end) != want) return sink_.onCorrupt(Corrupt::Crc);
   uint8_t kind = seg_[1];
   if (kind < 'A' || kind > 'Z') return sink_.onCorrupt(Corrupt::Syntax);
-  if (kind == kKindMessage) return decodeMessage(end);
-  if (kind == kKindChunk) return decodeChunk(end);
+  if (kind == kKindMessage) return decodeMessage(end, version);
+  if (kind == kKindChunk) return decodeChunk(end, version);
+  if (version >= 2) return sink_.onCorrupt(Corrupt::Syntax);  // control lines have the v1 form
   decodeControl(static_cast<char>(kind), end);
 }
 
-bool Decoder::numbers(size_t count, size_t end, uint32_t *out, size_t *payloadAt) const {
+// v1: " n1 n2 ... nk " from index 2; v2: "n1 n2 ... nk " (no space after the kind).
+bool Decoder::numbers(size_t count, size_t end, uint32_t version, uint32_t *out, size_t *payloadAt) const {
   size_t at = 2;
   for (size_t k = 0; k < count; k++) {
-    if (at >= end || seg_[at] != kSpace) return false;
-    at++;
+    if (k > 0 || version < 2) {
+      if (at >= end || seg_[at] != kSpace) return false;
+      at++;
+    }
     if (!readNumber(seg_, &at, end, &out[k])) return false;
   }
   if (at >= end || seg_[at] != kSpace) return false;
@@ -210,20 +262,20 @@ bool Decoder::numbers(size_t count, size_t end, uint32_t *out, size_t *payloadAt
   return true;
 }
 
-void Decoder::decodeMessage(size_t end) {
+void Decoder::decodeMessage(size_t end, uint32_t version) {
   uint32_t length;
   size_t at;
-  if (!numbers(1, end, &length, &at)) return sink_.onCorrupt(Corrupt::Syntax);
+  if (!numbers(1, end, version, &length, &at)) return sink_.onCorrupt(Corrupt::Syntax);
   if (end - at != length) return sink_.onCorrupt(Corrupt::Length);
   if (length > maxMessage_) return sink_.onCorrupt(Corrupt::TooBig);
   abandonPartial();
   sink_.onMessage(seg_ + at, length);
 }
 
-void Decoder::decodeChunk(size_t end) {
+void Decoder::decodeChunk(size_t end, uint32_t version) {
   uint32_t n[4];
   size_t at;
-  if (!numbers(4, end, n, &at)) return sink_.onCorrupt(Corrupt::Syntax);
+  if (!numbers(4, end, version, n, &at)) return sink_.onCorrupt(Corrupt::Syntax);
   uint32_t msg = n[0], off = n[1], total = n[2], length = n[3];
   if (end - at != length || length == 0 || static_cast<uint64_t>(off) + length > total) {
     return sink_.onCorrupt(Corrupt::Length);
@@ -292,27 +344,30 @@ void Decoder::decodeControl(char kind, size_t end) {
   sink_.onControl(c);
 }
 
-bool fitsOneLine(size_t len, size_t maxLine) { return len + digits(static_cast<uint32_t>(len)) + 13 <= maxLine; }
+bool fitsOneLine(size_t len, size_t maxLine, uint32_t version) {
+  return len + digits(static_cast<uint32_t>(len)) + messageOverhead(version) <= maxLine;
+}
 
-size_t encodeMessage(const uint8_t *msg, size_t len, size_t maxLine, uint32_t msgNo, LineWriter &out) {
+size_t encodeMessage(const uint8_t *msg, size_t len, size_t maxLine, uint32_t msgNo, uint32_t version, LineWriter &out) {
   if (memchr(msg, kMark, len) != nullptr) return 0;
   char head[64];
   uint32_t total = static_cast<uint32_t>(len);
-  if (fitsOneLine(len, maxLine)) {
+  bool spaceAfterKind = version < 2;  // v2 drops it; the numbers that follow keep theirs
+  if (fitsOneLine(len, maxLine, version)) {
     size_t h = 0;
     head[h++] = static_cast<char>(kMark);
     head[h++] = kKindMessage;
-    head[h++] = ' ';
+    if (spaceAfterKind) head[h++] = ' ';
     h += putNumber(head + h, total);
     head[h++] = ' ';
-    Sealer line(out);
+    Sealer line(out, version);
     line.put(head, h);
     line.putPayload(msg, len);
     line.close();
     return 1;
   }
   uint32_t no = msgNo % kChunkMsgModulo;
-  size_t overhead = 16 + digits(no) + 3 * digits(total);
+  size_t overhead = messageOverhead(version) + 3 + digits(no) + 3 * digits(total);
   if (maxLine <= overhead) return 0;
   size_t room = maxLine - overhead;
   size_t lines = 0;
@@ -321,7 +376,7 @@ size_t encodeMessage(const uint8_t *msg, size_t len, size_t maxLine, uint32_t ms
     size_t h = 0;
     head[h++] = static_cast<char>(kMark);
     head[h++] = kKindChunk;
-    head[h++] = ' ';
+    if (spaceAfterKind) head[h++] = ' ';
     h += putNumber(head + h, no);
     head[h++] = ' ';
     h += putNumber(head + h, static_cast<uint32_t>(off));
@@ -330,7 +385,7 @@ size_t encodeMessage(const uint8_t *msg, size_t len, size_t maxLine, uint32_t ms
     head[h++] = ' ';
     h += putNumber(head + h, static_cast<uint32_t>(part));
     head[h++] = ' ';
-    Sealer line(out);
+    Sealer line(out, version);
     line.put(head, h);
     line.putPayload(msg + off, part);
     line.close();
@@ -340,7 +395,7 @@ size_t encodeMessage(const uint8_t *msg, size_t len, size_t maxLine, uint32_t ms
 }
 
 void encodeControl(char kind, const char *const *tokens, size_t count, LineWriter &out) {
-  Sealer line(out);
+  Sealer line(out, 1);
   uint8_t head[2] = {kMark, static_cast<uint8_t>(kind)};
   line.put(head, 2);
   for (size_t i = 0; i < count; i++) {

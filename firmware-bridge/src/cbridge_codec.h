@@ -1,4 +1,5 @@
-// The serial line codec: OCPP-J messages and control lines to bytes and back (docs/serial-protocol.md §2–4).
+// The serial line codec: OCPP-J messages and control lines to bytes and back, protocol version 1 or 2
+// (docs/serial-protocol.md §2–4, §7).
 // Portable C++11, no Arduino, no heap use after construction. Mirrors src/serial/codec.ts; both are checked
 // against test/vectors.json.
 #ifndef CBRIDGE_CODEC_H
@@ -51,22 +52,25 @@ class DecoderSink {
  */
 class Decoder {
  public:
-  Decoder(uint8_t *lineBuf, size_t maxLine, uint8_t *msgBuf, size_t maxMessage, DecoderSink &sink);
+  /** `version`: the highest protocol version whose lines are accepted; lines of lower versions are accepted too. */
+  Decoder(uint8_t *lineBuf, size_t maxLine, uint8_t *msgBuf, size_t maxMessage, uint32_t version, DecoderSink &sink);
   void push(const uint8_t *data, size_t len);
 
  private:
   void finish();
   void decodeFrame(size_t len);
-  void decodeMessage(size_t end);
-  void decodeChunk(size_t end);
+  bool tail(size_t len, uint32_t *version, uint32_t *want, size_t *end) const;
+  void decodeMessage(size_t end, uint32_t version);
+  void decodeChunk(size_t end, uint32_t version);
   void decodeControl(char kind, size_t end);
-  bool numbers(size_t count, size_t end, uint32_t *out, size_t *payloadAt) const;
+  bool numbers(size_t count, size_t end, uint32_t version, uint32_t *out, size_t *payloadAt) const;
   void abandonPartial();
 
   uint8_t *seg_;
   size_t maxLine_;
   uint8_t *msg_;
   size_t maxMessage_;
+  uint32_t version_;
   DecoderSink &sink_;
   size_t len_ = 0;
   bool isFrame_ = false;
@@ -86,17 +90,19 @@ class LineWriter {
   virtual void endLine() {}
 };
 
-/** True when a message of `len` bytes fits one M line of at most `maxLine` bytes (LF not counted). */
-bool fitsOneLine(size_t len, size_t maxLine);
+/** True when a message of `len` bytes fits one M line of protocol `version` of at most `maxLine` bytes (LF not
+ * counted). */
+bool fitsOneLine(size_t len, size_t maxLine, uint32_t version);
 
 /**
- * Encodes one message as lines of at most `maxLine` bytes (LF not counted): one M line, or C chunks numbered
- * `msgNo`. CR and LF in the message are sent as spaces. Returns the number of lines, 0 when the message holds
- * the mark byte or `maxLine` is too small.
+ * Encodes one message as lines of protocol `version` of at most `maxLine` bytes (LF not counted): one M line, or
+ * C chunks numbered `msgNo`. CR and LF in the message are sent as spaces. Returns the number of lines, 0 when the
+ * message holds the mark byte or `maxLine` is too small.
  */
-size_t encodeMessage(const uint8_t *msg, size_t len, size_t maxLine, uint32_t msgNo, LineWriter &out);
+size_t encodeMessage(const uint8_t *msg, size_t len, size_t maxLine, uint32_t msgNo, uint32_t version, LineWriter &out);
 
-/** Encodes a control line; `tokens` are "key=value" or bare arguments without spaces. */
+/** Encodes a control line; `tokens` are "key=value" or bare arguments without spaces. Control lines have the
+ * version 1 form in every version: hello, up and down must read the same before a version is agreed. */
 void encodeControl(char kind, const char *const *tokens, size_t count, LineWriter &out);
 
 }  // namespace cbridge

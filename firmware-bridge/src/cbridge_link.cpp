@@ -22,15 +22,19 @@ class BridgeLink::Out : public LineWriter {
 namespace {
 // Wrap-safe "a is at least b ms after c".
 bool elapsed(uint32_t now, uint32_t since, uint32_t ms) { return static_cast<uint32_t>(now - since) >= ms; }
+uint32_t offeredVersion(uint32_t configured) {
+  return configured < 1 ? 1 : configured > kProtocolVersion ? kProtocolVersion : configured;
+}
 }  // namespace
 
 BridgeLink::BridgeLink(const BridgeConfig &config, ByteWriter &out)
     : config_(config),
+      offered_(offeredVersion(config.protocolVersion)),
       writer_(out),
       out_(new Out(out)),
       lineBuf_(new uint8_t[config.maxLine < kMinLine ? kMinLine : config.maxLine]),
       msgBuf_(new uint8_t[config.maxMessage]),
-      decoder_(lineBuf_, config.maxLine < kMinLine ? kMinLine : config.maxLine, msgBuf_, config.maxMessage, *this) {}
+      decoder_(lineBuf_, config.maxLine < kMinLine ? kMinLine : config.maxLine, msgBuf_, config.maxMessage, offered_, *this) {}
 
 BridgeLink::~BridgeLink() {
   delete out_;
@@ -67,7 +71,7 @@ bool BridgeLink::send(const char *msg, size_t len, uint32_t nowMs) {
   if (!up_) return false;
   // Unsendable messages (over the gateway's limit, or holding the mark byte, which no valid JSON does) are
   // dropped: "retry later" would block MicroOcpp's queue behind them for good.
-  size_t lines = len > peerMaxMessage_ ? 0 : encodeMessage(reinterpret_cast<const uint8_t *>(msg), len, peerMaxLine_, msgNo_, *out_);
+  size_t lines = len > peerMaxMessage_ ? 0 : encodeMessage(reinterpret_cast<const uint8_t *>(msg), len, peerMaxLine_, msgNo_, version_, *out_);
   if (lines == 0) {
     stats_.dropped++;
     return true;
@@ -91,7 +95,7 @@ void BridgeLink::onControl(const Control &c) {
     case kKindUp: {
       uint32_t v = c.number("v", 0);
       if (v == 0) return;
-      version_ = v < kProtocolVersion ? v : kProtocolVersion;
+      version_ = v < offered_ ? v : offered_;
       peerMaxLine_ = c.number("mtu", 256);
       if (peerMaxLine_ < kMinLine) peerMaxLine_ = kMinLine;
       peerMaxMessage_ = c.number("max", 65536);
@@ -125,7 +129,7 @@ void BridgeLink::setUp(bool up) {
 
 void BridgeLink::sendHello() {
   char v[16], id[80], fw[24], rx[24], mtu[24], max[24];
-  snprintf(v, sizeof v, "v=%u", static_cast<unsigned>(kProtocolVersion));
+  snprintf(v, sizeof v, "v=%u", static_cast<unsigned>(offered_));
   snprintf(id, sizeof id, "id=%s", config_.chargeBoxId);
   snprintf(fw, sizeof fw, "fw=%s", kBridgeVersion);
   snprintf(rx, sizeof rx, "rx=%u", static_cast<unsigned>(config_.rxWindow));

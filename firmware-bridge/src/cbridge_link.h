@@ -10,6 +10,7 @@
 #include <functional>
 
 #include "cbridge_codec.h"
+#include "cbridge_protocol.h"
 
 namespace cbridge {
 
@@ -34,6 +35,8 @@ struct BridgeConfig {
   uint32_t helloIntervalMs = 1000;
   /** Acknowledge after this long without new bytes (and whenever an eighth of the window is used). */
   uint32_t ackDelayMs = 5;
+  /** Highest protocol version offered in the hello (1..kProtocolVersion). The link speaks min(this, gateway's). */
+  uint32_t protocolVersion = kProtocolVersion;
 };
 
 struct BridgeStats {
@@ -78,6 +81,7 @@ class BridgeLink : private DecoderSink {
   void sendAck();
 
   BridgeConfig config_;
+  uint32_t offered_;
   ByteWriter &writer_;
   Out *out_;
   uint8_t *lineBuf_;

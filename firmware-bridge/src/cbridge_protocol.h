@@ -7,7 +7,9 @@
 namespace cbridge {
 
 static const char kBridgeVersion[] = "0.1.0";
-static const uint32_t kProtocolVersion = 1;
+// Highest protocol version this library speaks. 1: the original lines. 2: leaner M and C lines (no space after the
+// kind, CRC-32 as 6 base64url characters); control lines keep the version 1 form in every version.
+static const uint32_t kProtocolVersion = 2;
 
 static const uint8_t kMark = 0x1e;  // ASCII RS: starts every frame line
 static const uint8_t kLf = 0x0a;

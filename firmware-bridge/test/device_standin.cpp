@@ -3,8 +3,9 @@
 // (MicroOcpp queues messages while the link is down and sends them once it is up again) and can write raw
 // debug text, garbage and bit-flipped frames onto the same stream, as a real UART0 would carry them.
 //
-// usage: device_standin <tty path> <chargeBoxId> [--baud N] [--rx N] [--mtu N] [--max N]
+// usage: device_standin <tty path> <chargeBoxId> [--baud N] [--rx N] [--mtu N] [--max N] [--proto N]
 //   --baud paces both directions at N/10 bytes per second (8N1); 0 (default) = as fast as the pty goes.
+//   --proto: highest protocol version the board offers (default: the library's newest), e.g. 1 for old firmware.
 // stdin:  send <json> | burst <n> <json> | log <text> | raw <hex> | flip <bit> <json> | autoreply on|off
 //         | stats | quit
 // stdout: {"ev":"open"|"closed"|"up"|"down"|"recv"|"sent"|"burst-done"|"stats"|"error", ...}
@@ -154,7 +155,7 @@ struct Capture : LineWriter {
 
 int main(int argc, char **argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: %s <tty> <chargeBoxId> [--baud N] [--rx N] [--mtu N] [--max N]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s <tty> <chargeBoxId> [--baud N] [--rx N] [--mtu N] [--max N] [--proto N]\n", argv[0]);
     return 2;
   }
   BridgeConfig cfg;
@@ -169,6 +170,7 @@ int main(int argc, char **argv) {
     else if (!std::strcmp(argv[i], "--rx")) cfg.rxWindow = static_cast<uint32_t>(v);
     else if (!std::strcmp(argv[i], "--mtu")) cfg.maxLine = static_cast<uint32_t>(v);
     else if (!std::strcmp(argv[i], "--max")) cfg.maxMessage = static_cast<uint32_t>(v);
+    else if (!std::strcmp(argv[i], "--proto")) cfg.protocolVersion = static_cast<uint32_t>(v);
   }
   Port port(argv[1], baud / 10.0);
   BridgeLink link(cfg, port);
@@ -227,7 +229,9 @@ int main(int argc, char **argv) {
           unsigned long bit = std::strtoul(arg.substr(0, sp2).c_str(), nullptr, 10);
           std::string msg = arg.substr(sp2 + 1);
           Capture cap;
-          encodeMessage(reinterpret_cast<const uint8_t *>(msg.data()), msg.size(), 65536, 0, cap);
+          // In the form the link speaks now (or offers, while down), so only the flipped bit makes it wrong.
+          uint32_t version = link.isUp() ? link.version() : cfg.protocolVersion;
+          encodeMessage(reinterpret_cast<const uint8_t *>(msg.data()), msg.size(), 65536, 0, version, cap);
           std::string bytes = cap.bytes;
           // Never the final LF: the line must still end where it ended.
           size_t idx = (bit / 8) % (bytes.size() - 1);
@@ -245,8 +249,8 @@ int main(int argc, char **argv) {
         else if (cmd == "stats") {
           const BridgeStats &s = link.stats();
           char b[256];
-          std::snprintf(b, sizeof b, "{\"ev\":\"stats\",\"up\":%s,\"messagesIn\":%u,\"messagesOut\":%u,\"corrupt\":%u,\"linkUps\":%u,\"linkDowns\":%u,\"queued\":%zu,\"maxUnread\":%zu}",
-                        link.isUp() ? "true" : "false", s.messagesIn, s.messagesOut, s.corrupt, s.linkUps, s.linkDowns, queue.size(), maxUnread);
+          std::snprintf(b, sizeof b, "{\"ev\":\"stats\",\"up\":%s,\"version\":%u,\"messagesIn\":%u,\"messagesOut\":%u,\"corrupt\":%u,\"linkUps\":%u,\"linkDowns\":%u,\"queued\":%zu,\"maxUnread\":%zu}",
+                        link.isUp() ? "true" : "false", static_cast<unsigned>(link.version()), s.messagesIn, s.messagesOut, s.corrupt, s.linkUps, s.linkDowns, queue.size(), maxUnread);
           emit(b);
         } else if (cmd == "quit") quit = true;
         else emit("{\"ev\":\"error\",\"text\":" + jsonString(line.data(), line.size()) + "}");

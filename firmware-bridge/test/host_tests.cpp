@@ -99,7 +99,8 @@ static void testVectors(const Value &v) {
     Capture cap;
     const std::string &text = c["text"].s;
     size_t n = encodeMessage(reinterpret_cast<const uint8_t *>(text.data()), text.size(), static_cast<size_t>(c["maxLine"].n),
-                             static_cast<uint32_t>(c["msgNo"].n), cap);
+                             static_cast<uint32_t>(c["msgNo"].n), static_cast<uint32_t>(c["version"].n), cap);
+    CHECK(c["version"].n >= 1, "encode '%s' names its version", c["name"].s.c_str());
     CHECK(n == c["lines"].a.size(), "encode '%s': %zu lines, want %zu", c["name"].s.c_str(), n, c["lines"].a.size());
     for (size_t i = 0; i < cap.lines.size() && i < c["lines"].a.size(); i++) {
       std::string want = bytesOf(c["lines"].a[i]);
@@ -123,7 +124,8 @@ static void testVectors(const Value &v) {
       size_t maxLine = static_cast<size_t>(c["maxLine"].n), maxMessage = static_cast<size_t>(c["maxMessage"].n);
       std::vector<uint8_t> line(maxLine), msg(maxMessage);
       Recorder rec;
-      Decoder d(line.data(), maxLine, msg.data(), maxMessage, rec);
+      CHECK(c["version"].n >= 1, "decode '%s' names its version", c["name"].s.c_str());
+      Decoder d(line.data(), maxLine, msg.data(), maxMessage, static_cast<uint32_t>(c["version"].n), rec);
       for (size_t i = 0; i < input.size(); i += step) {
         d.push(reinterpret_cast<const uint8_t *>(input.data()) + i, std::min(step, input.size() - i));
       }
@@ -146,9 +148,11 @@ struct Wire : ByteWriter {
 
 /** Decodes what the board wrote. */
 struct GatewayView : DecoderSink {
+  explicit GatewayView(uint32_t version = kProtocolVersion) : dec(line.data(), line.size(), msg.data(), msg.size(), version, *this) {}
   std::vector<uint8_t> line = std::vector<uint8_t>(70000), msg = std::vector<uint8_t>(70000);
-  Decoder dec{line.data(), line.size(), msg.data(), msg.size(), *this};
+  Decoder dec;
   std::vector<std::string> messages;
+  std::vector<uint32_t> helloVersions;
   std::vector<std::string> controls;  // kind + first arg / id
   std::vector<Control> raw;
   size_t corrupt = 0;
@@ -159,6 +163,7 @@ struct GatewayView : DecoderSink {
     const char *id = c.field("id", &len);
     if (id) s += " id=" + std::string(id, len);
     if (c.kind == 'A') s += " " + std::to_string(c.arg(0, 0));
+    if (c.kind == 'H') helloVersions.push_back(c.number("v", 0));
     controls.push_back(s);
   }
   void onCorrupt(Corrupt) override { corrupt++; }
@@ -173,9 +178,9 @@ static std::string control(char kind, std::vector<std::string> tokens) {
   encodeControl(kind, p.data(), p.size(), cap);
   return cap.lines.at(0);
 }
-static std::string message(const std::string &text, size_t maxLine, uint32_t no = 0) {
+static std::string message(const std::string &text, size_t maxLine, uint32_t no = 0, uint32_t version = kProtocolVersion) {
   Capture cap;
-  encodeMessage(reinterpret_cast<const uint8_t *>(text.data()), text.size(), maxLine, no, cap);
+  encodeMessage(reinterpret_cast<const uint8_t *>(text.data()), text.size(), maxLine, no, version, cap);
   std::string all;
   for (auto &l : cap.lines) all += l;
   return all;
@@ -204,12 +209,13 @@ static void testLink() {
   link.poll(1000);
   gw.feed(wire);
   CHECK(gw.count('H') == 2 && gw.controls[0] == "H id=FC-HOST-1", "hellos: %zu, first %s", gw.count('H'), gw.controls.empty() ? "-" : gw.controls[0].c_str());
+  CHECK(gw.helloVersions.size() == 2 && gw.helloVersions[0] == kProtocolVersion, "hello offers version %u", gw.helloVersions.empty() ? 0 : gw.helloVersions[0]);
   CHECK(!link.isUp() && !link.send("[2,\"1\",\"Heartbeat\",{}]", 22, 1000), "send while down must fail");
 
   // Up: messages flow both ways; the gateway's line limit decides the board's chunking.
-  give(link, control('U', {"v=1", "gw=0.1.0", "mtu=64", "max=65536", "ka=1000"}), 1100);
+  give(link, control('U', {"v=2", "gw=0.1.0", "mtu=64", "max=65536", "ka=1000"}), 1100);
   CHECK(link.isUp() && states.size() == 1 && states[0], "link up after U");
-  CHECK(link.version() == 1, "version %u", link.version());
+  CHECK(link.version() == 2, "version %u", link.version());
   std::string boot = "[2,\"1\",\"BootNotification\",{\"chargePointVendor\":\"flashCharge\",\"chargePointModel\":\"FC-22\"}]";
   CHECK(link.send(boot.data(), boot.size(), 1100), "send while up");
   gw.feed(wire);
@@ -279,15 +285,90 @@ static void testLink() {
 
   // A newer gateway: the board speaks the lower version.
   give(link, control('U', {"v=7", "mtu=65600", "ka=1000", "future=1"}), 6500);
-  CHECK(link.isUp() && link.version() == 1, "newer gateway version falls back to 1");
+  CHECK(link.isUp() && link.version() == kProtocolVersion, "newer gateway version falls back to %u", kProtocolVersion);
+}
+
+// Versions: a v2 board on a v1 gateway, and a board pinned to v1 (old firmware) on a v2 gateway.
+static void testVersions() {
+  const std::string boot = "[2,\"1\",\"BootNotification\",{\"chargePointVendor\":\"flashCharge\",\"chargePointModel\":\"FC-22\"}]";
+  const std::string answer = "[3,\"1\",{\"status\":\"Accepted\",\"interval\":300,\"currentTime\":\"2025-01-01T00:00:00Z\"}]";
+  {
+    // The gateway answers v=1: the board sends v1 lines, which a decoder that knows only v1 reads.
+    Wire wire;
+    GatewayView v1gw(1);
+    BridgeConfig cfg;
+    cfg.chargeBoxId = "FC-V2";
+    BridgeLink link(cfg, wire);
+    link.poll(0);
+    v1gw.feed(wire);
+    CHECK(v1gw.helloVersions.size() == 1 && v1gw.helloVersions[0] == 2, "a v1 gateway reads the v2 board's hello");
+    give(link, control('U', {"v=1", "mtu=4096", "ka=1000"}), 10);
+    CHECK(link.isUp() && link.version() == 1, "v2 board on a v1 gateway speaks %u", link.version());
+    wire.bytes.clear();
+    link.send(boot.data(), boot.size(), 20);
+    CHECK(wire.bytes.compare(0, 3, "\x1eM ") == 0, "v1 message line: %s", printable(wire.bytes).c_str());
+    v1gw.feed(wire);
+    CHECK(v1gw.messages.size() == 1 && v1gw.messages[0] == boot && v1gw.corrupt == 0, "v1 gateway got the message");
+    std::vector<std::string> got;
+    link.onMessage([&](const char *m, size_t n) { got.emplace_back(m, n); });
+    give(link, message(answer, 4096, 0, 1), 30);
+    CHECK(got.size() == 1 && got[0] == answer, "board got the v1 answer");
+  }
+  {
+    // The same board against a v2 gateway: v2 lines, 3 bytes shorter.
+    Wire wire;
+    GatewayView gw(2), v1only(1);
+    BridgeConfig cfg;
+    cfg.chargeBoxId = "FC-V2";
+    BridgeLink link(cfg, wire);
+    link.poll(0);
+    gw.feed(wire);
+    give(link, control('U', {"v=2", "mtu=4096", "ka=1000"}), 10);
+    CHECK(link.version() == 2, "v2 board on a v2 gateway speaks %u", link.version());
+    wire.bytes.clear();
+    link.send(boot.data(), boot.size(), 20);
+    CHECK(wire.bytes.size() == boot.size() + 13 && wire.bytes.compare(0, 4, "\x1eM89") == 0, "v2 message line: %s", printable(wire.bytes).c_str());
+    std::string copy = wire.bytes;
+    gw.feed(wire);
+    CHECK(gw.messages.size() == 1 && gw.messages[0] == boot && gw.corrupt == 0, "v2 gateway got the message");
+    // A decoder that knows only v1 drops it as a malformed line: why the version must be agreed first.
+    wire.bytes = copy;
+    v1only.feed(wire);
+    CHECK(v1only.messages.empty() && v1only.corrupt == 1, "a v1 decoder refuses a v2 line");
+  }
+  {
+    // Old firmware: a board pinned to v1 announces v=1, speaks v1 whatever the gateway says, and refuses v2 lines.
+    Wire wire;
+    GatewayView gw(2);
+    BridgeConfig cfg;
+    cfg.chargeBoxId = "FC-V1";
+    cfg.protocolVersion = 1;
+    BridgeLink link(cfg, wire);
+    std::vector<std::string> got;
+    link.onMessage([&](const char *m, size_t n) { got.emplace_back(m, n); });
+    link.poll(0);
+    gw.feed(wire);
+    CHECK(gw.helloVersions.size() == 1 && gw.helloVersions[0] == 1, "pinned board offers v1");
+    give(link, control('U', {"v=2", "mtu=4096", "ka=1000"}), 10);
+    CHECK(link.isUp() && link.version() == 1, "pinned board speaks %u", link.version());
+    wire.bytes.clear();
+    link.send(boot.data(), boot.size(), 20);
+    CHECK(wire.bytes.compare(0, 3, "\x1eM ") == 0, "pinned board sends v1 lines");
+    give(link, message(answer, 4096, 0, 2), 30);
+    CHECK(got.empty() && link.stats().corrupt == 1, "pinned board refuses a v2 line");
+    give(link, message(answer, 4096, 0, 1), 40);
+    CHECK(got.size() == 1 && got[0] == answer, "pinned board reads v1 lines");
+  }
 }
 
 static void testOverflowGuards() {
   Capture cap;
   const char withMark[] = "[2,\"1\",\"x\x1e\",{}]";
-  CHECK(encodeMessage(reinterpret_cast<const uint8_t *>(withMark), sizeof withMark - 1, 256, 0, cap) == 0, "mark byte refused");
-  const char msg[] = "[2,\"1\",\"Heartbeat\",{}]";
-  CHECK(encodeMessage(reinterpret_cast<const uint8_t *>(msg), sizeof msg - 1, 16, 0, cap) == 0, "line limit too small for a chunk");
+  for (uint32_t v = 1; v <= kProtocolVersion; v++) {
+    CHECK(encodeMessage(reinterpret_cast<const uint8_t *>(withMark), sizeof withMark - 1, 256, 0, v, cap) == 0, "mark byte refused");
+    const char msg[] = "[2,\"1\",\"Heartbeat\",{}]";
+    CHECK(encodeMessage(reinterpret_cast<const uint8_t *>(msg), sizeof msg - 1, 16, 0, v, cap) == 0, "line limit too small for a chunk");
+  }
 }
 
 int main(int argc, char **argv) {
@@ -300,6 +381,7 @@ int main(int argc, char **argv) {
   Value v = jsonmini::Parser(text).parse();
   testVectors(v);
   testLink();
+  testVersions();
   testOverflowGuards();
   std::printf("%d checks, %d failures\n", checks, failures);
   return failures == 0 ? 0 : 1;

@@ -1,7 +1,7 @@
 // Serial configuration: SERIAL_* environment variables and the config file's "serial" section.
 import { GatewayError } from '../errors.js';
 import { envBool, envInt, envString, type Env } from '../config-env.js';
-import { CHARGE_BOX_ID_RE } from './protocol.js';
+import { CHARGE_BOX_ID_RE, PROTOCOL_VERSION } from './protocol.js';
 
 export interface SerialPortSpec {
   readonly path: string;
@@ -27,6 +27,8 @@ export interface SerialConfig {
   /** After the relay closed a board's link, its hellos are turned away this long. */
   readonly rejoinDelayMs: number;
   readonly deviceLog: { readonly maxFileBytes: number; readonly files: number };
+  /** Highest serial protocol version offered to boards; 1 pins every board to the original line format. */
+  readonly protocolVersion: number;
 }
 
 const MIN_BAUD = 300;
@@ -113,5 +115,6 @@ export function parseSerialConfig(env: Env, file: Readonly<Record<string, unknow
       maxFileBytes: envInt(env, 'SERIAL_DEVICE_LOG_MAX_BYTES', 1024 * 1024, 4 * 1024),
       files: envInt(env, 'SERIAL_DEVICE_LOG_FILES', 5, 1, 100),
     }),
+    protocolVersion: envInt(env, 'SERIAL_PROTOCOL_VERSION', PROTOCOL_VERSION, 1, PROTOCOL_VERSION),
   });
 }

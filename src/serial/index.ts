@@ -91,6 +91,7 @@ export function createSerialLinks(deps: SerialLinksDeps): SerialLinks {
           keepaliveMs: config.keepaliveMs,
           maxMessageBytes: config.maxMessageBytes,
           rejoinDelayMs: config.rejoinDelayMs,
+          protocolVersion: config.protocolVersion,
         }),
     });
     runners.set(spec.path, runner);

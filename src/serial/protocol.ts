@@ -6,8 +6,11 @@ export const MARK = 0x1e;
 export const LF = 0x0a;
 export const CR = 0x0d;
 
-/** Highest protocol version this gateway speaks. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Highest protocol version this gateway speaks. 1: the original lines. 2: leaner M and C lines (no space after
+ * the kind, CRC-32 as 6 base64url characters); control lines keep the version 1 form in every version.
+ */
+export const PROTOCOL_VERSION = 2;
 
 /** Line kinds (the byte after MARK). */
 export const Kind = {

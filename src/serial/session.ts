@@ -6,7 +6,7 @@ import { CloseCode } from '../links/link.js';
 import { Decoder, encodeControl, encodeMessage, messageBytes, type Decoded } from './codec.js';
 import type { DeviceLogStore } from './device-log.js';
 import type { SerialMetrics } from './metrics.js';
-import { BOARD_DEFAULTS, CHARGE_BOX_ID_RE, Kind, PROTOCOL_VERSION } from './protocol.js';
+import { BOARD_DEFAULTS, CHARGE_BOX_ID_RE, Kind } from './protocol.js';
 import { SerialStationLink } from './serial-link.js';
 
 /** Version of this gateway's serial implementation, sent in the U line. */
@@ -45,6 +45,8 @@ export interface SessionOptions {
   readonly keepaliveMs: number;
   readonly maxMessageBytes: number;
   readonly rejoinDelayMs: number;
+  /** Highest protocol version offered to boards (PROTOCOL_VERSION unless pinned lower). */
+  readonly protocolVersion: number;
 }
 
 function int(value: string | undefined, fallback: number): number {
@@ -88,7 +90,10 @@ export class SerialSession {
   }
 
   #newDecoder(): Decoder {
-    return new Decoder({ maxLine: this.o.maxMessageBytes + LINE_OVERHEAD, maxMessage: this.o.maxMessageBytes }, (d) => this.#decoded(d));
+    return new Decoder(
+      { maxLine: this.o.maxMessageBytes + LINE_OVERHEAD, maxMessage: this.o.maxMessageBytes, version: this.o.protocolVersion },
+      (d) => this.#decoded(d),
+    );
   }
 
   /** The port is open: ask any board that still thinks it is linked to say hello again. */
@@ -208,7 +213,7 @@ export class SerialSession {
     this.#board = {
       chargeBoxId,
       announcedId: announced,
-      version: Math.min(version, PROTOCOL_VERSION),
+      version: Math.min(version, this.o.protocolVersion),
       bridgeVersion: fields.fw ?? 'unknown',
       rx,
       // A chunk line never exceeds the board's window either, or it could never be sent.
@@ -262,7 +267,7 @@ export class SerialSession {
     }
     this.counters.messagesOut++;
     this.o.metrics.frames.inc({ direction: 'out' });
-    const lines = encodeMessage(bytes, board.mtu, this.#msgNo);
+    const lines = encodeMessage(bytes, board.mtu, this.#msgNo, board.version);
     if (lines.length > 1) this.#msgNo = (this.#msgNo + 1) % 65536;
     this.#queue.push(...lines);
     this.#pump();

@@ -3,23 +3,25 @@
 import { readFileSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { Decoder, encodeControl, encodeMessage, messageBytes, type Decoded } from '../../src/serial/codec.js';
+import { Decoder, encodeControl, encodeMessage, fitsOneLine, messageBytes, type Decoded } from '../../src/serial/codec.js';
+import { PROTOCOL_VERSION } from '../../src/serial/protocol.js';
 import { FIRMWARE_BRIDGE } from './support/device.js';
 
 type Bytes = string | { hex: string };
 const toBuffer = (b: Bytes): Buffer => (typeof b === 'string' ? Buffer.from(b, 'utf8') : Buffer.from(b.hex, 'hex'));
 
 interface Vectors {
-  crc32: { input: string; crc: string }[];
-  encode: { name: string; text: string; maxLine: number; msgNo: number; lines: Bytes[] }[];
+  protocol: number;
+  crc32: { input: string; crc: string; b64: string }[];
+  encode: { name: string; version: number; text: string; maxLine: number; msgNo: number; lines: Bytes[] }[];
   control: { name: string; kind: string; tokens: string[]; line: Bytes }[];
-  decode: { name: string; maxLine: number; maxMessage: number; input: Bytes; events: Record<string, unknown>[] }[];
+  decode: { name: string; version: number; maxLine: number; maxMessage: number; input: Bytes; events: Record<string, unknown>[] }[];
 }
 const vectors = JSON.parse(readFileSync(`${FIRMWARE_BRIDGE}/test/vectors.json`, 'utf8')) as Vectors;
 
-function collect(maxLine: number, maxMessage: number): { decoder: Decoder; events: Decoded[] } {
+function collect(maxLine: number, maxMessage: number, version: number = PROTOCOL_VERSION): { decoder: Decoder; events: Decoded[] } {
   const events: Decoded[] = [];
-  return { decoder: new Decoder({ maxLine, maxMessage }, (e) => events.push(e)), events };
+  return { decoder: new Decoder({ maxLine, maxMessage, version }, (e) => events.push(e)), events };
 }
 function asVectorEvent(e: Decoded): Record<string, unknown> {
   if (e.type === 'text') return { text: e.line };
@@ -31,11 +33,25 @@ function asVectorEvent(e: Decoded): Record<string, unknown> {
 describe('serial codec: shared vectors', () => {
   it('CRC-32 agrees with the check values', () => {
     expect(vectors.crc32.find((c) => c.input === '123456789')?.crc).toBe('cbf43926');
-    for (const c of vectors.crc32) expect(crc32(Buffer.from(c.input)).toString(16).padStart(8, '0')).toBe(c.crc);
+    expect(vectors.crc32.find((c) => c.input === '123456789')?.b64).toBe('y_Q5Jg');
+    for (const c of vectors.crc32) {
+      const crc = crc32(Buffer.from(c.input));
+      expect(crc.toString(16).padStart(8, '0')).toBe(c.crc);
+      // Version 2 spells the same 32 bits as 6 base64url characters, most significant first.
+      expect(Buffer.from(c.b64, 'base64url').readUInt32BE(0)).toBe(crc);
+    }
+  });
+
+  it('covers every version the gateway speaks, for encoding and decoding', () => {
+    expect(vectors.protocol).toBe(PROTOCOL_VERSION);
+    for (let v = 1; v <= PROTOCOL_VERSION; v++) {
+      expect(vectors.encode.filter((c) => c.version === v).length, `encode v${v}`).toBeGreaterThanOrEqual(9);
+      expect(vectors.decode.filter((c) => c.version === v).length, `decode v${v}`).toBeGreaterThanOrEqual(15);
+    }
   });
 
   it.each(vectors.encode)('encodes $name', (c) => {
-    const lines = encodeMessage(messageBytes(c.text) as Buffer, c.maxLine, c.msgNo);
+    const lines = encodeMessage(messageBytes(c.text) as Buffer, c.maxLine, c.msgNo, c.version);
     expect(lines.map((l) => l.toString('hex'))).toEqual(c.lines.map((l) => toBuffer(l).toString('hex')));
     for (const l of lines) expect(l.length - 1).toBeLessThanOrEqual(c.maxLine);
   });
@@ -48,7 +64,7 @@ describe('serial codec: shared vectors', () => {
     const input = toBuffer(c.input);
     const want = c.events.map((e) => ('text' in e ? { text: toBuffer(e.text as Bytes).toString('utf8') } : e));
     for (const step of [input.length, 1, 7, 64]) {
-      const { decoder, events } = collect(c.maxLine, c.maxMessage);
+      const { decoder, events } = collect(c.maxLine, c.maxMessage, c.version);
       for (let i = 0; i < input.length; i += step) decoder.push(input.subarray(i, i + step));
       expect(events.map(asVectorEvent), `step ${step}`).toEqual(want);
     }
@@ -65,7 +81,26 @@ describe('serial codec: properties', () => {
     };
   }
 
-  it('every message survives interleaved log text and random read splits, in order', () => {
+  it('a version 2 message line costs 3 bytes less than version 1: 14 framing bytes for a 133-byte message', () => {
+    const text = JSON.stringify([2, '1234567', 'StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Charging', timestamp: '2025-01-01T10:00:00.000Z' }]);
+    const payload = messageBytes(text) as Buffer;
+    expect(payload.length).toBe(133);
+    const [v1] = encodeMessage(payload, 65_536, 0, 1) as [Buffer];
+    const [v2] = encodeMessage(payload, 65_536, 0, 2) as [Buffer];
+    expect(v1.length - payload.length).toBe(17);
+    expect(v2.length - payload.length).toBe(14);
+    expect(v2.subarray(0, 6).toString('latin1')).toBe('\x1eM133 ');
+    expect(v2.toString('latin1')).toMatch(/\*[A-Za-z0-9_-]{5}[AQgw]\n$/);
+    // The limits the encoder uses agree with the lines it makes.
+    for (const version of [1, 2]) {
+      const len = (encodeMessage(payload, 65_536, 0, version)[0] as Buffer).length - 1;
+      expect(fitsOneLine(133, len, version)).toBe(true);
+      expect(fitsOneLine(133, len - 1, version)).toBe(false);
+      expect(encodeMessage(payload, len - 1, 0, version).length).toBeGreaterThan(1);
+    }
+  });
+
+  it.each([1, 2])('every message survives interleaved log text and random read splits, in order (v%i)', (version) => {
     const rand = rng(42);
     const sent: string[] = [];
     const logs: string[] = [];
@@ -78,10 +113,10 @@ describe('serial codec: properties', () => {
       }
       const text = JSON.stringify([2, String(i), 'DataTransfer', { vendorId: 'fc', data: 'é⚡'.repeat(Math.floor(rand() * 300)) }]);
       sent.push(text);
-      parts.push(...encodeMessage(messageBytes(text) as Buffer, 128 + Math.floor(rand() * 400), i));
+      parts.push(...encodeMessage(messageBytes(text) as Buffer, 128 + Math.floor(rand() * 400), i, version));
     }
     const all = Buffer.concat(parts);
-    const { decoder, events } = collect(600, 8192);
+    const { decoder, events } = collect(600, 8192, version);
     for (let i = 0; i < all.length; ) {
       const n = 1 + Math.floor(rand() * 300);
       decoder.push(all.subarray(i, i + n));
@@ -92,16 +127,19 @@ describe('serial codec: properties', () => {
     expect(events.flatMap((e) => (e.type === 'text' ? [e.line] : []))).toEqual(logs);
   });
 
-  it('a single flipped bit never yields a wrong message: it is dropped (counted) or, in the mark byte, becomes text', () => {
+  it.each([1, 2])('a single flipped bit never yields a wrong message: it is dropped (counted) or, in the mark byte, becomes text (v%i)', (version) => {
     const rand = rng(7);
     const text = '[2,"17","StatusNotification",{"connectorId":1,"errorCode":"NoError","status":"Charging"}]';
-    const line = encodeMessage(messageBytes(text) as Buffer, 512, 0)[0] as Buffer;
-    const next = encodeMessage(messageBytes('[2,"18","Heartbeat",{}]') as Buffer, 512, 0)[0] as Buffer;
-    for (let trial = 0; trial < 2000; trial++) {
+    const line = encodeMessage(messageBytes(text) as Buffer, 512, 0, version)[0] as Buffer;
+    const next = encodeMessage(messageBytes('[2,"18","Heartbeat",{}]') as Buffer, 512, 0, version)[0] as Buffer;
+    // Every bit of the line but the final LF, then random ones.
+    const bits = Array.from({ length: (line.length - 1) * 8 }, (_, i) => i);
+    for (let trial = 0; trial < 1000; trial++) bits.push(Math.floor(rand() * (line.length - 1) * 8));
+    for (const bit of bits) {
       const bad = Buffer.from(line);
-      const bit = Math.floor(rand() * (bad.length - 1) * 8); // never the final LF
       bad[bit >> 3] = (bad[bit >> 3] as number) ^ (1 << (bit & 7));
-      const { decoder, events } = collect(512, 8192);
+      // A v2 decoder reads both forms: the flipped line must not pass as either.
+      const { decoder, events } = collect(512, 8192, PROTOCOL_VERSION);
       decoder.push(Buffer.concat([bad, next]));
       const messages = events.flatMap((e) => (e.type === 'message' ? [e.text] : []));
       expect(messages, `bit ${bit}`).toEqual(['[2,"18","Heartbeat",{}]']);

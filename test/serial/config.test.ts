@@ -16,6 +16,8 @@ describe('parseSerialConfig', () => {
     const c = parseSerialConfig({});
     expect(c).toMatchObject({ ports: [], autodiscover: false, baudRate: 115200, keepaliveMs: 2000, maxMessageBytes: 65536 });
     expect(c.deviceLog).toEqual({ maxFileBytes: 1024 * 1024, files: 5 });
+    expect(c.protocolVersion).toBe(2);
+    expect(parseSerialConfig({ SERIAL_PROTOCOL_VERSION: '1' }).protocolVersion).toBe(1);
   });
 
   it('reads SERIAL_PORTS entries path[@baud][#chargeBoxId]', () => {
@@ -45,6 +47,7 @@ describe('parseSerialConfig', () => {
     expect(errorOf(() => parseSerialConfig({ SERIAL_PORTS: '/dev/ttyUSB0@50' })).message).toContain('300..4000000');
     expect(errorOf(() => parseSerialConfig({ SERIAL_PORTS: '/dev/ttyUSB0#has space' })).message).toContain('chargeBoxId');
     expect(errorOf(() => parseSerialConfig({ SERIAL_KEEPALIVE_MS: '5' }))).toMatchObject({ details: { variable: 'SERIAL_KEEPALIVE_MS' } });
+    expect(errorOf(() => parseSerialConfig({ SERIAL_PROTOCOL_VERSION: '3' }))).toMatchObject({ details: { variable: 'SERIAL_PROTOCOL_VERSION' } });
     expect(errorOf(() => parseSerialConfig({}, { serial: { ports: [{ baudRate: 9600 }] } })).message).toContain('serial.ports[0].path');
     expect(errorOf(() => parseSerialConfig({}, { serial: 'yes' }))).toMatchObject({ details: { variable: 'CONFIG_FILE' } });
   });

@@ -2,6 +2,7 @@
 // the gateway's serial links on the other, relayed by the real relay to a real ws SteVe stand-in.
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeControl, encodeMessage, messageBytes } from '../../src/serial/codec.js';
+import { PROTOCOL_VERSION } from '../../src/serial/protocol.js';
 import { answerGetConfiguration, boardCall, startHarness, type Harness } from './support/harness.js';
 
 let h: Harness | undefined;
@@ -111,7 +112,7 @@ describe('serial links over a pty', () => {
       // Baud-mismatch style garbage without a mark byte: log text, never a frame.
       device.command(`raw ${Buffer.from(Array.from({ length: 40 }, () => 0x80 + Math.floor(rand() * 0x7f))).toString('hex')}0a`);
       const bad = JSON.stringify([2, `bad-${i}`, 'Heartbeat', {}]);
-      const line = encodeMessage(messageBytes(bad) as Buffer, 65536, 0)[0] as Buffer;
+      const line = encodeMessage(messageBytes(bad) as Buffer, 65536, 0, PROTOCOL_VERSION)[0] as Buffer;
       // A bit inside the frame after the mark byte; the flipped byte stays printable so the line keeps its shape.
       let bit: number;
       do bit = 8 + Math.floor(rand() * (line.length - 2) * 8);
@@ -121,7 +122,7 @@ describe('serial links over a pty', () => {
       expect((await boardCall(device, `ok-${i}`, 'Heartbeat', {}))[0]).toBe(3);
     }
     // A frame cut short by a lost tail, followed directly by a good one.
-    device.command(`raw ${Buffer.from('\x1eM 22 [2,"cut","Heartbeat"').toString('hex')}`);
+    device.command(`raw ${Buffer.from('\x1eM22 [2,"cut","Heartbeat"').toString('hex')}`);
     expect((await boardCall(device, 'after-cut', 'Heartbeat', {}))[0]).toBe(3);
 
     const ids = h.steve.received.filter((f) => f.chargeBoxId === 'FC-SER-2').map((f) => String(f.frame[1]));
@@ -244,6 +245,35 @@ describe('serial links over a pty', () => {
     device.command(`raw ${encodeControl('H', ['v=1', 'fw=0.1.0']).toString('hex')}`);
     expect((await boardCall(device, 'hb2', 'Heartbeat', {}))[0]).toBe(3);
     expect(h.links.filter((l) => l.kind === 'connected')).toHaveLength(2);
+  });
+
+  // Versions (docs/serial-protocol.md §7): both sides use min(board, gateway). A side that knows only version 1
+  // drops version 2 lines as corrupt, so a wrong choice shows as lost messages and corrupt counts.
+  const versionCases = [
+    { name: 'a v2 gateway with a v1 board (old firmware)', board: 1, gatewayEnv: {}, agreed: 1 },
+    { name: 'a v2 board with a gateway pinned to v1 (SERIAL_PROTOCOL_VERSION=1)', board: PROTOCOL_VERSION, gatewayEnv: { SERIAL_PROTOCOL_VERSION: '1' }, agreed: 1 },
+    { name: 'a v2 board with a v2 gateway', board: PROTOCOL_VERSION, gatewayEnv: {}, agreed: 2 },
+  ] as const;
+  it.each(versionCases)('$name agree on v$agreed and carry messages both ways, chunks included', async ({ board, gatewayEnv, agreed }) => {
+    h = await startHarness([{ name: `v${board}`, chargeBoxId: `FC-VER-${board}`, device: { proto: board, mtu: 256, rx: 512 } }], gatewayEnv);
+    const [{ device }] = h.boards as [Harness['boards'][number]];
+    const chargeBoxId = `FC-VER-${board}`;
+    await device.waitFor((e) => e.ev === 'up');
+    expect(h.serial.ports()[0]).toMatchObject({ linkUp: true, chargeBoxId, protocolVersion: agreed });
+    await answerGetConfiguration(device);
+    expect((await boardCall(device, '1', 'BootNotification', { chargePointVendor: 'flashCharge', chargePointModel: 'FC-22' }))[2]).toMatchObject({ status: 'Accepted' });
+    // Longer than the board's 256-byte lines: the gateway sends it in C chunks. The answer is one long M line.
+    const big = 'v'.repeat(1500);
+    const pending = h.steve.call(chargeBoxId, 'DataTransfer', { vendorId: 'fc', data: big });
+    const dt = await device.waitForCall('DataTransfer');
+    expect(dt.payload.data).toBe(big);
+    device.command(`send ${JSON.stringify([3, dt.id, { status: 'Accepted', data: 'w'.repeat(2000) }])}`);
+    expect((await pending)[2]).toEqual({ status: 'Accepted', data: 'w'.repeat(2000) });
+    const mark = device.events.length;
+    device.command('stats');
+    const stats = await device.waitFor((e) => e.ev === 'stats', 5000, mark);
+    expect(stats).toMatchObject({ version: agreed, corrupt: 0 });
+    expect(await h.metric('chargebridge_serial_corrupt_frames_total')).toBe(0);
   });
 
   it('closes the link with 1009 when SteVe sends more than the board can hold, and lets the board rejoin later', async () => {

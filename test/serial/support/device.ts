@@ -47,6 +47,8 @@ export interface DeviceOptions {
   readonly rx?: number;
   readonly mtu?: number;
   readonly max?: number;
+  /** Highest protocol version the board offers (firmware-bridge's BridgeConfig.protocolVersion); 1 = old firmware. */
+  readonly proto?: number;
 }
 
 export function startDevice(tty: string, chargeBoxId: string, opts: DeviceOptions = {}): Device {
