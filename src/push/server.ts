@@ -543,6 +543,9 @@ export class PushServer {
 
   #onEvent(ev: GatewayEvent): void {
     this.#lastSeq.set(ev.chargeBoxId, ev.seq);
+    // Nobody watches this station: no fan-out, no summary (a later subscriber gets both in its snapshot).
+    const rooms = this.io.sockets.adapter.rooms;
+    if (!rooms.has(stationRoom(ev.chargeBoxId)) && !rooms.has(ALL_ROOM)) return;
     const delivery = deliveryOf(ev.type);
     this.#fanOut(ev.chargeBoxId, {
       name: 'event',
