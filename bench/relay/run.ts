@@ -63,7 +63,7 @@ try {
   const gw = await startProcess('src/main.ts', {
     // info: the start-up line carries the port; per-station lines go to a pipe nobody reads synchronously.
     PORT: '0', HOST: '127.0.0.1', STEVE_WS_URL: steveUrl, LOG_LEVEL: 'info', SIM_STATIONS: '0',
-    DATA_DIR: `/tmp/cb-bench-relay-${process.pid}`
+    DATA_DIR: `/tmp/cb-bench-relay-${process.pid}`,
   }, /"port":(\d+)/);
   procs.push(gw.child);
   const gwPid = gw.child.pid as number;
@@ -74,7 +74,6 @@ try {
   const via = summary(await load((id) => `ws://127.0.0.1:${gw.port}/ocpp/${id}`, 'via gateway'));
   const cpuShare = (cpuSeconds(gwPid) - cpu0) / ((performance.now() - t0) / 1000);
   const rss = rssBytes(gwPid);
-
   const f = (n: number) => n.toFixed(3).padStart(8);
   console.log(`\nstations=${stations} rate=${stations} CALL/s duration=${seconds}s (after ${warmup}s warm-up)`);
   console.log('                 p50 ms   p99 ms   max ms');
