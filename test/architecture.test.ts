@@ -17,7 +17,7 @@ const allowed: Record<string, readonly string[]> = {
   cdc: ['events', 'ocpp', 'errors', 'config-env'],
   log: ['events', 'ocpp', 'errors'],
   metrics: ['events'],
-  push: ['events', 'ocpp', 'errors', 'config', 'config-env'],
+  push: ['relay', 'events', 'ocpp', 'errors', 'config', 'config-env'],
   api: ['relay', 'log', 'events', 'ocpp', 'errors'],
 };
 

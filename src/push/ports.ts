@@ -18,16 +18,9 @@ export interface HistorySource {
   since(chargeBoxId: string, seq: number): readonly GatewayEvent[];
 }
 
-/** The relay's answer to a call the gateway sent to a station on an operator's behalf. */
-export type CallOutcome =
-  | { readonly kind: 'result'; readonly payload: unknown }
-  | { readonly kind: 'error'; readonly code: string; readonly description: string; readonly details: unknown }
-  | { readonly kind: 'timeout' };
-
-/** The relay's call mechanism; throws GatewayError GW_ERR_STATION_NOT_CONNECTED when it holds no link. */
-export interface CallsPort {
-  call(chargeBoxId: string, action: string, payload: unknown, opts?: { timeoutMs?: number }): Promise<CallOutcome>;
-}
+/** The relay's call mechanism and its answer (throws GW_ERR_STATION_NOT_CONNECTED when it holds no link). */
+export type { CallOutcome } from '../relay/relay.js';
+export type { CallPort as CallsPort } from '../relay/commands.js';
 
 /** Gateway-wide figures the lead's metrics collector provides; push adds its own client figures. */
 export interface GatewayMetricsSnapshot {

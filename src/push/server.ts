@@ -7,7 +7,7 @@ import type { Bus } from '../events/bus.js';
 import type { EventType, GatewayEvent } from '../events/catalogue.js';
 import type { LogEntry } from '../events/observations.js';
 import type { PushConfig } from './config.js';
-import { operatorCall } from './calls.js';
+import { operatorCallAck } from './calls.js';
 import { describeFilter, matchFrame, parseFrameFilter, type FrameFilter } from './frame-filter.js';
 import { bearerToken, canSee, type Principal, type TokenVerifier } from './jwt.js';
 import { Outbox, type Delivery, type OutboxItem } from './outbox.js';
@@ -271,7 +271,7 @@ export class PushServer {
       if (typeof ack !== 'function') return;
       if (c.principal.role !== 'operator') return ack(fail('forbidden', 'calls are for operators'));
       if (Date.now() >= c.principal.expiresAt) return ack(fail('unauthorized', 'token expired'));
-      void operatorCall(this.#deps.calls, config.callTimeoutMs, req).then(ack, (err: unknown) => ack(fail('internal', String(err))));
+      void operatorCallAck(this.#deps.calls, config.callTimeoutMs, req).then(ack, (err: unknown) => ack(fail('internal', String(err))));
     });
     socket.on('sim', (req, ack) => {
       if (typeof ack !== 'function') return;
