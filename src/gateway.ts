@@ -177,6 +177,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     startedAt,
     stations: () => relay.stations(),
     sections: () => ({
+      // A bug in an observer never reaches the relay; it is logged and counted here.
+      observerErrors: tap.observerErrors,
       messageLog: messageLog.stats(),
       events: events.stats(),
       serial: serial.ports(),

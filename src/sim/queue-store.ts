@@ -98,47 +98,48 @@ export class QueueStore {
   }
 
   async #flushOnce(): Promise<void> {
-    const batch = [...this.#dirty.values()];
-    this.#dirty.clear();
-    for (const p of batch) {
-      const name = this.#file(p.id);
-      const full = path.join(this.#dir, name);
-      const snap = p.snapshot();
-      if (!snap) {
-        if (this.#present.delete(name)) await unlink(full).catch(() => undefined);
-        continue;
-      }
+    for (const w of this.#takeDirty()) {
       try {
-        await writeFile(`${full}.tmp`, JSON.stringify(snap));
-        await rename(`${full}.tmp`, full);
-        this.#present.add(name);
+        if (w.json === undefined) {
+          if (this.#present.delete(w.name)) await unlink(w.full).catch(() => undefined);
+          continue;
+        }
+        await writeFile(`${w.full}.tmp`, w.json);
+        await rename(`${w.full}.tmp`, w.full);
+        this.#present.add(w.name);
       } catch (err) {
         // Keep it dirty: the next flush tries again (e.g. after a transient EMFILE / ENOSPC).
-        if (!this.#dirty.has(p.id)) this.#dirty.set(p.id, p);
-        this.onError(err, p.id);
+        if (!this.#dirty.has(w.p.id)) this.#dirty.set(w.p.id, w.p);
+        this.onError(err, w.p.id);
       }
     }
   }
 
   /** Synchronous final write at shutdown. */
   flushSync(): void {
-    const batch = [...this.#dirty.values()];
-    this.#dirty.clear();
-    for (const p of batch) {
-      const name = this.#file(p.id);
-      const full = path.join(this.#dir, name);
-      const snap = p.snapshot();
-      if (!snap) {
-        if (this.#present.delete(name) && existsSync(full)) unlinkSync(full);
-        continue;
-      }
+    for (const w of this.#takeDirty()) {
       try {
-        writeFileSync(`${full}.tmp`, JSON.stringify(snap));
-        renameSync(`${full}.tmp`, full);
-        this.#present.add(name);
+        if (w.json === undefined) {
+          if (this.#present.delete(w.name) && existsSync(w.full)) unlinkSync(w.full);
+          continue;
+        }
+        writeFileSync(`${w.full}.tmp`, w.json);
+        renameSync(`${w.full}.tmp`, w.full);
+        this.#present.add(w.name);
       } catch (err) {
-        this.onError(err, p.id);
+        this.onError(err, w.p.id);
       }
     }
+  }
+
+  /** The dirty stations, each with its file and what to write (undefined: nothing queued, delete the file). */
+  #takeDirty() {
+    const batch = [...this.#dirty.values()];
+    this.#dirty.clear();
+    return batch.map((p) => {
+      const name = this.#file(p.id);
+      const snap = p.snapshot();
+      return { p, name, full: path.join(this.#dir, name), json: snap ? JSON.stringify(snap) : undefined };
+    });
   }
 }

@@ -174,6 +174,19 @@ describe('Relay', () => {
     expect(gw.relay.stations()[0]?.counters.refused).toBe(battery.length);
   });
 
+  it('keeps relaying when an observer throws, and counts the failure in /api/health', async () => {
+    const { steve, gw } = await setup({ getConfigurationOnConnect: false });
+    gw.bus.on('frame', () => {
+      throw new Error('broken observer');
+    });
+    const st = await station(gw.wsUrl('CP-obs'));
+    expect((await st.call('Heartbeat', {}, 'obs-1'))[0]).toBe(3);
+    expect((await st.call('Heartbeat', {}, 'obs-2'))[0]).toBe(3);
+    await steve.waitFor((f) => f.frame[1] === 'obs-2');
+    const health = await gw.getJson<{ observerErrors: number }>('/api/health');
+    expect(health.observerErrors).toBeGreaterThanOrEqual(4);
+  });
+
   it('refuses binary frames with 1003 and oversized frames with 1009', async () => {
     const { gw } = await setup({ getConfigurationOnConnect: false }, { MAX_FRAME_BYTES: '4096' });
     const bin = await station(gw.wsUrl('CP-bin'));
