@@ -75,6 +75,8 @@ function same(a: unknown, b: unknown): boolean {
 export class Translator {
   #out: (EventInput | MeterGroup)[] = [];
   #groups = new Map<string, MeterGroup>();
+  /** The group the previous meter row joined, with that row's raw key columns. */
+  #lastMeter: { readonly pk: number; readonly rawTimestamp: unknown; readonly rawTransaction: unknown; readonly group: MeterGroup } | undefined;
   /** Newest status per connector pk (by status_timestamp, which may arrive out of order). */
   readonly current = new Map<number, CurrentStatus>();
   /** Start/stop time of the latest transaction per connector pk: SteVe's synthetic status rows copy them. */
@@ -109,16 +111,18 @@ export class Translator {
   }
 
   apply(c: RowChange, tx: TxContext): void {
-    const id = `steve:${tx.key}:${c.index}`;
+    // The id is built only where an event starts: most meter rows join the sample of the row before.
+    if (c.table === 'connector_meter_value') {
+      if (c.op === 'insert') this.#meter(c.row, tx, c.index);
+      return;
+    }
+    const id = eventId(tx, c.index);
     switch (c.table) {
       case 'connector':
       case 'evse':
         return this.#topologyRow(c);
       case 'connector_status':
         if (c.op === 'insert') this.#status(c.row, id, tx);
-        return;
-      case 'connector_meter_value':
-        if (c.op === 'insert') this.#meter(c.row, id);
         return;
       case 'transaction_start':
         if (c.op === 'insert') this.#started(c.row, id, tx);
@@ -169,6 +173,7 @@ export class Translator {
   discard(): void {
     this.#out = [];
     this.#groups.clear();
+    this.#lastMeter = undefined;
   }
 
   #connector(table: string, row: RowData): { pk: number; ref: ConnectorRef } | undefined {
@@ -226,7 +231,14 @@ export class Translator {
     this.#out.push(e);
   }
 
-  #meter(row: RowData, id: string): void {
+  #meter(row: RowData, tx: TxContext, index: number): void {
+    // SteVe writes one row per measurand, so a sample's rows arrive together: match the previous row's raw
+    // values before paying for the lookup, the time conversion and the group key.
+    const last = this.#lastMeter;
+    if (last !== undefined && row.value_timestamp === last.rawTimestamp && row.transaction_pk === last.rawTransaction && connectorPkOf(row) === last.pk) {
+      last.group.sampledValues.push(sampledValue(row));
+      return;
+    }
     const found = this.#connector('connector_meter_value', row);
     if (!found) return;
     const transactionId = int(row.transaction_pk);
@@ -234,11 +246,12 @@ export class Translator {
     const key = `${found.pk}|${transactionId ?? ''}|${timestamp}`;
     let group = this.#groups.get(key);
     if (group === undefined) {
-      group = { kind: 'meter', id, ref: found.ref, transactionId, timestamp, sampledValues: [] };
+      group = { kind: 'meter', id: eventId(tx, index), ref: found.ref, transactionId, timestamp, sampledValues: [] };
       this.#groups.set(key, group);
       this.#out.push(group);
     }
     group.sampledValues.push(sampledValue(row));
+    this.#lastMeter = { pk: found.pk, rawTimestamp: row.value_timestamp, rawTransaction: row.transaction_pk, group };
   }
 
   #started(row: RowData, id: string, tx: TxContext): void {
@@ -415,18 +428,23 @@ export class Translator {
 
 /** One connector_meter_value row as an OCPP SampledValue (the default measurand filled in). */
 export function sampledValue(row: Record<string, unknown>): SampledValue {
+  // Built in place rather than with spreads: this runs once per meter row.
+  const sv: Mutable<SampledValue> = { value: textOr(row.value, ''), measurand: text(row.measurand) ?? DEFAULT_MEASURAND };
   const unit = text(row.unit);
+  if (unit !== undefined) sv.unit = unit;
   const context = text(row.reading_context);
+  if (context !== undefined) sv.context = context;
   const format = text(row.format);
+  if (format !== undefined) sv.format = format;
   const location = text(row.location);
+  if (location !== undefined) sv.location = location;
   const phase = text(row.phase);
-  return {
-    value: textOr(row.value, ''),
-    measurand: text(row.measurand) ?? DEFAULT_MEASURAND,
-    ...(unit !== undefined ? { unit } : {}),
-    ...(context !== undefined ? { context } : {}),
-    ...(format !== undefined ? { format } : {}),
-    ...(location !== undefined ? { location } : {}),
-    ...(phase !== undefined ? { phase } : {}),
-  };
+  if (phase !== undefined) sv.phase = phase;
+  return sv;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+function eventId(tx: TxContext, index: number): string {
+  return `steve:${tx.key}:${index}`;
 }

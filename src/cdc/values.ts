@@ -43,6 +43,7 @@ export function meter(v: unknown): number | undefined {
 }
 
 const SQL_TIME = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?$/;
+const SQL_TIME_26 = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}$/;
 
 /**
  * A TIMESTAMP/DATETIME value as ISO 8601 UTC with milliseconds (SteVe stores milliseconds).
@@ -52,6 +53,10 @@ export function isoTime(v: unknown): string | undefined {
   if (v === null || v === undefined) return undefined;
   if (v instanceof Date) return Number.isNaN(v.getTime()) ? undefined : v.toISOString();
   if (typeof v === 'number') return new Date(v * 1000).toISOString();
+  // The decoder's usual shape, "YYYY-MM-DD HH:MM:SS.ffffff", is cut without a regex: this runs once per row.
+  if (typeof v === 'string' && v.length === 26 && v.charCodeAt(10) === 32 && v.charCodeAt(19) === 46 && SQL_TIME_26.test(v)) {
+    return v.startsWith('0000-00-00') ? undefined : `${v.slice(0, 10)}T${v.slice(11, 23)}Z`;
+  }
   const m = SQL_TIME.exec(String(v));
   if (!m) return undefined;
   if (m[1] === '0000-00-00') return undefined;

@@ -1,0 +1,34 @@
+// Column conversions the binlog reader applies to every row: the fast path and the general one must agree.
+import { describe, expect, it } from 'vitest';
+import { isoTime } from '../../src/cdc/values.js';
+import { sampledValue } from '../../src/cdc/translate.js';
+
+describe('isoTime', () => {
+  it('turns the decoder\'s TIMESTAMP(6) strings into ISO UTC with milliseconds', () => {
+    expect(isoTime('2026-02-01 13:04:05.123456')).toBe('2026-02-01T13:04:05.123Z');
+    expect(isoTime('2026-02-01 13:04:05.000000')).toBe('2026-02-01T13:04:05.000Z');
+  });
+
+  it('handles the other shapes the same way as before', () => {
+    expect(isoTime('2026-02-01 13:04:05')).toBe('2026-02-01T13:04:05.000Z');
+    expect(isoTime('2026-02-01 13:04:05.1')).toBe('2026-02-01T13:04:05.100Z');
+    expect(isoTime('2026-02-01T13:04:05.123456')).toBe('2026-02-01T13:04:05.123Z');
+  });
+
+  it('gives undefined for zero dates, NULL and strings that are not times', () => {
+    expect(isoTime('0000-00-00 00:00:00.000000')).toBeUndefined();
+    expect(isoTime('0000-00-00 00:00:00')).toBeUndefined();
+    expect(isoTime(null)).toBeUndefined();
+    expect(isoTime('2026-02-01 13:04:05.12345x')).toBeUndefined();
+    expect(isoTime('not a time at all, 26 chars')).toBeUndefined();
+  });
+});
+
+describe('sampledValue', () => {
+  it('keeps only the columns that are set, entities decoded, with the OCPP default measurand', () => {
+    expect(sampledValue({ value: '12.5', unit: 'kWh', reading_context: null, format: null, location: 'Outlet', phase: null, measurand: null })).toEqual({
+      value: '12.5', measurand: 'Energy.Active.Import.Register', unit: 'kWh', location: 'Outlet',
+    });
+    expect(sampledValue({ value: 'a&amp;b', measurand: 'SoC' })).toEqual({ value: 'a&b', measurand: 'SoC' });
+  });
+});
