@@ -1,14 +1,19 @@
-// Child process for bench/push/run.ts: opens many Socket.IO clients and times each event's arrival.
-// Clients speak the Engine.IO v4 / Socket.IO v5 wire protocol directly over `ws`, so that thousands of
-// them fit in one process; the server side is the real push server.
+// Child process for the push benches (run.ts, binlog.ts): opens many Socket.IO clients and records when each
+// status event arrives. Clients speak the Engine.IO v4 / Socket.IO v5 wire protocol directly over `ws`, so that
+// thousands of them fit in one process; the server side is the real push server.
+// Receipts are raw (data.info, receivedAt) pairs: the parent owns the meaning of info (a send time in run.ts,
+// a row key in binlog.ts) and computes latencies from its own records.
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 
-interface Start { cmd: 'start'; url: string; token: string; count: number; station: string }
+/** Client i subscribes to stations[i]. */
+interface Start { cmd: 'start'; url: string; token: string; stations: string[] }
 type Msg = Start | { cmd: 'report' } | { cmd: 'close' };
+/** [data.info, receipt time as performance.timeOrigin + performance.now()] */
+export type Receipt = [string, number];
 
 const sockets: WebSocket[] = [];
-let latencies: number[] = [];
+let receipts: Receipt[] = [];
 let connected = 0;
 let failed = 0;
 
@@ -39,9 +44,8 @@ function open(url: string, token: string, station: string): Promise<void> {
           else if (text.startsWith('44')) finish(false);
           else if (text.startsWith('430')) finish(true);
           else if (text.startsWith('42["event"')) {
-            const [, ev] = JSON.parse(text.slice(2)) as [string, { data: { info?: string } }];
-            const sent = Number(ev.data.info);
-            if (Number.isFinite(sent)) latencies.push(now - sent);
+            const [, ev] = JSON.parse(text.slice(2)) as [string, { type: string; data: { info?: unknown } }];
+            if (ev.type === 'status' && typeof ev.data.info === 'string') receipts.push([ev.data.info, now]);
           }
           return;
         default:
@@ -58,14 +62,14 @@ process.on('message', (raw: unknown) => {
     void (async () => {
       // A few hundred handshakes in flight at a time.
       const batch = 200;
-      for (let i = 0; i < msg.count; i += batch) {
-        await Promise.all(Array.from({ length: Math.min(batch, msg.count - i) }, () => open(msg.url, msg.token, msg.station)));
+      for (let i = 0; i < msg.stations.length; i += batch) {
+        await Promise.all(msg.stations.slice(i, i + batch).map((station) => open(msg.url, msg.token, station)));
       }
       process.send?.({ kind: 'ready', connected, failed });
     })();
   } else if (msg.cmd === 'report') {
-    process.send?.({ kind: 'report', latencies });
-    latencies = [];
+    process.send?.({ kind: 'report', receipts });
+    receipts = [];
   } else {
     for (const ws of sockets) ws.terminate();
     process.exit(0);

@@ -18,6 +18,7 @@ import { Bus } from '../../src/events/bus.js';
 import { createEventModel } from '../../src/events/index.js';
 import { parsePushConfig } from '../../src/push/config.js';
 import { createPushServer } from '../../src/push/index.js';
+import type { Receipt } from './clients.js';
 
 setFlagsFromString('--expose_gc');
 const gc = runInNewContext('gc') as () => void;
@@ -87,7 +88,7 @@ async function scenario(s: Scenario): Promise<void> {
   const t0 = performance.now();
   const children = Array.from({ length: WORKERS }, () => fork(path.join(import.meta.dirname, 'clients.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   const per = Math.ceil(s.clients / WORKERS);
-  const ready = await Promise.all(children.map((c, i) => ask<{ connected: number; failed: number }>(c, { cmd: 'start', url, token, count: Math.min(per, s.clients - i * per), station: STATION }, 'ready')));
+  const ready = await Promise.all(children.map((c, i) => ask<{ connected: number; failed: number }>(c, { cmd: 'start', url, token, stations: Array<string>(Math.min(per, s.clients - i * per)).fill(STATION) }, 'ready')));
   const connected = ready.reduce((a, r) => a + r.connected, 0);
   const failed = ready.reduce((a, r) => a + r.failed, 0);
   const connectS = (performance.now() - t0) / 1000;
@@ -113,8 +114,9 @@ async function scenario(s: Scenario): Promise<void> {
   await sleep(Math.max(1000, s.gapMs * 4));
   const cpu = process.cpuUsage(cpu0);
   const cpuPerEventMs = (cpu.user + cpu.system) / 1000 / s.events;
-  const reports = await Promise.all(children.map((c) => ask<{ latencies: number[] }>(c, { cmd: 'report' }, 'report')));
-  const all = reports.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const reports = await Promise.all(children.map((c) => ask<{ receipts: Receipt[] }>(c, { cmd: 'report' }, 'report')));
+  // info carries the wall-clock send time (ms).
+  const all = reports.flatMap((r) => r.receipts.map(([info, at]) => at - Number(info))).filter(Number.isFinite).sort((a, b) => a - b);
   const expected = connected * s.events;
   const stats = push.stats();
 

@@ -1,0 +1,248 @@
+// Push benchmark from the database: binlog commit → Socket.IO client receipt latency (p50/p99), the issue's
+// "p99 < 5 ms from binlog commit with 1,000 clients". A private mariadbd (SteVe 3.13 schema, binlog on) takes
+// single-row connector_status INSERTs (autocommit, as SteVe writes them); the real binlog reader, event model and
+// push server run in this process on a real HTTP server; clients run in two child processes (clients.ts).
+//  a. own station:  N stations, client i watches station i; commits round-robin over the stations at --rate tx/s.
+//  b. one station:  all N clients watch one station; commits at --fanout-rate tx/s (fan-out worst case).
+// Each row carries a unique error_info (→ event data.info) as its key. The INSERTs come from a writer child
+// process standing in for SteVe, so a commit's OK is timestamped when it arrives, not after this process's
+// fan-out work. The bus arrival is timed too, so the push share of the latency is visible.
+//   npm run bench:push-binlog
+//   npx tsx bench/push/binlog.ts --clients 1000 --rate 200 --fanout-rate 10 --seconds 10
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import mysql from 'mysql2/promise';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { createCdcReader, parseCdcConfig, type CdcConfig } from '../../src/cdc/index.js';
+import { Bus } from '../../src/events/bus.js';
+import { createEventModel } from '../../src/events/index.js';
+import { parsePushConfig } from '../../src/push/config.js';
+import { createPushServer } from '../../src/push/index.js';
+import { SteveWriter, sqlTime } from '../../test/cdc/steve-writes.js';
+import { createSteveDatabase, startMariadb } from '../../test/support/mariadb.js';
+import { arg, cpuSeconds, percentile } from '../lib/proc.js';
+import type { Receipt } from './clients.js';
+
+const WORKERS = 2;
+const DATABASE = 'stevedb';
+
+/** Wall clock in ms with sub-ms resolution, comparable across the bench's processes. */
+const wall = (): number => performance.timeOrigin + performance.now();
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const ms = (v: number): string => v.toFixed(2);
+
+interface Row { key: string; evsePk: number }
+type WriterMsg = { cmd: 'write'; socket: string; rows: Row[]; rate: number } | { cmd: 'close' };
+/** [key, INSERT sent, OK received], wall clock. */
+type Written = [string, number, number];
+
+function ask<T>(child: ChildProcess, msg: object, kind: string): Promise<T> {
+  return new Promise((resolve) => {
+    const on = (m: unknown): void => {
+      if ((m as { kind?: string }).kind !== kind) return;
+      child.off('message', on);
+      resolve(m as T);
+    };
+    child.on('message', on);
+    child.send(msg);
+  });
+}
+
+const forkTs = (file: string, args: string[] = []): ChildProcess =>
+  fork(file, args, { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+
+/** The writer child: SteVe's side, paced single-row autocommit INSERTs on one connection. */
+function runWriter(): void {
+  let conn: mysql.Connection | undefined;
+  process.on('message', (raw: unknown) => {
+    const msg = raw as WriterMsg;
+    void (async () => {
+      if (msg.cmd === 'close') {
+        await conn?.end();
+        process.exit(0);
+      }
+      if (!conn) {
+        conn = await mysql.createConnection({ socketPath: msg.socket, user: 'root', database: DATABASE });
+        await conn.query("SET time_zone = '+00:00'");
+      }
+      const written: Written[] = [];
+      const start = performance.now();
+      for (const [i, row] of msg.rows.entries()) {
+        const wait = start + (i * 1000) / msg.rate - performance.now();
+        if (wait > 1) await sleep(wait);
+        const sent = wall();
+        await conn.query("INSERT INTO connector_status (evse_pk, status_timestamp, status, error_code, error_info) VALUES (?, ?, 'Charging', 'NoError', ?)", [
+          row.evsePk, sqlTime(new Date()), row.key,
+        ]);
+        written.push([row.key, sent, wall()]);
+      }
+      process.send?.({ kind: 'written', written, seconds: (performance.now() - start) / 1000 });
+    })();
+  });
+}
+
+async function runBench(): Promise<void> {
+  const clients = arg('clients', 1000);
+  const rate = arg('rate', 200);
+  const fanoutRate = arg('fanout-rate', 10);
+  const seconds = arg('seconds', 10);
+
+  // Temp dirs go even when the deadline aborts the run (mariadb.ts SIGKILLs mariadbd on exit first).
+  const temp: string[] = [];
+  process.once('exit', () => {
+    for (const d of temp) rmSync(d, { recursive: true, force: true });
+  });
+  const fail = (message: string): never => {
+    console.error(`push-binlog bench: ${message}`);
+    process.exit(1);
+  };
+  setTimeout(() => fail('exceeded 240 s, aborting'), 240_000).unref();
+  console.log(`push-binlog bench on ${os.cpus().length} cores, node ${process.version}, ${clients} clients in ${WORKERS} processes`);
+
+  // ---- database, stations ----------------------------------------------------------------------------------
+  const db = await startMariadb();
+  temp.push(db.dir);
+  const mariadbPid = Number(readFileSync(path.join(db.dir, 'mysqld.pid'), 'utf8').trim());
+  const dbUrl = await createSteveDatabase(db, { database: DATABASE, generation: '3.13' });
+  const w = await SteveWriter.open(db, DATABASE, '3.13');
+  const stations = Array.from({ length: clients }, (_, i) => `BENCH${i}`);
+  const evsePk = new Map<string, number>();
+  for (const id of stations) {
+    await w.addStation(id);
+    evsePk.set(id, await w.tx(() => w.insertIgnoreConnector(id, 1)));
+  }
+  await w.close();
+
+  // ---- gateway: reader → bus → event model → push ------------------------------------------------------------
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cb-bench-push-binlog-'));
+  temp.push(dataDir);
+  const logger = pino({ level: 'silent' });
+  const bus = new Bus();
+  const model = createEventModel({ bus, dataDir, logger, binlogConfigured: true });
+  await model.start();
+  const onBus = new Map<string, number>(); // row key → when its sequenced event was on the bus (before push sees it)
+  bus.on('event', (ev) => {
+    if (ev.type === 'status' && ev.data.info !== undefined) onBus.set(ev.data.info, wall());
+  });
+  const reader = createCdcReader({
+    config: parseCdcConfig({ STEVE_DB_URL: dbUrl, CDC_SERVER_ID: '911' }) as CdcConfig,
+    bus, logger, dataDir, registry: new Registry(),
+  });
+  await reader.start().catch((err: unknown) => fail(`the binlog reader did not start: ${String(err)}`));
+  for (const until = Date.now() + 30_000; reader.health().state !== 'streaming'; await sleep(20)) {
+    if (Date.now() > until) {
+      const h = reader.health();
+      fail(`the binlog reader never reached 'streaming' (state ${h.state}, last error: ${h.lastError ?? 'none'})`);
+    }
+  }
+
+  const httpServer = http.createServer();
+  const pushConfig = parsePushConfig({ JWT_SECRET: 'bench-secret-bench-secret-bench-secret-00', PUSH_FANOUT_SLICE: process.env.PUSH_FANOUT_SLICE }, { dataDir, callTimeoutMs: 30_000 });
+  const push = createPushServer({
+    config: pushConfig, httpServer, bus, state: model.state, history: model.history,
+    calls: { call: async () => ({ kind: 'timeout' as const }) },
+    metrics: () => ({ framesPerSecond: { in: 0, out: 0 }, relayRttMs: { p50: null, p95: null, p99: null }, links: {}, upstreams: {} }),
+    logger,
+  });
+  push.start();
+  await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
+  const token = push.issueToken({ sub: 'bench', role: 'operator', ttl: '1h' });
+  const writer = forkTs(import.meta.filename, ['--as-writer']);
+
+  // ---- one scenario --------------------------------------------------------------------------------------
+  let keys = 0;
+  async function scenario(name: string, watch: readonly string[], targets: readonly string[], txPerS: number): Promise<boolean> {
+    const t0 = performance.now();
+    const children = Array.from({ length: WORKERS }, () => forkTs(path.join(import.meta.dirname, 'clients.ts')));
+    const per = Math.ceil(watch.length / WORKERS);
+    const ready = await Promise.all(
+      children.map((c, i) => ask<{ connected: number; failed: number }>(c, { cmd: 'start', url, token, stations: watch.slice(i * per, (i + 1) * per) }, 'ready')),
+    );
+    const connected = ready.reduce((a, r) => a + r.connected, 0);
+    const failed = ready.reduce((a, r) => a + r.failed, 0);
+    const connectS = (performance.now() - t0) / 1000;
+    await sleep(1000); // subscription snapshots and summaries out of the way
+
+    const watchers = new Map<string, number>();
+    for (const id of watch) watchers.set(id, (watchers.get(id) ?? 0) + 1);
+    // Alphanumeric keys: SteVe HTML-encodes stored strings, and the key must come back unchanged.
+    const plan = Array.from({ length: Math.round(txPerS * seconds) }, (_, i) => ({ key: `k${++keys}`, station: targets[i % targets.length]! }));
+    const cpu0 = process.cpuUsage();
+    const db0 = cpuSeconds(mariadbPid);
+    const rows: Row[] = plan.map((p) => ({ key: p.key, evsePk: evsePk.get(p.station)! }));
+    const done = await ask<{ written: Written[]; seconds: number }>(writer, { cmd: 'write', socket: db.socket, rows, rate: txPerS }, 'written');
+    // Every row on the bus, then a second for the last fan-out to land in the clients.
+    for (const until = Date.now() + 10_000; plan.some((p) => !onBus.has(p.key)) && Date.now() < until; ) await sleep(20);
+    await sleep(1000);
+    const cpu = process.cpuUsage(cpu0);
+    const dbCpuMs = (cpuSeconds(mariadbPid) - db0) * 1000;
+
+    const receipts = (await Promise.all(children.map((c) => ask<{ receipts: Receipt[] }>(c, { cmd: 'report' }, 'report')))).flatMap((r) => r.receipts);
+    for (const c of children) c.send({ cmd: 'close' });
+    await Promise.all(children.map((c) => new Promise((r) => c.once('exit', r))));
+
+    const times = new Map(done.written.map(([key, sent, acked]) => [key, { sent, acked }]));
+    const fromAck: number[] = [];
+    const fromSend: number[] = [];
+    for (const [key, at] of receipts) {
+      const t = times.get(key);
+      if (!t) continue; // not one of this scenario's rows
+      fromAck.push(at - t.acked);
+      fromSend.push(at - t.sent);
+    }
+    const toBus: number[] = [];
+    for (const [key, t] of times) {
+      const at = onBus.get(key);
+      if (at !== undefined) toBus.push(at - t.acked);
+    }
+    for (const list of [fromAck, fromSend, toBus]) list.sort((a, b) => a - b);
+    const expected = plan.reduce((a, p) => a + (watchers.get(p.station) ?? 0), 0);
+    const commits = done.written.length;
+    const stats = push.stats();
+
+    console.log(
+      `scenario "${name}": ${watch.length} clients (${connected} connected, ${failed} failed, connect ${connectS.toFixed(1)} s), ` +
+        `${commits} commits at ${(commits / done.seconds).toFixed(0)} tx/s over ${new Set(targets).size} station(s), ` +
+        `${fromAck.length}/${expected} receipts, ${toBus.length}/${commits} on the bus\n` +
+        `  commit ack → client receipt:  p50 ${ms(percentile(fromAck, 50))} ms, p99 ${ms(percentile(fromAck, 99))} ms, max ${ms(fromAck.at(-1) ?? NaN)} ms\n` +
+        `  INSERT sent → client receipt: p50 ${ms(percentile(fromSend, 50))} ms, p99 ${ms(percentile(fromSend, 99))} ms\n` +
+        `  commit ack → event on the bus (in-process): p50 ${ms(percentile(toBus, 50))} ms, p99 ${ms(percentile(toBus, 99))} ms, max ${ms(toBus.at(-1) ?? NaN)} ms\n` +
+        `  CPU per commit: gateway process (reader + model + push) ${ms((cpu.user + cpu.system) / 1000 / commits)} ms, mariadbd ${ms(dbCpuMs / commits)} ms\n` +
+        `  push counters so far: pushed ${stats.pushed.events} events, coalesced ${stats.dropped.eventsCoalesced}, dropped ${stats.dropped.eventsDropped}, slow disconnects ${stats.disconnects.slowConsumer}`,
+    );
+    if (failed > 0 || fromAck.length < expected) {
+      console.error(`push-binlog bench: scenario "${name}": ${expected - fromAck.length} of ${expected} receipts missing (${failed} clients failed to connect)`);
+      return false;
+    }
+    return true;
+  }
+
+  let ok = false;
+  try {
+    const own = await scenario('own station', stations, stations, rate);
+    const one = await scenario('one station', Array<string>(clients).fill(stations[0]!), [stations[0]!], fanoutRate);
+    ok = own && one;
+  } finally {
+    if (writer.connected) {
+      writer.send({ cmd: 'close' });
+      await new Promise((r) => writer.once('exit', r));
+    }
+    await push.stop();
+    httpServer.closeAllConnections();
+    await new Promise((r) => httpServer.close(r));
+    await reader.stop();
+    await model.stop();
+    await db.stop();
+  }
+  process.exit(ok ? 0 : 1);
+}
+
+if (process.argv.includes('--as-writer')) runWriter();
+else await runBench();
