@@ -1,13 +1,16 @@
 // Preload for benchmark processes: event-loop delay (1 ms resolution) and GC pauses of the gateway process,
 // printed when it receives SIGTERM. Use: BENCH_NODE_ARGS="--import ./bench/lib/loop-probe.mjs" npm run bench:relay
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+
+const GC_KINDS = { [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor', [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major', [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental', [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb' };
 
 if (process.argv.some((a) => a.endsWith('main.ts'))) {
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
   const gc = [];
+  const byKind = {};
   new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) gc.push(e.duration);
+    for (const e of list.getEntries()) { gc.push(e.duration); const k = e.detail?.kind ?? 0; (byKind[k] ??= []).push(e.duration); }
   }).observe({ entryTypes: ['gc'] });
   process.prependListener('SIGTERM', () => {
     gc.sort((a, b) => a - b);
@@ -15,6 +18,7 @@ if (process.argv.some((a) => a.endsWith('main.ts'))) {
     const ms = (ns) => (ns / 1e6).toFixed(2);
     process.stderr.write(
       `loop-probe: event-loop delay p50 ${ms(delay.percentile(50))} p99 ${ms(delay.percentile(99))} p99.9 ${ms(delay.percentile(99.9))} max ${ms(delay.max)} ms; ` +
+        `GC by kind ${Object.entries(byKind).map(([k, v]) => `${GC_KINDS[k] ?? k}: n=${v.length} total ${v.reduce((a, b) => a + b, 0).toFixed(0)} ms max ${Math.max(...v).toFixed(2)}`).join(', ')}; ` +
         `GC pauses n=${gc.length} p50 ${q(50)} p99 ${q(99)} max ${q(100)} ms, total ${gc.reduce((a, b) => a + b, 0).toFixed(0)} ms\n`,
     );
   });

@@ -11,14 +11,18 @@ function payloadOf(frame: Frame): unknown {
   return frame.payload;
 }
 
-function findingsOf(obs: FrameObservation, parsed: ParseResult): Finding[] {
+/** Shared by every clean entry: most frames have no findings, and one array each would be garbage. */
+const NO_FINDINGS: readonly Finding[] = Object.freeze([]);
+
+function findingsOf(obs: FrameObservation, parsed: ParseResult): readonly Finding[] {
   if (!parsed.ok) return [{ rule: `frame.${parsed.problem.kind}`, message: obs.problem ?? parsed.problem.message }];
-  const findings: Finding[] = [];
   const { frame } = parsed;
-  if (obs.problem !== undefined) findings.push({ rule: 'frame.refused', message: obs.problem });
   // A result can be checked only when the relay paired it with its CALL and so knows the action.
   const violation =
     frame.type === 2 ? validate(frame.action, 'req', frame.payload) : frame.type === 3 && obs.action !== undefined ? validate(obs.action, 'conf', frame.payload) : null;
+  if (obs.problem === undefined && !violation) return NO_FINDINGS;
+  const findings: Finding[] = [];
+  if (obs.problem !== undefined) findings.push({ rule: 'frame.refused', message: obs.problem });
   if (violation) findings.push({ rule: `schema.${violation.rule}`, field: violation.field, message: violation.message });
   return findings;
 }
@@ -26,8 +30,9 @@ function findingsOf(obs: FrameObservation, parsed: ParseResult): Finding[] {
 export function toLogEntry(obs: FrameObservation, id: number): LogEntry {
   const parsed = parseFrame(obs.raw);
   // id and time lead each line so the day files read well in a pager.
-  const entry: LogEntry = { id, time: isoMicros(obs.atUs), ...obs, findings: findingsOf(obs, parsed) };
-  return parsed.ok ? { ...entry, payload: payloadOf(parsed.frame) } : entry;
+  const entry: { -readonly [K in keyof LogEntry]: LogEntry[K] } = { id, time: isoMicros(obs.atUs), ...obs, findings: findingsOf(obs, parsed) };
+  if (parsed.ok) entry.payload = payloadOf(parsed.frame);
+  return entry;
 }
 
 /**

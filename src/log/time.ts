@@ -6,10 +6,17 @@ const US_PER_DAY = 86_400_000_000;
 /** "2025-03-01T12:00:00.123456Z" */
 export function isoMicros(atUs: number): string {
   const us = Math.trunc(atUs);
-  const ms = Math.floor(us / 1000);
-  const rest = us - ms * 1000;
-  return `${new Date(ms).toISOString().slice(0, -1)}${String(rest).padStart(3, '0')}Z`;
+  const second = Math.floor(us / 1_000_000);
+  // Every entry is stamped: the "YYYY-MM-DDTHH:MM:SS." head is formatted once per second, not once per entry.
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastHead = new Date(second * 1000).toISOString().slice(0, 20);
+  }
+  return `${lastHead}${String(us - second * 1_000_000).padStart(6, '0')}Z`;
 }
+
+let lastSecond = Number.NaN;
+let lastHead = '';
 
 /** The UTC day of a µs time, as used in file names: "2025-03-01". */
 export function utcDay(atUs: number): string {

@@ -10,11 +10,21 @@ export interface RelayMetricsSources {
 }
 
 export function registerRelayMetrics(bus: Bus, registry: Registry, sources: RelayMetricsSources): () => void {
-  const frames = new Counter({
+  // Counted in plain maps and copied into the counter when scraped: prom-client builds a label key string on
+  // every inc(), and this runs for every frame.
+  const frameCounts = new Map<string, Map<string, Map<string, Map<string, number>>>>();
+  new Counter({
     name: 'chargebridge_frames_total',
     help: 'OCPP-J frames seen, by leg, direction, disposition and action',
     labelNames: ['leg', 'direction', 'disposition', 'action'] as const,
     registers: [registry],
+    collect() {
+      this.reset();
+      for (const [leg, byDirection] of frameCounts)
+        for (const [direction, byDisposition] of byDirection)
+          for (const [disposition, byAction] of byDisposition)
+            for (const [action, n] of byAction) this.inc({ leg, direction, disposition, action }, n);
+    },
   });
   const forward = new Histogram({
     name: 'chargebridge_relay_forward_seconds',
@@ -67,7 +77,9 @@ export function registerRelayMetrics(bus: Bus, registry: Registry, sources: Rela
   });
 
   const offFrame = bus.on('frame', (f) => {
-    frames.inc({ leg: f.leg, direction: f.direction, disposition: f.disposition, action: f.action ?? '' });
+    const byAction = branch(branch(branch(frameCounts, f.leg), f.direction), f.disposition);
+    const action = f.action ?? '';
+    byAction.set(action, (byAction.get(action) ?? 0) + 1);
     if (f.forwardUs !== undefined) forward.observe(f.forwardUs / 1e6);
     if (f.rttMs !== undefined) rtt.observe({ leg: f.leg }, f.rttMs / 1000);
   });
@@ -83,4 +95,10 @@ export function registerRelayMetrics(bus: Bus, registry: Registry, sources: Rela
     offLink();
     offLogged();
   };
+}
+
+function branch<V>(map: Map<string, Map<string, V>>, key: string): Map<string, V> {
+  let next = map.get(key);
+  if (next === undefined) map.set(key, (next = new Map()));
+  return next;
 }

@@ -187,6 +187,23 @@ describe('Relay', () => {
     expect(health.observerErrors).toBeGreaterThanOrEqual(4);
   });
 
+  it('counts relayed frames and round trips in /metrics', async () => {
+    const { steve, gw } = await setup({ getConfigurationOnConnect: false });
+    const st = await station(gw.wsUrl('CP-prom'));
+    for (const id of ['m-1', 'm-2', 'm-3']) expect((await st.call('Heartbeat', {}, id))[0]).toBe(3);
+    st.sendRaw('not json');
+    await steve.waitFor((f) => f.frame[1] === 'm-3');
+    const read = async (): Promise<string> => (await fetch(`${gw.httpUrl}/metrics`, { headers: gw.authHeader() })).text();
+    // Observers see copies a moment after the relay: wait for the last of them.
+    let text = await read();
+    for (let i = 0; i < 50 && !/disposition="refused"/.test(text); i++) text = await new Promise((r) => setTimeout(r, 20)).then(read);
+    expect(text).toMatch(/^chargebridge_frames_total\{leg="station",direction="in",disposition="forwarded",action="Heartbeat"\} 3$/m);
+    expect(text).toMatch(/^chargebridge_frames_total\{leg="upstream",direction="in",disposition="forwarded",action="Heartbeat"\} 3$/m);
+    expect(text).toMatch(/^chargebridge_frames_total\{leg="station",direction="in",disposition="refused",action=""\} 1$/m);
+    expect(text).toMatch(/^chargebridge_call_round_trip_seconds_count\{leg="upstream"\} 3$/m);
+    expect(text).toMatch(/^chargebridge_relay_forward_seconds_count 6$/m);
+  });
+
   it('refuses binary frames with 1003 and oversized frames with 1009', async () => {
     const { gw } = await setup({ getConfigurationOnConnect: false }, { MAX_FRAME_BYTES: '4096' });
     const bin = await station(gw.wsUrl('CP-bin'));
