@@ -11,8 +11,6 @@
 //   npx tsx bench/push/binlog.ts --clients 1000 --rate 200 --fanout-rate 10 --seconds 10
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -22,12 +20,11 @@ import { Registry } from 'prom-client';
 import { createCdcReader, parseCdcConfig, type CdcConfig } from '../../src/cdc/index.js';
 import { Bus } from '../../src/events/bus.js';
 import { createEventModel } from '../../src/events/index.js';
-import { parsePushConfig } from '../../src/push/config.js';
-import { createPushServer } from '../../src/push/index.js';
 import { SteveWriter, sqlTime } from '../../test/cdc/steve-writes.js';
 import { createSteveDatabase, startMariadb } from '../../test/support/mariadb.js';
 import { arg, cpuSeconds, percentile } from '../lib/proc.js';
 import type { Receipt } from './clients.js';
+import { startBenchPush } from './server.js';
 
 const WORKERS = 2;
 const DATABASE = 'stevedb';
@@ -142,18 +139,7 @@ async function runBench(): Promise<void> {
     }
   }
 
-  const httpServer = http.createServer();
-  const pushConfig = parsePushConfig({ JWT_SECRET: 'bench-secret-bench-secret-bench-secret-00', PUSH_FANOUT_SLICE: process.env.PUSH_FANOUT_SLICE }, { dataDir, callTimeoutMs: 30_000 });
-  const push = createPushServer({
-    config: pushConfig, httpServer, bus, state: model.state, history: model.history,
-    calls: { call: async () => ({ kind: 'timeout' as const }) },
-    metrics: () => ({ framesPerSecond: { in: 0, out: 0 }, relayRttMs: { p50: null, p95: null, p99: null }, links: {}, upstreams: {} }),
-    logger,
-  });
-  push.start();
-  await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
-  const token = push.issueToken({ sub: 'bench', role: 'operator', ttl: '1h' });
+  const { push, url, token, stop: stopPush } = await startBenchPush({ bus, model, dataDir, logger });
   const writer = forkTs(import.meta.filename, ['--as-writer']);
 
   // ---- one scenario --------------------------------------------------------------------------------------
@@ -234,9 +220,7 @@ async function runBench(): Promise<void> {
       writer.send({ cmd: 'close' });
       await new Promise((r) => writer.once('exit', r));
     }
-    await push.stop();
-    httpServer.closeAllConnections();
-    await new Promise((r) => httpServer.close(r));
+    await stopPush();
     await reader.stop();
     await model.stop();
     await db.stop();

@@ -6,8 +6,6 @@
 // history + station state); clients run in two child processes on the same machine.
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -16,9 +14,8 @@ import { runInNewContext } from 'node:vm';
 import pino from 'pino';
 import { Bus } from '../../src/events/bus.js';
 import { createEventModel } from '../../src/events/index.js';
-import { parsePushConfig } from '../../src/push/config.js';
-import { createPushServer } from '../../src/push/index.js';
 import type { Receipt } from './clients.js';
+import { startBenchPush } from './server.js';
 
 setFlagsFromString('--expose_gc');
 const gc = runInNewContext('gc') as () => void;
@@ -64,18 +61,7 @@ async function scenario(s: Scenario): Promise<void> {
   const bus = new Bus();
   const model = createEventModel({ bus, dataDir, logger, binlogConfigured: false });
   await model.start();
-  const httpServer = http.createServer();
-  const config = parsePushConfig({ JWT_SECRET: 'bench-secret-bench-secret-bench-secret-00', PUSH_FANOUT_SLICE: process.env.PUSH_FANOUT_SLICE }, { dataDir, callTimeoutMs: 30_000 });
-  const push = createPushServer({
-    config, httpServer, bus, state: model.state, history: model.history,
-    calls: { call: async () => ({ kind: 'timeout' as const }) },
-    metrics: () => ({ framesPerSecond: { in: 0, out: 0 }, relayRttMs: { p50: null, p95: null, p99: null }, links: {}, upstreams: {} }),
-    logger,
-  });
-  push.start();
-  await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
-  const token = push.issueToken({ sub: 'bench', role: 'operator', ttl: '1h' });
+  const { push, url, token, fanOutSlice, stop: stopPush } = await startBenchPush({ bus, model, dataDir, logger });
 
   let seq = 0;
   const emit = (info: string): void => {
@@ -124,7 +110,7 @@ async function scenario(s: Scenario): Promise<void> {
     `push bench: ${s.clients} clients (${connected} connected, ${failed} failed, connect ${connectS.toFixed(1)} s), ` +
       `${s.events} events ${s.gapMs} ms apart, ${all.length}/${expected} receipts\n` +
       `  event → client receipt: p50 ${pct(all, 50).toFixed(2)} ms, p99 ${pct(all, 99).toFixed(2)} ms, max ${(all.at(-1) ?? NaN).toFixed(2)} ms\n` +
-      `  server synchronous work per event (first fan-out slice of ${config.fanOutSlice} sockets): p50 ${pct(dispatch, 50).toFixed(2)} ms, p99 ${pct(dispatch, 99).toFixed(2)} ms\n` +
+      `  server synchronous work per event (first fan-out slice of ${fanOutSlice} sockets): p50 ${pct(dispatch, 50).toFixed(2)} ms, p99 ${pct(dispatch, 99).toFixed(2)} ms\n` +
       `  server CPU per event (user+sys, all ${connected} deliveries): ${cpuPerEventMs.toFixed(2)} ms\n` +
       `  event-loop delay while pushing (what a relayed frame could wait): p99 ${(loop.percentile(99) / 1e6).toFixed(2)} ms, max ${(loop.max / 1e6).toFixed(2)} ms\n` +
       `  server memory per idle client: ${perClientKiB.toFixed(1)} KiB (heap+external delta after GC), process RSS ${rssMiB.toFixed(0)} MiB\n` +
@@ -133,9 +119,7 @@ async function scenario(s: Scenario): Promise<void> {
 
   for (const c of children) c.send({ cmd: 'close' });
   await Promise.all(children.map((c) => new Promise((r) => c.once('exit', r))));
-  await push.stop();
-  httpServer.closeAllConnections();
-  await new Promise((r) => httpServer.close(r));
+  await stopPush();
   await model.stop();
   rmSync(dataDir, { recursive: true, force: true });
 }

@@ -1,7 +1,7 @@
 // Row changes of one binlog transaction → catalogue events. Events are buffered until the commit, so a
 // transaction is handed on whole or not at all; ids come from the transaction's coordinates and the row index.
 import type { RowData } from '@vlasky/zongji';
-import type { EventInput, SampledValue } from '../events/catalogue.js';
+import type { EventInput, Mutable, SampledValue } from '../events/catalogue.js';
 import { connectorPkOf } from './schema.js';
 import { transactionRef, type ConnectorRef, type Topology } from './topology.js';
 import { int, isoTime, meter, parseData, text, textOr } from './values.js';
@@ -111,33 +111,31 @@ export class Translator {
   }
 
   apply(c: RowChange, tx: TxContext): void {
-    // The id is built only where an event starts: most meter rows join the sample of the row before.
-    if (c.table === 'connector_meter_value') {
-      if (c.op === 'insert') this.#meter(c.row, tx, c.index);
-      return;
-    }
-    const id = eventId(tx, c.index);
+    // Ids are built where an event starts, not per row: most meter rows join the sample of the row before.
     switch (c.table) {
       case 'connector':
       case 'evse':
         return this.#topologyRow(c);
       case 'connector_status':
-        if (c.op === 'insert') this.#status(c.row, id, tx);
+        if (c.op === 'insert') this.#status(c.row, eventId(tx, c.index), tx);
+        return;
+      case 'connector_meter_value':
+        if (c.op === 'insert') this.#meter(c.row, tx, c.index);
         return;
       case 'transaction_start':
-        if (c.op === 'insert') this.#started(c.row, id, tx);
+        if (c.op === 'insert') this.#started(c.row, eventId(tx, c.index), tx);
         return;
       case 'transaction_stop':
-        if (c.op === 'insert') this.#stopped(c.row, id, tx);
+        if (c.op === 'insert') this.#stopped(c.row, eventId(tx, c.index), tx);
         return;
       case 'transaction_stop_failed':
-        if (c.op === 'insert') this.#stopFailed(c.row, id, tx);
+        if (c.op === 'insert') this.#stopFailed(c.row, eventId(tx, c.index), tx);
         return;
       case 'charge_box':
-        if (c.op === 'update' && c.before !== undefined) this.#chargeBox(c.before, c.row, id, tx);
+        if (c.op === 'update' && c.before !== undefined) this.#chargeBox(c.before, c.row, eventId(tx, c.index), tx);
         return;
       case 'data_transfer':
-        if (c.op === 'insert') this.#dataTransfer(c.row, id, tx);
+        if (c.op === 'insert') this.#dataTransfer(c.row, eventId(tx, c.index), tx);
         return;
       default:
         return;
@@ -442,8 +440,6 @@ export function sampledValue(row: Record<string, unknown>): SampledValue {
   if (phase !== undefined) sv.phase = phase;
   return sv;
 }
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 function eventId(tx: TxContext, index: number): string {
   return `steve:${tx.key}:${index}`;

@@ -1,7 +1,7 @@
 // Per-station state, built only from sequenced events (bus 'event'). The single owner of that state: REST and
 // push read snapshots from here and never keep their own copies.
 import type { Bus } from './bus.js';
-import type { EventDataMap, EventSource, GatewayEvent, LinkKind, SampledValue, VehicleData } from './catalogue.js';
+import type { EventDataMap, EventSource, GatewayEvent, LinkKind, Mutable, SampledValue, VehicleData } from './catalogue.js';
 import { deriveVehicle } from './vehicle.js';
 
 export interface ConnectorState {
@@ -100,7 +100,6 @@ export interface StationStateOptions {
   readonly recentTransactions?: number;
 }
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 type Tx = Mutable<TransactionRecord>;
 type Vehicle = Omit<Mutable<VehicleState>, 'ageMs'>;
 

@@ -1,7 +1,7 @@
 // flashCharge vendor DataTransfer: PreChargeData / VehicleInfo, SessionSummary, BMSAlert.
 // Pure functions shared by the wire extractor and the binlog (data_transfer table) path, so the same
 // bytes always give the same event, whichever side saw them first.
-import type { EventDataMap, VehicleData } from './catalogue.js';
+import type { EventDataMap, Mutable, VehicleData } from './catalogue.js';
 
 export const DEFAULT_VENDOR_ID = 'RivotMotors';
 /** Firmware value (rangeKm = batteryAh × 2.7); the old backend used 2.8. */
@@ -99,7 +99,7 @@ export function deriveVehicle(v: VehicleData, kmPerAh: number): VehicleData {
   const byCurrent = v.maxCurrent !== undefined ? modelFromMaxCurrent(v.maxCurrent) : undefined;
   const model = given ?? byCurrent;
   const ah = v.batteryAh ?? (sized ? capacityAh(sized) : byCurrent ? capacityAh(byCurrent) : undefined);
-  const out: { -readonly [K in keyof VehicleData]: VehicleData[K] } = { ...v };
+  const out: Mutable<VehicleData> = { ...v };
   if (model !== undefined) out.model = model;
   if (ah !== undefined) {
     out.batteryAh = ah;

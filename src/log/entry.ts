@@ -2,6 +2,7 @@
 // Runs in the log's batch, never inside the bus listener.
 import { parseFrame, type Frame, type ParseResult } from '../ocpp/frames.js';
 import { validate } from '../ocpp/validate.js';
+import type { Mutable } from '../events/catalogue.js';
 import type { Finding, FrameObservation, LogEntry } from '../events/observations.js';
 import { isoMicros } from './time.js';
 
@@ -30,7 +31,7 @@ function findingsOf(obs: FrameObservation, parsed: ParseResult): readonly Findin
 export function toLogEntry(obs: FrameObservation, id: number): LogEntry {
   const parsed = parseFrame(obs.raw);
   // id and time lead each line so the day files read well in a pager.
-  const entry: { -readonly [K in keyof LogEntry]: LogEntry[K] } = { id, time: isoMicros(obs.atUs), ...obs, findings: findingsOf(obs, parsed) };
+  const entry: Mutable<LogEntry> = { id, time: isoMicros(obs.atUs), ...obs, findings: findingsOf(obs, parsed) };
   if (parsed.ok) entry.payload = payloadOf(parsed.frame);
   return entry;
 }

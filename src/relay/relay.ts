@@ -3,7 +3,7 @@
 // bookkeeping); observers get a copy through the FrameTap afterwards.
 import type pino from 'pino';
 import { GatewayError } from '../errors.js';
-import type { LinkKind } from '../events/catalogue.js';
+import type { LinkKind, Mutable } from '../events/catalogue.js';
 import type { Direction, Disposition, FrameObservation, Leg, Origin, UpstreamState } from '../events/observations.js';
 import { CloseCode, type StationLink } from '../links/link.js';
 import { CALL, CALLERROR, encodeCall, encodeCallError, messageTypeName, parseFrame, type Frame } from '../ocpp/frames.js';
@@ -386,5 +386,3 @@ export class Relay {
     this.options.tap.frame(obs);
   }
 }
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
