@@ -407,7 +407,7 @@ export class BinlogReader implements CdcReader {
   }
 
   #emit(e: EventInput): void {
-    this.#metrics.events.inc({ type: e.type });
+    this.#metrics.countEvent(e.type);
     try {
       this.#bus.emit('eventInput', e);
     } catch (err) {

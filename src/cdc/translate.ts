@@ -76,7 +76,10 @@ export class Translator {
   #out: (EventInput | MeterGroup)[] = [];
   #groups = new Map<string, MeterGroup>();
   /** The group the previous meter row joined, with that row's raw key columns. */
-  #lastMeter: { readonly pk: number; readonly rawTimestamp: unknown; readonly rawTransaction: unknown; readonly group: MeterGroup } | undefined;
+  #lastGroup: MeterGroup | undefined;
+  #lastPk: number | undefined;
+  #lastRawTimestamp: unknown;
+  #lastRawTransaction: unknown;
   /** Newest status per connector pk (by status_timestamp, which may arrive out of order). */
   readonly current = new Map<number, CurrentStatus>();
   /** Start/stop time of the latest transaction per connector pk: SteVe's synthetic status rows copy them. */
@@ -147,17 +150,18 @@ export class Translator {
     const events: EventInput[] = [];
     for (const o of this.#out) {
       if ('kind' in o) {
-        const e: EventInput<'meterValues'> = {
+        // Field by field rather than with a conditional spread: one of these per meter sample.
+        const e: Mutable<EventInput<'meterValues'>> = {
           id: o.id,
           type: 'meterValues',
           chargeBoxId: o.ref.chargeBoxId,
           connectorId: o.ref.connectorId,
-          ...(o.transactionId !== undefined ? { transactionId: o.transactionId } : {}),
           timestamp: o.timestamp,
           receivedAt: tx.receivedAt,
           source: 'steve',
           data: { sampledValues: o.sampledValues },
         };
+        if (o.transactionId !== undefined) e.transactionId = o.transactionId;
         events.push(e);
       } else {
         events.push(o);
@@ -171,7 +175,7 @@ export class Translator {
   discard(): void {
     this.#out = [];
     this.#groups.clear();
-    this.#lastMeter = undefined;
+    this.#lastGroup = undefined;
   }
 
   #connector(table: string, row: RowData): { pk: number; ref: ConnectorRef } | undefined {
@@ -231,25 +235,33 @@ export class Translator {
 
   #meter(row: RowData, tx: TxContext, index: number): void {
     // SteVe writes one row per measurand, so a sample's rows arrive together: match the previous row's raw
-    // values before paying for the lookup, the time conversion and the group key.
-    const last = this.#lastMeter;
-    if (last !== undefined && row.value_timestamp === last.rawTimestamp && row.transaction_pk === last.rawTransaction && connectorPkOf(row) === last.pk) {
-      last.group.sampledValues.push(sampledValue(row));
+    // values before paying for the lookup, the time conversion and the group key. Kept in plain fields, not an
+    // object per sample: this runs once per meter row.
+    const group = this.#lastGroup;
+    const pk = connectorPkOf(row);
+    if (group !== undefined && row.value_timestamp === this.#lastRawTimestamp && row.transaction_pk === this.#lastRawTransaction && pk === this.#lastPk) {
+      group.sampledValues.push(sampledValue(row));
       return;
     }
-    const found = this.#connector('connector_meter_value', row);
-    if (!found) return;
+    const ref = pk === undefined ? undefined : this.topo.connectors.get(pk);
+    if (pk === undefined || ref === undefined) {
+      this.hooks.unmapped('connector_meter_value', `connector pk ${String(pk)} is unknown`);
+      return;
+    }
     const transactionId = int(row.transaction_pk);
     const timestamp = isoTime(row.value_timestamp) ?? '';
-    const key = `${found.pk}|${transactionId ?? ''}|${timestamp}`;
-    let group = this.#groups.get(key);
-    if (group === undefined) {
-      group = { kind: 'meter', id: eventId(tx, index), ref: found.ref, transactionId, timestamp, sampledValues: [] };
-      this.#groups.set(key, group);
-      this.#out.push(group);
+    const key = `${pk}|${transactionId ?? ''}|${timestamp}`;
+    let found = this.#groups.get(key);
+    if (found === undefined) {
+      found = { kind: 'meter', id: eventId(tx, index), ref, transactionId, timestamp, sampledValues: [] };
+      this.#groups.set(key, found);
+      this.#out.push(found);
     }
-    group.sampledValues.push(sampledValue(row));
-    this.#lastMeter = { pk: found.pk, rawTimestamp: row.value_timestamp, rawTransaction: row.transaction_pk, group };
+    found.sampledValues.push(sampledValue(row));
+    this.#lastGroup = found;
+    this.#lastPk = pk;
+    this.#lastRawTimestamp = row.value_timestamp;
+    this.#lastRawTransaction = row.transaction_pk;
   }
 
   #started(row: RowData, id: string, tx: TxContext): void {
@@ -426,19 +438,38 @@ export class Translator {
 
 /** One connector_meter_value row as an OCPP SampledValue (the default measurand filled in). */
 export function sampledValue(row: Record<string, unknown>): SampledValue {
-  // Built in place rather than with spreads: this runs once per meter row.
-  const sv: Mutable<SampledValue> = { value: textOr(row.value, ''), measurand: text(row.measurand) ?? DEFAULT_MEASURAND };
-  const unit = text(row.unit);
-  if (unit !== undefined) sv.unit = unit;
-  const context = text(row.reading_context);
-  if (context !== undefined) sv.context = context;
-  const format = text(row.format);
-  if (format !== undefined) sv.format = format;
-  const location = text(row.location);
-  if (location !== undefined) sv.location = location;
-  const phase = text(row.phase);
-  if (phase !== undefined) sv.phase = phase;
-  return sv;
+  return new MeterReading(row);
+}
+
+/**
+ * One meter row as a sampled value. A class rather than a literal grown field by field: the engine sizes its
+ * instances for all seven fields, so optional ones need no second allocation (this runs once per meter row).
+ * `declare` keeps absent fields absent, as in a literal.
+ */
+class MeterReading implements SampledValue {
+  declare readonly value: string;
+  declare readonly measurand: string;
+  declare readonly unit?: string;
+  declare readonly context?: string;
+  declare readonly format?: string;
+  declare readonly location?: string;
+  declare readonly phase?: string;
+
+  constructor(row: Record<string, unknown>) {
+    const self = this as Mutable<MeterReading>;
+    self.value = textOr(row.value, '');
+    self.measurand = text(row.measurand) ?? DEFAULT_MEASURAND;
+    const unit = text(row.unit);
+    if (unit !== undefined) self.unit = unit;
+    const context = text(row.reading_context);
+    if (context !== undefined) self.context = context;
+    const format = text(row.format);
+    if (format !== undefined) self.format = format;
+    const location = text(row.location);
+    if (location !== undefined) self.location = location;
+    const phase = text(row.phase);
+    if (phase !== undefined) self.phase = phase;
+  }
 }
 
 function eventId(tx: TxContext, index: number): string {
