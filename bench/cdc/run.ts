@@ -1,5 +1,6 @@
 // Binlog reader benchmark on a private mariadbd (SteVe 3.13 schema):
-//  1. commit → event latency at 1,000 single-row transactions per second (connector_status INSERTs);
+//  1. commit → event latency at 1,000 single-row transactions per second (connector_status INSERTs), bare
+//     @vlasky/zongji first (the floor), then the reader;
 //  2. catch-up throughput on CDC_BENCH_ROWS connector_meter_value rows (1000-row transactions, 4 measurands per
 //     sample), the reader against bare @vlasky/zongji reading the same binlog range in the same run.
 // Usage: npx tsx bench/cdc/run.ts   (CDC_BENCH_ROWS=1000000, CDC_BENCH_LATENCY_TX=3000, CDC_BENCH_ROUNDS=5)
@@ -41,53 +42,69 @@ async function gtidNow(): Promise<string> {
 
 try {
   // ---- 1. latency -------------------------------------------------------------------------------------------
-  {
+  // The same paced INSERTs twice: once followed by the reader, once by bare @vlasky/zongji (the floor: what the
+  // library alone takes from commit to event on this machine). Arrivals pair with INSERTs in commit order.
+  type Follow = (arrived: () => void) => Promise<() => Promise<void>>;
+  const followReader: Follow = async (arrived) => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cb-bench-'));
     const bus = new Bus();
-    const seenAt = new Map<string, number>();
     bus.on('eventInput', (e) => {
-      if (e.type === 'status') seenAt.set(e.timestamp, performance.now());
+      if (e.type === 'status') arrived();
     });
     const reader = createCdcReader({ config, bus, logger: quiet, dataDir, registry: new Registry() });
     await reader.start();
     while (reader.health().state !== 'streaming') await new Promise((r) => setTimeout(r, 20));
+    return async () => {
+      await reader.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    };
+  };
+  const followBare: Follow = async (arrived) => {
+    const z = new ZongJi(connectionOptions(config));
+    const ready = new Promise<void>((resolve) => z.once('ready', () => resolve()));
+    z.on('binlog', (ev: AnyBinlogEvent) => {
+      if (ev.getEventName() === 'writerows') arrived();
+    });
+    z.start({ serverId: 904, startAtEnd: true, includeEvents: ['tablemap', 'writerows', 'xid'], includeSchema: { stevedb: ['connector_status'] } });
+    await ready;
+    return () => new Promise<void>((resolve) => {
+      z.once('stopped', () => resolve());
+      z.stop();
+    });
+  };
+  let tsBase = Date.UTC(2026, 0, 1);
+  const latency = async (label: string, follow: Follow): Promise<{ p50: number; p99: number }> => {
+    const seen: number[] = [];
+    const stop = await follow(() => seen.push(performance.now()));
     await new Promise((r) => setTimeout(r, 200));
     const sent: number[] = [];
     const acked: number[] = [];
-    const keys: string[] = [];
     const t0 = performance.now();
     for (let i = 0; i < LATENCY_TX; i++) {
       const due = t0 + i; // one per millisecond = 1,000 tx/s
       const wait = due - performance.now();
       if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-      const ts = new Date(Date.UTC(2026, 0, 1) + i * 1000);
-      keys.push(ts.toISOString());
+      const ts = new Date(tsBase + i * 1000);
       sent.push(performance.now());
       await w.q(`INSERT INTO connector_status (evse_pk, status_timestamp, status, error_code) VALUES (?, ?, 'Charging', 'NoError')`, [pk, sqlTime(ts)]);
       acked.push(performance.now());
     }
+    tsBase += LATENCY_TX * 1000;
     const elapsed = (performance.now() - t0) / 1000;
     const deadline = Date.now() + 10_000;
-    while (seenAt.size < LATENCY_TX && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    const fromAck: number[] = [];
-    const fromSend: number[] = [];
-    keys.forEach((k, i) => {
-      const at = seenAt.get(k);
-      if (at === undefined) return;
-      fromAck.push(at - acked[i]!);
-      fromSend.push(at - sent[i]!);
-    });
-    fromAck.sort((a, b) => a - b);
-    fromSend.sort((a, b) => a - b);
-    await reader.stop();
-    await rm(dataDir, { recursive: true, force: true });
-    console.log(`latency: ${LATENCY_TX} single-row transactions at ${(LATENCY_TX / elapsed).toFixed(0)} tx/s, ${fromAck.length} events received`);
-    console.log(
-      `  commit ack → event  p50 ${pct(fromAck, 50).toFixed(3)} ms  p99 ${pct(fromAck, 99).toFixed(3)} ms  max ${fromAck.at(-1)!.toFixed(3)} ms`,
-    );
-    console.log(
-      `  send INSERT → event p50 ${pct(fromSend, 50).toFixed(3)} ms  p99 ${pct(fromSend, 99).toFixed(3)} ms  max ${fromSend.at(-1)!.toFixed(3)} ms`,
-    );
+    while (seen.length < LATENCY_TX && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await stop();
+    const fromAck = seen.map((at, i) => at - acked[i]!).sort((a, b) => a - b);
+    const fromSend = seen.map((at, i) => at - sent[i]!).sort((a, b) => a - b);
+    console.log(`latency, ${label}: ${LATENCY_TX} single-row transactions at ${(LATENCY_TX / elapsed).toFixed(0)} tx/s, ${seen.length} events received`);
+    console.log(`  commit ack → event  p50 ${pct(fromAck, 50).toFixed(3)} ms  p99 ${pct(fromAck, 99).toFixed(3)} ms  max ${fromAck.at(-1)!.toFixed(3)} ms`);
+    console.log(`  send INSERT → event p50 ${pct(fromSend, 50).toFixed(3)} ms  p99 ${pct(fromSend, 99).toFixed(3)} ms  max ${fromSend.at(-1)!.toFixed(3)} ms`);
+    return { p50: pct(fromAck, 50), p99: pct(fromAck, 99) };
+  };
+  {
+    const floor = await latency('bare @vlasky/zongji (floor)', followBare);
+    const ours = await latency('chargebridge reader', followReader);
+    console.log(`  the reader adds over the bare library: p50 ${(ours.p50 - floor.p50).toFixed(3)} ms, p99 ${(ours.p99 - floor.p99).toFixed(3)} ms`);
   }
 
   // ---- 2. catch-up ------------------------------------------------------------------------------------------

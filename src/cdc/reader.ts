@@ -364,21 +364,10 @@ export class BinlogReader implements CdcReader {
       case 'rows': {
         this.#txReceivedAt ??= new Date().toISOString();
         const tx: TxContext = { key: item.key, statement: item.statement, receivedAt: this.#txReceivedAt };
-        const update = item.op === 'update';
-        for (let i = this.#cursor; i < item.rows.length; i++) {
-          const r = item.rows[i];
-          if (r === undefined) continue;
-          const change = update
-            ? { table: item.table, op: item.op, row: (r as { after: Record<string, unknown> }).after, before: (r as { before: Record<string, unknown> }).before, index: item.firstIndex + i }
-            : { table: item.table, op: item.op, row: r as Record<string, unknown>, index: item.firstIndex + i };
-          const missing = translator.missing(change);
-          if (missing !== undefined) {
-            this.#cursor = i;
-            return missing;
-          }
-          translator.apply(change, tx);
-        }
-        return undefined;
+        const stop = translator.applyRows(item.table, item.op, item.rows, item.firstIndex, this.#cursor, tx);
+        if (stop === undefined) return undefined;
+        this.#cursor = stop.at;
+        return stop.missing;
       }
       case 'commit': {
         const receivedAt = this.#txReceivedAt ?? new Date().toISOString();

@@ -1,6 +1,6 @@
 // Row changes of one binlog transaction → catalogue events. Events are buffered until the commit, so a
 // transaction is handed on whole or not at all; ids come from the transaction's coordinates and the row index.
-import type { RowData } from '@vlasky/zongji';
+import type { RowData, UpdateRowData } from '@vlasky/zongji';
 import type { EventInput, Mutable, SampledValue } from '../events/catalogue.js';
 import { connectorPkOf } from './schema.js';
 import { transactionRef, type ConnectorRef, type Topology } from './topology.js';
@@ -93,6 +93,43 @@ export class Translator {
     for (const t of topo.transactions.values()) if (t.startTime !== undefined) this.#lastStart.set(t.connectorPk, t.startTime);
   }
 
+  /**
+   * Applies rows[from..] of one rows event. Stops at the first row whose keys the caches lack and says where and
+   * what to look up; the caller looks them up and calls again from there. Meter rows, most of the volume, take a
+   * loop of their own: no change object and no dispatch per row.
+   */
+  applyRows(
+    table: string,
+    op: RowOp,
+    rows: readonly RowData[] | readonly UpdateRowData[],
+    firstIndex: number,
+    from: number,
+    tx: TxContext,
+  ): { readonly at: number; readonly missing: Missing } | undefined {
+    if (op === 'insert' && table === 'connector_meter_value') {
+      for (let i = from; i < rows.length; i++) {
+        const row = rows[i] as RowData;
+        const pk = connectorPkOf(row);
+        // The previous row's connector was found, so the same pk needs no cache check.
+        if (pk !== this.#lastPk && pk !== undefined && this.topo.needsConnector(pk)) return { at: i, missing: { connectors: [pk], transactions: [] } };
+        this.#meter(row, pk, tx, firstIndex + i);
+      }
+      return undefined;
+    }
+    for (let i = from; i < rows.length; i++) {
+      const r = rows[i];
+      if (r === undefined) continue;
+      const change: RowChange =
+        op === 'update'
+          ? { table, op, row: (r as UpdateRowData).after, before: (r as UpdateRowData).before, index: firstIndex + i }
+          : { table, op, row: r as RowData, index: firstIndex + i };
+      const missing = this.missing(change);
+      if (missing !== undefined) return { at: i, missing };
+      this.apply(change, tx);
+    }
+    return undefined;
+  }
+
   /** Keys this change needs that the caches do not have yet (undefined: none). */
   missing(c: RowChange): Missing | undefined {
     if (c.op !== 'insert') return undefined;
@@ -123,7 +160,7 @@ export class Translator {
         if (c.op === 'insert') this.#status(c.row, eventId(tx, c.index), tx);
         return;
       case 'connector_meter_value':
-        if (c.op === 'insert') this.#meter(c.row, tx, c.index);
+        if (c.op === 'insert') this.#meter(c.row, connectorPkOf(c.row), tx, c.index);
         return;
       case 'transaction_start':
         if (c.op === 'insert') this.#started(c.row, eventId(tx, c.index), tx);
@@ -175,7 +212,7 @@ export class Translator {
   discard(): void {
     this.#out = [];
     this.#groups.clear();
-    this.#lastGroup = undefined;
+    this.#lastGroup = this.#lastPk = undefined;
   }
 
   #connector(table: string, row: RowData): { pk: number; ref: ConnectorRef } | undefined {
@@ -195,6 +232,8 @@ export class Translator {
     if (c.row.topology_source !== undefined && c.row.topology_source !== null && c.row.topology_source !== 'ocpp1') return;
     if (c.op === 'delete') this.topo.connectors.delete(pk);
     else this.topo.addConnector(pk, c.row);
+    // A meter row for this pk must look its connector up again, not trust the previous row's.
+    if (pk === this.#lastPk) this.#lastGroup = this.#lastPk = undefined;
   }
 
   #status(row: RowData, id: string, tx: TxContext): void {
@@ -233,12 +272,11 @@ export class Translator {
     this.#out.push(e);
   }
 
-  #meter(row: RowData, tx: TxContext, index: number): void {
+  #meter(row: RowData, pk: number | undefined, tx: TxContext, index: number): void {
     // SteVe writes one row per measurand, so a sample's rows arrive together: match the previous row's raw
     // values before paying for the lookup, the time conversion and the group key. Kept in plain fields, not an
     // object per sample: this runs once per meter row.
     const group = this.#lastGroup;
-    const pk = connectorPkOf(row);
     if (group !== undefined && row.value_timestamp === this.#lastRawTimestamp && row.transaction_pk === this.#lastRawTransaction && pk === this.#lastPk) {
       group.sampledValues.push(sampledValue(row));
       return;
