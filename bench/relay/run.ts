@@ -1,13 +1,23 @@
-// Relay overhead: N stations each send one CALL per second, first straight to the SteVe stand-in, then through
-// the gateway; prints round-trip percentiles for both, the difference, and the gateway's CPU and RSS.
-// Usage: npx tsx bench/relay/run.ts [--stations 1000] [--seconds 20]
-import type { ChildProcess } from 'node:child_process';
+// Relay overhead: N stations each send one CALL per second to the SteVe stand-in three ways: straight, through a
+// bare `ws` pass-through proxy (the floor: what one extra Node process hop costs on this machine, with no parsing,
+// bookkeeping or observers), and through the gateway. Each round runs all three, in rotating order; round-trip
+// percentiles per path and round, their medians, what the proxy and the gateway add, and the gateway's CPU and RSS.
+// Usage: npx tsx bench/relay/run.ts [--stations 1000] [--seconds 20] [--rounds 3] [--pin]
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import WebSocket from 'ws';
 import { arg, cpuSeconds, percentile, rssBytes, startProcess } from '../lib/proc.js';
 
 const stations = arg('stations', 1000);
 const seconds = arg('seconds', 20);
 const warmup = 3;
+const rounds = arg('rounds', 3);
+// --pin: the relay under test (gateway or bare proxy) gets core 1 to itself; this script and the SteVe stand-in
+// share core 0. Without it, three busy processes share two cores and the scheduler's wake-up delays dominate p99.
+const pin = process.argv.includes('--pin');
+const pinTo = (pid: number | undefined, cpu: number): void => {
+  if (pin && pid !== undefined) execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+};
+pinTo(process.pid, 0);
 
 async function load(urlFor: (id: string) => string, label: string): Promise<number[]> {
   const sockets: WebSocket[] = [];
@@ -51,36 +61,71 @@ async function load(urlFor: (id: string) => string, label: string): Promise<numb
   return rtts.sort((a, b) => a - b);
 }
 
-function summary(rtts: number[]): { p50: number; p99: number; max: number } {
+type Summary = { p50: number; p99: number; max: number };
+
+function summary(rtts: number[]): Summary {
   return { p50: percentile(rtts, 50), p99: percentile(rtts, 99), max: rtts[rtts.length - 1] ?? Number.NaN };
+}
+
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 const procs: ChildProcess[] = [];
 try {
   const steve = await startProcess('bench/relay/steve-proc.ts', {}, /steve-port (\d+)/);
   procs.push(steve.child);
+  pinTo(steve.child.pid, 0);
   const steveUrl = `ws://127.0.0.1:${steve.port}/steve/websocket/CentralSystemService`;
+  const proxy = await startProcess('bench/relay/floor-proxy.ts', { UPSTREAM_URL: steveUrl }, /"port":(\d+)/);
+  procs.push(proxy.child);
+  pinTo(proxy.child.pid, 1);
   const gw = await startProcess('src/main.ts', {
     // info: the start-up line carries the port; per-station lines go to a pipe nobody reads synchronously.
     PORT: '0', HOST: '127.0.0.1', STEVE_WS_URL: steveUrl, LOG_LEVEL: 'info', SIM_STATIONS: '0',
     DATA_DIR: `/tmp/cb-bench-relay-${process.pid}`,
   }, /"port":(\d+)/);
   procs.push(gw.child);
+  pinTo(gw.child.pid, 1);
   const gwPid = gw.child.pid as number;
 
-  const direct = summary(await load((id) => `${steveUrl}/${id}`, 'direct'));
-  const cpu0 = cpuSeconds(gwPid);
-  const t0 = performance.now();
-  const via = summary(await load((id) => `ws://127.0.0.1:${gw.port}/ocpp/${id}`, 'via gateway'));
-  const cpuShare = (cpuSeconds(gwPid) - cpu0) / ((performance.now() - t0) / 1000);
-  const rss = rssBytes(gwPid);
+  const paths = [
+    { name: 'direct', url: (id: string) => `${steveUrl}/${id}` },
+    { name: 'bare ws proxy', url: (id: string) => `ws://127.0.0.1:${proxy.port}/ocpp/${id}` },
+    { name: 'via gateway', url: (id: string) => `ws://127.0.0.1:${gw.port}/ocpp/${id}` },
+  ] as const;
+  const results = new Map<string, Summary[]>(paths.map((p) => [p.name, []]));
+  let gwCpu = 0;
+  let gwSeconds = 0;
   const f = (n: number) => n.toFixed(3).padStart(8);
-  console.log(`\nstations=${stations} rate=${stations} CALL/s duration=${seconds}s (after ${warmup}s warm-up)`);
-  console.log('                 p50 ms   p99 ms   max ms');
-  console.log(`direct         ${f(direct.p50)} ${f(direct.p99)} ${f(direct.max)}`);
-  console.log(`via gateway    ${f(via.p50)} ${f(via.p99)} ${f(via.max)}`);
-  console.log(`added          ${f(via.p50 - direct.p50)} ${f(via.p99 - direct.p99)} ${f(via.max - direct.max)}`);
-  console.log(`gateway CPU ${(cpuShare * 100).toFixed(1)} % of one core (incl. message log), RSS ${(rss / 1048576).toFixed(0)} MiB`);
+  for (let round = 0; round < rounds; round++) {
+    // Rotate the order so that no path always runs first (warm caches) or last (a tired machine).
+    const order = paths.map((_, i) => paths[(i + round) % paths.length]!);
+    for (const path of order) {
+      const isGateway = path.name === 'via gateway';
+      const cpu0 = isGateway ? cpuSeconds(gwPid) : 0;
+      const t0 = performance.now();
+      const s = summary(await load(path.url, `round ${round + 1} ${path.name}`));
+      if (isGateway) {
+        gwCpu += cpuSeconds(gwPid) - cpu0;
+        gwSeconds += (performance.now() - t0) / 1000;
+      }
+      results.get(path.name)!.push(s);
+      console.log(`  p50 ${f(s.p50)}  p99 ${f(s.p99)}  max ${f(s.max)} ms`);
+    }
+  }
+  const med = (name: string, k: keyof Summary) => median(results.get(name)!.map((s) => s[k]));
+  const rss = rssBytes(gwPid);
+  console.log(`\nstations=${stations} rate=${stations} CALL/s, ${rounds} rounds of ${seconds} s per path (after ${warmup} s warm-up each)${pin ? ', pinned' : ''}`);
+  console.log('medians over rounds   p50 ms   p99 ms   max ms');
+  for (const p of paths) console.log(`${p.name.padEnd(20)} ${f(med(p.name, 'p50'))} ${f(med(p.name, 'p99'))} ${f(med(p.name, 'max'))}`);
+  const added = (name: string, base: string, k: keyof Summary) => median(results.get(name)!.map((s, i) => s[k] - results.get(base)![i]![k]));
+  console.log(`proxy adds           ${f(added('bare ws proxy', 'direct', 'p50'))} ${f(added('bare ws proxy', 'direct', 'p99'))}   (the floor of one process hop)`);
+  console.log(`gateway adds         ${f(added('via gateway', 'direct', 'p50'))} ${f(added('via gateway', 'direct', 'p99'))}`);
+  console.log(`gateway over proxy   ${f(added('via gateway', 'bare ws proxy', 'p50'))} ${f(added('via gateway', 'bare ws proxy', 'p99'))}   (what the gateway's own work adds)`);
+  console.log(`gateway CPU ${((gwCpu / gwSeconds) * 100).toFixed(1)} % of one core (incl. message log and event model), RSS ${(rss / 1048576).toFixed(0)} MiB`);
 } finally {
   for (const p of procs) p.kill('SIGTERM');
 }
