@@ -4,7 +4,7 @@ import ZongJi, { type AnyBinlogEvent, type DeleteRowsEvent, type RowData, type U
 import type { Checkpoint } from './checkpoint.js';
 import type { CdcConfig } from './config.js';
 import { connectionOptions } from './db.js';
-import type { RowOp } from './translate.js';
+import { isBootUpdate, type RowOp } from './translate.js';
 
 export type StreamItem =
   | {
@@ -15,7 +15,8 @@ export type StreamItem =
       /** Transaction key (GTID, or file:position of its start) and index of the first row in it. */
       readonly key: string;
       readonly firstIndex: number;
-      readonly statement: string | undefined;
+      /** The rows come from SteVe's BootNotification UPDATE (from the statement's ANNOTATE_ROWS text). */
+      readonly bootUpdate: boolean;
     }
   | { readonly kind: 'commit'; readonly key: string; readonly checkpoint: Checkpoint; readonly eventTimeMs: number }
   | { readonly kind: 'alive' };
@@ -44,7 +45,8 @@ export class BinlogStream {
   #watchdog: NodeJS.Timeout | undefined;
   #txKey: string | undefined;
   #rowIndex = 0;
-  #statement: string | undefined;
+  /** Whether the current statement is SteVe's BootNotification UPDATE; only this bit of its text is kept. */
+  #bootUpdate = false;
 
   constructor(
     private readonly config: CdcConfig,
@@ -126,12 +128,12 @@ export class BinlogStream {
         const table = e.tableMap[e.tableId]?.tableName;
         if (table === undefined) return;
         const key = this.#key(ev);
-        this.on.item({ kind: 'rows', table, op: ROW_EVENTS[name], rows: e.rows, key, firstIndex: this.#rowIndex, statement: this.#statement });
+        this.on.item({ kind: 'rows', table, op: ROW_EVENTS[name], rows: e.rows, key, firstIndex: this.#rowIndex, bootUpdate: this.#bootUpdate });
         this.#rowIndex += e.rows.length;
         return;
       }
       case 'annotaterows':
-        this.#statement = (ev as Extract<AnyBinlogEvent, { getEventName(): 'annotaterows' }>).statement;
+        this.#bootUpdate = isBootUpdate((ev as Extract<AnyBinlogEvent, { getEventName(): 'annotaterows' }>).statement);
         return;
       case 'xid':
         return this.#commit(ev);
@@ -173,7 +175,7 @@ export class BinlogStream {
     });
     this.#txKey = undefined;
     this.#rowIndex = 0;
-    this.#statement = undefined;
+    this.#bootUpdate = false;
   }
 }
 

@@ -21,8 +21,8 @@ export interface RowChange {
 export interface TxContext {
   /** GTID of the transaction, or file:position of its start. */
   readonly key: string;
-  /** Statement text from MariaDB's ANNOTATE_ROWS event, when the server writes them. */
-  readonly statement: string | undefined;
+  /** The rows come from SteVe's BootNotification UPDATE, as told by MariaDB's ANNOTATE_ROWS statement text. */
+  readonly bootUpdate: boolean;
   readonly receivedAt: string;
 }
 
@@ -45,6 +45,19 @@ const BOOT_COLUMNS = [
 ] as const;
 
 const DEFAULT_MEASURAND = 'Energy.Active.Import.Register';
+
+/** SteVe's BootNotification UPDATE names charge_point_vendor right after ocpp_protocol: well inside this head. */
+const STATEMENT_HEAD = 2048;
+
+/**
+ * Whether a statement (MariaDB's ANNOTATE_ROWS text) is SteVe's BootNotification UPDATE of charge_box. Decided
+ * when the statement arrives and only from its head, so that the text itself, hundreds of KB for a large
+ * multi-row INSERT, is not kept alive while the transaction's rows stream by.
+ */
+export function isBootUpdate(statement: string): boolean {
+  const head = statement.length > STATEMENT_HEAD ? statement.slice(0, STATEMENT_HEAD) : statement;
+  return /\bupdate\b/i.test(head) && /charge_point_vendor/i.test(head);
+}
 
 interface MeterGroup {
   readonly kind: 'meter';
@@ -404,9 +417,7 @@ export class Translator {
     const heartbeatMoved = !same(before.last_heartbeat_timestamp, after.last_heartbeat_timestamp) && heartbeatAt !== undefined;
     // SteVe's BootNotification UPDATE names the boot columns; the statement text tells a reboot with unchanged
     // details from a heartbeat. Without ANNOTATE_ROWS events, a changed boot column is the evidence.
-    const boot =
-      (tx.statement !== undefined && /charge_point_vendor/i.test(tx.statement) && /update/i.test(tx.statement)) ||
-      BOOT_COLUMNS.some(([col]) => !same(before[col], after[col]));
+    const boot = tx.bootUpdate || BOOT_COLUMNS.some(([col]) => !same(before[col], after[col]));
     if (boot) {
       const data: Record<string, string> = {};
       for (const [col, field] of BOOT_COLUMNS) {

@@ -1,7 +1,7 @@
 // Column conversions the binlog reader applies to every row: the fast path and the general one must agree.
 import { describe, expect, it } from 'vitest';
 import { isoTime } from '../../src/cdc/values.js';
-import { sampledValue } from '../../src/cdc/translate.js';
+import { isBootUpdate, sampledValue } from '../../src/cdc/translate.js';
 
 describe('isoTime', () => {
   it('turns the decoder\'s TIMESTAMP(6) strings into ISO UTC with milliseconds', () => {
@@ -30,5 +30,19 @@ describe('sampledValue', () => {
       value: '12.5', measurand: 'Energy.Active.Import.Register', unit: 'kWh', location: 'Outlet',
     });
     expect(sampledValue({ value: 'a&amp;b', measurand: 'SoC' })).toEqual({ value: 'a&b', measurand: 'SoC' });
+  });
+});
+
+describe('isBootUpdate', () => {
+  it("recognises SteVe's BootNotification UPDATE and nothing else", () => {
+    expect(isBootUpdate('UPDATE charge_box SET ocpp_protocol = ?, charge_point_vendor = ?, charge_point_model = ? WHERE charge_box_id = ?')).toBe(true);
+    expect(isBootUpdate('update `stevedb`.`charge_box` set `ocpp_protocol` = \'ocpp1.6J\', `charge_point_vendor` = \'Rivot\'')).toBe(true);
+    expect(isBootUpdate('UPDATE charge_box SET last_heartbeat_timestamp = ? WHERE charge_box_id = ?')).toBe(false);
+    expect(isBootUpdate("UPDATE charge_box SET ocpp_protocol = 'ocpp1.6J' WHERE charge_box_id = ?")).toBe(false);
+  });
+
+  it('reads only the head of a long statement: a large INSERT is not a boot, even if a value names the column', () => {
+    const values = Array.from({ length: 2000 }, (_, i) => `(1, NULL, '2026-02-01 00:00:00', '${i}', 'Sample.Periodic', 'SoC', '%')`).join(', ');
+    expect(isBootUpdate(`INSERT INTO connector_meter_value VALUES ${values}, (1, NULL, 'update charge_point_vendor', '0', NULL, NULL, NULL)`)).toBe(false);
   });
 });
