@@ -169,8 +169,11 @@ export async function checkServer(db: Pool, config: CdcConfig): Promise<ServerFa
         `Fix: point STEVE_DB_URL at the schema SteVe uses (its db.schema setting, often stevedb), or create the tables (sql/steve-schema-*.sql for tests).`,
     );
   }
-  if (!mariadb) {
-    warnings.push('the server is MySQL: streaming works, but the consistent snapshot (first start, purged binlog) is implemented for MariaDB only.');
+  if (!mariadb && !has(grants.global, 'RELOAD')) {
+    warnings.push(
+      `the account '${config.user}' lacks RELOAD: on MySQL the consistent snapshot (first start, purged binlog) holds writes for a moment ` +
+        `with FLUSH TABLES WITH READ LOCK, which needs it. Streaming from a checkpoint works without. Fix: GRANT RELOAD ON *.* (${GRANT_FIX}).`,
+    );
   }
   return {
     version,

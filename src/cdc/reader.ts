@@ -196,7 +196,7 @@ export class BinlogReader implements CdcReader {
     this.#setState('snapshotting');
     this.#metrics.snapshots.inc({ reason });
     const topo = new Topology(facts.naming);
-    const snap = await takeSnapshot(this.#pool(), facts.naming, topo, facts.mariadb);
+    const snap = await takeSnapshot(this.#pool(), facts.naming, topo, facts.mariadb ? 'mariadb' : 'read-lock', facts.mariadb);
     this.#topo = topo;
     const translator = this.#newTranslator(topo);
     for (const [pk, s] of snap.current) translator.current.set(pk, s);

@@ -1,7 +1,9 @@
-// A consistent read of SteVe's current state and the binlog point it corresponds to (MariaDB, lock-free):
-// START TRANSACTION WITH CONSISTENT SNAPSHOT, binlog_snapshot_file/position, BINLOG_GTID_POS. Streaming then
-// starts at exactly that point, so nothing is missed and nothing is counted twice.
-import type { Pool, RowDataPacket } from 'mysql2/promise';
+// A consistent read of SteVe's current state and the binlog point it corresponds to. Streaming then starts at
+// exactly that point, so nothing is missed and nothing is counted twice. Two ways to find the point:
+//  - MariaDB, lock-free: START TRANSACTION WITH CONSISTENT SNAPSHOT, binlog_snapshot_file/position, BINLOG_GTID_POS;
+//  - MySQL (which has no such status): writes held for a moment with FLUSH TABLES WITH READ LOCK while the binlog
+//    position is read and the snapshot transaction opens, then UNLOCK TABLES before the reads (Debezium's recipe).
+import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
 import type { EventDataMap } from '../events/catalogue.js';
 import { GatewayError } from '../errors.js';
 import type { SteveNaming } from './schema.js';
@@ -27,24 +29,78 @@ interface Mutable {
   lastMeterValues: { connectorId: number; transactionId?: number; timestamp: string; sampledValues: ReturnType<typeof sampledValue>[] }[];
 }
 
-export async function takeSnapshot(db: Pool, naming: SteveNaming, topo: Topology, mariadb: boolean): Promise<Snapshot> {
-  if (!mariadb) {
-    throw new GatewayError(
-      'GW_ERR_CONFIG',
-      'SteVe database: a consistent snapshot is needed (no checkpoint, or its binlog was purged) but is implemented for MariaDB only. ' +
-        'Fix: on MySQL, seed DATA_DIR/cdc/checkpoint.json with the current {"gtid": @@gtid_executed} and restart.',
-      { variable: 'STEVE_DB_URL', check: 'snapshot' },
-    );
+/** `mariadb`: lock-free (MariaDB only). `read-lock`: a brief global read lock (MySQL; works on MariaDB too). */
+export type SnapshotMethod = 'mariadb' | 'read-lock';
+
+interface BinlogPoint {
+  readonly file: string;
+  readonly position: number;
+  /** Known at once under the read lock; on MariaDB's lock-free path it is derived from file:position afterwards. */
+  readonly gtid?: string;
+}
+
+/** Opens the snapshot transaction on the MariaDB way: the transaction itself reports its binlog point. */
+async function openLockFree(conn: PoolConnection): Promise<BinlogPoint> {
+  await conn.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
+  const [status] = await conn.query<RowDataPacket[]>("SHOW STATUS LIKE 'binlog_snapshot_%'");
+  const vars = new Map(status.map((r) => [String(r.Variable_name).toLowerCase(), String(r.Value)]));
+  return { file: vars.get('binlog_snapshot_file') ?? '', position: Number(vars.get('binlog_snapshot_position') ?? 0) };
+}
+
+/** Opens the snapshot transaction while writes are held, reading the binlog point in the same quiet moment. */
+async function openUnderReadLock(conn: PoolConnection, mariadb: boolean): Promise<BinlogPoint> {
+  try {
+    await conn.query('FLUSH TABLES WITH READ LOCK');
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ER_SPECIFIC_ACCESS_DENIED_ERROR' || code === 'ER_DBACCESS_DENIED_ERROR') {
+      throw new GatewayError(
+        'GW_ERR_CONFIG',
+        'SteVe database: a consistent snapshot is needed (no checkpoint, or its binlog was purged); on MySQL it holds writes for a ' +
+          "moment with FLUSH TABLES WITH READ LOCK, which needs the RELOAD privilege. Fix: GRANT RELOAD ON *.* TO the reader's account (see sql/cdc-grants.sql).",
+        { variable: 'STEVE_DB_URL', check: 'snapshot' },
+      );
+    }
+    throw err;
   }
+  try {
+    await conn.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
+    const row = await binaryLogStatus(conn);
+    const file = String(row?.File ?? '');
+    const position = Number(row?.Position ?? 0);
+    let gtid: string | undefined;
+    if (mariadb) {
+      const [g] = await conn.query<RowDataPacket[]>('SELECT @@GLOBAL.gtid_binlog_pos AS gtid');
+      gtid = String(g[0]?.gtid ?? '');
+    } else {
+      // MySQL prints long GTID sets over several lines.
+      gtid = String(row?.Executed_Gtid_Set ?? '').replace(/\s+/g, '');
+    }
+    return { file, position, ...(gtid !== '' ? { gtid } : {}) };
+  } finally {
+    await conn.query('UNLOCK TABLES');
+  }
+}
+
+/** SHOW BINARY LOG STATUS (MySQL 8.2 on; SHOW MASTER STATUS is gone in 8.4), else SHOW MASTER STATUS. */
+async function binaryLogStatus(conn: PoolConnection): Promise<RowDataPacket | undefined> {
+  try {
+    const [rows] = await conn.query<RowDataPacket[]>('SHOW BINARY LOG STATUS');
+    return rows[0];
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ER_PARSE_ERROR') throw err;
+    const [rows] = await conn.query<RowDataPacket[]>('SHOW MASTER STATUS');
+    return rows[0];
+  }
+}
+
+export async function takeSnapshot(db: Pool, naming: SteveNaming, topo: Topology, method: SnapshotMethod, mariadb: boolean): Promise<Snapshot> {
   const n = naming;
   const conn = await db.getConnection();
   try {
     await conn.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
-    await conn.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
-    const [status] = await conn.query<RowDataPacket[]>("SHOW STATUS LIKE 'binlog_snapshot_%'");
-    const vars = new Map(status.map((r) => [String(r.Variable_name).toLowerCase(), String(r.Value)]));
-    const file = vars.get('binlog_snapshot_file') ?? '';
-    const position = Number(vars.get('binlog_snapshot_position') ?? 0);
+    const point = method === 'mariadb' ? await openLockFree(conn) : await openUnderReadLock(conn, mariadb);
+    const { file, position } = point;
 
     const [boxes] = await conn.query<RowDataPacket[]>('SELECT charge_box_id FROM charge_box');
     const ocpp1 = n.generation === 'evse' ? "WHERE topology_source = 'ocpp1'" : '';
@@ -66,8 +122,11 @@ export async function takeSnapshot(db: Pool, naming: SteveNaming, topo: Topology
          ON latest.pk = m.${n.connectorPk} AND latest.ts = m.value_timestamp`,
     );
     await conn.query('COMMIT');
-    const [g] = await conn.query<RowDataPacket[]>('SELECT BINLOG_GTID_POS(?, ?) AS gtid', [file, position]);
-    const gtidRaw = g[0]?.gtid;
+    let gtidRaw: unknown = point.gtid;
+    if (method === 'mariadb') {
+      const [g] = await conn.query<RowDataPacket[]>('SELECT BINLOG_GTID_POS(?, ?) AS gtid', [file, position]);
+      gtidRaw = g[0]?.gtid;
+    }
 
     const stations = new Map<string, Mutable>();
     const station = (id: string): Mutable => {

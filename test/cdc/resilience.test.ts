@@ -2,9 +2,15 @@
 // dead connections. Ground truth is always the database itself.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseCdcConfig } from '../../src/cdc/config.js';
+import { createQueryPool } from '../../src/cdc/db.js';
+import { NAMING } from '../../src/cdc/schema.js';
+import { takeSnapshot } from '../../src/cdc/snapshot.js';
+import { Topology } from '../../src/cdc/topology.js';
 import { createSteveDatabase, startMariadb, type PrivateMariadb } from '../support/mariadb.js';
 import { makeReader, tempDir } from './harness.js';
 import { SteveWriter } from './steve-writes.js';
@@ -23,6 +29,26 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 /** Distinct timestamps per row make every status row identifiable in the events. */
 function ts(n: number): string {
   return new Date(Date.UTC(2026, 0, 1) + n * 1000).toISOString();
+}
+
+/** Writes a status row on a fresh connector of CB1 every few ms, from connector `first` on; stop() gives the last one. */
+function keepWriting(w: SteveWriter, first: number): { stop(): Promise<number> } {
+  let c = first;
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      await w.statusNotification('CB1', c, 'Available', 'NoError', { timestamp: ts(c) });
+      c += 1;
+      await sleep(2);
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      return c - 1;
+    },
+  };
 }
 
 async function dbStatusTimes(w: SteveWriter): Promise<string[]> {
@@ -191,15 +217,7 @@ describe('database trouble', () => {
       await sleep(50);
     }
     // A writer keeps going while the new reader snapshots: each row on a fresh connector.
-    let c = 21;
-    let stop = false;
-    const writer = (async () => {
-      while (!stop) {
-        await w.statusNotification('CB1', c, 'Available', 'NoError', { timestamp: ts(c) });
-        c += 1;
-        await sleep(2);
-      }
-    })();
+    const writer = keepWriting(w, 21);
     const b = makeReader(url, dataDir);
     await b.reader.start();
     await b.waitFor(() => b.ofType('resync').length === 1).catch((err: unknown) => {
@@ -207,9 +225,7 @@ describe('database trouble', () => {
       throw err;
     });
     await sleep(300);
-    stop = true;
-    await writer;
-    const total = c - 1;
+    const total = await writer.stop();
     await b.waitFor(() => {
       const r = b.ofType('resync')[0]!;
       return r.data.connectors.length + b.ofType('status').length >= total;
@@ -229,6 +245,52 @@ describe('database trouble', () => {
     expect(streamed.length).toBeGreaterThan(0);
     console.log(`purged binlog: ${fromSnapshot.length} connectors from the snapshot, ${streamed.length} streamed after it, 0 overlap, 0 missing`);
     await b.reader.stop();
+    await w.close();
+  }, 60_000);
+
+  it('snapshot under a brief global read lock (the MySQL way, run here on MariaDB): streaming from its point, no gap, no overlap', async () => {
+    const url = await createSteveDatabase(server, { database: 'lock_db', generation: '3.13' });
+    const w = await SteveWriter.open(server, 'lock_db', '3.13');
+    await w.addStation('CB1');
+    for (let c = 1; c <= 10; c++) await w.statusNotification('CB1', c, 'Available', 'NoError', { timestamp: ts(c) });
+    // A writer keeps going while the snapshot is taken: each row on a fresh connector.
+    const writer = keepWriting(w, 11);
+    await sleep(100);
+    const config = parseCdcConfig({ STEVE_DB_URL: url, CDC_SERVER_ID: '4242' });
+    if (!config) throw new Error('no config');
+    let snap: Awaited<ReturnType<typeof takeSnapshot>>;
+    let total: number;
+    try {
+      // Without RELOAD the lock is refused, and the error names the grant.
+      const denied = createQueryPool(config);
+      await expect(takeSnapshot(denied, NAMING.evse, new Topology(NAMING.evse), 'read-lock', true)).rejects.toThrow(/GRANT RELOAD ON \*\.\*/);
+      await denied.end();
+      await server.query(`GRANT RELOAD ON *.* TO '${decodeURIComponent(new URL(url).username)}'@'%'`);
+      const pool = createQueryPool(config); // global privileges are read when a session starts
+      snap = await takeSnapshot(pool, NAMING.evse, new Topology(NAMING.evse), 'read-lock', true);
+      await pool.end();
+      await sleep(200);
+    } finally {
+      total = await writer.stop();
+    }
+
+    // Stream from the snapshot's point, as the reader does after taking one.
+    const dataDir = await tempDir();
+    await mkdir(path.join(dataDir, 'cdc'), { recursive: true });
+    await writeFile(path.join(dataDir, 'cdc', 'checkpoint.json'), JSON.stringify({ gtid: snap.gtid, file: snap.file, position: snap.position, updatedAt: new Date().toISOString() }));
+    const r = makeReader(url, dataDir);
+    await r.reader.start();
+    const fromSnapshot = (snap.stations.get('CB1')?.connectors ?? []).map((x) => x.connectorId);
+    await r.waitFor(() => fromSnapshot.length + r.ofType('status').length >= total);
+    await sleep(200); // anything streamed twice would show up by now
+    const streamed = r.ofType('status').map((e) => e.connectorId!);
+    expect(snap.gtid).toMatch(/^\d+-\d+-\d+/);
+    expect(fromSnapshot.length).toBeGreaterThan(10);
+    expect(streamed.length).toBeGreaterThan(0);
+    expect(fromSnapshot.filter((x) => streamed.includes(x))).toEqual([]);
+    expect([...fromSnapshot, ...streamed].sort((x, y) => x - y)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    console.log(`read-lock snapshot: ${fromSnapshot.length} connectors from the snapshot, ${streamed.length} streamed after it, 0 overlap, 0 missing`);
+    await r.reader.stop();
     await w.close();
   }, 60_000);
 
