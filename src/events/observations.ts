@@ -1,7 +1,7 @@
 // What the links and the relay report about frames and links. Copies for observers (message log, metrics,
 // wire-event extraction, live frame stream), produced after the frame has already been forwarded.
 import type { LinkKind } from './catalogue.js';
-import type { MessageTypeName } from '../ocpp/frames.js';
+import type { Frame, MessageTypeName } from '../ocpp/frames.js';
 
 /** Which socket the frame crossed: the station's link or the upstream (SteVe, or the embedded central system). */
 export type Leg = 'station' | 'upstream';
@@ -35,6 +35,8 @@ export interface FrameObservation {
   readonly rttMs?: number;
   /** Why a frame was refused or what is wrong with it at the framing level. */
   readonly problem?: string;
+  /** The relay's own parse of `raw`, shared read-only so observers need not parse it again. Never logged. */
+  readonly frame?: Frame;
 }
 
 export interface Finding {
@@ -43,8 +45,8 @@ export interface Finding {
   readonly message: string;
 }
 
-/** A message-log entry: an observation with its monotonic id, payload and findings. */
-export interface LogEntry extends FrameObservation {
+/** A message-log entry: an observation (less the parsed frame) with its monotonic id, payload and findings. */
+export interface LogEntry extends Omit<FrameObservation, 'frame'> {
   readonly id: number;
   readonly time: string; // ISO 8601 with microseconds
   readonly payload?: unknown;

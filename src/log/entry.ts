@@ -29,9 +29,30 @@ function findingsOf(obs: FrameObservation, parsed: ParseResult): readonly Findin
 }
 
 export function toLogEntry(obs: FrameObservation, id: number): LogEntry {
-  const parsed = parseFrame(obs.raw);
+  // The relay's parse when it made one; the text otherwise (refused frames, observations from elsewhere).
+  const parsed: ParseResult = obs.frame ? { ok: true, frame: obs.frame } : parseFrame(obs.raw);
+  // Field by field, not spread: this runs once per frame, and the parsed frame stays out of the entry.
   // id and time lead each line so the day files read well in a pager.
-  const entry: Mutable<LogEntry> = { id, time: isoMicros(obs.atUs), ...obs, findings: findingsOf(obs, parsed) };
+  const entry: Mutable<LogEntry> = {
+    id,
+    time: isoMicros(obs.atUs),
+    atUs: obs.atUs,
+    chargeBoxId: obs.chargeBoxId,
+    linkKind: obs.linkKind,
+    leg: obs.leg,
+    direction: obs.direction,
+    origin: obs.origin,
+    disposition: obs.disposition,
+    raw: obs.raw,
+    findings: NO_FINDINGS,
+  };
+  if (obs.messageType !== undefined) entry.messageType = obs.messageType;
+  if (obs.action !== undefined) entry.action = obs.action;
+  if (obs.messageId !== undefined) entry.messageId = obs.messageId;
+  if (obs.forwardUs !== undefined) entry.forwardUs = obs.forwardUs;
+  if (obs.rttMs !== undefined) entry.rttMs = obs.rttMs;
+  if (obs.problem !== undefined) entry.problem = obs.problem;
+  entry.findings = findingsOf(obs, parsed);
   if (parsed.ok) entry.payload = payloadOf(parsed.frame);
   return entry;
 }

@@ -383,6 +383,7 @@ export class Relay {
     if (t0 !== undefined) obs.forwardUs = Math.round((performance.now() - t0) * 1000);
     if (rttMs !== undefined) obs.rttMs = rttMs;
     if (problem !== undefined) obs.problem = problem;
+    if (frame) obs.frame = frame;
     this.options.tap.frame(obs);
   }
 }
