@@ -29,6 +29,9 @@ interface Mutable {
   lastMeterValues: { connectorId: number; transactionId?: number; timestamp: string; sampledValues: ReturnType<typeof sampledValue>[] }[];
 }
 
+/** How long the read lock may wait for running statements before the snapshot gives up and is retried. */
+const READ_LOCK_WAIT_S = 5;
+
 /** `mariadb`: lock-free (MariaDB only). `read-lock`: a brief global read lock (MySQL; works on MariaDB too). */
 export type SnapshotMethod = 'mariadb' | 'read-lock';
 
@@ -49,10 +52,21 @@ async function openLockFree(conn: PoolConnection): Promise<BinlogPoint> {
 
 /** Opens the snapshot transaction while writes are held, reading the binlog point in the same quiet moment. */
 async function openUnderReadLock(conn: PoolConnection, mariadb: boolean): Promise<BinlogPoint> {
+  // FLUSH TABLES WITH READ LOCK first waits for running statements, and SteVe's writes queue behind it meanwhile:
+  // give up after a few seconds (the reader retries with backoff) rather than stall SteVe for long.
+  await conn.query(`SET SESSION lock_wait_timeout = ${READ_LOCK_WAIT_S}`);
   try {
     await conn.query('FLUSH TABLES WITH READ LOCK');
   } catch (err) {
     const code = (err as { code?: string }).code;
+    if (code === 'ER_LOCK_WAIT_TIMEOUT') {
+      // Not a configuration problem: the reader retries with backoff.
+      throw new Error(
+        `snapshot: lock wait timeout: FLUSH TABLES WITH READ LOCK waited ${READ_LOCK_WAIT_S} s for another session ` +
+          '(LOCK TABLES or a long write) and gave up so as not to hold up SteVe; retrying with backoff',
+        { cause: err },
+      );
+    }
     if (code === 'ER_SPECIFIC_ACCESS_DENIED_ERROR' || code === 'ER_DBACCESS_DENIED_ERROR') {
       throw new GatewayError(
         'GW_ERR_CONFIG',

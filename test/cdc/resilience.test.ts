@@ -294,6 +294,25 @@ describe('database trouble', () => {
     await w.close();
   }, 60_000);
 
+  it('the read lock gives up after its wait limit when another session holds a write lock, so SteVe is not stalled for long', async () => {
+    const url = await createSteveDatabase(server, { database: 'lock_wait_db', generation: '3.13' });
+    const w = await SteveWriter.open(server, 'lock_wait_db', '3.13');
+    await w.addStation('CB1');
+    await server.query(`GRANT RELOAD ON *.* TO '${decodeURIComponent(new URL(url).username)}'@'%'`);
+    const config = parseCdcConfig({ STEVE_DB_URL: url, CDC_SERVER_ID: '4243' });
+    if (!config) throw new Error('no config');
+    await w.q('LOCK TABLES charge_box WRITE'); // another session in the middle of something
+    const pool = createQueryPool(config);
+    const t0 = Date.now();
+    await expect(takeSnapshot(pool, NAMING.evse, new Topology(NAMING.evse), 'read-lock', true)).rejects.toThrow(/lock wait timeout/i);
+    const waited = Date.now() - t0;
+    expect(waited).toBeGreaterThan(4000);
+    expect(waited).toBeLessThan(8000);
+    await pool.end();
+    await w.q('UNLOCK TABLES');
+    await w.close();
+  }, 30_000);
+
   it('FLUSH LOGS rotation while streaming, and a column added mid-table while the reader is down (rows before and after decode by name)', async () => {
     const url = await createSteveDatabase(server, { database: 'rotate_db', generation: '3.12' });
     const w = await SteveWriter.open(server, 'rotate_db', '3.12');
