@@ -44,7 +44,7 @@ export function toLogEntry(obs: FrameObservation, id: number): LogEntry {
     origin: obs.origin,
     disposition: obs.disposition,
     raw: obs.raw,
-    findings: NO_FINDINGS,
+    findings: findingsOf(obs, parsed),
   };
   if (obs.messageType !== undefined) entry.messageType = obs.messageType;
   if (obs.action !== undefined) entry.action = obs.action;
@@ -52,7 +52,6 @@ export function toLogEntry(obs: FrameObservation, id: number): LogEntry {
   if (obs.forwardUs !== undefined) entry.forwardUs = obs.forwardUs;
   if (obs.rttMs !== undefined) entry.rttMs = obs.rttMs;
   if (obs.problem !== undefined) entry.problem = obs.problem;
-  entry.findings = findingsOf(obs, parsed);
   if (parsed.ok) entry.payload = payloadOf(parsed.frame);
   return entry;
 }
