@@ -18,6 +18,7 @@ import { createCdcReader, parseCdcConfig, type CdcConfig } from '../../src/cdc/i
 import { connectionOptions } from '../../src/cdc/db.js';
 import { createSteveDatabase, startMariadb } from '../../test/support/mariadb.js';
 import { SteveWriter, sqlTime } from '../../test/cdc/steve-writes.js';
+import { median } from '../lib/proc.js';
 
 const ROWS = Number(process.env.CDC_BENCH_ROWS ?? 1_000_000);
 const LATENCY_TX = Number(process.env.CDC_BENCH_LATENCY_TX ?? 3000);
@@ -209,11 +210,6 @@ try {
     const [b, o, p] = results.map((r) => r[run]!) as [Pass, Pass, Pass];
     console.log(`  round ${run + 1}: bare same stream ${show(b)}  reader ${show(o)}  ratio ${((b.wall / o.wall) * 100).toFixed(0)} %  |  bare without annotations ${show(p)}`);
   }
-  const median = (xs: number[]): number => {
-    const sorted = [...xs].sort((a, c) => a - c);
-    const mid = sorted.length >> 1;
-    return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  };
   const [medBare, medOurs, medPlain] = results.map((r) => median(r.map((p) => p.wall))) as [number, number, number];
   const [cpuBare, cpuOurs, cpuPlain] = results.map((r) => median(r.map((p) => p.cpu))) as [number, number, number];
   console.log(`  median of ${ROUNDS}: bare (same stream) ${(ROWS / medBare).toFixed(0)} rows/s, reader ${(ROWS / medOurs).toFixed(0)} rows/s (${(ROWS / 4 / medOurs).toFixed(0)} meterValues events/s), ratio ${((medBare / medOurs) * 100).toFixed(0)} %`);

@@ -45,6 +45,13 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[i] as number;
 }
 
+/** The middle value (mean of the two middle ones for an even count): how the benches compare rounds. */
+export function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
 export function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;

@@ -5,7 +5,7 @@
 // Usage: npx tsx bench/relay/run.ts [--stations 1000] [--seconds 20] [--rounds 3] [--pin]
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import WebSocket from 'ws';
-import { arg, cpuSeconds, percentile, rssBytes, startProcess } from '../lib/proc.js';
+import { arg, cpuSeconds, median, percentile, rssBytes, startProcess } from '../lib/proc.js';
 
 const stations = arg('stations', 1000);
 const seconds = arg('seconds', 20);
@@ -65,12 +65,6 @@ type Summary = { p50: number; p99: number; max: number };
 
 function summary(rtts: number[]): Summary {
   return { p50: percentile(rtts, 50), p99: percentile(rtts, 99), max: rtts[rtts.length - 1] ?? Number.NaN };
-}
-
-function median(xs: number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 const procs: ChildProcess[] = [];

@@ -29,7 +29,7 @@ interface Mutable {
   lastMeterValues: { connectorId: number; transactionId?: number; timestamp: string; sampledValues: ReturnType<typeof sampledValue>[] }[];
 }
 
-/** How long the read lock may wait for running statements before the snapshot gives up and is retried. */
+/** How long the read lock may wait for other sessions' locks before the snapshot gives up and is retried. */
 const READ_LOCK_WAIT_S = 5;
 
 /** `mariadb`: lock-free (MariaDB only). `read-lock`: a brief global read lock (MySQL; works on MariaDB too). */
@@ -52,7 +52,7 @@ async function openLockFree(conn: PoolConnection): Promise<BinlogPoint> {
 
 /** Opens the snapshot transaction while writes are held, reading the binlog point in the same quiet moment. */
 async function openUnderReadLock(conn: PoolConnection, mariadb: boolean): Promise<BinlogPoint> {
-  // FLUSH TABLES WITH READ LOCK first waits for running statements, and SteVe's writes queue behind it meanwhile:
+  // FLUSH TABLES WITH READ LOCK waits for other sessions' table locks and writes, and SteVe's writes queue behind it:
   // give up after a few seconds (the reader retries with backoff) rather than stall SteVe for long.
   await conn.query(`SET SESSION lock_wait_timeout = ${READ_LOCK_WAIT_S}`);
   try {
