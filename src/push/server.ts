@@ -8,6 +8,7 @@ import type { EventType, GatewayEvent } from '../events/catalogue.js';
 import type { LogEntry } from '../events/observations.js';
 import type { PushConfig } from './config.js';
 import { operatorCallAck } from './calls.js';
+import { fanOutPacket, type FanOutPacket } from './fanout-packet.js';
 import { describeFilter, matchFrame, parseFrameFilter, type FrameFilter } from './frame-filter.js';
 import { bearerToken, canSee, type Principal, type TokenVerifier } from './jwt.js';
 import { Outbox, type Delivery, type OutboxItem } from './outbox.js';
@@ -94,8 +95,8 @@ class Client {
 
 interface FanOutJob {
   readonly item: OutboxItem;
-  /** Encoded Socket.IO packet, written as is to each engine socket. */
-  readonly packet: string | undefined;
+  /** Encoded once (text and WebSocket frame), written as is to each engine socket. */
+  readonly packet: FanOutPacket | undefined;
   /** Socket ids, fixed when the event arrived: sockets that join later get it in their snapshot. */
   readonly targets: readonly string[];
   next: number;
@@ -504,7 +505,7 @@ export class PushServer {
     });
     // Socket.IO's own wire form of socket.emit(name, payload) on the main namespace (type 2 = EVENT).
     const encoded: unknown[] = this.io.encoder.encode({ type: 2, nsp: '/', data: [item.name, item.payload] });
-    const packet = encoded.length === 1 && typeof encoded[0] === 'string' ? encoded[0] : undefined;
+    const packet = encoded.length === 1 && typeof encoded[0] === 'string' ? fanOutPacket(encoded[0]) : undefined;
     this.#jobs.push({ item, packet, targets, next: 0 });
     if (this.#jobs.length === 1 && !this.#jobsScheduled) this.#runJobs();
   }
@@ -524,7 +525,7 @@ export class PushServer {
           this.#enqueue(c, job.item);
         } else {
           // Binary attachments never occur in our JSON events; the fallback keeps that assumption safe.
-          if (job.packet !== undefined) c.socket.conn.write(job.packet);
+          if (job.packet !== undefined) c.socket.conn.write(job.packet.text, job.packet.options);
           else emitRaw(c.socket, job.item.name, job.item.payload);
           direct++;
         }

@@ -58,6 +58,22 @@ describe('subscribe', () => {
     s.close();
   });
 
+  it('delivers the same event to a WebSocket client (pre-encoded frame) and a long-polling client (text)', async () => {
+    const wsClient = await connect(pg.url, { token: operatorToken() });
+    const pollClient = await connect(pg.url, { token: operatorToken(), transports: ['polling'] });
+    expect(pollClient.io.engine.transport.name).toBe('polling');
+    const viaWs = collect<GatewayEvent>(wsClient, 'event');
+    const viaPoll = collect<GatewayEvent>(pollClient, 'event');
+    await ack(wsClient, 'subscribe', { chargeBoxIds: ['CP1'] });
+    await ack(pollClient, 'subscribe', { chargeBoxIds: ['CP1'] });
+    await meter(cp1, 1, 250, 44);
+    await until(() => viaWs.length >= 1 && viaPoll.length >= 1, 5000, 'the event on both transports');
+    expect(viaWs[0]).toMatchObject({ type: 'meterValues', chargeBoxId: 'CP1' });
+    expect(viaPoll[0]).toEqual(viaWs[0]);
+    wsClient.close();
+    pollClient.close();
+  });
+
   it('pushes a summary per station with what the SOC screen shows', async () => {
     const s = await connect(pg.url, { token: viewerToken(['CP1']) });
     const summaries = collect<{ chargeBoxId: string; soc: number | null; status: string | null; seq: number }>(s, 'summary');

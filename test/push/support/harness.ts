@@ -51,12 +51,14 @@ export interface ConnectOpts {
   readonly headers?: Record<string, string>;
   readonly query?: Record<string, string>;
   readonly reconnection?: boolean;
+  /** Default: WebSocket only. */
+  readonly transports?: ('websocket' | 'polling')[];
 }
 
-/** Connects over WebSocket; resolves once connected, rejects with the server's connect_error data. */
+/** Connects (over WebSocket unless told otherwise); resolves once connected, rejects with the server's connect_error data. */
 export function connect(url: string, opts: ConnectOpts = {}): Promise<ClientSocket> {
   const socket = ioClient(url, {
-    transports: ['websocket'],
+    transports: opts.transports ?? ['websocket'],
     reconnection: opts.reconnection ?? false,
     forceNew: true,
     ...(opts.auth ? { auth: opts.auth } : opts.token !== undefined ? { auth: { token: opts.token } } : {}),
