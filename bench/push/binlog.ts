@@ -8,12 +8,13 @@
 // process standing in for SteVe, so a commit's OK is timestamped when it arrives, not after this process's
 // fan-out work. The bus arrival is timed too, so the push share of the latency is visible.
 //   npm run bench:push-binlog
-//   npx tsx bench/push/binlog.ts --clients 1000 --rate 200 --fanout-rate 10 --seconds 10
+//   npx tsx bench/push/binlog.ts --clients 1000 --rate 200 --fanout-rate 10 --seconds 10 [--only own|one]
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import mysql from 'mysql2/promise';
 import pino from 'pino';
 import { Registry } from 'prom-client';
@@ -89,6 +90,9 @@ async function runBench(): Promise<void> {
   const rate = arg('rate', 200);
   const fanoutRate = arg('fanout-rate', 10);
   const seconds = arg('seconds', 10);
+  // --only own | one: run a single scenario (for profiling one shape).
+  const only = process.argv[process.argv.indexOf('--only') + 1];
+  const runs = (name: 'own' | 'one'): boolean => !process.argv.includes('--only') || only === name;
 
   // Temp dirs go even when the deadline aborts the run (mariadb.ts SIGKILLs mariadbd on exit first).
   const temp: string[] = [];
@@ -116,6 +120,36 @@ async function runBench(): Promise<void> {
   }
   await w.close();
 
+  const writer = forkTs(import.meta.filename, ['--as-writer']);
+  const write = (rows: Row[], txPerS: number): Promise<{ written: Written[]; seconds: number }> =>
+    ask(writer, { cmd: 'write', socket: db.socket, rows, rate: txPerS }, 'written');
+  let keys = 0;
+
+  // ---- the floor: bare library → one ws hop → client, same writer and rate, before the gateway starts -------
+  async function floorScenario(): Promise<void> {
+    const chain = path.join(import.meta.dirname, 'floor-chain.ts');
+    const follower = forkTs(chain, ['--follow', dbUrl]);
+    const { port } = await new Promise<{ port: number }>((r) => follower.once('message', (m) => r(m as { port: number })));
+    const receiver = forkTs(chain, ['--receive', String(port)]);
+    await new Promise((r) => receiver.once('message', r));
+    const rows: Row[] = Array.from({ length: Math.round(rate * seconds) }, (_, i) => ({ key: `f${++keys}`, evsePk: evsePk.get(stations[i % stations.length]!)! }));
+    const done = await write(rows, rate);
+    await sleep(1000);
+    const { receipts } = await ask<{ receipts: Receipt[] }>(receiver, { cmd: 'report' }, 'report');
+    for (const c of [follower, receiver]) {
+      c.send({ cmd: 'close' });
+      await new Promise((r) => c.once('exit', r));
+    }
+    const acked = new Map(done.written.map(([key, , at]) => [key, at]));
+    const fromAck = receipts.flatMap(([key, at]) => (acked.has(key) ? [at - acked.get(key)!] : [])).sort((a, b) => a - b);
+    console.log(
+      `floor: bare @vlasky/zongji → one bare ws hop → client, ${done.written.length} commits at ${(done.written.length / done.seconds).toFixed(0)} tx/s, ` +
+        `${fromAck.length}/${done.written.length} receipts\n` +
+        `  commit ack → client receipt:  p50 ${ms(percentile(fromAck, 50))} ms, p99 ${ms(percentile(fromAck, 99))} ms, max ${ms(fromAck.at(-1) ?? NaN)} ms`,
+    );
+  }
+  if (runs('own')) await floorScenario();
+
   // ---- gateway: reader → bus → event model → push ------------------------------------------------------------
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cb-bench-push-binlog-'));
   temp.push(dataDir);
@@ -140,10 +174,8 @@ async function runBench(): Promise<void> {
   }
 
   const { push, url, token, stop: stopPush } = await startBenchPush({ bus, model, dataDir, logger });
-  const writer = forkTs(import.meta.filename, ['--as-writer']);
 
   // ---- one scenario --------------------------------------------------------------------------------------
-  let keys = 0;
   async function scenario(name: string, watch: readonly string[], targets: readonly string[], txPerS: number): Promise<boolean> {
     const t0 = performance.now();
     const children = Array.from({ length: WORKERS }, () => forkTs(path.join(import.meta.dirname, 'clients.ts')));
@@ -160,14 +192,37 @@ async function runBench(): Promise<void> {
     for (const id of watch) watchers.set(id, (watchers.get(id) ?? 0) + 1);
     // Alphanumeric keys: SteVe HTML-encodes stored strings, and the key must come back unchanged.
     const plan = Array.from({ length: Math.round(txPerS * seconds) }, (_, i) => ({ key: `k${++keys}`, station: targets[i % targets.length]! }));
+    // BENCH_ALLOC_PROFILE=1: everything this process allocates during the writes, as a sampling heap profile
+    // (sum it up with bench/lib/alloc-report.mjs).
+    const heap = process.env.BENCH_ALLOC_PROFILE ? new Session() : undefined;
+    heap?.connect();
+    heap?.post('HeapProfiler.startSampling', { samplingInterval: 2048, includeObjectsCollectedByMinorGC: true, includeObjectsCollectedByMajorGC: true });
     const cpu0 = process.cpuUsage();
+    const loop = monitorEventLoopDelay({ resolution: 1 });
+    loop.enable();
+    const gcPauses: number[] = [];
+    const gcObserver = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        gcPauses.push(e.duration);
+        if (process.env.BENCH_GC_DETAIL) console.log(`gc kind ${(e as { detail?: { kind?: number } }).detail?.kind} ${e.duration.toFixed(2)} ms`);
+      }
+    });
+    gcObserver.observe({ entryTypes: ['gc'] });
     const db0 = cpuSeconds(mariadbPid);
     const rows: Row[] = plan.map((p) => ({ key: p.key, evsePk: evsePk.get(p.station)! }));
-    const done = await ask<{ written: Written[]; seconds: number }>(writer, { cmd: 'write', socket: db.socket, rows, rate: txPerS }, 'written');
+    const done = await write(rows, txPerS);
     // Every row on the bus, then a second for the last fan-out to land in the clients.
     for (const until = Date.now() + 10_000; plan.some((p) => !onBus.has(p.key)) && Date.now() < until; ) await sleep(20);
     await sleep(1000);
     const cpu = process.cpuUsage(cpu0);
+    heap?.post('HeapProfiler.stopSampling', (err, result) => {
+      const file = `/tmp/chargebridge-push-alloc-${process.pid}-${name.replace(/\W+/g, '-')}.heapprofile`;
+      if (!err) writeFileSync(file, JSON.stringify(result.profile));
+      console.log(err ? `heap profile failed: ${err.message}` : `heap profile: ${file}`);
+    });
+    loop.disable();
+    gcObserver.disconnect();
+    gcPauses.sort((a, b) => a - b);
     const dbCpuMs = (cpuSeconds(mariadbPid) - db0) * 1000;
 
     const receipts = (await Promise.all(children.map((c) => ask<{ receipts: Receipt[] }>(c, { cmd: 'report' }, 'report')))).flatMap((r) => r.receipts);
@@ -201,6 +256,8 @@ async function runBench(): Promise<void> {
         `  INSERT sent → client receipt: p50 ${ms(percentile(fromSend, 50))} ms, p99 ${ms(percentile(fromSend, 99))} ms\n` +
         `  commit ack → event on the bus (in-process): p50 ${ms(percentile(toBus, 50))} ms, p99 ${ms(percentile(toBus, 99))} ms, max ${ms(toBus.at(-1) ?? NaN)} ms\n` +
         `  CPU per commit: gateway process (reader + model + push) ${ms((cpu.user + cpu.system) / 1000 / commits)} ms, mariadbd ${ms(dbCpuMs / commits)} ms\n` +
+        `  gateway event loop: delay p99 ${ms(loop.percentile(99) / 1e6)} ms, max ${ms(loop.max / 1e6)} ms; GC pauses ${gcPauses.length}, ` +
+        `p99 ${ms(percentile(gcPauses, 99))} ms, max ${ms(gcPauses.at(-1) ?? NaN)} ms, total ${ms(gcPauses.reduce((a, b) => a + b, 0))} ms\n` +
         `  push counters so far: pushed ${stats.pushed.events} events, coalesced ${stats.dropped.eventsCoalesced}, dropped ${stats.dropped.eventsDropped}, slow disconnects ${stats.disconnects.slowConsumer}`,
     );
     if (failed > 0 || fromAck.length < expected) {
@@ -212,8 +269,8 @@ async function runBench(): Promise<void> {
 
   let ok = false;
   try {
-    const own = await scenario('own station', stations, stations, rate);
-    const one = await scenario('one station', Array<string>(clients).fill(stations[0]!), [stations[0]!], fanoutRate);
+    const own = !runs('own') || (await scenario('own station', stations, stations, rate));
+    const one = !runs('one') || (await scenario('one station', Array<string>(clients).fill(stations[0]!), [stations[0]!], fanoutRate));
     ok = own && one;
   } finally {
     if (writer.connected) {
