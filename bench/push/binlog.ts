@@ -133,8 +133,10 @@ async function runBench(): Promise<void> {
     const receiver = forkTs(chain, ['--receive', String(port)]);
     await new Promise((r) => receiver.once('message', r));
     const rows: Row[] = Array.from({ length: Math.round(rate * seconds) }, (_, i) => ({ key: `f${++keys}`, evsePk: evsePk.get(stations[i % stations.length]!)! }));
+    const cpu0 = cpuSeconds(follower.pid!);
     const done = await write(rows, rate);
     await sleep(1000);
+    const cpuMs = (cpuSeconds(follower.pid!) - cpu0) * 1000;
     const { receipts } = await ask<{ receipts: Receipt[] }>(receiver, { cmd: 'report' }, 'report');
     for (const c of [follower, receiver]) {
       c.send({ cmd: 'close' });
@@ -145,7 +147,8 @@ async function runBench(): Promise<void> {
     console.log(
       `floor: bare @vlasky/zongji → one bare ws hop → client, ${done.written.length} commits at ${(done.written.length / done.seconds).toFixed(0)} tx/s, ` +
         `${fromAck.length}/${done.written.length} receipts\n` +
-        `  commit ack → client receipt:  p50 ${ms(percentile(fromAck, 50))} ms, p99 ${ms(percentile(fromAck, 99))} ms, max ${ms(fromAck.at(-1) ?? NaN)} ms`,
+        `  commit ack → client receipt:  p50 ${ms(percentile(fromAck, 50))} ms, p99 ${ms(percentile(fromAck, 99))} ms, max ${ms(fromAck.at(-1) ?? NaN)} ms\n` +
+        `  CPU per commit: follower process (library + ws) ${ms(cpuMs / done.written.length)} ms`,
     );
   }
   if (runs('own')) await floorScenario();
