@@ -9,7 +9,9 @@ import * as ws from 'ws';
 interface FrameBuilder {
   frame(data: Buffer, options: { readonly fin: boolean; readonly mask: boolean; readonly opcode: number; readonly readOnly: boolean; readonly rsv1: boolean }): Buffer[];
 }
-const Sender = (ws as unknown as { Sender: FrameBuilder }).Sender;
+const Sender = (ws as unknown as { Sender?: Partial<FrameBuilder> }).Sender;
+/** Without it (a future `ws`), every socket frames the text itself, as before. */
+const frameOf = typeof Sender?.frame === 'function' ? (Sender as FrameBuilder).frame.bind(Sender) : undefined;
 
 const TEXT = 1;
 /** Engine.IO's "message" packet type, the prefix of every Socket.IO packet on the wire. */
@@ -25,10 +27,11 @@ export interface FanOutPacket {
 /** engine.io's send options as its websocket transport reads them. */
 interface EngineSendOptions {
   compress?: boolean;
-  readonly wsPreEncodedFrame: readonly Buffer[];
+  readonly wsPreEncodedFrame?: readonly Buffer[];
 }
 
 export function fanOutPacket(text: string): FanOutPacket {
-  const frame = Sender.frame(Buffer.from(ENGINE_MESSAGE + text), { fin: true, mask: false, opcode: TEXT, readOnly: false, rsv1: false });
+  if (!frameOf) return { text, options: {} };
+  const frame = frameOf(Buffer.from(ENGINE_MESSAGE + text), { fin: true, mask: false, opcode: TEXT, readOnly: false, rsv1: false });
   return { text, options: { wsPreEncodedFrame: frame } };
 }
