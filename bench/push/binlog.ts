@@ -9,6 +9,7 @@
 // fan-out work. The bus arrival is timed too, so the push share of the latency is visible.
 //   npm run bench:push-binlog
 //   npx tsx bench/push/binlog.ts --clients 1000 --rate 200 --fanout-rate 10 --seconds 10 [--only own|one]
+//     [--reader-thread [--worker-young-mb 48]]   (the experiment in reader-thread.ts)
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
@@ -25,6 +26,7 @@ import { SteveWriter, sqlTime } from '../../test/cdc/steve-writes.js';
 import { createSteveDatabase, startMariadb } from '../../test/support/mariadb.js';
 import { arg, cpuSeconds, percentile } from '../lib/proc.js';
 import type { Receipt } from './clients.js';
+import { startReaderThread } from './reader-thread.js';
 import { startBenchPush } from './server.js';
 
 const WORKERS = 2;
@@ -164,16 +166,23 @@ async function runBench(): Promise<void> {
   bus.on('event', (ev) => {
     if (ev.type === 'status' && ev.data.info !== undefined) onBus.set(ev.data.info, wall());
   });
-  const reader = createCdcReader({
-    config: parseCdcConfig({ STEVE_DB_URL: dbUrl, CDC_SERVER_ID: '911' }) as CdcConfig,
-    bus, logger, dataDir, registry: new Registry(),
-  });
-  await reader.start().catch((err: unknown) => fail(`the binlog reader did not start: ${String(err)}`));
-  for (const until = Date.now() + 30_000; reader.health().state !== 'streaming'; await sleep(20)) {
-    if (Date.now() > until) {
-      const h = reader.health();
-      fail(`the binlog reader never reached 'streaming' (state ${h.state}, last error: ${h.lastError ?? 'none'})`);
+  // --reader-thread [--worker-young-mb N]: the experiment in reader-thread.ts instead of the gateway's in-process reader.
+  const reader = process.argv.includes('--reader-thread')
+    ? await startReaderThread(bus, { dbUrl, dataDir }, arg('worker-young-mb', 0) || undefined).catch((err: unknown) => fail(`the threaded reader did not start: ${String(err)}`))
+    : await startInProcessReader();
+  async function startInProcessReader(): Promise<{ stop(): Promise<void> }> {
+    const r = createCdcReader({
+      config: parseCdcConfig({ STEVE_DB_URL: dbUrl, CDC_SERVER_ID: '911' }) as CdcConfig,
+      bus, logger, dataDir, registry: new Registry(),
+    });
+    await r.start().catch((err: unknown) => fail(`the binlog reader did not start: ${String(err)}`));
+    for (const until = Date.now() + 30_000; r.health().state !== 'streaming'; await sleep(20)) {
+      if (Date.now() > until) {
+        const h = r.health();
+        fail(`the binlog reader never reached 'streaming' (state ${h.state}, last error: ${h.lastError ?? 'none'})`);
+      }
     }
+    return r;
   }
 
   const { push, url, token, stop: stopPush } = await startBenchPush({ bus, model, dataDir, logger });
