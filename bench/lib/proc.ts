@@ -56,3 +56,16 @@ export function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
 }
+
+/** Send a forked child a message and wait for its reply of the given `kind`. */
+export function ask<T>(child: ChildProcess, msg: object, kind: string): Promise<T> {
+  return new Promise((resolve) => {
+    const on = (m: unknown): void => {
+      if ((m as { kind?: string }).kind !== kind) return;
+      child.off('message', on);
+      resolve(m as T);
+    };
+    child.on('message', on);
+    child.send(msg);
+  });
+}

@@ -24,7 +24,7 @@ import { Bus } from '../../src/events/bus.js';
 import { createEventModel } from '../../src/events/index.js';
 import { SteveWriter, sqlTime } from '../../test/cdc/steve-writes.js';
 import { createSteveDatabase, startMariadb } from '../../test/support/mariadb.js';
-import { arg, cpuSeconds, percentile } from '../lib/proc.js';
+import { arg, ask, cpuSeconds, percentile } from '../lib/proc.js';
 import type { Receipt } from './clients.js';
 import { startReaderThread } from './reader-thread.js';
 import { startBenchPush } from './server.js';
@@ -41,18 +41,6 @@ interface Row { key: string; evsePk: number }
 type WriterMsg = { cmd: 'write'; socket: string; rows: Row[]; rate: number } | { cmd: 'close' };
 /** [key, INSERT sent, OK received], wall clock. */
 type Written = [string, number, number];
-
-function ask<T>(child: ChildProcess, msg: object, kind: string): Promise<T> {
-  return new Promise((resolve) => {
-    const on = (m: unknown): void => {
-      if ((m as { kind?: string }).kind !== kind) return;
-      child.off('message', on);
-      resolve(m as T);
-    };
-    child.on('message', on);
-    child.send(msg);
-  });
-}
 
 const forkTs = (file: string, args: string[] = []): ChildProcess =>
   fork(file, args, { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
