@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 
 export const root = path.resolve(import.meta.dirname, '../..');
 
@@ -68,4 +69,9 @@ export function ask<T>(child: ChildProcess, msg: object, kind: string): Promise<
     child.on('message', on);
     child.send(msg);
   });
+}
+
+/** Wall clock in ms with sub-ms resolution, comparable between the bench's processes (receipts in one, sends in another). */
+export function wall(): number {
+  return performance.timeOrigin + performance.now();
 }

@@ -24,7 +24,7 @@ import { Bus } from '../../src/events/bus.js';
 import { createEventModel } from '../../src/events/index.js';
 import { SteveWriter, sqlTime } from '../../test/cdc/steve-writes.js';
 import { createSteveDatabase, startMariadb } from '../../test/support/mariadb.js';
-import { arg, ask, cpuSeconds, percentile } from '../lib/proc.js';
+import { arg, ask, cpuSeconds, percentile, wall } from '../lib/proc.js';
 import type { Receipt } from './clients.js';
 import { startReaderThread } from './reader-thread.js';
 import { startBenchPush } from './server.js';
@@ -32,8 +32,6 @@ import { startBenchPush } from './server.js';
 const WORKERS = 2;
 const DATABASE = 'stevedb';
 
-/** Wall clock in ms with sub-ms resolution, comparable across the bench's processes. */
-const wall = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const ms = (v: number): string => v.toFixed(2);
 
@@ -202,10 +200,7 @@ async function runBench(): Promise<void> {
     loop.enable();
     const gcPauses: number[] = [];
     const gcObserver = new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) {
-        gcPauses.push(e.duration);
-        if (process.env.BENCH_GC_DETAIL) console.log(`gc kind ${(e as { detail?: { kind?: number } }).detail?.kind} ${e.duration.toFixed(2)} ms`);
-      }
+      for (const e of list.getEntries()) gcPauses.push(e.duration);
     });
     gcObserver.observe({ entryTypes: ['gc'] });
     const db0 = cpuSeconds(mariadbPid);

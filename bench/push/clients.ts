@@ -3,13 +3,13 @@
 // thousands of them fit in one process; the server side is the real push server.
 // Receipts are raw (data.info, receivedAt) pairs: the parent owns the meaning of info (a send time in run.ts,
 // a row key in binlog.ts) and computes latencies from its own records.
-import { performance } from 'node:perf_hooks';
+import { wall } from '../lib/proc.js';
 import WebSocket from 'ws';
 
 /** Client i subscribes to stations[i]. */
 interface Start { cmd: 'start'; url: string; token: string; stations: string[] }
 type Msg = Start | { cmd: 'report' } | { cmd: 'close' };
-/** [data.info, receipt time as performance.timeOrigin + performance.now()] */
+/** [data.info, receipt time as wall() of bench/lib/proc.ts] */
 export type Receipt = [string, number];
 
 const sockets: WebSocket[] = [];
@@ -31,7 +31,7 @@ function open(url: string, token: string, station: string): Promise<void> {
     };
     ws.on('message', (buf) => {
       const text = buf.toString();
-      const now = performance.timeOrigin + performance.now();
+      const now = wall();
       switch (text[0]) {
         case '0': // engine open → socket.io connect with the token in auth
           ws.send(`40${JSON.stringify({ token })}`);

@@ -6,7 +6,7 @@
 //   --follow <db url>   ZongJi + ws server; sends { kind: 'ready', port } once both listen
 //   --receive <port>    ws client; answers { cmd: 'report' } with its [key, receipt time] pairs
 import type { AddressInfo } from 'node:net';
-import { performance } from 'node:perf_hooks';
+import { wall } from '../lib/proc.js';
 import ZongJi, { type AnyBinlogEvent, type WriteRowsEvent } from '@vlasky/zongji';
 import WebSocket, { WebSocketServer } from 'ws';
 import { parseCdcConfig, type CdcConfig } from '../../src/cdc/index.js';
@@ -40,7 +40,7 @@ if (role === '--follow') {
 } else if (role === '--receive') {
   const receipts: Receipt[] = [];
   const ws = new WebSocket(`ws://127.0.0.1:${value}`, { perMessageDeflate: false });
-  ws.on('message', (buf) => receipts.push([buf.toString(), performance.timeOrigin + performance.now()]));
+  ws.on('message', (buf) => receipts.push([buf.toString(), wall()]));
   ws.once('open', () => process.send?.({ kind: 'ready' }));
   process.on('message', (msg: { cmd: string }) => {
     if (msg.cmd === 'report') process.send?.({ kind: 'report', receipts });

@@ -6,9 +6,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import WebSocket, { WebSocketServer } from 'ws';
-import { arg, percentile } from '../lib/proc.js';
+import { arg, percentile, wall } from '../lib/proc.js';
 
-const wall = (): number => performance.timeOrigin + performance.now();
 
 if (process.argv.includes('--as-clients')) {
   // Child: opens the clients, records (send time → receipt) for every frame, reports on request.

@@ -13,12 +13,11 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import jwt from 'jsonwebtoken';
 import WebSocket from 'ws';
-import { arg, ask, cpuSeconds, percentile, rssBytes, startProcess } from '../lib/proc.js';
+import { arg, ask, cpuSeconds, percentile, rssBytes, startProcess, wall } from '../lib/proc.js';
 import type { Receipt } from './clients.js';
 
 const WORKERS = 2;
 const SECRET = 'bench-secret-bench-secret-bench-secret-01';
-const wall = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const ms = (v: number): string => v.toFixed(2);
 
