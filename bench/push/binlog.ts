@@ -165,7 +165,7 @@ async function runBench(): Promise<void> {
     for (const until = Date.now() + 30_000; r.health().state !== 'streaming'; await sleep(20)) {
       if (Date.now() > until) {
         const h = r.health();
-        fail(`the binlog reader never reached 'streaming' (state ${h.state}, last error: ${h.lastError ?? 'none'})`);
+        fail(`the binlog reader never reached 'streaming' (state ${h.state}, last error: ${h.lastError?.message ?? 'none'})`);
       }
     }
     return r;
