@@ -339,11 +339,15 @@ export class PushServer {
     const stations: StationSnapshotEntry[] = allowed.map((id) => this.#snapshotEntry(id));
     for (const s of stations) this.#delivery.resumeAt(c, s.chargeBoxId, s.seq);
     const replay: ReplayReport[] = [];
+    const limit = this.#deps.config.replayLimit;
     for (const [id, since] of Object.entries(req.since ?? {})) {
       if (!canSee(principal, id) || !c.watches(id)) continue;
       const available = this.#deps.history.since(id, since);
-      replay.push({ chargeBoxId: id, from: since, count: available.length, gap: this.#gapAfter(id, since, available) });
-      this.#delivery.resumeAt(c, id, since);
+      // More missed than the limit: the newest `limit` follow (up to the live stream), the older ones are the gap.
+      const cut = available.length > limit;
+      const from = cut ? available[available.length - limit - 1]!.seq : since;
+      replay.push({ chargeBoxId: id, from: since, count: Math.min(limit, available.length), gap: cut || this.#gapAfter(id, since, available) });
+      this.#delivery.resumeAt(c, id, from);
     }
     return { ok: true, stations, refused, all: c.all, replay };
   }
