@@ -70,16 +70,15 @@ describe('operator page under load', () => {
 
     await page.goto(ui.url);
     // Every state the connection indicator takes from sign-in on.
-    await page.evaluate(() => {
-      const el = document.querySelector('#conn-state')!;
-      const seen: string[] = [];
-      (window as unknown as { connStates: string[] }).connStates = seen;
-      new MutationObserver(() => seen.push(el.getAttribute('data-state') ?? '')).observe(el, { attributes: true, attributeFilter: ['data-state'] });
-    });
+    await page.evaluate(`(() => {
+      const el = document.querySelector('#conn-state');
+      window.connStates = [];
+      new MutationObserver(() => window.connStates.push(el.getAttribute('data-state'))).observe(el, { attributes: true, attributeFilter: ['data-state'] });
+    })()`);
     await page.getByLabel('Access token (JWT)').fill(token({ sub: 'load-operator' }));
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await page.waitForFunction(() => document.querySelector('#conn-state')?.getAttribute('data-state') === 'connected', undefined, { timeout: 30_000 });
-    await page.waitForFunction((count) => document.querySelectorAll('.station-card').length === count, STATIONS.length, { timeout: 30_000 });
+    await page.waitForFunction(`document.querySelector('#conn-state')?.getAttribute('data-state') === 'connected'`, undefined, { timeout: 30_000 });
+    await page.waitForFunction(`document.querySelectorAll('.station-card').length === ${STATIONS.length}`, undefined, { timeout: 30_000 });
 
     // Live traffic while the page backfills and for the whole watch.
     const end = Date.now() + WATCH_MS;
@@ -89,7 +88,7 @@ describe('operator page under load', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
 
-    const states = await page.evaluate(() => (window as unknown as { connStates: string[] }).connStates);
+    const states = (await page.evaluate('window.connStates')) as string[];
     const fromLoad = states.slice(states.indexOf('connected'));
     expect(fromLoad.length).toBeGreaterThan(0);
     expect(fromLoad.filter((s) => s !== 'connected')).toEqual([]);
