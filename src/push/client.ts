@@ -52,6 +52,8 @@ export class PushClient {
   waitingBytes = 0;
   /** Last time the transport took what was waiting (engine `flush`): the socket is draining. */
   lastDrainAt = Date.now();
+  /** The raw WebSocket's bufferedAmount at the last stall check (bytes the kernel has not taken yet). */
+  lastBuffered = Number.POSITIVE_INFINITY;
   pumping = false;
   pumpAgain = false;
 

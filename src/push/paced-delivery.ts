@@ -48,8 +48,14 @@ export class PacedDelivery {
     // Already in its snapshot or read from the history.
     if (ev.seq <= at) return false;
     if (c.behind.has(id)) return false;
-    if (ev.seq !== at + 1 || !this.hasRoom(c)) {
+    if (!this.hasRoom(c)) {
       c.behind.add(id);
+      return false;
+    }
+    if (ev.seq !== at + 1) {
+      // Something between is missing here: read it from the history now (no drain may come to do it).
+      c.behind.add(id);
+      this.pump(c);
       return false;
     }
     c.cursor.set(id, ev.seq);
@@ -63,6 +69,7 @@ export class PacedDelivery {
       // The newest summary is read when the socket drains; older ones are replaced, never queued.
       if (c.summaries.has(chargeBoxId)) this.#d.counters.summariesReplaced++;
       c.summaries.add(chargeBoxId);
+      if (this.hasRoom(c)) this.pump(c);
       return false;
     }
     this.#write(c, 'summary', payload, packet);
@@ -99,6 +106,8 @@ export class PacedDelivery {
 
   /** Feeds the socket while it has room. Re-entrant calls (a write that flushes emits `drain`) fold into one. */
   pump(c: PushClient): void {
+    // The common case on every engine flush: nothing waits.
+    if (c.waiting === 0) return;
     if (c.pumping) {
       c.pumpAgain = true;
       return;

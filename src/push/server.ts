@@ -58,10 +58,15 @@ function setLongTimeout(fn: () => void, ms: number, into: NodeJS.Timeout[]): voi
   into.push(t);
 }
 
+interface RawWebSocket {
+  readonly bufferedAmount: number;
+  terminate(): void;
+}
+
 /** The raw `ws` socket under an engine.io connection, when it is on the WebSocket transport. */
-function rawWebSocket(socket: PushSocket): { terminate(): void } | undefined {
-  const ws = (socket.conn.transport as unknown as { socket?: { terminate?: unknown } }).socket;
-  return typeof ws?.terminate === 'function' ? (ws as { terminate(): void }) : undefined;
+function rawWebSocket(socket: PushSocket): RawWebSocket | undefined {
+  const ws = (socket.conn.transport as unknown as { socket?: { terminate?: unknown; bufferedAmount?: unknown } }).socket;
+  return typeof ws?.terminate === 'function' && typeof ws.bufferedAmount === 'number' ? (ws as RawWebSocket) : undefined;
 }
 
 export class PushServer {
@@ -83,7 +88,7 @@ export class PushServer {
     const { config } = deps;
     // destroyUpgrade: false leaves /ocpp/* upgrades to the station WebSocket server on the same HTTP server.
     this.io = new Server(deps.httpServer, { destroyUpgrade: false, serveClient: false, maxHttpBufferSize: 1_000_000 });
-    const lastSeq = (id: string): number => this.#lastSeq.get(id) ?? 0;
+    const lastSeq = (id: string): number => this.#newestSeq(id);
     this.#delivery = new PacedDelivery({
       history: deps.history,
       state: deps.state,
@@ -279,7 +284,12 @@ export class PushServer {
     const now = Date.now();
     const { stallTimeoutMs } = this.#deps.config;
     for (const c of this.#clients.values()) {
-      if (!c.closing && c.stalled(now, stallTimeoutMs)) {
+      if (c.waitingPackets === 0 || c.closing) continue;
+      // Within a batch the transport is writing, the socket's own buffer shrinking is progress too (slow links).
+      const buffered = rawWebSocket(c.socket)?.bufferedAmount;
+      if (buffered !== undefined && buffered < c.lastBuffered) c.lastDrainAt = now;
+      c.lastBuffered = buffered ?? Number.POSITIVE_INFINITY;
+      if (c.stalled(now, stallTimeoutMs)) {
         this.#goodbye(c, 'slow_consumer', `the connection took nothing for ${Math.round((now - c.lastDrainAt) / 1000)} s: reconnect and resume with since`);
       }
     }
@@ -383,13 +393,18 @@ export class PushServer {
   /** Some events after `since` are no longer in the history. */
   #gapAfter(id: string, since: number, available: readonly GatewayEvent[]): boolean {
     const first = available[0];
-    return first !== undefined ? first.seq > since + 1 : (this.#lastSeq.get(id) ?? 0) > since;
+    return first !== undefined ? first.seq > since + 1 : this.#newestSeq(id) > since;
+  }
+
+  /** Newest seq of a station: seen on the bus, or (after a restart, before any new event) in the history. */
+  #newestSeq(id: string): number {
+    return this.#lastSeq.get(id) ?? this.#deps.history.lastSeq(id);
   }
 
   #snapshotEntry(id: string): StationSnapshotEntry {
     const { state } = this.#deps;
     const snapshot = state.snapshot(id);
-    return { chargeBoxId: id, seq: snapshot?.seq ?? this.#lastSeq.get(id) ?? 0, snapshot: snapshot ?? null, summary: state.summary(id) ?? null };
+    return { chargeBoxId: id, seq: snapshot?.seq ?? this.#newestSeq(id), snapshot: snapshot ?? null, summary: state.summary(id) ?? null };
   }
 
   #setFrameFilter(c: PushClient, raw: unknown) {

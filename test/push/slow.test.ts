@@ -2,6 +2,9 @@
 // served at its own pace from the history, whatever the backlog. A client is slow only when its socket
 // stops draining; it is then cut at the transport, so a default socket.io-client comes back by itself.
 // Whatever a client can no longer get is announced as a `gap`, per station, before the next event.
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type WebSocket from 'ws';
 import type { Socket as ClientSocket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -105,6 +108,28 @@ describe('catch-up and replay are not slowness', () => {
     expect(pg.push.stats().disconnects.slowConsumer).toBe(0);
     client.close();
   }, 120_000);
+});
+
+describe('resume after a gateway restart', () => {
+  it('a resume with since gets exactly the events after it, then live ones: the history is not sent again', async () => {
+    const env = { DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'cb-push-restart-')) };
+    const first = await startPushGateway(env);
+    for (let i = 0; i < 30; i++) first.gw.bus.emit('eventInput', statusInput('CP1', i % 2 ? 'Charging' : 'SuspendedEV'));
+    await first.close();
+    const pg = await startPushGateway(env);
+    open.push(pg);
+    const client = await connect(pg.url, { token: operatorToken() });
+    const got = collect<GatewayEvent>(client, 'event');
+    const res = await ack<{ ok: boolean; stations: { seq: number }[]; replay: { count: number; gap: boolean }[] }>(client, 'subscribe', { chargeBoxIds: ['CP1'], since: { CP1: 25 } });
+    expect(res.stations[0]!.seq).toBe(30);
+    expect(res.replay[0]).toMatchObject({ count: 5, gap: false });
+    await until(() => got.length === 5, 10_000, 'the five missed events');
+    pg.gw.bus.emit('eventInput', statusInput('CP1', 'Finishing'));
+    await until(() => got.length >= 6, 10_000, 'the live event');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(got.map((e) => e.seq)).toEqual([26, 27, 28, 29, 30, 31]);
+    client.close();
+  });
 });
 
 describe('a client that stops reading', () => {
