@@ -1,6 +1,6 @@
-// A socket's bounded waiting line, used only while the transport is backed up. Meter values and summaries
-// replace their own older copy (latest per connector / station wins); lossy items go first when full;
-// items that must never be dropped report overflow instead, and the caller disconnects the client.
+// A socket's bounded waiting line for the live frame stream (events are never queued: they wait in the event
+// history, see paced-delivery.ts). Lossy items are dropped when it is full and the caller counts them;
+// coalesced items replace their own older copy; items that must never be dropped report overflow instead.
 
 /** keep: never dropped; coalesce: a newer item with the same key replaces it; lossy: dropped when full. */
 export type Delivery = 'keep' | 'coalesce' | 'lossy';
