@@ -42,6 +42,15 @@ const meterInput = (chargeBoxId: string, wh: number): EventInput => ({
   },
 });
 
+/** Polls from the test side: the page's CSP forbids the string predicates of waitForFunction. */
+async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 beforeAll(async () => {
   ui = await startUiGateway();
   browser = await launchBrowser();
@@ -77,8 +86,8 @@ describe('operator page under load', () => {
     })()`);
     await page.getByLabel('Access token (JWT)').fill(token({ sub: 'load-operator' }));
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await page.waitForFunction(`document.querySelector('#conn-state')?.getAttribute('data-state') === 'connected'`, undefined, { timeout: 30_000 });
-    await page.waitForFunction(`document.querySelectorAll('.station-card').length === ${STATIONS.length}`, undefined, { timeout: 30_000 });
+    await waitFor(async () => (await page.locator('#conn-state').getAttribute('data-state')) === 'connected', 'Live');
+    await waitFor(async () => (await page.locator('.station-card').count()) === STATIONS.length, 'every station card');
 
     // Live traffic while the page backfills and for the whole watch.
     const end = Date.now() + WATCH_MS;
