@@ -82,6 +82,8 @@ export class PushServer {
   #unsubscribe: (() => void)[] = [];
   #metricsTimer: NodeJS.Timeout | undefined;
   #stallTimer: NodeJS.Timeout | undefined;
+  #stallCheckMs = 1000;
+  #lastStallCheck = Date.now();
 
   constructor(deps: PushServerDeps) {
     this.#deps = deps;
@@ -133,7 +135,9 @@ export class PushServer {
     this.#unsubscribe = [bus.on('event', (ev) => this.#onEvent(ev)), bus.on('logged', (entry) => this.#onFrame(entry))];
     this.#metricsTimer = setInterval(() => this.#pushMetrics(), config.metricsIntervalMs);
     this.#metricsTimer.unref();
-    this.#stallTimer = setInterval(() => this.#cutStalled(), Math.min(1000, Math.ceil(config.stallTimeoutMs / 4)));
+    this.#stallCheckMs = Math.min(1000, Math.ceil(config.stallTimeoutMs / 4));
+    this.#lastStallCheck = Date.now();
+    this.#stallTimer = setInterval(() => this.#cutStalled(), this.#stallCheckMs);
     this.#stallTimer.unref();
   }
 
@@ -283,8 +287,12 @@ export class PushServer {
   #cutStalled(): void {
     const now = Date.now();
     const { stallTimeoutMs } = this.#deps.config;
+    // A late check means our own event loop was held up (GC, CPU): that time is not the clients' fault.
+    const late = now - this.#lastStallCheck - this.#stallCheckMs;
+    this.#lastStallCheck = now;
     for (const c of this.#clients.values()) {
       if (c.waitingPackets === 0 || c.closing) continue;
+      if (late > this.#stallCheckMs) c.lastDrainAt = Math.min(now, c.lastDrainAt + late);
       // Within a batch the transport is writing, the socket's own buffer shrinking is progress too (slow links).
       const buffered = rawWebSocket(c.socket)?.bufferedAmount;
       if (buffered !== undefined && buffered < c.lastBuffered) c.lastDrainAt = now;
