@@ -4,7 +4,7 @@
 import type { Socket } from 'socket.io';
 import type { FrameFilter } from './frame-filter.js';
 import type { Principal } from './jwt.js';
-import type { Outbox } from './outbox.js';
+import type { FrameQueue } from './frame-queue.js';
 import type { ClientToServerEvents, ServerToClientEvents } from './protocol.js';
 
 export interface SocketData {
@@ -40,7 +40,7 @@ export class PushClient {
   readonly summaries = new Set<string>();
   metricsDue = false;
 
-  frames: Outbox | undefined;
+  frames: FrameQueue | undefined;
   frameFilter: FrameFilter | undefined;
   framesLostUnreported = 0;
   framesLost = 0;

@@ -153,7 +153,7 @@ export class PacedDelivery {
       const frame = c.frames?.shift();
       if (!frame) return;
       if (c.framesLostUnreported > 0) reportLostFrames(c);
-      emitRaw(c, frame.name, frame.payload);
+      c.socket.emit('frame', frame);
       this.#d.counters.frames++;
     }
   }

@@ -12,7 +12,7 @@ import { PushClient, type PushSocket, type SocketData } from './client.js';
 import { ALL_ROOM, FanOut, stationRoom } from './fanout.js';
 import { describeFilter, matchFrame, parseFrameFilter } from './frame-filter.js';
 import { bearerToken, canSee, type TokenVerifier } from './jwt.js';
-import { Outbox } from './outbox.js';
+import { FrameQueue } from './frame-queue.js';
 import { PacedDelivery, reportLostFrames } from './paced-delivery.js';
 import type { CallsPort, GatewayMetricsSnapshot, HistorySource, SimControlPort, StateSource } from './ports.js';
 import {
@@ -420,7 +420,7 @@ export class PushServer {
     const parsed = parseFrameFilter(raw);
     if (!parsed.ok) return fail('invalid_params', parsed.message);
     c.frameFilter = parsed.filter;
-    c.frames ??= new Outbox(this.#deps.config.frameQueueLimit);
+    c.frames ??= new FrameQueue(this.#deps.config.frameQueueLimit);
     this.#frameClients.add(c);
     return { ok: true as const, filter: describeFilter(parsed.filter) };
   }
@@ -442,7 +442,7 @@ export class PushServer {
         if (c.framesLostUnreported > 0) reportLostFrames(c);
         c.socket.emit('frame', entry);
         this.#counters.frames++;
-      } else if (c.frames.push({ name: 'frame', payload: entry, delivery: 'lossy' }) === 'dropped') {
+      } else if (!c.frames.push(entry)) {
         c.framesLost++;
         c.framesLostUnreported++;
         this.#counters.framesDropped++;
