@@ -18,11 +18,19 @@ export interface RowChange {
   readonly index: number;
 }
 
+/**
+ * What the statement behind a row change was, from MariaDB's ANNOTATE_ROWS text (decided from its head only):
+ * SteVe's BootNotification UPDATE of charge_box; SteVe's own status row after Start/StopTransaction (an INSERT
+ * into connector_status naming no error_info: a StatusNotification's INSERT names error_info, vendor_id and
+ * vendor_error_code even when they are NULL); another statement; or 'none' when the server sent no text (MySQL,
+ * binlog_annotate_row_events=OFF).
+ */
+export type StatementKind = 'none' | 'bootUpdate' | 'syntheticStatus' | 'other';
+
 export interface TxContext {
   /** GTID of the transaction, or file:position of its start. */
   readonly key: string;
-  /** The rows come from SteVe's BootNotification UPDATE, as told by MariaDB's ANNOTATE_ROWS statement text. */
-  readonly bootUpdate: boolean;
+  readonly statement: StatementKind;
   readonly receivedAt: string;
 }
 
@@ -57,6 +65,17 @@ const STATEMENT_HEAD = 2048;
 export function isBootUpdate(statement: string): boolean {
   const head = statement.length > STATEMENT_HEAD ? statement.slice(0, STATEMENT_HEAD) : statement;
   return /\bupdate\b/i.test(head) && /charge_point_vendor/i.test(head);
+}
+
+/** SteVe's synthetic status INSERT: `insert into [schema.]connector_status (evse_pk|connector_pk, status_timestamp, status, error_code) values …`. */
+const STATUS_INSERT = /^\s*insert\s+into\s+(?:`?\w+`?\.)?`?connector_status`?\s*\(([^)]*)\)/i;
+
+export function classifyStatement(statement: string): StatementKind {
+  const head = statement.length > STATEMENT_HEAD ? statement.slice(0, STATEMENT_HEAD) : statement;
+  if (isBootUpdate(head)) return 'bootUpdate';
+  const insert = STATUS_INSERT.exec(head);
+  if (insert && !/error_info/i.test(insert[1]!)) return 'syntheticStatus';
+  return 'other';
 }
 
 interface MeterGroup {
@@ -95,16 +114,17 @@ export class Translator {
   #lastRawTransaction: unknown;
   /** Newest status per connector pk (by status_timestamp, which may arrive out of order). */
   readonly current = new Map<number, CurrentStatus>();
-  /** Start/stop time of the latest transaction per connector pk: SteVe's synthetic status rows copy them. */
-  readonly #lastStart = new Map<number, string>();
-  readonly #lastStop = new Map<number, string>();
+  /**
+   * Without statement text: the status row SteVe writes right after a transaction_start/stop (same station, so
+   * the same Jetty thread: nothing of that connector comes between), if the station has the flag on. The next
+   * connector_status row of that connector consumes it; a meter row of the connector clears it.
+   */
+  readonly #expectSynthetic = new Map<number, { readonly status: string; readonly timestamp: string }>();
 
   constructor(
     private readonly topo: Topology,
     private readonly hooks: TranslatorHooks,
-  ) {
-    for (const t of topo.transactions.values()) if (t.startTime !== undefined) this.#lastStart.set(t.connectorPk, t.startTime);
-  }
+  ) {}
 
   /**
    * Applies rows[from..] of one rows event. Stops at the first row whose keys the caches lack and says where and
@@ -185,6 +205,7 @@ export class Translator {
         if (c.op === 'insert') this.#stopFailed(c.row, eventId(tx, c.index), tx);
         return;
       case 'charge_box':
+        if (c.op !== 'delete') this.topo.noteChargeBox(c.row);
         if (c.op === 'update' && c.before !== undefined) this.#chargeBox(c.before, c.row, eventId(tx, c.index), tx);
         return;
       case 'data_transfer':
@@ -258,11 +279,7 @@ export class Translator {
     const info = text(row.error_info);
     const vendorId = text(row.vendor_id);
     const vendorErrorCode = text(row.vendor_error_code);
-    const bare = errorCode === 'NoError' && info === undefined && vendorId === undefined && vendorErrorCode === undefined;
-    const synthetic =
-      bare &&
-      ((status === 'Charging' && this.#lastStart.get(found.pk) === timestamp) ||
-        (status === 'Available' && this.#lastStop.get(found.pk) === timestamp));
+    const synthetic = this.#synthetic(found, { status, errorCode, timestamp, bare: info === undefined && vendorId === undefined && vendorErrorCode === undefined }, tx);
     const cur = this.current.get(found.pk);
     if (cur === undefined || cur.timestamp <= timestamp) this.current.set(found.pk, { status, errorCode, timestamp });
     const e: EventInput<'status'> = {
@@ -285,6 +302,26 @@ export class Translator {
     this.#out.push(e);
   }
 
+  /**
+   * SteVe's own Charging/Available row or the station's StatusNotification? Timestamps cannot tell (whole seconds
+   * on SteVe 3.7; a station may send exactly the transaction's time): the statement can, and without it, the
+   * place of the row right after the transaction row, for stations that have SteVe's flag on.
+   */
+  #synthetic(found: { pk: number; ref: ConnectorRef }, s: { status: string; errorCode: string; timestamp: string; bare: boolean }, tx: TxContext): boolean {
+    const expected = this.#expectSynthetic.get(found.pk);
+    this.#expectSynthetic.delete(found.pk);
+    if (tx.statement === 'syntheticStatus') return true;
+    if (tx.statement !== 'none') return false;
+    return (
+      expected !== undefined &&
+      s.bare &&
+      s.errorCode === 'NoError' &&
+      s.status === expected.status &&
+      s.timestamp === expected.timestamp &&
+      this.topo.writesSyntheticStatus(found.ref.chargeBoxId)
+    );
+  }
+
   #meter(row: RowData, pk: number | undefined, tx: TxContext, index: number): void {
     // SteVe writes one row per measurand, so a sample's rows arrive together: match the previous row's raw
     // values before paying for the lookup, the time conversion and the group key. Kept in plain fields, not an
@@ -299,6 +336,7 @@ export class Translator {
       this.hooks.unmapped('connector_meter_value', `connector pk ${String(pk)} is unknown`);
       return;
     }
+    this.#expectSynthetic.delete(pk);
     const transactionId = int(row.transaction_pk);
     const timestamp = isoTime(row.value_timestamp) ?? '';
     const key = `${pk}|${transactionId ?? ''}|${timestamp}`;
@@ -322,7 +360,7 @@ export class Translator {
     const ref = transactionRef(row, found.pk);
     this.topo.addTransaction(transactionId, ref);
     const startTime = ref.startTime ?? isoTime(row.event_timestamp) ?? tx.receivedAt;
-    this.#lastStart.set(found.pk, startTime);
+    this.#expectSynthetic.set(found.pk, { status: 'Charging', timestamp: startTime });
     const e: EventInput<'transactionStarted'> = {
       id,
       type: 'transactionStarted',
@@ -353,7 +391,7 @@ export class Translator {
     const found = this.#transaction('transaction_stop', transactionId);
     if (!found) return;
     const stopTime = isoTime(row.stop_timestamp) ?? tx.receivedAt;
-    this.#lastStop.set(found.pk, stopTime);
+    this.#expectSynthetic.set(found.pk, { status: 'Available', timestamp: stopTime });
     const meterStop = meter(row.stop_value) ?? 0;
     const reason = text(row.stop_reason);
     const meterStart = found.start?.meterStart;
@@ -417,7 +455,7 @@ export class Translator {
     const heartbeatMoved = !same(before.last_heartbeat_timestamp, after.last_heartbeat_timestamp) && heartbeatAt !== undefined;
     // SteVe's BootNotification UPDATE names the boot columns; the statement text tells a reboot with unchanged
     // details from a heartbeat. Without ANNOTATE_ROWS events, a changed boot column is the evidence.
-    const boot = tx.bootUpdate || BOOT_COLUMNS.some(([col]) => !same(before[col], after[col]));
+    const boot = tx.statement === 'bootUpdate' || BOOT_COLUMNS.some(([col]) => !same(before[col], after[col]));
     if (boot) {
       const data: Record<string, string> = {};
       for (const [col, field] of BOOT_COLUMNS) {
