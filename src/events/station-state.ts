@@ -7,6 +7,7 @@ import { KEY, numeric, sampleKey, wh } from './meter-read.js';
 import type { MeterSample, SessionFigures, Station, StationSnapshot, StationSummary, TransactionRecord, Tx, Vehicle, VehicleSource } from './state-types.js';
 import { chooseConnector, connectorIds, stationSummary } from './summary.js';
 import { currentOn, reviveIfLatest, staleAll, staleOlderOn, startedAfter, trimClosed } from './transactions.js';
+import type { KeptStatus, OpenTransaction, StateKeep } from './state-keep.js';
 import { deriveVehicle } from './vehicle.js';
 
 export type {
@@ -149,6 +150,31 @@ export class StationStateStore {
       }
     }
     return out.sort((a, b) => (a.startTime < b.startTime ? 1 : a.startTime > b.startTime ? -1 : 0));
+  }
+
+  /** What a restart must not forget (state-keep.ts): the open transactions and each connector's status. */
+  keep(): StateKeep {
+    const openTransactions: OpenTransaction[] = [];
+    const connectors: KeptStatus[] = [];
+    for (const [chargeBoxId, st] of this.#stations) {
+      for (const t of st.txs) if (t.open) openTransactions.push({ chargeBoxId, ...t });
+      for (const c of st.connectors.values()) connectors.push({ chargeBoxId, ...c });
+    }
+    return { openTransactions, connectors };
+  }
+
+  /**
+   * At start, before the history is replayed: what was kept when the gateway stopped. The replay then adds what
+   * the retained events tell (later statuses and meter values, the stop, a reboot).
+   */
+  restore(keep: StateKeep): void {
+    for (const { chargeBoxId, ...c } of keep.connectors) this.#station(chargeBoxId).connectors.set(c.connectorId, c);
+    for (const { chargeBoxId, ...t } of keep.openTransactions) {
+      const st = this.#station(chargeBoxId);
+      if (t.transactionId !== undefined && st.txs.some((x) => x.transactionId === t.transactionId)) continue;
+      st.txs.push({ ...t, open: true });
+      if (t.connectorId !== undefined) staleOlderOn(st, t.connectorId);
+    }
   }
 
   /**
