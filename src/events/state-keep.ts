@@ -1,8 +1,8 @@
 // What the station state must not forget across a restart although its events may have left the history (which
 // keeps the last N events per station; a long session's meter values push the start and the statuses out): the
-// open transactions and each connector's status, in DATA_DIR/events/state.json. Written after a change to
-// either (start, stop, reboot, resync, status), on the next turn of the event loop, never on the relay's path;
-// read once at start.
+// open transactions and each connector's status, in DATA_DIR/station-state.json. Written after a change to either
+// (start, stop, reboot, resync, status), on the next turn of the event loop, never on the relay's path; read once
+// at start.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -30,7 +30,7 @@ export class StateKeepFile {
     dataDir: string,
     private readonly logger: Logger,
   ) {
-    this.file = path.join(dataDir, 'events', 'state.json');
+    this.file = path.join(dataDir, 'station-state.json');
   }
 
   load(): StateKeep {
