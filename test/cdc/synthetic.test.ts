@@ -90,3 +90,36 @@ describe.each<[Generation, 'annotated' | 'no statement text']>([
     expect(statusesOf(rig, 'MANUAL')).toEqual<Row[]>([['Charging', false], ['Charging', true], ['Available', true], ['Available', false]]);
   });
 });
+
+describe.each<Generation>(['3.12', '3.13'])('SteVe %s schema, first-start snapshot with whole seconds', (generation) => {
+  it('several rows share the newest second: the current status is the one written last', async () => {
+    const db = `steve_syn_snap_${generation.replace('.', '_')}`;
+    const url = await createSteveDatabase(server, { database: db, generation });
+    const w = await SteveWriter.open(server, db, generation);
+    try {
+      await w.addStation('TIE');
+      await w.addTag('TAG');
+      // Plugged and started within one second; stopped, and Finishing, within the next one.
+      await w.statusNotification('TIE', 1, 'Preparing', 'NoError', { timestamp: '2026-03-01T10:00:00Z' });
+      const tx = await w.startTransaction('TIE', 1, 'TAG', 0, '2026-03-01T10:00:00Z');
+      await w.statusNotification('TIE', 1, 'Charging', 'NoError', { timestamp: '2026-03-01T10:00:00Z' });
+      await w.stopTransaction('TIE', tx, 10, '2026-03-01T10:30:00Z', 'Local');
+      await w.statusNotification('TIE', 1, 'Finishing', 'NoError', { timestamp: '2026-03-01T10:30:00Z' });
+      // A second connector whose last second holds Preparing, then SteVe's Charging, then the station's.
+      await w.statusNotification('TIE', 2, 'Preparing', 'NoError', { timestamp: '2026-03-01T11:00:00Z' });
+      await w.startTransaction('TIE', 2, 'TAG', 0, '2026-03-01T11:00:00Z');
+      const rig = makeReader(url, await tempDir());
+      try {
+        await rig.reader.start();
+        await rig.waitFor((ev) => ev.some((e) => e.type === 'resync' && e.chargeBoxId === 'TIE'), 20_000);
+        const resync = rig.events.find((e): e is EventInput<'resync'> => e.type === 'resync' && e.chargeBoxId === 'TIE')!;
+        expect(resync.data.connectors.map((c) => [c.connectorId, c.status])).toEqual([[1, 'Finishing'], [2, 'Charging']]);
+        expect(rig.reader.currentStatus('TIE').get(1)?.status).toBe('Finishing');
+      } finally {
+        await rig.reader.stop();
+      }
+    } finally {
+      await w.close();
+    }
+  });
+});
