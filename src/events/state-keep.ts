@@ -1,8 +1,9 @@
 // What the station state must not forget across a restart although its events may have left the history (which
 // keeps the last N events per station; a long session's meter values push the start and the statuses out): the
 // open transactions and each connector's status, in DATA_DIR/station-state.json. Written after a change to either
-// (start, stop, reboot, resync, status), on the next turn of the event loop, never on the relay's path; read once
-// at start.
+// (start, stop, reboot, resync, status), at most once per second and never on the relay's path (one small
+// synchronous write off a timer, like the history's); read once at start. A crash loses at most the last second,
+// which the history still holds.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -19,11 +20,15 @@ export interface StateKeep {
 /** At most this many of each are written (one per connector is the norm); beyond it the oldest are left out, counted. */
 export const MAX_KEPT = 100_000;
 
+/** Changes within this long share one write. */
+const WRITE_INTERVAL_MS = 1000;
+
 export class StateKeepFile {
   readonly file: string;
   /** Records left out of the file because of MAX_KEPT, and failed writes. */
   readonly counters = { dropped: 0, writeErrors: 0 };
-  #scheduled: NodeJS.Immediate | undefined;
+  #scheduled: NodeJS.Timeout | undefined;
+  #lastWrite = 0;
   #source: (() => StateKeep) | undefined;
 
   constructor(
@@ -53,19 +58,21 @@ export class StateKeepFile {
     }
   }
 
-  /** Write what `source` returns on the next turn of the event loop (many changes in one turn: one write). */
+  /** Write what `source` returns soon: at once (next turn) after a quiet second, else at the end of the second. */
   schedule(source: () => StateKeep): void {
     this.#source = source;
-    this.#scheduled ??= setImmediate(() => {
+    if (this.#scheduled) return;
+    this.#scheduled = setTimeout(() => {
       this.#scheduled = undefined;
       this.#write();
-    });
+    }, Math.max(0, this.#lastWrite + WRITE_INTERVAL_MS - Date.now()));
+    this.#scheduled.unref();
   }
 
   /** Write now if a write is pending (at stop). */
   flush(): void {
     if (!this.#scheduled) return;
-    clearImmediate(this.#scheduled);
+    clearTimeout(this.#scheduled);
     this.#scheduled = undefined;
     this.#write();
   }
@@ -73,6 +80,7 @@ export class StateKeepFile {
   #write(): void {
     const keep = this.#source?.();
     if (!keep) return;
+    this.#lastWrite = Date.now();
     const out: StateKeep = {
       openTransactions: this.#newest(keep.openTransactions, (t) => t.startTime, 'open transactions'),
       connectors: this.#newest(keep.connectors, (c) => c.timestamp, 'connector statuses'),
