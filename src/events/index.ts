@@ -37,7 +37,11 @@ export interface EventModel {
   readonly state: StationStateStore;
   readonly history: EventHistory;
   /** Counters for /health and metrics. */
-  stats(): { received: number; emitted: number; duplicates: number; suppressed: number; twinsDropped: number; historyWriteErrors: number };
+  stats(): {
+    received: number; emitted: number; duplicates: number; suppressed: number; twinsDropped: number; historyWriteErrors: number;
+    /** Records left out of DATA_DIR/station-state.json (beyond its cap), and its failed writes. */
+    stateKeepDropped: number; stateKeepWriteErrors: number;
+  };
 }
 
 /** Events after which the open transactions or a connector's status may differ (state-keep.ts). */
@@ -88,7 +92,10 @@ export function createEventModel(deps: EventModelDeps): EventModel {
       started = false;
     },
     stats() {
-      return { ...sequencer.counters, ...rule.counters, historyWriteErrors: history.writeErrors };
+      return {
+        ...sequencer.counters, ...rule.counters, historyWriteErrors: history.writeErrors,
+        stateKeepDropped: keepFile.counters.dropped, stateKeepWriteErrors: keepFile.counters.writeErrors,
+      };
     },
   };
 }
