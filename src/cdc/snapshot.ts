@@ -8,7 +8,8 @@ import type { EventDataMap } from '../events/catalogue.js';
 import { GatewayError } from '../errors.js';
 import type { SteveNaming } from './schema.js';
 import { transactionRef, type Topology } from './topology.js';
-import { sampledValue, type CurrentStatus } from './translate.js';
+import { sampledValue } from './meter-row.js';
+import type { CurrentStatus } from './translate.js';
 import { int, isoTime, textOr } from './values.js';
 
 export type ResyncData = Omit<EventDataMap['resync'], 'reason'>;

@@ -4,7 +4,8 @@ import ZongJi, { type AnyBinlogEvent, type DeleteRowsEvent, type RowData, type U
 import type { Checkpoint } from './checkpoint.js';
 import type { CdcConfig } from './config.js';
 import { connectionOptions } from './db.js';
-import { classifyStatement, type RowOp, type StatementKind } from './translate.js';
+import { classifyStatement, type StatementKind } from './statements.js';
+import type { RowOp } from './translate.js';
 
 export type StreamItem =
   | {

@@ -2,9 +2,14 @@
 // transaction is handed on whole or not at all; ids come from the transaction's coordinates and the row index.
 import type { RowData, UpdateRowData } from '@vlasky/zongji';
 import type { EventInput, Mutable, SampledValue } from '../events/catalogue.js';
+import { sampledValue } from './meter-row.js';
 import { connectorPkOf } from './schema.js';
+import type { StatementKind } from './statements.js';
 import { transactionRef, type ConnectorRef, type Topology } from './topology.js';
 import { int, isoTime, meter, parseData, text, textOr } from './values.js';
+
+export { sampledValue } from './meter-row.js';
+export { classifyStatement, isBootUpdate, type StatementKind } from './statements.js';
 
 export type RowOp = 'insert' | 'update' | 'delete';
 
@@ -17,15 +22,6 @@ export interface RowChange {
   /** Position of the row among the delivered rows of its binlog transaction. */
   readonly index: number;
 }
-
-/**
- * What the statement behind a row change was, from MariaDB's ANNOTATE_ROWS text (decided from its head only):
- * SteVe's BootNotification UPDATE of charge_box; SteVe's own status row after Start/StopTransaction (an INSERT
- * into connector_status naming no error_info: a StatusNotification's INSERT names error_info, vendor_id and
- * vendor_error_code even when they are NULL); another statement; or 'none' when the server sent no text (MySQL,
- * binlog_annotate_row_events=OFF).
- */
-export type StatementKind = 'none' | 'bootUpdate' | 'syntheticStatus' | 'other';
 
 export interface TxContext {
   /** GTID of the transaction, or file:position of its start. */
@@ -51,32 +47,6 @@ const BOOT_COLUMNS = [
   ['meter_type', 'meterType'],
   ['meter_serial_number', 'meterSerialNumber'],
 ] as const;
-
-const DEFAULT_MEASURAND = 'Energy.Active.Import.Register';
-
-/** SteVe's BootNotification UPDATE names charge_point_vendor right after ocpp_protocol: well inside this head. */
-const STATEMENT_HEAD = 2048;
-
-/**
- * Whether a statement (MariaDB's ANNOTATE_ROWS text) is SteVe's BootNotification UPDATE of charge_box. Decided
- * when the statement arrives and only from its head, so that the text itself, hundreds of KB for a large
- * multi-row INSERT, is not kept alive while the transaction's rows stream by.
- */
-export function isBootUpdate(statement: string): boolean {
-  const head = statement.length > STATEMENT_HEAD ? statement.slice(0, STATEMENT_HEAD) : statement;
-  return /\bupdate\b/i.test(head) && /charge_point_vendor/i.test(head);
-}
-
-/** SteVe's synthetic status INSERT: `insert into [schema.]connector_status (evse_pk|connector_pk, status_timestamp, status, error_code) values …`. */
-const STATUS_INSERT = /^\s*insert\s+into\s+(?:`?\w+`?\.)?`?connector_status`?\s*\(([^)]*)\)/i;
-
-export function classifyStatement(statement: string): StatementKind {
-  const head = statement.length > STATEMENT_HEAD ? statement.slice(0, STATEMENT_HEAD) : statement;
-  if (isBootUpdate(head)) return 'bootUpdate';
-  const insert = STATUS_INSERT.exec(head);
-  if (insert && !/error_info/i.test(insert[1]!)) return 'syntheticStatus';
-  return 'other';
-}
 
 interface MeterGroup {
   readonly kind: 'meter';
@@ -520,42 +490,6 @@ export class Translator {
       },
     };
     this.#out.push(e);
-  }
-}
-
-/** One connector_meter_value row as an OCPP SampledValue (the default measurand filled in). */
-export function sampledValue(row: Record<string, unknown>): SampledValue {
-  return new MeterReading(row);
-}
-
-/**
- * One meter row as a sampled value. A class rather than a literal grown field by field: the engine sizes its
- * instances for all seven fields, so optional ones need no second allocation (this runs once per meter row).
- * `declare` keeps absent fields absent, as in a literal.
- */
-class MeterReading implements SampledValue {
-  declare readonly value: string;
-  declare readonly measurand: string;
-  declare readonly unit?: string;
-  declare readonly context?: string;
-  declare readonly format?: string;
-  declare readonly location?: string;
-  declare readonly phase?: string;
-
-  constructor(row: Record<string, unknown>) {
-    const self = this as Mutable<MeterReading>;
-    self.value = textOr(row.value, '');
-    self.measurand = text(row.measurand) ?? DEFAULT_MEASURAND;
-    const unit = text(row.unit);
-    if (unit !== undefined) self.unit = unit;
-    const context = text(row.reading_context);
-    if (context !== undefined) self.context = context;
-    const format = text(row.format);
-    if (format !== undefined) self.format = format;
-    const location = text(row.location);
-    if (location !== undefined) self.location = location;
-    const phase = text(row.phase);
-    if (phase !== undefined) self.phase = phase;
   }
 }
 
