@@ -162,6 +162,8 @@ describe('flashCharge bench UI', () => {
       await text(page.locator('.gauge-number'), /^20$/);
       await text(page.locator('#m-current'), '30.0 A');
       await text(page.locator('#tx-id'), `#${tx1}`);
+      // Remote Stop offers the chosen connector's transaction.
+      await expect.poll(() => page.getByLabel('Transaction id').inputValue()).toBe(String(tx1));
       // A single-connector station has no choice to offer.
       await card(page, STATION).click();
       await text(page.locator('#st-title'), STATION);

@@ -26,7 +26,8 @@ function shownSummary(st, chosen) {
   return c ? { ...s, ...c } : s;
 }
 
-export function createSocScreen() {
+/** onConnectorChange: the user chose another connector (the operator commands follow it). */
+export function createSocScreen({ onConnectorChange } = {}) {
   const el = {
     empty: byId('station-empty'),
     view: byId('station-view'),
@@ -107,6 +108,7 @@ export function createSocScreen() {
     if (!current) return;
     chosenConnector.set(current.id, Number(el.connectorSelect.value));
     api.render(current);
+    onConnectorChange?.();
   });
 
   const api = {
@@ -150,6 +152,10 @@ export function createSocScreen() {
       }
       renderFeed(st);
       renderAges();
+    },
+    /** The connector whose figures are shown for a station (chosen, else the gateway's pick). */
+    shownConnector(st) {
+      return shownSummary(st, chosenConnector.get(st.id)).connectorId;
     },
     /** Once a second: ages and durations move even when nothing arrives. */
     tick: renderAges,
