@@ -39,9 +39,14 @@ export function eventsRouter(model: Pick<EventModel, 'state' | 'history'>, opts:
   router.get('/stations/:id/state', (req, res) => {
     const id = req.params.id;
     if (!allowedFor(res)(id)) return fail(res, 'forbidden', `station ${id} is not in your token's scope`);
+    // ?connectorId=N puts that connector's figures at the summary's top level (all are in summary.connectors).
+    const connectorRaw = param(req, 'connectorId');
+    if (connectorRaw instanceof Error) return fail(res, 'bad_request', connectorRaw.message);
+    const connectorId = connectorRaw === undefined ? undefined : Number(connectorRaw);
+    if (connectorId !== undefined && !(Number.isInteger(connectorId) && connectorId >= 1)) return fail(res, 'bad_request', 'connectorId must be an integer ≥ 1');
     const snapshot = model.state.snapshot(id);
     if (!snapshot) return fail(res, 'not_found', `no events seen for station ${id}`);
-    res.json({ ...snapshot, summary: model.state.summary(id) });
+    res.json({ ...snapshot, summary: model.state.summary(id, connectorId) });
   });
 
   router.get('/events', (req, res) => {

@@ -101,6 +101,16 @@ export class WireEvents {
     this.#sweep = undefined;
   }
 
+  /** At start: transactions still open from before the restart, so their stop carries connector and energy. */
+  seed(open: readonly { readonly chargeBoxId: string; readonly transactionId?: number; readonly connectorId?: number; readonly meterStart: number; readonly idTag: string; readonly source: string }[]): void {
+    for (const t of open) {
+      if (t.source !== 'station' || t.transactionId === undefined || t.connectorId === undefined) continue;
+      let txs = this.#openTx.get(t.chargeBoxId);
+      if (!txs) this.#openTx.set(t.chargeBoxId, (txs = new Map()));
+      remember(txs, t.transactionId, { meterStart: t.meterStart, idTag: t.idTag, connectorId: t.connectorId }, 64);
+    }
+  }
+
   onLogged(entry: LogEntry): void {
     this.#findings(entry);
     if (entry.messageType === 'CALL') {

@@ -93,7 +93,8 @@ export function createCommands({ call }) {
     setVisible(visible) {
       el.panel.hidden = !visible;
     },
-    render(st) {
+    /** connectorId: the connector the SOC screen shows; Remote Stop offers its open transaction. */
+    render(st, connectorId = st?.summary?.connectorId) {
       station = st;
       if (!st) return;
       if (st.id !== stationId) {
@@ -110,7 +111,7 @@ export function createCommands({ call }) {
         el.connector.replaceChildren(...ids.map((id) => h('option', { value: String(id) }, `Connector ${id}`)));
         if (ids.map(String).includes(keep)) el.connector.value = keep;
       }
-      const open = st.openTx.find((t) => t.connectorId === st.summary?.connectorId) ?? st.openTx[0];
+      const open = st.openTx.find((t) => t.connectorId === connectorId) ?? st.openTx[0];
       if (!txEdited) el.txId.value = open?.transactionId !== undefined ? String(open.transactionId) : '';
     },
   };
