@@ -15,7 +15,7 @@ import { createCallsRouter } from './api/calls-routes.js';
 import { eventsRouter } from './api/events-routes.js';
 import { createPushRouter, DEV_TOKEN_URL } from './api/push-routes.js';
 import { uiRouter } from './api/ui-routes.js';
-import { createPushServer, parsePushConfig, type PushHandle } from './push/index.js';
+import { createPushServer, parsePushConfig, viewerPushStats, type PushHandle } from './push/index.js';
 import { LiveMetrics } from './metrics/live-metrics.js';
 import { healthRouter } from './api/health-routes.js';
 import { messagesRouter } from './api/messages-routes.js';
@@ -176,14 +176,14 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     version: VERSION,
     startedAt,
     stations: () => relay.stations(),
-    sections: () => ({
+    sections: (scope) => ({
       // A bug in an observer never reaches the relay; it is logged and counted here.
       observerErrors: tap.observerErrors,
       messageLog: messageLog.stats(),
       events: events.stats(),
       serial: serial.ports(),
       binlog: cdc ? cdc.health() : { state: 'off', hint: 'set STEVE_DB_URL to follow SteVe through its binlog' },
-      push: push.stats(),
+      push: scope.operator ? push.stats() : viewerPushStats(push.stats(), scope.sub),
       simulator: sim.totals(),
     }),
   }));
