@@ -28,7 +28,10 @@ import { runSimCommand } from './sim/commands.js';
 import { createSimulator, type Simulator } from './sim/index.js';
 import { createSerialLinks, parseSerialConfig, type SerialLinks } from './serial/index.js';
 import { createStationEndpoint, STATION_PATH_PREFIX, type StationEndpoint } from './links/ws-server.js';
+import { createStationAuthenticator, UpstreamPasswords } from './links/station-auth.js';
+import { StationKeys } from './links/station-keys.js';
 import { createLogger, type Logger } from './logger.js';
+import { AuthorizationKeyWatch } from './relay/authorization-key.js';
 import { registerRelayMetrics } from './metrics/relay-metrics.js';
 import { FrameTap } from './relay/frame-tap.js';
 import { Relay } from './relay/relay.js';
@@ -38,6 +41,15 @@ import { TransactionIds } from './upstream/transaction-ids.js';
 import { CloseCode } from './links/link.js';
 
 export const VERSION = '0.1.0';
+
+/**
+ * With a client CA (security profile 3) the server asks every peer for a certificate but lets all through the
+ * TLS handshake: browsers and Socket.IO clients share the port and have none. Stations are checked per upgrade.
+ */
+function tlsServerOptions(tls: NonNullable<Config['tls']>): https.ServerOptions {
+  const base = { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) };
+  return tls.clientCaFile ? { ...base, ca: readFileSync(tls.clientCaFile), requestCert: true, rejectUnauthorized: false } : base;
+}
 
 export interface Gateway {
   readonly config: Config;
@@ -72,9 +84,9 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const bus = new Bus();
   const app = express();
   app.disable('x-powered-by');
-  const httpServer: http.Server = config.tls
-    ? https.createServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }, app)
-    : http.createServer(app);
+  const httpServer: http.Server = config.tls ? https.createServer(tlsServerOptions(config.tls), app) : http.createServer(app);
+  const stationKeys = new StationKeys({ dataDir: config.dataDir });
+  const upstreamPasswords = new UpstreamPasswords();
 
   const mode = config.steveWsUrl ? 'steve' : 'local';
   const upstreams = config.steveWsUrl
@@ -83,11 +95,21 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
         ...(config.steveCaFile ? { caFile: config.steveCaFile } : {}),
         maxFrameBytes: config.maxFrameBytes,
         openTimeoutMs: config.upstreamOpenTimeoutMs,
-        passwordFor: (id) => config.stations[id]?.upstreamPassword,
+        // A key SteVe set and the station presented wins over upstreamPassword (README: "Key rotation").
+        passwordFor: (id) => upstreamPasswords.get(id) ?? config.stations[id]?.upstreamPassword,
       })
     : localUpstreamFactory({ heartbeatIntervalS: config.localHeartbeatIntervalS, transactionIds: new TransactionIds(config.dataDir) });
 
-  const tap = new FrameTap(bus, (err) => logger.error({ err }, 'frame observer failed'));
+  const keyWatch = new AuthorizationKeyWatch({
+    holdMs: config.callTimeoutMs + 5000,
+    onAccepted: ({ chargeBoxId, key, setBy }) => {
+      stationKeys.learn(chargeBoxId, key, setBy).then(
+        () => logger.info({ chargeBoxId, setBy, keyLength: key.length, hexKey: /^[0-9a-fA-F]{32,40}$/.test(key) }, 'station accepted a new AuthorizationKey: from now on it must present it (stored hashed)'),
+        (err: unknown) => logger.error({ chargeBoxId, err }, `AuthorizationKey accepted but not stored: the station will be refused when it reconnects with it; check that ${config.dataDir} is writable`),
+      );
+    },
+  });
+  const tap = new FrameTap(bus, (err) => logger.error({ err }, 'frame observer failed'), (obs) => keyWatch.sanitize(obs));
   const relay = new Relay({
     upstreams,
     upstreamKind: mode,
@@ -236,8 +258,13 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
         logger,
         maxFrameBytes: config.maxFrameBytes,
         pingIntervalMs: config.pingIntervalMs,
-        passwordFor: (id) => config.stations[id]?.password,
-        requireAuth: config.requireStationAuth,
+        authenticate: createStationAuthenticator({
+          passwordFor: (id) => config.stations[id]?.password,
+          requireAuth: config.requireStationAuth,
+          keys: stationKeys,
+          mutualTls: config.tls?.clientCaFile !== undefined,
+        }),
+        upstreamPasswords,
       });
       // Socket.IO runs with destroyUpgrade off (it shares the server): upgrades nobody owns are refused here.
       httpServer.on('upgrade', (req: http.IncomingMessage, socket: Duplex) => {
@@ -270,6 +297,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       relay.closeAll(CloseCode.goingAway, 'gateway shutting down');
       tap.flush();
       await cdc?.stop();
+      await stationKeys.settled();
       await messageLog.stop();
       await events.stop();
       await push.stop();
