@@ -201,6 +201,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     sections: (scope) => ({
       // A bug in an observer never reaches the relay; it is logged and counted here.
       observerErrors: tap.observerErrors,
+      // Counts only: which stations have learned keys is not shown.
+      stationAuth: { learnedKeys: stationKeys.size, redactedFrames: keyWatch.redacted, mutualTls: config.tls?.clientCaFile !== undefined },
       messageLog: messageLog.stats(),
       events: events.stats(),
       serial: serial.ports(),

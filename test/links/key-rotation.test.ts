@@ -116,6 +116,9 @@ describe('AuthorizationKey rotation (security profile 1/2)', () => {
     st.close();
     await st.closed;
     expect(await refusedWith(gw, 'CP1', OLD)).toBe(401);
+    const health = await gw.getJson<{ stationAuth: { learnedKeys: number; redactedFrames: number } }>('/api/health');
+    expect(health.stationAuth.learnedKeys).toBe(1);
+    expect(health.stationAuth.redactedFrames).toBeGreaterThanOrEqual(2);
 
     // Nothing shows the key: message log files and API (json, jsonl, csv), frame stream, events, logs.
     await until(() => frames.some((f) => f.action === 'GetConfiguration' && f.messageType === 'CALLRESULT'), 5000, 'frames streamed');
