@@ -58,6 +58,15 @@ function readConfigFile(file: string | undefined): Record<string, unknown> {
   }
 }
 
+/** Files the gateway reads at start: a missing or unreadable one is a configuration error, not a crash later. */
+function mustRead(variable: string, file: string): void {
+  try {
+    readFileSync(file);
+  } catch (err) {
+    throw new GatewayError('GW_ERR_CONFIG', `${variable}=${file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { variable });
+  }
+}
+
 function parseStations(raw: unknown): Record<string, StationSettings> {
   if (raw === undefined) return {};
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
@@ -90,6 +99,9 @@ export function loadConfig(env: Env = process.env): Config {
   const clientCaFile = envString(env, 'TLS_CLIENT_CA_FILE');
   if (clientCaFile !== undefined && certFile === undefined) {
     throw new GatewayError('GW_ERR_CONFIG', 'TLS_CLIENT_CA_FILE (mutual TLS, security profile 3) needs TLS_CERT_FILE and TLS_KEY_FILE: client certificates exist only over wss://', { variable: 'TLS_CLIENT_CA_FILE' });
+  }
+  for (const [variable, file] of [['TLS_CERT_FILE', certFile], ['TLS_KEY_FILE', keyFile], ['TLS_CLIENT_CA_FILE', clientCaFile]] as const) {
+    if (file !== undefined) mustRead(variable, file);
   }
   const steveCaFile = envString(env, 'STEVE_CA_FILE');
   const config: Config = {

@@ -254,6 +254,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       // Rejects only for a misconfigured database (binlog off, grants missing...): the message names the fix.
       await cdc?.start();
       push.start();
+      stationKeys.load();
       endpoint = createStationEndpoint({
         server: httpServer,
         attach: (link) => relay.attach(link),

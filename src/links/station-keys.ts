@@ -73,6 +73,11 @@ export class StationKeys {
     this.#cost = options.cost ?? 16_384;
     this.#concurrency = options.concurrency ?? 2;
     this.#queueLimit = options.queueLimit ?? 64;
+  }
+
+  /** Reads the stored keys; throws GW_ERR_CONFIG naming the file and the fix when it is damaged. Call once at start. */
+  load(): void {
+    this.#keys.clear();
     this.#load();
   }
 

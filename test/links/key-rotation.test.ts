@@ -201,4 +201,10 @@ describe('AuthorizationKey rotation (security profile 1/2)', () => {
     expect(all).toContain('ChangeConfiguration');
     expect(all).not.toContain(KEY);
   });
+
+  it('a damaged station-keys.json stops the start with the file named and the fix', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cb-keys-bad-'));
+    writeFileSync(path.join(dataDir, 'station-keys.json'), '{"version":1,"stations":{"CP1":{}}}');
+    await expect(startGateway({ DATA_DIR: dataDir })).rejects.toThrow(/station-keys\.json is not valid.*delete it/);
+  });
 });

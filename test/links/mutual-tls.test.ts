@@ -109,7 +109,8 @@ describe('mutual TLS (security profile 3)', () => {
     socket.close();
   });
 
-  it('TLS_CLIENT_CA_FILE needs TLS_CERT_FILE and TLS_KEY_FILE', () => {
+  it('TLS_CLIENT_CA_FILE needs TLS_CERT_FILE and TLS_KEY_FILE, and a file that can be read', () => {
     expect(() => loadConfig({ TLS_CLIENT_CA_FILE: f('station-ca.pem') })).toThrow(/TLS_CLIENT_CA_FILE.*needs TLS_CERT_FILE/);
+    expect(() => loadConfig({ TLS_CERT_FILE: f('server.pem'), TLS_KEY_FILE: f('server.key'), TLS_CLIENT_CA_FILE: f('missing.pem') })).toThrow(/TLS_CLIENT_CA_FILE=.*missing\.pem cannot be read: ENOENT/);
   });
 });

@@ -6,6 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { STATION_KEYS_FILE, StationKeys } from '../../src/links/station-keys.js';
 
 const tmp = (): string => mkdtempSync(path.join(os.tmpdir(), 'cb-stkeys-'));
+function loaded(dir: string): StationKeys {
+  const keys = new StationKeys({ dataDir: dir });
+  keys.load();
+  return keys;
+}
 
 describe('StationKeys', () => {
   it('stores only a salted hash (mode 0600), checks passwords, and reloads them', async () => {
@@ -25,7 +30,7 @@ describe('StationKeys', () => {
     expect(stored.stations.CP1!.salt).not.toBe(stored.stations.CP2!.salt);
     expect(stored.stations.CP1!.hash).not.toBe(stored.stations.CP2!.hash);
 
-    const again = new StationKeys({ dataDir: dir });
+    const again = loaded(dir);
     expect(await again.check('CP1', 'secret-key-0123456789abcdef')).toBe('ok');
     expect(await again.check('CP1', 'secret-key-0123456789abcdeX')).toBe('mismatch');
     expect(await again.check('CP3', 'anything')).toBe('mismatch');
@@ -40,7 +45,7 @@ describe('StationKeys', () => {
     await keys.learn('CP1', 'second-key-0123456789', 'steve');
     expect(await keys.check('CP1', 'second-key-0123456789')).toBe('ok');
     expect(await keys.check('CP1', 'first-key-0123456789')).toBe('mismatch');
-    expect(await new StationKeys({ dataDir: dir }).check('CP1', 'second-key-0123456789')).toBe('ok');
+    expect(await loaded(dir).check('CP1', 'second-key-0123456789')).toBe('ok');
   });
 
   it('answers busy rather than queueing scrypt checks without bound', async () => {
@@ -48,6 +53,7 @@ describe('StationKeys', () => {
     const setup = new StationKeys({ dataDir: dir });
     await setup.learn('CP1', 'the-right-key-0123456789', 'steve');
     const keys = new StationKeys({ dataDir: dir, concurrency: 1, queueLimit: 2 });
+    keys.load();
     const results = await Promise.all(Array.from({ length: 6 }, (_, i) => keys.check('CP1', `wrong-${i}-0123456789`)));
     expect(results.filter((r) => r === 'busy').length).toBe(3);
     expect(results.filter((r) => r === 'mismatch').length).toBe(3);
@@ -58,8 +64,8 @@ describe('StationKeys', () => {
   it('refuses to start on a damaged file, naming it and the fix', () => {
     const dir = tmp();
     writeFileSync(path.join(dir, STATION_KEYS_FILE), '{"version":1,"stations":{"CP1":{"salt":"x"}}}');
-    expect(() => new StationKeys({ dataDir: dir })).toThrow(/station-keys\.json is not valid .*CP1.*delete it/);
+    expect(() => loaded(dir)).toThrow(/station-keys\.json is not valid .*CP1.*delete it/);
     writeFileSync(path.join(dir, STATION_KEYS_FILE), 'not json');
-    expect(() => new StationKeys({ dataDir: dir })).toThrow(/is not valid/);
+    expect(() => loaded(dir)).toThrow(/is not valid/);
   });
 });
