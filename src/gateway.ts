@@ -105,7 +105,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     onAccepted: ({ chargeBoxId, key, setBy }) => {
       stationKeys.learn(chargeBoxId, key, setBy).then(
         () => logger.info({ chargeBoxId, setBy, keyLength: key.length, hexKey: /^[0-9a-fA-F]{32,40}$/.test(key) }, 'station accepted a new AuthorizationKey: from now on it must present it (stored hashed)'),
-        (err: unknown) => logger.error({ chargeBoxId, err }, `AuthorizationKey accepted but not stored: the station will be refused when it reconnects with it; check that ${config.dataDir} is writable`),
+        (err: unknown) => logger.error({ chargeBoxId, err }, `AuthorizationKey accepted but not written to disk: it holds until the gateway restarts, then the station is refused; check that ${config.dataDir} is writable`),
       );
     },
   });

@@ -5,7 +5,7 @@
 // only in this process: a station reconnecting with the same password costs a hash, not a scrypt.
 import { createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { GatewayError } from '../errors.js';
 
@@ -95,7 +95,8 @@ export class StationKeys {
   }
 
   async check(chargeBoxId: string, password: string): Promise<KeyCheck> {
-    await this.#learning.get(chargeBoxId);
+    // A learn that failed to reach the disk still set the key in memory (the learner logs the failure).
+    await this.#learning.get(chargeBoxId)?.catch(() => undefined);
     const stored = this.#keys.get(chargeBoxId);
     if (!stored) return 'mismatch';
     const mac = this.#hmac(password);
@@ -194,7 +195,12 @@ export class StationKeys {
       } finally {
         await fh.close();
       }
-      await rename(tmp, this.#file);
+      try {
+        await rename(tmp, this.#file);
+      } catch (err) {
+        await rm(tmp, { force: true });
+        throw err;
+      }
     };
     this.#writes = this.#writes.catch(() => undefined).then(write);
     return this.#writes;

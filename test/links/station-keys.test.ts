@@ -1,5 +1,5 @@
 // StationKeys: learned station passwords kept as scrypt hashes in DATA_DIR, reloaded at start, bounded checks.
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -59,6 +59,15 @@ describe('StationKeys', () => {
     expect(results.filter((r) => r === 'mismatch').length).toBe(3);
     // A failed password tried again is answered from memory, without a scrypt slot.
     expect(await keys.check('CP1', 'wrong-5-0123456789')).toBe('mismatch');
+  });
+
+  it('a key that cannot be written holds in memory: learn rejects, the station is still checked against it', async () => {
+    const dir = tmp();
+    mkdirSync(path.join(dir, STATION_KEYS_FILE)); // rename onto a directory fails
+    const keys = new StationKeys({ dataDir: dir });
+    await expect(keys.learn('CP1', 'unsaved-key-0123456789', 'steve')).rejects.toThrow();
+    expect(await keys.check('CP1', 'unsaved-key-0123456789')).toBe('ok');
+    expect(await keys.check('CP1', 'old-password')).toBe('mismatch');
   });
 
   it('refuses to start on a damaged file, naming it and the fix', () => {
