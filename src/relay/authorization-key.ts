@@ -6,7 +6,7 @@
 // The same pass pairs a ChangeConfiguration sent to a station with the station's answer: "Accepted" hands the new
 // key to `onAccepted` (the gateway learns it), anything else forgets it.
 import type { FrameObservation, Origin } from '../events/observations.js';
-import { CALL, CALLRESULT, encodeCall, encodeCallResult } from '../ocpp/frames.js';
+import { CALL, CALLRESULT, encodeCall, encodeCallResult, type Frame } from '../ocpp/frames.js';
 
 export const REDACTED = '[redacted]';
 
@@ -57,8 +57,7 @@ export class AuthorizationKeyWatch {
     // is all there is, so it goes whole when it names the key.
     if (action === undefined && MENTIONS_KEY.test(obs.raw)) {
       this.#redacted++;
-      const { frame: _frame, ...rest } = obs;
-      return { ...rest, raw: `<redacted: ${Buffer.byteLength(obs.raw)} bytes mentioning AuthorizationKey>` };
+      return this.#withoutText(obs);
     }
     return obs;
   }
@@ -71,8 +70,7 @@ export class AuthorizationKeyWatch {
       const setBy = toStation(obs);
       if (setBy !== undefined && typeof value === 'string' && obs.linkKind === 'ws') this.#hold(`${obs.chargeBoxId}\u0000${frame.id}`, { key: value, setBy, at: Date.now() });
       const payload = { ...frame.payload, value: REDACTED };
-      this.#redacted++;
-      return { ...obs, raw: encodeCall(frame.id, frame.action, payload), frame: { ...frame, payload } };
+      return this.#replace(obs, () => encodeCall(frame.id, frame.action, payload), { ...frame, payload });
     }
     // The station's answer (the relay paired it, hence the action).
     if (frame !== undefined && obs.origin === 'station') {
@@ -95,8 +93,22 @@ export class AuthorizationKeyWatch {
     if (!Array.isArray(list) || !list.some((e) => isObject(e) && isAuthorizationKey(e.key) && 'value' in e)) return obs;
     const configurationKey = list.map((e: unknown) => (isObject(e) && isAuthorizationKey(e.key) && 'value' in e ? { ...e, value: REDACTED } : e));
     const payload = { ...frame.payload, configurationKey };
+    return this.#replace(obs, () => encodeCallResult(frame.id, payload), { ...frame, payload });
+  }
+
+  /** The observation with the redacted text; if even that cannot be encoded (absurd nesting), no text at all. */
+  #replace(obs: FrameObservation, encode: () => string, frame: Frame): FrameObservation {
     this.#redacted++;
-    return { ...obs, raw: encodeCallResult(frame.id, payload), frame: { ...frame, payload } };
+    try {
+      return { ...obs, raw: encode(), frame };
+    } catch {
+      return this.#withoutText(obs);
+    }
+  }
+
+  #withoutText(obs: FrameObservation): FrameObservation {
+    const { frame: _frame, ...rest } = obs;
+    return { ...rest, raw: `<redacted: ${Buffer.byteLength(obs.raw)} bytes mentioning AuthorizationKey>` };
   }
 
   #hold(id: string, pending: Pending): void {

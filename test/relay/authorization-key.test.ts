@@ -82,6 +82,18 @@ describe('AuthorizationKeyWatch', () => {
     }
   });
 
+  it('a key in a frame too deep to re-encode: the text goes whole, the key is still learned', () => {
+    const { w, accepted } = watch();
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    const raw = `[2,"d1","ChangeConfiguration",{"key":"AuthorizationKey","value":"${KEY}","x":${deep}}]`;
+    expect(parseFrame(raw).ok).toBe(true); // V8 parses this depth but cannot stringify it
+    const out = w.sanitize(fromSteve(raw));
+    expect(out.raw).not.toContain(KEY);
+    expect(JSON.stringify(out.frame ?? null).includes(KEY)).toBe(false);
+    w.sanitize(answer(JSON.stringify([3, 'd1', { status: 'Accepted' }])));
+    expect(accepted.map((a) => a.key)).toEqual([KEY]);
+  });
+
   it('holds at most maxPending unanswered keys, oldest forgotten first', () => {
     const { w, accepted } = watch();
     for (let i = 0; i < 6; i++) w.sanitize(fromSteve(JSON.stringify([2, `p${i}`, 'ChangeConfiguration', { key: 'AuthorizationKey', value: `${KEY}${i}` }])));
