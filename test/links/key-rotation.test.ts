@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LogEntry } from '../../src/events/observations.js';
-import { createLogger } from '../../src/logger.js';
+import pino from 'pino';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 import { connectStation, type StationClient } from '../support/station-client.js';
 import { startSteveDouble, type SteveDouble } from '../support/steve-double.js';
@@ -44,9 +44,10 @@ async function rig(stations: string[]): Promise<Rig> {
   return {
     steve, steveAuth, dataDir, configFile, logLines,
     async start() {
+      // A logger without pino's redaction: the gateway itself must never hand the key to a log line.
       const gw = await startGateway(
         { STEVE_WS_URL: steve.url, CONFIG_FILE: configFile, DATA_DIR: dataDir, JWT_SECRET: 'key-rotation-test-secret-0123456789abcdef' },
-        { logger: createLogger('trace', sink) },
+        { logger: pino({ level: 'trace' }, sink) },
       );
       let stopped = false;
       cleanups.push(async () => { if (!stopped) await gw.stop(); });

@@ -10,7 +10,7 @@ import { Writable } from 'node:stream';
 import { io as ioClient } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
+import pino from 'pino';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 import { connectStation } from '../support/station-client.js';
 
@@ -48,7 +48,7 @@ beforeAll(async () => {
   const sink = new Writable({ write(chunk: Buffer, _enc, cb) { logLines.push(chunk.toString()); cb(); } });
   gw = await startGateway(
     { TLS_CERT_FILE: f('server.pem'), TLS_KEY_FILE: f('server.key'), TLS_CLIENT_CA_FILE: f('station-ca.pem'), JWT_SECRET: 'mtls-test-secret-0123456789abcdefghijkl' },
-    { logger: createLogger('info', sink) },
+    { logger: pino({ level: 'info' }, sink) },
   );
 }, 60_000);
 afterAll(async () => {
