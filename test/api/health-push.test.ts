@@ -3,32 +3,30 @@
 import type WebSocket from 'ws';
 import type { Socket as ClientSocket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EventInput } from '../../src/events/catalogue.js';
+import type { LogEntry } from '../../src/events/observations.js';
 import { ack, connect, startPushGateway, token, until, type PushGateway } from '../push/support/harness.js';
 
 let pg: PushGateway;
 const sockets: ClientSocket[] = [];
-let n = 0;
 let resume = (): void => undefined;
 
-function meterInput(wh: number): EventInput {
-  const now = new Date().toISOString();
-  const sampledValues = Array.from({ length: 20 }, (_, i) => ({ value: String(wh + i), measurand: 'Energy.Active.Import.Register', unit: 'Wh', location: `Outlet-${i}` }));
-  return { id: `mv-${++n}`, type: 'meterValues', chargeBoxId: 'CP1', connectorId: 1 + (n % 2), timestamp: now, receivedAt: now, source: 'station', data: { sampledValues } };
-}
-
 beforeAll(async () => {
-  pg = await startPushGateway({ PUSH_QUEUE_LIMIT: '200' });
-  // An operator client named "op-alice" that stops reading, so it shows up in clientsWithDrops with its subject.
+  pg = await startPushGateway({ PUSH_FRAME_QUEUE_LIMIT: '20', PUSH_SOCKET_BUFFER_PACKETS: '8' });
+  // An operator client named "op-alice" that stops reading the frame stream, so it shows up in clientsWithDrops.
   const slow = await connect(pg.url, { token: token({ role: 'operator', sub: 'op-alice' }) });
   sockets.push(slow);
-  await ack(slow, 'subscribe', { chargeBoxIds: ['CP1'] });
+  await ack(slow, 'frames:subscribe', { chargeBoxIds: ['FLOOD'] });
   const ws = (slow.io.engine as unknown as { transport: { ws: WebSocket } }).transport.ws;
   ws.pause();
   resume = () => ws.resume();
-  for (let round = 0; round < 40_000 && pg.push.stats().clientsWithDrops.length === 0; round++) {
-    pg.gw.bus.emit('eventInput', meterInput(round));
-    if (round % 10 === 0) await new Promise((r) => setImmediate(r));
+  const raw = JSON.stringify([2, 'x', 'DataTransfer', { vendorId: 'V', data: 'y'.repeat(4000) }]);
+  for (let i = 0; i < 50_000 && !pg.push.stats().clientsWithDrops.some((c) => c.sub === 'op-alice'); i++) {
+    const entry: LogEntry = {
+      id: 1_000_000 + i, time: new Date().toISOString(), atUs: Date.now() * 1000, chargeBoxId: 'FLOOD', linkKind: 'sim', leg: 'station',
+      direction: 'in', origin: 'station', disposition: 'forwarded', raw, messageType: 'CALL', action: 'DataTransfer', messageId: `x${i}`, findings: [],
+    };
+    pg.gw.bus.emit('logged', entry);
+    if (i % 10 === 0) await new Promise((r) => setImmediate(r));
   }
   await until(() => pg.push.stats().clientsWithDrops.some((c) => c.sub === 'op-alice'), 20_000, 'op-alice listed with drops');
 }, 60_000);
