@@ -81,7 +81,13 @@ export function createStationEndpoint(options: StationEndpointOptions): StationE
 
     const verdict = options.authenticate(id, req);
     if (verdict instanceof Promise) {
-      verdict.then((v) => accept(id, v, req, socket, head), () => refuse(socket, 500, 'Internal Server Error', 'station authentication failed'));
+      verdict.then(
+        (v) => accept(id, v, req, socket, head),
+        (err: unknown) => {
+          options.logger.error({ chargeBoxId: id, err }, 'station authentication failed');
+          refuse(socket, 500, 'Internal Server Error', 'station authentication failed: see the gateway log');
+        },
+      );
     } else {
       accept(id, verdict, req, socket, head);
     }
