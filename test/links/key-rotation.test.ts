@@ -203,6 +203,24 @@ describe('AuthorizationKey rotation (security profile 1/2)', () => {
     expect(all).not.toContain(KEY);
   });
 
+  it('a flood of wrong passwords for a station with a learned key: all refused (401 or 503), other stations connect meanwhile', async () => {
+    const r = await rig(['CP4', 'CP5']);
+    const KEY = '99887766554433221100ffeeddccbbaa';
+    const gw = await r.start();
+    const st = await station(gw, 'CP4', OLD);
+    await rotate(r.steve, st, 'CP4', KEY, 'Accepted');
+    st.close();
+    await st.closed;
+    const flood = Array.from({ length: 100 }, (_, i) => refusedWith(gw, 'CP4', `wrong-${i}-0123456789abcdef`));
+    const other = await station(gw, 'CP5', OLD);
+    expect((await other.call('Heartbeat', {}, 'during-flood'))[0]).toBe(3);
+    const statuses = await Promise.all(flood);
+    expect(statuses.every((s) => s === 401 || s === 503)).toBe(true);
+    r.steveAuth.CP4 = KEY;
+    const back = await station(gw, 'CP4', KEY);
+    expect((await back.call('Heartbeat', {}))[0]).toBe(3);
+  }, 60_000);
+
   it('a damaged station-keys.json stops the start with the file named and the fix', async () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cb-keys-bad-'));
     writeFileSync(path.join(dataDir, 'station-keys.json'), '{"version":1,"stations":{"CP1":{}}}');
