@@ -101,7 +101,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     : localUpstreamFactory({ heartbeatIntervalS: config.localHeartbeatIntervalS, transactionIds: new TransactionIds(config.dataDir) });
 
   const keyWatch = new AuthorizationKeyWatch({
-    holdMs: config.callTimeoutMs + 5000,
+    // Also a late answer (after the relay's timeout) says whether the station took the key.
+    holdMs: 2 * config.callTimeoutMs,
     onAccepted: ({ chargeBoxId, key, setBy }) => {
       stationKeys.learn(chargeBoxId, key, setBy).then(
         () => logger.info({ chargeBoxId, setBy, keyLength: key.length, hexKey: /^[0-9a-fA-F]{32,40}$/.test(key) }, 'station accepted a new AuthorizationKey: from now on it must present it (stored hashed)'),

@@ -53,9 +53,12 @@ export class AuthorizationKeyWatch {
     const action = obs.action;
     if (action === 'ChangeConfiguration') return this.#changeConfiguration(obs);
     if (action === 'GetConfiguration') return obs.messageType === 'CALLRESULT' ? this.#getConfigurationConf(obs) : obs;
-    // No action: refused frames and answers to unknown ids (a late GetConfiguration answer, say). Rare; the text
-    // is all there is, so it goes whole when it names the key.
-    if (action === undefined && MENTIONS_KEY.test(obs.raw)) {
+    if (action !== undefined) return obs;
+    // No action: refused frames and answers to unknown ids. An answer the relay no longer paired (it came after
+    // CALL_TIMEOUT_MS) still tells whether the station took the key: it now uses it either way.
+    if (this.#pending.size > 0) this.#answered(obs);
+    // A late GetConfiguration answer, say. Rare; the text is all there is, so it goes whole when it names the key.
+    if (MENTIONS_KEY.test(obs.raw)) {
       this.#redacted++;
       return this.#withoutText(obs);
     }
@@ -73,17 +76,21 @@ export class AuthorizationKeyWatch {
       return this.#replace(obs, () => encodeCall(frame.id, frame.action, payload), { ...frame, payload });
     }
     // The station's answer (the relay paired it, hence the action).
-    if (frame !== undefined && obs.origin === 'station') {
-      const id = `${obs.chargeBoxId}\u0000${frame.id}`;
-      const sent = this.#pending.get(id);
-      if (sent) {
-        this.#pending.delete(id);
-        if (frame.type === CALLRESULT && isObject(frame.payload) && frame.payload.status === 'Accepted' && Date.now() - sent.at <= this.options.holdMs) {
-          this.options.onAccepted({ chargeBoxId: obs.chargeBoxId, key: sent.key, setBy: sent.setBy });
-        }
-      }
-    }
+    this.#answered(obs);
     return obs;
+  }
+
+  /** A station's answer to a ChangeConfiguration that carried a key: Accepted hands the key over, anything else forgets it. */
+  #answered(obs: FrameObservation): void {
+    const frame = obs.frame;
+    if (frame === undefined || frame.type === CALL || obs.origin !== 'station') return;
+    const id = `${obs.chargeBoxId}\u0000${frame.id}`;
+    const sent = this.#pending.get(id);
+    if (!sent) return;
+    this.#pending.delete(id);
+    if (frame.type === CALLRESULT && isObject(frame.payload) && frame.payload.status === 'Accepted' && Date.now() - sent.at <= this.options.holdMs) {
+      this.options.onAccepted({ chargeBoxId: obs.chargeBoxId, key: sent.key, setBy: sent.setBy });
+    }
   }
 
   #getConfigurationConf(obs: FrameObservation): FrameObservation {

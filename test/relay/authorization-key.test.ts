@@ -39,6 +39,13 @@ describe('AuthorizationKeyWatch', () => {
     expect(accepted).toHaveLength(1);
   });
 
+  it('learns from an answer the relay no longer paired (it came after the call timeout)', () => {
+    const { w, accepted } = watch();
+    w.sanitize(fromSteve(JSON.stringify([2, 'late', 'ChangeConfiguration', { key: 'AuthorizationKey', value: KEY }])));
+    w.sanitize(obs(JSON.stringify([3, 'late', { status: 'Accepted' }]), { disposition: 'refused', problem: 'answer to unknown message id late' }));
+    expect(accepted).toEqual([{ chargeBoxId: 'CP1', key: KEY, setBy: 'steve' }]);
+  });
+
   it('forgets the key on Rejected, NotSupported, RebootRequired or a CALLERROR', () => {
     const { w, accepted } = watch();
     const answers = [[3, 'a', { status: 'Rejected' }], [3, 'b', { status: 'NotSupported' }], [3, 'c', { status: 'RebootRequired' }], [4, 'd', 'InternalError', '', {}]] as const;
