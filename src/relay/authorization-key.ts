@@ -95,11 +95,9 @@ export class AuthorizationKeyWatch {
 
   #getConfigurationConf(obs: FrameObservation): FrameObservation {
     const frame = obs.frame;
-    if (frame?.type !== CALLRESULT || !isObject(frame.payload)) return obs;
-    const list = frame.payload.configurationKey;
-    if (!Array.isArray(list) || !list.some((e) => isObject(e) && isAuthorizationKey(e.key) && 'value' in e)) return obs;
-    const configurationKey = list.map((e: unknown) => (isObject(e) && isAuthorizationKey(e.key) && 'value' in e ? { ...e, value: REDACTED } : e));
-    const payload = { ...frame.payload, configurationKey };
+    if (frame?.type !== CALLRESULT) return obs;
+    const payload = redactedConfiguration(frame.payload);
+    if (payload === undefined) return obs;
     return this.#replace(obs, () => encodeCallResult(frame.id, payload), { ...frame, payload });
   }
 
@@ -127,6 +125,20 @@ export class AuthorizationKeyWatch {
     this.#pending.delete(id);
     this.#pending.set(id, pending);
   }
+}
+
+/** A GetConfiguration answer with AuthorizationKey values redacted, or undefined when it lists none. */
+function redactedConfiguration(payload: unknown): Record<string, unknown> | undefined {
+  if (!isObject(payload)) return undefined;
+  const list = payload.configurationKey;
+  if (!Array.isArray(list) || !list.some((e) => isObject(e) && isAuthorizationKey(e.key) && 'value' in e)) return undefined;
+  const configurationKey = list.map((e: unknown) => (isObject(e) && isAuthorizationKey(e.key) && 'value' in e ? { ...e, value: REDACTED } : e));
+  return { ...payload, configurationKey };
+}
+
+/** A station's answer as an operator's call returns it (REST, Socket.IO): a GetConfiguration answer without the key. */
+export function redactAnswerPayload(action: string, payload: unknown): unknown {
+  return action === 'GetConfiguration' ? (redactedConfiguration(payload) ?? payload) : payload;
 }
 
 /** A CALL on its way to the station: from SteVe (or the embedded central system) or the gateway's own. */

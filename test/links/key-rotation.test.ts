@@ -198,6 +198,17 @@ describe('AuthorizationKey rotation (security profile 1/2)', () => {
     expect((await next.call('Heartbeat', {}, 'op-rotated'))[0]).toBe(3);
     await r.steve.waitFor((f) => f.chargeBoxId === 'CP3' && f.frame[1] === 'op-rotated');
     expect(await refusedWith(gw, 'CP3', OLD)).toBe(401);
+    // An operator reading the configuration back does not get the key either (the station still sent it).
+    const read = fetch(`${gw.httpUrl}/api/stations/CP3/calls`, {
+      method: 'POST',
+      headers: { ...gw.authHeader(), 'content-type': 'application/json' },
+      body: JSON.stringify({ action: 'GetConfiguration', payload: { key: ['AuthorizationKey'] } }),
+    });
+    const gc = await next.waitFor((f) => f[0] === 2 && f[2] === 'GetConfiguration');
+    next.sendRaw(JSON.stringify([3, gc[1], { configurationKey: [{ key: 'AuthorizationKey', readonly: false, value: KEY }] }]));
+    const readBody = await (await read).text();
+    expect(readBody).toContain('AuthorizationKey');
+    expect(readBody).not.toContain(KEY);
     const all = await (await fetch(`${gw.httpUrl}/api/messages?chargeBoxId=CP3&limit=1000&format=jsonl`, { headers: gw.authHeader() })).text();
     expect(all).toContain('ChangeConfiguration');
     expect(all).not.toContain(KEY);
