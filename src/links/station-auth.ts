@@ -68,7 +68,8 @@ export function clientCertificateVerdict(chargeBoxId: string, req: http.Incoming
     return { ok: false, status: 403, why: `security profile 3: the client certificate must carry exactly one subject CN equal to the chargeBoxId "${chargeBoxId}"` };
   }
   if (cn !== chargeBoxId) {
-    return { ok: false, status: 403, why: `security profile 3: client certificate CN "${cn}" does not match chargeBoxId "${chargeBoxId}"` };
+    const shown = cn.length > 64 ? `${cn.slice(0, 64)}...` : cn; // X.509 allows 64 characters; a longer one is cut
+    return { ok: false, status: 403, why: `security profile 3: client certificate CN ${JSON.stringify(shown)} does not match chargeBoxId "${chargeBoxId}"` };
   }
   return { ok: true };
 }
