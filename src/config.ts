@@ -23,7 +23,8 @@ export interface Config {
   /** Absent: the embedded local central system answers stations. */
   readonly steveWsUrl?: URL;
   readonly steveCaFile?: string;
-  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  /** clientCaFile: security profile 3, stations need a client certificate signed by it with CN = chargeBoxId. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile?: string };
   readonly pingIntervalMs: number;
   readonly maxFrameBytes: number;
   readonly upstreamQueueLimit: number;
@@ -57,6 +58,15 @@ function readConfigFile(file: string | undefined): Record<string, unknown> {
   }
 }
 
+/** Files the gateway reads at start: a missing or unreadable one is a configuration error, not a crash later. */
+function mustRead(variable: string, file: string): void {
+  try {
+    readFileSync(file);
+  } catch (err) {
+    throw new GatewayError('GW_ERR_CONFIG', `${variable}=${file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { variable });
+  }
+}
+
 function parseStations(raw: unknown): Record<string, StationSettings> {
   if (raw === undefined) return {};
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
@@ -86,6 +96,13 @@ export function loadConfig(env: Env = process.env): Config {
   if ((certFile === undefined) !== (keyFile === undefined)) {
     throw new GatewayError('GW_ERR_CONFIG', 'TLS_CERT_FILE and TLS_KEY_FILE must be set together', { variable: certFile ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE' });
   }
+  const clientCaFile = envString(env, 'TLS_CLIENT_CA_FILE');
+  if (clientCaFile !== undefined && certFile === undefined) {
+    throw new GatewayError('GW_ERR_CONFIG', 'TLS_CLIENT_CA_FILE (mutual TLS, security profile 3) needs TLS_CERT_FILE and TLS_KEY_FILE: client certificates exist only over wss://', { variable: 'TLS_CLIENT_CA_FILE' });
+  }
+  for (const [variable, file] of [['TLS_CERT_FILE', certFile], ['TLS_KEY_FILE', keyFile], ['TLS_CLIENT_CA_FILE', clientCaFile]] as const) {
+    if (file !== undefined) mustRead(variable, file);
+  }
   const steveCaFile = envString(env, 'STEVE_CA_FILE');
   const config: Config = {
     host: envString(env, 'HOST') ?? '0.0.0.0',
@@ -94,7 +111,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: envEnum(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     ...(steveWsUrl ? { steveWsUrl } : {}),
     ...(steveCaFile ? { steveCaFile } : {}),
-    ...(certFile && keyFile ? { tls: { certFile, keyFile } } : {}),
+    ...(certFile && keyFile ? { tls: { certFile, keyFile, ...(clientCaFile ? { clientCaFile } : {}) } } : {}),
     pingIntervalMs: envInt(env, 'WS_PING_INTERVAL_MS', 30_000, 0),
     maxFrameBytes: envInt(env, 'MAX_FRAME_BYTES', 8 * 1024 * 1024, 1024),
     upstreamQueueLimit: envInt(env, 'UPSTREAM_QUEUE_LIMIT', 100, 1),

@@ -2,6 +2,7 @@
 // checked against the OCPP 1.6 schema before the relay sends it, and the outcome says what happened.
 import { GatewayError } from '../errors.js';
 import { validate, type SchemaViolation } from '../ocpp/validate.js';
+import { redactAnswerPayload } from './authorization-key.js';
 import type { CallOutcome } from './relay.js';
 
 export interface CallPort {
@@ -23,7 +24,9 @@ export async function operatorCall(port: CallPort, request: unknown, timeoutMs: 
   const violation = validate(action, 'req', body);
   if (violation) return { ok: false, reason: 'invalid', message: violation.message, violation };
   try {
-    return { ok: true, outcome: await port.call(chargeBoxId, action, body, { timeoutMs }) };
+    const outcome = await port.call(chargeBoxId, action, body, { timeoutMs });
+    // The operator sees the answer, not a station password in it.
+    return { ok: true, outcome: outcome.kind === 'result' ? { ...outcome, payload: redactAnswerPayload(action, outcome.payload) } : outcome };
   } catch (err) {
     if (err instanceof GatewayError && err.code === 'GW_ERR_STATION_NOT_CONNECTED') {
       return { ok: false, reason: 'not_connected', message: `station ${chargeBoxId} is not connected` };
