@@ -12,6 +12,7 @@ import { Bus } from './events/bus.js';
 import type { LinkKind } from './events/catalogue.js';
 import { createApiAuth } from './api/auth.js';
 import { createCallsRouter } from './api/calls-routes.js';
+import { useJsonErrors } from './api/errors.js';
 import { eventsRouter } from './api/events-routes.js';
 import { createPushRouter, DEV_TOKEN_URL } from './api/push-routes.js';
 import { uiRouter } from './api/ui-routes.js';
@@ -112,6 +113,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     dataDir: config.dataDir,
     retentionDays: config.messageLog.retentionDays,
     queueLimit: config.messageLog.queueLimit,
+    queueBytes: config.messageLog.queueBytes,
+    maxRawBytes: config.messageLog.maxRawBytes,
     logger,
     registry,
   });
@@ -202,6 +205,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     res.type(registry.contentType).send(await registry.metrics());
   });
   app.use(uiRouter());
+  useJsonErrors(app, logger);
 
   let endpoint: StationEndpoint | undefined;
   let port = config.port;
