@@ -3,13 +3,13 @@
 import type { Logger } from 'pino';
 import type { Bus } from './bus.js';
 import { WireEvents } from './from-wire.js';
-import { EventHistory } from './history.js';
+import { EventHistory, type HistoryBudget } from './history.js';
 import { Sequencer } from './sequencer.js';
 import { SourceRule } from './source-rule.js';
 import { StationStateStore } from './station-state.js';
 import { DEFAULT_KM_PER_AH, DEFAULT_VENDOR_ID } from './vehicle.js';
 
-export { EventHistory, type HistoryQuery } from './history.js';
+export { EventHistory, type HistoryBudget, type HistoryQuery } from './history.js';
 export { StationStateStore, type StationSnapshot, type StationSummary, type TransactionRecord, type VehicleState } from './station-state.js';
 export { BINLOG_OWNED } from './source-rule.js';
 export { DEFAULT_KM_PER_AH, DEFAULT_VENDOR_ID } from './vehicle.js';
@@ -25,6 +25,12 @@ export interface EventModelDeps {
   readonly kmPerAh?: number;
   /** Events kept per station for replay (default 1000). */
   readonly historyPerStation?: number;
+  /** History byte budgets and the largest event kept as it is (defaults in history.ts). */
+  readonly historyStationBytes?: number;
+  readonly historyTotalBytes?: number;
+  readonly maxEventBytes?: number;
+  /** DataTransfer data longer than this is kept cut short (default 8 KiB). */
+  readonly maxDataBytes?: number;
 }
 
 export interface EventModel {
@@ -33,13 +39,24 @@ export interface EventModel {
   readonly state: StationStateStore;
   readonly history: EventHistory;
   /** Counters for /health and metrics. */
-  stats(): { received: number; emitted: number; duplicates: number; suppressed: number; twinsDropped: number; historyWriteErrors: number };
+  stats(): { received: number; emitted: number; duplicates: number; suppressed: number; twinsDropped: number; historyWriteErrors: number; history: HistoryBudget };
 }
 
 export function createEventModel(deps: EventModelDeps): EventModel {
-  const vendor = { vendorId: deps.vendorId ?? DEFAULT_VENDOR_ID, kmPerAh: deps.kmPerAh ?? DEFAULT_KM_PER_AH };
+  const vendor = {
+    vendorId: deps.vendorId ?? DEFAULT_VENDOR_ID,
+    kmPerAh: deps.kmPerAh ?? DEFAULT_KM_PER_AH,
+    ...(deps.maxDataBytes !== undefined ? { maxDataBytes: deps.maxDataBytes } : {}),
+  };
   const logger = deps.logger.child({ module: 'events' });
-  const history = new EventHistory({ dataDir: deps.dataDir, perStation: deps.historyPerStation ?? 1000, logger });
+  const history = new EventHistory({
+    dataDir: deps.dataDir,
+    perStation: deps.historyPerStation ?? 1000,
+    logger,
+    ...(deps.historyStationBytes !== undefined ? { stationBytes: deps.historyStationBytes } : {}),
+    ...(deps.historyTotalBytes !== undefined ? { totalBytes: deps.historyTotalBytes } : {}),
+    ...(deps.maxEventBytes !== undefined ? { maxEventBytes: deps.maxEventBytes } : {}),
+  });
   const rule = new SourceRule({ binlogConfigured: deps.binlogConfigured, ...vendor });
   const sequencer = new Sequencer({ bus: deps.bus, history, rule, logger, recentIdsPerStation: Math.max(4096, deps.historyPerStation ?? 1000) });
   const state = new StationStateStore({ kmPerAh: vendor.kmPerAh });
@@ -70,7 +87,7 @@ export function createEventModel(deps: EventModelDeps): EventModel {
       started = false;
     },
     stats() {
-      return { ...sequencer.counters, ...rule.counters, historyWriteErrors: history.writeErrors };
+      return { ...sequencer.counters, ...rule.counters, historyWriteErrors: history.writeErrors, history: history.budget() };
     },
   };
 }

@@ -1,7 +1,10 @@
 // A stored frame whose payload nests thousands of levels deep must never break the read APIs: through a real
 // gateway, every read endpoint answers 200 JSON after such a CALL, and again after a restart on the same DATA_DIR.
 // Every error of every route is the JSON error shape, never Express's HTML page.
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import express from 'express';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -62,6 +65,32 @@ describe('read APIs after a deeply nested payload', () => {
     cleanup.push(() => again.stop());
     await readAll(again);
   }, 60_000);
+
+  it('reads what an older version wrote: a deep payload in a day file and a deep event in the journal', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cb-deep-'));
+    const now = new Date();
+    const atUs = now.getTime() * 1000;
+    mkdirSync(path.join(dataDir, 'messages'), { recursive: true });
+    mkdirSync(path.join(dataDir, 'events'), { recursive: true });
+    const raw = `[2,"old-1","Heartbeat",{"x":${deep(DEPTH)}}]`;
+    const line = { id: 1, time: now.toISOString(), atUs, chargeBoxId: 'CP-OLD', linkKind: 'ws', leg: 'station', direction: 'in', origin: 'station', disposition: 'forwarded', raw, findings: [], messageType: 'CALL', action: 'Heartbeat', messageId: 'old-1' };
+    writeFileSync(path.join(dataDir, 'messages', `${now.toISOString().slice(0, 10)}.jsonl`), `${JSON.stringify(line)}\n`);
+    // The journal line is text: JSON.stringify could not have written it at this depth, an older version might at a lesser one.
+    const event = `{"id":"log:1","seq":1,"type":"dataTransfer","chargeBoxId":"CP-OLD","timestamp":"${now.toISOString()}","receivedAt":"${now.toISOString()}","source":"station","data":{"vendorId":"x","data":${deep(DEPTH)}}}`;
+    writeFileSync(path.join(dataDir, 'events', 'journal-1.jsonl'), `${event}\n`);
+
+    const gw = await startGateway({ DATA_DIR: dataDir });
+    cleanup.push(() => gw.stop());
+    const page = JSON.parse((await expectJson(gw, '/api/messages')) as string) as { entries: LogEntry[] };
+    expect(page.entries).toHaveLength(1);
+    expect(page.entries[0]?.findings.map((f) => f.rule)).toEqual(['frame.too-deep']);
+    expect(page.entries[0]?.raw).toBe(raw);
+    for (const format of ['jsonl', 'csv']) expect(await expectJson(gw, `/api/messages?format=${format}`)).toContain('frame.too-deep');
+    const events = JSON.parse((await expectJson(gw, '/api/events?chargeBoxId=CP-OLD')) as string) as { events: { seq: number; type: string; data: { rule?: string } }[] };
+    expect(events.events).toEqual([expect.objectContaining({ seq: 1, type: 'finding', data: expect.objectContaining({ rule: 'event.too-deep' }) })]);
+    JSON.parse((await expectJson(gw, '/api/events')) as string);
+    JSON.parse((await expectJson(gw, '/api/stations/CP-OLD/state')) as string);
+  });
 
   it('unknown /api paths, malformed bodies and failing routes answer with the JSON error shape', async () => {
     const gw = await startGateway();

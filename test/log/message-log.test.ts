@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { FrameObservation, LogEntry } from '../../src/events/observations.js';
 import { allPages, obs, refusedObs, startLog, tempDir, until } from './helpers.js';
+import { entryCost } from '../../src/log/index.js';
 
 const run = promisify(execFile);
 const at = (iso: string): number => Date.parse(iso) * 1000;
@@ -278,12 +279,27 @@ describe('backpressure', () => {
     for (let i = 0; i < 100; i++) t.bus.emit('frame', obs({ messageId: `q${i}` }));
     // The listener only queued: nothing was parsed, numbered or announced on the emitter's stack.
     expect(t.logged).toHaveLength(0);
-    expect(t.log.stats()).toEqual({ written: 0, dropped: 95, queued: 5 });
+    expect(t.log.stats()).toMatchObject({ written: 0, dropped: 95, droppedForBytes: 0, queued: 5 });
     await t.log.stop();
-    expect(t.log.stats()).toEqual({ written: 5, dropped: 95, queued: 0 });
+    expect(t.log.stats()).toMatchObject({ written: 5, dropped: 95, queued: 0, queuedBytes: 0 });
     expect(t.logged.map((e) => e.messageId)).toEqual(['q0', 'q1', 'q2', 'q3', 'q4']);
     const metrics = await t.registry.metrics();
     expect(metrics).toMatch(/^chargebridge_message_log_dropped_total 95$/m);
     expect(metrics).toMatch(/^chargebridge_message_log_written_total 5$/m);
+  });
+
+  it('drops log entries beyond the byte budget, counts them, and gives the bytes back once written', async () => {
+    const t = await startLog({ queueBytes: 65_536 });
+    const raw = JSON.stringify([2, 'big', 'DataTransfer', { vendorId: 'x', data: 'y'.repeat(4096) }]);
+    const cost = entryCost(raw);
+    const fits = Math.floor(65_536 / cost);
+    expect(fits).toBeGreaterThan(0);
+    for (let i = 0; i < 100; i++) t.bus.emit('frame', obs({ raw, action: 'DataTransfer', messageId: `b${i}` }));
+    expect(t.log.stats()).toMatchObject({ dropped: 100 - fits, droppedForBytes: 100 - fits, queued: fits, queuedBytes: fits * cost, queueBytesLimit: 65_536 });
+    await t.log.stop();
+    expect(t.log.stats()).toMatchObject({ written: fits, dropped: 100 - fits, queued: 0, queuedBytes: 0 });
+    const metrics = await t.registry.metrics();
+    expect(metrics).toMatch(new RegExp(`^chargebridge_message_log_dropped_bytes_total ${(100 - fits) * cost}$`, 'm'));
+    expect(metrics).toMatch(/^chargebridge_message_log_queued_bytes 0$/m);
   });
 });
