@@ -96,6 +96,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     logger,
     callTimeoutMs: config.callTimeoutMs,
     upstreamQueueLimit: config.upstreamQueueLimit,
+    upstreamQueueBytes: config.upstreamQueueBytes,
   });
 
   const countBy = <K extends string>(keys: K[]): Map<K, number> => {
