@@ -82,9 +82,12 @@ export const DEFAULT_QUEUE_BYTES = 64 * 1024 * 1024;
  * What an entry waiting in the queue costs, estimated without measuring objects: its raw text (2 bytes per UTF-16
  * unit at worst) and as much again for the parsed payload or the encoded line, plus a fixed part for the fields.
  */
-export function entryCost(raw: string): number {
-  return raw.length * 4 + 512;
+export function entryCost(rawLength: number): number {
+  return rawLength * 4 + 512;
 }
+
+/** The frame's full length: an entry whose raw was cut short still holds the whole payload until written. */
+const sizeOf = (entry: LogEntry): number => entry.rawBytes ?? entry.raw.length;
 
 /** Page bytes (estimated as for the queue) after which a page ends early, with a cursor to the rest. */
 const PAGE_BYTES = 32 * 1024 * 1024;
@@ -137,7 +140,7 @@ export function createMessageLog(deps: MessageLogDeps): MessageLog {
   // The bus listener: on the relay's stack, so it only counts or queues.
   const onFrame = (obs: FrameObservation): void => {
     if (queued() >= deps.queueLimit) return drop(1);
-    const cost = entryCost(obs.raw);
+    const cost = entryCost(obs.raw.length);
     if (queuedBytes + cost > queueBytes) {
       droppedForBytes++;
       droppedBytesCounter?.inc(cost);
@@ -149,8 +152,8 @@ export function createMessageLog(deps: MessageLogDeps): MessageLog {
   };
 
   /** An observation or entry leaves the queue (written, or dropped on the way). */
-  const release = (raw: string): void => {
-    queuedBytes = Math.max(0, queuedBytes - entryCost(raw));
+  const release = (rawLength: number): void => {
+    queuedBytes = Math.max(0, queuedBytes - entryCost(rawLength));
   };
 
   function processBatch(): void {
@@ -171,13 +174,13 @@ export function createMessageLog(deps: MessageLogDeps): MessageLog {
         line = encodeLine(entry);
       } catch (err) {
         logger.error({ err, chargeBoxId: obs.chargeBoxId }, 'message log: observation could not be logged');
-        release(obs.raw);
+        release(obs.raw.length);
         drop(1);
         continue;
       }
-      // From here the entry is accounted by its raw text as logged (shorter when the frame was too large).
-      release(obs.raw);
-      queuedBytes += entryCost(entry.raw);
+      // From here the entry is accounted by the frame's size (its payload stays whole even when raw was cut short).
+      release(obs.raw.length);
+      queuedBytes += entryCost(sizeOf(entry));
       pending.push({ entry, line });
       try {
         bus.emit('logged', entry);
@@ -226,7 +229,7 @@ export function createMessageLog(deps: MessageLogDeps): MessageLog {
         drop(inflight.length);
         await store.close();
       }
-      for (const { entry } of inflight) release(entry.raw);
+      for (const { entry } of inflight) release(sizeOf(entry));
       inflight = [];
     }
   }
@@ -308,7 +311,7 @@ export function createMessageLog(deps: MessageLogDeps): MessageLog {
       const found: LogEntry[] = [];
       let bytes = 0;
       for await (const entry of entries(beforeId === undefined ? filter : { ...filter, beforeId })) {
-        bytes += entryCost(typeof entry.raw === 'string' ? entry.raw : '');
+        bytes += entryCost(typeof entry.raw === 'string' ? entry.raw.length : 0);
         // A page of large frames ends early (never empty): the cursor leads on to the rest.
         if (bytes > PAGE_BYTES && found.length > 0) return { entries: found, nextCursor: String((found.at(-1) as LogEntry).id) };
         found.push(entry);

@@ -291,7 +291,7 @@ describe('backpressure', () => {
   it('drops log entries beyond the byte budget, counts them, and gives the bytes back once written', async () => {
     const t = await startLog({ queueBytes: 65_536 });
     const raw = JSON.stringify([2, 'big', 'DataTransfer', { vendorId: 'x', data: 'y'.repeat(4096) }]);
-    const cost = entryCost(raw);
+    const cost = entryCost(raw.length);
     const fits = Math.floor(65_536 / cost);
     expect(fits).toBeGreaterThan(0);
     for (let i = 0; i < 100; i++) t.bus.emit('frame', obs({ raw, action: 'DataTransfer', messageId: `b${i}` }));
