@@ -141,6 +141,14 @@ function watts(s: MeterSample | undefined): number | undefined {
   return n === undefined ? undefined : s?.unit === 'kW' ? n * 1000 : n;
 }
 
+/**
+ * Bounds on what one station's wire input can make the state hold: connector ids and sample kinds come from the
+ * wire, and a real charger has a few of each. Beyond them new ones are ignored; known ones keep updating.
+ */
+const MAX_CONNECTORS = 64;
+const MAX_SAMPLE_KINDS = 64;
+const MAX_OPEN_TRANSACTIONS = 64;
+
 function sampleKey(sv: SampledValue): string {
   return `${sv.measurand}|${sv.phase ?? ''}|${sv.location ?? ''}`;
 }
@@ -321,6 +329,7 @@ export class StationStateStore {
   #status(st: Station, e: GatewayEvent<'status'>): void {
     const connectorId = e.connectorId ?? 0;
     const prev = st.connectors.get(connectorId);
+    if (!prev && st.connectors.size >= MAX_CONNECTORS) return;
     const at = timeOf(e);
     if (prev && Date.parse(prev.timestamp) > at) return; // an older report arriving late must not regress
     st.connectors.set(connectorId, {
@@ -334,6 +343,7 @@ export class StationStateStore {
   #meterValues(st: Station, e: GatewayEvent<'meterValues'>): void {
     const connectorId = e.connectorId ?? 0;
     let m = st.meter.get(connectorId);
+    if (!m && st.meter.size >= MAX_CONNECTORS) return;
     if (!m) st.meter.set(connectorId, (m = new Map()));
     const at = timeOf(e);
     const timestamp = new Date(at).toISOString();
@@ -341,6 +351,7 @@ export class StationStateStore {
     for (const sv of e.data.sampledValues) {
       const key = sampleKey(sv);
       const prev = m.get(key);
+      if (!prev && m.size >= MAX_SAMPLE_KINDS) continue;
       if (prev && Date.parse(prev.timestamp) > at) continue;
       const sample: MeterSample = {
         measurand: sv.measurand, value: sv.value, timestamp, source: e.source,
@@ -477,9 +488,12 @@ export class StationStateStore {
 
   #trim(st: Station): void {
     const closed = st.txs.filter((t) => !t.open);
+    const open = st.txs.filter((t) => t.open);
+    // Starts without stops (a station that never sends one) would otherwise pile up: the oldest open ones go.
     const excess = closed.length - this.#opts.recentTransactions;
-    if (excess <= 0) return;
-    const drop = new Set(closed.slice(0, excess));
+    const openExcess = open.length - MAX_OPEN_TRANSACTIONS;
+    if (excess <= 0 && openExcess <= 0) return;
+    const drop = new Set([...closed.slice(0, Math.max(0, excess)), ...open.slice(0, Math.max(0, openExcess))]);
     st.txs = st.txs.filter((t) => !drop.has(t));
   }
 }
