@@ -50,7 +50,7 @@ function oversize(raw: string, maxBytes: number): number | undefined {
 /**
  * The entry for one observation. A payload nested deeper than MAX_SAFE_DEPTH is not kept as a value (finding
  * frame.too-deep), and a frame over `maxRawBytes` keeps only its first part in `raw` (finding frame.too-large,
- * `rawBytes` = its size); its payload still reaches the bus's observers but is not derived again on read.
+ * `rawBytes` = its size) and no payload: what the bus's observers hold is bounded like what the files hold.
  */
 export function toLogEntry(obs: FrameObservation, id: number, maxRawBytes: number = DEFAULT_MAX_RAW_BYTES): LogEntry {
   // The relay's parse when it made one; the text otherwise (refused frames, observations from elsewhere).
@@ -84,7 +84,7 @@ export function toLogEntry(obs: FrameObservation, id: number, maxRawBytes: numbe
   if (obs.rttMs !== undefined) entry.rttMs = obs.rttMs;
   if (obs.problem !== undefined) entry.problem = obs.problem;
   if (rawBytes !== undefined) entry.rawBytes = rawBytes;
-  if (parsed.ok && !deep) entry.payload = payload;
+  if (parsed.ok && !deep && rawBytes === undefined) entry.payload = payload;
   return entry;
 }
 

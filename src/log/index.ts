@@ -86,8 +86,8 @@ export function entryCost(rawLength: number): number {
   return rawLength * 4 + 512;
 }
 
-/** The frame's full length: an entry whose raw was cut short still holds the whole payload until written. */
-const sizeOf = (entry: LogEntry): number => entry.rawBytes ?? entry.raw.length;
+/** An entry holds its raw text (cut short for a large frame, which then has no payload) and what derives from it. */
+const sizeOf = (entry: LogEntry): number => entry.raw.length;
 
 /** Page bytes (estimated as for the queue) after which a page ends early, with a cursor to the rest. */
 const PAGE_BYTES = 32 * 1024 * 1024;
@@ -178,7 +178,7 @@ export function createMessageLog(deps: MessageLogDeps): MessageLog {
         drop(1);
         continue;
       }
-      // From here the entry is accounted by the frame's size (its payload stays whole even when raw was cut short).
+      // From here the entry is accounted by what it holds: its raw text as logged (cut short for a large frame).
       release(obs.raw.length);
       queuedBytes += entryCost(sizeOf(entry));
       pending.push({ entry, line });

@@ -64,9 +64,9 @@ function deliveryOf(type: EventType): Delivery {
   return 'keep';
 }
 
-/** What a queued frame costs, estimated like the message log's queue: the frame's length ×4 (raw and payload) + fields. */
+/** What a queued frame costs, estimated like the message log's queue: its raw length ×4 (raw and payload) + fields. */
 function frameCost(entry: LogEntry): number {
-  return (entry.rawBytes ?? entry.raw.length) * 4 + 512;
+  return entry.raw.length * 4 + 512;
 }
 
 class Client {

@@ -273,6 +273,38 @@ describe('large day files', () => {
   });
 });
 
+describe('large and deep frames', () => {
+  it('keeps the first MESSAGE_LOG_MAX_RAW_BYTES of a larger frame, no payload, and says so', async () => {
+    const t = await startLog({ maxRawBytes: 1024 });
+    const raw = JSON.stringify([2, 'L1', 'DataTransfer', { vendorId: 'x', data: 'é'.repeat(3000) }]);
+    const [entry] = await t.emit(obs({ raw, action: 'DataTransfer', messageId: 'L1' }));
+    expect(entry?.rawBytes).toBe(Buffer.byteLength(raw));
+    expect(Buffer.byteLength(entry?.raw ?? '')).toBeLessThanOrEqual(1024);
+    expect(raw.startsWith(entry?.raw ?? 'x')).toBe(true);
+    expect(entry?.payload).toBeUndefined();
+    expect(entry?.findings.map((f) => f.rule)).toContain('frame.too-large');
+    await t.log.stop();
+    const again = await startLog({ dataDir: t.dataDir, maxRawBytes: 1024 });
+    const [read] = (await again.log.query({})).entries;
+    expect(read).toMatchObject({ id: entry?.id, raw: entry?.raw, rawBytes: entry?.rawBytes });
+    expect(read?.payload).toBeUndefined();
+    await again.log.stop();
+  });
+
+  it('keeps a payload nested deeper than 64 levels as raw text only, without walking it for the schema', async () => {
+    const t = await startLog();
+    const raw = `[2,"D1","Heartbeat",{"x":${'['.repeat(65)}${']'.repeat(65)}}]`;
+    const [entry] = await t.emit(obs({ raw, action: 'Heartbeat', messageId: 'D1' }));
+    expect(entry?.payload).toBeUndefined();
+    expect(entry?.raw).toBe(raw);
+    expect(entry?.findings.map((f) => f.rule)).toEqual(['frame.too-deep']);
+    const shallow = `[2,"D2","Heartbeat",{"x":${'['.repeat(60)}${']'.repeat(60)}}]`;
+    const [ok] = await t.emit(obs({ raw: shallow, action: 'Heartbeat', messageId: 'D2' }));
+    expect(ok?.payload).toBeDefined();
+    await t.log.stop();
+  });
+});
+
 describe('backpressure', () => {
   it('drops log entries beyond the queue limit and counts them', async () => {
     const t = await startLog({ queueLimit: 5 });
