@@ -13,8 +13,7 @@ import { closeSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readdirSy
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { EventType, GatewayEvent } from './catalogue.js';
-import { eventCost, Ring } from './history-ring.js';
-import { exceedsDepth, MAX_SAFE_DEPTH, tryStringify } from './json-safety.js';
+import { eventCost, keepable, Ring, type Keepable } from './history-ring.js';
 
 export interface HistoryQuery {
   readonly chargeBoxId?: string;
@@ -72,30 +71,6 @@ export const DEFAULT_STATION_BYTES = 2 * 1024 * 1024;
 export const DEFAULT_TOTAL_BYTES = 256 * 1024 * 1024;
 export const DEFAULT_MAX_EVENT_BYTES = 64 * 1024;
 
-/**
- * The event to keep in place of one that cannot be kept as it is: a finding with the same id, seq and station,
- * so replay by seq has no hole and clients see what happened.
- */
-function replacement(e: GatewayEvent, problem: 'too-large' | 'too-deep' | 'unserialisable', bytes: number | undefined, maxBytes: number): GatewayEvent {
-  const message =
-    problem === 'too-large'
-      ? `a ${e.type} event of ${bytes ?? '?'} bytes is larger than EVENTS_MAX_EVENT_BYTES (${maxBytes}): only this finding is kept`
-      : problem === 'too-deep'
-        ? `a ${e.type} event nests deeper than ${MAX_SAFE_DEPTH} levels: only this finding is kept`
-        : `a ${e.type} event could not be serialised: only this finding is kept`;
-  return {
-    id: e.id,
-    seq: e.seq,
-    type: 'finding',
-    chargeBoxId: e.chargeBoxId,
-    ...(e.connectorId !== undefined ? { connectorId: e.connectorId } : {}),
-    ...(e.transactionId !== undefined ? { transactionId: e.transactionId } : {}),
-    timestamp: e.timestamp,
-    receivedAt: e.receivedAt,
-    source: e.source,
-    data: { rule: `event.${problem}`, message },
-  };
-}
 const SEGMENT_NAME = /^journal-(\d+)\.jsonl$/;
 
 export class EventHistory {
@@ -152,19 +127,10 @@ export class EventHistory {
   }
 
   /** The event as it may be kept, with its JSON line: replaced by a finding when too deep, unserialisable or too large. */
-  #keepable(event: GatewayEvent, line?: string): { event: GatewayEvent; line: string } {
-    let problem: 'too-large' | 'too-deep' | 'unserialisable' | undefined;
-    let text = line;
-    if (exceedsDepth(event.data, MAX_SAFE_DEPTH - 2)) problem = 'too-deep';
-    else {
-      text ??= tryStringify(event);
-      if (text === undefined) problem = 'unserialisable';
-      else if (text.length > this.#maxEventBytes) problem = 'too-large';
-    }
-    if (problem === undefined && text !== undefined) return { event, line: text };
-    this.#replaced++;
-    const kept = replacement(event, problem ?? 'unserialisable', text?.length, this.#maxEventBytes);
-    return { event: kept, line: JSON.stringify(kept) };
+  #keepable(event: GatewayEvent, line?: string): Keepable {
+    const kept = keepable(event, this.#maxEventBytes, line);
+    if (kept.replaced) this.#replaced++;
+    return kept;
   }
 
   get writeErrors(): number {
