@@ -31,7 +31,8 @@ export function tryStringify(value: unknown): string | undefined {
 /** The first `maxBytes` bytes of `text` (UTF-8), cut at a character boundary. */
 export function truncateUtf8(text: string, maxBytes: number): string {
   if (text.length <= maxBytes / 3) return text; // at most 3 bytes per UTF-16 unit: surely short enough
-  const buf = Buffer.from(text);
-  if (buf.length <= maxBytes) return text;
+  // Every unit is at least one byte, so the first maxBytes units hold the answer: never encode the whole text.
+  const buf = Buffer.from(text.length > maxBytes ? text.slice(0, maxBytes) : text);
+  if (buf.length <= maxBytes && text.length <= maxBytes) return text;
   return buf.subarray(0, maxBytes).toString('utf8').replace(/\uFFFD$/, '');
 }
