@@ -291,6 +291,20 @@ describe('large and deep frames', () => {
     await again.log.stop();
   });
 
+  it('ends a page of large entries early, with a cursor to the rest', async () => {
+    const t = await startLog();
+    const raw = JSON.stringify([2, 'P', 'DataTransfer', { vendorId: 'x', data: 'p'.repeat(1000 * 1000) }]);
+    const emitted = await t.emit(...Array.from({ length: 12 }, (_, i) => obs({ raw, action: 'DataTransfer', messageId: `p${i}` })));
+    expect(emitted).toHaveLength(12);
+    const first = await t.log.query({ limit: 1000 });
+    expect(first.entries.length).toBeGreaterThan(0);
+    expect(first.entries.length).toBeLessThan(12);
+    expect(first.nextCursor).toBeDefined();
+    const all = await allPages(t.log, { limit: 1000 });
+    expect(all.map((e) => e.messageId)).toEqual(emitted.map((e) => e.messageId).reverse());
+    await t.log.stop();
+  });
+
   it('keeps a payload nested deeper than 64 levels as raw text only, without walking it for the schema', async () => {
     const t = await startLog();
     const raw = `[2,"D1","Heartbeat",{"x":${'['.repeat(65)}${']'.repeat(65)}}]`;
