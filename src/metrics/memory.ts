@@ -115,7 +115,8 @@ export class MemoryReport {
 
   #sample(): NodeJS.MemoryUsage {
     const usage = process.memoryUsage();
-    this.#peakRss = Math.max(this.#peakRss, usage.rss);
+    // maxRSS is the kernel's high-water mark (KiB): it sees spikes between two samples.
+    this.#peakRss = Math.max(this.#peakRss, usage.rss, process.resourceUsage().maxRSS * 1024);
     this.#peakPushClients = Math.max(this.#peakPushClients, this.#sources.pushClients());
     return usage;
   }
