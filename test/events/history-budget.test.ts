@@ -101,10 +101,14 @@ describe('a station sending large DataTransfers through a real gateway', () => {
         // A few in flight at a time: the station waits for answers like a real one.
         await loud.call('DataTransfer', { vendorId: 'Other', messageId: 'Blob', data }, `dt${i}`);
       }
-      const health = async (): Promise<{ events: { history: HistoryBudget } }> => gw.getJson('/api/health');
+      const health = async (): Promise<{ events: { history: HistoryBudget }; memory: { drops: Record<string, number>; used: Record<string, number> } }> =>
+        gw.getJson('/api/health');
       const deadline = Date.now() + 30_000;
       while (gw.events.history.lastSeq('CP-LOUD') < 500 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      const { history } = (await health()).events;
+      const report = await health();
+      const { history } = report.events;
+      expect(report.memory.drops.eventHistoryForStationBytes).toBe(history.droppedForStationBytes);
+      expect(report.memory.used.eventHistoryBytes).toBe(history.usedBytes);
       expect(history.stationBytesLimit).toBe(2 * 1024 * 1024);
       expect(history.largestStationBytes).toBeLessThanOrEqual(history.stationBytesLimit);
       expect(history.usedBytes).toBeLessThanOrEqual(history.totalBytesLimit);
