@@ -31,7 +31,9 @@ export interface Config {
   readonly upstreamOpenTimeoutMs: number;
   readonly callTimeoutMs: number;
   readonly localHeartbeatIntervalS: number;
-  readonly messageLog: { readonly retentionDays: number; readonly queueLimit: number };
+  /** Waiting frames per station while its upstream opens, also in bytes (sum of the frames' lengths). */
+  readonly upstreamQueueBytes: number;
+  readonly messageLog: { readonly retentionDays: number; readonly queueLimit: number; readonly queueBytes: number; readonly maxRawBytes: number };
   /** Stations without an entry need no password; with REQUIRE_STATION_AUTH every station needs one. */
   readonly stations: Readonly<Record<string, StationSettings>>;
   readonly requireStationAuth: boolean;
@@ -115,12 +117,15 @@ export function loadConfig(env: Env = process.env): Config {
     pingIntervalMs: envInt(env, 'WS_PING_INTERVAL_MS', 30_000, 0),
     maxFrameBytes: envInt(env, 'MAX_FRAME_BYTES', 8 * 1024 * 1024, 1024),
     upstreamQueueLimit: envInt(env, 'UPSTREAM_QUEUE_LIMIT', 100, 1),
+    upstreamQueueBytes: envInt(env, 'UPSTREAM_QUEUE_BYTES', 16 * 1024 * 1024, 1024),
     upstreamOpenTimeoutMs: envInt(env, 'UPSTREAM_OPEN_TIMEOUT_MS', 10_000, 100),
     callTimeoutMs: envInt(env, 'CALL_TIMEOUT_MS', 30_000, 100),
     localHeartbeatIntervalS: envInt(env, 'LOCAL_HEARTBEAT_INTERVAL_S', 300, 1),
     messageLog: {
       retentionDays: envInt(env, 'MESSAGE_LOG_RETENTION_DAYS', 14, 1),
       queueLimit: envInt(env, 'MESSAGE_LOG_QUEUE_LIMIT', 100_000, 100),
+      queueBytes: envInt(env, 'MESSAGE_LOG_QUEUE_BYTES', 64 * 1024 * 1024, 64 * 1024),
+      maxRawBytes: envInt(env, 'MESSAGE_LOG_MAX_RAW_BYTES', 1024 * 1024, 1024),
     },
     stations: parseStations(file.stations),
     requireStationAuth: envBool(env, 'REQUIRE_STATION_AUTH', false),

@@ -12,11 +12,13 @@ import { Bus } from './events/bus.js';
 import type { LinkKind } from './events/catalogue.js';
 import { createApiAuth } from './api/auth.js';
 import { createCallsRouter } from './api/calls-routes.js';
+import { useJsonErrors } from './api/errors.js';
 import { eventsRouter } from './api/events-routes.js';
 import { createPushRouter, DEV_TOKEN_URL } from './api/push-routes.js';
 import { uiRouter } from './api/ui-routes.js';
 import { createPushServer, parsePushConfig, viewerPushStats, type PushHandle } from './push/index.js';
 import { LiveMetrics } from './metrics/live-metrics.js';
+import { MemoryReport } from './metrics/memory.js';
 import { healthRouter } from './api/health-routes.js';
 import { messagesRouter } from './api/messages-routes.js';
 import { createCdcReader, parseCdcConfig, type CdcReader } from './cdc/index.js';
@@ -118,6 +120,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     logger,
     callTimeoutMs: config.callTimeoutMs,
     upstreamQueueLimit: config.upstreamQueueLimit,
+    upstreamQueueBytes: config.upstreamQueueBytes,
   });
 
   const countBy = <K extends string>(keys: K[]): Map<K, number> => {
@@ -135,6 +138,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     dataDir: config.dataDir,
     retentionDays: config.messageLog.retentionDays,
     queueLimit: config.messageLog.queueLimit,
+    queueBytes: config.messageLog.queueBytes,
+    maxRawBytes: config.messageLog.maxRawBytes,
     logger,
     registry,
   });
@@ -184,6 +189,47 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     registry,
   });
 
+  // The RSS ceiling: a measured base plus every byte budget (README "Memory").
+  const memory = new MemoryReport(bus, {
+    budgets: {
+      global: {
+        messageLogQueueBytes: config.messageLog.queueBytes,
+        eventHistoryBytes: eventsConfig.historyTotalBytes,
+      },
+      perStation: {
+        // Strings of frames waiting for the upstream: up to 2 bytes per character.
+        upstreamQueueBytes: 2 * config.upstreamQueueBytes,
+        // A frame being received, its text and its parse.
+        frameInFlightBytes: 3 * config.maxFrameBytes,
+      },
+      perPushClient: {
+        eventQueueBytes: pushConfig.queueLimit * 2 * eventsConfig.maxEventBytes,
+        frameQueueBytes: pushConfig.frameQueueBytes,
+        socketBufferBytes: pushConfig.socketBufferPackets * 4 * Math.max(config.messageLog.maxRawBytes, eventsConfig.maxEventBytes),
+      },
+    },
+    used: () => {
+      const log = messageLog.stats();
+      return { messageLogQueuedBytes: log.queuedBytes, eventHistoryBytes: events.history.budget().usedBytes };
+    },
+    drops: () => {
+      const log = messageLog.stats();
+      const history = events.history.budget();
+      const p = push.stats().dropped;
+      return {
+        messageLogEntries: log.dropped,
+        messageLogEntriesForBytes: log.droppedForBytes,
+        eventHistoryForStationBytes: history.droppedForStationBytes,
+        eventHistoryForTotalBytes: history.droppedForTotalBytes,
+        eventsReplacedTooLarge: history.replaced,
+        upstreamQueueCloses: relay.waitingOverflows,
+        pushFramesLost: p.framesDropped,
+        pushEventsDropped: p.eventsDropped,
+      };
+    },
+    pushClients: () => push.stats().clients.total,
+  }, registry);
+
   // Every route that reveals station data sits behind the JWT guard (Bearer header only).
   const auth = createApiAuth({
     verify: push.verifyToken,
@@ -210,6 +256,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       binlog: cdc ? cdc.health() : { state: 'off', hint: 'set STEVE_DB_URL to follow SteVe through its binlog' },
       push: scope.operator ? push.stats() : viewerPushStats(push.stats(), scope.sub),
       simulator: sim.totals(),
+      memory: memory.snapshot(),
     }),
   }));
   // The message log is the frame stream's history: operators only, like the live stream.
@@ -227,6 +274,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     res.type(registry.contentType).send(await registry.metrics());
   });
   app.use(uiRouter());
+  useJsonErrors(app, logger);
 
   let endpoint: StationEndpoint | undefined;
   let port = config.port;
@@ -306,6 +354,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       await events.stop();
       await push.stop();
       liveMetrics.close();
+      memory.close();
       httpServer.closeAllConnections?.();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
     },

@@ -1,7 +1,8 @@
 // REST reads of the event model: station snapshot, event history, transactions. Mounted under /api behind
 // the JWT middleware; which stations a caller may see comes from `allowed` (factory option or res.locals).
 import { Router, type Request, type Response } from 'express';
-import { EVENT_TYPES, type EventType } from '../events/catalogue.js';
+import { EVENT_TYPES, type EventType, type GatewayEvent } from '../events/catalogue.js';
+import { tryStringify } from '../events/json-safety.js';
 import type { EventModel } from '../events/index.js';
 
 export type AllowedFn = (chargeBoxId: string) => boolean;
@@ -27,6 +28,22 @@ function param(req: Request, name: string): string | undefined | Error {
   if (v === undefined || v === '') return undefined;
   if (typeof v !== 'string') return new Error(`${name} must be given once, as a plain value`);
   return v;
+}
+
+/**
+ * A list of events as JSON text, event by event: one that cannot be serialised (the history replaces those as it
+ * keeps them, but whatever is in memory must never fail the page) is sent as a finding that says so.
+ */
+function eventsJson(events: readonly GatewayEvent[]): string {
+  const parts = events.map(
+    (e) =>
+      tryStringify(e) ??
+      JSON.stringify({
+        id: String(e.id), seq: e.seq, type: 'finding', chargeBoxId: String(e.chargeBoxId), timestamp: String(e.timestamp), receivedAt: String(e.receivedAt),
+        source: e.source, data: { rule: 'event.unserialisable', message: `a ${String(e.type)} event could not be serialised` },
+      }),
+  );
+  return `[${parts.join(',')}]`;
 }
 
 export function eventsRouter(model: Pick<EventModel, 'state' | 'history'>, opts: EventsRouterOptions = {}): Router {
@@ -89,11 +106,12 @@ export function eventsRouter(model: Pick<EventModel, 'state' | 'history'>, opts:
       events.sort((a, b) => (a.receivedAt < b.receivedAt ? -1 : a.receivedAt > b.receivedAt ? 1 : 0));
     }
     const page = cb !== undefined ? events : since === undefined ? events.slice(-limit) : events.slice(0, limit);
-    if (cb === undefined) return void res.json({ events: page });
+    if (cb === undefined) return void res.type('application/json').send(`{"events":${eventsJson(page)}}`);
     const firstSeq = model.history.firstSeq(cb) ?? null;
     // A client asking from before the oldest retained event has missed some for good: say so.
     const truncated = typeof since === 'number' && firstSeq !== null && since < firstSeq - 1;
-    res.json({ events: page, firstSeq, lastSeq: model.history.lastSeq(cb), truncated });
+    const rest = JSON.stringify({ firstSeq, lastSeq: model.history.lastSeq(cb), truncated });
+    res.type('application/json').send(`{"events":${eventsJson(page)},${rest.slice(1)}`);
   });
 
   router.get('/transactions', (req, res) => {

@@ -30,6 +30,13 @@ function timeOf(e: GatewayEvent): number {
   return Number.isFinite(t) ? t : Date.parse(e.receivedAt);
 }
 
+/**
+ * Bounds on what one station's wire input can make the state hold: connector ids and sample kinds come from the
+ * wire, and a real charger has a few of each. Beyond them new ones are ignored; known ones keep updating.
+ */
+const MAX_CONNECTORS = 64;
+const MAX_SAMPLE_KINDS = 64;
+
 export type StateListener = (chargeBoxId: string, event: GatewayEvent) => void;
 
 export class StationStateStore {
@@ -204,6 +211,7 @@ export class StationStateStore {
   #status(st: Station, e: GatewayEvent<'status'>): void {
     const connectorId = e.connectorId ?? 0;
     const prev = st.connectors.get(connectorId);
+    if (!prev && st.connectors.size >= MAX_CONNECTORS) return;
     const at = timeOf(e);
     // An older report arriving late must not regress; one with the same time (SteVe 3.7 keeps whole seconds) is
     // newer by arrival.
@@ -223,6 +231,7 @@ export class StationStateStore {
     // from their transaction.
     const connectorId = e.connectorId ?? tx?.connectorId ?? 0;
     let m = st.meter.get(connectorId);
+    if (!m && st.meter.size >= MAX_CONNECTORS) return;
     if (!m) st.meter.set(connectorId, (m = new Map()));
     const at = timeOf(e);
     const timestamp = new Date(at).toISOString();
@@ -232,6 +241,7 @@ export class StationStateStore {
     for (const sv of e.data.sampledValues) {
       const key = sampleKey(sv);
       const prev = m.get(key);
+      if (!prev && m.size >= MAX_SAMPLE_KINDS) continue;
       if (prev && Date.parse(prev.timestamp) > at) continue;
       const sample: MeterSample = {
         measurand: sv.measurand, value: sv.value, timestamp, source: e.source,

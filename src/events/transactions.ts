@@ -53,10 +53,16 @@ function markStale(t: Tx): void {
 }
 
 /** Open transactions, then closed ones in stop order; the oldest closed beyond `keep` are dropped. */
+/** Starts without stops (a station that never sends one) would otherwise pile up: beyond this the oldest open ones go. */
+const MAX_OPEN_TRANSACTIONS = 64;
+
+/** Keeps the newest `keep` closed transactions and at most MAX_OPEN_TRANSACTIONS open ones. */
 export function trimClosed(st: Station, keep: number): void {
   const closed = st.txs.filter((t) => !t.open);
+  const open = st.txs.filter((t) => t.open);
   const excess = closed.length - keep;
-  if (excess <= 0) return;
-  const drop = new Set(closed.slice(0, excess));
+  const openExcess = open.length - MAX_OPEN_TRANSACTIONS;
+  if (excess <= 0 && openExcess <= 0) return;
+  const drop = new Set([...closed.slice(0, Math.max(0, excess)), ...open.slice(0, Math.max(0, openExcess))]);
   st.txs = st.txs.filter((t) => !drop.has(t));
 }

@@ -21,6 +21,8 @@ export interface PushConfig {
   readonly queueLimit: number;
   /** Live frames waiting per socket; beyond it frames are lost (counted, the client is told). */
   readonly frameQueueLimit: number;
+  /** The same in estimated bytes (a frame's length ×4 + 512). */
+  readonly frameQueueBytes: number;
   /** Packets the engine may hold for a socket before we stop writing and queue on our side. */
   readonly socketBufferPackets: number;
   /** Sockets written per event before yielding to the event loop (keeps the relay responsive at 10k clients). */
@@ -81,6 +83,7 @@ export function parsePushConfig(env: Env = process.env, core: Pick<Config, 'data
     ...(audience ? { audience } : {}),
     queueLimit: envInt(env, 'PUSH_QUEUE_LIMIT', 1000, 10),
     frameQueueLimit: envInt(env, 'PUSH_FRAME_QUEUE_LIMIT', 1000, 10),
+    frameQueueBytes: envInt(env, 'PUSH_FRAME_QUEUE_BYTES', 16 * 1024 * 1024, 64 * 1024),
     socketBufferPackets: envInt(env, 'PUSH_SOCKET_BUFFER_PACKETS', 64, 1),
     fanOutSlice: envInt(env, 'PUSH_FANOUT_SLICE', 256, 1),
     metricsIntervalMs: envInt(env, 'PUSH_METRICS_INTERVAL_MS', 2000, 100),

@@ -64,11 +64,18 @@ function deliveryOf(type: EventType): Delivery {
   return 'keep';
 }
 
+/** What a queued frame costs, estimated like the message log's queue: its raw length ×4 (raw and payload) + fields. */
+function frameCost(entry: LogEntry): number {
+  return entry.raw.length * 4 + 512;
+}
+
 class Client {
   /** Engine packets written but not yet handed to the transport. */
   pending = 0;
   readonly outbox: Outbox;
   frames: Outbox | undefined;
+  /** Estimated bytes of the frames waiting in `frames`, against PUSH_FRAME_QUEUE_BYTES. */
+  framesBytes = 0;
   frameFilter: FrameFilter | undefined;
   framesLostUnreported = 0;
   framesLost = 0;
@@ -251,6 +258,7 @@ export class PushServer {
       this.#withAck(ack, () => {
         this.#frameClients.delete(c);
         c.frames = undefined;
+        c.framesBytes = 0;
         c.frameFilter = undefined;
         return { ok: true };
       }),
@@ -287,6 +295,7 @@ export class PushServer {
       for (const t of c.timers) clearTimeout(t);
       c.outbox.clear();
       c.frames?.clear();
+      c.framesBytes = 0;
       this.#frameClients.delete(c);
       this.#clients.delete(socket.id);
     });
@@ -316,6 +325,7 @@ export class PushServer {
     c.closing = true;
     c.outbox.clear();
     c.frames?.clear();
+    c.framesBytes = 0;
     if (reason === 'token_expired') this.#counters.tokenExpired++;
     if (reason === 'slow_consumer') {
       this.#counters.slowConsumer++;
@@ -480,6 +490,7 @@ export class PushServer {
       let item = c.outbox.shift();
       if (!item && c.frames) {
         item = c.frames.shift();
+        if (item) c.framesBytes = Math.max(0, c.framesBytes - frameCost(item.payload as LogEntry));
         if (item && c.framesLostUnreported > 0) this.#reportLostFrames(c);
       }
       if (!item) return;
@@ -605,10 +616,16 @@ export class PushServer {
         if (c.framesLostUnreported > 0) this.#reportLostFrames(c);
         c.socket.emit('frame', entry);
         this.#counters.frames++;
-      } else if (c.frames.push({ name: 'frame', payload: entry, delivery: 'lossy' }) === 'dropped') {
-        c.framesLost++;
-        c.framesLostUnreported++;
-        this.#counters.framesDropped++;
+      } else {
+        // Lossy, bounded in count (PUSH_FRAME_QUEUE_LIMIT) and in bytes (PUSH_FRAME_QUEUE_BYTES): large frames fill it sooner.
+        const cost = frameCost(entry);
+        if (c.framesBytes + cost <= this.#deps.config.frameQueueBytes && c.frames.push({ name: 'frame', payload: entry, delivery: 'lossy' }) === 'queued') {
+          c.framesBytes += cost;
+        } else {
+          c.framesLost++;
+          c.framesLostUnreported++;
+          this.#counters.framesDropped++;
+        }
       }
     }
   }

@@ -35,6 +35,8 @@ export interface RelayOptions {
   readonly logger: pino.Logger;
   readonly callTimeoutMs: number;
   readonly upstreamQueueLimit: number;
+  /** Characters of frames allowed to wait per station while its upstream opens (default 16 Mi). */
+  readonly upstreamQueueBytes?: number;
 }
 
 interface OwnCall {
@@ -51,6 +53,8 @@ interface InFlightOwnCall {
   readonly resolve: (outcome: CallOutcome) => void;
 }
 
+export const DEFAULT_UPSTREAM_QUEUE_BYTES = 16 * 1024 * 1024;
+
 /** Close reasons travel in a WebSocket close frame: at most 123 bytes. */
 function closeReason(text: string): string {
   const buf = Buffer.from(text);
@@ -66,6 +70,8 @@ class StationSession {
   upstreamState: UpstreamState = 'connecting';
   /** Frames from the station that arrived while the upstream was still opening. */
   waiting: string[] = [];
+  /** Total length of `waiting`, against upstreamQueueBytes. */
+  waitingBytes = 0;
   closed = false;
   readonly connectedSince = new Date().toISOString();
   lastFrameAt: number | undefined;
@@ -79,6 +85,7 @@ export class Relay {
   readonly #sessions = new Map<string, StationSession>();
   readonly #sweeper: NodeJS.Timeout;
   #ownCallSeq = 0;
+  #waitingOverflows = 0;
 
   constructor(private readonly options: RelayOptions) {
     // One sweep a second finds calls nobody answered; no timer per frame on the hot path.
@@ -88,6 +95,11 @@ export class Relay {
 
   get size(): number {
     return this.#sessions.size;
+  }
+
+  /** Stations closed (1013) because too many frames or bytes waited for their upstream to open. */
+  get waitingOverflows(): number {
+    return this.#waitingOverflows;
   }
 
   /** Takes over a freshly connected station link. A link with the id of a live one replaces it. */
@@ -213,11 +225,16 @@ export class Relay {
     if (session.upstreamState === 'open' || session.upstreamState === 'local') {
       session.upstream?.send(text);
     } else if (session.upstreamState === 'connecting') {
-      if (session.waiting.length >= this.options.upstreamQueueLimit) {
-        this.#end(session, CloseCode.tryAgainLater, `upstream still opening: more than ${this.options.upstreamQueueLimit} frames waiting`, true);
+      const maxBytes = this.options.upstreamQueueBytes ?? DEFAULT_UPSTREAM_QUEUE_BYTES;
+      const overCount = session.waiting.length >= this.options.upstreamQueueLimit;
+      if (overCount || session.waitingBytes + text.length > maxBytes) {
+        this.#waitingOverflows++;
+        const what = overCount ? `${this.options.upstreamQueueLimit} frames` : `${maxBytes} bytes`;
+        this.#end(session, CloseCode.tryAgainLater, `upstream still opening: more than ${what} waiting`, true);
         return;
       }
       session.waiting.push(text);
+      session.waitingBytes += text.length;
     }
     this.#observe(session, 'station', 'in', 'station', 'forwarded', text, frame, undefined, undefined, action, rttMs, t0);
   }
@@ -236,6 +253,7 @@ export class Relay {
     this.options.tap.link({ kind: 'upstream', chargeBoxId: session.link.chargeBoxId, state: session.upstreamState, at: new Date().toISOString() });
     const waiting = session.waiting;
     session.waiting = [];
+    session.waitingBytes = 0;
     for (const text of waiting) session.upstream?.send(text);
   }
 
@@ -354,6 +372,7 @@ export class Relay {
     session.fromStation.clear();
     session.toStation.clear();
     session.waiting = [];
+    session.waitingBytes = 0;
     this.options.tap.link({ kind: 'disconnected', chargeBoxId: id, linkKind: session.link.kind, code, reason, at: new Date().toISOString() });
     this.options.logger.info({ chargeBoxId: id, code, reason }, 'station disconnected');
   }
