@@ -9,6 +9,7 @@ export const GATEWAY_ERRORS = {
   GW_ERR_STATION_NOT_CONNECTED: 'station is not connected',
   GW_ERR_CALL_TIMEOUT: 'call timed out',
   GW_ERR_CALL_REJECTED: 'call payload is invalid',
+  GW_ERR_CALL_TOO_LARGE: 'call is larger than the station accepts',
   GW_ERR_LINK_CLOSED: 'link closed',
 } as const;
 export type GatewayErrorCode = keyof typeof GATEWAY_ERRORS;

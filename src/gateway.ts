@@ -31,6 +31,7 @@ import { createStationEndpoint, STATION_PATH_PREFIX, type StationEndpoint } from
 import { createLogger, type Logger } from './logger.js';
 import { registerRelayMetrics } from './metrics/relay-metrics.js';
 import { FrameTap } from './relay/frame-tap.js';
+import { PersistedOwnCallIds } from './relay/own-call-ids.js';
 import { Relay } from './relay/relay.js';
 import { localUpstreamFactory } from './upstream/local-cs.js';
 import { steveUpstreamFactory } from './upstream/steve-client.js';
@@ -95,6 +96,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     logger,
     callTimeoutMs: config.callTimeoutMs,
     upstreamQueueLimit: config.upstreamQueueLimit,
+    ownCallIds: new PersistedOwnCallIds(config.dataDir),
   });
 
   const countBy = <K extends string>(keys: K[]): Map<K, number> => {
