@@ -346,6 +346,8 @@ export class SimStation implements Wakeable, Persistable {
     if (!tx) return;
     c.advance(now, this.#limits);
     const meterStop = c.registerWh();
+    // No longer open when the stop is written: a restart must not close it a second time as PowerLoss.
+    c.tx = undefined;
     this.#enqueueTx('stop', tx.local, 'StopTransaction', {
       ...(idTag !== undefined ? { idTag } : {}),
       meterStop,
@@ -361,7 +363,6 @@ export class SimStation implements Wakeable, Persistable {
     this.#enqueueTx('summary', tx.local, 'DataTransfer', { vendorId: 'RivotMotors', messageId: 'SessionSummary', data: JSON.stringify(summary) });
     this.counters.txStopped++;
     this.counters.energyWh += delivered;
-    c.tx = undefined;
     c.meterDue = Infinity;
     if (unplugged) c.vehicle = undefined;
     c.finishing = c.vehicle !== undefined;
@@ -426,7 +427,9 @@ export class SimStation implements Wakeable, Persistable {
     this.#queue.push({ action, payload, persisted, notBefore: 0, ...(onResult ? { onResult } : {}) });
     if (persisted) {
       this.#bound();
-      this.env.store.markDirty(this);
+      // Write-ahead, as the firmware keeps transactions on flash: a start or stop is on disk before it is sent.
+      if (persisted.kind === 'start' || persisted.kind === 'stop') this.env.store.writeNow(this);
+      else this.env.store.markDirty(this);
     }
     this.#pump();
   }
@@ -527,6 +530,7 @@ export class SimStation implements Wakeable, Persistable {
       if (transactionId === undefined) return;
       this.#txIds.set(m.tx, transactionId);
       if (c?.tx) c.tx.id = transactionId;
+      this.env.store.writeNow(this); // the id is on disk before anything refers to it
       const status = isRecord(conf.idTagInfo) ? conf.idTagInfo.status : undefined;
       if (c?.tx && status !== 'Accepted' && this.keys.bool('StopTransactionOnInvalidId')) this.#stopTx(c, 'DeAuthorized', this.env.clock.now());
     } else if (m.kind === 'summary') {
@@ -990,15 +994,13 @@ export class SimStation implements Wakeable, Persistable {
     const open: OpenTransaction[] = this.#plugs().flatMap((c) =>
       c.tx ? [{ tx: c.tx.local, connectorId: c.id, idTag: c.tx.idTag, meterStart: c.tx.meterStart, startedAt: c.tx.startedAt, lastMeterWh: c.registerWh() }] : [],
     );
-    // Open transactions matter only across a power loss; while powered they live in memory.
-    const keepOpen = this.#powered ? [] : open;
-    if (messages.length === 0 && keepOpen.length === 0 && !this.#configChanged) return undefined;
-    const referenced = new Set([...messages.map((m) => m.tx), ...keepOpen.map((o) => o.tx)]);
+    if (messages.length === 0 && open.length === 0 && !this.#configChanged) return undefined;
+    const referenced = new Set([...messages.map((m) => m.tx), ...open.map((o) => o.tx)]);
     return {
       v: 1,
       txCounter: this.#txCounter,
       txIds: [...this.#txIds].filter(([local]) => referenced.has(local)),
-      open: keepOpen,
+      open,
       messages,
       ...(this.#configChanged ? { config: this.keys.overrides() } : {}),
     };
@@ -1013,9 +1015,13 @@ export class SimStation implements Wakeable, Persistable {
       this.#configChanged = true;
     }
     for (const m of saved.messages) this.#queue.push({ action: m.action, payload: m.payload, persisted: { ...m }, notBefore: 0 });
-    // Transactions open when the power went: closed now, with the last register reading, as after a power loss.
+    // Transactions open when the power went (a crash too: they are written before they start): closed now, with
+    // the last register reading on disk, as after a power loss. One whose id never came is closed after its
+    // StartTransaction, still queued; one whose StartTransaction was given up is unknown to the central system.
     const now = this.env.clock.now();
     for (const o of saved.open) {
+      const queued = (kind: QueuedMessage['kind']): boolean => saved.messages.some((m) => m.tx === o.tx && m.kind === kind);
+      if (queued('stop') || (!this.#txIds.has(o.tx) && !queued('start'))) continue;
       this.#enqueueTx('stop', o.tx, 'StopTransaction', { meterStop: o.lastMeterWh, timestamp: iso(now), reason: 'PowerLoss' });
       this.counters.txStopped++;
     }
