@@ -1,19 +1,19 @@
 // A simulated flashCharge charger, modelled on its firmware running MicroOcpp 1.2: power, boot and heartbeat,
-// the link with reconnect backoff, operator actions, sessions (Authorize, Start/Stop, periodic MeterValues, the
-// RivotMotors DataTransfers), statuses, and what survives a power loss. Its parts live beside it: the outgoing
-// calls (outbox.ts), the answers to the central system (central-system-calls.ts), the autopilot (autopilot.ts),
-// connectors and the battery (connector.ts, battery.ts), persistence (queue-store.ts).
+// operator actions, plug / tag / BMS inputs, statuses, the RivotMotors vendor messages, and the clock that drives
+// them. Its parts live beside it: the connection (uplink.ts), the outgoing calls (outbox.ts), sessions and what
+// survives a power loss (transactions.ts), the answers to the central system (central-system-calls.ts), the
+// autopilot (autopilot.ts), connectors and the battery (connector.ts, battery.ts), persistence (queue-store.ts).
 // Time only advances through the shared timer wheel, so thousands of stations share one timer.
 import { encodeCallError, encodeCallResult, parseFrame } from '../ocpp/frames.js';
 import { validate } from '../ocpp/validate.js';
 import type { Wakeable } from './wheel.js';
-import type { SimConnection } from './transport.js';
 import type { PersistedQueue, Persistable } from './queue-store.js';
 import { KeyStore } from './keys.js';
 import { Connector, type ConnectorView } from './connector.js';
 import type { ChargerLimits } from './battery.js';
 import type { BmsAlertType, SimAction, SimStationSpec, VehicleSpec } from './spec.js';
 import { Outbox } from './outbox.js';
+import { Uplink } from './uplink.js';
 import { answerCall, type CallHost } from './central-system-calls.js';
 import { Transactions } from './transactions.js';
 import { armAutopilot, autoIdle, autopilotStep, type AutopilotHost } from './autopilot.js';
@@ -56,18 +56,15 @@ export class SimStation implements Wakeable, Persistable {
 
   #powered = false;
   #removed = false;
-  #conn: SimConnection | undefined;
-  #online = false;
   #booted = false;
   #bootedAt = 0;
-  #backoff = 0;
-  #reconnectAt = Infinity;
   #heartbeatDue = Infinity;
   #rebootAt = Infinity;
   #softResetDeadline = Infinity;
   #inoperative = false;
   #configChanged = false;
   readonly #limits: ChargerLimits;
+  readonly #uplink: Uplink;
   readonly #outbox: Outbox;
   readonly #tx: Transactions;
   readonly #autopilot: AutopilotHost;
@@ -83,11 +80,16 @@ export class SimStation implements Wakeable, Persistable {
     const now = env.clock.now();
     this.connectors = Array.from({ length: n + 1 }, (_, i) => new Connector(i, now));
     this.#limits = { maxCurrentA: spec.charger?.maxCurrentA ?? 100, maxPowerW: spec.charger?.maxPowerW ?? 8500 };
+    this.#uplink = new Uplink(env, this.id, spec.password, {
+      opened: () => this.#opened(),
+      message: (text) => this.#onMessage(text),
+      lost: (code, reason) => this.#dropConnection(code, reason, false),
+    });
     this.#outbox = new Outbox(env, {
       persistable: this,
       keys: this.keys,
       counters: this.counters,
-      online: () => this.#online && this.#conn !== undefined,
+      online: () => this.#uplink.online,
       booted: () => this.#booted,
       send: (text) => this.#send(text),
       linkFailed: () => this.#dropConnection(1006, 'send failed', false),
@@ -127,7 +129,7 @@ export class SimStation implements Wakeable, Persistable {
     if (this.#powered || this.#removed) return;
     this.#powered = true;
     this.#startBoot();
-    this.#reconnectAt = this.env.clock.now() + delayMs;
+    this.#uplink.connectAt(this.env.clock.now() + delayMs);
     armAutopilot(this.#autopilot, this.#plugs(), this.env.limits.bootDelayMs, this.env.clock.now());
     this.#schedule();
   }
@@ -150,7 +152,7 @@ export class SimStation implements Wakeable, Persistable {
   }
 
   get online(): boolean {
-    return this.#online;
+    return this.#uplink.online;
   }
 
   get booted(): boolean {
@@ -168,7 +170,7 @@ export class SimStation implements Wakeable, Persistable {
       id: this.id,
       transport: this.env.transport.kind,
       powered: this.#powered,
-      online: this.#online,
+      online: this.#uplink.online,
       booted: this.#booted,
       queued: this.#outbox.length,
       connectors: this.#plugs().map((c) => c.view()),
@@ -182,7 +184,7 @@ export class SimStation implements Wakeable, Persistable {
     if (!this.#powered && action.type !== 'reboot') return { ok: false, message: 'station is powered off' };
     const now = this.env.clock.now();
     if (action.type === 'dropLink') {
-      if (!this.#conn) return { ok: false, message: 'no link to drop' };
+      if (!this.#uplink.connected) return { ok: false, message: 'no link to drop' };
       this.#dropConnection(1006, 'link pulled', true);
       return { ok: true };
     }
@@ -282,7 +284,7 @@ export class SimStation implements Wakeable, Persistable {
       return { ok: true, message: 'transaction stopped' };
     }
     if (c.fault || c.inoperative || this.#inoperative) return { ok: false, message: `connector is ${c.status}` };
-    if (!this.#online || !this.#booted) {
+    if (!this.#uplink.online || !this.#booted) {
       if (!this.keys.bool('AllowOfflineTxForUnknownId')) return { ok: false, message: 'offline and AllowOfflineTxForUnknownId is false' };
       this.#authorized(c, idTag, now);
       return { ok: true, message: 'authorized offline' };
@@ -329,7 +331,7 @@ export class SimStation implements Wakeable, Persistable {
 
   #reportStatus(c: Connector, force: boolean): void {
     const key = `${c.status}/${c.errorCode}`;
-    if (!this.#online || !this.#booted) return;
+    if (!this.#uplink.online || !this.#booted) return;
     if (!force && key === c.enqueued) return;
     c.enqueued = key;
     const payload: Record<string, unknown> = { connectorId: c.id, errorCode: c.errorCode, status: c.status, timestamp: iso(this.env.clock.now()) };
@@ -342,64 +344,26 @@ export class SimStation implements Wakeable, Persistable {
   // ---- to and from the central system ------------------------------------------------------------------------
 
   #send(text: string): boolean {
-    const ok = this.#conn?.send(text) ?? false;
+    const ok = this.#uplink.send(text);
     if (ok) this.counters.framesOut++;
     return ok;
   }
 
   // ---- connection ------------------------------------------------------------------------------------------
 
-  #connect(): void {
-    this.#reconnectAt = Infinity;
-    const handlers = {
-      open: () => {
-        if (this.#conn !== conn) return;
-        this.#online = true;
-        this.#backoff = 0;
-        this.counters.connects++;
-        if (!this.#booted) this.#sendBoot();
-        else for (const c of this.connectors) if (c.confirmed !== `${c.status}/${c.errorCode}`) this.#reportStatus(c, true);
-        this.#outbox.pump();
-        this.#schedule();
-      },
-      message: (text: string) => {
-        if (this.#conn === conn) this.#onMessage(text);
-      },
-      close: (code: number, reason: string) => {
-        if (this.#conn !== conn) return;
-        this.env.logger.debug({ station: this.id, code, reason }, 'sim: link closed');
-        this.#dropConnection(code, reason, false);
-      },
-    };
-    const password = this.spec.password;
-    let conn: SimConnection;
-    try {
-      conn = this.env.transport.connect(this.id, handlers, password !== undefined ? { password } : {});
-    } catch (err) {
-      // e.g. an invalid target URL: keep trying with backoff rather than going silent.
-      this.env.logger.warn({ station: this.id, err }, 'sim: cannot connect');
-      this.#dropConnection(1006, 'connect failed', true);
-      return;
-    }
-    this.#conn = conn;
-  }
-
   /** The link is gone (either side): forget volatile messages, keep transaction messages, reconnect later. */
   #dropConnection(code: number, reason: string, abrupt: boolean): void {
-    const conn = this.#conn;
-    this.#conn = undefined;
-    this.#online = false;
-    // 1005/1006/1015 are never sent on the wire; anything else outside the sendable range becomes 1000.
-    const sendable = code >= 1000 && code <= 4999 && code !== 1005 && code !== 1006 && code !== 1015 ? code : 1000;
-    if (conn) conn.close(sendable, reason, abrupt);
+    this.#uplink.drop(code, reason, abrupt, this.#powered && this.#rebootAt === Infinity);
     this.#outbox.linkLost();
     for (const c of this.connectors) c.enqueued = c.confirmed;
-    if (this.#powered && this.#rebootAt === Infinity) {
-      const { reconnectMinMs, reconnectMaxMs } = this.env.limits;
-      const base = Math.min(reconnectMaxMs, reconnectMinMs * 2 ** this.#backoff);
-      this.#backoff = Math.min(this.#backoff + 1, 20);
-      this.#reconnectAt = this.env.clock.now() + base * (0.5 + 0.5 * this.env.random());
-    }
+    this.#schedule();
+  }
+
+  #opened(): void {
+    this.counters.connects++;
+    if (!this.#booted) this.#sendBoot();
+    else for (const c of this.connectors) if (c.confirmed !== `${c.status}/${c.errorCode}`) this.#reportStatus(c, true);
+    this.#outbox.pump();
     this.#schedule();
   }
 
@@ -447,7 +411,7 @@ export class SimStation implements Wakeable, Persistable {
       return;
     }
     // Pending / Rejected / no answer: try again after the interval the central system asked for (or a minute).
-    if (this.#online) this.#sendBoot(now + (interval > 0 ? interval : 60) * 1000);
+    if (this.#uplink.online) this.#sendBoot(now + (interval > 0 ? interval : 60) * 1000);
   }
 
   #armHeartbeat(now: number): void {
@@ -467,8 +431,8 @@ export class SimStation implements Wakeable, Persistable {
       c.vehicleInfoDue = Infinity;
       this.#refresh(c);
     }
-    this.#backoff = 0;
-    this.#reconnectAt = now + this.env.limits.bootDelayMs;
+    this.#uplink.resetBackoff();
+    this.#uplink.connectAt(now + this.env.limits.bootDelayMs);
     this.env.logger.info({ station: this.id }, 'sim: rebooting');
     this.#schedule();
   }
@@ -572,9 +536,9 @@ export class SimStation implements Wakeable, Persistable {
       this.#reboot(now);
       return;
     }
-    if (!this.#conn && this.#reconnectAt <= now) this.#connect();
+    this.#uplink.connectIfDue(now);
     this.#outbox.expire(now);
-    if (this.#online && this.#booted && this.#heartbeatDue <= now) {
+    if (this.#uplink.online && this.#booted && this.#heartbeatDue <= now) {
       this.#outbox.enqueue('Heartbeat', {});
       this.#armHeartbeat(now);
     }
@@ -592,7 +556,7 @@ export class SimStation implements Wakeable, Persistable {
     }
     if (c.vehicle && !c.tx && c.vehicleInfoDue <= now) {
       const b = c.vehicle.battery;
-      if (this.#online && this.#booted && c.bmsSafe && b.soc > 0) {
+      if (this.#uplink.online && this.#booted && c.bmsSafe && b.soc > 0) {
         const messageId = this.spec.vehicleInfoMessageId ?? 'VehicleInfo';
         this.#outbox.enqueue('DataTransfer', { vendorId: 'RivotMotors', messageId, data: JSON.stringify(c.vehicleSnapshot(messageId)) });
       }
@@ -612,8 +576,8 @@ export class SimStation implements Wakeable, Persistable {
   #schedule(): void {
     if (!this.#powered) return;
     const now = this.env.clock.now();
-    let next = Math.min(this.#reconnectAt, this.#rebootAt, this.#outbox.nextWake(now));
-    if (this.#online && this.#booted) next = Math.min(next, this.#heartbeatDue);
+    let next = Math.min(this.#uplink.reconnectAt, this.#rebootAt, this.#outbox.nextWake(now));
+    if (this.#uplink.online && this.#booted) next = Math.min(next, this.#heartbeatDue);
     for (const c of this.#plugs()) {
       next = Math.min(next, c.meterDue, c.vehicleInfoDue, c.departAt, c.autoAt, c.pendingAuth?.until ?? Infinity);
       if (c.gateOpen() && c.vehicle && !c.vehicle.battery.full) next = Math.min(next, now + PHYSICS_WAKE_MS);
