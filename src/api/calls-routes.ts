@@ -2,6 +2,7 @@
 // The payload is schema-checked before anything is sent; the answer (or a timeout, or the side that dropped the
 // link) comes back as the response.
 import express, { type Router } from 'express';
+import type { GatewayErrorCode } from '../errors.js';
 import { operatorCall, type CallPort } from '../relay/commands.js';
 import type { CallOutcome } from '../relay/relay.js';
 import type { ApiAuth } from './auth.js';
@@ -25,7 +26,8 @@ export function createCallsRouter(deps: CallsRoutesDeps): Router {
     if (r.ok) {
       const { outcome } = r;
       if (outcome.kind === 'disconnected') {
-        res.status(503).json({ chargeBoxId, action, outcome, error: { code: 'GW_ERR_STATION_DISCONNECTED', message: disconnectMessage(String(chargeBoxId), outcome) } });
+        const code: GatewayErrorCode = 'GW_ERR_STATION_DISCONNECTED';
+        res.status(503).json({ chargeBoxId, action, outcome, error: { code, message: disconnectMessage(String(chargeBoxId), outcome) } });
         return;
       }
       res.status(outcome.kind === 'timeout' ? 504 : 200).json({ chargeBoxId, action, outcome });
