@@ -13,8 +13,14 @@ export interface CallsRoutesDeps {
   readonly timeoutMs: number;
 }
 
-const STATUS = { invalid: 400, not_connected: 409, too_large: 413, internal: 500 } as const;
-const CODE = { invalid: 'GW_ERR_CALL_REJECTED', not_connected: 'GW_ERR_STATION_NOT_CONNECTED', too_large: 'GW_ERR_CALL_TOO_LARGE', internal: 'internal' } as const;
+const STATUS = { invalid: 400, not_connected: 409, too_large: 413, busy: 429, internal: 500 } as const;
+const CODE = {
+  invalid: 'GW_ERR_CALL_REJECTED',
+  not_connected: 'GW_ERR_STATION_NOT_CONNECTED',
+  too_large: 'GW_ERR_CALL_TOO_LARGE',
+  busy: 'GW_ERR_CALL_QUEUE_FULL',
+  internal: 'internal',
+} as const;
 
 export function createCallsRouter(deps: CallsRoutesDeps): Router {
   const router = express.Router();

@@ -43,7 +43,11 @@ export interface RelayOptions {
   readonly upstreamQueueLimit: number;
   /** Message ids for the gateway's own calls (unique across restarts). */
   readonly ownCallIds: OwnCallIds;
+  /** Bytes of own calls that may wait for one station (the one in flight not counted); default 1 MiB. */
+  readonly ownCallQueueBytes?: number;
 }
+
+const OWN_CALL_QUEUE_BYTES = 1024 * 1024;
 
 interface OwnCall {
   readonly id: string;
@@ -51,6 +55,7 @@ interface OwnCall {
   readonly payload: unknown;
   /** The CALL as sent, encoded once when it is accepted (its size is checked against the link's limit). */
   readonly text: string;
+  readonly size: number;
   readonly timeoutMs: number;
   readonly resolve: (outcome: CallOutcome) => void;
 }
@@ -72,6 +77,7 @@ class StationSession {
   readonly fromStation = new PendingCalls();
   readonly toStation = new PendingCalls();
   readonly ownQueue: OwnCall[] = [];
+  ownQueueBytes = 0;
   ownInFlight: InFlightOwnCall | undefined;
   upstream: Upstream | undefined;
   upstreamState: UpstreamState = 'connecting';
@@ -157,8 +163,15 @@ export class Relay {
       const message = `the call is ${size} bytes; station ${chargeBoxId} accepts messages of at most ${limit} bytes`;
       return Promise.reject(new GatewayError('GW_ERR_CALL_TOO_LARGE', message, { chargeBoxId, size, limit }));
     }
+    const budget = this.options.ownCallQueueBytes ?? OWN_CALL_QUEUE_BYTES;
+    if (session.ownQueueBytes + size > budget) {
+      const message = `station ${chargeBoxId} already has ${session.ownQueue.length} calls (${session.ownQueueBytes} bytes) waiting; at most ${budget} bytes may wait`;
+      this.options.logger.warn({ chargeBoxId, action, queued: session.ownQueue.length, bytes: session.ownQueueBytes }, 'own call refused: queue full');
+      return Promise.reject(new GatewayError('GW_ERR_CALL_QUEUE_FULL', message, { chargeBoxId, queued: session.ownQueue.length, bytes: session.ownQueueBytes, limit: budget }));
+    }
+    session.ownQueueBytes += size;
     return new Promise((resolve) => {
-      session.ownQueue.push({ id, action, payload, text, timeoutMs: opts.timeoutMs ?? this.options.callTimeoutMs, resolve });
+      session.ownQueue.push({ id, action, payload, text, size, timeoutMs: opts.timeoutMs ?? this.options.callTimeoutMs, resolve });
       this.#pumpOwnCalls(session);
     });
   }
@@ -303,6 +316,7 @@ export class Relay {
     if (session.closed || session.ownInFlight || session.toStation.size > 0) return;
     const next = session.ownQueue.shift();
     if (!next) return;
+    session.ownQueueBytes -= next.size;
     const { id, text } = next;
     const sentAt = performance.now();
     const timer = setTimeout(() => {
@@ -373,6 +387,7 @@ export class Relay {
       session.ownInFlight = undefined;
     }
     for (const own of session.ownQueue.splice(0)) own.resolve(gone);
+    session.ownQueueBytes = 0;
     session.fromStation.clear();
     session.toStation.clear();
     session.waiting = [];

@@ -98,6 +98,28 @@ describe('a side drops while an own call is pending or queued', () => {
   });
 });
 
+describe('the queue of own calls is bounded', () => {
+  it('beyond 1 MiB of calls waiting for one station, more are refused with 429 GW_ERR_CALL_QUEUE_FULL; the queued ones go on', async () => {
+    const { gw } = await setup();
+    const st = await silentStation(gw, 'CP-full');
+    const blob = (i: number) => ({ vendorId: 'bench', messageId: `m${i}`, data: 'q'.repeat(200_000) });
+    const first = postCall(gw, 'CP-full', 'DataTransfer', blob(0)); // in flight: not counted against the queue
+    await st.waitFor((f) => f[0] === 2 && f[2] === 'DataTransfer', 10_000);
+    const queued = [1, 2, 3, 4, 5].map((i) => postCall(gw, 'CP-full', 'DataTransfer', blob(i))); // ~1,000,000 bytes
+    await new Promise((r) => setTimeout(r, 300));
+    const refused = await postCall(gw, 'CP-full', 'DataTransfer', blob(6));
+    expect(refused.status).toBe(429);
+    expect(await refused.json()).toMatchObject({ error: { code: 'GW_ERR_CALL_QUEUE_FULL', message: expect.stringContaining('CP-full') } });
+    // Nothing was lost: the station still gets the queued calls, in order, as it answers.
+    for (let i = 0; i <= 5; i++) {
+      const call = await st.waitFor((f) => f[0] === 2 && (f[3] as { messageId?: string }).messageId === `m${i}`, 10_000);
+      st.sendRaw(JSON.stringify([3, call[1], { status: 'Accepted' }]));
+    }
+    for (const res of [await first, ...(await Promise.all(queued))]) expect(res.status).toBe(200);
+    expect(st.received.some((f) => (f[3] as { messageId?: string } | undefined)?.messageId === 'm6')).toBe(false);
+  });
+});
+
 describe('own call message ids', () => {
   it('never repeat across a restart on the same DATA_DIR, and fit in 36 characters', async () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cb-own-ids-'));
