@@ -19,17 +19,15 @@ interface OutEntry {
 
 const NON_TX_PREBOOT_LIMIT = 10; // MicroOcpp's memory-only queue before BootNotification is accepted
 
-/** What the outbox needs from its station. */
-export interface OutboxHost {
-  /** The station, as the store persists it. */
-  readonly persistable: Persistable;
+/** What the outbox needs from its station (the station itself: no per-station closures, at 10,000 stations). */
+export interface OutboxHost extends Persistable {
   readonly keys: KeyStore;
   readonly counters: StationCounters;
-  /** Connected (a connection is open). */
-  online(): boolean;
-  booted(): boolean;
+  /** A connection is open. */
+  linkOpen(): boolean;
+  bootAccepted(): boolean;
   /** Hands one message to the connection; false when it could not. */
-  send(text: string): boolean;
+  sendFrame(text: string): boolean;
   /** A send failed: the connection is gone. */
   linkFailed(): void;
   /** The central system's id of a station-local transaction, once it is known. */
@@ -37,9 +35,9 @@ export interface OutboxHost {
   /** A transaction message was answered. */
   txConfirmed(m: QueuedMessage, conf: Record<string, unknown>): void;
   /** Everything queued has been sent and answered. */
-  drained(now: number): void;
+  outboxDrained(now: number): void;
   /** The next wake-up may have changed. */
-  schedule(): void;
+  scheduleWake(): void;
 }
 
 export class Outbox {
@@ -76,11 +74,11 @@ export class Outbox {
 
   enqueue(action: string, payload: Record<string, unknown>, persisted?: QueuedMessage, onResult?: OnResult): void {
     if (!persisted) {
-      if (!this.host.online()) {
+      if (!this.host.linkOpen()) {
         this.host.counters.dropped++;
         return;
       }
-      if (!this.host.booted() && action !== 'BootNotification' && this.#queue.filter((e) => !e.persisted).length >= NON_TX_PREBOOT_LIMIT) {
+      if (!this.host.bootAccepted() && action !== 'BootNotification' && this.#queue.filter((e) => !e.persisted).length >= NON_TX_PREBOOT_LIMIT) {
         this.host.counters.dropped++;
         return;
       }
@@ -89,8 +87,8 @@ export class Outbox {
     if (persisted) {
       this.#bound();
       // Write-ahead, as the firmware keeps transactions on flash: a start or stop is on disk before it is sent.
-      if (persisted.kind === 'start' || persisted.kind === 'stop') this.env.store.writeNow(this.host.persistable);
-      else this.env.store.markDirty(this.host.persistable);
+      if (persisted.kind === 'start' || persisted.kind === 'stop') this.env.store.writeNow(this.host);
+      else this.env.store.markDirty(this.host);
     }
     this.pump();
   }
@@ -115,11 +113,11 @@ export class Outbox {
 
   /** Sends the next message when nothing is in flight. */
   pump(): void {
-    if (!this.host.online() || this.#inFlight) return;
+    if (!this.host.linkOpen() || this.#inFlight) return;
     const now = this.env.clock.now();
     while (this.#queue.length > 0) {
       const entry = this.#queue[0]!;
-      if (!this.host.booted() && entry.action !== 'BootNotification') return;
+      if (!this.host.bootAccepted() && entry.action !== 'BootNotification') return;
       if (entry.notBefore > now) return;
       let payload = entry.payload;
       const p = entry.persisted;
@@ -129,20 +127,20 @@ export class Outbox {
           // Its StartTransaction was given up: nothing can refer to that transaction any more.
           this.#queue.shift();
           this.host.counters.dropped++;
-          this.env.store.markDirty(this.host.persistable);
+          this.env.store.markDirty(this.host);
           continue;
         }
         payload = { ...payload, transactionId };
       }
       const id = `${this.#bootTag}${++this.#msgSeq}`;
       this.#inFlight = { id, entry, deadline: now + this.env.limits.callTimeoutMs };
-      if (!this.host.send(encodeCall(id, entry.action, payload))) {
+      if (!this.host.sendFrame(encodeCall(id, entry.action, payload))) {
         this.#inFlight = undefined;
         this.host.linkFailed();
       }
       return;
     }
-    this.host.drained(now);
+    this.host.outboxDrained(now);
   }
 
   /** An answer from the central system (its CALLRESULT payload, or a CALLERROR); one to a call given up is ignored. */
@@ -204,22 +202,22 @@ export class Outbox {
         p.attempts++;
         if (p.attempts < this.host.keys.int('TransactionMessageAttempts')) {
           entry.notBefore = now + this.host.keys.int('TransactionMessageRetryInterval') * 1000 * p.attempts;
-          this.env.store.markDirty(this.host.persistable);
+          this.env.store.markDirty(this.host);
           this.pump();
-          this.host.schedule();
+          this.host.scheduleWake();
           return;
         }
         this.host.counters.dropped++;
-        this.env.logger.warn({ station: this.host.persistable.id, action: entry.action }, 'sim: transaction message given up');
+        this.env.logger.warn({ station: this.host.id, action: entry.action }, 'sim: transaction message given up');
       }
     }
     if (this.#queue[0] === entry) this.#queue.shift();
     if (entry.persisted) {
       if (!failure) this.host.txConfirmed(entry.persisted, conf ?? {});
-      this.env.store.markDirty(this.host.persistable);
+      this.env.store.markDirty(this.host);
     }
     entry.onResult?.(failure ? undefined : conf);
     this.pump();
-    this.host.schedule();
+    this.host.scheduleWake();
   }
 }

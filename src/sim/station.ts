@@ -7,15 +7,15 @@
 import { encodeCallError, encodeCallResult, parseFrame } from '../ocpp/frames.js';
 import { validate } from '../ocpp/validate.js';
 import type { Wakeable } from './wheel.js';
-import type { PersistedQueue, Persistable } from './queue-store.js';
+import type { PersistedQueue, Persistable, QueuedMessage } from './queue-store.js';
 import { KeyStore } from './keys.js';
 import { Connector, type ConnectorView } from './connector.js';
 import type { ChargerLimits } from './battery.js';
 import type { BmsAlertType, SimAction, SimStationSpec, VehicleSpec } from './spec.js';
-import { Outbox } from './outbox.js';
-import { Uplink } from './uplink.js';
+import { Outbox, type OutboxHost } from './outbox.js';
+import { Uplink, type UplinkEvents } from './uplink.js';
 import { answerCall, type CallHost } from './central-system-calls.js';
-import { Transactions } from './transactions.js';
+import { Transactions, type TransactionsHost } from './transactions.js';
 import { armAutopilot, autoIdle, autopilotStep, type AutopilotHost } from './autopilot.js';
 import { iso, isRecord, type StationCounters, type StationEnv } from './station-env.js';
 
@@ -47,7 +47,7 @@ const BMS_MESSAGES: Record<BmsAlertType, string> = {
   BMS_CHARGING_ENABLED: 'BMS ready for charging',
 };
 
-export class SimStation implements Wakeable, Persistable {
+export class SimStation implements Wakeable, Persistable, OutboxHost, TransactionsHost, UplinkEvents {
   wheelSlot = -1;
   readonly id: string;
   readonly keys: KeyStore;
@@ -63,12 +63,10 @@ export class SimStation implements Wakeable, Persistable {
   #softResetDeadline = Infinity;
   #inoperative = false;
   #configChanged = false;
-  readonly #limits: ChargerLimits;
+  readonly chargerLimits: ChargerLimits;
   readonly #uplink: Uplink;
   readonly #outbox: Outbox;
   readonly #tx: Transactions;
-  readonly #autopilot: AutopilotHost;
-  readonly #callHost: CallHost;
 
   constructor(
     readonly spec: SimStationSpec,
@@ -79,46 +77,10 @@ export class SimStation implements Wakeable, Persistable {
     this.keys = new KeyStore(spec.config, n);
     const now = env.clock.now();
     this.connectors = Array.from({ length: n + 1 }, (_, i) => new Connector(i, now));
-    this.#limits = { maxCurrentA: spec.charger?.maxCurrentA ?? 100, maxPowerW: spec.charger?.maxPowerW ?? 8500 };
-    this.#uplink = new Uplink(env, this.id, spec.password, {
-      opened: () => this.#opened(),
-      message: (text) => this.#onMessage(text),
-      lost: (code, reason) => this.#dropConnection(code, reason, false),
-    });
-    this.#outbox = new Outbox(env, {
-      persistable: this,
-      keys: this.keys,
-      counters: this.counters,
-      online: () => this.#uplink.online,
-      booted: () => this.#booted,
-      send: (text) => this.#send(text),
-      linkFailed: () => this.#dropConnection(1006, 'send failed', false),
-      transactionId: (local) => this.#tx.idOf(local),
-      txConfirmed: (m, conf) => this.#tx.confirmed(m, conf),
-      drained: (now) => {
-        if (this.#softResetDeadline < Infinity) this.#rebootAt = Math.min(this.#rebootAt, now + 500);
-      },
-      schedule: () => this.#schedule(),
-    });
-    this.#tx = new Transactions({
-      spec,
-      keys: this.keys,
-      counters: this.counters,
-      outbox: this.#outbox,
-      store: env.store,
-      persistable: this,
-      limits: this.#limits,
-      now: () => env.clock.now(),
-      plugs: () => this.#plugs(),
-      refresh: (c) => this.#refresh(c),
-    });
-    this.#autopilot = {
-      spec,
-      random: env.random,
-      plugIn: (c, vehicle, now) => void this.#plugIn(c, vehicle, now),
-      presentTag: (c, now) => this.#presentTag(c, this.#idTag(), now).ok,
-    };
-    this.#callHost = this.#newCallHost();
+    this.chargerLimits = { maxCurrentA: spec.charger?.maxCurrentA ?? 100, maxPowerW: spec.charger?.maxPowerW ?? 8500 };
+    this.#uplink = new Uplink(env, this.id, spec.password, this);
+    this.#outbox = new Outbox(env, this);
+    this.#tx = new Transactions(this, this.#outbox, env);
     this.#restore(env.store.load(this.id));
   }
 
@@ -130,15 +92,15 @@ export class SimStation implements Wakeable, Persistable {
     this.#powered = true;
     this.#startBoot();
     this.#uplink.connectAt(this.env.clock.now() + delayMs);
-    armAutopilot(this.#autopilot, this.#plugs(), this.env.limits.bootDelayMs, this.env.clock.now());
-    this.#schedule();
+    armAutopilot(this.#autopilotHost(), this.plugs(), this.env.limits.bootDelayMs, this.env.clock.now());
+    this.scheduleWake();
   }
 
   /** Power off (simulator shutdown): open transactions stay open on "flash" and are closed as PowerLoss on the next boot. */
   powerOff(): void {
     if (!this.#powered) return;
     const now = this.env.clock.now();
-    for (const c of this.#plugs()) c.advance(now, this.#limits);
+    for (const c of this.plugs()) c.advance(now, this.chargerLimits);
     this.#powered = false;
     this.#dropConnection(1001, 'station powered off', false);
     this.env.wheel.cancel(this);
@@ -165,7 +127,7 @@ export class SimStation implements Wakeable, Persistable {
 
   info(): SimStationInfo {
     const now = this.env.clock.now();
-    if (this.#powered) for (const c of this.#plugs()) c.advance(now, this.#limits);
+    if (this.#powered) for (const c of this.plugs()) c.advance(now, this.chargerLimits);
     return {
       id: this.id,
       transport: this.env.transport.kind,
@@ -173,7 +135,7 @@ export class SimStation implements Wakeable, Persistable {
       online: this.#uplink.online,
       booted: this.#booted,
       queued: this.#outbox.length,
-      connectors: this.#plugs().map((c) => c.view()),
+      connectors: this.plugs().map((c) => c.view()),
       counters: { ...this.counters },
     };
   }
@@ -193,13 +155,13 @@ export class SimStation implements Wakeable, Persistable {
         this.powerOn();
         return { ok: true };
       }
-      for (const c of this.#plugs()) if (c.tx) this.#tx.stop(c, 'PowerLoss', now);
+      for (const c of this.plugs()) if (c.tx) this.#tx.stop(c, 'PowerLoss', now);
       this.#reboot(now);
       return { ok: true };
     }
     const c = this.connectors[action.connectorId ?? 1];
     if (!c || c.id === 0) return { ok: false, message: `no connector ${action.connectorId ?? 1}` };
-    c.advance(now, this.#limits);
+    c.advance(now, this.chargerLimits);
     let result: ActResult = { ok: true };
     switch (action.type) {
       case 'plugIn':
@@ -238,10 +200,20 @@ export class SimStation implements Wakeable, Persistable {
         c.evsePaused = false;
         break;
     }
-    this.#refresh(c);
+    this.refresh(c);
     this.#outbox.pump();
-    this.#schedule();
+    this.scheduleWake();
     return result;
+  }
+
+  /** Built when the autopilot acts (rarely), not kept per station. */
+  #autopilotHost(): AutopilotHost {
+    return {
+      spec: this.spec,
+      random: this.env.random,
+      plugIn: (c, vehicle, now) => void this.#plugIn(c, vehicle, now),
+      presentTag: (c, now) => this.#presentTag(c, this.#idTag(), now).ok,
+    };
   }
 
   #idTag(): string {
@@ -273,7 +245,7 @@ export class SimStation implements Wakeable, Persistable {
     c.finishing = false;
     c.vehicleInfoDue = Infinity;
     c.departAt = Infinity;
-    if (c.autoPhase !== 'idle') autoIdle(this.#autopilot, c, now);
+    if (c.autoPhase !== 'idle') autoIdle(this.#autopilotHost(), c, now);
     return { ok: true };
   }
 
@@ -292,7 +264,7 @@ export class SimStation implements Wakeable, Persistable {
     this.#outbox.enqueue('Authorize', { idTag }, undefined, (conf) => {
       const status = isRecord(conf?.idTagInfo) ? conf.idTagInfo.status : undefined;
       if (status === 'Accepted') this.#authorized(c, idTag, this.env.clock.now());
-      this.#refresh(c);
+      this.refresh(c);
     });
     return { ok: true, message: 'Authorize sent' };
   }
@@ -301,7 +273,7 @@ export class SimStation implements Wakeable, Persistable {
     if (c.tx) return;
     if (c.vehicle) this.#tx.start(c, idTag, now);
     else c.pendingAuth = { idTag, until: now + this.keys.int('ConnectionTimeOut') * 1000 };
-    this.#refresh(c);
+    this.refresh(c);
   }
 
   #bmsAlert(c: Connector, alertType: BmsAlertType, now: number): ActResult {
@@ -318,7 +290,7 @@ export class SimStation implements Wakeable, Persistable {
   // ---- status ----------------------------------------------------------------------------------------------
 
   /** Re-derives a connector's status and reports a change (MicroOcpp sends StatusNotification on every change). */
-  #refresh(c: Connector): void {
+  refresh(c: Connector): void {
     this.#derive(c);
     this.#reportStatus(c, false);
   }
@@ -341,9 +313,39 @@ export class SimStation implements Wakeable, Persistable {
     });
   }
 
+  // ---- for its parts (uplink, outbox, transactions): the station is their host, so they cost no closures ------
+
+  linkOpen(): boolean {
+    return this.#uplink.online;
+  }
+
+  bootAccepted(): boolean {
+    return this.#booted;
+  }
+
+  linkFailed(): void {
+    this.#dropConnection(1006, 'send failed', false);
+  }
+
+  linkLost(code: number, reason: string): void {
+    this.#dropConnection(code, reason, false);
+  }
+
+  transactionId(localTx: number): number | undefined {
+    return this.#tx.idOf(localTx);
+  }
+
+  txConfirmed(m: QueuedMessage, conf: Record<string, unknown>): void {
+    this.#tx.confirmed(m, conf);
+  }
+
+  outboxDrained(now: number): void {
+    if (this.#softResetDeadline < Infinity) this.#rebootAt = Math.min(this.#rebootAt, now + 500);
+  }
+
   // ---- to and from the central system ------------------------------------------------------------------------
 
-  #send(text: string): boolean {
+  sendFrame(text: string): boolean {
     const ok = this.#uplink.send(text);
     if (ok) this.counters.framesOut++;
     return ok;
@@ -356,15 +358,15 @@ export class SimStation implements Wakeable, Persistable {
     this.#uplink.drop(code, reason, abrupt, this.#powered && this.#rebootAt === Infinity);
     this.#outbox.linkLost();
     for (const c of this.connectors) c.enqueued = c.confirmed;
-    this.#schedule();
+    this.scheduleWake();
   }
 
-  #opened(): void {
+  linkOpened(): void {
     this.counters.connects++;
     if (!this.#booted) this.#sendBoot();
     else for (const c of this.connectors) if (c.confirmed !== `${c.status}/${c.errorCode}`) this.#reportStatus(c, true);
     this.#outbox.pump();
-    this.#schedule();
+    this.scheduleWake();
   }
 
   #startBoot(): void {
@@ -407,7 +409,7 @@ export class SimStation implements Wakeable, Persistable {
           this.#reportStatus(c, true);
         }
       });
-      for (const c of this.#plugs()) if (c.vehicle && !c.tx) c.vehicleInfoDue = Math.min(c.vehicleInfoDue, now + VEHICLE_INFO_FIRST_MS);
+      for (const c of this.plugs()) if (c.vehicle && !c.tx) c.vehicleInfoDue = Math.min(c.vehicleInfoDue, now + VEHICLE_INFO_FIRST_MS);
       return;
     }
     // Pending / Rejected / no answer: try again after the interval the central system asked for (or a minute).
@@ -425,26 +427,26 @@ export class SimStation implements Wakeable, Persistable {
     this.#rebootAt = Infinity;
     this.#dropConnection(1006, 'rebooting', true);
     this.#startBoot();
-    for (const c of this.#plugs()) {
+    for (const c of this.plugs()) {
       c.pendingAuth = undefined;
       c.finishing = false;
       c.vehicleInfoDue = Infinity;
-      this.#refresh(c);
+      this.refresh(c);
     }
     this.#uplink.resetBackoff();
     this.#uplink.connectAt(now + this.env.limits.bootDelayMs);
     this.env.logger.info({ station: this.id }, 'sim: rebooting');
-    this.#schedule();
+    this.scheduleWake();
   }
 
   // ---- incoming ------------------------------------------------------------------------------------------------
 
-  #onMessage(text: string): void {
+  linkMessage(text: string): void {
     this.counters.framesIn++;
     const parsed = parseFrame(text);
     if (!parsed.ok) {
       const { messageId, isCall } = parsed.problem;
-      if (isCall && messageId !== undefined) this.#send(encodeCallError(messageId, 'FormationViolation', parsed.problem.message));
+      if (isCall && messageId !== undefined) this.sendFrame(encodeCallError(messageId, 'FormationViolation', parsed.problem.message));
       return;
     }
     const f = parsed.frame;
@@ -458,24 +460,24 @@ export class SimStation implements Wakeable, Persistable {
   #onCall(id: string, action: string, payload: Record<string, unknown>): void {
     const violation = validate(action, 'req', payload);
     if (violation) {
-      this.#send(encodeCallError(id, violation.code, violation.message));
+      this.sendFrame(encodeCallError(id, violation.code, violation.message));
       return;
     }
     const now = this.env.clock.now();
-    for (const c of this.#plugs()) c.advance(now, this.#limits);
-    const answer = answerCall(this.#callHost, action, payload, now);
+    for (const c of this.plugs()) c.advance(now, this.chargerLimits);
+    const answer = answerCall(this.#callHost(), action, payload, now);
     if (answer.kind === 'notSupported') {
-      this.#send(encodeCallError(id, 'NotSupported', `${action} is not supported by this charge point`));
+      this.sendFrame(encodeCallError(id, 'NotSupported', `${action} is not supported by this charge point`));
       return;
     }
-    this.#send(encodeCallResult(id, answer.result));
+    this.sendFrame(encodeCallResult(id, answer.result));
     answer.after?.();
     this.#outbox.pump();
-    this.#schedule();
+    this.scheduleWake();
   }
 
-  /** What the central system's calls may touch. */
-  #newCallHost(): CallHost {
+  /** What the central system's calls may touch; built per call (calls are rare, stations many). */
+  #callHost(): CallHost {
     return {
       connectors: this.connectors,
       keys: this.keys,
@@ -496,7 +498,7 @@ export class SimStation implements Wakeable, Persistable {
       },
       configChanged: (key, now) => this.#onConfigChanged(key, now),
       refreshAll: () => {
-        for (const c of this.connectors) this.#refresh(c);
+        for (const c of this.connectors) this.refresh(c);
       },
       enqueue: (action, payload, onResult) => this.#outbox.enqueue(action, payload, undefined, onResult),
       bootPayload: () => this.#bootPayload(),
@@ -515,7 +517,7 @@ export class SimStation implements Wakeable, Persistable {
     if (key === 'HeartbeatInterval') this.#armHeartbeat(now);
     if (key === 'MeterValueSampleInterval') {
       const interval = this.keys.int('MeterValueSampleInterval');
-      for (const c of this.#plugs()) if (c.tx) c.meterDue = interval > 0 ? now + interval * 1000 : Infinity;
+      for (const c of this.plugs()) if (c.tx) c.meterDue = interval > 0 ? now + interval * 1000 : Infinity;
     }
   }
 
@@ -526,7 +528,7 @@ export class SimStation implements Wakeable, Persistable {
       this.#wake(now);
     } catch (err) {
       this.env.logger.error({ station: this.id, err }, 'sim: station step failed');
-      this.#schedule();
+      this.scheduleWake();
     }
   }
 
@@ -542,13 +544,13 @@ export class SimStation implements Wakeable, Persistable {
       this.#outbox.enqueue('Heartbeat', {});
       this.#armHeartbeat(now);
     }
-    for (const c of this.#plugs()) this.#wakeConnector(c, now);
+    for (const c of this.plugs()) this.#wakeConnector(c, now);
     this.#outbox.pump();
-    this.#schedule();
+    this.scheduleWake();
   }
 
   #wakeConnector(c: Connector, now: number): void {
-    c.advance(now, this.#limits);
+    c.advance(now, this.chargerLimits);
     if (c.tx && c.meterDue <= now) {
       this.#tx.sampleMeter(c, now, 'Sample.Periodic');
       const interval = this.keys.int('MeterValueSampleInterval') * 1000;
@@ -569,23 +571,23 @@ export class SimStation implements Wakeable, Persistable {
       c.departAt = Infinity;
       this.#plugOut(c, now);
     }
-    if (c.autoAt <= now) autopilotStep(this.#autopilot, c, now);
-    this.#refresh(c);
+    if (c.autoAt <= now) autopilotStep(this.#autopilotHost(), c, now);
+    this.refresh(c);
   }
 
-  #schedule(): void {
+  scheduleWake(): void {
     if (!this.#powered) return;
     const now = this.env.clock.now();
     let next = Math.min(this.#uplink.reconnectAt, this.#rebootAt, this.#outbox.nextWake(now));
     if (this.#uplink.online && this.#booted) next = Math.min(next, this.#heartbeatDue);
-    for (const c of this.#plugs()) {
+    for (const c of this.plugs()) {
       next = Math.min(next, c.meterDue, c.vehicleInfoDue, c.departAt, c.autoAt, c.pendingAuth?.until ?? Infinity);
       if (c.gateOpen() && c.vehicle && !c.vehicle.battery.full) next = Math.min(next, now + PHYSICS_WAKE_MS);
     }
     this.env.wheel.schedule(this, next);
   }
 
-  #plugs(): Connector[] {
+  plugs(): Connector[] {
     return this.connectors.slice(1);
   }
 

@@ -7,20 +7,16 @@ import type { ChargerLimits } from './battery.js';
 import type { Connector } from './connector.js';
 import type { KeyStore } from './keys.js';
 import type { Outbox } from './outbox.js';
-import type { OpenTransaction, Persistable, PersistedQueue, QueuedMessage, QueueStore } from './queue-store.js';
+import type { OpenTransaction, Persistable, PersistedQueue, QueuedMessage } from './queue-store.js';
 import type { SimStationSpec } from './spec.js';
-import { iso, isRecord, type StationCounters } from './station-env.js';
+import { iso, isRecord, type StationCounters, type StationEnv } from './station-env.js';
 
-export interface TransactionsHost {
+/** What transactions need from their station (the station itself: no per-station closures). */
+export interface TransactionsHost extends Persistable {
   readonly spec: SimStationSpec;
   readonly keys: KeyStore;
   readonly counters: StationCounters;
-  readonly outbox: Outbox;
-  readonly store: QueueStore;
-  /** The station, as the store persists it. */
-  readonly persistable: Persistable;
-  readonly limits: ChargerLimits;
-  now(): number;
+  readonly chargerLimits: ChargerLimits;
   /** The connectors, without connector 0. */
   plugs(): Connector[];
   /** Re-derive the connector's status and report a change. */
@@ -34,7 +30,11 @@ export class Transactions {
   /** Station-local number → the central system's transactionId. */
   readonly #ids = new Map<number, number>();
 
-  constructor(private readonly host: TransactionsHost) {}
+  constructor(
+    private readonly host: TransactionsHost,
+    private readonly outbox: Outbox,
+    private readonly env: StationEnv,
+  ) {}
 
   idOf(local: number): number | undefined {
     return this.#ids.get(local);
@@ -51,7 +51,7 @@ export class Transactions {
     const interval = h.keys.int('MeterValueSampleInterval');
     c.meterDue = interval > 0 ? now + interval * 1000 : Infinity;
     h.counters.txStarted++;
-    h.outbox.enqueueTx('start', local, 'StartTransaction', { connectorId: c.id, idTag, meterStart: c.tx.meterStart, timestamp: iso(now) });
+    this.outbox.enqueueTx('start', local, 'StartTransaction', { connectorId: c.id, idTag, meterStart: c.tx.meterStart, timestamp: iso(now) });
     h.refresh(c);
   }
 
@@ -60,11 +60,11 @@ export class Transactions {
     const h = this.host;
     const tx = c.tx;
     if (!tx) return;
-    c.advance(now, h.limits);
+    c.advance(now, h.chargerLimits);
     const meterStop = c.registerWh();
     // No longer open when the stop is written: a restart must not close it a second time as PowerLoss.
     c.tx = undefined;
-    h.outbox.enqueueTx('stop', tx.local, 'StopTransaction', {
+    this.outbox.enqueueTx('stop', tx.local, 'StopTransaction', {
       ...(idTag !== undefined ? { idTag } : {}),
       meterStop,
       timestamp: iso(now),
@@ -76,7 +76,7 @@ export class Transactions {
       energyDelivered: Math.round(delivered * 100) / 100,
       durationMinutes: Math.round(((now - tx.startedAt) / 60_000) * 100) / 100,
     };
-    h.outbox.enqueueTx('summary', tx.local, 'DataTransfer', { vendorId: 'RivotMotors', messageId: 'SessionSummary', data: JSON.stringify(summary) });
+    this.outbox.enqueueTx('summary', tx.local, 'DataTransfer', { vendorId: 'RivotMotors', messageId: 'SessionSummary', data: JSON.stringify(summary) });
     h.counters.txStopped++;
     h.counters.energyWh += delivered;
     c.meterDue = Infinity;
@@ -97,9 +97,9 @@ export class Transactions {
     if (sampled.length === 0) return;
     const payload = { connectorId: c.id, meterValue: [{ timestamp: iso(now), sampledValue: sampled }] };
     if (c.tx && context === 'Sample.Periodic') {
-      h.outbox.enqueueTx('meter', c.tx.local, 'MeterValues', payload);
+      this.outbox.enqueueTx('meter', c.tx.local, 'MeterValues', payload);
     } else {
-      h.outbox.enqueue('MeterValues', c.tx?.id !== undefined ? { ...payload, transactionId: c.tx.id } : payload);
+      this.outbox.enqueue('MeterValues', c.tx?.id !== undefined ? { ...payload, transactionId: c.tx.id } : payload);
     }
   }
 
@@ -112,9 +112,9 @@ export class Transactions {
       if (transactionId === undefined) return;
       this.#ids.set(m.tx, transactionId);
       if (c?.tx) c.tx.id = transactionId;
-      h.store.writeNow(h.persistable); // the id is on disk before anything refers to it
+      this.env.store.writeNow(h); // the id is on disk before anything refers to it
       const status = isRecord(conf.idTagInfo) ? conf.idTagInfo.status : undefined;
-      if (c?.tx && status !== 'Accepted' && h.keys.bool('StopTransactionOnInvalidId')) this.stop(c, 'DeAuthorized', h.now());
+      if (c?.tx && status !== 'Accepted' && h.keys.bool('StopTransactionOnInvalidId')) this.stop(c, 'DeAuthorized', this.env.clock.now());
     } else if (m.kind === 'summary') {
       this.#ids.delete(m.tx);
     }
@@ -141,7 +141,7 @@ export class Transactions {
     for (const o of saved.open) {
       const queued = (kind: QueuedMessage['kind']): boolean => saved.messages.some((m) => m.tx === o.tx && m.kind === kind);
       if (queued('stop') || (!this.#ids.has(o.tx) && !queued('start'))) continue;
-      this.host.outbox.enqueueTx('stop', o.tx, 'StopTransaction', { meterStop: o.lastMeterWh, timestamp: iso(now), reason: 'PowerLoss' });
+      this.outbox.enqueueTx('stop', o.tx, 'StopTransaction', { meterStop: o.lastMeterWh, timestamp: iso(now), reason: 'PowerLoss' });
       this.host.counters.txStopped++;
     }
   }

@@ -3,11 +3,12 @@
 import type { SimConnection } from './transport.js';
 import type { StationEnv } from './station-env.js';
 
+/** What the uplink tells its station (the station itself: no per-station closures). */
 export interface UplinkEvents {
-  opened(): void;
-  message(text: string): void;
+  linkOpened(): void;
+  linkMessage(text: string): void;
   /** The connection closed from the far side, or could not be made. */
-  lost(code: number, reason: string): void;
+  linkLost(code: number, reason: string): void;
 }
 
 export class Uplink {
@@ -77,15 +78,15 @@ export class Uplink {
         if (this.#conn !== conn) return;
         this.#online = true;
         this.#backoff = 0;
-        this.events.opened();
+        this.events.linkOpened();
       },
       message: (text: string) => {
-        if (this.#conn === conn) this.events.message(text);
+        if (this.#conn === conn) this.events.linkMessage(text);
       },
       close: (code: number, reason: string) => {
         if (this.#conn !== conn) return;
         this.env.logger.debug({ station: this.id, code, reason }, 'sim: link closed');
-        this.events.lost(code, reason);
+        this.events.linkLost(code, reason);
       },
     };
     let conn: SimConnection;
@@ -94,7 +95,7 @@ export class Uplink {
     } catch (err) {
       // e.g. an invalid target URL: keep trying with backoff rather than going silent.
       this.env.logger.warn({ station: this.id, err }, 'sim: cannot connect');
-      this.events.lost(1006, 'connect failed');
+      this.events.linkLost(1006, 'connect failed');
       return;
     }
     this.#conn = conn;
