@@ -36,6 +36,7 @@ import { createLogger, type Logger } from './logger.js';
 import { AuthorizationKeyWatch } from './relay/authorization-key.js';
 import { registerRelayMetrics } from './metrics/relay-metrics.js';
 import { FrameTap } from './relay/frame-tap.js';
+import { PersistedOwnCallIds } from './relay/own-call-ids.js';
 import { Relay } from './relay/relay.js';
 import { localUpstreamFactory } from './upstream/local-cs.js';
 import { steveUpstreamFactory } from './upstream/steve-client.js';
@@ -121,6 +122,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     callTimeoutMs: config.callTimeoutMs,
     upstreamQueueLimit: config.upstreamQueueLimit,
     upstreamQueueBytes: config.upstreamQueueBytes,
+    ownCallIds: new PersistedOwnCallIds(config.dataDir),
   });
 
   const countBy = <K extends string>(keys: K[]): Map<K, number> => {
