@@ -11,7 +11,7 @@ import type { PersistedQueue, Persistable, QueuedMessage } from './queue-store.j
 import { KeyStore } from './keys.js';
 import { Connector, type ConnectorView } from './connector.js';
 import type { ChargerLimits } from './battery.js';
-import type { BmsAlertType, SimAction, SimStationSpec, VehicleSpec } from './spec.js';
+import { DEFAULT_ID_TAG, type BmsAlertType, type SimAction, type SimStationSpec, type VehicleSpec } from './spec.js';
 import { Outbox, type OutboxHost } from './outbox.js';
 import { Uplink, type UplinkEvents } from './uplink.js';
 import { answerCall, type CallHost } from './central-system-calls.js';
@@ -217,7 +217,7 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
   }
 
   #idTag(): string {
-    return this.spec.idTag ?? 'TEST_TAG';
+    return this.spec.idTag ?? DEFAULT_ID_TAG;
   }
 
   #vehicleDefaults(): Required<Pick<VehicleSpec, 'model' | 'initialSoc' | 'targetSoc'>> {
