@@ -6,6 +6,11 @@
 --   RELOAD              MySQL only: its snapshot (first start, purged binlog) holds writes for a moment with
 --                       FLUSH TABLES WITH READ LOCK; MariaDB's snapshot needs no lock, so leave it out there
 -- The reader never writes.
+-- A fresh MariaDB has anonymous accounts (''@'localhost') that win over 'chargebridge_cdc'@'%' for connections
+-- from the server's own host ("Access denied" although the password is right): drop them first, or create the
+-- account for the exact host the gateway connects from.
+--   DROP USER IF EXISTS ''@'localhost';
+-- STEVE_DB_URL=mysql://chargebridge_cdc:change-me@<db-host>:3306/stevedb
 CREATE USER IF NOT EXISTS 'chargebridge_cdc'@'%' IDENTIFIED BY 'change-me';
 GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO 'chargebridge_cdc'@'%';
 GRANT SELECT ON stevedb.* TO 'chargebridge_cdc'@'%';

@@ -23,14 +23,17 @@ export interface Config {
   /** Absent: the embedded local central system answers stations. */
   readonly steveWsUrl?: URL;
   readonly steveCaFile?: string;
-  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  /** clientCaFile: security profile 3, stations need a client certificate signed by it with CN = chargeBoxId. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile?: string };
   readonly pingIntervalMs: number;
   readonly maxFrameBytes: number;
   readonly upstreamQueueLimit: number;
   readonly upstreamOpenTimeoutMs: number;
   readonly callTimeoutMs: number;
   readonly localHeartbeatIntervalS: number;
-  readonly messageLog: { readonly retentionDays: number; readonly queueLimit: number };
+  /** Waiting frames per station while its upstream opens, also in bytes (sum of the frames' lengths). */
+  readonly upstreamQueueBytes: number;
+  readonly messageLog: { readonly retentionDays: number; readonly queueLimit: number; readonly queueBytes: number; readonly maxRawBytes: number };
   /** Stations without an entry need no password; with REQUIRE_STATION_AUTH every station needs one. */
   readonly stations: Readonly<Record<string, StationSettings>>;
   readonly requireStationAuth: boolean;
@@ -54,6 +57,15 @@ function readConfigFile(file: string | undefined): Record<string, unknown> {
     return parsed as Record<string, unknown>;
   } catch (err) {
     throw new GatewayError('GW_ERR_CONFIG', `CONFIG_FILE=${file} is not valid: ${(err as Error).message}`, { variable: 'CONFIG_FILE' });
+  }
+}
+
+/** Files the gateway reads at start: a missing or unreadable one is a configuration error, not a crash later. */
+function mustRead(variable: string, file: string): void {
+  try {
+    readFileSync(file);
+  } catch (err) {
+    throw new GatewayError('GW_ERR_CONFIG', `${variable}=${file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { variable });
   }
 }
 
@@ -86,6 +98,13 @@ export function loadConfig(env: Env = process.env): Config {
   if ((certFile === undefined) !== (keyFile === undefined)) {
     throw new GatewayError('GW_ERR_CONFIG', 'TLS_CERT_FILE and TLS_KEY_FILE must be set together', { variable: certFile ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE' });
   }
+  const clientCaFile = envString(env, 'TLS_CLIENT_CA_FILE');
+  if (clientCaFile !== undefined && certFile === undefined) {
+    throw new GatewayError('GW_ERR_CONFIG', 'TLS_CLIENT_CA_FILE (mutual TLS, security profile 3) needs TLS_CERT_FILE and TLS_KEY_FILE: client certificates exist only over wss://', { variable: 'TLS_CLIENT_CA_FILE' });
+  }
+  for (const [variable, file] of [['TLS_CERT_FILE', certFile], ['TLS_KEY_FILE', keyFile], ['TLS_CLIENT_CA_FILE', clientCaFile]] as const) {
+    if (file !== undefined) mustRead(variable, file);
+  }
   const steveCaFile = envString(env, 'STEVE_CA_FILE');
   const config: Config = {
     host: envString(env, 'HOST') ?? '0.0.0.0',
@@ -94,16 +113,19 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: envEnum(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     ...(steveWsUrl ? { steveWsUrl } : {}),
     ...(steveCaFile ? { steveCaFile } : {}),
-    ...(certFile && keyFile ? { tls: { certFile, keyFile } } : {}),
+    ...(certFile && keyFile ? { tls: { certFile, keyFile, ...(clientCaFile ? { clientCaFile } : {}) } } : {}),
     pingIntervalMs: envInt(env, 'WS_PING_INTERVAL_MS', 30_000, 0),
     maxFrameBytes: envInt(env, 'MAX_FRAME_BYTES', 8 * 1024 * 1024, 1024),
     upstreamQueueLimit: envInt(env, 'UPSTREAM_QUEUE_LIMIT', 100, 1),
+    upstreamQueueBytes: envInt(env, 'UPSTREAM_QUEUE_BYTES', 16 * 1024 * 1024, 1024),
     upstreamOpenTimeoutMs: envInt(env, 'UPSTREAM_OPEN_TIMEOUT_MS', 10_000, 100),
     callTimeoutMs: envInt(env, 'CALL_TIMEOUT_MS', 30_000, 100),
     localHeartbeatIntervalS: envInt(env, 'LOCAL_HEARTBEAT_INTERVAL_S', 300, 1),
     messageLog: {
       retentionDays: envInt(env, 'MESSAGE_LOG_RETENTION_DAYS', 14, 1),
       queueLimit: envInt(env, 'MESSAGE_LOG_QUEUE_LIMIT', 100_000, 100),
+      queueBytes: envInt(env, 'MESSAGE_LOG_QUEUE_BYTES', 64 * 1024 * 1024, 64 * 1024),
+      maxRawBytes: envInt(env, 'MESSAGE_LOG_MAX_RAW_BYTES', 1024 * 1024, 1024),
     },
     stations: parseStations(file.stations),
     requireStationAuth: envBool(env, 'REQUIRE_STATION_AUTH', false),

@@ -7,8 +7,11 @@ export const GATEWAY_ERRORS = {
   GW_ERR_UPSTREAM_FAILED: 'upstream connection failed',
   GW_ERR_UPSTREAM_QUEUE_FULL: 'too many frames waiting for the upstream to open',
   GW_ERR_STATION_NOT_CONNECTED: 'station is not connected',
+  GW_ERR_STATION_DISCONNECTED: 'the station link closed before the call was answered',
   GW_ERR_CALL_TIMEOUT: 'call timed out',
   GW_ERR_CALL_REJECTED: 'call payload is invalid',
+  GW_ERR_CALL_TOO_LARGE: 'call is larger than the station accepts',
+  GW_ERR_CALL_QUEUE_FULL: 'too many calls waiting for the station',
   GW_ERR_LINK_CLOSED: 'link closed',
 } as const;
 export type GatewayErrorCode = keyof typeof GATEWAY_ERRORS;

@@ -12,11 +12,13 @@ import { Bus } from './events/bus.js';
 import type { LinkKind } from './events/catalogue.js';
 import { createApiAuth } from './api/auth.js';
 import { createCallsRouter } from './api/calls-routes.js';
+import { useJsonErrors } from './api/errors.js';
 import { eventsRouter } from './api/events-routes.js';
 import { createPushRouter, DEV_TOKEN_URL } from './api/push-routes.js';
 import { uiRouter } from './api/ui-routes.js';
-import { createPushServer, parsePushConfig, type PushHandle } from './push/index.js';
+import { createPushServer, parsePushConfig, viewerPushStats, type PushHandle } from './push/index.js';
 import { LiveMetrics } from './metrics/live-metrics.js';
+import { MemoryReport } from './metrics/memory.js';
 import { healthRouter } from './api/health-routes.js';
 import { messagesRouter } from './api/messages-routes.js';
 import { createCdcReader, parseCdcConfig, type CdcReader } from './cdc/index.js';
@@ -28,9 +30,13 @@ import { runSimCommand } from './sim/commands.js';
 import { createSimulator, type Simulator } from './sim/index.js';
 import { createSerialLinks, parseSerialConfig, type SerialLinks } from './serial/index.js';
 import { createStationEndpoint, STATION_PATH_PREFIX, type StationEndpoint } from './links/ws-server.js';
+import { createStationAuthenticator, UpstreamPasswords } from './links/station-auth.js';
+import { StationKeys } from './links/station-keys.js';
 import { createLogger, type Logger } from './logger.js';
+import { AuthorizationKeyWatch } from './relay/authorization-key.js';
 import { registerRelayMetrics } from './metrics/relay-metrics.js';
 import { FrameTap } from './relay/frame-tap.js';
+import { PersistedOwnCallIds } from './relay/own-call-ids.js';
 import { Relay } from './relay/relay.js';
 import { localUpstreamFactory } from './upstream/local-cs.js';
 import { steveUpstreamFactory } from './upstream/steve-client.js';
@@ -38,6 +44,15 @@ import { TransactionIds } from './upstream/transaction-ids.js';
 import { CloseCode } from './links/link.js';
 
 export const VERSION = '0.1.0';
+
+/**
+ * With a client CA (security profile 3) the server asks every peer for a certificate but lets all through the
+ * TLS handshake: browsers and Socket.IO clients share the port and have none. Stations are checked per upgrade.
+ */
+function tlsServerOptions(tls: NonNullable<Config['tls']>): https.ServerOptions {
+  const base = { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) };
+  return tls.clientCaFile ? { ...base, ca: readFileSync(tls.clientCaFile), requestCert: true, rejectUnauthorized: false } : base;
+}
 
 export interface Gateway {
   readonly config: Config;
@@ -72,9 +87,9 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const bus = new Bus();
   const app = express();
   app.disable('x-powered-by');
-  const httpServer: http.Server = config.tls
-    ? https.createServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }, app)
-    : http.createServer(app);
+  const httpServer: http.Server = config.tls ? https.createServer(tlsServerOptions(config.tls), app) : http.createServer(app);
+  const stationKeys = new StationKeys({ dataDir: config.dataDir });
+  const upstreamPasswords = new UpstreamPasswords();
 
   const mode = config.steveWsUrl ? 'steve' : 'local';
   const upstreams = config.steveWsUrl
@@ -83,11 +98,22 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
         ...(config.steveCaFile ? { caFile: config.steveCaFile } : {}),
         maxFrameBytes: config.maxFrameBytes,
         openTimeoutMs: config.upstreamOpenTimeoutMs,
-        passwordFor: (id) => config.stations[id]?.upstreamPassword,
+        // A key SteVe set and the station presented wins over upstreamPassword (README: "Key rotation").
+        passwordFor: (id) => upstreamPasswords.get(id) ?? config.stations[id]?.upstreamPassword,
       })
     : localUpstreamFactory({ heartbeatIntervalS: config.localHeartbeatIntervalS, transactionIds: new TransactionIds(config.dataDir) });
 
-  const tap = new FrameTap(bus, (err) => logger.error({ err }, 'frame observer failed'));
+  const keyWatch = new AuthorizationKeyWatch({
+    // Also a late answer (after the relay's timeout) says whether the station took the key.
+    holdMs: 2 * config.callTimeoutMs,
+    onAccepted: ({ chargeBoxId, key, setBy }) => {
+      stationKeys.learn(chargeBoxId, key, setBy).then(
+        () => logger.info({ chargeBoxId, setBy, keyLength: key.length, hexKey: /^[0-9a-fA-F]{32,40}$/.test(key) }, 'station accepted a new AuthorizationKey: from now on it must present it (stored hashed)'),
+        (err: unknown) => logger.error({ chargeBoxId, err }, `AuthorizationKey accepted but not written to disk: it holds until the gateway restarts, then the station is refused; check that ${config.dataDir} is writable`),
+      );
+    },
+  });
+  const tap = new FrameTap(bus, (err) => logger.error({ err }, 'frame observer failed'), (obs) => keyWatch.sanitize(obs));
   const relay = new Relay({
     upstreams,
     upstreamKind: mode,
@@ -95,6 +121,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     logger,
     callTimeoutMs: config.callTimeoutMs,
     upstreamQueueLimit: config.upstreamQueueLimit,
+    upstreamQueueBytes: config.upstreamQueueBytes,
+    ownCallIds: new PersistedOwnCallIds(config.dataDir),
   });
 
   const countBy = <K extends string>(keys: K[]): Map<K, number> => {
@@ -112,6 +140,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     dataDir: config.dataDir,
     retentionDays: config.messageLog.retentionDays,
     queueLimit: config.messageLog.queueLimit,
+    queueBytes: config.messageLog.queueBytes,
+    maxRawBytes: config.messageLog.maxRawBytes,
     logger,
     registry,
   });
@@ -161,6 +191,48 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     registry,
   });
 
+  // The RSS ceiling: a measured base plus every byte budget (README "Memory").
+  const memory = new MemoryReport(bus, {
+    budgets: {
+      global: {
+        messageLogQueueBytes: config.messageLog.queueBytes,
+        eventHistoryBytes: eventsConfig.historyTotalBytes,
+      },
+      perStation: {
+        // Strings of frames waiting for the upstream: up to 2 bytes per character.
+        upstreamQueueBytes: 2 * config.upstreamQueueBytes,
+        // A frame being received, its text and its parse.
+        frameInFlightBytes: 3 * config.maxFrameBytes,
+      },
+      perPushClient: {
+        // Events are never queued per client (they wait in the history). The engine holds up to the byte budget
+        // (in characters, ≤ 2 bytes each) plus the packet that crossed it, and one such batch is in the transport.
+        frameQueueBytes: pushConfig.frameQueueBytes,
+        socketBufferBytes: 2 * (2 * pushConfig.clientBufferBytes + 4 * Math.max(config.messageLog.maxRawBytes, eventsConfig.maxEventBytes)),
+      },
+    },
+    used: () => {
+      const log = messageLog.stats();
+      return { messageLogQueuedBytes: log.queuedBytes, eventHistoryBytes: events.history.budget().usedBytes };
+    },
+    drops: () => {
+      const log = messageLog.stats();
+      const history = events.history.budget();
+      const p = push.stats().dropped;
+      return {
+        messageLogEntries: log.dropped,
+        messageLogEntriesForBytes: log.droppedForBytes,
+        eventHistoryForStationBytes: history.droppedForStationBytes,
+        eventHistoryForTotalBytes: history.droppedForTotalBytes,
+        eventsReplacedTooLarge: history.replaced,
+        upstreamQueueCloses: relay.waitingOverflows,
+        pushFramesLost: p.framesDropped,
+        pushEventsDropped: p.eventsDropped,
+      };
+    },
+    pushClients: () => push.stats().clients.total,
+  }, registry);
+
   // Every route that reveals station data sits behind the JWT guard (Bearer header only).
   const auth = createApiAuth({
     verify: push.verifyToken,
@@ -176,15 +248,18 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     version: VERSION,
     startedAt,
     stations: () => relay.stations(),
-    sections: () => ({
+    sections: (scope) => ({
       // A bug in an observer never reaches the relay; it is logged and counted here.
       observerErrors: tap.observerErrors,
+      // Counts only: which stations have learned keys is not shown.
+      stationAuth: { learnedKeys: stationKeys.size, redactedFrames: keyWatch.redacted, mutualTls: config.tls?.clientCaFile !== undefined },
       messageLog: messageLog.stats(),
       events: events.stats(),
       serial: serial.ports(),
       binlog: cdc ? cdc.health() : { state: 'off', hint: 'set STEVE_DB_URL to follow SteVe through its binlog' },
-      push: push.stats(),
+      push: scope.operator ? push.stats() : viewerPushStats(push.stats(), scope.sub),
       simulator: sim.totals(),
+      memory: memory.snapshot(),
     }),
   }));
   // The message log is the frame stream's history: operators only, like the live stream.
@@ -202,6 +277,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     res.type(registry.contentType).send(await registry.metrics());
   });
   app.use(uiRouter());
+  useJsonErrors(app, logger);
 
   let endpoint: StationEndpoint | undefined;
   let port = config.port;
@@ -230,14 +306,20 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       // Rejects only for a misconfigured database (binlog off, grants missing...): the message names the fix.
       await cdc?.start();
       push.start();
+      stationKeys.load();
       endpoint = createStationEndpoint({
         server: httpServer,
         attach: (link) => relay.attach(link),
         logger,
         maxFrameBytes: config.maxFrameBytes,
         pingIntervalMs: config.pingIntervalMs,
-        passwordFor: (id) => config.stations[id]?.password,
-        requireAuth: config.requireStationAuth,
+        authenticate: createStationAuthenticator({
+          passwordFor: (id) => config.stations[id]?.password,
+          requireAuth: config.requireStationAuth,
+          keys: stationKeys,
+          mutualTls: config.tls?.clientCaFile !== undefined,
+        }),
+        upstreamPasswords,
       });
       // Socket.IO runs with destroyUpgrade off (it shares the server): upgrades nobody owns are refused here.
       httpServer.on('upgrade', (req: http.IncomingMessage, socket: Duplex) => {
@@ -270,10 +352,12 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       relay.closeAll(CloseCode.goingAway, 'gateway shutting down');
       tap.flush();
       await cdc?.stop();
+      await stationKeys.settled();
       await messageLog.stop();
       await events.stop();
       await push.stop();
       liveMetrics.close();
+      memory.close();
       httpServer.closeAllConnections?.();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
     },

@@ -76,7 +76,7 @@ const notices = createNotices({
   },
 });
 const list = createStationList(byId('station-list'), byId('stations-empty'), select);
-const screen = createSocScreen();
+const screen = createSocScreen({ onConnectorChange: () => scheduleRender() });
 const commands = createCommands({ call: (id, action, payload) => connection.call(id, action, payload) });
 const frames = createFrameStream({ connection, getToken: loadToken, knownStations: () => store.ids() });
 
@@ -96,7 +96,7 @@ function render() {
   dirtyIds = new Set();
   list.render(ids.map((id) => store.get(id)), selectedId, dirty);
   screen.render(selected);
-  commands.render(selected);
+  commands.render(selected, selected ? screen.shownConnector(selected) : undefined);
   frames.refreshStations();
 }
 

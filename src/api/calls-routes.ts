@@ -1,7 +1,10 @@
 // POST /api/stations/:id/calls — an operator sends an OCPP call to a station the gateway holds.
-// The payload is schema-checked before anything is sent; the answer (or a timeout) comes back as the response.
+// The payload is schema-checked before anything is sent; the answer (or a timeout, or the side that dropped the
+// link) comes back as the response.
 import express, { type Router } from 'express';
+import type { GatewayErrorCode } from '../errors.js';
 import { operatorCall, type CallPort } from '../relay/commands.js';
+import type { CallOutcome } from '../relay/relay.js';
 import type { ApiAuth } from './auth.js';
 
 export interface CallsRoutesDeps {
@@ -10,8 +13,14 @@ export interface CallsRoutesDeps {
   readonly timeoutMs: number;
 }
 
-const STATUS = { invalid: 400, not_connected: 409, internal: 500 } as const;
-const CODE = { invalid: 'GW_ERR_CALL_REJECTED', not_connected: 'GW_ERR_STATION_NOT_CONNECTED', internal: 'internal' } as const;
+const STATUS = { invalid: 400, not_connected: 409, too_large: 413, busy: 429, internal: 500 } as const;
+const CODE = {
+  invalid: 'GW_ERR_CALL_REJECTED',
+  not_connected: 'GW_ERR_STATION_NOT_CONNECTED',
+  too_large: 'GW_ERR_CALL_TOO_LARGE',
+  busy: 'GW_ERR_CALL_QUEUE_FULL',
+  internal: 'internal',
+} as const;
 
 export function createCallsRouter(deps: CallsRoutesDeps): Router {
   const router = express.Router();
@@ -21,10 +30,22 @@ export function createCallsRouter(deps: CallsRoutesDeps): Router {
     const { action, payload } = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
     const r = await operatorCall(deps.calls, { chargeBoxId, action, payload }, deps.timeoutMs);
     if (r.ok) {
-      res.status(r.outcome.kind === 'timeout' ? 504 : 200).json({ chargeBoxId, action, outcome: r.outcome });
+      const { outcome } = r;
+      if (outcome.kind === 'disconnected') {
+        const code: GatewayErrorCode = 'GW_ERR_STATION_DISCONNECTED';
+        res.status(503).json({ chargeBoxId, action, outcome, error: { code, message: disconnectMessage(String(chargeBoxId), outcome) } });
+        return;
+      }
+      res.status(outcome.kind === 'timeout' ? 504 : 200).json({ chargeBoxId, action, outcome });
       return;
     }
-    res.status(STATUS[r.reason]).json({ error: { code: CODE[r.reason], message: r.message, ...(r.reason === 'invalid' && r.violation ? { violation: r.violation } : {}) } });
+    const extra = r.reason === 'invalid' && r.violation ? { violation: r.violation } : r.reason === 'too_large' ? { size: r.size, limit: r.limit } : {};
+    res.status(STATUS[r.reason]).json({ error: { code: CODE[r.reason], message: r.message, ...extra } });
   });
   return router;
+}
+
+function disconnectMessage(chargeBoxId: string, o: Extract<CallOutcome, { kind: 'disconnected' }>): string {
+  const who = { station: `station ${chargeBoxId} closed its link`, upstream: `the upstream of ${chargeBoxId} closed`, gateway: `the gateway closed ${chargeBoxId}'s link` }[o.side];
+  return `${who} before it answered (${o.reason})`;
 }

@@ -1,7 +1,8 @@
 // REST reads of the event model: station snapshot, event history, transactions. Mounted under /api behind
 // the JWT middleware; which stations a caller may see comes from `allowed` (factory option or res.locals).
 import { Router, type Request, type Response } from 'express';
-import { EVENT_TYPES, type EventType } from '../events/catalogue.js';
+import { EVENT_TYPES, type EventType, type GatewayEvent } from '../events/catalogue.js';
+import { tryStringify } from '../events/json-safety.js';
 import type { EventModel } from '../events/index.js';
 
 export type AllowedFn = (chargeBoxId: string) => boolean;
@@ -29,6 +30,22 @@ function param(req: Request, name: string): string | undefined | Error {
   return v;
 }
 
+/**
+ * A list of events as JSON text, event by event: one that cannot be serialised (the history replaces those as it
+ * keeps them, but whatever is in memory must never fail the page) is sent as a finding that says so.
+ */
+function eventsJson(events: readonly GatewayEvent[]): string {
+  const parts = events.map(
+    (e) =>
+      tryStringify(e) ??
+      JSON.stringify({
+        id: String(e.id), seq: e.seq, type: 'finding', chargeBoxId: String(e.chargeBoxId), timestamp: String(e.timestamp), receivedAt: String(e.receivedAt),
+        source: e.source, data: { rule: 'event.unserialisable', message: `a ${String(e.type)} event could not be serialised` },
+      }),
+  );
+  return `[${parts.join(',')}]`;
+}
+
 export function eventsRouter(model: Pick<EventModel, 'state' | 'history'>, opts: EventsRouterOptions = {}): Router {
   const router = Router();
   const allowedFor = (res: Response): AllowedFn => {
@@ -39,9 +56,14 @@ export function eventsRouter(model: Pick<EventModel, 'state' | 'history'>, opts:
   router.get('/stations/:id/state', (req, res) => {
     const id = req.params.id;
     if (!allowedFor(res)(id)) return fail(res, 'forbidden', `station ${id} is not in your token's scope`);
+    // ?connectorId=N puts that connector's figures at the summary's top level (all are in summary.connectors).
+    const connectorRaw = param(req, 'connectorId');
+    if (connectorRaw instanceof Error) return fail(res, 'bad_request', connectorRaw.message);
+    const connectorId = connectorRaw === undefined ? undefined : Number(connectorRaw);
+    if (connectorId !== undefined && !(Number.isInteger(connectorId) && connectorId >= 1)) return fail(res, 'bad_request', 'connectorId must be an integer ≥ 1');
     const snapshot = model.state.snapshot(id);
     if (!snapshot) return fail(res, 'not_found', `no events seen for station ${id}`);
-    res.json({ ...snapshot, summary: model.state.summary(id) });
+    res.json({ ...snapshot, summary: model.state.summary(id, connectorId) });
   });
 
   router.get('/events', (req, res) => {
@@ -84,11 +106,12 @@ export function eventsRouter(model: Pick<EventModel, 'state' | 'history'>, opts:
       events.sort((a, b) => (a.receivedAt < b.receivedAt ? -1 : a.receivedAt > b.receivedAt ? 1 : 0));
     }
     const page = cb !== undefined ? events : since === undefined ? events.slice(-limit) : events.slice(0, limit);
-    if (cb === undefined) return void res.json({ events: page });
+    if (cb === undefined) return void res.type('application/json').send(`{"events":${eventsJson(page)}}`);
     const firstSeq = model.history.firstSeq(cb) ?? null;
     // A client asking from before the oldest retained event has missed some for good: say so.
     const truncated = typeof since === 'number' && firstSeq !== null && since < firstSeq - 1;
-    res.json({ events: page, firstSeq, lastSeq: model.history.lastSeq(cb), truncated });
+    const rest = JSON.stringify({ firstSeq, lastSeq: model.history.lastSeq(cb), truncated });
+    res.type('application/json').send(`{"events":${eventsJson(page)},${rest.slice(1)}`);
   });
 
   router.get('/transactions', (req, res) => {

@@ -4,6 +4,7 @@ import { Router, type Request, type Response } from 'express';
 import type { LogEntry } from '../events/observations.js';
 import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, parseCursor, type MessageLog, type MessageQuery } from '../log/index.js';
 import { csvHeader, csvRow } from '../log/csv.js';
+import { entryJson } from '../log/entry.js';
 import { DIRECTIONS, DISPOSITIONS, LEGS, MESSAGE_TYPES, ORIGINS } from '../log/record.js';
 import { parseIsoMicros } from '../log/time.js';
 
@@ -122,7 +123,7 @@ async function exportEntries(res: Response, log: MessageLog, q: MessageQuery, fo
   res.status(200);
   res.setHeader('Content-Type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
   res.setHeader('Content-Disposition', `attachment; filename="messages.${format}"`);
-  const row = format === 'csv' ? csvRow : (e: LogEntry): string => `${JSON.stringify(e)}\n`;
+  const row = format === 'csv' ? csvRow : (e: LogEntry): string => `${entryJson(e)}\n`;
   let chunk = format === 'csv' ? csvHeader() : '';
   let sent = 0;
   for await (const entry of log.entries(beforeId === undefined ? filter : { ...filter, beforeId })) {
@@ -149,7 +150,10 @@ export function messagesRouter(log: MessageLog): Router {
       return;
     }
     if (parsed.format === 'json') {
-      res.json(await log.query({ limit: DEFAULT_PAGE_LIMIT, ...parsed.query }));
+      // Entry by entry, so one entry that cannot be serialised is rendered as raw text instead of failing the page.
+      const page = await log.query({ limit: DEFAULT_PAGE_LIMIT, ...parsed.query });
+      const cursor = page.nextCursor === undefined ? '' : `,"nextCursor":${JSON.stringify(page.nextCursor)}`;
+      res.type('application/json').send(`{"entries":[${page.entries.map((e) => entryJson(e)).join(',')}]${cursor}}`);
       return;
     }
     try {

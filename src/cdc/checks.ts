@@ -20,6 +20,20 @@ function fail(check: string, message: string): never {
   throw new GatewayError('GW_ERR_CONFIG', `SteVe database: ${message}`, { variable: 'STEVE_DB_URL', check });
 }
 
+// mysql2 reports every failed TLS negotiation as HANDSHAKE_SSL_ERROR (the certificate's own code is only in the text).
+const TLS_CERT_ERRORS = new Set([
+  'HANDSHAKE_SSL_ERROR',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
 /** Errors that mean "this configuration cannot work", as opposed to "the server is not reachable right now". */
 export function configProblem(err: unknown, config: CdcConfig): GatewayError | undefined {
   if (err instanceof GatewayError) return err;
@@ -33,11 +47,29 @@ export function configProblem(err: unknown, config: CdcConfig): GatewayError | u
     );
   }
   if (code === 'ER_ACCESS_DENIED_ERROR') {
+    // MariaDB answers a plain connection to a server or account that requires TLS with this same error.
+    const tlsHint = config.tls === undefined ? ' If the server requires TLS (require_secure_transport, or an account with REQUIRE SSL), set CDC_TLS=required.' : '';
     return new GatewayError(
       'GW_ERR_CONFIG',
       `SteVe database: login as '${config.user}' to ${config.host}:${config.port}/${config.database} was refused (${(err as Error).message}). ` +
-        `Fix: check the user and password in STEVE_DB_URL and that the account may connect from this host (${GRANT_FIX}).`,
+        `Fix: check the user and password in STEVE_DB_URL and that the account may connect from this host (${GRANT_FIX}); ` +
+        `on a fresh MariaDB the anonymous accounts (''@'localhost') shadow '${config.user}'@'%' for local connections: drop them (DROP USER ''@'localhost';) or create the account for the exact host.${tlsHint}`,
       { variable: 'STEVE_DB_URL', check: 'login' },
+    );
+  }
+  if (code === 'HANDSHAKE_NO_SSL_SUPPORT') {
+    return new GatewayError(
+      'GW_ERR_CONFIG',
+      `SteVe database: CDC_TLS=${config.tls?.mode ?? 'off'} but ${config.host}:${config.port} offers no TLS. Fix: give the server ssl-cert/ssl-key, or set CDC_TLS=off.`,
+      { variable: 'CDC_TLS', check: 'tls' },
+    );
+  }
+  if (code !== undefined && TLS_CERT_ERRORS.has(code)) {
+    return new GatewayError(
+      'GW_ERR_CONFIG',
+      `SteVe database: TLS with the server failed; its certificate was not accepted (${(err as Error).message}). ` +
+        `Fix: point CDC_TLS_CA_FILE at the CA that signed it (and connect by a name or address the certificate lists), or use CDC_TLS=required to encrypt without checking it.`,
+      { variable: 'CDC_TLS_CA_FILE', check: 'tls' },
     );
   }
   if (code === 'ER_BAD_DB_ERROR') {

@@ -1,6 +1,7 @@
 // Settings of the binlog reader, from the environment. STEVE_DB_URL switches the reader on.
 import { GatewayError } from '../errors.js';
-import { envInt, envUrl, type Env } from '../config-env.js';
+import { readFileSync } from 'node:fs';
+import { envEnum, envInt, envString, envUrl, type Env } from '../config-env.js';
 
 export interface CdcConfig {
   readonly host: string;
@@ -15,6 +16,36 @@ export interface CdcConfig {
   readonly heartbeatMs: number;
   readonly reconnectMinMs: number;
   readonly reconnectMaxMs: number;
+  /** TLS to the database server; undefined = plain TCP. */
+  readonly tls?: CdcTls;
+}
+
+/**
+ * `required`: encrypted, the server's certificate not checked (the self-signed certificate a MariaDB set up for
+ * SteVe's `useSSL=true` usually has). `verify`: encrypted and the certificate checked against the CA file (or the
+ * system's CAs) and the host name.
+ */
+export interface CdcTls {
+  readonly mode: 'required' | 'verify';
+  /** PEM text of the CA bundle, read at start-up. */
+  readonly ca?: string;
+}
+
+function parseTls(env: Env): CdcTls | undefined {
+  const mode = envEnum(env, 'CDC_TLS', ['off', 'required', 'verify'], 'off');
+  const caFile = envString(env, 'CDC_TLS_CA_FILE');
+  if (mode === 'off') {
+    if (caFile !== undefined) {
+      throw new GatewayError('GW_ERR_CONFIG', 'CDC_TLS_CA_FILE is set but CDC_TLS is off: set CDC_TLS=verify to use it', { variable: 'CDC_TLS' });
+    }
+    return undefined;
+  }
+  if (caFile === undefined) return { mode };
+  try {
+    return { mode, ca: readFileSync(caFile, 'utf8') };
+  } catch (err) {
+    throw new GatewayError('GW_ERR_CONFIG', `CDC_TLS_CA_FILE=${caFile} cannot be read: ${(err as Error).message}`, { variable: 'CDC_TLS_CA_FILE' });
+  }
 }
 
 /** Undefined when STEVE_DB_URL is unset: the gateway then runs without the binlog reader. */
@@ -33,6 +64,7 @@ export function parseCdcConfig(env: Env): CdcConfig | undefined {
     });
   }
   const reconnectMinMs = envInt(env, 'CDC_RECONNECT_MIN_MS', 500, 10, 600_000);
+  const tls = parseTls(env);
   return {
     host: url.hostname.replace(/^\[|\]$/g, ''),
     port: url.port === '' ? 3306 : Number(url.port),
@@ -43,5 +75,6 @@ export function parseCdcConfig(env: Env): CdcConfig | undefined {
     heartbeatMs: envInt(env, 'CDC_HEARTBEAT_MS', 5000, 100, 600_000),
     reconnectMinMs,
     reconnectMaxMs: envInt(env, 'CDC_RECONNECT_MAX_MS', 30_000, reconnectMinMs, 3_600_000),
+    ...(tls !== undefined ? { tls } : {}),
   };
 }

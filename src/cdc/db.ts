@@ -1,8 +1,17 @@
 // The reader's ordinary SQL connections (start-up checks, snapshot, cache look-ups): a tiny pool whose
 // sessions run in UTC, so TIMESTAMP columns read as strings come back in UTC like the binlog values.
+import { isIP } from 'node:net';
 import mysql from 'mysql2';
 import type { Pool } from 'mysql2/promise';
 import type { CdcConfig } from './config.js';
+
+function sslOptions(tls: NonNullable<CdcConfig['tls']>, host: string): mysql.SslOptions {
+  // mysql2 never falls back to plain TCP once ssl is set: a server without TLS fails the connection.
+  if (tls.mode === 'required') return { rejectUnauthorized: false };
+  // The host name is checked only for a name: mysql2 would compare an IP address with "localhost".
+  const verifyIdentity = isIP(host) === 0;
+  return tls.ca !== undefined ? { rejectUnauthorized: true, verifyIdentity, ca: tls.ca } : { rejectUnauthorized: true, verifyIdentity };
+}
 
 export function connectionOptions(config: CdcConfig): mysql.ConnectionOptions {
   return {
@@ -18,6 +27,7 @@ export function connectionOptions(config: CdcConfig): mysql.ConnectionOptions {
     decimalNumbers: false,
     connectTimeout: 10_000,
     charset: 'utf8mb4',
+    ...(config.tls !== undefined ? { ssl: sslOptions(config.tls, config.host) } : {}),
   };
 }
 

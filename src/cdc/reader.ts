@@ -380,7 +380,7 @@ export class BinlogReader implements CdcReader {
     switch (item.kind) {
       case 'rows': {
         this.#txReceivedAt ??= new Date().toISOString();
-        const tx: TxContext = { key: item.key, bootUpdate: item.bootUpdate, receivedAt: this.#txReceivedAt };
+        const tx: TxContext = { key: item.key, statement: item.statement, receivedAt: this.#txReceivedAt };
         const stop = translator.applyRows(item.table, item.op, item.rows, item.firstIndex, this.#cursor, tx);
         if (stop === undefined) return undefined;
         this.#cursor = stop.at;
@@ -389,7 +389,7 @@ export class BinlogReader implements CdcReader {
       case 'commit': {
         const receivedAt = this.#txReceivedAt ?? new Date().toISOString();
         this.#txReceivedAt = undefined;
-        const events = translator.commit({ key: item.key, bootUpdate: false, receivedAt });
+        const events = translator.commit({ key: item.key, statement: 'none', receivedAt });
         for (const e of events) this.#emit(e);
         if (events.length > 0) {
           this.#lastEventAt = receivedAt;

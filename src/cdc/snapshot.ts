@@ -8,7 +8,8 @@ import type { EventDataMap } from '../events/catalogue.js';
 import { GatewayError } from '../errors.js';
 import type { SteveNaming } from './schema.js';
 import { transactionRef, type Topology } from './topology.js';
-import { sampledValue, type CurrentStatus } from './translate.js';
+import { sampledValue } from './meter-row.js';
+import type { CurrentStatus } from './translate.js';
 import { int, isoTime, textOr } from './values.js';
 
 export type ResyncData = Omit<EventDataMap['resync'], 'reason'>;
@@ -116,7 +117,7 @@ export async function takeSnapshot(db: Pool, naming: SteveNaming, topo: Topology
     const point = method === 'mariadb' ? await openLockFree(conn) : await openUnderReadLock(conn, mariadb);
     const { file, position } = point;
 
-    const [boxes] = await conn.query<RowDataPacket[]>('SELECT charge_box_id FROM charge_box');
+    const [boxes] = await conn.query<RowDataPacket[]>('SELECT charge_box_id, insert_connector_status_after_transaction_msg FROM charge_box');
     const ocpp1 = n.generation === 'evse' ? "WHERE topology_source = 'ocpp1'" : '';
     const [connectors] = await conn.query<RowDataPacket[]>(
       `SELECT ${n.connectorPk} AS pk, charge_box_id, ${n.connectorNumber} FROM ${n.connectorTable} ${ocpp1}`,
@@ -151,7 +152,10 @@ export async function takeSnapshot(db: Pool, naming: SteveNaming, topo: Topology
       }
       return s;
     };
-    for (const b of boxes) station(textOr(b.charge_box_id, ''));
+    for (const b of boxes) {
+      station(textOr(b.charge_box_id, ''));
+      topo.noteChargeBox(b);
+    }
     for (const c of connectors) topo.addConnector(Number(c.pk), c);
 
     const current = new Map<number, CurrentStatus>();

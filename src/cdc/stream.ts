@@ -4,7 +4,8 @@ import ZongJi, { type AnyBinlogEvent, type DeleteRowsEvent, type RowData, type U
 import type { Checkpoint } from './checkpoint.js';
 import type { CdcConfig } from './config.js';
 import { connectionOptions } from './db.js';
-import { isBootUpdate, type RowOp } from './translate.js';
+import { classifyStatement, type StatementKind } from './statements.js';
+import type { RowOp } from './translate.js';
 
 export type StreamItem =
   | {
@@ -15,8 +16,8 @@ export type StreamItem =
       /** Transaction key (GTID, or file:position of its start) and index of the first row in it. */
       readonly key: string;
       readonly firstIndex: number;
-      /** The rows come from SteVe's BootNotification UPDATE (from the statement's ANNOTATE_ROWS text). */
-      readonly bootUpdate: boolean;
+      /** What the statement behind these rows was (from its ANNOTATE_ROWS text; 'none' without one). */
+      readonly statement: StatementKind;
     }
   | { readonly kind: 'commit'; readonly key: string; readonly checkpoint: Checkpoint; readonly eventTimeMs: number }
   | { readonly kind: 'alive' };
@@ -45,8 +46,8 @@ export class BinlogStream {
   #watchdog: NodeJS.Timeout | undefined;
   #txKey: string | undefined;
   #rowIndex = 0;
-  /** Whether the current statement is SteVe's BootNotification UPDATE; only this bit of its text is kept. */
-  #bootUpdate = false;
+  /** The kind of the current statement; only this, not its text, is kept. */
+  #statement: StatementKind = 'none';
 
   constructor(
     private readonly config: CdcConfig,
@@ -128,12 +129,12 @@ export class BinlogStream {
         const table = e.tableMap[e.tableId]?.tableName;
         if (table === undefined) return;
         const key = this.#key(ev);
-        this.on.item({ kind: 'rows', table, op: ROW_EVENTS[name], rows: e.rows, key, firstIndex: this.#rowIndex, bootUpdate: this.#bootUpdate });
+        this.on.item({ kind: 'rows', table, op: ROW_EVENTS[name], rows: e.rows, key, firstIndex: this.#rowIndex, statement: this.#statement });
         this.#rowIndex += e.rows.length;
         return;
       }
       case 'annotaterows':
-        this.#bootUpdate = isBootUpdate((ev as Extract<AnyBinlogEvent, { getEventName(): 'annotaterows' }>).statement);
+        this.#statement = classifyStatement((ev as Extract<AnyBinlogEvent, { getEventName(): 'annotaterows' }>).statement);
         return;
       case 'xid':
         return this.#commit(ev);
@@ -175,7 +176,7 @@ export class BinlogStream {
     });
     this.#txKey = undefined;
     this.#rowIndex = 0;
-    this.#bootUpdate = false;
+    this.#statement = 'none';
   }
 }
 

@@ -22,6 +22,11 @@ const MAX_TRANSACTIONS = 50_000;
 export class Topology {
   readonly connectors = new Map<number, ConnectorRef>();
   readonly transactions = new Map<number, TransactionRef>();
+  /**
+   * charge_box.insert_connector_status_after_transaction_msg per station: whether SteVe writes its own
+   * Charging/Available row after Start/StopTransaction. Absent: SteVe's column default (on).
+   */
+  readonly #syntheticStatus = new Map<string, boolean>();
   /** Keys looked up and not found (deleted since): not asked again. */
   readonly #absentConnectors = new Set<number>();
   readonly #absentTransactions = new Set<number>();
@@ -49,6 +54,18 @@ export class Topology {
     this.#absentTransactions.delete(pk);
   }
 
+  /** From a charge_box row (seed, snapshot or a row image in the binlog). */
+  noteChargeBox(row: Record<string, unknown>): void {
+    const id = text(row.charge_box_id);
+    const flag = row.insert_connector_status_after_transaction_msg;
+    if (id === undefined || flag === undefined || flag === null) return;
+    this.#syntheticStatus.set(id, Number(flag) !== 0);
+  }
+
+  writesSyntheticStatus(chargeBoxId: string): boolean {
+    return this.#syntheticStatus.get(chargeBoxId) ?? true;
+  }
+
   needsConnector(pk: number): boolean {
     return !this.connectors.has(pk) && !this.#absentConnectors.has(pk);
   }
@@ -64,6 +81,8 @@ export class Topology {
       `SELECT ${n.connectorPk} AS pk, charge_box_id, ${n.connectorNumber} AS ${n.connectorNumber} FROM ${n.connectorTable}`,
     );
     for (const r of rows) this.addConnector(Number(r.pk), r);
+    const [boxes] = await db.query<RowDataPacket[]>('SELECT charge_box_id, insert_connector_status_after_transaction_msg FROM charge_box');
+    for (const b of boxes) this.noteChargeBox(b);
     const [open] = await db.query<RowDataPacket[]>(
       `SELECT s.transaction_pk, s.${n.connectorPk} AS cpk, s.id_tag, s.start_value, s.start_timestamp FROM transaction_start s
        WHERE NOT EXISTS (SELECT 1 FROM transaction_stop p WHERE p.transaction_pk = s.transaction_pk)`,

@@ -2,9 +2,14 @@
 // transaction is handed on whole or not at all; ids come from the transaction's coordinates and the row index.
 import type { RowData, UpdateRowData } from '@vlasky/zongji';
 import type { EventInput, Mutable, SampledValue } from '../events/catalogue.js';
+import { sampledValue } from './meter-row.js';
 import { connectorPkOf } from './schema.js';
+import type { StatementKind } from './statements.js';
 import { transactionRef, type ConnectorRef, type Topology } from './topology.js';
 import { int, isoTime, meter, parseData, text, textOr } from './values.js';
+
+export { sampledValue } from './meter-row.js';
+export { classifyStatement, isBootUpdate, type StatementKind } from './statements.js';
 
 export type RowOp = 'insert' | 'update' | 'delete';
 
@@ -21,8 +26,7 @@ export interface RowChange {
 export interface TxContext {
   /** GTID of the transaction, or file:position of its start. */
   readonly key: string;
-  /** The rows come from SteVe's BootNotification UPDATE, as told by MariaDB's ANNOTATE_ROWS statement text. */
-  readonly bootUpdate: boolean;
+  readonly statement: StatementKind;
   readonly receivedAt: string;
 }
 
@@ -43,21 +47,6 @@ const BOOT_COLUMNS = [
   ['meter_type', 'meterType'],
   ['meter_serial_number', 'meterSerialNumber'],
 ] as const;
-
-const DEFAULT_MEASURAND = 'Energy.Active.Import.Register';
-
-/** SteVe's BootNotification UPDATE names charge_point_vendor right after ocpp_protocol: well inside this head. */
-const STATEMENT_HEAD = 2048;
-
-/**
- * Whether a statement (MariaDB's ANNOTATE_ROWS text) is SteVe's BootNotification UPDATE of charge_box. Decided
- * when the statement arrives and only from its head, so that the text itself, hundreds of KB for a large
- * multi-row INSERT, is not kept alive while the transaction's rows stream by.
- */
-export function isBootUpdate(statement: string): boolean {
-  const head = statement.length > STATEMENT_HEAD ? statement.slice(0, STATEMENT_HEAD) : statement;
-  return /\bupdate\b/i.test(head) && /charge_point_vendor/i.test(head);
-}
 
 interface MeterGroup {
   readonly kind: 'meter';
@@ -95,16 +84,17 @@ export class Translator {
   #lastRawTransaction: unknown;
   /** Newest status per connector pk (by status_timestamp, which may arrive out of order). */
   readonly current = new Map<number, CurrentStatus>();
-  /** Start/stop time of the latest transaction per connector pk: SteVe's synthetic status rows copy them. */
-  readonly #lastStart = new Map<number, string>();
-  readonly #lastStop = new Map<number, string>();
+  /**
+   * Without statement text: the status row SteVe writes right after a transaction_start/stop (same station, so
+   * the same Jetty thread: nothing of that connector comes between), if the station has the flag on. The next
+   * connector_status row of that connector consumes it; a meter row of the connector clears it.
+   */
+  readonly #expectSynthetic = new Map<number, { readonly status: string; readonly timestamp: string }>();
 
   constructor(
     private readonly topo: Topology,
     private readonly hooks: TranslatorHooks,
-  ) {
-    for (const t of topo.transactions.values()) if (t.startTime !== undefined) this.#lastStart.set(t.connectorPk, t.startTime);
-  }
+  ) {}
 
   /**
    * Applies rows[from..] of one rows event. Stops at the first row whose keys the caches lack and says where and
@@ -185,6 +175,7 @@ export class Translator {
         if (c.op === 'insert') this.#stopFailed(c.row, eventId(tx, c.index), tx);
         return;
       case 'charge_box':
+        if (c.op !== 'delete') this.topo.noteChargeBox(c.row);
         if (c.op === 'update' && c.before !== undefined) this.#chargeBox(c.before, c.row, eventId(tx, c.index), tx);
         return;
       case 'data_transfer':
@@ -258,11 +249,7 @@ export class Translator {
     const info = text(row.error_info);
     const vendorId = text(row.vendor_id);
     const vendorErrorCode = text(row.vendor_error_code);
-    const bare = errorCode === 'NoError' && info === undefined && vendorId === undefined && vendorErrorCode === undefined;
-    const synthetic =
-      bare &&
-      ((status === 'Charging' && this.#lastStart.get(found.pk) === timestamp) ||
-        (status === 'Available' && this.#lastStop.get(found.pk) === timestamp));
+    const synthetic = this.#synthetic(found, { status, errorCode, timestamp, bare: info === undefined && vendorId === undefined && vendorErrorCode === undefined }, tx);
     const cur = this.current.get(found.pk);
     if (cur === undefined || cur.timestamp <= timestamp) this.current.set(found.pk, { status, errorCode, timestamp });
     const e: EventInput<'status'> = {
@@ -285,6 +272,26 @@ export class Translator {
     this.#out.push(e);
   }
 
+  /**
+   * SteVe's own Charging/Available row or the station's StatusNotification? Timestamps cannot tell (whole seconds
+   * on SteVe 3.7; a station may send exactly the transaction's time): the statement can, and without it, the
+   * place of the row right after the transaction row, for stations that have SteVe's flag on.
+   */
+  #synthetic(found: { pk: number; ref: ConnectorRef }, s: { status: string; errorCode: string; timestamp: string; bare: boolean }, tx: TxContext): boolean {
+    const expected = this.#expectSynthetic.get(found.pk);
+    this.#expectSynthetic.delete(found.pk);
+    if (tx.statement === 'syntheticStatus') return true;
+    if (tx.statement !== 'none') return false;
+    return (
+      expected !== undefined &&
+      s.bare &&
+      s.errorCode === 'NoError' &&
+      s.status === expected.status &&
+      s.timestamp === expected.timestamp &&
+      this.topo.writesSyntheticStatus(found.ref.chargeBoxId)
+    );
+  }
+
   #meter(row: RowData, pk: number | undefined, tx: TxContext, index: number): void {
     // SteVe writes one row per measurand, so a sample's rows arrive together: match the previous row's raw
     // values before paying for the lookup, the time conversion and the group key. Kept in plain fields, not an
@@ -299,6 +306,7 @@ export class Translator {
       this.hooks.unmapped('connector_meter_value', `connector pk ${String(pk)} is unknown`);
       return;
     }
+    this.#expectSynthetic.delete(pk);
     const transactionId = int(row.transaction_pk);
     const timestamp = isoTime(row.value_timestamp) ?? '';
     const key = `${pk}|${transactionId ?? ''}|${timestamp}`;
@@ -322,7 +330,7 @@ export class Translator {
     const ref = transactionRef(row, found.pk);
     this.topo.addTransaction(transactionId, ref);
     const startTime = ref.startTime ?? isoTime(row.event_timestamp) ?? tx.receivedAt;
-    this.#lastStart.set(found.pk, startTime);
+    this.#expectSynthetic.set(found.pk, { status: 'Charging', timestamp: startTime });
     const e: EventInput<'transactionStarted'> = {
       id,
       type: 'transactionStarted',
@@ -353,7 +361,7 @@ export class Translator {
     const found = this.#transaction('transaction_stop', transactionId);
     if (!found) return;
     const stopTime = isoTime(row.stop_timestamp) ?? tx.receivedAt;
-    this.#lastStop.set(found.pk, stopTime);
+    this.#expectSynthetic.set(found.pk, { status: 'Available', timestamp: stopTime });
     const meterStop = meter(row.stop_value) ?? 0;
     const reason = text(row.stop_reason);
     const meterStart = found.start?.meterStart;
@@ -417,7 +425,7 @@ export class Translator {
     const heartbeatMoved = !same(before.last_heartbeat_timestamp, after.last_heartbeat_timestamp) && heartbeatAt !== undefined;
     // SteVe's BootNotification UPDATE names the boot columns; the statement text tells a reboot with unchanged
     // details from a heartbeat. Without ANNOTATE_ROWS events, a changed boot column is the evidence.
-    const boot = tx.bootUpdate || BOOT_COLUMNS.some(([col]) => !same(before[col], after[col]));
+    const boot = tx.statement === 'bootUpdate' || BOOT_COLUMNS.some(([col]) => !same(before[col], after[col]));
     if (boot) {
       const data: Record<string, string> = {};
       for (const [col, field] of BOOT_COLUMNS) {
@@ -482,42 +490,6 @@ export class Translator {
       },
     };
     this.#out.push(e);
-  }
-}
-
-/** One connector_meter_value row as an OCPP SampledValue (the default measurand filled in). */
-export function sampledValue(row: Record<string, unknown>): SampledValue {
-  return new MeterReading(row);
-}
-
-/**
- * One meter row as a sampled value. A class rather than a literal grown field by field: the engine sizes its
- * instances for all seven fields, so optional ones need no second allocation (this runs once per meter row).
- * `declare` keeps absent fields absent, as in a literal.
- */
-class MeterReading implements SampledValue {
-  declare readonly value: string;
-  declare readonly measurand: string;
-  declare readonly unit?: string;
-  declare readonly context?: string;
-  declare readonly format?: string;
-  declare readonly location?: string;
-  declare readonly phase?: string;
-
-  constructor(row: Record<string, unknown>) {
-    const self = this as Mutable<MeterReading>;
-    self.value = textOr(row.value, '');
-    self.measurand = text(row.measurand) ?? DEFAULT_MEASURAND;
-    const unit = text(row.unit);
-    if (unit !== undefined) self.unit = unit;
-    const context = text(row.reading_context);
-    if (context !== undefined) self.context = context;
-    const format = text(row.format);
-    if (format !== undefined) self.format = format;
-    const location = text(row.location);
-    if (location !== undefined) self.location = location;
-    const phase = text(row.phase);
-    if (phase !== undefined) self.phase = phase;
   }
 }
 

@@ -72,8 +72,10 @@ export interface EventDataMap {
   };
   transactionStopFailed: { readonly reason: string; readonly meterStop?: number; readonly stopTime?: string; readonly stopReason?: string };
   sessionSummary: { readonly finalSoc?: number; readonly energyDelivered?: number; readonly durationMinutes?: number };
-  bmsAlert: { readonly alert?: string; readonly permission?: boolean; readonly raw: unknown };
-  dataTransfer: { readonly vendorId: string; readonly messageId?: string; readonly data?: unknown };
+  /** raw: the vendor object; its JSON text cut short when longer than EVENTS_DATA_MAX_BYTES (rawBytes: full size). */
+  bmsAlert: { readonly alert?: string; readonly permission?: boolean; readonly raw: unknown; readonly rawBytes?: number };
+  /** data: as sent; cut short when longer than EVENTS_DATA_MAX_BYTES (dataBytes: its full size, -1 when too deep). */
+  dataTransfer: { readonly vendorId: string; readonly messageId?: string; readonly data?: unknown; readonly dataBytes?: number };
   firmwareStatus: { readonly status: string };
   diagnosticsStatus: { readonly status: string };
   /** One free-text debug line from a serial board's UART (firmware log), in arrival order. */

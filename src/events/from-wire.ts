@@ -9,6 +9,9 @@ import type { LinkStateChange, LogEntry } from './observations.js';
 import { CALLERROR, parseFrame } from '../ocpp/frames.js';
 import { interpretDataTransfer, type VendorOptions } from './vehicle.js';
 
+/** Boot, start and stop calls are under 1 KiB; 64 of these wait per station at most. */
+const MAX_PENDING_CALL_BYTES = 64 * 1024;
+
 export interface WireEventsOptions {
   readonly bus: Bus;
   readonly logger: Logger;
@@ -101,6 +104,16 @@ export class WireEvents {
     this.#sweep = undefined;
   }
 
+  /** At start: transactions still open from before the restart, so their stop carries connector and energy. */
+  seed(open: readonly { readonly chargeBoxId: string; readonly transactionId?: number; readonly connectorId?: number; readonly meterStart: number; readonly idTag: string; readonly source: string }[]): void {
+    for (const t of open) {
+      if (t.source !== 'station' || t.transactionId === undefined || t.connectorId === undefined) continue;
+      let txs = this.#openTx.get(t.chargeBoxId);
+      if (!txs) this.#openTx.set(t.chargeBoxId, (txs = new Map()));
+      remember(txs, t.transactionId, { meterStart: t.meterStart, idTag: t.idTag, connectorId: t.connectorId }, 64);
+    }
+  }
+
   onLogged(entry: LogEntry): void {
     this.#findings(entry);
     if (entry.messageType === 'CALL') {
@@ -178,6 +191,15 @@ export class WireEvents {
       case 'StopTransaction': {
         if (entry.action === 'StopTransaction') this.#transactionData(entry, p);
         if (entry.messageId === undefined) return;
+        // A call waiting for its answer holds its payload: one far larger than any real one is not followed.
+        const size = entry.rawBytes ?? entry.raw.length;
+        if (size > MAX_PENDING_CALL_BYTES) {
+          this.#emit({
+            ...base, id: `log:${entry.id}:big`, type: 'finding',
+            data: { rule: 'event.too-large', message: `a ${entry.action} of ${size} bytes is not followed to its answer (limit ${MAX_PENDING_CALL_BYTES})`, action: entry.action, logId: entry.id, messageId: entry.messageId },
+          });
+          return;
+        }
         let calls = this.#pending.get(entry.chargeBoxId);
         if (!calls) this.#pending.set(entry.chargeBoxId, (calls = new Map()));
         const dropped = calls.size >= 64 ? calls.keys().next() : undefined;

@@ -6,10 +6,14 @@
 // most the current turn's events. A closed segment goes once the rings hold none of its events; one held only by
 // a few events of quiet stations is compacted (those events copied forward, same seq and id, then the segment
 // deleted). A crash between copy and delete leaves duplicates, so restore() keeps one event per seq.
+// Memory is bounded in bytes as well as in count: per station and in total (the station holding the most gives way
+// first, so a station sending large events pushes out its own history, not its neighbours'), and one event larger
+// than maxEventBytes, or nested too deep to serialise safely, is kept as a finding that says so.
 import { closeSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { EventType, GatewayEvent } from './catalogue.js';
+import { eventCost, keepable, Ring, type Keepable } from './history-ring.js';
 
 export interface HistoryQuery {
   readonly chargeBoxId?: string;
@@ -27,6 +31,28 @@ export interface EventHistoryOptions {
   readonly segmentBytes?: number;
   /** ...or this many lines (default 200,000). */
   readonly segmentLines?: number;
+  /** Estimated bytes of retained events per station (default 2 MiB); the oldest go first. */
+  readonly stationBytes?: number;
+  /** Estimated bytes of retained events over all stations (default 256 MiB); the largest station gives way. */
+  readonly totalBytes?: number;
+  /** An event whose JSON is longer than this is kept as a finding saying so (default 64 KiB). */
+  readonly maxEventBytes?: number;
+}
+
+/** Byte budgets of the history and what they cost so far, for /api/health and metrics. */
+export interface HistoryBudget {
+  readonly usedBytes: number;
+  readonly stationBytesLimit: number;
+  readonly totalBytesLimit: number;
+  readonly maxEventBytes: number;
+  /** The largest station's retained bytes. */
+  readonly largestStationBytes: number;
+  /** Events pushed out before their count limit because a station's byte budget was full. */
+  readonly droppedForStationBytes: number;
+  /** Events pushed out because the total byte budget was full. */
+  readonly droppedForTotalBytes: number;
+  /** Events replaced by a finding because they were too large or too deep. */
+  readonly replaced: number;
 }
 
 interface Segment {
@@ -41,6 +67,10 @@ interface Segment {
 
 const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 const DEFAULT_SEGMENT_LINES = 200_000;
+export const DEFAULT_STATION_BYTES = 2 * 1024 * 1024;
+export const DEFAULT_TOTAL_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_MAX_EVENT_BYTES = 64 * 1024;
+
 const SEGMENT_NAME = /^journal-(\d+)\.jsonl$/;
 
 export class EventHistory {
@@ -49,7 +79,14 @@ export class EventHistory {
   readonly #logger: Logger;
   readonly #segmentBytes: number;
   readonly #segmentLines: number;
-  readonly #stations = new Map<string, GatewayEvent[]>();
+  readonly #stations = new Map<string, Ring>();
+  readonly #stationBytes: number;
+  readonly #totalBytes: number;
+  readonly #maxEventBytes: number;
+  #usedBytes = 0;
+  #droppedForStationBytes = 0;
+  #droppedForTotalBytes = 0;
+  #replaced = 0;
   /** Closed segments oldest first, then the one being written (if open). */
   readonly #segments: Segment[] = [];
   #current: Segment | undefined;
@@ -69,6 +106,31 @@ export class EventHistory {
     this.#logger = opts.logger;
     this.#segmentBytes = Math.max(1, opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES);
     this.#segmentLines = Math.max(1, opts.segmentLines ?? DEFAULT_SEGMENT_LINES);
+    this.#stationBytes = Math.max(1, opts.stationBytes ?? DEFAULT_STATION_BYTES);
+    this.#totalBytes = Math.max(1, opts.totalBytes ?? DEFAULT_TOTAL_BYTES);
+    this.#maxEventBytes = Math.max(1, opts.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES);
+  }
+
+  budget(): HistoryBudget {
+    let largest = 0;
+    for (const ring of this.#stations.values()) largest = Math.max(largest, ring.bytes);
+    return {
+      usedBytes: this.#usedBytes,
+      stationBytesLimit: this.#stationBytes,
+      totalBytesLimit: this.#totalBytes,
+      maxEventBytes: this.#maxEventBytes,
+      largestStationBytes: largest,
+      droppedForStationBytes: this.#droppedForStationBytes,
+      droppedForTotalBytes: this.#droppedForTotalBytes,
+      replaced: this.#replaced,
+    };
+  }
+
+  /** The event as it may be kept, with its JSON line: replaced by a finding when too deep, unserialisable or too large. */
+  #keepable(event: GatewayEvent, line?: string): Keepable {
+    const kept = keepable(event, this.#maxEventBytes, line);
+    if (kept.replaced) this.#replaced++;
+    return kept;
   }
 
   get writeErrors(): number {
@@ -86,18 +148,20 @@ export class EventHistory {
       const n = SEGMENT_NAME.exec(name)?.[1];
       return n === undefined ? [] : [{ name, n: Number(n) }];
     }).sort((a, b) => a.n - b.n);
-    const found = new Map<string, GatewayEvent[]>();
-    const keep = (e: GatewayEvent): void => {
+    const found = new Map<string, Kept[]>();
+    const keep = (read: GatewayEvent, line: string): GatewayEvent => {
+      const { event: e, line: text } = this.#keepable(read, line);
       let events = found.get(e.chargeBoxId);
       if (!events) found.set(e.chargeBoxId, (events = []));
-      events.push(e);
+      events.push({ e, cost: eventCost(text.length) });
       // Trimming on the way bounds memory: what is dropped has `perStation` newer seqs already.
       if (events.length >= 4 * this.#cap) found.set(e.chargeBoxId, retained(events, this.#cap));
+      return e;
     };
     for (const { name } of numbered) {
       const segment: Segment = { file: path.join(this.#dir, name), bytes: 0, lines: 0, endLine: 0, seqs: new Map() };
-      segment.bytes = this.#read(segment.file, (e) => {
-        keep(e);
+      segment.bytes = this.#read(segment.file, (e, line) => {
+        keep(e, line);
         addSeq(segment.seqs, e.chargeBoxId, e.seq);
         segment.lines++;
       });
@@ -111,12 +175,16 @@ export class EventHistory {
     const legacy = names.filter((name) => name.endsWith('.jsonl') && !SEGMENT_NAME.test(name));
     const fromLegacy = new Set<GatewayEvent>();
     for (const name of legacy) {
-      this.#read(path.join(this.#dir, name), (e) => {
-        fromLegacy.add(e);
-        keep(e);
-      });
+      this.#read(path.join(this.#dir, name), (e, line) => void fromLegacy.add(keep(e, line)));
     }
-    for (const [id, events] of found) this.#stations.set(id, retained(events, this.#cap));
+    for (const [id, events] of found) {
+      const ring = new Ring();
+      for (const { e, cost } of retained(events, this.#cap)) ring.push(e, cost);
+      this.#stations.set(id, ring);
+      this.#usedBytes += ring.bytes;
+      this.#holdStationBudget(ring);
+    }
+    this.#holdTotalBudget();
     const leftovers = names.filter((name) => name.endsWith('.jsonl.tmp'));
     if (legacy.length + leftovers.length > 0) this.#migrate(legacy, leftovers, fromLegacy);
 
@@ -124,20 +192,45 @@ export class EventHistory {
     process.on('exit', this.#onExit);
   }
 
-  append(event: GatewayEvent): void {
-    const events = this.#stations.get(event.chargeBoxId);
-    if (events) {
-      events.push(event);
-      // Trim in chunks so the ring costs O(1) amortised per append.
-      if (events.length > this.#cap + Math.ceil(this.#cap / 4)) events.splice(0, events.length - this.#cap);
-    } else {
-      this.#stations.set(event.chargeBoxId, [event]);
-    }
-    this.#pending.push(`${JSON.stringify(event)}\n`);
+  /** Records an event; returns it as kept (a finding in its place when it was too large or too deep). */
+  append(input: GatewayEvent): GatewayEvent {
+    const { event, line } = this.#keepable(input);
+    let ring = this.#stations.get(event.chargeBoxId);
+    if (!ring) this.#stations.set(event.chargeBoxId, (ring = new Ring()));
+    const cost = eventCost(line.length);
+    ring.push(event, cost);
+    this.#usedBytes += cost;
+    // Trim in chunks so the ring costs O(1) amortised per append.
+    if (ring.length > this.#cap + Math.ceil(this.#cap / 4)) this.#usedBytes -= ring.dropOldest(ring.length - this.#cap);
+    this.#holdStationBudget(ring);
+    if (this.#usedBytes > this.#totalBytes) this.#holdTotalBudget();
+    this.#pending.push(`${line}\n`);
     this.#pendingEvents.push(event);
     if (!this.#scheduled) {
       this.#scheduled = true;
       setImmediate(() => this.flush());
+    }
+    return event;
+  }
+
+  #holdStationBudget(ring: Ring): void {
+    const n = ring.countOver(this.#stationBytes);
+    if (n === 0) return;
+    this.#usedBytes -= ring.dropOldest(n);
+    this.#droppedForStationBytes += n;
+  }
+
+  /** Frees down to 15/16 of the total budget from the largest stations, so the scan runs once per 1/16 of it. */
+  #holdTotalBudget(): void {
+    const target = this.#totalBytes - Math.floor(this.#totalBytes / 16);
+    while (this.#usedBytes > target) {
+      let largest: Ring | undefined;
+      for (const ring of this.#stations.values()) if (!largest || ring.bytes > largest.bytes) largest = ring;
+      if (!largest || largest.length <= 1) return; // every station is down to its newest event
+      const n = largest.countOver(largest.bytes - (this.#usedBytes - target));
+      this.#usedBytes -= largest.dropOldest(n);
+      this.#droppedForTotalBytes += n;
+      if (n === 0) return;
     }
   }
 
@@ -312,7 +405,7 @@ export class EventHistory {
     const lines: string[] = [];
     const events: GatewayEvent[] = [];
     for (const ring of this.#stations.values()) {
-      for (const e of ring) {
+      for (const e of ring.events) {
         if (!fromLegacy.has(e)) continue; // already in the journal (a migration interrupted before the deletes)
         lines.push(`${JSON.stringify(e)}\n`);
         events.push(e);
@@ -348,8 +441,8 @@ export class EventHistory {
     }
   }
 
-  /** Calls `each` for every readable event of a JSON Lines file; returns its size in bytes. */
-  #read(file: string, each: (e: GatewayEvent) => void): number {
+  /** Calls `each` for every readable event of a JSON Lines file (with its line); returns its size in bytes. */
+  #read(file: string, each: (e: GatewayEvent, line: string) => void): number {
     const text = readFileSync(file, 'utf8');
     for (const line of text.split('\n')) {
       if (line.trim() === '') continue;
@@ -359,24 +452,31 @@ export class EventHistory {
       } catch {
         e = undefined;
       }
-      if (typeof e?.chargeBoxId === 'string' && typeof e.seq === 'number') each(e as GatewayEvent);
+      if (typeof e?.chargeBoxId === 'string' && typeof e.seq === 'number') each(e as GatewayEvent, line);
       else this.#logger.warn({ file }, 'skipping an unreadable history line');
     }
     return Buffer.byteLength(text);
   }
 
   #ring(chargeBoxId: string): GatewayEvent[] {
-    const events = this.#stations.get(chargeBoxId) ?? [];
-    if (events.length > this.#cap) events.splice(0, events.length - this.#cap);
-    return events;
+    const ring = this.#stations.get(chargeBoxId);
+    if (!ring) return [];
+    if (ring.length > this.#cap) this.#usedBytes -= ring.dropOldest(ring.length - this.#cap);
+    return ring.events;
   }
 }
 
+/** A restored event and its cost. */
+interface Kept {
+  readonly e: GatewayEvent;
+  readonly cost: number;
+}
+
 /** The newest `cap` events in seq order, one per seq (a copy and its original are the same event). */
-function retained(events: GatewayEvent[], cap: number): GatewayEvent[] {
-  events.sort((a, b) => a.seq - b.seq);
-  const out: GatewayEvent[] = [];
-  for (const e of events) if (out[out.length - 1]?.seq !== e.seq) out.push(e);
+function retained(events: Kept[], cap: number): Kept[] {
+  events.sort((a, b) => a.e.seq - b.e.seq);
+  const out: Kept[] = [];
+  for (const k of events) if (out[out.length - 1]?.e.seq !== k.e.seq) out.push(k);
   return out.slice(-cap);
 }
 

@@ -3,14 +3,18 @@
 import type { Logger } from 'pino';
 import type { Bus } from './bus.js';
 import { WireEvents } from './from-wire.js';
-import { EventHistory } from './history.js';
+import type { EventType } from './catalogue.js';
+import { EventHistory, type HistoryBudget } from './history.js';
+import { StateKeepFile } from './state-keep.js';
 import { Sequencer } from './sequencer.js';
 import { SourceRule } from './source-rule.js';
 import { StationStateStore } from './station-state.js';
 import { DEFAULT_KM_PER_AH, DEFAULT_VENDOR_ID } from './vehicle.js';
 
-export { EventHistory, type HistoryQuery } from './history.js';
-export { StationStateStore, type StationSnapshot, type StationSummary, type TransactionRecord, type VehicleState } from './station-state.js';
+export { EventHistory, type HistoryBudget, type HistoryQuery } from './history.js';
+export {
+  StationStateStore, type ConnectorReason, type ConnectorSummary, type StationSnapshot, type StationSummary, type TransactionRecord, type VehicleState,
+} from './station-state.js';
 export { BINLOG_OWNED } from './source-rule.js';
 export { DEFAULT_KM_PER_AH, DEFAULT_VENDOR_ID } from './vehicle.js';
 
@@ -25,6 +29,12 @@ export interface EventModelDeps {
   readonly kmPerAh?: number;
   /** Events kept per station for replay (default 1000). */
   readonly historyPerStation?: number;
+  /** History byte budgets and the largest event kept as it is (defaults in history.ts). */
+  readonly historyStationBytes?: number;
+  readonly historyTotalBytes?: number;
+  readonly maxEventBytes?: number;
+  /** DataTransfer data longer than this is kept cut short (default 8 KiB). */
+  readonly maxDataBytes?: number;
 }
 
 export interface EventModel {
@@ -33,17 +43,38 @@ export interface EventModel {
   readonly state: StationStateStore;
   readonly history: EventHistory;
   /** Counters for /health and metrics. */
-  stats(): { received: number; emitted: number; duplicates: number; suppressed: number; twinsDropped: number; historyWriteErrors: number };
+  stats(): {
+    received: number; emitted: number; duplicates: number; suppressed: number; twinsDropped: number; historyWriteErrors: number;
+    /** Records left out of DATA_DIR/station-state.json (beyond its cap), and its failed writes. */
+    stateKeepDropped: number; stateKeepWriteErrors: number;
+    history: HistoryBudget;
+  };
 }
 
+/** Events after which the open transactions or a connector's status may differ (state-keep.ts). */
+const KEPT_CHANGES: ReadonlySet<EventType> = new Set<EventType>(['transactionStarted', 'transactionStopped', 'bootNotification', 'resync', 'status']);
+
 export function createEventModel(deps: EventModelDeps): EventModel {
-  const vendor = { vendorId: deps.vendorId ?? DEFAULT_VENDOR_ID, kmPerAh: deps.kmPerAh ?? DEFAULT_KM_PER_AH };
+  const vendor = {
+    vendorId: deps.vendorId ?? DEFAULT_VENDOR_ID,
+    kmPerAh: deps.kmPerAh ?? DEFAULT_KM_PER_AH,
+    ...(deps.maxDataBytes !== undefined ? { maxDataBytes: deps.maxDataBytes } : {}),
+  };
   const logger = deps.logger.child({ module: 'events' });
-  const history = new EventHistory({ dataDir: deps.dataDir, perStation: deps.historyPerStation ?? 1000, logger });
+  const history = new EventHistory({
+    dataDir: deps.dataDir,
+    perStation: deps.historyPerStation ?? 1000,
+    logger,
+    ...(deps.historyStationBytes !== undefined ? { stationBytes: deps.historyStationBytes } : {}),
+    ...(deps.historyTotalBytes !== undefined ? { totalBytes: deps.historyTotalBytes } : {}),
+    ...(deps.maxEventBytes !== undefined ? { maxEventBytes: deps.maxEventBytes } : {}),
+  });
   const rule = new SourceRule({ binlogConfigured: deps.binlogConfigured, ...vendor });
   const sequencer = new Sequencer({ bus: deps.bus, history, rule, logger, recentIdsPerStation: Math.max(4096, deps.historyPerStation ?? 1000) });
   const state = new StationStateStore({ kmPerAh: vendor.kmPerAh });
   const wire = new WireEvents({ bus: deps.bus, logger, vendor });
+  const keepFile = new StateKeepFile(deps.dataDir, logger);
+  let offSave: (() => void) | undefined;
   let started = false;
 
   return {
@@ -53,8 +84,15 @@ export function createEventModel(deps: EventModelDeps): EventModel {
       if (started) return;
       history.restore();
       sequencer.seedFromHistory();
-      // The state picks up from the retained events; the bus brings everything after.
+      // Open transactions and statuses first (their events may have left the history), then the retained
+      // events; the bus brings everything after. The wire extractor learns the open ones' connector and
+      // meterStart, so a stop after the restart still carries them.
+      state.restore(keepFile.load());
       for (const id of history.stations()) for (const e of history.recent(id)) state.apply(e);
+      wire.seed(state.keep().openTransactions);
+      offSave = state.onChange((_id, e) => {
+        if (KEPT_CHANGES.has(e.type)) keepFile.schedule(() => state.keep());
+      });
       state.attach(deps.bus);
       sequencer.start();
       wire.start();
@@ -66,11 +104,17 @@ export function createEventModel(deps: EventModelDeps): EventModel {
       wire.stop();
       sequencer.stop();
       state.detach();
+      offSave?.();
+      keepFile.flush();
       history.close();
       started = false;
     },
     stats() {
-      return { ...sequencer.counters, ...rule.counters, historyWriteErrors: history.writeErrors };
+      return {
+        ...sequencer.counters, ...rule.counters, historyWriteErrors: history.writeErrors,
+        stateKeepDropped: keepFile.counters.dropped, stateKeepWriteErrors: keepFile.counters.writeErrors,
+        history: history.budget(),
+      };
     },
   };
 }

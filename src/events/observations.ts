@@ -51,6 +51,8 @@ export interface LogEntry extends Omit<FrameObservation, 'frame'> {
   readonly time: string; // ISO 8601 with microseconds
   readonly payload?: unknown;
   readonly findings: readonly Finding[];
+  /** The frame's size in bytes when `raw` holds only its first part (finding frame.too-large). */
+  readonly rawBytes?: number;
 }
 
 export type UpstreamState = 'connecting' | 'open' | 'closed' | 'local';

@@ -96,8 +96,8 @@ export class Sequencer {
     recent.add(input.id);
     const seq = (this.#seq.get(input.chargeBoxId) ?? 0) + 1;
     this.#seq.set(input.chargeBoxId, seq);
-    const event = { ...input, seq } as GatewayEvent;
-    this.#opts.history.append(event);
+    // Everyone sees the event as the history keeps it (a finding in place of one too large to keep).
+    const event = this.#opts.history.append({ ...input, seq } as GatewayEvent);
     this.counters.emitted++;
     try {
       this.#opts.bus.emit('event', event);

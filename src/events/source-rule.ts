@@ -5,8 +5,9 @@
 // flashCharge's patched SteVe, in the data_transfer table; both sides are accepted and each fact is let through
 // once (the first to arrive wins; its twin from the other side, same station and content within a short time
 // window, is dropped). Without the binlog, everything comes from the wire and SteVe events are dropped.
+import { createHash } from 'node:crypto';
 import type { EventInput, EventType, GatewayEvent } from './catalogue.js';
-import { interpretDataTransfer, type VendorOptions } from './vehicle.js';
+import { DEFAULT_MAX_DATA_BYTES, interpretDataTransfer, type VendorOptions } from './vehicle.js';
 
 export const BINLOG_OWNED: ReadonlySet<EventType> = new Set<EventType>([
   'status', 'meterValues', 'transactionStarted', 'transactionStopped', 'transactionStopFailed', 'heartbeat', 'bootNotification',
@@ -40,7 +41,7 @@ export class SourceRule {
   readonly #unpaired = new Map<string, Map<string, Unpaired[]>>();
 
   constructor(opts: SourceRuleOptions) {
-    this.#opts = { twinWindowMs: 10_000, maxPending: 512, ...opts };
+    this.#opts = { twinWindowMs: 10_000, maxPending: 512, maxDataBytes: DEFAULT_MAX_DATA_BYTES, ...opts };
   }
 
   get binlogConfigured(): boolean {
@@ -131,14 +132,19 @@ export class SourceRule {
   }
 }
 
-/** Same type and content, independent of key order; finding ids of the log are not content. */
+/**
+ * Same type and content, independent of key order; finding ids of the log are not content. Kept as a digest, so
+ * the remembered keys cost the same whatever the size of the vendor data.
+ */
 function contentKey(e: EventInput): string {
   if (e.type === 'finding') {
     const { rule, field, message, action } = e.data;
-    return `finding|${canonical({ rule, field, message, action })}`;
+    return digest(`finding|${canonical({ rule, field, message, action })}`);
   }
-  return `${e.type}|${e.connectorId ?? ''}|${canonical(e.data)}`;
+  return digest(`${e.type}|${e.connectorId ?? ''}|${canonical(e.data)}`);
 }
+
+const digest = (text: string): string => createHash('sha256').update(text).digest('base64');
 
 function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;

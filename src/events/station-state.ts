@@ -1,96 +1,18 @@
 // Per-station state, built only from sequenced events (bus 'event'). The single owner of that state: REST and
-// push read snapshots from here and never keep their own copies.
+// push read snapshots from here and never keep their own copies. Per connector: status, meter samples, the
+// vehicle and the current transaction (transactions.ts); the SOC-screen figures are computed in summary.ts.
 import type { Bus } from './bus.js';
-import type { EventDataMap, EventSource, GatewayEvent, LinkKind, Mutable, SampledValue, VehicleData } from './catalogue.js';
+import type { EventDataMap, GatewayEvent, VehicleData } from './catalogue.js';
+import { KEY, numeric, sampleKey, wh } from './meter-read.js';
+import type { MeterSample, SessionFigures, Station, StationSnapshot, StationSummary, TransactionRecord, Tx, Vehicle, VehicleSource } from './state-types.js';
+import { chooseConnector, connectorIds, stationSummary } from './summary.js';
+import { currentOn, reviveIfLatest, staleAll, staleOlderOn, startedAfter, trimClosed } from './transactions.js';
+import type { KeptStatus, OpenTransaction, StateKeep } from './state-keep.js';
 import { deriveVehicle } from './vehicle.js';
 
-export interface ConnectorState {
-  readonly connectorId: number;
-  readonly status: string;
-  readonly errorCode: string;
-  readonly info?: string;
-  readonly timestamp: string;
-  readonly source: EventSource;
-  readonly synthetic: boolean;
-}
-
-export interface MeterSample {
-  readonly measurand: string;
-  readonly value: string;
-  readonly unit?: string;
-  readonly phase?: string;
-  readonly location?: string;
-  readonly context?: string;
-  readonly timestamp: string;
-  readonly transactionId?: number;
-  readonly source: EventSource;
-}
-
-export type VehicleSource = 'meterValues' | 'preChargeData';
-
-export interface VehicleState extends VehicleData {
-  /** What last updated the vehicle, and when (station time). */
-  readonly source: VehicleSource;
-  readonly updatedAt: string;
-  readonly ageMs: number;
-  readonly socSource?: VehicleSource;
-  readonly socAt?: string;
-}
-
-export interface TransactionRecord {
-  readonly transactionId?: number;
-  readonly connectorId?: number;
-  readonly idTag: string;
-  readonly startTime: string;
-  readonly meterStart: number;
-  readonly open: boolean;
-  readonly stopTime?: string;
-  readonly meterStop?: number;
-  readonly stopReason?: string;
-  readonly stopActor?: 'station' | 'manual';
-  /** Wh so far (open, from the energy register) or in total (stopped). */
-  readonly energyWh?: number;
-  readonly socStart?: number;
-  readonly socEnd?: number;
-  readonly socGained?: number;
-  readonly source: EventSource;
-}
-
-export interface StationSnapshot {
-  readonly chargeBoxId: string;
-  /** seq of the last event applied: replay from the history after this to stay gap-free. */
-  readonly seq: number;
-  readonly online: boolean;
-  readonly lastSeen?: string;
-  readonly linkKind?: LinkKind;
-  readonly upstream?: 'steve' | 'local';
-  readonly boot?: EventDataMap['bootNotification'];
-  readonly connectors: readonly ConnectorState[];
-  readonly openTransactions: readonly TransactionRecord[];
-  readonly recentTransactions: readonly TransactionRecord[];
-  /** Last sample per measurand (and phase/location) per connector. */
-  readonly meter: readonly { readonly connectorId: number; readonly samples: readonly MeterSample[] }[];
-  readonly vehicle?: VehicleState;
-}
-
-/** What the flashCharge SOC screen shows. Units: %, km, V, A, W, Wh, °C; null when unknown. */
-export interface StationSummary {
-  readonly chargeBoxId: string;
-  readonly connectorId: number;
-  readonly status: string | null;
-  readonly online: boolean;
-  readonly soc: number | null;
-  readonly model: string | null;
-  readonly range: number | null;
-  readonly maxRange: number | null;
-  readonly voltage: number | null;
-  readonly current: number | null;
-  readonly power: number | null;
-  readonly energy: number | null;
-  readonly temperature: number | null;
-  readonly transactionId: number | null;
-  readonly seq: number;
-}
+export type {
+  ConnectorReason, ConnectorState, ConnectorSummary, MeterSample, SessionFigures, StationSnapshot, StationSummary, TransactionRecord, VehicleSource, VehicleState,
+} from './state-types.js';
 
 export interface StationStateOptions {
   readonly kmPerAh: number;
@@ -98,22 +20,6 @@ export interface StationStateOptions {
   readonly onlineWindowMs?: number;
   /** Closed transactions kept per station. */
   readonly recentTransactions?: number;
-}
-
-type Tx = Mutable<TransactionRecord>;
-type Vehicle = Omit<Mutable<VehicleState>, 'ageMs'>;
-
-interface Station {
-  seq: number;
-  link: 'connected' | 'disconnected' | undefined;
-  lastSeen: string | undefined;
-  linkKind: LinkKind | undefined;
-  upstream: 'steve' | 'local' | undefined;
-  boot: EventDataMap['bootNotification'] | undefined;
-  connectors: Map<number, ConnectorState>;
-  meter: Map<number, Map<string, MeterSample>>;
-  txs: Tx[];
-  vehicle: Vehicle | undefined;
 }
 
 const VEHICLE_FIELDS = ['soc', 'maxCurrent', 'voltage', 'current', 'temperature', 'model', 'batteryAh', 'range', 'maxRange'] as const;
@@ -124,26 +30,12 @@ function timeOf(e: GatewayEvent): number {
   return Number.isFinite(t) ? t : Date.parse(e.receivedAt);
 }
 
-function numeric(s: MeterSample | undefined): number | undefined {
-  if (!s) return undefined;
-  const n = Number(s.value);
-  return s.value.trim() !== '' && Number.isFinite(n) ? n : undefined;
-}
-
-/** Energy register in Wh whatever the unit. */
-function wh(s: MeterSample | undefined): number | undefined {
-  const n = numeric(s);
-  return n === undefined ? undefined : s?.unit === 'kWh' ? n * 1000 : n;
-}
-
-function watts(s: MeterSample | undefined): number | undefined {
-  const n = numeric(s);
-  return n === undefined ? undefined : s?.unit === 'kW' ? n * 1000 : n;
-}
-
-function sampleKey(sv: SampledValue): string {
-  return `${sv.measurand}|${sv.phase ?? ''}|${sv.location ?? ''}`;
-}
+/**
+ * Bounds on what one station's wire input can make the state hold: connector ids and sample kinds come from the
+ * wire, and a real charger has a few of each. Beyond them new ones are ignored; known ones keep updating.
+ */
+const MAX_CONNECTORS = 64;
+const MAX_SAMPLE_KINDS = 64;
 
 export type StateListener = (chargeBoxId: string, event: GatewayEvent) => void;
 
@@ -198,6 +90,7 @@ export class StationStateStore {
         break;
       case 'bootNotification':
         st.boot = e.data;
+        staleAll(st); // a reboot ends whatever ran before it
         break;
       case 'status':
         this.#status(st, e as GatewayEvent<'status'>);
@@ -206,7 +99,7 @@ export class StationStateStore {
         this.#meterValues(st, e as GatewayEvent<'meterValues'>);
         break;
       case 'preChargeData':
-        this.#vehicle(st, e.data, 'preChargeData', e.timestamp, true);
+        this.#vehicle(st, this.#vehicleConnector(st), e.data, 'preChargeData', e.timestamp, true);
         break;
       case 'transactionStarted':
         this.#started(st, e as GatewayEvent<'transactionStarted'>);
@@ -215,7 +108,7 @@ export class StationStateStore {
         this.#stopped(st, e as GatewayEvent<'transactionStopped'>);
         break;
       case 'sessionSummary':
-        this.#summaryMessage(st, e.data);
+        this.#summaryMessage(st, e.data, timeOf(e));
         break;
       case 'resync':
         this.#resync(st, e as GatewayEvent<'resync'>);
@@ -230,6 +123,11 @@ export class StationStateStore {
     const st = this.#stations.get(chargeBoxId);
     if (!st) return undefined;
     const txs = st.txs.map((t) => ({ ...t }));
+    const vehicles = [...st.vehicles.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([connectorId, v]) => ({ ...v, connectorId, ageMs: Math.max(0, now - Date.parse(v.updatedAt)) }));
+    const shown = chooseConnector(st, connectorIds(st)).connectorId;
+    const vehicle = vehicles.find((v) => v.connectorId === shown);
     return {
       chargeBoxId,
       seq: st.seq,
@@ -242,7 +140,8 @@ export class StationStateStore {
       openTransactions: txs.filter((t) => t.open),
       recentTransactions: txs.filter((t) => !t.open),
       meter: [...st.meter.entries()].sort(([a], [b]) => a - b).map(([connectorId, m]) => ({ connectorId, samples: [...m.values()] })),
-      ...(st.vehicle ? { vehicle: { ...st.vehicle, ageMs: Math.max(0, now - Date.parse(st.vehicle.updatedAt)) } } : {}),
+      ...(vehicle ? { vehicle: withoutConnector(vehicle) } : {}),
+      vehicles,
     };
   }
 
@@ -260,41 +159,39 @@ export class StationStateStore {
     return out.sort((a, b) => (a.startTime < b.startTime ? 1 : a.startTime > b.startTime ? -1 : 0));
   }
 
-  summary(chargeBoxId: string, now = Date.now()): StationSummary | undefined {
+  /** What a restart must not forget (state-keep.ts): the open transactions and each connector's status. */
+  keep(): StateKeep {
+    const openTransactions: OpenTransaction[] = [];
+    const connectors: KeptStatus[] = [];
+    for (const [chargeBoxId, st] of this.#stations) {
+      for (const t of st.txs) if (t.open) openTransactions.push({ chargeBoxId, ...t });
+      for (const c of st.connectors.values()) connectors.push({ chargeBoxId, ...c });
+    }
+    return { openTransactions, connectors };
+  }
+
+  /**
+   * At start, before the history is replayed: what was kept when the gateway stopped. The replay then adds what
+   * the retained events tell (later statuses and meter values, the stop, a reboot).
+   */
+  restore(keep: StateKeep): void {
+    for (const { chargeBoxId, ...c } of keep.connectors) this.#station(chargeBoxId).connectors.set(c.connectorId, c);
+    for (const { chargeBoxId, ...t } of keep.openTransactions) {
+      const st = this.#station(chargeBoxId);
+      if (t.transactionId !== undefined && st.txs.some((x) => x.transactionId === t.transactionId)) continue;
+      st.txs.push({ ...t, open: true });
+      if (t.connectorId !== undefined) staleOlderOn(st, t.connectorId);
+    }
+  }
+
+  /**
+   * The SOC-screen figures of every connector, and at the top level those of `connectorId` or, when not given,
+   * of the connector the station view picks (the one charging, else the one whose status changed last).
+   */
+  summary(chargeBoxId: string, connectorId?: number, now = Date.now()): StationSummary | undefined {
     const st = this.#stations.get(chargeBoxId);
     if (!st) return undefined;
-    const open = st.txs.find((t) => t.open);
-    const connectorId = open?.connectorId ?? this.#busiestConnector(st);
-    const samples = st.meter.get(connectorId);
-    const v = st.vehicle;
-    // While charging the meter is fresher than the pre-charge snapshot; before it, the vehicle is all we have.
-    const newer = (s: MeterSample | undefined, fromVehicle: number | undefined): number | undefined => {
-      const m = numeric(s);
-      if (m === undefined) return fromVehicle;
-      if (fromVehicle === undefined || !v) return m;
-      return Date.parse(s!.timestamp) >= Date.parse(v.updatedAt) ? m : fromVehicle;
-    };
-    const voltage = newer(samples?.get('Voltage||'), v?.voltage);
-    const current = newer(samples?.get('Current.Import||'), v?.current);
-    const power = watts(samples?.get('Power.Active.Import||')) ?? (voltage !== undefined && current !== undefined && open ? voltage * current : undefined);
-    const last = open ?? st.txs.filter((t) => !t.open).at(-1);
-    return {
-      chargeBoxId,
-      connectorId,
-      status: st.connectors.get(connectorId)?.status ?? null,
-      online: this.#online(st, now),
-      soc: v?.soc ?? null,
-      model: v?.model ?? null,
-      range: v?.range ?? null,
-      maxRange: v?.maxRange ?? null,
-      voltage: voltage ?? null,
-      current: current ?? null,
-      power: power ?? null,
-      energy: last?.energyWh ?? null,
-      temperature: newer(samples?.get('Temperature||'), v?.temperature) ?? null,
-      transactionId: open?.transactionId ?? null,
-      seq: st.seq,
-    };
+    return stationSummary(st, chargeBoxId, this.#online(st, now), connectorId);
   }
 
   #online(st: Station, now: number): boolean {
@@ -302,17 +199,10 @@ export class StationStateStore {
     return st.lastSeen !== undefined && now - Date.parse(st.lastSeen) <= this.#opts.onlineWindowMs;
   }
 
-  /** The connector a single-gun UI cares about: the most recently changed one above 0, else 1. */
-  #busiestConnector(st: Station): number {
-    let best: ConnectorState | undefined;
-    for (const c of st.connectors.values()) if (c.connectorId > 0 && (!best || c.timestamp > best.timestamp)) best = c;
-    return best?.connectorId ?? 1;
-  }
-
   #station(id: string): Station {
     let st = this.#stations.get(id);
     if (!st) {
-      st = { seq: 0, link: undefined, lastSeen: undefined, linkKind: undefined, upstream: undefined, boot: undefined, connectors: new Map(), meter: new Map(), txs: [], vehicle: undefined };
+      st = { seq: 0, link: undefined, lastSeen: undefined, linkKind: undefined, upstream: undefined, boot: undefined, connectors: new Map(), meter: new Map(), txs: [], vehicles: new Map() };
       this.#stations.set(id, st);
     }
     return st;
@@ -321,26 +211,37 @@ export class StationStateStore {
   #status(st: Station, e: GatewayEvent<'status'>): void {
     const connectorId = e.connectorId ?? 0;
     const prev = st.connectors.get(connectorId);
+    if (!prev && st.connectors.size >= MAX_CONNECTORS) return;
     const at = timeOf(e);
-    if (prev && Date.parse(prev.timestamp) > at) return; // an older report arriving late must not regress
+    // An older report arriving late must not regress; one with the same time (SteVe 3.7 keeps whole seconds) is
+    // newer by arrival.
+    if (prev && Date.parse(prev.timestamp) > at) return;
     st.connectors.set(connectorId, {
       connectorId, status: e.data.status, errorCode: e.data.errorCode, timestamp: new Date(at).toISOString(), source: e.source, synthetic: e.data.synthetic,
       ...(e.data.info !== undefined ? { info: e.data.info } : {}),
     });
-    // Unplugged with nothing running: the vehicle we knew is gone.
-    if (connectorId > 0 && e.data.status === 'Available' && !st.txs.some((t) => t.open) && st.vehicle && Date.parse(st.vehicle.updatedAt) <= at) st.vehicle = undefined;
+    // Unplugged with nothing running there: the vehicle we knew on that connector is gone.
+    const v = st.vehicles.get(connectorId);
+    if (connectorId > 0 && e.data.status === 'Available' && !currentOn(st, connectorId) && v && Date.parse(v.updatedAt) <= at) st.vehicles.delete(connectorId);
   }
 
   #meterValues(st: Station, e: GatewayEvent<'meterValues'>): void {
-    const connectorId = e.connectorId ?? 0;
+    const tx = this.#txFor(st, e.transactionId, e.connectorId);
+    // Meter values without a connector (transactionData of a transaction started before a restart) take it
+    // from their transaction.
+    const connectorId = e.connectorId ?? tx?.connectorId ?? 0;
     let m = st.meter.get(connectorId);
+    if (!m && st.meter.size >= MAX_CONNECTORS) return;
     if (!m) st.meter.set(connectorId, (m = new Map()));
     const at = timeOf(e);
     const timestamp = new Date(at).toISOString();
     const fromVehicle: { -readonly [K in keyof VehicleData]?: VehicleData[K] } = {};
+    const figures: { -readonly [K in keyof SessionFigures]?: number } = {};
+    let energy: number | undefined;
     for (const sv of e.data.sampledValues) {
       const key = sampleKey(sv);
       const prev = m.get(key);
+      if (!prev && m.size >= MAX_SAMPLE_KINDS) continue;
       if (prev && Date.parse(prev.timestamp) > at) continue;
       const sample: MeterSample = {
         measurand: sv.measurand, value: sv.value, timestamp, source: e.source,
@@ -354,17 +255,21 @@ export class StationStateStore {
       if (sv.phase !== undefined) continue;
       const n = numeric(sample);
       if (n === undefined) continue;
+      if (key === KEY.energy) energy = wh(sample);
+      else if (key === KEY.power) figures.power = sample.unit === 'kW' ? n * 1000 : n;
       if (sv.measurand === 'SoC') fromVehicle.soc = n;
-      else if (sv.measurand === 'Voltage') fromVehicle.voltage = n;
-      else if (sv.measurand === 'Current.Import') fromVehicle.current = n;
+      else if (sv.measurand === 'Voltage') fromVehicle.voltage = figures.voltage = n;
+      else if (sv.measurand === 'Current.Import') fromVehicle.current = figures.current = n;
       else if (sv.measurand === 'Current.Offered') fromVehicle.maxCurrent = n;
-      else if (sv.measurand === 'Temperature') fromVehicle.temperature = n;
+      else if (sv.measurand === 'Temperature') fromVehicle.temperature = figures.temperature = n;
     }
-    if (Object.keys(fromVehicle).length > 0) this.#vehicle(st, fromVehicle, 'meterValues', timestamp, false);
-    const tx = this.#txFor(st, e.transactionId, connectorId);
+    if (Object.keys(fromVehicle).length > 0) this.#vehicle(st, connectorId, fromVehicle, 'meterValues', timestamp, false);
     if (!tx) return;
-    const energy = wh(m.get('Energy.Active.Import.Register||'));
-    if (energy !== undefined && Date.parse(m.get('Energy.Active.Import.Register||')!.timestamp) >= Date.parse(tx.startTime)) tx.energyWh = energy - tx.meterStart;
+    if (tx.stale) reviveIfLatest(st, tx);
+    // A sample without a transaction id counts for the transaction only from its start on.
+    if (e.transactionId === undefined && at < Date.parse(tx.startTime)) return;
+    if (energy !== undefined) tx.energyWh = energy - tx.meterStart;
+    if (Object.keys(figures).length > 0) tx.finalValues = { ...tx.finalValues, ...figures };
     if (fromVehicle.soc !== undefined) {
       tx.socStart ??= fromVehicle.soc;
       tx.socEnd = fromVehicle.soc;
@@ -373,11 +278,11 @@ export class StationStateStore {
   }
 
   /**
-   * One vehicle, fed by PreChargeData and by meter values: fields present overwrite, capacity and ranges are
-   * re-derived from the merged model / max current / SOC. Older updates than what we have are ignored.
+   * One vehicle per connector, fed by PreChargeData and by meter values: fields present overwrite, capacity and
+   * ranges are re-derived from the merged model / max current / SOC. Older updates than what we have are ignored.
    */
-  #vehicle(st: Station, data: VehicleData, source: VehicleSource, timestamp: string, replacesModel: boolean): void {
-    const prev = st.vehicle;
+  #vehicle(st: Station, connectorId: number, data: VehicleData, source: VehicleSource, timestamp: string, replacesModel: boolean): void {
+    const prev = st.vehicles.get(connectorId);
     const at = Date.parse(timestamp);
     if (prev && Date.parse(prev.updatedAt) > at) return;
     const merged: { -readonly [K in keyof VehicleData]?: VehicleData[K] } = {};
@@ -399,12 +304,31 @@ export class StationStateStore {
       next.socSource = prev.socSource;
       if (prev.socAt !== undefined) next.socAt = prev.socAt;
     }
-    st.vehicle = next;
+    st.vehicles.set(connectorId, next);
   }
 
+  /**
+   * PreChargeData / VehicleInfo name no connector: the only one, else the one being prepared most recently,
+   * else the one whose transaction started last, else the one whose status changed last.
+   */
+  #vehicleConnector(st: Station): number {
+    const ids = connectorIds(st);
+    if (ids.length <= 1) return ids[0] ?? 1;
+    let preparing: { id: number; at: number } | undefined;
+    for (const c of st.connectors.values()) {
+      const at = Date.parse(c.timestamp);
+      if (c.connectorId > 0 && c.status === 'Preparing' && (!preparing || at >= preparing.at)) preparing = { id: c.connectorId, at };
+    }
+    return preparing?.id ?? chooseConnector(st, ids).connectorId;
+  }
+
+  /** By id when the event has one; else the connector's current transaction (any connector's when unknown). */
   #txFor(st: Station, transactionId: number | undefined, connectorId: number | undefined): Tx | undefined {
     if (transactionId !== undefined) return st.txs.find((t) => t.transactionId === transactionId);
-    return st.txs.find((t) => t.open && (connectorId === undefined || t.connectorId === connectorId));
+    if (connectorId !== undefined) return currentOn(st, connectorId);
+    let best: Tx | undefined;
+    for (const t of st.txs) if (t.open && (!best || startedAfter(t, best))) best = t;
+    return best;
   }
 
   #started(st: Station, e: GatewayEvent<'transactionStarted'>): void {
@@ -416,9 +340,11 @@ export class StationStateStore {
     if (e.transactionId !== undefined) tx.transactionId = e.transactionId;
     if (e.connectorId !== undefined) tx.connectorId = e.connectorId;
     // The SOC just before the start is the starting point, if it is recent.
-    const v = st.vehicle;
+    const v = st.vehicles.get(tx.connectorId ?? 1);
     if (tx.socStart === undefined && v?.soc !== undefined && Math.abs(Date.parse(e.data.startTime) - Date.parse(v.socAt ?? v.updatedAt)) < 10 * 60_000) tx.socStart = v.soc;
-    this.#trim(st);
+    // One transaction runs per connector: the latest started; an older one still open is stale.
+    if (tx.connectorId !== undefined) staleOlderOn(st, tx.connectorId);
+    trimClosed(st, this.#opts.recentTransactions);
   }
 
   #stopped(st: Station, e: GatewayEvent<'transactionStopped'>): void {
@@ -432,6 +358,7 @@ export class StationStateStore {
       st.txs.push(tx);
     }
     tx.open = false;
+    delete tx.stale;
     tx.stopTime = e.data.stopTime;
     tx.meterStop = e.data.meterStop;
     tx.stopActor = e.data.actor;
@@ -442,12 +369,17 @@ export class StationStateStore {
     // Move it behind the other closed ones, so "recent" stays in stop order.
     st.txs.splice(st.txs.indexOf(tx), 1);
     st.txs.push(tx);
-    this.#trim(st);
+    trimClosed(st, this.#opts.recentTransactions);
   }
 
-  /** The firmware's SessionSummary belongs to the transaction that just ended (or is ending). */
-  #summaryMessage(st: Station, d: EventDataMap['sessionSummary']): void {
-    const tx = st.txs.find((t) => t.open) ?? st.txs.filter((t) => !t.open).at(-1);
+  /**
+   * The firmware's SessionSummary belongs to the transaction that just ended (stopped in the last 10 minutes),
+   * else to the one running.
+   */
+  #summaryMessage(st: Station, d: EventDataMap['sessionSummary'], at: number): void {
+    const stopped = st.txs.filter((t) => !t.open && t.stopTime !== undefined).at(-1);
+    const justStopped = stopped && Math.abs(at - Date.parse(stopped.stopTime!)) <= 10 * 60_000 ? stopped : undefined;
+    const tx = justStopped ?? this.#txFor(st, undefined, undefined) ?? stopped;
     if (!tx) return;
     if (d.finalSoc !== undefined) {
       tx.socEnd = d.finalSoc;
@@ -461,27 +393,34 @@ export class StationStateStore {
     for (const c of e.data.connectors) {
       st.connectors.set(c.connectorId, { connectorId: c.connectorId, status: c.status, errorCode: c.errorCode, timestamp: c.timestamp, source: e.source, synthetic: false });
     }
+    // SteVe's open transactions are the truth; ours that SteVe no longer has open ended without our seeing it.
     const open = new Set(e.data.openTransactions.map((t) => t.transactionId));
-    for (const t of st.txs) if (t.open && (t.transactionId === undefined || !open.has(t.transactionId))) t.open = false;
+    for (const t of st.txs) {
+      if (t.open && (t.transactionId === undefined || !open.has(t.transactionId))) {
+        t.open = false;
+        t.stale = true;
+      }
+    }
     for (const t of e.data.openTransactions) {
       const known = st.txs.find((x) => x.transactionId === t.transactionId);
-      if (known) known.open = true;
-      else st.txs.push({ transactionId: t.transactionId, connectorId: t.connectorId, idTag: t.idTag, startTime: t.startTime, meterStart: t.meterStart, open: true, source: e.source });
+      if (known) {
+        known.open = true;
+        delete known.stale;
+      } else st.txs.push({ transactionId: t.transactionId, connectorId: t.connectorId, idTag: t.idTag, startTime: t.startTime, meterStart: t.meterStart, open: true, source: e.source });
     }
+    for (const id of new Set(e.data.openTransactions.map((t) => t.connectorId))) staleOlderOn(st, id);
     st.meter.clear();
     for (const mv of e.data.lastMeterValues) {
       this.#meterValues(st, { ...e, type: 'meterValues', connectorId: mv.connectorId, timestamp: mv.timestamp, ...(mv.transactionId !== undefined ? { transactionId: mv.transactionId } : {}), data: { sampledValues: mv.sampledValues } } as GatewayEvent<'meterValues'>);
     }
-    this.#trim(st);
+    trimClosed(st, this.#opts.recentTransactions);
   }
+}
 
-  #trim(st: Station): void {
-    const closed = st.txs.filter((t) => !t.open);
-    const excess = closed.length - this.#opts.recentTransactions;
-    if (excess <= 0) return;
-    const drop = new Set(closed.slice(0, excess));
-    st.txs = st.txs.filter((t) => !drop.has(t));
-  }
+/** The snapshot's single `vehicle` keeps its old shape. */
+function withoutConnector<T extends { connectorId: number }>(v: T): Omit<T, 'connectorId'> {
+  const { connectorId: _connectorId, ...rest } = v;
+  return rest;
 }
 
 const round2 = (n: number): number => Math.round(n * 100) / 100;

@@ -2,6 +2,7 @@
 // Pure functions shared by the wire extractor and the binlog (data_transfer table) path, so the same
 // bytes always give the same event, whichever side saw them first.
 import type { EventDataMap, Mutable, VehicleData } from './catalogue.js';
+import { exceedsDepth, MAX_SAFE_DEPTH, truncateUtf8, tryStringify } from './json-safety.js';
 
 export const DEFAULT_VENDOR_ID = 'RivotMotors';
 /** Firmware value (rangeKm = batteryAh × 2.7); the old backend used 2.8. */
@@ -10,7 +11,12 @@ export const DEFAULT_KM_PER_AH = 2.7;
 export interface VendorOptions {
   readonly vendorId: string;
   readonly kmPerAh: number;
+  /** Data (as JSON text) longer than this is kept cut short with a finding (default DEFAULT_MAX_DATA_BYTES). */
+  readonly maxDataBytes?: number;
 }
+
+/** Default of EVENTS_DATA_MAX_BYTES. */
+export const DEFAULT_MAX_DATA_BYTES = 8 * 1024;
 
 export interface VendorFinding {
   readonly rule: string;
@@ -140,11 +146,14 @@ export function interpretDataTransfer(req: { vendorId: string; messageId?: strin
   const vendorId = decodeHtmlEntities(req.vendorId);
   const messageId = req.messageId === undefined ? undefined : decodeHtmlEntities(req.messageId);
   const ours = vendorId === opts.vendorId;
+  const maxBytes = opts.maxDataBytes ?? DEFAULT_MAX_DATA_BYTES;
   if (!ours || messageId === undefined || !(VEHICLE_MESSAGE_IDS.includes(messageId) || messageId === 'SessionSummary' || messageId === 'BMSAlert')) {
+    const findings: VendorFinding[] = [];
+    const data = req.data === undefined ? undefined : bounded(decodeData(req.data), maxBytes, findings);
     return {
       type: 'dataTransfer',
-      data: { vendorId, ...(messageId !== undefined ? { messageId } : {}), ...(req.data !== undefined ? { data: decodeData(req.data) } : {}) },
-      findings: [],
+      data: { vendorId, ...(messageId !== undefined ? { messageId } : {}), ...(data !== undefined ? data : {}) },
+      findings,
     };
   }
   const parsed = parseVendorData(req.data);
@@ -164,7 +173,8 @@ export function interpretDataTransfer(req: { vendorId: string; messageId?: strin
     const alert = readString(obj, 'alertType', findings, RULE);
     // CHARGING_ENABLED is the only edge that grants permission; the other two withdraw it.
     const permission = alert === undefined ? undefined : alert === 'BMS_CHARGING_ENABLED' ? true : alert === 'BMS_CHARGING_DISABLED' || alert === 'BMS_EMERGENCY_STOP' ? false : undefined;
-    return { type: 'bmsAlert', data: { ...(alert !== undefined ? { alert } : {}), ...(permission !== undefined ? { permission } : {}), raw: obj }, findings };
+    const raw = bounded(obj, maxBytes, findings);
+    return { type: 'bmsAlert', data: { ...(alert !== undefined ? { alert } : {}), ...(permission !== undefined ? { permission } : {}), raw: raw.data, ...(raw.dataBytes !== undefined ? { rawBytes: raw.dataBytes } : {}) }, findings };
   }
   const v: Fields<VehicleData> = {};
   for (const k of ['soc', 'maxCurrent', 'voltage', 'current', 'temperature', 'range'] as const) {
@@ -178,6 +188,26 @@ export function interpretDataTransfer(req: { vendorId: string; messageId?: strin
   const model = readString(obj, 'model', findings, RULE);
   if (model !== undefined) v.model = model;
   return { type: 'preChargeData', data: { ...deriveVehicle(v, opts.kmPerAh), messageId, vendorId }, findings };
+}
+
+/**
+ * Data as it may be kept in an event: as sent when its JSON fits in `maxBytes`, else its JSON text cut short, with
+ * its full size in `dataBytes` and a finding. Too deep to serialise safely counts as too large.
+ */
+function bounded(data: unknown, maxBytes: number, findings: VendorFinding[]): { data: unknown; dataBytes?: number } {
+  if (typeof data === 'string' && data.length * 3 <= maxBytes) return { data };
+  const text = typeof data === 'string' ? data : exceedsDepth(data, MAX_SAFE_DEPTH - 4) ? undefined : tryStringify(data);
+  const bytes = text === undefined ? undefined : Buffer.byteLength(text);
+  if (bytes !== undefined && bytes <= maxBytes) return { data };
+  findings.push({
+    rule: 'event.data-truncated',
+    field: 'data',
+    message:
+      text === undefined
+        ? `data nests too deep to keep: dropped (see the message log for the frame)`
+        : `data of ${bytes} bytes is longer than EVENTS_DATA_MAX_BYTES (${maxBytes}): the event keeps its first ${maxBytes} bytes`,
+  });
+  return { data: text === undefined ? '' : truncateUtf8(text, maxBytes), dataBytes: bytes ?? -1 };
 }
 
 /** Other vendors' data is kept as sent, minus SteVe's HTML encoding. */

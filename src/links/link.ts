@@ -28,6 +28,8 @@ export interface StationLink {
   readonly chargeBoxId: string;
   readonly kind: LinkKind;
   readonly remoteAddress?: string | undefined;
+  /** Largest message (UTF-8 bytes) the station said it accepts, when it announced one (serial boards do). */
+  readonly maxMessageBytes?: number | undefined;
   /** Registers the handlers; the link delivers nothing before this is called. */
   attach(handlers: StationLinkHandlers): void;
   /** Sends one complete OCPP-J message. Never throws; a dead link drops it. */

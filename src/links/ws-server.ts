@@ -1,11 +1,11 @@
-// The station endpoint: ws(s)://HOST:PORT/ocpp/{chargeBoxId}, subprotocol ocpp1.6, optional Basic auth,
+// The station endpoint: ws(s)://HOST:PORT/ocpp/{chargeBoxId}, subprotocol ocpp1.6, authentication (station-auth.ts),
 // keepalive pings, frame size limit. Every accepted socket becomes a StationLink handed to `attach`.
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { timingSafeEqual } from 'node:crypto';
 import type pino from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode, type StationLink } from './link.js';
+import type { AuthVerdict, StationAuthenticator, UpstreamPasswords } from './station-auth.js';
 import { WsStationLink } from './ws-link.js';
 
 export const STATION_PATH_PREFIX = '/ocpp/';
@@ -16,9 +16,10 @@ export interface StationEndpointOptions {
   readonly logger: pino.Logger;
   readonly maxFrameBytes: number;
   readonly pingIntervalMs: number;
-  /** The password a station must present, or undefined when it needs none. */
-  readonly passwordFor: (chargeBoxId: string) => string | undefined;
-  readonly requireAuth: boolean;
+  /** Decides whether a station may connect (station-auth.ts). */
+  readonly authenticate: StationAuthenticator;
+  /** Where a link's upstream password is held while it lives (a learned key SteVe set). */
+  readonly upstreamPasswords?: UpstreamPasswords;
 }
 
 export interface StationEndpoint {
@@ -34,7 +35,7 @@ export function chargeBoxIdProblem(id: string): string | undefined {
   return undefined;
 }
 
-function refuse(socket: Duplex, status: number, statusText: string, why: string, extra: Record<string, string> = {}): void {
+function refuse(socket: Duplex, status: number, statusText: string, why: string, extra: Readonly<Record<string, string>> = {}): void {
   const body = `${why}\n`;
   const headers = {
     Connection: 'close',
@@ -43,12 +44,6 @@ function refuse(socket: Duplex, status: number, statusText: string, why: string,
     ...extra,
   };
   socket.end(`HTTP/1.1 ${status} ${statusText}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n${body}`);
-}
-
-function passwordMatches(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 export function createStationEndpoint(options: StationEndpointOptions): StationEndpoint {
@@ -60,6 +55,7 @@ export function createStationEndpoint(options: StationEndpointOptions): StationE
     handleProtocols: (protocols) => (protocols.has('ocpp1.6') ? 'ocpp1.6' : false),
   });
   const links = new Set<WsStationLink>();
+  let closed = false;
 
   const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
     const url = req.url ?? '';
@@ -83,26 +79,36 @@ export function createStationEndpoint(options: StationEndpointOptions): StationE
       return refuse(socket, 400, 'Bad Request', `unsupported subprotocol "${offered}": this endpoint speaks ocpp1.6`);
     }
 
-    const expected = options.passwordFor(id);
-    if (expected !== undefined || options.requireAuth) {
-      const header = req.headers.authorization ?? '';
-      const decoded = header.startsWith('Basic ') ? Buffer.from(header.slice(6), 'base64').toString('utf8') : undefined;
-      const colon = decoded?.indexOf(':') ?? -1;
-      const user = decoded !== undefined && colon >= 0 ? decoded.slice(0, colon) : undefined;
-      const password = decoded !== undefined && colon >= 0 ? decoded.slice(colon + 1) : undefined;
-      const ok = expected !== undefined && user === id && password !== undefined && passwordMatches(password, expected);
-      if (!ok) {
-        options.logger.warn({ chargeBoxId: id, remoteAddress: req.socket.remoteAddress, hadCredentials: decoded !== undefined }, 'station refused: Basic auth failed');
-        return refuse(socket, 401, 'Unauthorized', 'HTTP Basic auth required: username = chargeBoxId, password as configured', {
-          'WWW-Authenticate': 'Basic realm="chargebridge", charset="UTF-8"',
-        });
-      }
+    const verdict = options.authenticate(id, req);
+    if (verdict instanceof Promise) {
+      verdict.then(
+        (v) => accept(id, v, req, socket, head),
+        (err: unknown) => {
+          options.logger.error({ chargeBoxId: id, err }, 'station authentication failed');
+          refuse(socket, 500, 'Internal Server Error', 'station authentication failed: see the gateway log');
+        },
+      );
+    } else {
+      accept(id, verdict, req, socket, head);
     }
+  };
 
+  const accept = (id: string, verdict: AuthVerdict, req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
+    if (socket.destroyed) return; // gave up while its password was checked
+    if (closed) return refuse(socket, 503, 'Service Unavailable', 'gateway shutting down');
+    if (!verdict.ok) {
+      options.logger.warn({ chargeBoxId: id, remoteAddress: req.socket.remoteAddress, status: verdict.status, why: verdict.why }, 'station refused');
+      const text = verdict.status === 401 ? 'Unauthorized' : verdict.status === 403 ? 'Forbidden' : 'Service Unavailable';
+      return refuse(socket, verdict.status, text, verdict.why, verdict.headers);
+    }
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       const link = new WsStationLink(ws, id, req.socket.remoteAddress, options.pingIntervalMs, options.logger);
       links.add(link);
-      ws.once('close', () => links.delete(link));
+      options.upstreamPasswords?.hold(id, link, verdict.upstreamPassword);
+      ws.once('close', () => {
+        links.delete(link);
+        options.upstreamPasswords?.release(id, link);
+      });
       options.attach(link);
     });
   };
@@ -111,6 +117,7 @@ export function createStationEndpoint(options: StationEndpointOptions): StationE
   return {
     openLinks: () => links.size,
     close() {
+      closed = true;
       options.server.off('upgrade', onUpgrade);
       for (const link of links) link.close(CloseCode.goingAway, 'gateway shutting down');
       wss.close();

@@ -1,9 +1,10 @@
 // CSV rows for log exports (RFC 4180: comma separated, CRLF, quotes doubled). Nested values are JSON in their cell.
 import type { LogEntry } from '../events/observations.js';
+import { tryStringify } from '../events/json-safety.js';
 
 export const CSV_COLUMNS = [
   'id', 'time', 'chargeBoxId', 'linkKind', 'leg', 'direction', 'origin', 'disposition',
-  'messageType', 'action', 'messageId', 'rttMs', 'problem', 'findings', 'payload', 'raw',
+  'messageType', 'action', 'messageId', 'rttMs', 'problem', 'findings', 'payload', 'raw', 'rawBytes',
 ] as const;
 
 function cell(value: string): string {
@@ -13,9 +14,10 @@ function cell(value: string): string {
 function text(entry: LogEntry, column: (typeof CSV_COLUMNS)[number]): string {
   switch (column) {
     case 'findings':
-      return entry.findings.length > 0 ? JSON.stringify(entry.findings) : '';
+      return entry.findings.length > 0 ? (tryStringify(entry.findings) ?? '') : '';
     case 'payload':
-      return entry.payload === undefined ? '' : JSON.stringify(entry.payload);
+      // A payload that cannot be serialised leaves its cell empty; the raw column still has the frame.
+      return entry.payload === undefined ? '' : (tryStringify(entry.payload) ?? '');
     default: {
       const v = entry[column];
       return v === undefined ? '' : String(v);

@@ -4,7 +4,16 @@ import { parseFrame, type Frame, type ParseResult } from '../ocpp/frames.js';
 import { validate } from '../ocpp/validate.js';
 import type { Mutable } from '../events/catalogue.js';
 import type { Finding, FrameObservation, LogEntry } from '../events/observations.js';
+import { exceedsDepth, MAX_SAFE_DEPTH, truncateUtf8, tryStringify } from '../events/json-safety.js';
 import { isoMicros } from './time.js';
+
+/** Default of MESSAGE_LOG_MAX_RAW_BYTES: frames larger than this keep only their first part in the log. */
+export const DEFAULT_MAX_RAW_BYTES = 1024 * 1024;
+
+const TOO_DEEP: Finding = Object.freeze({
+  rule: 'frame.too-deep',
+  message: `the payload nests deeper than ${MAX_SAFE_DEPTH} levels: the log keeps it as raw text only`,
+});
 
 /** The payload a frame carries; a CALLERROR's is its code, description and details. */
 function payloadOf(frame: Frame): unknown {
@@ -15,22 +24,44 @@ function payloadOf(frame: Frame): unknown {
 /** Shared by every clean entry: most frames have no findings, and one array each would be garbage. */
 const NO_FINDINGS: readonly Finding[] = Object.freeze([]);
 
-function findingsOf(obs: FrameObservation, parsed: ParseResult): readonly Finding[] {
+function findingsOf(obs: FrameObservation, parsed: ParseResult, deep: boolean): readonly Finding[] {
   if (!parsed.ok) return [{ rule: `frame.${parsed.problem.kind}`, message: obs.problem ?? parsed.problem.message }];
   const { frame } = parsed;
   // A result can be checked only when the relay paired it with its CALL and so knows the action.
-  const violation =
-    frame.type === 2 ? validate(frame.action, 'req', frame.payload) : frame.type === 3 && obs.action !== undefined ? validate(obs.action, 'conf', frame.payload) : null;
-  if (obs.problem === undefined && !violation) return NO_FINDINGS;
+  // A too-deep payload is not walked by the validator at all.
+  const violation = deep
+    ? null
+    : frame.type === 2 ? validate(frame.action, 'req', frame.payload) : frame.type === 3 && obs.action !== undefined ? validate(obs.action, 'conf', frame.payload) : null;
+  if (obs.problem === undefined && !violation && !deep) return NO_FINDINGS;
   const findings: Finding[] = [];
   if (obs.problem !== undefined) findings.push({ rule: 'frame.refused', message: obs.problem });
+  if (deep) findings.push(TOO_DEEP);
   if (violation) findings.push({ rule: `schema.${violation.rule}`, field: violation.field, message: violation.message });
   return findings;
 }
 
-export function toLogEntry(obs: FrameObservation, id: number): LogEntry {
+/** Byte length of the raw text when it is over `maxBytes`; undefined when it fits (the usual case, decided cheaply). */
+function oversize(raw: string, maxBytes: number): number | undefined {
+  if (raw.length * 3 <= maxBytes) return undefined;
+  const bytes = Buffer.byteLength(raw);
+  return bytes > maxBytes ? bytes : undefined;
+}
+
+/**
+ * The entry for one observation. A payload nested deeper than MAX_SAFE_DEPTH is not kept as a value (finding
+ * frame.too-deep), and a frame over `maxRawBytes` keeps only its first part in `raw` (finding frame.too-large,
+ * `rawBytes` = its size) and no payload: what the bus's observers hold is bounded like what the files hold.
+ */
+export function toLogEntry(obs: FrameObservation, id: number, maxRawBytes: number = DEFAULT_MAX_RAW_BYTES): LogEntry {
   // The relay's parse when it made one; the text otherwise (refused frames, observations from elsewhere).
   const parsed: ParseResult = obs.frame ? { ok: true, frame: obs.frame } : parseFrame(obs.raw);
+  const payload = parsed.ok ? payloadOf(parsed.frame) : undefined;
+  const deep = exceedsDepth(payload);
+  const rawBytes = oversize(obs.raw, maxRawBytes);
+  let findings = findingsOf(obs, parsed, deep);
+  if (rawBytes !== undefined) {
+    findings = [...findings, { rule: 'frame.too-large', message: `a frame of ${rawBytes} bytes: the log keeps its first ${maxRawBytes} (MESSAGE_LOG_MAX_RAW_BYTES)` }];
+  }
   // Field by field, not spread: this runs once per frame, and the parsed frame stays out of the entry.
   // id and time lead each line so the day files read well in a pager.
   const entry: Mutable<LogEntry> = {
@@ -43,8 +74,8 @@ export function toLogEntry(obs: FrameObservation, id: number): LogEntry {
     direction: obs.direction,
     origin: obs.origin,
     disposition: obs.disposition,
-    raw: obs.raw,
-    findings: findingsOf(obs, parsed),
+    raw: rawBytes === undefined ? obs.raw : truncateUtf8(obs.raw, maxRawBytes),
+    findings,
   };
   if (obs.messageType !== undefined) entry.messageType = obs.messageType;
   if (obs.action !== undefined) entry.action = obs.action;
@@ -52,7 +83,8 @@ export function toLogEntry(obs: FrameObservation, id: number): LogEntry {
   if (obs.forwardUs !== undefined) entry.forwardUs = obs.forwardUs;
   if (obs.rttMs !== undefined) entry.rttMs = obs.rttMs;
   if (obs.problem !== undefined) entry.problem = obs.problem;
-  if (parsed.ok) entry.payload = payloadOf(parsed.frame);
+  if (rawBytes !== undefined) entry.rawBytes = rawBytes;
+  if (parsed.ok && !deep && rawBytes === undefined) entry.payload = payload;
   return entry;
 }
 
@@ -65,9 +97,33 @@ export function encodeLine(entry: LogEntry): Buffer {
   return Buffer.from(`${JSON.stringify(stored)}\n`);
 }
 
-/** Reverses encodeLine (without the newline). Throws on a line that is not JSON (a torn write); callers skip those. */
+/**
+ * Reverses encodeLine (without the newline). Throws on a line that is not an entry (a torn write); callers skip
+ * those. Whatever the line holds, the entry it gives can be serialised: a payload too deep to serialise safely
+ * (lines written before the write side checked) stays raw text with a frame.too-deep finding.
+ */
 export function fromLine(line: string): LogEntry {
   const stored = JSON.parse(line) as LogEntry;
+  if (typeof stored !== 'object' || stored === null || typeof stored.raw !== 'string' || !Array.isArray(stored.findings)) throw new TypeError('not a log entry');
+  if (stored.rawBytes !== undefined) return stored; // only the first part of the frame is there: nothing to parse
   const parsed = parseFrame(stored.raw);
-  return parsed.ok ? { ...stored, payload: payloadOf(parsed.frame) } : stored;
+  if (!parsed.ok) return stored;
+  const payload = payloadOf(parsed.frame);
+  if (!exceedsDepth(payload)) return { ...stored, payload };
+  return stored.findings.some((f) => f.rule === TOO_DEEP.rule) ? stored : { ...stored, findings: [...stored.findings, TOO_DEEP] };
+}
+
+/**
+ * One entry as JSON text for the read APIs, whatever it holds: when it cannot be serialised, it is rendered without
+ * its payload (raw text, bounded) and with a finding saying so, rather than failing the page.
+ */
+export function entryJson(entry: LogEntry, maxRawBytes: number = DEFAULT_MAX_RAW_BYTES): string {
+  const text = tryStringify(entry);
+  if (text !== undefined) return text;
+  const { payload: _payload, ...rest } = entry;
+  const finding: Finding = { rule: 'log.unserialisable', message: 'this entry could not be serialised: shown as raw text only' };
+  return (
+    tryStringify({ ...rest, findings: [...entry.findings, finding] }) ??
+    JSON.stringify({ id: entry.id, time: entry.time, atUs: entry.atUs, chargeBoxId: String(entry.chargeBoxId), raw: truncateUtf8(String(entry.raw), maxRawBytes), findings: [finding] })
+  );
 }

@@ -1,12 +1,13 @@
 // The message log: every frame observation the relay emits becomes a numbered entry with findings, goes back on the
 // bus as 'logged' and into day files. The bus listener only queues; the work happens in batches on setImmediate and
-// the writes after that, so a frame never waits for the log. When the writer falls behind, entries are dropped, counted.
+// the writes after that, so a frame never waits for the log. When the writer falls behind (more entries or more
+// bytes waiting than the budgets allow), new entries are dropped and counted.
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Bus } from '../events/bus.js';
 import type { FrameObservation, LogEntry } from '../events/observations.js';
-import { encodeLine, toLogEntry } from './entry.js';
+import { DEFAULT_MAX_RAW_BYTES, encodeLine, toLogEntry } from './entry.js';
 import { IdSequence } from './ids.js';
 import { scan, type MessageFilter } from './query.js';
 import { MessageStore, type EncodedEntry } from './store.js';
@@ -19,6 +20,10 @@ export interface MessageLogDeps {
   readonly retentionDays: number;
   /** Entries allowed to wait for processing or writing; beyond it new ones are dropped. */
   readonly queueLimit: number;
+  /** Bytes (estimated, see entryCost) allowed to wait; beyond it new entries are dropped. Default 64 MiB. */
+  readonly queueBytes?: number;
+  /** Frames larger than this keep only their first part in the log (default 1 MiB). */
+  readonly maxRawBytes?: number;
   readonly logger: Logger;
   readonly registry: Registry;
   /** Wall clock in ms, for retention (tests move it). */
@@ -41,8 +46,14 @@ export interface MessagePage {
 
 export interface MessageLogStats {
   readonly written: number;
+  /** Every entry lost: writer behind (by count or bytes), a failed write, an observation that could not be logged. */
   readonly dropped: number;
+  /** Of `dropped`, those refused because the queue's byte budget was full. */
+  readonly droppedForBytes: number;
   readonly queued: number;
+  /** Estimated bytes waiting, against `queueBytesLimit`. */
+  readonly queuedBytes: number;
+  readonly queueBytesLimit: number;
 }
 
 export interface MessageLog {
@@ -65,7 +76,21 @@ const WRITE_BATCH = 1024;
 const RETENTION_CHECK_MS = 3_600_000;
 /** How long a small batch waits for more entries before it is written. */
 const WRITE_DELAY_MS = 50;
+export const DEFAULT_QUEUE_BYTES = 64 * 1024 * 1024;
 
+/**
+ * What an entry waiting in the queue costs, estimated without measuring objects: its raw text (2 bytes per UTF-16
+ * unit at worst) and as much again for the parsed payload or the encoded line, plus a fixed part for the fields.
+ */
+export function entryCost(rawLength: number): number {
+  return rawLength * 4 + 512;
+}
+
+/** An entry holds its raw text (cut short for a large frame, which then has no payload) and what derives from it. */
+const sizeOf = (entry: LogEntry): number => entry.raw.length;
+
+/** Page bytes (estimated as for the queue) after which a page ends early, with a cursor to the rest. */
+const PAGE_BYTES = 32 * 1024 * 1024;
 /** A cursor is the id of the last entry of a page; undefined when the text is not one. */
 export function parseCursor(text: string): number | undefined {
   if (!/^[1-9]\d{0,15}$/.test(text)) return undefined;
@@ -85,6 +110,11 @@ export function createMessageLog(deps: MessageLogDeps): MessageLog {
   let inflight: EncodedEntry[] = [];
   let written = 0;
   let dropped = 0;
+  let droppedForBytes = 0;
+  /** Estimated bytes of queue[head..], pending and inflight. */
+  let queuedBytes = 0;
+  const queueBytes = deps.queueBytes ?? DEFAULT_QUEUE_BYTES;
+  const maxRawBytes = deps.maxRawBytes ?? DEFAULT_MAX_RAW_BYTES;
   let immediate: NodeJS.Immediate | undefined;
   let writing: Promise<void> | undefined;
   let writeTimer: NodeJS.Timeout | undefined;
@@ -92,9 +122,13 @@ export function createMessageLog(deps: MessageLogDeps): MessageLog {
   let retentionTimer: NodeJS.Timeout | undefined;
   let started = false;
 
-  const metricNames = ['chargebridge_message_log_dropped_total', 'chargebridge_message_log_written_total', 'chargebridge_message_log_queued'];
+  const metricNames = [
+    'chargebridge_message_log_dropped_total', 'chargebridge_message_log_written_total', 'chargebridge_message_log_queued',
+    'chargebridge_message_log_queued_bytes', 'chargebridge_message_log_dropped_bytes_total',
+  ];
   let droppedCounter: Counter | undefined;
   let writtenCounter: Counter | undefined;
+  let droppedBytesCounter: Counter | undefined;
 
   const queued = (): number => queue.length - head + pending.length + inflight.length;
 
@@ -106,8 +140,20 @@ export function createMessageLog(deps: MessageLogDeps): MessageLog {
   // The bus listener: on the relay's stack, so it only counts or queues.
   const onFrame = (obs: FrameObservation): void => {
     if (queued() >= deps.queueLimit) return drop(1);
+    const cost = entryCost(obs.raw.length);
+    if (queuedBytes + cost > queueBytes) {
+      droppedForBytes++;
+      droppedBytesCounter?.inc(cost);
+      return drop(1);
+    }
+    queuedBytes += cost;
     queue.push(obs);
     immediate ??= setImmediate(processBatch);
+  };
+
+  /** An observation or entry leaves the queue (written, or dropped on the way). */
+  const release = (rawLength: number): void => {
+    queuedBytes = Math.max(0, queuedBytes - entryCost(rawLength));
   };
 
   function processBatch(): void {
@@ -124,13 +170,17 @@ export function createMessageLog(deps: MessageLogDeps): MessageLog {
       let entry: LogEntry;
       let line: Buffer;
       try {
-        entry = toLogEntry(obs, ids.take());
+        entry = toLogEntry(obs, ids.take(), maxRawBytes);
         line = encodeLine(entry);
       } catch (err) {
         logger.error({ err, chargeBoxId: obs.chargeBoxId }, 'message log: observation could not be logged');
+        release(obs.raw.length);
         drop(1);
         continue;
       }
+      // From here the entry is accounted by what it holds: its raw text as logged (cut short for a large frame).
+      release(obs.raw.length);
+      queuedBytes += entryCost(sizeOf(entry));
       pending.push({ entry, line });
       try {
         bus.emit('logged', entry);
@@ -179,6 +229,7 @@ export function createMessageLog(deps: MessageLogDeps): MessageLog {
         drop(inflight.length);
         await store.close();
       }
+      for (const { entry } of inflight) release(sizeOf(entry));
       inflight = [];
     }
   }
@@ -187,6 +238,19 @@ export function createMessageLog(deps: MessageLogDeps): MessageLog {
     for (const name of metricNames) registry.removeSingleMetric(name);
     droppedCounter = new Counter({ name: 'chargebridge_message_log_dropped_total', help: 'Message-log entries dropped because the writer fell behind or a write failed', registers: [registry] });
     writtenCounter = new Counter({ name: 'chargebridge_message_log_written_total', help: 'Message-log entries written to the day files', registers: [registry] });
+    droppedBytesCounter = new Counter({
+      name: 'chargebridge_message_log_dropped_bytes_total',
+      help: 'Estimated bytes of message-log entries dropped because MESSAGE_LOG_QUEUE_BYTES was full',
+      registers: [registry],
+    });
+    new Gauge({
+      name: 'chargebridge_message_log_queued_bytes',
+      help: 'Estimated bytes of message-log entries waiting to be processed or written (budget MESSAGE_LOG_QUEUE_BYTES)',
+      registers: [registry],
+      collect() {
+        this.set(queuedBytes);
+      },
+    });
     new Gauge({
       name: 'chargebridge_message_log_queued',
       help: 'Message-log entries waiting to be processed or written',
@@ -245,7 +309,11 @@ export function createMessageLog(deps: MessageLogDeps): MessageLog {
         beforeId = beforeId === undefined ? id : Math.min(beforeId, id);
       }
       const found: LogEntry[] = [];
+      let bytes = 0;
       for await (const entry of entries(beforeId === undefined ? filter : { ...filter, beforeId })) {
+        bytes += entryCost(typeof entry.raw === 'string' ? entry.raw.length : 0);
+        // A page of large frames ends early (never empty): the cursor leads on to the rest.
+        if (bytes > PAGE_BYTES && found.length > 0) return { entries: found, nextCursor: String((found.at(-1) as LogEntry).id) };
         found.push(entry);
         if (found.length > limit) break;
       }
@@ -256,6 +324,6 @@ export function createMessageLog(deps: MessageLogDeps): MessageLog {
 
     entries,
 
-    stats: () => ({ written, dropped, queued: queued() }),
+    stats: () => ({ written, dropped, droppedForBytes, queued: queued(), queuedBytes, queueBytesLimit: queueBytes }),
   };
 }

@@ -19,6 +19,8 @@ export interface PushConfig {
   readonly audience?: string;
   /** Live frames waiting per socket; beyond it frames are lost (counted, the client is told). */
   readonly frameQueueLimit: number;
+  /** The same in estimated bytes (a frame's length ×4 + 512). */
+  readonly frameQueueBytes: number;
   /** Packets the engine may hold for a socket before we stop writing to it (the rest waits on our side). */
   readonly socketBufferPackets: number;
   /** Bytes the engine may hold for a socket before we stop writing to it: the per-client byte budget. */
@@ -82,6 +84,7 @@ export function parsePushConfig(env: Env = process.env, core: Pick<Config, 'data
     ...(issuer ? { issuer } : {}),
     ...(audience ? { audience } : {}),
     frameQueueLimit: envInt(env, 'PUSH_FRAME_QUEUE_LIMIT', 1000, 10),
+    frameQueueBytes: envInt(env, 'PUSH_FRAME_QUEUE_BYTES', 16 * 1024 * 1024, 64 * 1024),
     socketBufferPackets: envInt(env, 'PUSH_SOCKET_BUFFER_PACKETS', 64, 1),
     clientBufferBytes: envInt(env, 'PUSH_CLIENT_BUFFER_BYTES', 1_048_576, 4096),
     stallTimeoutMs: envInt(env, 'PUSH_STALL_TIMEOUT_MS', 30_000, 500),

@@ -11,6 +11,7 @@ export { parsePushConfig } from './config.js';
 export type { CallOutcome, CallsPort, GatewayMetricsSnapshot, HistorySource, SimControlPort, StateSource, StationSummary } from './ports.js';
 export type { Principal, Role, TokenVerifier, VerifyResult, AuthRefusalCode } from './jwt.js';
 export type { PushStats } from './stats.js';
+export { viewerPushStats } from './stats.js';
 
 /** What the push server needs; the token verifier is built here from the configured key. */
 export type CreatePushServerDeps = Omit<PushServerDeps, 'verify'> & { readonly registry?: Registry };

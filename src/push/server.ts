@@ -420,7 +420,7 @@ export class PushServer {
     const parsed = parseFrameFilter(raw);
     if (!parsed.ok) return fail('invalid_params', parsed.message);
     c.frameFilter = parsed.filter;
-    c.frames ??= new FrameQueue(this.#deps.config.frameQueueLimit);
+    c.frames ??= new FrameQueue(this.#deps.config.frameQueueLimit, this.#deps.config.frameQueueBytes);
     this.#frameClients.add(c);
     return { ok: true as const, filter: describeFilter(parsed.filter) };
   }

@@ -54,3 +54,11 @@ export class PushCounters {
     this.authRefusals[code] = (this.authRefusals[code] ?? 0) + 1;
   }
 }
+
+/**
+ * What a viewer may see of the push statistics (GET /api/health): the counts, and of the per-client rows only its
+ * own (same subject). Subjects and socket ids of other clients stay with operators (GET /api/push/stats).
+ */
+export function viewerPushStats(stats: PushStats, sub: string | undefined): PushStats {
+  return { ...stats, clientsWithDrops: sub === undefined ? [] : stats.clientsWithDrops.filter((c) => c.sub === sub) };
+}

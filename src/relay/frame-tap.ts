@@ -13,6 +13,8 @@ export class FrameTap {
   constructor(
     private readonly bus: Bus,
     private readonly onObserverError: (err: unknown) => void,
+    /** Runs on each frame observation before the bus sees it (redaction of secrets, authorization-key.ts). */
+    private readonly sanitize?: (value: FrameObservation) => FrameObservation,
   ) {}
 
   frame(value: FrameObservation): void {
@@ -36,7 +38,8 @@ export class FrameTap {
     this.#pending = [];
     for (const item of batch) {
       try {
-        if (item.channel === 'frame') this.bus.emit('frame', item.value);
+        // A failing sanitizer drops the frame from observation: nothing unredacted reaches the bus.
+        if (item.channel === 'frame') this.bus.emit('frame', this.sanitize ? this.sanitize(item.value) : item.value);
         else this.bus.emit('link', item.value);
       } catch (err) {
         // An observer's bug must not reach the relay; it is counted and logged.

@@ -9,12 +9,18 @@ import { CloseCode, type StationLink } from '../links/link.js';
 import { CALL, CALLERROR, encodeCall, encodeCallError, messageTypeName, parseFrame, type Frame } from '../ocpp/frames.js';
 import type { Upstream, UpstreamFactory, UpstreamFailure, UpstreamKind } from '../upstream/upstream.js';
 import { FrameTap, nowUs } from './frame-tap.js';
+import type { OwnCallIds } from './own-call-ids.js';
 import { PendingCalls, type CallOwner } from './pending-calls.js';
 
 export type CallOutcome =
   | { readonly kind: 'result'; readonly payload: unknown; readonly rttMs: number }
   | { readonly kind: 'error'; readonly code: string; readonly description: string; readonly details: unknown; readonly rttMs: number }
-  | { readonly kind: 'timeout' };
+  | { readonly kind: 'timeout' }
+  /** The link went before an answer came: the station closed it, the upstream failed, or the gateway ended it. */
+  | { readonly kind: 'disconnected'; readonly side: DisconnectSide; readonly reason: string };
+
+/** Which side ended a station's session: 'gateway' covers shutdown, replacement and the gateway's own limits. */
+export type DisconnectSide = 'station' | 'upstream' | 'gateway';
 
 export interface StationInfo {
   readonly chargeBoxId: string;
@@ -35,11 +41,23 @@ export interface RelayOptions {
   readonly logger: pino.Logger;
   readonly callTimeoutMs: number;
   readonly upstreamQueueLimit: number;
+  /** Characters of frames allowed to wait per station while its upstream opens (default 16 Mi). */
+  readonly upstreamQueueBytes?: number;
+  /** Message ids for the gateway's own calls (unique across restarts). */
+  readonly ownCallIds: OwnCallIds;
+  /** Bytes of own calls that may wait for one station (the one in flight not counted); default 1 MiB. */
+  readonly ownCallQueueBytes?: number;
 }
 
+const OWN_CALL_QUEUE_BYTES = 1024 * 1024;
+
 interface OwnCall {
+  readonly id: string;
   readonly action: string;
   readonly payload: unknown;
+  /** The CALL as sent, encoded once when it is accepted (its size is checked against the link's limit). */
+  readonly text: string;
+  readonly size: number;
   readonly timeoutMs: number;
   readonly resolve: (outcome: CallOutcome) => void;
 }
@@ -51,6 +69,8 @@ interface InFlightOwnCall {
   readonly resolve: (outcome: CallOutcome) => void;
 }
 
+export const DEFAULT_UPSTREAM_QUEUE_BYTES = 16 * 1024 * 1024;
+
 /** Close reasons travel in a WebSocket close frame: at most 123 bytes. */
 function closeReason(text: string): string {
   const buf = Buffer.from(text);
@@ -61,11 +81,14 @@ class StationSession {
   readonly fromStation = new PendingCalls();
   readonly toStation = new PendingCalls();
   readonly ownQueue: OwnCall[] = [];
+  ownQueueBytes = 0;
   ownInFlight: InFlightOwnCall | undefined;
   upstream: Upstream | undefined;
   upstreamState: UpstreamState = 'connecting';
   /** Frames from the station that arrived while the upstream was still opening. */
   waiting: string[] = [];
+  /** Total length of `waiting`, against upstreamQueueBytes. */
+  waitingBytes = 0;
   closed = false;
   readonly connectedSince = new Date().toISOString();
   lastFrameAt: number | undefined;
@@ -78,7 +101,7 @@ class StationSession {
 export class Relay {
   readonly #sessions = new Map<string, StationSession>();
   readonly #sweeper: NodeJS.Timeout;
-  #ownCallSeq = 0;
+  #waitingOverflows = 0;
 
   constructor(private readonly options: RelayOptions) {
     // One sweep a second finds calls nobody answered; no timer per frame on the hot path.
@@ -88,6 +111,11 @@ export class Relay {
 
   get size(): number {
     return this.#sessions.size;
+  }
+
+  /** Stations closed (1013) because too many frames or bytes waited for their upstream to open. */
+  get waitingOverflows(): number {
+    return this.#waitingOverflows;
   }
 
   /** Takes over a freshly connected station link. A link with the id of a live one replaces it. */
@@ -131,15 +159,31 @@ export class Relay {
 
   /**
    * Sends a call of the gateway's own to a station (operator commands). It waits behind any call SteVe has in
-   * flight to that station, uses its own message-id namespace, and its answer never reaches SteVe.
+   * flight to that station, uses its own message-id namespace, and its answer never reaches SteVe. A call larger
+   * than the link says the station accepts is refused here (GW_ERR_CALL_TOO_LARGE): sent, it would cost the link.
    */
   call(chargeBoxId: string, action: string, payload: unknown, opts: { timeoutMs?: number } = {}): Promise<CallOutcome> {
     const session = this.#sessions.get(chargeBoxId);
     if (!session || session.closed) {
       return Promise.reject(new GatewayError('GW_ERR_STATION_NOT_CONNECTED', `station ${chargeBoxId} is not connected`, { chargeBoxId }));
     }
+    const id = this.options.ownCallIds.next();
+    const text = encodeCall(id, action, payload);
+    const limit = session.link.maxMessageBytes;
+    const size = Buffer.byteLength(text);
+    if (limit !== undefined && size > limit) {
+      const message = `the call is ${size} bytes; station ${chargeBoxId} accepts messages of at most ${limit} bytes`;
+      return Promise.reject(new GatewayError('GW_ERR_CALL_TOO_LARGE', message, { chargeBoxId, size, limit }));
+    }
+    const budget = this.options.ownCallQueueBytes ?? OWN_CALL_QUEUE_BYTES;
+    if (session.ownQueueBytes + size > budget) {
+      const message = `station ${chargeBoxId} already has ${session.ownQueue.length} calls (${session.ownQueueBytes} bytes) waiting; at most ${budget} bytes may wait`;
+      this.options.logger.warn({ chargeBoxId, action, queued: session.ownQueue.length, bytes: session.ownQueueBytes }, 'own call refused: queue full');
+      return Promise.reject(new GatewayError('GW_ERR_CALL_QUEUE_FULL', message, { chargeBoxId, queued: session.ownQueue.length, bytes: session.ownQueueBytes, limit: budget }));
+    }
+    session.ownQueueBytes += size;
     return new Promise((resolve) => {
-      session.ownQueue.push({ action, payload, timeoutMs: opts.timeoutMs ?? this.options.callTimeoutMs, resolve });
+      session.ownQueue.push({ id, action, payload, text, size, timeoutMs: opts.timeoutMs ?? this.options.callTimeoutMs, resolve });
       this.#pumpOwnCalls(session);
     });
   }
@@ -213,11 +257,16 @@ export class Relay {
     if (session.upstreamState === 'open' || session.upstreamState === 'local') {
       session.upstream?.send(text);
     } else if (session.upstreamState === 'connecting') {
-      if (session.waiting.length >= this.options.upstreamQueueLimit) {
-        this.#end(session, CloseCode.tryAgainLater, `upstream still opening: more than ${this.options.upstreamQueueLimit} frames waiting`, true);
+      const maxBytes = this.options.upstreamQueueBytes ?? DEFAULT_UPSTREAM_QUEUE_BYTES;
+      const overCount = session.waiting.length >= this.options.upstreamQueueLimit;
+      if (overCount || session.waitingBytes + text.length > maxBytes) {
+        this.#waitingOverflows++;
+        const what = overCount ? `${this.options.upstreamQueueLimit} frames` : `${maxBytes} bytes`;
+        this.#end(session, CloseCode.tryAgainLater, `upstream still opening: more than ${what} waiting`, true);
         return;
       }
       session.waiting.push(text);
+      session.waitingBytes += text.length;
     }
     this.#observe(session, 'station', 'in', 'station', 'forwarded', text, frame, undefined, undefined, action, rttMs, t0);
   }
@@ -236,6 +285,7 @@ export class Relay {
     this.options.tap.link({ kind: 'upstream', chargeBoxId: session.link.chargeBoxId, state: session.upstreamState, at: new Date().toISOString() });
     const waiting = session.waiting;
     session.waiting = [];
+    session.waitingBytes = 0;
     for (const text of waiting) session.upstream?.send(text);
   }
 
@@ -274,7 +324,7 @@ export class Relay {
     this.options.logger.warn({ chargeBoxId: session.link.chargeBoxId, failure }, 'upstream closed: closing the station link');
     const code = failure.kind === 'refused' ? CloseCode.policyViolation : CloseCode.tryAgainLater;
     this.#sessions.delete(session.link.chargeBoxId);
-    this.#end(session, code, failure.message, true);
+    this.#end(session, code, failure.message, true, 'upstream');
   }
 
   // ── the gateway's own calls ────────────────────────────────────────────────────────────────────────────────
@@ -284,7 +334,8 @@ export class Relay {
     if (session.closed || session.ownInFlight || session.toStation.size > 0) return;
     const next = session.ownQueue.shift();
     if (!next) return;
-    const id = `cb-${++this.#ownCallSeq}`;
+    session.ownQueueBytes -= next.size;
+    const { id, text } = next;
     const sentAt = performance.now();
     const timer = setTimeout(() => {
       session.toStation.take(id);
@@ -296,7 +347,6 @@ export class Relay {
     }, next.timeoutMs);
     session.ownInFlight = { id, sentAt, timer, resolve: next.resolve };
     session.toStation.add(id, { action: next.action, owner: 'gateway', sentAt, deadline: Number.POSITIVE_INFINITY });
-    const text = encodeCall(id, next.action, next.payload);
     session.link.send(text);
     this.#observe(session, 'station', 'out', 'gateway', 'own', text, { type: CALL, id, action: next.action, payload: next.payload }, undefined, undefined, next.action);
   }
@@ -337,23 +387,29 @@ export class Relay {
     this.options.tap.link({ kind: 'callTimeout', chargeBoxId: session.link.chargeBoxId, leg, action, messageId, at: new Date().toISOString() });
   }
 
-  /** Ends a session once: closes the upstream at once and, when asked, the station link. */
-  #end(session: StationSession, code: number, reason: string, closeLink: boolean): void {
+  /**
+   * Ends a session once: closes the upstream at once and, when asked, the station link. A link the gateway closes
+   * itself was ended by the gateway unless `side` says otherwise; one that closed on its own, by the station.
+   */
+  #end(session: StationSession, code: number, reason: string, closeLink: boolean, side: DisconnectSide = closeLink ? 'gateway' : 'station'): void {
     if (session.closed) return;
     session.closed = true;
     const id = session.link.chargeBoxId;
     session.upstream?.close(CloseCode.normal, closeReason(`station ${id} disconnected`));
     session.upstreamState = 'closed';
     if (closeLink) session.link.close(code, closeReason(reason));
+    const gone: CallOutcome = { kind: 'disconnected', side, reason };
     if (session.ownInFlight) {
       clearTimeout(session.ownInFlight.timer);
-      session.ownInFlight.resolve({ kind: 'timeout' });
+      session.ownInFlight.resolve(gone);
       session.ownInFlight = undefined;
     }
-    for (const own of session.ownQueue.splice(0)) own.resolve({ kind: 'timeout' });
+    for (const own of session.ownQueue.splice(0)) own.resolve(gone);
+    session.ownQueueBytes = 0;
     session.fromStation.clear();
     session.toStation.clear();
     session.waiting = [];
+    session.waitingBytes = 0;
     this.options.tap.link({ kind: 'disconnected', chargeBoxId: id, linkKind: session.link.kind, code, reason, at: new Date().toISOString() });
     this.options.logger.info({ chargeBoxId: id, code, reason }, 'station disconnected');
   }

@@ -33,6 +33,8 @@ interface BoardLog {
   writing: Promise<void>;
 }
 
+const MENTIONS_AUTHORIZATION_KEY = /authorizationkey/i;
+
 /** File names are the chargeBoxId made safe for any file system. */
 function fileBase(chargeBoxId: string): string {
   return encodeURIComponent(chargeBoxId).replace(/\./g, '%2E').replace(/\*/g, '%2A');
@@ -74,6 +76,8 @@ export class DeviceLogStore {
 
   /** Takes one line; the write and the event follow on the next turn of the event loop. */
   append(chargeBoxId: string, line: string, at: Date = new Date()): void {
+    // A board that echoes its OCPP traffic (MicroOcpp's traffic debug) would print a new AuthorizationKey in clear.
+    if (MENTIONS_AUTHORIZATION_KEY.test(line)) line = `<redacted: a debug line of ${Buffer.byteLength(line)} bytes mentioning AuthorizationKey>`;
     this.#queue.push({ chargeBoxId, line, at });
     if (!this.#scheduled) {
       this.#scheduled = true;

@@ -168,7 +168,7 @@ export function createSerialLinks(deps: SerialLinksDeps): SerialLinks {
         const afterRaw = req.query.after;
         const after = afterRaw === undefined ? undefined : Number(afterRaw);
         if (!id || !Number.isInteger(limit) || limit < 1 || limit > 5000 || (after !== undefined && (!Number.isInteger(after) || after < 0))) {
-          res.status(400).json({ error: 'limit must be an integer in 1..5000 and after a non-negative integer' });
+          res.status(400).json({ error: { code: 'bad_request', message: 'limit must be an integer in 1..5000 and after a non-negative integer' } });
           return;
         }
         const lines = await deviceLog.read(id, { limit, ...(after !== undefined ? { after } : {}) });

@@ -17,6 +17,8 @@ export class SerialStationLink implements StationLink {
   constructor(
     readonly chargeBoxId: string,
     readonly remoteAddress: string,
+    /** The board's `max` from its hello. */
+    readonly maxMessageBytes: number,
     private readonly owner: SerialLinkOwner,
   ) {}
 

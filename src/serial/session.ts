@@ -233,7 +233,7 @@ export class SerialSession {
       `ka=${this.o.keepaliveMs}`,
     ]);
     for (const { line, at } of this.#preHello.splice(0)) this.o.deviceLog.append(chargeBoxId, line, at);
-    const link = new SerialStationLink(chargeBoxId, `serial:${this.o.portPath}`, {
+    const link = new SerialStationLink(chargeBoxId, `serial:${this.o.portPath}`, this.#board.max, {
       send: (text) => this.#send(link, text),
       closeFromRelay: (code, reason) => {
         if (this.#link !== link) return;

@@ -1,8 +1,9 @@
 // Persistence of each station's transaction messages (MicroOcpp keeps them on flash): one small JSON file per
 // station under DATA_DIR/sim, written only while something is queued or a transaction is open, so a station
-// that is online and idle costs no disk I/O. Writes are batched by one flusher for all stations.
+// that is online and idle costs no disk I/O. Writes are batched by one flusher for all stations; a transaction's
+// start, its id and its stop are written at once (writeNow), before the station acts on them (write-ahead).
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { rename, unlink, writeFile } from 'node:fs/promises';
+import { unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 export type QueuedKind = 'start' | 'meter' | 'stop' | 'summary';
@@ -47,6 +48,9 @@ export class QueueStore {
   readonly #dir: string;
   readonly #present: Set<string>;
   readonly #dirty = new Map<string, Persistable>();
+  /** Per station: bumped by every synchronous write, so a batched write begun before it never lands after it. */
+  readonly #version = new Map<string, number>();
+  #tmpSeq = 0;
   #flushing: Promise<void> | undefined;
 
   constructor(
@@ -55,7 +59,10 @@ export class QueueStore {
   ) {
     this.#dir = path.join(dataDir, 'sim');
     mkdirSync(this.#dir, { recursive: true });
-    this.#present = new Set(readdirSync(this.#dir).filter((f) => f.endsWith('.json')));
+    const files = readdirSync(this.#dir);
+    this.#present = new Set(files.filter((f) => f.endsWith('.json')));
+    // Temp files of writes a crash interrupted: the renamed file beside them is the last complete state.
+    for (const f of files) if (f.endsWith('.tmp')) unlinkSync(path.join(this.#dir, f));
   }
 
   #file(id: string): string {
@@ -77,9 +84,32 @@ export class QueueStore {
     this.#dirty.set(p.id, p);
   }
 
+  /** Write-ahead: the station's state is on disk when this returns (a crash after it cannot lose it). */
+  writeNow(p: Persistable): void {
+    this.#dirty.delete(p.id);
+    this.#version.set(p.id, (this.#version.get(p.id) ?? 0) + 1);
+    const name = this.#file(p.id);
+    const full = path.join(this.#dir, name);
+    const snap = p.snapshot();
+    try {
+      if (snap === undefined) {
+        if (this.#present.delete(name) && existsSync(full)) unlinkSync(full);
+        return;
+      }
+      const tmp = `${full}.${++this.#tmpSeq}.tmp`;
+      writeFileSync(tmp, JSON.stringify(snap));
+      renameSync(tmp, full);
+      this.#present.add(name);
+    } catch (err) {
+      this.#dirty.set(p.id, p);
+      this.onError(err, p.id);
+    }
+  }
+
   /** Forgets a station for good (removed by an operator). */
   remove(id: string): void {
     this.#dirty.delete(id);
+    this.#version.set(id, (this.#version.get(id) ?? 0) + 1);
     const name = this.#file(id);
     if (!this.#present.delete(name)) return;
     try {
@@ -100,12 +130,19 @@ export class QueueStore {
   async #flushOnce(): Promise<void> {
     for (const w of this.#takeDirty()) {
       try {
+        const current = (): boolean => (this.#version.get(w.p.id) ?? 0) === w.version;
         if (w.json === undefined) {
-          if (this.#present.delete(w.name)) await unlink(w.full).catch(() => undefined);
+          if (current() && this.#present.delete(w.name) && existsSync(w.full)) unlinkSync(w.full);
           continue;
         }
-        await writeFile(`${w.full}.tmp`, w.json);
-        await rename(`${w.full}.tmp`, w.full);
+        // Own temp name and a synchronous rename after the version check: a writeNow in between wins.
+        const tmp = `${w.full}.${++this.#tmpSeq}.tmp`;
+        await writeFile(tmp, w.json);
+        if (!current()) {
+          await unlink(tmp).catch(() => undefined);
+          continue;
+        }
+        renameSync(tmp, w.full);
         this.#present.add(w.name);
       } catch (err) {
         // Keep it dirty: the next flush tries again (e.g. after a transient EMFILE / ENOSPC).
@@ -139,7 +176,7 @@ export class QueueStore {
     return batch.map((p) => {
       const name = this.#file(p.id);
       const snap = p.snapshot();
-      return { p, name, full: path.join(this.#dir, name), json: snap ? JSON.stringify(snap) : undefined };
+      return { p, name, full: path.join(this.#dir, name), json: snap ? JSON.stringify(snap) : undefined, version: this.#version.get(p.id) ?? 0 };
     });
   }
 }

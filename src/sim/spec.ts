@@ -25,6 +25,9 @@ export interface AutopilotSpec {
   readonly models?: readonly VehicleModel[];
 }
 
+/** The tag a simulated station presents when its spec names none; SteVe must know it (npm run steve-register). */
+export const DEFAULT_ID_TAG = 'TEST_TAG';
+
 export interface SimStationSpec {
   readonly id: string;
   readonly vendor?: string;
@@ -39,6 +42,7 @@ export interface SimStationSpec {
   readonly config?: Readonly<Record<string, string>>;
   /** The vehicle plugged in when an action does not say otherwise. */
   readonly vehicle?: VehicleSpec;
+  /** The tag it presents when an action names none (default DEFAULT_ID_TAG). */
   readonly idTag?: string;
   /** 'session': the register restarts at 0 at every StartTransaction (flashCharge firmware); 'lifetime': it never resets. */
   readonly energyRegister?: 'session' | 'lifetime';

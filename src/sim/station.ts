@@ -1,55 +1,25 @@
-// A simulated flashCharge charger, modelled on its firmware running MicroOcpp 1.2: boot, statuses, Authorize,
-// Start/Stop, periodic MeterValues, the RivotMotors DataTransfers, Heartbeat; answers the central system's
-// calls; keeps transaction messages in a bounded, persisted queue while offline and replays them in order;
-// reconnects with exponential backoff and jitter; one outgoing call in flight, each with a timeout.
+// A simulated flashCharge charger, modelled on its firmware running MicroOcpp 1.2: power, boot and heartbeat,
+// operator actions, plug / tag / BMS inputs, statuses, the RivotMotors vendor messages, and the clock that drives
+// them. Its parts live beside it: the connection (uplink.ts), the outgoing calls (outbox.ts), sessions and what
+// survives a power loss (transactions.ts), the answers to the central system (central-system-calls.ts), the
+// autopilot (autopilot.ts), connectors and the battery (connector.ts, battery.ts), persistence (queue-store.ts).
 // Time only advances through the shared timer wheel, so thousands of stations share one timer.
-import type { Logger } from 'pino';
-import { encodeCall, encodeCallError, encodeCallResult, parseFrame } from '../ocpp/frames.js';
+import { encodeCallError, encodeCallResult, parseFrame } from '../ocpp/frames.js';
 import { validate } from '../ocpp/validate.js';
-import type { Clock } from './clock.js';
-import type { TimerWheel, Wakeable } from './wheel.js';
-import type { SimConnection, SimTransport } from './transport.js';
-import type { OpenTransaction, PersistedQueue, QueueStore, QueuedMessage, Persistable } from './queue-store.js';
+import type { Wakeable } from './wheel.js';
+import type { PersistedQueue, Persistable, QueuedMessage } from './queue-store.js';
 import { KeyStore } from './keys.js';
 import { Connector, type ConnectorView } from './connector.js';
-import { VEHICLE_MODELS, type ChargerLimits, type VehicleModel } from './battery.js';
-import type { AutopilotSpec, BmsAlertType, SimAction, SimStationSpec, VehicleSpec } from './spec.js';
+import type { ChargerLimits } from './battery.js';
+import { DEFAULT_ID_TAG, type BmsAlertType, type SimAction, type SimStationSpec, type VehicleSpec } from './spec.js';
+import { Outbox, type OutboxHost } from './outbox.js';
+import { Uplink, type UplinkEvents } from './uplink.js';
+import { answerCall, type CallHost } from './central-system-calls.js';
+import { Transactions, type TransactionsHost } from './transactions.js';
+import { armAutopilot, autoIdle, autopilotStep, type AutopilotHost } from './autopilot.js';
+import { iso, isRecord, type StationCounters, type StationEnv } from './station-env.js';
 
-export interface SimLimits {
-  /** Most transaction messages a station keeps while offline. */
-  readonly queueLimit: number;
-  readonly callTimeoutMs: number;
-  readonly reconnectMinMs: number;
-  readonly reconnectMaxMs: number;
-  /** Time from power-on (or reboot) to the first connection attempt. */
-  readonly bootDelayMs: number;
-}
-
-export const DEFAULT_LIMITS: SimLimits = { queueLimit: 1000, callTimeoutMs: 30_000, reconnectMinMs: 1000, reconnectMaxMs: 60_000, bootDelayMs: 2000 };
-
-/** What all stations of one simulator share. */
-export interface StationEnv {
-  readonly clock: Clock;
-  readonly wheel: TimerWheel;
-  readonly transport: SimTransport;
-  readonly store: QueueStore;
-  readonly logger: Logger;
-  readonly limits: SimLimits;
-  readonly random: () => number;
-}
-
-export interface StationCounters {
-  framesOut: number;
-  framesIn: number;
-  boots: number;
-  connects: number;
-  txStarted: number;
-  txStopped: number;
-  energyWh: number;
-  callErrors: number;
-  timeouts: number;
-  dropped: number;
-}
+export { DEFAULT_LIMITS, type SimLimits, type StationCounters, type StationEnv } from './station-env.js';
 
 export interface SimStationInfo {
   readonly id: string;
@@ -67,19 +37,9 @@ export interface ActResult {
   readonly message?: string;
 }
 
-interface OutEntry {
-  readonly action: string;
-  readonly payload: Record<string, unknown>;
-  /** Set for transaction messages: persisted, retried, replayed after offline periods. */
-  readonly persisted: QueuedMessage | undefined;
-  notBefore: number;
-  readonly onResult?: (payload: Record<string, unknown> | undefined) => void;
-}
-
 const VEHICLE_INFO_FIRST_MS = 3000; // the firmware's first-send interval after plug-in
 const VEHICLE_INFO_EVERY_MS = 5000;
 const PHYSICS_WAKE_MS = 5000; // while energy flows, look at the battery at least this often
-const NON_TX_PREBOOT_LIMIT = 10; // MicroOcpp's memory-only queue before BootNotification is accepted
 
 const BMS_MESSAGES: Record<BmsAlertType, string> = {
   BMS_EMERGENCY_STOP: 'BMS emergency stop',
@@ -87,10 +47,7 @@ const BMS_MESSAGES: Record<BmsAlertType, string> = {
   BMS_CHARGING_ENABLED: 'BMS ready for charging',
 };
 
-const iso = (ms: number): string => new Date(ms).toISOString();
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-export class SimStation implements Wakeable, Persistable {
+export class SimStation implements Wakeable, Persistable, OutboxHost, TransactionsHost, UplinkEvents {
   wheelSlot = -1;
   readonly id: string;
   readonly keys: KeyStore;
@@ -99,24 +56,17 @@ export class SimStation implements Wakeable, Persistable {
 
   #powered = false;
   #removed = false;
-  #conn: SimConnection | undefined;
-  #online = false;
   #booted = false;
   #bootedAt = 0;
-  #bootTag = '';
-  #msgSeq = 0;
-  #backoff = 0;
-  #reconnectAt = Infinity;
   #heartbeatDue = Infinity;
   #rebootAt = Infinity;
   #softResetDeadline = Infinity;
   #inoperative = false;
-  #queue: OutEntry[] = [];
-  #inFlight: { id: string; entry: OutEntry; deadline: number } | undefined;
-  #txCounter = 0;
-  #txIds = new Map<number, number>();
   #configChanged = false;
-  readonly #limits: ChargerLimits;
+  readonly chargerLimits: ChargerLimits;
+  readonly #uplink: Uplink;
+  readonly #outbox: Outbox;
+  readonly #tx: Transactions;
 
   constructor(
     readonly spec: SimStationSpec,
@@ -127,7 +77,10 @@ export class SimStation implements Wakeable, Persistable {
     this.keys = new KeyStore(spec.config, n);
     const now = env.clock.now();
     this.connectors = Array.from({ length: n + 1 }, (_, i) => new Connector(i, now));
-    this.#limits = { maxCurrentA: spec.charger?.maxCurrentA ?? 100, maxPowerW: spec.charger?.maxPowerW ?? 8500 };
+    this.chargerLimits = { maxCurrentA: spec.charger?.maxCurrentA ?? 100, maxPowerW: spec.charger?.maxPowerW ?? 8500 };
+    this.#uplink = new Uplink(env, this.id, spec.password, this);
+    this.#outbox = new Outbox(env, this);
+    this.#tx = new Transactions(this, this.#outbox, env);
     this.#restore(env.store.load(this.id));
   }
 
@@ -138,16 +91,16 @@ export class SimStation implements Wakeable, Persistable {
     if (this.#powered || this.#removed) return;
     this.#powered = true;
     this.#startBoot();
-    this.#reconnectAt = this.env.clock.now() + delayMs;
-    this.#armAutopilot();
-    this.#schedule();
+    this.#uplink.connectAt(this.env.clock.now() + delayMs);
+    armAutopilot(this.#autopilotHost(), this.plugs(), this.env.limits.bootDelayMs, this.env.clock.now());
+    this.scheduleWake();
   }
 
   /** Power off (simulator shutdown): open transactions stay open on "flash" and are closed as PowerLoss on the next boot. */
   powerOff(): void {
     if (!this.#powered) return;
     const now = this.env.clock.now();
-    for (const c of this.#plugs()) c.advance(now, this.#limits);
+    for (const c of this.plugs()) c.advance(now, this.chargerLimits);
     this.#powered = false;
     this.#dropConnection(1001, 'station powered off', false);
     this.env.wheel.cancel(this);
@@ -161,7 +114,7 @@ export class SimStation implements Wakeable, Persistable {
   }
 
   get online(): boolean {
-    return this.#online;
+    return this.#uplink.online;
   }
 
   get booted(): boolean {
@@ -169,20 +122,20 @@ export class SimStation implements Wakeable, Persistable {
   }
 
   get queueLength(): number {
-    return this.#queue.length;
+    return this.#outbox.length;
   }
 
   info(): SimStationInfo {
     const now = this.env.clock.now();
-    if (this.#powered) for (const c of this.#plugs()) c.advance(now, this.#limits);
+    if (this.#powered) for (const c of this.plugs()) c.advance(now, this.chargerLimits);
     return {
       id: this.id,
       transport: this.env.transport.kind,
       powered: this.#powered,
-      online: this.#online,
+      online: this.#uplink.online,
       booted: this.#booted,
-      queued: this.#queue.length,
-      connectors: this.#plugs().map((c) => c.view()),
+      queued: this.#outbox.length,
+      connectors: this.plugs().map((c) => c.view()),
       counters: { ...this.counters },
     };
   }
@@ -193,7 +146,7 @@ export class SimStation implements Wakeable, Persistable {
     if (!this.#powered && action.type !== 'reboot') return { ok: false, message: 'station is powered off' };
     const now = this.env.clock.now();
     if (action.type === 'dropLink') {
-      if (!this.#conn) return { ok: false, message: 'no link to drop' };
+      if (!this.#uplink.connected) return { ok: false, message: 'no link to drop' };
       this.#dropConnection(1006, 'link pulled', true);
       return { ok: true };
     }
@@ -202,13 +155,13 @@ export class SimStation implements Wakeable, Persistable {
         this.powerOn();
         return { ok: true };
       }
-      for (const c of this.#plugs()) if (c.tx) this.#stopTx(c, 'PowerLoss', now);
+      for (const c of this.plugs()) if (c.tx) this.#tx.stop(c, 'PowerLoss', now);
       this.#reboot(now);
       return { ok: true };
     }
     const c = this.connectors[action.connectorId ?? 1];
     if (!c || c.id === 0) return { ok: false, message: `no connector ${action.connectorId ?? 1}` };
-    c.advance(now, this.#limits);
+    c.advance(now, this.chargerLimits);
     let result: ActResult = { ok: true };
     switch (action.type) {
       case 'plugIn':
@@ -227,11 +180,11 @@ export class SimStation implements Wakeable, Persistable {
         break;
       case 'stop':
         if (!c.tx) return { ok: false, message: 'no transaction' };
-        this.#stopTx(c, 'Local', now, c.tx.idTag);
+        this.#tx.stop(c, 'Local', now, c.tx.idTag);
         break;
       case 'fault':
         c.fault = { errorCode: action.errorCode ?? 'OtherError', info: action.info };
-        if (c.tx) this.#stopTx(c, 'Other', now);
+        if (c.tx) this.#tx.stop(c, 'Other', now);
         break;
       case 'clearFault':
         if (!c.fault) return { ok: false, message: 'not faulted' };
@@ -247,14 +200,24 @@ export class SimStation implements Wakeable, Persistable {
         c.evsePaused = false;
         break;
     }
-    this.#refresh(c);
-    this.#pump();
-    this.#schedule();
+    this.refresh(c);
+    this.#outbox.pump();
+    this.scheduleWake();
     return result;
   }
 
+  /** Built when the autopilot acts (rarely), not kept per station. */
+  #autopilotHost(): AutopilotHost {
+    return {
+      spec: this.spec,
+      random: this.env.random,
+      plugIn: (c, vehicle, now) => void this.#plugIn(c, vehicle, now),
+      presentTag: (c, now) => this.#presentTag(c, this.#idTag(), now).ok,
+    };
+  }
+
   #idTag(): string {
-    return this.spec.idTag ?? 'TEST_TAG';
+    return this.spec.idTag ?? DEFAULT_ID_TAG;
   }
 
   #vehicleDefaults(): Required<Pick<VehicleSpec, 'model' | 'initialSoc' | 'targetSoc'>> {
@@ -270,47 +233,47 @@ export class SimStation implements Wakeable, Persistable {
     if (c.pendingAuth) {
       const { idTag } = c.pendingAuth;
       c.pendingAuth = undefined;
-      this.#startTx(c, idTag, now);
+      this.#tx.start(c, idTag, now);
     }
     return { ok: true };
   }
 
   #plugOut(c: Connector, now: number): ActResult {
     if (!c.vehicle) return { ok: false, message: 'nothing plugged in' };
-    if (c.tx && this.keys.bool('StopTransactionOnEVSideDisconnect')) this.#stopTx(c, 'EVDisconnected', now, undefined, true);
+    if (c.tx && this.keys.bool('StopTransactionOnEVSideDisconnect')) this.#tx.stop(c, 'EVDisconnected', now, undefined, true);
     c.vehicle = undefined;
     c.finishing = false;
     c.vehicleInfoDue = Infinity;
     c.departAt = Infinity;
-    if (c.autoPhase !== 'idle') this.#autoIdle(c, now);
+    if (c.autoPhase !== 'idle') autoIdle(this.#autopilotHost(), c, now);
     return { ok: true };
   }
 
   #presentTag(c: Connector, idTag: string, now: number): ActResult {
     if (c.tx) {
       if (c.tx.idTag !== idTag) return { ok: false, message: 'tag does not match the running transaction' };
-      this.#stopTx(c, 'Local', now, idTag);
+      this.#tx.stop(c, 'Local', now, idTag);
       return { ok: true, message: 'transaction stopped' };
     }
     if (c.fault || c.inoperative || this.#inoperative) return { ok: false, message: `connector is ${c.status}` };
-    if (!this.#online || !this.#booted) {
+    if (!this.#uplink.online || !this.#booted) {
       if (!this.keys.bool('AllowOfflineTxForUnknownId')) return { ok: false, message: 'offline and AllowOfflineTxForUnknownId is false' };
       this.#authorized(c, idTag, now);
       return { ok: true, message: 'authorized offline' };
     }
-    this.#enqueue('Authorize', { idTag }, undefined, (conf) => {
+    this.#outbox.enqueue('Authorize', { idTag }, undefined, (conf) => {
       const status = isRecord(conf?.idTagInfo) ? conf.idTagInfo.status : undefined;
       if (status === 'Accepted') this.#authorized(c, idTag, this.env.clock.now());
-      this.#refresh(c);
+      this.refresh(c);
     });
     return { ok: true, message: 'Authorize sent' };
   }
 
   #authorized(c: Connector, idTag: string, now: number): void {
     if (c.tx) return;
-    if (c.vehicle) this.#startTx(c, idTag, now);
+    if (c.vehicle) this.#tx.start(c, idTag, now);
     else c.pendingAuth = { idTag, until: now + this.keys.int('ConnectionTimeOut') * 1000 };
-    this.#refresh(c);
+    this.refresh(c);
   }
 
   #bmsAlert(c: Connector, alertType: BmsAlertType, now: number): ActResult {
@@ -318,76 +281,16 @@ export class SimStation implements Wakeable, Persistable {
     if (safe === c.bmsSafe) return { ok: false, message: `BMS already ${safe ? 'enabled' : 'disabled'}` };
     c.bmsSafe = safe;
     const data = { alertType, message: BMS_MESSAGES[alertType], timestamp: Math.round(now - this.#bootedAt) };
-    this.#enqueue('DataTransfer', { vendorId: 'RivotMotors', messageId: 'BMSAlert', data: JSON.stringify(data) });
+    this.#outbox.enqueue('DataTransfer', { vendorId: 'RivotMotors', messageId: 'BMSAlert', data: JSON.stringify(data) });
     // The firmware ends a running session when the BMS withdraws permission.
-    if (!safe && c.tx) this.#stopTx(c, 'EmergencyStop', now);
+    if (!safe && c.tx) this.#tx.stop(c, 'EmergencyStop', now);
     return { ok: true };
-  }
-
-  // ---- transactions ----------------------------------------------------------------------------------------
-
-  #startTx(c: Connector, idTag: string, now: number): void {
-    if (this.spec.energyRegister !== 'lifetime') c.energyWh = 0;
-    const local = ++this.#txCounter;
-    c.tx = { local, id: undefined, idTag, startedAt: now, meterStart: c.registerWh() };
-    c.finishing = false;
-    c.vehicleInfoDue = Infinity;
-    c.lastStepAt = now;
-    const interval = this.keys.int('MeterValueSampleInterval');
-    c.meterDue = interval > 0 ? now + interval * 1000 : Infinity;
-    this.counters.txStarted++;
-    this.#enqueueTx('start', local, 'StartTransaction', { connectorId: c.id, idTag, meterStart: c.tx.meterStart, timestamp: iso(now) });
-    this.#refresh(c);
-  }
-
-  /** `unplugged`: the cable left with the session (no Finishing). */
-  #stopTx(c: Connector, reason: string, now: number, idTag?: string, unplugged = false): void {
-    const tx = c.tx;
-    if (!tx) return;
-    c.advance(now, this.#limits);
-    const meterStop = c.registerWh();
-    this.#enqueueTx('stop', tx.local, 'StopTransaction', {
-      ...(idTag !== undefined ? { idTag } : {}),
-      meterStop,
-      timestamp: iso(now),
-      reason,
-    });
-    const delivered = Math.max(0, c.energyWh - tx.meterStart);
-    const summary = {
-      finalSoc: Math.round((c.vehicle?.battery.soc ?? 0) * 100) / 100,
-      energyDelivered: Math.round(delivered * 100) / 100,
-      durationMinutes: Math.round(((now - tx.startedAt) / 60_000) * 100) / 100,
-    };
-    this.#enqueueTx('summary', tx.local, 'DataTransfer', { vendorId: 'RivotMotors', messageId: 'SessionSummary', data: JSON.stringify(summary) });
-    this.counters.txStopped++;
-    this.counters.energyWh += delivered;
-    c.tx = undefined;
-    c.meterDue = Infinity;
-    if (unplugged) c.vehicle = undefined;
-    c.finishing = c.vehicle !== undefined;
-    if (c.inoperativeScheduled) {
-      c.inoperative = true;
-      c.inoperativeScheduled = false;
-    }
-    if (c.vehicle && c.autoPhase !== 'idle') c.departAt = Math.min(c.departAt, now + this.#autopilot().dwellS * 1000);
-    this.#refresh(c);
-  }
-
-  #sendMeterValues(c: Connector, now: number, context: 'Sample.Periodic' | 'Trigger'): void {
-    const sampled = c.sample(this.keys.list('MeterValuesSampledData'), 0).map((s) => ({ ...s, context }));
-    if (sampled.length === 0) return;
-    const payload = { connectorId: c.id, meterValue: [{ timestamp: iso(now), sampledValue: sampled }] };
-    if (c.tx && context === 'Sample.Periodic') {
-      this.#enqueueTx('meter', c.tx.local, 'MeterValues', payload);
-    } else {
-      this.#enqueue('MeterValues', c.tx?.id !== undefined ? { ...payload, transactionId: c.tx.id } : payload);
-    }
   }
 
   // ---- status ----------------------------------------------------------------------------------------------
 
   /** Re-derives a connector's status and reports a change (MicroOcpp sends StatusNotification on every change). */
-  #refresh(c: Connector): void {
+  refresh(c: Connector): void {
     this.#derive(c);
     this.#reportStatus(c, false);
   }
@@ -400,203 +303,75 @@ export class SimStation implements Wakeable, Persistable {
 
   #reportStatus(c: Connector, force: boolean): void {
     const key = `${c.status}/${c.errorCode}`;
-    if (!this.#online || !this.#booted) return;
+    if (!this.#uplink.online || !this.#booted) return;
     if (!force && key === c.enqueued) return;
     c.enqueued = key;
     const payload: Record<string, unknown> = { connectorId: c.id, errorCode: c.errorCode, status: c.status, timestamp: iso(this.env.clock.now()) };
     if (c.info !== undefined) payload.info = c.info;
-    this.#enqueue('StatusNotification', payload, undefined, (conf) => {
+    this.#outbox.enqueue('StatusNotification', payload, undefined, (conf) => {
       if (conf) c.confirmed = key;
     });
   }
 
-  // ---- outgoing queue: one call in flight ------------------------------------------------------------------
+  // ---- for its parts (uplink, outbox, transactions): the station is their host, so they cost no closures ------
 
-  #enqueue(action: string, payload: Record<string, unknown>, persisted?: QueuedMessage, onResult?: OutEntry['onResult']): void {
-    if (!persisted) {
-      if (!this.#online) {
-        this.counters.dropped++;
-        return;
-      }
-      if (!this.#booted && action !== 'BootNotification' && this.#queue.filter((e) => !e.persisted).length >= NON_TX_PREBOOT_LIMIT) {
-        this.counters.dropped++;
-        return;
-      }
-    }
-    this.#queue.push({ action, payload, persisted, notBefore: 0, ...(onResult ? { onResult } : {}) });
-    if (persisted) {
-      this.#bound();
-      this.env.store.markDirty(this);
-    }
-    this.#pump();
+  linkOpen(): boolean {
+    return this.#uplink.online;
   }
 
-  #enqueueTx(kind: QueuedMessage['kind'], tx: number, action: QueuedMessage['action'], payload: Record<string, unknown>): void {
-    this.#enqueue(action, payload, { kind, tx, action, payload, attempts: 0 });
+  bootAccepted(): boolean {
+    return this.#booted;
   }
 
-  /** Keeps the persisted part of the queue within the limit: periodic meter values go first, as on MicroOcpp. */
-  #bound(): void {
-    let persisted = 0;
-    for (const e of this.#queue) if (e.persisted) persisted++;
-    while (persisted > this.env.limits.queueLimit) {
-      const inFlight = this.#inFlight?.entry;
-      let victim = this.#queue.findIndex((e) => e !== inFlight && e.persisted?.kind === 'meter');
-      if (victim < 0) victim = this.#queue.findIndex((e) => e !== inFlight && e.persisted !== undefined);
-      if (victim < 0) return;
-      this.#queue.splice(victim, 1);
-      this.counters.dropped++;
-      persisted--;
-    }
+  linkFailed(): void {
+    this.#dropConnection(1006, 'send failed', false);
   }
 
-  #pump(): void {
-    if (!this.#online || this.#inFlight || !this.#conn) return;
-    const now = this.env.clock.now();
-    while (this.#queue.length > 0) {
-      const entry = this.#queue[0]!;
-      if (!this.#booted && entry.action !== 'BootNotification') return;
-      if (entry.notBefore > now) return;
-      let payload = entry.payload;
-      const p = entry.persisted;
-      if (p && p.kind !== 'start' && p.kind !== 'summary') {
-        const transactionId = this.#txIds.get(p.tx);
-        if (transactionId === undefined) {
-          // Its StartTransaction was given up: nothing can refer to that transaction any more.
-          this.#queue.shift();
-          this.counters.dropped++;
-          this.env.store.markDirty(this);
-          continue;
-        }
-        payload = { ...payload, transactionId };
-      }
-      const id = `${this.#bootTag}${++this.#msgSeq}`;
-      this.#inFlight = { id, entry, deadline: now + this.env.limits.callTimeoutMs };
-      if (!this.#send(encodeCall(id, entry.action, payload))) {
-        this.#inFlight = undefined;
-        this.#dropConnection(1006, 'send failed', false);
-      }
-      return;
-    }
+  linkLost(code: number, reason: string): void {
+    this.#dropConnection(code, reason, false);
+  }
+
+  transactionId(localTx: number): number | undefined {
+    return this.#tx.idOf(localTx);
+  }
+
+  txConfirmed(m: QueuedMessage, conf: Record<string, unknown>): void {
+    this.#tx.confirmed(m, conf);
+  }
+
+  outboxDrained(now: number): void {
     if (this.#softResetDeadline < Infinity) this.#rebootAt = Math.min(this.#rebootAt, now + 500);
   }
 
-  #send(text: string): boolean {
-    const ok = this.#conn?.send(text) ?? false;
+  // ---- to and from the central system ------------------------------------------------------------------------
+
+  sendFrame(text: string): boolean {
+    const ok = this.#uplink.send(text);
     if (ok) this.counters.framesOut++;
     return ok;
   }
 
-  #complete(conf: Record<string, unknown> | undefined, failure: 'error' | 'timeout' | undefined): void {
-    const flight = this.#inFlight;
-    if (!flight) return;
-    this.#inFlight = undefined;
-    const { entry } = flight;
-    const now = this.env.clock.now();
-    if (failure) {
-      if (failure === 'timeout') this.counters.timeouts++;
-      else this.counters.callErrors++;
-      const p = entry.persisted;
-      if (p) {
-        p.attempts++;
-        if (p.attempts < this.keys.int('TransactionMessageAttempts')) {
-          entry.notBefore = now + this.keys.int('TransactionMessageRetryInterval') * 1000 * p.attempts;
-          this.env.store.markDirty(this);
-          this.#pump();
-          this.#schedule();
-          return;
-        }
-        this.counters.dropped++;
-        this.env.logger.warn({ station: this.id, action: entry.action }, 'sim: transaction message given up');
-      }
-    }
-    if (this.#queue[0] === entry) this.#queue.shift();
-    if (entry.persisted) {
-      if (!failure) this.#onTxConf(entry.persisted, conf ?? {});
-      this.env.store.markDirty(this);
-    }
-    entry.onResult?.(failure ? undefined : conf);
-    this.#pump();
-    this.#schedule();
-  }
-
-  #onTxConf(m: QueuedMessage, conf: Record<string, unknown>): void {
-    if (m.kind === 'start') {
-      const transactionId = typeof conf.transactionId === 'number' ? conf.transactionId : undefined;
-      const c = this.#plugs().find((x) => x.tx?.local === m.tx);
-      if (transactionId === undefined) return;
-      this.#txIds.set(m.tx, transactionId);
-      if (c?.tx) c.tx.id = transactionId;
-      const status = isRecord(conf.idTagInfo) ? conf.idTagInfo.status : undefined;
-      if (c?.tx && status !== 'Accepted' && this.keys.bool('StopTransactionOnInvalidId')) this.#stopTx(c, 'DeAuthorized', this.env.clock.now());
-    } else if (m.kind === 'summary') {
-      this.#txIds.delete(m.tx);
-    }
-  }
-
   // ---- connection ------------------------------------------------------------------------------------------
-
-  #connect(): void {
-    this.#reconnectAt = Infinity;
-    const handlers = {
-      open: () => {
-        if (this.#conn !== conn) return;
-        this.#online = true;
-        this.#backoff = 0;
-        this.counters.connects++;
-        if (!this.#booted) this.#sendBoot();
-        else for (const c of this.connectors) if (c.confirmed !== `${c.status}/${c.errorCode}`) this.#reportStatus(c, true);
-        this.#pump();
-        this.#schedule();
-      },
-      message: (text: string) => {
-        if (this.#conn === conn) this.#onMessage(text);
-      },
-      close: (code: number, reason: string) => {
-        if (this.#conn !== conn) return;
-        this.env.logger.debug({ station: this.id, code, reason }, 'sim: link closed');
-        this.#dropConnection(code, reason, false);
-      },
-    };
-    const password = this.spec.password;
-    let conn: SimConnection;
-    try {
-      conn = this.env.transport.connect(this.id, handlers, password !== undefined ? { password } : {});
-    } catch (err) {
-      // e.g. an invalid target URL: keep trying with backoff rather than going silent.
-      this.env.logger.warn({ station: this.id, err }, 'sim: cannot connect');
-      this.#dropConnection(1006, 'connect failed', true);
-      return;
-    }
-    this.#conn = conn;
-  }
 
   /** The link is gone (either side): forget volatile messages, keep transaction messages, reconnect later. */
   #dropConnection(code: number, reason: string, abrupt: boolean): void {
-    const conn = this.#conn;
-    this.#conn = undefined;
-    this.#online = false;
-    // 1005/1006/1015 are never sent on the wire; anything else outside the sendable range becomes 1000.
-    const sendable = code >= 1000 && code <= 4999 && code !== 1005 && code !== 1006 && code !== 1015 ? code : 1000;
-    if (conn) conn.close(sendable, reason, abrupt);
-    this.#inFlight = undefined;
-    const before = this.#queue.length;
-    this.#queue = this.#queue.filter((e) => e.persisted !== undefined);
-    this.counters.dropped += before - this.#queue.length;
+    this.#uplink.drop(code, reason, abrupt, this.#powered && this.#rebootAt === Infinity);
+    this.#outbox.linkLost();
     for (const c of this.connectors) c.enqueued = c.confirmed;
-    if (this.#powered && this.#rebootAt === Infinity) {
-      const { reconnectMinMs, reconnectMaxMs } = this.env.limits;
-      const base = Math.min(reconnectMaxMs, reconnectMinMs * 2 ** this.#backoff);
-      this.#backoff = Math.min(this.#backoff + 1, 20);
-      this.#reconnectAt = this.env.clock.now() + base * (0.5 + 0.5 * this.env.random());
-    }
-    this.#schedule();
+    this.scheduleWake();
+  }
+
+  linkOpened(): void {
+    this.counters.connects++;
+    if (!this.#booted) this.#sendBoot();
+    else for (const c of this.connectors) if (c.confirmed !== `${c.status}/${c.errorCode}`) this.#reportStatus(c, true);
+    this.#outbox.pump();
+    this.scheduleWake();
   }
 
   #startBoot(): void {
     this.#booted = false;
-    this.#bootTag = `${Math.floor(this.env.random() * 36 ** 4).toString(36)}-`;
-    this.#msgSeq = 0;
+    this.#outbox.newBoot();
     this.#heartbeatDue = Infinity;
     this.#bootedAt = this.env.clock.now();
     for (const c of this.connectors) {
@@ -605,22 +380,18 @@ export class SimStation implements Wakeable, Persistable {
     }
   }
 
-  #sendBoot(): void {
-    this.#queue = this.#queue.filter((e) => e.action !== 'BootNotification');
+  #bootPayload(): Record<string, unknown> {
     const s = this.spec;
-    const payload = {
+    return {
       chargePointVendor: s.vendor ?? 'Rivot Motors',
       chargePointModel: s.model ?? 'Rivot Charger',
       chargePointSerialNumber: s.serialNumber ?? s.id.slice(0, 25),
       firmwareVersion: s.firmwareVersion ?? '2.4.0',
     };
-    this.#queue.unshift({
-      action: 'BootNotification',
-      payload,
-      persisted: undefined,
-      notBefore: 0,
-      onResult: (conf) => this.#onBootConf(conf),
-    });
+  }
+
+  #sendBoot(notBefore = 0): void {
+    this.#outbox.bootFirst(this.#bootPayload(), (conf) => this.#onBootConf(conf), notBefore);
   }
 
   #onBootConf(conf: Record<string, unknown> | undefined): void {
@@ -632,21 +403,17 @@ export class SimStation implements Wakeable, Persistable {
       if (interval > 0) this.keys.internalSet('HeartbeatInterval', String(interval));
       this.#armHeartbeat(now);
       // StatusNotifications for connector 0 and each connector go right after the boot, before any replay.
-      const replay = this.#queue;
-      this.#queue = [];
-      for (const c of this.connectors) {
-        this.#derive(c);
-        this.#reportStatus(c, true);
-      }
-      this.#queue.push(...replay);
-      for (const c of this.#plugs()) if (c.vehicle && !c.tx) c.vehicleInfoDue = Math.min(c.vehicleInfoDue, now + VEHICLE_INFO_FIRST_MS);
+      this.#outbox.ahead(() => {
+        for (const c of this.connectors) {
+          this.#derive(c);
+          this.#reportStatus(c, true);
+        }
+      });
+      for (const c of this.plugs()) if (c.vehicle && !c.tx) c.vehicleInfoDue = Math.min(c.vehicleInfoDue, now + VEHICLE_INFO_FIRST_MS);
       return;
     }
     // Pending / Rejected / no answer: try again after the interval the central system asked for (or a minute).
-    if (this.#online) {
-      this.#sendBoot();
-      this.#queue[0]!.notBefore = now + (interval > 0 ? interval : 60) * 1000;
-    }
+    if (this.#uplink.online) this.#sendBoot(now + (interval > 0 ? interval : 60) * 1000);
   }
 
   #armHeartbeat(now: number): void {
@@ -660,26 +427,26 @@ export class SimStation implements Wakeable, Persistable {
     this.#rebootAt = Infinity;
     this.#dropConnection(1006, 'rebooting', true);
     this.#startBoot();
-    for (const c of this.#plugs()) {
+    for (const c of this.plugs()) {
       c.pendingAuth = undefined;
       c.finishing = false;
       c.vehicleInfoDue = Infinity;
-      this.#refresh(c);
+      this.refresh(c);
     }
-    this.#backoff = 0;
-    this.#reconnectAt = now + this.env.limits.bootDelayMs;
+    this.#uplink.resetBackoff();
+    this.#uplink.connectAt(now + this.env.limits.bootDelayMs);
     this.env.logger.info({ station: this.id }, 'sim: rebooting');
-    this.#schedule();
+    this.scheduleWake();
   }
 
   // ---- incoming ------------------------------------------------------------------------------------------------
 
-  #onMessage(text: string): void {
+  linkMessage(text: string): void {
     this.counters.framesIn++;
     const parsed = parseFrame(text);
     if (!parsed.ok) {
       const { messageId, isCall } = parsed.problem;
-      if (isCall && messageId !== undefined) this.#send(encodeCallError(messageId, 'FormationViolation', parsed.problem.message));
+      if (isCall && messageId !== undefined) this.sendFrame(encodeCallError(messageId, 'FormationViolation', parsed.problem.message));
       return;
     }
     const f = parsed.frame;
@@ -687,180 +454,71 @@ export class SimStation implements Wakeable, Persistable {
       this.#onCall(f.id, f.action, f.payload as Record<string, unknown>);
       return;
     }
-    if (this.#inFlight?.id !== f.id) return; // a late answer to a call already given up
-    if (f.type === 3) this.#complete(f.payload as Record<string, unknown>, undefined);
-    else this.#complete(undefined, 'error');
+    this.#outbox.answered(f.id, f.type === 3 ? (f.payload as Record<string, unknown>) : 'error');
   }
 
   #onCall(id: string, action: string, payload: Record<string, unknown>): void {
     const violation = validate(action, 'req', payload);
     if (violation) {
-      this.#send(encodeCallError(id, violation.code, violation.message));
+      this.sendFrame(encodeCallError(id, violation.code, violation.message));
       return;
     }
     const now = this.env.clock.now();
-    for (const c of this.#plugs()) c.advance(now, this.#limits);
-    let after: (() => void) | undefined;
-    let result: Record<string, unknown>;
-    switch (action) {
-      case 'RemoteStartTransaction': {
-        const c = this.#remoteStartConnector(payload.connectorId as number | undefined);
-        const idTag = payload.idTag as string;
-        result = { status: c ? 'Accepted' : 'Rejected' };
-        if (c) {
-          after = () => {
-            if (this.keys.bool('AuthorizeRemoteTxRequests')) this.#presentTag(c, idTag, now);
-            else this.#authorized(c, idTag, now);
-          };
-        }
-        break;
-      }
-      case 'RemoteStopTransaction': {
-        const c = this.#plugs().find((x) => x.tx?.id === payload.transactionId);
-        result = { status: c ? 'Accepted' : 'Rejected' };
-        if (c) after = () => this.#stopTx(c, 'Remote', now);
-        break;
-      }
-      case 'Reset': {
-        const hard = payload.type === 'Hard';
-        result = { status: 'Accepted' };
-        after = () => {
-          for (const c of this.#plugs()) if (c.tx) this.#stopTx(c, hard ? 'HardReset' : 'SoftReset', now);
-          // Soft: let the stop messages out first (bounded); hard: reboot at once, they are replayed after boot.
-          if (hard) this.#rebootAt = now + 500;
-          else {
-            this.#softResetDeadline = now + 10_000;
-            this.#rebootAt = this.#queue.some((e) => e.persisted) ? this.#softResetDeadline : now + 500;
-          }
-        };
-        break;
-      }
-      case 'ChangeConfiguration': {
-        const key = payload.key as string;
-        const status = this.keys.change(key, payload.value as string);
-        result = { status };
-        if (status === 'Accepted') {
-          this.#configChanged = true;
-          this.env.store.markDirty(this);
-          after = () => this.#onConfigChanged(key, now);
-        }
-        break;
-      }
-      case 'GetConfiguration': {
-        const { known, unknown } = this.keys.read(payload.key as string[] | undefined);
-        result = { configurationKey: known, ...(unknown.length > 0 ? { unknownKey: unknown } : {}) };
-        break;
-      }
-      case 'TriggerMessage': {
-        const connectorId = payload.connectorId as number | undefined;
-        const requested = payload.requestedMessage as string;
-        if (connectorId !== undefined && !this.connectors[connectorId]) result = { status: 'Rejected' };
-        else {
-          result = { status: 'Accepted' };
-          after = () => this.#trigger(requested, connectorId, now);
-        }
-        break;
-      }
-      case 'ChangeAvailability':
-        result = { status: this.#changeAvailability(payload.connectorId as number, payload.type === 'Operative') };
-        break;
-      case 'UnlockConnector': {
-        const c = this.connectors[payload.connectorId as number];
-        if (!c || c.id === 0) result = { status: 'NotSupported' };
-        else {
-          result = { status: 'Unlocked' };
-          if (c.tx) after = () => this.#stopTx(c, 'UnlockCommand', now);
-        }
-        break;
-      }
-      case 'ClearCache':
-        result = { status: 'Accepted' };
-        break;
-      case 'DataTransfer':
-        // MicroOcpp answers Rejected unless the firmware registered a handler; flashCharge registers none.
-        result = { status: 'Rejected' };
-        break;
-      default:
-        this.#send(encodeCallError(id, 'NotSupported', `${action} is not supported by this charge point`));
-        return;
+    for (const c of this.plugs()) c.advance(now, this.chargerLimits);
+    const answer = answerCall(this.#callHost(), action, payload, now);
+    if (answer.kind === 'notSupported') {
+      this.sendFrame(encodeCallError(id, 'NotSupported', `${action} is not supported by this charge point`));
+      return;
     }
-    this.#send(encodeCallResult(id, result));
-    after?.();
-    this.#pump();
-    this.#schedule();
+    this.sendFrame(encodeCallResult(id, answer.result));
+    answer.after?.();
+    this.#outbox.pump();
+    this.scheduleWake();
   }
 
-  #remoteStartConnector(connectorId: number | undefined): Connector | undefined {
-    const usable = (c: Connector | undefined): c is Connector =>
-      c !== undefined && c.id > 0 && !c.tx && !c.pendingAuth && !c.fault && !c.inoperative && !this.#inoperative;
-    if (connectorId !== undefined) {
-      const c = this.connectors[connectorId];
-      return usable(c) ? c : undefined;
-    }
-    const free = this.#plugs().filter(usable);
-    return free.find((c) => c.vehicle) ?? free[0];
+  /** What the central system's calls may touch; built per call (calls are rare, stations many). */
+  #callHost(): CallHost {
+    return {
+      connectors: this.connectors,
+      keys: this.keys,
+      stationInoperative: () => this.#inoperative,
+      setStationInoperative: (inoperative) => {
+        this.#inoperative = inoperative;
+      },
+      presentTag: (c, idTag, now) => void this.#presentTag(c, idTag, now),
+      authorized: (c, idTag, now) => this.#authorized(c, idTag, now),
+      stopTx: (c, reason, now) => this.#tx.stop(c, reason, now),
+      scheduleReset: (hard, now) => {
+        // Soft: let the stop messages out first (bounded); hard: reboot at once, they are replayed after boot.
+        if (hard) this.#rebootAt = now + 500;
+        else {
+          this.#softResetDeadline = now + 10_000;
+          this.#rebootAt = this.#outbox.holdsTransactionMessages ? this.#softResetDeadline : now + 500;
+        }
+      },
+      configChanged: (key, now) => this.#onConfigChanged(key, now),
+      refreshAll: () => {
+        for (const c of this.connectors) this.refresh(c);
+      },
+      enqueue: (action, payload, onResult) => this.#outbox.enqueue(action, payload, undefined, onResult),
+      bootPayload: () => this.#bootPayload(),
+      heartbeatInterval: (seconds) => {
+        this.keys.internalSet('HeartbeatInterval', String(seconds));
+        this.#armHeartbeat(this.env.clock.now());
+      },
+      reportStatus: (c) => this.#reportStatus(c, true),
+      sendMeterValues: (c, now) => this.#tx.sampleMeter(c, now, 'Trigger'),
+    };
   }
 
   #onConfigChanged(key: string, now: number): void {
+    this.#configChanged = true;
+    this.env.store.markDirty(this);
     if (key === 'HeartbeatInterval') this.#armHeartbeat(now);
     if (key === 'MeterValueSampleInterval') {
       const interval = this.keys.int('MeterValueSampleInterval');
-      for (const c of this.#plugs()) if (c.tx) c.meterDue = interval > 0 ? now + interval * 1000 : Infinity;
+      for (const c of this.plugs()) if (c.tx) c.meterDue = interval > 0 ? now + interval * 1000 : Infinity;
     }
-  }
-
-  #trigger(requested: string, connectorId: number | undefined, now: number): void {
-    switch (requested) {
-      case 'BootNotification': {
-        const s = this.spec;
-        this.#enqueue('BootNotification', {
-          chargePointVendor: s.vendor ?? 'Rivot Motors',
-          chargePointModel: s.model ?? 'Rivot Charger',
-          chargePointSerialNumber: s.serialNumber ?? s.id.slice(0, 25),
-          firmwareVersion: s.firmwareVersion ?? '2.4.0',
-        }, undefined, (conf) => {
-          if (conf?.status === 'Accepted' && typeof conf.interval === 'number' && conf.interval > 0) {
-            this.keys.internalSet('HeartbeatInterval', String(conf.interval));
-            this.#armHeartbeat(this.env.clock.now());
-          }
-        });
-        break;
-      }
-      case 'Heartbeat':
-        this.#enqueue('Heartbeat', {});
-        break;
-      case 'StatusNotification':
-        for (const c of connectorId !== undefined ? [this.connectors[connectorId]!] : this.connectors) this.#reportStatus(c, true);
-        break;
-      case 'MeterValues':
-        for (const c of connectorId ? [this.connectors[connectorId]!] : this.#plugs()) if (c.id > 0) this.#sendMeterValues(c, now, 'Trigger');
-        break;
-      case 'DiagnosticsStatusNotification':
-        this.#enqueue('DiagnosticsStatusNotification', { status: 'Idle' });
-        break;
-      case 'FirmwareStatusNotification':
-        this.#enqueue('FirmwareStatusNotification', { status: 'Idle' });
-        break;
-    }
-  }
-
-  #changeAvailability(connectorId: number, operative: boolean): 'Accepted' | 'Rejected' | 'Scheduled' {
-    const target = this.connectors[connectorId];
-    if (!target) return 'Rejected';
-    const affected = connectorId === 0 ? this.#plugs() : [target];
-    let scheduled = false;
-    if (connectorId === 0) this.#inoperative = !operative;
-    for (const c of affected) {
-      if (!operative && c.tx) {
-        c.inoperativeScheduled = connectorId !== 0;
-        scheduled = true;
-      } else if (connectorId !== 0) {
-        c.inoperative = !operative;
-        c.inoperativeScheduled = false;
-      }
-    }
-    for (const c of this.connectors) this.#refresh(c);
-    return scheduled ? 'Scheduled' : 'Accepted';
   }
 
   // ---- the clock -------------------------------------------------------------------------------------------
@@ -870,7 +528,7 @@ export class SimStation implements Wakeable, Persistable {
       this.#wake(now);
     } catch (err) {
       this.env.logger.error({ station: this.id, err }, 'sim: station step failed');
-      this.#schedule();
+      this.scheduleWake();
     }
   }
 
@@ -880,29 +538,29 @@ export class SimStation implements Wakeable, Persistable {
       this.#reboot(now);
       return;
     }
-    if (!this.#conn && this.#reconnectAt <= now) this.#connect();
-    if (this.#inFlight && this.#inFlight.deadline <= now) this.#complete(undefined, 'timeout');
-    if (this.#online && this.#booted && this.#heartbeatDue <= now) {
-      this.#enqueue('Heartbeat', {});
+    this.#uplink.connectIfDue(now);
+    this.#outbox.expire(now);
+    if (this.#uplink.online && this.#booted && this.#heartbeatDue <= now) {
+      this.#outbox.enqueue('Heartbeat', {});
       this.#armHeartbeat(now);
     }
-    for (const c of this.#plugs()) this.#wakeConnector(c, now);
-    this.#pump();
-    this.#schedule();
+    for (const c of this.plugs()) this.#wakeConnector(c, now);
+    this.#outbox.pump();
+    this.scheduleWake();
   }
 
   #wakeConnector(c: Connector, now: number): void {
-    c.advance(now, this.#limits);
+    c.advance(now, this.chargerLimits);
     if (c.tx && c.meterDue <= now) {
-      this.#sendMeterValues(c, now, 'Sample.Periodic');
+      this.#tx.sampleMeter(c, now, 'Sample.Periodic');
       const interval = this.keys.int('MeterValueSampleInterval') * 1000;
       c.meterDue = interval > 0 ? Math.max(c.meterDue + interval, now + 1) : Infinity;
     }
     if (c.vehicle && !c.tx && c.vehicleInfoDue <= now) {
       const b = c.vehicle.battery;
-      if (this.#online && this.#booted && c.bmsSafe && b.soc > 0) {
+      if (this.#uplink.online && this.#booted && c.bmsSafe && b.soc > 0) {
         const messageId = this.spec.vehicleInfoMessageId ?? 'VehicleInfo';
-        this.#enqueue('DataTransfer', { vendorId: 'RivotMotors', messageId, data: JSON.stringify(c.vehicleSnapshot(messageId)) });
+        this.#outbox.enqueue('DataTransfer', { vendorId: 'RivotMotors', messageId, data: JSON.stringify(c.vehicleSnapshot(messageId)) });
       }
       c.vehicleInfoDue = now + VEHICLE_INFO_EVERY_MS;
     }
@@ -913,111 +571,42 @@ export class SimStation implements Wakeable, Persistable {
       c.departAt = Infinity;
       this.#plugOut(c, now);
     }
-    if (c.autoAt <= now) this.#autopilotStep(c, now);
-    this.#refresh(c);
+    if (c.autoAt <= now) autopilotStep(this.#autopilotHost(), c, now);
+    this.refresh(c);
   }
 
-  #schedule(): void {
+  scheduleWake(): void {
     if (!this.#powered) return;
     const now = this.env.clock.now();
-    let next = Math.min(this.#reconnectAt, this.#rebootAt, this.#inFlight?.deadline ?? Infinity);
-    if (this.#online && this.#booted) next = Math.min(next, this.#heartbeatDue);
-    const head = this.#queue[0];
-    if (head && head.notBefore > now && !this.#inFlight) next = Math.min(next, head.notBefore);
-    for (const c of this.#plugs()) {
+    let next = Math.min(this.#uplink.reconnectAt, this.#rebootAt, this.#outbox.nextWake(now));
+    if (this.#uplink.online && this.#booted) next = Math.min(next, this.#heartbeatDue);
+    for (const c of this.plugs()) {
       next = Math.min(next, c.meterDue, c.vehicleInfoDue, c.departAt, c.autoAt, c.pendingAuth?.until ?? Infinity);
       if (c.gateOpen() && c.vehicle && !c.vehicle.battery.full) next = Math.min(next, now + PHYSICS_WAKE_MS);
     }
     this.env.wheel.schedule(this, next);
   }
 
-  #plugs(): Connector[] {
+  plugs(): Connector[] {
     return this.connectors.slice(1);
-  }
-
-  // ---- autopilot -------------------------------------------------------------------------------------------
-
-  #autopilot(): Required<AutopilotSpec> {
-    const a = typeof this.spec.autopilot === 'object' ? this.spec.autopilot : {};
-    return {
-      idleS: a.idleS ?? [30, 120],
-      tagAfterS: a.tagAfterS ?? 10,
-      dwellS: a.dwellS ?? 60,
-      initialSoc: a.initialSoc ?? [20, 60],
-      targetSoc: a.targetSoc ?? [80, 90],
-      models: a.models ?? VEHICLE_MODELS,
-    };
-  }
-
-  #armAutopilot(): void {
-    if (!this.spec.autopilot) return;
-    const now = this.env.clock.now();
-    for (const c of this.#plugs()) {
-      if (c.vehicle || c.tx) continue;
-      c.autoPhase = 'idle';
-      c.autoAt = now + this.env.limits.bootDelayMs + 3000 + this.env.random() * 10_000;
-    }
-  }
-
-  #autoIdle(c: Connector, now: number): void {
-    const [lo, hi] = this.#autopilot().idleS;
-    c.autoPhase = 'idle';
-    c.autoAt = now + (lo + this.env.random() * (hi - lo)) * 1000;
-  }
-
-  #autopilotStep(c: Connector, now: number): void {
-    c.autoAt = Infinity;
-    const a = this.#autopilot();
-    const pick = ([lo, hi]: readonly [number, number]): number => Math.round(lo + this.env.random() * (hi - lo));
-    if (c.autoPhase === 'idle') {
-      if (c.vehicle || c.fault) return this.#autoIdle(c, now);
-      const model: VehicleModel = a.models[Math.floor(this.env.random() * a.models.length)] ?? 'Classic';
-      const initialSoc = pick(a.initialSoc);
-      this.#plugIn(c, { model, initialSoc, targetSoc: Math.max(initialSoc + 5, pick(a.targetSoc)), departAfterTargetS: a.dwellS }, now);
-      c.autoPhase = 'plugged';
-      c.autoAt = now + a.tagAfterS * 1000;
-    } else if (c.autoPhase === 'plugged') {
-      c.autoPhase = 'session';
-      const r = this.#presentTag(c, this.#idTag(), now);
-      if (!r.ok) c.departAt = now + a.dwellS * 1000;
-    }
   }
 
   // ---- persistence -------------------------------------------------------------------------------------------
 
   snapshot(): PersistedQueue | undefined {
-    const messages = this.#queue.flatMap((e) => (e.persisted ? [e.persisted] : []));
-    const open: OpenTransaction[] = this.#plugs().flatMap((c) =>
-      c.tx ? [{ tx: c.tx.local, connectorId: c.id, idTag: c.tx.idTag, meterStart: c.tx.meterStart, startedAt: c.tx.startedAt, lastMeterWh: c.registerWh() }] : [],
-    );
-    // Open transactions matter only across a power loss; while powered they live in memory.
-    const keepOpen = this.#powered ? [] : open;
-    if (messages.length === 0 && keepOpen.length === 0 && !this.#configChanged) return undefined;
-    const referenced = new Set([...messages.map((m) => m.tx), ...keepOpen.map((o) => o.tx)]);
-    return {
-      v: 1,
-      txCounter: this.#txCounter,
-      txIds: [...this.#txIds].filter(([local]) => referenced.has(local)),
-      open: keepOpen,
-      messages,
-      ...(this.#configChanged ? { config: this.keys.overrides() } : {}),
-    };
+    const messages = this.#outbox.persisted();
+    const tx = this.#tx.saved(messages);
+    if (messages.length === 0 && tx.open.length === 0 && !this.#configChanged) return undefined;
+    return { v: 1, ...tx, messages, ...(this.#configChanged ? { config: this.keys.overrides() } : {}) };
   }
 
   #restore(saved: PersistedQueue | undefined): void {
     if (!saved) return;
-    this.#txCounter = saved.txCounter;
-    for (const [local, id] of saved.txIds) this.#txIds.set(local, id);
     if (saved.config) {
       for (const [k, v] of Object.entries(saved.config)) this.keys.change(k, v);
       this.#configChanged = true;
     }
-    for (const m of saved.messages) this.#queue.push({ action: m.action, payload: m.payload, persisted: { ...m }, notBefore: 0 });
-    // Transactions open when the power went: closed now, with the last register reading, as after a power loss.
-    const now = this.env.clock.now();
-    for (const o of saved.open) {
-      this.#enqueueTx('stop', o.tx, 'StopTransaction', { meterStop: o.lastMeterWh, timestamp: iso(now), reason: 'PowerLoss' });
-      this.counters.txStopped++;
-    }
+    this.#outbox.restore(saved.messages);
+    this.#tx.restore(saved, this.env.clock.now());
   }
 }

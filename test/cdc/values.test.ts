@@ -1,7 +1,7 @@
 // Column conversions the binlog reader applies to every row: the fast path and the general one must agree.
 import { describe, expect, it } from 'vitest';
 import { isoTime } from '../../src/cdc/values.js';
-import { isBootUpdate, sampledValue } from '../../src/cdc/translate.js';
+import { classifyStatement, isBootUpdate, sampledValue } from '../../src/cdc/translate.js';
 
 describe('isoTime', () => {
   it('turns the decoder\'s TIMESTAMP(6) strings into ISO UTC with milliseconds', () => {
@@ -44,5 +44,16 @@ describe('isBootUpdate', () => {
   it('reads only the head of a long statement: a large INSERT is not a boot, even if a value names the column', () => {
     const values = Array.from({ length: 2000 }, (_, i) => `(1, NULL, '2026-02-01 00:00:00', '${i}', 'Sample.Periodic', 'SoC', '%')`).join(', ');
     expect(isBootUpdate(`INSERT INTO connector_meter_value VALUES ${values}, (1, NULL, 'update charge_point_vendor', '0', NULL, NULL, NULL)`)).toBe(false);
+  });
+});
+
+describe('classifyStatement', () => {
+  it("tells SteVe's own status INSERT (four columns) from a StatusNotification's (error_info, vendor_id… named even when NULL)", () => {
+    // As jOOQ renders them (OcppServerRepositoryImpl.insertTransaction / updateTransaction / insertConnectorStatus).
+    expect(classifyStatement("insert into `stevedb`.`connector_status` (`evse_pk`, `status_timestamp`, `status`, `error_code`) values (7, '2026-03-01 10:05:01.000000', 'Charging', 'NoError')")).toBe('syntheticStatus');
+    expect(classifyStatement("insert into `stevedb`.`connector_status` (`connector_pk`, `status_timestamp`, `status`, `error_code`) values ((select `stevedb`.`transaction_start`.`connector_pk` from `stevedb`.`transaction_start` where `stevedb`.`transaction_start`.`transaction_pk` = 3), '2026-03-01 10:09:00', 'Available', 'NoError')")).toBe('syntheticStatus');
+    expect(classifyStatement("insert into `stevedb`.`connector_status` (`evse_pk`, `status_timestamp`, `status`, `error_code`, `error_info`, `vendor_id`, `vendor_error_code`) values (7, '2026-03-01 10:05:01', 'Charging', 'NoError', null, null, null)")).toBe('other');
+    expect(classifyStatement('INSERT INTO connector_meter_value (evse_pk, value) VALUES (1, 2)')).toBe('other');
+    expect(classifyStatement('UPDATE charge_box SET ocpp_protocol = ?, charge_point_vendor = ? WHERE charge_box_id = ?')).toBe('bootUpdate');
   });
 });

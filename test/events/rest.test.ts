@@ -54,7 +54,7 @@ describe('GET /api/stations/:id/state', () => {
     expect(status).toBe(200);
     expect(body).toMatchObject({ chargeBoxId: 'CP1', seq: 64, connectors: [{ connectorId: 1, status: 'Preparing' }], openTransactions: [] });
     expect(body.recentTransactions).toEqual([expect.objectContaining({ transactionId: 3, energyWh: 800, stopReason: 'Local' })]);
-    expect(body.summary).toMatchObject({ soc: 50, model: 'Pro', range: 81, maxRange: 162, energy: 800 });
+    expect(body.summary).toMatchObject({ connectorId: 1, soc: 50, model: 'Pro', range: 81, maxRange: 162, energy: null, transactionId: null });
   });
 
   it('refuses stations outside the caller’s scope and says when a station is unknown', async () => {
@@ -98,5 +98,22 @@ describe('GET /api/transactions', () => {
     expect((await get(`/transactions?chargeBoxId=CP1&since=${encodeURIComponent(at(200))}`)).body.transactions).toEqual([]);
     expect((await get('/transactions?chargeBoxId=SECRET')).status).toBe(403);
     expect((await get('/transactions?since=soon')).status).toBe(400);
+  });
+});
+
+describe('GET /api/stations/:id/state per connector', () => {
+  it('is per connector: every connector in summary.connectors, ?connectorId= picks the one at the top level', async () => {
+    // A station the other tests do not list: its events come last, at times before theirs.
+    for (const [c, tx] of [[1, 5], [2, 6]] as const) {
+      emit({ chargeBoxId: 'TWO', type: 'transactionStarted', connectorId: c, transactionId: tx, timestamp: at(-99 + c), receivedAt: at(-99 + c), data: { idTag: 'TAG', meterStart: 0, startTime: at(-99 + c) } });
+      emit({ chargeBoxId: 'TWO', type: 'meterValues', connectorId: c, transactionId: tx, timestamp: at(-90), receivedAt: at(-90), data: { sampledValues: [{ measurand: 'Current.Import', value: String(30 * c) }] } });
+    }
+    const all = await get('/stations/TWO/state');
+    const summary = all.body.summary as { connectorId: number; connectorReason: string; current: number; connectors: { connectorId: number; transactionId: number; current: number }[] };
+    expect(summary).toMatchObject({ connectorId: 2, connectorReason: 'transaction', current: 60, transactionId: 6 });
+    expect(summary.connectors.map((c) => [c.connectorId, c.transactionId, c.current])).toEqual([[1, 5, 30], [2, 6, 60]]);
+    const one = await get('/stations/TWO/state?connectorId=1');
+    expect(one.body.summary).toMatchObject({ connectorId: 1, connectorReason: 'requested', current: 30, transactionId: 5 });
+    expect(await get('/stations/TWO/state?connectorId=x')).toMatchObject({ status: 400, body: { error: { code: 'bad_request' } } });
   });
 });

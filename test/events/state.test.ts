@@ -65,10 +65,11 @@ describe('station state', () => {
     h.bus.emit('eventInput', status('Charging', 3));
     h.bus.emit('eventInput', meter(10, { 'Energy.Active.Import.Register': ['1.25', 'kWh'], 'Power.Active.Import': ['0.9', 'kW'], SoC: ['33'], Voltage: ['75'], 'Current.Import': ['12'], Temperature: ['31', 'Celsius'] }, 12));
 
-    expect(h.model.state.summary('CP1')).toEqual({
-      chargeBoxId: 'CP1', connectorId: 1, status: 'Charging', online: true, soc: 33, model: 'Classic', range: 26.73, maxRange: 81,
-      voltage: 75, current: 12, power: 900, energy: 250, temperature: 31, transactionId: 12, seq: 5,
-    });
+    const connector = {
+      connectorId: 1, status: 'Charging', soc: 33, model: 'Classic', range: 26.73, maxRange: 81,
+      voltage: 75, current: 12, power: 900, energy: 250, temperature: 31, transactionId: 12,
+    };
+    expect(h.model.state.summary('CP1')).toEqual({ chargeBoxId: 'CP1', ...connector, connectorReason: 'transaction', online: true, connectors: [connector], seq: 5 });
     const open = h.model.state.snapshot('CP1')?.openTransactions;
     expect(open).toEqual([expect.objectContaining({ transactionId: 12, idTag: 'TAG', open: true, energyWh: 250, socStart: 30, socEnd: 33, socGained: 3 })]);
 
@@ -81,7 +82,8 @@ describe('station state', () => {
     // Unplugged with nothing running: the vehicle is forgotten.
     h.bus.emit('eventInput', status('Available', 70));
     expect(h.model.state.snapshot('CP1')?.vehicle).toBeUndefined();
-    expect(h.model.state.summary('CP1')).toMatchObject({ status: 'Available', soc: null, energy: 400, transactionId: null });
+    // The session's figures stay with its transaction, not on the screen.
+    expect(h.model.state.summary('CP1')).toMatchObject({ status: 'Available', soc: null, energy: null, power: null, transactionId: null });
   });
 
   it('replaces what it knew on a resync from SteVe', async () => {

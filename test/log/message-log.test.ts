@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { FrameObservation, LogEntry } from '../../src/events/observations.js';
 import { allPages, obs, refusedObs, startLog, tempDir, until } from './helpers.js';
+import { entryCost } from '../../src/log/index.js';
 
 const run = promisify(execFile);
 const at = (iso: string): number => Date.parse(iso) * 1000;
@@ -272,18 +273,79 @@ describe('large day files', () => {
   });
 });
 
+describe('large and deep frames', () => {
+  it('keeps the first MESSAGE_LOG_MAX_RAW_BYTES of a larger frame, no payload, and says so', async () => {
+    const t = await startLog({ maxRawBytes: 1024 });
+    const raw = JSON.stringify([2, 'L1', 'DataTransfer', { vendorId: 'x', data: 'é'.repeat(3000) }]);
+    const [entry] = await t.emit(obs({ raw, action: 'DataTransfer', messageId: 'L1' }));
+    expect(entry?.rawBytes).toBe(Buffer.byteLength(raw));
+    expect(Buffer.byteLength(entry?.raw ?? '')).toBeLessThanOrEqual(1024);
+    expect(raw.startsWith(entry?.raw ?? 'x')).toBe(true);
+    expect(entry?.payload).toBeUndefined();
+    expect(entry?.findings.map((f) => f.rule)).toContain('frame.too-large');
+    await t.log.stop();
+    const again = await startLog({ dataDir: t.dataDir, maxRawBytes: 1024 });
+    const [read] = (await again.log.query({})).entries;
+    expect(read).toMatchObject({ id: entry?.id, raw: entry?.raw, rawBytes: entry?.rawBytes });
+    expect(read?.payload).toBeUndefined();
+    await again.log.stop();
+  });
+
+  it('ends a page of large entries early, with a cursor to the rest', async () => {
+    const t = await startLog();
+    const raw = JSON.stringify([2, 'P', 'DataTransfer', { vendorId: 'x', data: 'p'.repeat(1000 * 1000) }]);
+    const emitted = await t.emit(...Array.from({ length: 12 }, (_, i) => obs({ raw, action: 'DataTransfer', messageId: `p${i}` })));
+    expect(emitted).toHaveLength(12);
+    const first = await t.log.query({ limit: 1000 });
+    expect(first.entries.length).toBeGreaterThan(0);
+    expect(first.entries.length).toBeLessThan(12);
+    expect(first.nextCursor).toBeDefined();
+    const all = await allPages(t.log, { limit: 1000 });
+    expect(all.map((e) => e.messageId)).toEqual(emitted.map((e) => e.messageId).reverse());
+    await t.log.stop();
+  });
+
+  it('keeps a payload nested deeper than 64 levels as raw text only, without walking it for the schema', async () => {
+    const t = await startLog();
+    const raw = `[2,"D1","Heartbeat",{"x":${'['.repeat(65)}${']'.repeat(65)}}]`;
+    const [entry] = await t.emit(obs({ raw, action: 'Heartbeat', messageId: 'D1' }));
+    expect(entry?.payload).toBeUndefined();
+    expect(entry?.raw).toBe(raw);
+    expect(entry?.findings.map((f) => f.rule)).toEqual(['frame.too-deep']);
+    const shallow = `[2,"D2","Heartbeat",{"x":${'['.repeat(60)}${']'.repeat(60)}}]`;
+    const [ok] = await t.emit(obs({ raw: shallow, action: 'Heartbeat', messageId: 'D2' }));
+    expect(ok?.payload).toBeDefined();
+    await t.log.stop();
+  });
+});
+
 describe('backpressure', () => {
   it('drops log entries beyond the queue limit and counts them', async () => {
     const t = await startLog({ queueLimit: 5 });
     for (let i = 0; i < 100; i++) t.bus.emit('frame', obs({ messageId: `q${i}` }));
     // The listener only queued: nothing was parsed, numbered or announced on the emitter's stack.
     expect(t.logged).toHaveLength(0);
-    expect(t.log.stats()).toEqual({ written: 0, dropped: 95, queued: 5 });
+    expect(t.log.stats()).toMatchObject({ written: 0, dropped: 95, droppedForBytes: 0, queued: 5 });
     await t.log.stop();
-    expect(t.log.stats()).toEqual({ written: 5, dropped: 95, queued: 0 });
+    expect(t.log.stats()).toMatchObject({ written: 5, dropped: 95, queued: 0, queuedBytes: 0 });
     expect(t.logged.map((e) => e.messageId)).toEqual(['q0', 'q1', 'q2', 'q3', 'q4']);
     const metrics = await t.registry.metrics();
     expect(metrics).toMatch(/^chargebridge_message_log_dropped_total 95$/m);
     expect(metrics).toMatch(/^chargebridge_message_log_written_total 5$/m);
+  });
+
+  it('drops log entries beyond the byte budget, counts them, and gives the bytes back once written', async () => {
+    const t = await startLog({ queueBytes: 65_536 });
+    const raw = JSON.stringify([2, 'big', 'DataTransfer', { vendorId: 'x', data: 'y'.repeat(4096) }]);
+    const cost = entryCost(raw.length);
+    const fits = Math.floor(65_536 / cost);
+    expect(fits).toBeGreaterThan(0);
+    for (let i = 0; i < 100; i++) t.bus.emit('frame', obs({ raw, action: 'DataTransfer', messageId: `b${i}` }));
+    expect(t.log.stats()).toMatchObject({ dropped: 100 - fits, droppedForBytes: 100 - fits, queued: fits, queuedBytes: fits * cost, queueBytesLimit: 65_536 });
+    await t.log.stop();
+    expect(t.log.stats()).toMatchObject({ written: fits, dropped: 100 - fits, queued: 0, queuedBytes: 0 });
+    const metrics = await t.registry.metrics();
+    expect(metrics).toMatch(new RegExp(`^chargebridge_message_log_dropped_bytes_total ${(100 - fits) * cost}$`, 'm'));
+    expect(metrics).toMatch(/^chargebridge_message_log_queued_bytes 0$/m);
   });
 });

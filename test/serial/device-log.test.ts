@@ -1,5 +1,5 @@
 // The per-board device log: sequence numbers across restarts, rotation, bus events, the REST router.
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -42,6 +42,23 @@ describe('device log', () => {
     await again.flush();
     expect(events.at(-1)).toMatchObject({ id: 'serial-log:FC/1:101' });
     expect((await again.read('FC/1', { after: 99, limit: 10 })).map((l) => l.line)).toEqual([`line 100 ${'.'.repeat(150)}`, 'after restart']);
+  });
+
+  it('never keeps a line that mentions AuthorizationKey (a board echoing its OCPP traffic)', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cb-devlog-'));
+    const bus = new Bus();
+    const events: EventInput[] = [];
+    bus.on('eventInput', (e) => events.push(e));
+    const store = new DeviceLogStore({ dir, maxFileBytes: 1 << 20, files: 2, bus, logger });
+    const key = '0123456789abcdef0123456789abcdef';
+    store.append('FC-K', `[MO] Recv: [2,"1","ChangeConfiguration",{"key":"AuthorizationKey","value":"${key}"}]`);
+    store.append('FC-K', 'plain line');
+    await store.flush();
+    const lines = (await store.read('FC-K', { limit: 10 })).map((l) => l.line);
+    expect(lines[1]).toBe('plain line');
+    expect(lines[0]).toMatch(/redacted/);
+    expect(JSON.stringify(events)).not.toContain(key);
+    for (const f of readdirSync(dir)) expect(readFileSync(path.join(dir, f), 'utf8')).not.toContain(key);
   });
 
   it('serves lines over the router with after/limit and rejects bad parameters', async () => {

@@ -86,8 +86,9 @@ describe('sessions', () => {
     expect(first.sampledValue.map((s) => s.unit)).toEqual(['Wh', 'W', 'V', 'A', 'A', 'Percent', 'Celsius']);
     expect(first.sampledValue.every((s) => s.context === 'Sample.Periodic')).toBe(true);
     const ts = mvs.map((m) => Date.parse((m.payload.meterValue as { timestamp: string }[])[0]!.timestamp));
-    expect(ts[1]! - ts[0]!).toBeGreaterThanOrEqual(4900);
-    expect(ts[1]! - ts[0]!).toBeLessThanOrEqual(5300);
+    // A sample carries the time its wake-up ran; at 20× speed 25 ms of event-loop delay on a busy machine is 500 ms.
+    expect(ts[1]! - ts[0]!).toBeGreaterThanOrEqual(4000);
+    expect(ts[1]! - ts[0]!).toBeLessThanOrEqual(6000);
     expect(typeof mvs[0]!.payload.transactionId).toBe('number');
     expect(callsOf(h.log, 'SESSION').filter((c) => c.payload.messageId === 'VehicleInfo').length).toBe(viBefore);
 
@@ -111,6 +112,7 @@ describe('sessions', () => {
     await h.sim.act('TARGET', { type: 'start' });
     const stop = await waitCall(h.log, 'TARGET', (c) => c.action === 'StopTransaction', { timeoutMs: 15_000 });
     expect(stop.payload.reason).toBe('EVDisconnected');
+    await until(() => statuses('TARGET').at(-1) === 'Available', 5000, 'Available after the stop is answered');
     expect(statuses('TARGET')).toEqual(['Available', 'Preparing', 'Charging', 'SuspendedEV', 'Available']);
     const soc = callsOf(h.log, 'TARGET').filter((c) => c.action === 'MeterValues').map((c) => (c.payload.meterValue as { sampledValue: { measurand: string; value: string }[] }[])[0]!.sampledValue.find((s) => s.measurand === 'SoC')!.value);
     expect(Number(soc.at(-1))).toBeGreaterThanOrEqual(80);
@@ -215,7 +217,7 @@ describe('answers to the central system', () => {
     const mvs = callsOf(h.log, 'CONF').filter((c) => c.action === 'MeterValues');
     const mv = mvs.map((m) => (m.payload.meterValue as { timestamp: string; sampledValue: { measurand: string }[] }[])[0]!);
     expect(mv[0]!.sampledValue.map((s) => s.measurand)).toEqual(['Energy.Active.Import.Register', 'SoC']);
-    expect(Date.parse(mv[1]!.timestamp) - Date.parse(mv[0]!.timestamp)).toBeGreaterThanOrEqual(9900);
+    expect(Date.parse(mv[1]!.timestamp) - Date.parse(mv[0]!.timestamp)).toBeGreaterThanOrEqual(9000); // 10 s, not the default 5 s
   });
 
   test('TriggerMessage: Heartbeat, StatusNotification, MeterValues, BootNotification; unknown connector is Rejected', async () => {

@@ -17,6 +17,8 @@ export interface ConnectOptions {
   readonly autoPong?: boolean;
   /** Answer CALLs from the central system automatically with {} (default true). */
   readonly autoAnswer?: boolean;
+  /** For wss://: the CA to trust for the gateway, and a client certificate (security profile 3). */
+  readonly tls?: { readonly ca?: Buffer; readonly cert?: Buffer; readonly key?: Buffer };
 }
 
 let seq = 0;
@@ -25,6 +27,7 @@ export function connectStation(url: string, options: ConnectOptions = {}): Promi
   const ws = new WebSocket(url, options.protocols ?? ['ocpp1.6'], {
     headers: options.headers ?? {},
     autoPong: options.autoPong ?? true,
+    ...(options.tls ?? {}),
   });
   const received: unknown[][] = [];
   const waiters = new Set<{ pred: (f: unknown[]) => boolean; resolve: (f: unknown[]) => void }>();

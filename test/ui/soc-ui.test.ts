@@ -132,6 +132,47 @@ describe('flashCharge bench UI', () => {
     await text(page.locator('#v-source'), 'MeterValues');
   });
 
+  it('a station with two connectors offers a connector choice; each connector shows its own vehicle and transaction', async () => {
+    const two = await connectBenchStation(ui.gw.wsUrl('RIVOT_UI_TWO'));
+    try {
+      await two.boot();
+      const now = (): string => new Date().toISOString();
+      const session = async (connectorId: number, soc: string, amps: string): Promise<number> => {
+        const reply = await two.client.call('StartTransaction', { connectorId, idTag: 'TEST_TAG', meterStart: 0, timestamp: now() });
+        const transactionId = (reply[2] as { transactionId: number }).transactionId;
+        await two.client.call('StatusNotification', { connectorId, status: 'Charging', errorCode: 'NoError', timestamp: now() });
+        await two.client.call('MeterValues', {
+          connectorId, transactionId,
+          meterValue: [{ timestamp: now(), sampledValue: [{ value: soc, measurand: 'SoC', unit: 'Percent' }, { value: amps, measurand: 'Current.Import', unit: 'A' }] }],
+        });
+        return transactionId;
+      };
+      const tx1 = await session(1, '20', '30');
+      const tx2 = await session(2, '70', '100');
+      await card(page, 'RIVOT_UI_TWO').click();
+      await text(page.locator('#st-title'), 'RIVOT_UI_TWO');
+      // The gateway's station view: the transaction started last.
+      await text(page.locator('#m-connector'), /^2$/);
+      await text(page.locator('.gauge-number'), /^70$/);
+      await text(page.locator('#m-current'), '100.0 A');
+      await text(page.locator('#tx-id'), `#${tx2}`);
+      expect(await page.locator('#st-connector-pick').isVisible()).toBe(true);
+      await page.locator('#st-connector').selectOption('1');
+      await text(page.locator('#m-connector'), /^1$/);
+      await text(page.locator('.gauge-number'), /^20$/);
+      await text(page.locator('#m-current'), '30.0 A');
+      await text(page.locator('#tx-id'), `#${tx1}`);
+      // Remote Stop offers the chosen connector's transaction.
+      await expect.poll(() => page.getByLabel('Transaction id').inputValue()).toBe(String(tx1));
+      // A single-connector station has no choice to offer.
+      await card(page, STATION).click();
+      await text(page.locator('#st-title'), STATION);
+      expect(await page.locator('#st-connector-pick').isVisible()).toBe(false);
+    } finally {
+      two.client.close();
+    }
+  });
+
   it('Remote Stop reaches the station with the open transaction id and shows its answer', async () => {
     station.answers.set('RemoteStopTransaction', { status: 'Accepted' });
     expect(await page.getByLabel('Transaction id').inputValue()).toBe(String(txId));
@@ -175,7 +216,10 @@ describe('flashCharge bench UI', () => {
     expect(await feed.filter({ hasText: `Transaction #${txId} stopped` }).count()).toBe(1);
     expect(await charging.count()).toBe(before + 1);
     expect(await feed.filter({ hasText: 'connector 1: Finishing' }).count()).toBe(1);
-    await text(page.locator('#m-energy-label'), 'Energy (last session)');
+    // The session's figures went with it (its energy is in the feed line above); nothing live is shown.
+    await text(page.locator('#m-energy-label'), /^Energy$/);
+    await text(page.locator('#m-energy'), /^—$/);
+    await text(page.locator('#m-power'), /^—$/);
   });
 
   it('streams frames live with action and findings filters', async () => {

@@ -1,9 +1,16 @@
 // Operator commands: Remote Start / Remote Stop as Socket.IO `call`s, with the station's answer (or the
-// gateway's timeout / refusal) shown next to the buttons.
+// gateway's timeout, refusal, or which side dropped the link) shown next to the buttons.
 import { byId, h } from './dom.js';
 import { clock } from './format.js';
 
 const LOG_LIMIT = 8;
+
+/** Who dropped the link while a call waited (the gateway's `disconnected` outcome). */
+const DROPPED = {
+  station: 'the station disconnected before answering',
+  upstream: 'the central system connection closed before the station answered',
+  gateway: 'the gateway closed the station link before it answered',
+};
 
 /** How a call ended, in one line, with a kind for colour: good | warning | alert. */
 export function describeCallResult(action, ack, ms) {
@@ -13,9 +20,11 @@ export function describeCallResult(action, ack, ms) {
     if (code === 'not_connected') return { kind: 'alert', text: `${action} not sent: the station is not connected to the gateway.` };
     if (code === 'forbidden') return { kind: 'alert', text: `${action} not sent: your token is not an operator token.` };
     if (code === 'unauthorized') return { kind: 'alert', text: `${action} not sent: your token has expired.` };
+    if (code === 'too_large') return { kind: 'alert', text: `${action} not sent: ${message}` };
     return { kind: 'alert', text: `${action} not sent (${code}): ${message}` };
   }
   const o = ack.outcome;
+  if (o.kind === 'disconnected') return { kind: 'alert', text: `${action}: ${DROPPED[o.side] ?? 'the link closed before the station answered'} (${o.reason}).` };
   if (o.kind === 'timeout') return { kind: 'alert', text: `${action}: no answer from the station (timed out after ${took}).` };
   if (o.kind === 'error') return { kind: 'alert', text: `${action}: station answered with error ${o.code}${o.description ? ` — ${o.description}` : ''} (${took}).` };
   const status = o.payload && typeof o.payload === 'object' ? o.payload.status : undefined;
@@ -93,7 +102,8 @@ export function createCommands({ call }) {
     setVisible(visible) {
       el.panel.hidden = !visible;
     },
-    render(st) {
+    /** connectorId: the connector the SOC screen shows; Remote Stop offers its open transaction. */
+    render(st, connectorId = st?.summary?.connectorId) {
       station = st;
       if (!st) return;
       if (st.id !== stationId) {
@@ -110,7 +120,7 @@ export function createCommands({ call }) {
         el.connector.replaceChildren(...ids.map((id) => h('option', { value: String(id) }, `Connector ${id}`)));
         if (ids.map(String).includes(keep)) el.connector.value = keep;
       }
-      const open = st.openTx.find((t) => t.connectorId === st.summary?.connectorId) ?? st.openTx[0];
+      const open = st.openTx.find((t) => t.connectorId === connectorId) ?? st.openTx[0];
       if (!txEdited) el.txId.value = open?.transactionId !== undefined ? String(open.transactionId) : '';
     },
   };

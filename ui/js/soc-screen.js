@@ -15,12 +15,19 @@ function sourceLabel(vehicle) {
   return vehicle.source;
 }
 
-function openTxOf(st) {
-  const connectorId = st.summary?.connectorId;
-  return st.openTx.find((t) => t.connectorId === connectorId) ?? st.openTx[0];
+function openTxOf(st, connectorId) {
+  return connectorId === undefined ? st.openTx[0] : st.openTx.find((t) => t.connectorId === connectorId);
 }
 
-export function createSocScreen() {
+/** The gateway's summary with the chosen connector's figures on top (it picks one itself when none is chosen). */
+function shownSummary(st, chosen) {
+  const s = st.summary ?? {};
+  const c = chosen === undefined ? undefined : s.connectors?.find((x) => x.connectorId === chosen);
+  return c ? { ...s, ...c } : s;
+}
+
+/** onConnectorChange: the user chose another connector (the operator commands follow it). */
+export function createSocScreen({ onConnectorChange } = {}) {
   const el = {
     empty: byId('station-empty'),
     view: byId('station-view'),
@@ -49,7 +56,11 @@ export function createSocScreen() {
     txEnergy: byId('tx-energy'),
     txConnector: byId('tx-connector'),
     feed: byId('event-feed'),
+    connectorPick: byId('st-connector-pick'),
+    connectorSelect: byId('st-connector'),
   };
+  /** Station id → the connector the user chose on a station with several. */
+  const chosenConnector = new Map();
   const gauge = createSocGauge(byId('soc-gauge'));
   let current;
   let renderedFeedTop;
@@ -66,7 +77,7 @@ export function createSocScreen() {
       setText(el.age, `${duration(age)} ago${age > STALE_MS ? ' (stale)' : ''}`);
       el.age.dataset.fresh = age <= FRESH_MS ? 'fresh' : age <= STALE_MS ? 'aging' : 'stale';
     }
-    const tx = openTxOf(st);
+    const tx = openTxOf(st, shownSummary(st, chosenConnector.get(st.id)).connectorId);
     if (tx) setText(el.txStart, `${clock(tx.startTime)} (${duration(ageSince(tx.startTime, now))} ago)`);
     const meterAge = ageSince(st.meterAt, now);
     setText(el.meterAge, meterAge === undefined ? 'No MeterValues received yet.' : `Last MeterValues at ${clock(st.meterAt)} (${duration(meterAge)} ago)${meterAge > STALE_MS ? ': readings may be stale' : ''}.`);
@@ -83,14 +94,32 @@ export function createSocScreen() {
     );
   }
 
-  return {
+  function renderConnectorPick(st, shown) {
+    const list = st.summary?.connectors ?? [];
+    el.connectorPick.hidden = list.length < 2;
+    if (list.length < 2) return;
+    const options = list.map((c) => h('option', { value: String(c.connectorId) }, `${c.connectorId}${c.status ? `: ${c.status}` : ''}`));
+    const same = el.connectorSelect.options.length === options.length && options.every((o, i) => el.connectorSelect.options[i].textContent === o.textContent);
+    if (!same) el.connectorSelect.replaceChildren(...options);
+    el.connectorSelect.value = String(shown);
+  }
+
+  el.connectorSelect.addEventListener('change', () => {
+    if (!current) return;
+    chosenConnector.set(current.id, Number(el.connectorSelect.value));
+    api.render(current);
+    onConnectorChange?.();
+  });
+
+  const api = {
     render(st) {
       current = st;
       el.empty.hidden = Boolean(st);
       el.view.hidden = !st;
       if (!st) return;
-      const s = st.summary ?? {};
+      const s = shownSummary(st, chosenConnector.get(st.id));
       setText(el.title, st.id);
+      renderConnectorPick(st, s.connectorId);
       const b = st.boot ?? {};
       setText(el.boot, [b.chargePointVendor, b.chargePointModel, b.firmwareVersion ? `fw ${b.firmwareVersion}` : null].filter(Boolean).join(' · ') || 'no BootNotification seen');
       setText(el.online, st.online ? 'Online' : 'Offline');
@@ -111,10 +140,10 @@ export function createSocScreen() {
       setText(el.temperature, withUnit(s.temperature, '°C'));
       setText(el.connector, s.connectorId !== undefined ? String(s.connectorId) : NONE);
 
-      const tx = openTxOf(st);
+      const tx = openTxOf(st, s.connectorId);
       el.txNone.hidden = Boolean(tx);
       el.txDetails.hidden = !tx;
-      setText(el.energyLabel, tx ? 'Energy (this session)' : 'Energy (last session)');
+      setText(el.energyLabel, tx ? 'Energy (this session)' : 'Energy');
       if (tx) {
         setText(el.txId, tx.transactionId !== undefined ? `#${tx.transactionId}` : 'pending id');
         setText(el.txIdTag, tx.idTag || NONE);
@@ -124,7 +153,12 @@ export function createSocScreen() {
       renderFeed(st);
       renderAges();
     },
+    /** The connector whose figures are shown for a station (chosen, else the gateway's pick). */
+    shownConnector(st) {
+      return shownSummary(st, chosenConnector.get(st.id)).connectorId;
+    },
     /** Once a second: ages and durations move even when nothing arrives. */
     tick: renderAges,
   };
+  return api;
 }

@@ -1,0 +1,51 @@
+// The station state file (DATA_DIR/station-state.json): what it restores at start, that the wire extractor
+// learns the open transactions from it, and that an unreadable file costs nothing but itself.
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { GatewayEvent } from '../../src/events/catalogue.js';
+import { answer, type Harness, startModel, stationCall, tempDir } from './helpers.js';
+
+const running: Harness[] = [];
+afterEach(async () => {
+  for (const h of running.splice(0)) await h.model.stop();
+});
+
+describe('station state file', () => {
+  it('restores open transactions and statuses; a StopTransaction on the wire then carries connector and energy', async () => {
+    const dataDir = tempDir();
+    writeFileSync(path.join(dataDir, 'station-state.json'), JSON.stringify({
+      openTransactions: [{ chargeBoxId: 'CP1', transactionId: 9, connectorId: 2, idTag: 'TAG', startTime: '2026-03-01T10:00:00.000Z', meterStart: 100, open: true, source: 'station' }],
+      connectors: [{ chargeBoxId: 'CP1', connectorId: 2, status: 'Charging', errorCode: 'NoError', timestamp: '2026-03-01T10:00:00.000Z', source: 'station', synthetic: false }],
+    }));
+    const h = await startModel({ dataDir });
+    running.push(h);
+    expect(h.model.state.summary('CP1')).toMatchObject({ connectorId: 2, status: 'Charging', transactionId: 9 });
+
+    h.bus.emit('logged', stationCall('CP1', 's1', 'StopTransaction', {
+      transactionId: 9, meterStop: 600, timestamp: '2026-03-01T11:00:00.000Z', reason: 'Local',
+      transactionData: [{ timestamp: '2026-03-01T11:00:00.000Z', sampledValue: [{ value: '600', context: 'Transaction.End' }] }],
+    }));
+    h.bus.emit('logged', answer('CP1', 's1', 'StopTransaction', {}));
+    const stopped = h.events.find((e): e is GatewayEvent<'transactionStopped'> => e.type === 'transactionStopped');
+    expect(stopped).toMatchObject({ connectorId: 2, transactionId: 9, data: { energyWh: 500, idTag: 'TAG' } });
+    expect(h.events.find((e) => e.type === 'meterValues')).toMatchObject({ connectorId: 2, transactionId: 9 });
+    expect(h.model.state.snapshot('CP1')?.openTransactions).toEqual([]);
+
+    // Written again (at stop at the latest): nothing open any more, the status kept.
+    await h.model.stop();
+    running.pop();
+    const kept = JSON.parse(readFileSync(path.join(dataDir, 'station-state.json'), 'utf8')) as { openTransactions: unknown[]; connectors: { status: string }[] };
+    expect(kept.openTransactions).toEqual([]);
+    expect(kept.connectors.map((c) => c.status)).toEqual(['Charging']);
+  });
+
+  it('an unreadable file is ignored: the model starts from its history', async () => {
+    const dataDir = tempDir();
+    writeFileSync(path.join(dataDir, 'station-state.json'), '{"openTransactions": [tor');
+    const h = await startModel({ dataDir });
+    running.push(h);
+    expect(h.model.state.ids()).toEqual([]);
+    expect(h.model.stats()).toMatchObject({ stateKeepDropped: 0, stateKeepWriteErrors: 0 });
+  });
+});
