@@ -26,9 +26,13 @@ export interface StationEndpoint {
   close(): void;
 }
 
-/** SteVe's rule: not empty, no leading/trailing whitespace, none of = / ( ) < >. */
+/**
+ * SteVe's rule: not empty, no leading/trailing whitespace, none of = / ( ) < >. Also not "." or "..": the id is
+ * the last segment of SteVe's URL, and a URL normaliser would turn those into a different path.
+ */
 export function chargeBoxIdProblem(id: string): string | undefined {
   if (id.length === 0) return 'chargeBoxId is empty';
+  if (id === '.' || id === '..') return 'chargeBoxId "." or ".." is a path segment, not an id';
   if (id.trim() !== id) return 'chargeBoxId has leading or trailing whitespace';
   if (/[=/()<>]/.test(id)) return 'chargeBoxId contains one of = / ( ) < >';
   return undefined;
