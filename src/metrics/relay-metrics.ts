@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Bus } from '../events/bus.js';
 import type { LinkKind } from '../events/catalogue.js';
+import { isOcpp16Action } from '../ocpp/validate.js';
 
 export interface RelayMetricsSources {
   readonly openLinks: () => ReadonlyMap<LinkKind, number>;
@@ -15,7 +16,7 @@ export function registerRelayMetrics(bus: Bus, registry: Registry, sources: Rela
   const frameCounts = new Map<string, Map<string, Map<string, Map<string, number>>>>();
   new Counter({
     name: 'chargebridge_frames_total',
-    help: 'OCPP-J frames seen, by leg, direction, disposition and action',
+    help: 'OCPP-J frames seen, by leg, direction, disposition and action (OCPP 1.6 names; any other is "other")',
     labelNames: ['leg', 'direction', 'disposition', 'action'] as const,
     registers: [registry],
     collect() {
@@ -78,7 +79,8 @@ export function registerRelayMetrics(bus: Bus, registry: Registry, sources: Rela
 
   const offFrame = bus.on('frame', (f) => {
     const byAction = branch(branch(branch(frameCounts, f.leg), f.direction), f.disposition);
-    const action = f.action ?? '';
+    // The action is wire text: only OCPP 1.6 names become labels, so a station cannot mint series without end.
+    const action = f.action === undefined ? '' : isOcpp16Action(f.action) ? f.action : 'other';
     byAction.set(action, (byAction.get(action) ?? 0) + 1);
     if (f.forwardUs !== undefined) forward.observe(f.forwardUs / 1e6);
     if (f.rttMs !== undefined) rtt.observe({ leg: f.leg }, f.rttMs / 1000);

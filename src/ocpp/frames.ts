@@ -30,7 +30,7 @@ export interface CallError {
 }
 export type Frame = Call | CallResult | CallError;
 
-export type FrameProblemKind = 'not-json' | 'too-deep' | 'not-array' | 'bad-message-type' | 'bad-message-id' | 'bad-shape';
+export type FrameProblemKind = 'not-json' | 'too-deep' | 'not-array' | 'bad-message-type' | 'bad-message-id' | 'bad-shape' | 'bad-action';
 
 export interface FrameProblem {
   readonly kind: FrameProblemKind;
@@ -56,6 +56,8 @@ export const MAX_ECHOED_ID_LENGTH = 128;
  * serialisation) sees them, and never reach the central system.
  */
 export const MAX_FRAME_DEPTH = 64;
+/** Longest action name a CALL may have (OCPP's longest are about 35): a longer one is answered NotImplemented. */
+export const MAX_ACTION_LENGTH = 64;
 
 export function messageTypeName(type: Frame['type']): MessageTypeName {
   return type === CALL ? 'CALL' : type === CALLRESULT ? 'CALLRESULT' : 'CALLERROR';
@@ -127,6 +129,7 @@ export function parseFrame(text: string): ParseResult {
     if (value.length !== 4 || typeof action !== 'string' || action.length === 0) {
       return problem('bad-shape', 'a CALL is [2, id, action, payload]', true, id);
     }
+    if (action.length > MAX_ACTION_LENGTH) return problem('bad-action', `action name longer than ${MAX_ACTION_LENGTH} characters`, true, id);
     if (!isObject(payload)) return problem('bad-shape', 'CALL payload must be a JSON object', true, id);
     return { ok: true, frame: { type, id, action, payload } };
   }

@@ -45,8 +45,10 @@ for (const schema of ocpp16Schemas()) {
   compiled.set(schema.$id, ajv.compile(body));
 }
 
+const ACTIONS: ReadonlySet<string> = new Set(OCPP16_ACTIONS);
+
 export function isOcpp16Action(action: string): action is Ocpp16Action {
-  return (OCPP16_ACTIONS as readonly string[]).includes(action);
+  return ACTIONS.has(action);
 }
 
 /** null when valid; a violation otherwise. An unknown action is itself a violation (NotImplemented). */

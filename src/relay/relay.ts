@@ -186,7 +186,8 @@ export class Relay {
       this.#observe(session, 'station', 'in', 'station', 'refused', clip(text, REFUSED_RAW_CHARS), undefined, problem.message, problem.messageId);
       if (problem.messageId === undefined) return;
       if (problem.isCall) {
-        this.#answerStation(session, { type: CALLERROR, id: problem.messageId, code: 'FormationViolation', description: problem.message, details: {} });
+        const code = problem.kind === 'bad-action' ? 'NotImplemented' : 'FormationViolation';
+        this.#answerStation(session, { type: CALLERROR, id: problem.messageId, code, description: problem.message, details: {} });
       } else {
         this.#replaceAnswer(session, { type: CALLERROR, id: problem.messageId, code: 'GenericError', description: `the station's answer was malformed: ${problem.message}`, details: {} }, t0);
       }

@@ -2,7 +2,7 @@
 // throwing, recursing or quoting unbounded wire text.
 import { describe, expect, it } from 'vitest';
 import { toOcpp16Code } from '../../src/ocpp/errors.js';
-import { MAX_ECHOED_ID_LENGTH, MAX_FRAME_DEPTH, parseFrame, type FrameProblem } from '../../src/ocpp/frames.js';
+import { MAX_ACTION_LENGTH, MAX_ECHOED_ID_LENGTH, MAX_FRAME_DEPTH, parseFrame, type FrameProblem } from '../../src/ocpp/frames.js';
 import { clip, nestingExceeds } from '../../src/ocpp/wire-text.js';
 
 const deepArray = (n: number): string => `${'['.repeat(n)}${']'.repeat(n)}`;
@@ -70,6 +70,12 @@ describe('parseFrame', () => {
     // Too deep, with a readable (echoable) id.
     expect(problemOf(`[2,7,"Heartbeat",{"a":${deepArray(100)}}]`)).toMatchObject({ kind: 'too-deep', messageId: '7' });
     expect(problemOf(`[2,"${'q'.repeat(40)}","Heartbeat",{"a":${deepArray(100)}}]`)).toMatchObject({ messageId: 'q'.repeat(40) });
+  });
+
+
+  it('refuses an action name longer than MAX_ACTION_LENGTH', () => {
+    expect(parseFrame(`[2,"a","${'A'.repeat(MAX_ACTION_LENGTH)}",{}]`).ok).toBe(true);
+    expect(problemOf(`[2,"a","${'A'.repeat(MAX_ACTION_LENGTH + 1)}",{}]`)).toMatchObject({ kind: 'bad-action', isCall: true, messageId: 'a' });
   });
 });
 

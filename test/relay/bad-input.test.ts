@@ -181,6 +181,22 @@ describe('unreadable message ids (issue 12, item 8)', () => {
   });
 });
 
+describe('action names (text observers key by)', () => {
+  it('answers an over-long action NotImplemented without forwarding it, and counts unknown actions under one label', async () => {
+    const { steve, gw } = await relayMode();
+    const st = await station(gw.wsUrl('CP-act'));
+    const long = await st.call('A'.repeat(100_000), {}, 'act-long');
+    expect(long.slice(0, 3)).toEqual([4, 'act-long', 'NotImplemented']);
+    for (let i = 0; i < 20; i++) expect((await st.call(`Vendor${i}`, {}, `act-${i}`))[0]).toBe(3); // SteVe answers them
+    expect(steve.received.filter((f) => f.chargeBoxId === 'CP-act').map((f) => f.frame[1])).not.toContain('act-long');
+    const read = async (): Promise<string> => (await fetch(`${gw.httpUrl}/metrics`, { headers: gw.authHeader() })).text();
+    let text = await read();
+    for (let i = 0; i < 100 && !/action="other"\} 20$/m.test(text); i++) text = await new Promise((r) => setTimeout(r, 50)).then(read);
+    expect(text).toMatch(/^chargebridge_frames_total\{leg="station",direction="in",disposition="forwarded",action="other"\} 20$/m);
+    expect(text).not.toMatch(/Vendor\d/);
+  });
+});
+
 describe("a station's answers to SteVe's calls (issue 12, item 6)", () => {
   it('reach SteVe with an OCPP 1.6 error code, the original kept in the description and recorded', async () => {
     const { steve, gw } = await relayMode();
