@@ -1,7 +1,7 @@
 // Turns a frame observation into a log entry (id, time, payload, findings) and an entry into one JSON line and back.
 // Runs in the log's batch, never inside the bus listener.
 import { parseFrame, type Frame, type ParseResult } from '../ocpp/frames.js';
-import { validate } from '../ocpp/validate.js';
+import { MAX_VALIDATED_CHARS, validate } from '../ocpp/validate.js';
 import type { Mutable } from '../events/catalogue.js';
 import type { Finding, FrameObservation, LogEntry } from '../events/observations.js';
 import { isoMicros } from './time.js';
@@ -19,12 +19,15 @@ function findingsOf(obs: FrameObservation, parsed: ParseResult): readonly Findin
   if (!parsed.ok) return [{ rule: `frame.${parsed.problem.kind}`, message: obs.problem ?? parsed.problem.message }];
   const { frame } = parsed;
   // A result can be checked only when the relay paired it with its CALL and so knows the action.
+  const checkable = frame.type === 2 || (frame.type === 3 && obs.action !== undefined);
+  const skipped = checkable && obs.raw.length > MAX_VALIDATED_CHARS;
   const violation =
-    frame.type === 2 ? validate(frame.action, 'req', frame.payload) : frame.type === 3 && obs.action !== undefined ? validate(obs.action, 'conf', frame.payload) : null;
-  if (obs.problem === undefined && !violation) return NO_FINDINGS;
+    !checkable || skipped ? null : frame.type === 2 ? validate(frame.action, 'req', frame.payload) : frame.type === 3 && obs.action !== undefined ? validate(obs.action, 'conf', frame.payload) : null;
+  if (obs.problem === undefined && !violation && !skipped) return NO_FINDINGS;
   const findings: Finding[] = [];
   if (obs.problem !== undefined) findings.push({ rule: 'frame.refused', message: obs.problem });
   if (violation) findings.push({ rule: `schema.${violation.rule}`, field: violation.field, message: violation.message });
+  if (skipped) findings.push({ rule: 'schema.skipped', message: `not checked against the schema: ${obs.raw.length} characters is over ${MAX_VALIDATED_CHARS}` });
   return findings;
 }
 

@@ -8,6 +8,13 @@ import { OCPP16_ACTIONS, type Ocpp16Action } from './generated/ocpp16.js';
 
 export type SchemaKind = 'req' | 'conf';
 
+/**
+ * Frames longer than this are not checked against the schema by observers: validating costs about as much as
+ * parsing, and one station's megabytes must not hold up every other station's frames. Real OCPP 1.6 frames are
+ * far smaller (a full SendLocalList is a few hundred KiB); the skip is recorded as a finding.
+ */
+export const MAX_VALIDATED_CHARS = 512 * 1024;
+
 export interface SchemaViolation {
   readonly action: string;
   readonly kind: SchemaKind;

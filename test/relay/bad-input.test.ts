@@ -4,6 +4,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FrameObservation } from '../../src/events/observations.js';
 import { MAX_FRAME_DEPTH } from '../../src/ocpp/frames.js';
+import { MAX_VALIDATED_CHARS } from '../../src/ocpp/validate.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 import { connectStation, type StationClient } from '../support/station-client.js';
 import { startSteveDouble, type SteveDouble } from '../support/steve-double.js';
@@ -178,6 +179,26 @@ describe('unreadable message ids (issue 12, item 8)', () => {
     expect(seen.find((o) => o.chargeBoxId === 'CP-utf8' && o.disposition === 'refused')?.problem).toMatch(/UTF-8/);
     const other = await station(gw.wsUrl('CP-utf8-next'));
     expect((await other.call('Heartbeat', {}))[0]).toBe(3);
+  });
+});
+
+describe('large valid frames (issue 12, item 5)', () => {
+  it('are relayed, and observers skip the schema check above MAX_VALIDATED_CHARS with a finding', async () => {
+    const { steve, gw } = await relayMode();
+    const st = await station(gw.wsUrl('CP-large'));
+    // idTag over 20 characters breaks the schema; the small one is reported, the large one only skipped.
+    expect((await st.call('Authorize', { idTag: 'x'.repeat(30) }, 'large-small'))[0]).toBe(3);
+    expect((await st.call('Authorize', { idTag: 'x'.repeat(MAX_VALIDATED_CHARS) }, 'large-big'))[0]).toBe(3);
+    expect(steve.received.filter((f) => f.chargeBoxId === 'CP-large').map((f) => f.frame[1])).toEqual(['large-small', 'large-big']);
+    type Page = { entries: { messageId?: string; messageType?: string; findings: { rule: string; message: string }[] }[] };
+    let entries: Page['entries'] = [];
+    for (const deadline = Date.now() + 10_000; entries.length < 4 && Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+      entries = (await gw.getJson<Page>('/api/messages?chargeBoxId=CP-large&limit=10')).entries;
+    }
+    const call = (id: string) => entries.find((e) => e.messageId === id && e.messageType === 'CALL');
+    expect(call('large-small')?.findings.map((f) => f.rule)).toEqual(['schema.maxLength']);
+    expect(call('large-big')?.findings.map((f) => f.rule)).toEqual(['schema.skipped']);
+    expect(call('large-big')?.findings[0]?.message).toMatch(/not checked against the schema/);
   });
 });
 
