@@ -314,14 +314,18 @@ function rawUpgrade(port: number, path: string): Promise<{ status: number; body:
 }
 
 describe('chargeBoxIds that are path segments (issue 12, item 7)', () => {
-  it('refuses ".", ".." and their encodings at the handshake with 400 and a reason', async () => {
+  it('refuses ".", ".." and their encodings, and ids over 255 characters, at the handshake with 400 and a reason', async () => {
     const { steve, gw } = await relayMode();
     for (const id of ['.', '..', '%2e', '%2E', '%2e%2e', '.%2E', '%2E.']) {
       const res = await rawUpgrade(gw.port, `/ocpp/${id}`);
       expect(res.status, id).toBe(400);
       expect(res.body).toMatch(/path segment/);
     }
-    // Dots inside an id are fine.
+    const long = await rawUpgrade(gw.port, `/ocpp/${'L'.repeat(256)}`);
+    expect(long.status).toBe(400);
+    expect(long.body).toMatch(/longer than 255/);
+    // Dots inside an id are fine, and so are 255 characters.
+    expect((await rawUpgrade(gw.port, `/ocpp/${'L'.repeat(255)}`)).status).toBe(101);
     const ok = await rawUpgrade(gw.port, '/ocpp/CP.1');
     expect(ok.status).toBe(101);
     expect(steve.sockets.has('.')).toBe(false);
