@@ -218,6 +218,23 @@ describe('action names (text observers key by)', () => {
   });
 });
 
+describe('frames the WebSocket layer refuses', () => {
+  it('closes a frame over MAX_FRAME_BYTES with 1009 and records it', async () => {
+    const steve = await startSteveDouble({ getConfigurationOnConnect: false });
+    cleanups.push(() => steve.close());
+    const gw = await startGateway({ STEVE_WS_URL: steve.url, MAX_FRAME_BYTES: '4096' });
+    cleanups.push(() => gw.stop());
+    const seen = observe(gw);
+    const st = await station(gw.wsUrl('CP-huge'));
+    st.sendRaw(JSON.stringify([2, 'huge', 'DataTransfer', { vendorId: 'x', data: 'y'.repeat(5000) }]));
+    const closed = await st.closed;
+    expect(closed.code).toBe(1009);
+    await until(() => seen.some((o) => o.chargeBoxId === 'CP-huge' && o.disposition === 'refused'), 'the refusal');
+    expect(seen.find((o) => o.chargeBoxId === 'CP-huge' && o.disposition === 'refused')?.raw).toBe('<frame larger than the maximum>');
+    expect(steve.received.filter((f) => f.chargeBoxId === 'CP-huge')).toEqual([]);
+  });
+});
+
 describe("a station's answers to SteVe's calls (issue 12, item 6)", () => {
   it('reach SteVe with an OCPP 1.6 error code, the original kept in the description and recorded', async () => {
     const { steve, gw } = await relayMode();
