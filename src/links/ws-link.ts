@@ -51,8 +51,8 @@ export class WsStationLink implements StationLink {
       // ws closes the socket itself (1007 bad UTF-8, 1009 above maxPayload, 1002 protocol errors); the close event
       // reports the code. The frame is recorded as refused, never delivered.
       this.logger.warn({ chargeBoxId: this.chargeBoxId, code: err.code, err: err.message }, 'station socket error');
-      if (this.#refusal !== undefined || !err.code?.startsWith('WS_ERR_')) return;
-      this.#refusal = (err.code !== undefined ? WS_REFUSALS.get(err.code) : undefined) ?? `WebSocket protocol error: ${err.message.slice(0, 80)}`;
+      if (this.#refusal !== undefined || err.code === undefined || !err.code.startsWith('WS_ERR_')) return;
+      this.#refusal = WS_REFUSALS.get(err.code) ?? `WebSocket protocol error: ${err.message.slice(0, 80)}`;
       handlers.refused?.(this.#refusal);
     });
     this.ws.on('close', (code, reason) => {

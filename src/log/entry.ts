@@ -22,7 +22,7 @@ function findingsOf(obs: FrameObservation, parsed: ParseResult): readonly Findin
   const checkable = frame.type === 2 || (frame.type === 3 && obs.action !== undefined);
   const skipped = checkable && obs.raw.length > MAX_VALIDATED_CHARS;
   const violation =
-    !checkable || skipped ? null : frame.type === 2 ? validate(frame.action, 'req', frame.payload) : frame.type === 3 && obs.action !== undefined ? validate(obs.action, 'conf', frame.payload) : null;
+    !checkable || skipped ? null : frame.type === 2 ? validate(frame.action, 'req', frame.payload) : frame.type === 3 ? validate(obs.action ?? '', 'conf', frame.payload) : null;
   if (obs.problem === undefined && !violation && !skipped) return NO_FINDINGS;
   const findings: Finding[] = [];
   if (obs.problem !== undefined) findings.push({ rule: 'frame.refused', message: obs.problem });
