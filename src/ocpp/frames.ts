@@ -102,7 +102,12 @@ function describeId(id: unknown): string {
   return typeof id === 'string' ? `a string of ${id.length} characters` : id === undefined ? 'nothing' : describeJson(id);
 }
 
+/** Above this length, text that does not even start like an array is refused without being scanned or parsed. */
+const PRECISE_PROBLEM_CHARS = 4096;
+
 export function parseFrame(text: string): ParseResult {
+  // Junk (another protocol, random bytes) is refused at its first character, however long it is.
+  if (text.length > PRECISE_PROBLEM_CHARS && !/^\s*\[/.test(text)) return problem('not-array', 'not an OCPP-J array: does not start with "["', false);
   // Before JSON.parse: parsing 8 MiB of "[" builds millions of arrays, and everything after it would recurse.
   if (nestingExceeds(text, MAX_FRAME_DEPTH)) {
     const head = readHeader(text);

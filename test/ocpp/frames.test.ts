@@ -49,6 +49,12 @@ describe('parseFrame', () => {
     expect(parseFrame(`[2,"s","DataTransfer",{"vendorId":"x","data":"${'['.repeat(10_000)}"}]`).ok).toBe(true);
   });
 
+  it('refuses long text that does not start like an array at once', () => {
+    expect(problemOf(`x${'x'.repeat(8 * 1024 * 1024)}`)).toMatchObject({ kind: 'not-array' });
+    expect(problemOf(`   ${deepObject(10_000)}`)).toMatchObject({ kind: 'not-array' });
+    expect(problemOf('not json')).toMatchObject({ kind: 'not-json' }); // short text: parsed to say exactly what is wrong
+  });
+
   it('keeps error messages short whatever the frame holds', () => {
     const big = 'x'.repeat(1_000_000);
     for (const text of [`not json ${big}`, `["${big}","id"]`, `[{"${big}":1},"id"]`, `[2,"${big}","Heartbeat",{}]`, `[${deepArray(50)},1]`]) {
