@@ -105,9 +105,18 @@ function describeId(id: unknown): string {
 /** Above this length, text that does not even start like an array is refused without being scanned or parsed. */
 const PRECISE_PROBLEM_CHARS = 4096;
 
+/** True when the first character after JSON whitespace is "[". */
+function startsLikeArray(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) return c === 0x5b;
+  }
+  return false;
+}
+
 export function parseFrame(text: string): ParseResult {
   // Junk (another protocol, random bytes) is refused at its first character, however long it is.
-  if (text.length > PRECISE_PROBLEM_CHARS && !/^\s*\[/.test(text)) return problem('not-array', 'not an OCPP-J array: does not start with "["', false);
+  if (text.length > PRECISE_PROBLEM_CHARS && !startsLikeArray(text)) return problem('not-array', 'not an OCPP-J array: does not start with "["', false);
   // Before JSON.parse: parsing 8 MiB of "[" builds millions of arrays, and everything after it would recurse.
   if (nestingExceeds(text, MAX_FRAME_DEPTH)) {
     const head = readHeader(text);
