@@ -71,6 +71,10 @@ export function createStationEndpoint(options: StationEndpointOptions): StationE
     if (!url.startsWith(STATION_PATH_PREFIX)) return; // another listener (Socket.IO) owns it
     socket.on('error', () => socket.destroy());
     const rawId = url.slice(STATION_PATH_PREFIX.length).split('?')[0] ?? '';
+    // MicroOcpp appends "/" + id to its backend URL: a URL configured with a trailing slash arrives as /ocpp//ID.
+    if (rawId.startsWith('/')) {
+      return refuse(socket, 400, 'Bad Request', `the path has "//" after ${STATION_PATH_PREFIX.slice(0, -1)}: set the charger's backend URL to ws://HOST:PORT/ocpp, without a trailing slash`);
+    }
     let id: string;
     try {
       id = decodeURIComponent(rawId);

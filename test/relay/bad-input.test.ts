@@ -347,6 +347,13 @@ describe('chargeBoxIds that are path segments (issue 12, item 7)', () => {
     expect(ok.status).toBe(101);
     expect(steve.sockets.has('.')).toBe(false);
   });
+
+  it('a backend URL with a trailing slash (/ocpp//ID, as MicroOcpp builds it) gets 400 saying how to set the URL', async () => {
+    const { gw } = await relayMode();
+    const res = await rawUpgrade(gw.port, '/ocpp//FC-1');
+    expect(res.status).toBe(400);
+    expect(res.body).toMatch(/without a trailing slash/);
+  });
 });
 
 describe('one station streaming bad frames (issue 12, item 5)', () => {
