@@ -110,10 +110,11 @@ export function fromLine(line: string): LogEntry {
   if (typeof stored !== 'object' || stored === null || typeof stored.raw !== 'string' || !Array.isArray(stored.findings)) throw new TypeError('not a log entry');
   if (stored.rawBytes !== undefined) return stored; // only the first part of the frame is there: nothing to parse
   const parsed = parseFrame(stored.raw);
-  if (!parsed.ok) return stored;
-  const payload = payloadOf(parsed.frame);
-  if (!exceedsDepth(payload)) return { ...stored, payload };
-  return stored.findings.some((f) => f.rule === TOO_DEEP.rule) ? stored : { ...stored, findings: [...stored.findings, TOO_DEEP] };
+  // parseFrame refuses what nests too deep before parsing it; a payload that parses is checked once more.
+  const deep = parsed.ok ? exceedsDepth(payloadOf(parsed.frame)) : parsed.problem.kind === 'too-deep';
+  if (parsed.ok && !deep) return { ...stored, payload: payloadOf(parsed.frame) };
+  if (!deep || stored.findings.some((f) => f.rule === TOO_DEEP.rule)) return stored;
+  return { ...stored, findings: [...stored.findings, TOO_DEEP] };
 }
 
 /**
