@@ -16,7 +16,7 @@ const allowed: Record<string, readonly string[]> = {
   relay: ['links', 'upstream', 'events', 'ocpp', 'errors'],
   cdc: ['events', 'ocpp', 'errors', 'config-env'],
   log: ['events', 'ocpp', 'errors'],
-  metrics: ['events'],
+  metrics: ['events', 'ocpp'],
   push: ['relay', 'events', 'ocpp', 'errors', 'config', 'config-env'],
   api: ['relay', 'log', 'events', 'ocpp', 'errors'],
 };

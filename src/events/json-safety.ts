@@ -3,8 +3,13 @@
 // the caller's stack already is: so anything kept for later (log entries, events) is checked against a depth far
 // below that, where every serialiser in the process is safe, and replaced by raw text or a marker beyond it.
 
-/** Deepest nesting kept as a value. OCPP 1.6 payloads nest at most 5 levels; vendor data rarely more than a few. */
-export const MAX_SAFE_DEPTH = 64;
+import { MAX_FRAME_DEPTH } from '../ocpp/frames.js';
+
+/**
+ * Deepest nesting kept as a value: the relay's own limit, so what it forwards is always kept. OCPP 1.6 payloads
+ * nest at most 5 levels; vendor data rarely more than a few.
+ */
+export const MAX_SAFE_DEPTH = MAX_FRAME_DEPTH;
 
 /** Whether `value` nests deeper than `max` (a scalar is depth 0, `[]` is 1). Iterative: survives any depth. */
 export function exceedsDepth(value: unknown, max: number = MAX_SAFE_DEPTH): boolean {

@@ -1,6 +1,8 @@
 // flashCharge vendor DataTransfer: PreChargeData / VehicleInfo, SessionSummary, BMSAlert.
 // Pure functions shared by the wire extractor and the binlog (data_transfer table) path, so the same
 // bytes always give the same event, whichever side saw them first.
+import { MAX_FRAME_DEPTH } from '../ocpp/frames.js';
+import { clip, describeJson, nestingExceeds } from '../ocpp/wire-text.js';
 import type { EventDataMap, Mutable, VehicleData } from './catalogue.js';
 import { exceedsDepth, MAX_SAFE_DEPTH, truncateUtf8, tryStringify } from './json-safety.js';
 
@@ -59,11 +61,13 @@ export function parseVendorData(data: unknown): Parsed {
   if (data !== null && typeof data === 'object' && !Array.isArray(data)) return { ok: true, value: data as Record<string, unknown> };
   if (typeof data !== 'string') return { ok: false, message: `data must be a JSON object or a string holding one, got ${data === null ? 'null' : Array.isArray(data) ? 'array' : typeof data}` };
   const text = decodeHtmlEntities(data).trim();
+  // The frame's depth was checked, but this string is a second document: check it before anything recurses over it.
+  if (nestingExceeds(text, MAX_FRAME_DEPTH)) return { ok: false, message: `data JSON is nested deeper than ${MAX_FRAME_DEPTH} levels` };
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    return { ok: false, message: `data is not JSON: ${(err as Error).message}` };
+    return { ok: false, message: `data is not JSON: ${clip((err as Error).message, 120)}` };
   }
   // A string holding a JSON string holding the object (double encoding) is seen in the field; unwrap once.
   if (typeof value === 'string') return parseVendorData(value);
@@ -122,7 +126,7 @@ function readNumber(obj: Record<string, unknown>, key: string, findings: VendorF
   if (v === undefined || v === null) return undefined;
   const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
   if (!Number.isFinite(n)) {
-    findings.push({ rule, field: key, message: `${key} must be a number, got ${JSON.stringify(v)}` });
+    findings.push({ rule, field: key, message: `${key} must be a number, got ${describeJson(v)}` });
     return undefined;
   }
   return n;
@@ -132,7 +136,7 @@ function readString(obj: Record<string, unknown>, key: string, findings: VendorF
   const v = obj[key];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'string') {
-    findings.push({ rule, field: key, message: `${key} must be a string, got ${JSON.stringify(v)}` });
+    findings.push({ rule, field: key, message: `${key} must be a string, got ${describeJson(v)}` });
     return undefined;
   }
   return decodeHtmlEntities(v);

@@ -4,6 +4,12 @@ import type pino from 'pino';
 import WebSocket from 'ws';
 import { CloseCode, type CloseCodeValue, type StationLink, type StationLinkHandlers } from './link.js';
 
+/** What `ws` closed the socket for, by its error code, in words for the message log and the close reason. */
+const WS_REFUSALS = new Map<string, string>([
+  ['WS_ERR_INVALID_UTF8', 'text frame is not valid UTF-8'],
+  ['WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', 'frame larger than the maximum'],
+]);
+
 export class WsStationLink implements StationLink {
   readonly kind = 'ws' as const;
   #handlers: StationLinkHandlers | undefined;
@@ -12,6 +18,8 @@ export class WsStationLink implements StationLink {
   #pinger: NodeJS.Timeout | undefined;
   /** Set when the gateway itself closes: the reason it gave wins over what the peer echoes. */
   #ownClose: { code: number; reason: string } | undefined;
+  /** Set when `ws` refused a frame and closed the socket itself (1007 bad UTF-8, 1009 too big, 1002 protocol). */
+  #refusal: string | undefined;
 
   constructor(
     private readonly ws: WebSocket,
@@ -40,14 +48,18 @@ export class WsStationLink implements StationLink {
       handlers.message(data.toString('utf8'));
     });
     this.ws.on('error', (err: Error & { code?: string }) => {
-      // ws closes with 1009 itself for frames above maxPayload; the close event reports it.
+      // ws closes the socket itself (1007 bad UTF-8, 1009 above maxPayload, 1002 protocol errors); the close event
+      // reports the code. The frame is recorded as refused, never delivered.
       this.logger.warn({ chargeBoxId: this.chargeBoxId, code: err.code, err: err.message }, 'station socket error');
+      if (this.#refusal !== undefined || err.code === undefined || !err.code.startsWith('WS_ERR_')) return;
+      this.#refusal = WS_REFUSALS.get(err.code) ?? `WebSocket protocol error: ${err.message.slice(0, 80)}`;
+      handlers.refused?.(this.#refusal);
     });
     this.ws.on('close', (code, reason) => {
       if (this.#pinger) clearInterval(this.#pinger);
       if (this.#closed && this.#ownClose) return this.#emitClose(this.#ownClose.code, this.#ownClose.reason);
       this.#closed = true;
-      this.#emitClose(code, reason.toString() || (code === CloseCode.tooBig ? 'frame larger than the maximum' : 'closed by station'));
+      this.#emitClose(code, reason.toString() || this.#refusal || (code === CloseCode.tooBig ? 'frame larger than the maximum' : 'closed by station'));
     });
   }
 

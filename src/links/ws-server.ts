@@ -4,6 +4,7 @@ import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type pino from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { clip } from '../ocpp/wire-text.js';
 import { CloseCode, type StationLink } from './link.js';
 import type { AuthVerdict, StationAuthenticator, UpstreamPasswords } from './station-auth.js';
 import { WsStationLink } from './ws-link.js';
@@ -27,9 +28,17 @@ export interface StationEndpoint {
   close(): void;
 }
 
-/** SteVe's rule: not empty, no leading/trailing whitespace, none of = / ( ) < >. */
+/** SteVe keeps chargeBoxIds in a varchar(255). */
+export const MAX_CHARGE_BOX_ID_LENGTH = 255;
+
+/**
+ * SteVe's rule: not empty, no leading/trailing whitespace, none of = / ( ) < >, at most 255 characters. Also not
+ * "." or "..": the id is the last segment of SteVe's URL, and a URL normaliser would turn those into another path.
+ */
 export function chargeBoxIdProblem(id: string): string | undefined {
   if (id.length === 0) return 'chargeBoxId is empty';
+  if (id.length > MAX_CHARGE_BOX_ID_LENGTH) return `chargeBoxId is longer than ${MAX_CHARGE_BOX_ID_LENGTH} characters`;
+  if (id === '.' || id === '..') return 'chargeBoxId "." or ".." is a path segment, not an id';
   if (id.trim() !== id) return 'chargeBoxId has leading or trailing whitespace';
   if (/[=/()<>]/.test(id)) return 'chargeBoxId contains one of = / ( ) < >';
   return undefined;
@@ -62,6 +71,10 @@ export function createStationEndpoint(options: StationEndpointOptions): StationE
     if (!url.startsWith(STATION_PATH_PREFIX)) return; // another listener (Socket.IO) owns it
     socket.on('error', () => socket.destroy());
     const rawId = url.slice(STATION_PATH_PREFIX.length).split('?')[0] ?? '';
+    // MicroOcpp appends "/" + id to its backend URL: a URL configured with a trailing slash arrives as /ocpp//ID.
+    if (rawId.startsWith('/')) {
+      return refuse(socket, 400, 'Bad Request', `the path has "//" after ${STATION_PATH_PREFIX.slice(0, -1)}: set the charger's backend URL to ws://HOST:PORT/ocpp, without a trailing slash`);
+    }
     let id: string;
     try {
       id = decodeURIComponent(rawId);
@@ -76,7 +89,7 @@ export function createStationEndpoint(options: StationEndpointOptions): StationE
       return refuse(socket, 400, 'Bad Request', 'Sec-WebSocket-Protocol header missing: this endpoint speaks ocpp1.6');
     }
     if (!offered.split(',').map((p) => p.trim()).includes('ocpp1.6')) {
-      return refuse(socket, 400, 'Bad Request', `unsupported subprotocol "${offered}": this endpoint speaks ocpp1.6`);
+      return refuse(socket, 400, 'Bad Request', `unsupported subprotocol "${clip(offered, 60)}": this endpoint speaks ocpp1.6`);
     }
 
     const verdict = options.authenticate(id, req);

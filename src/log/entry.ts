@@ -1,7 +1,7 @@
 // Turns a frame observation into a log entry (id, time, payload, findings) and an entry into one JSON line and back.
 // Runs in the log's batch, never inside the bus listener.
 import { parseFrame, type Frame, type ParseResult } from '../ocpp/frames.js';
-import { validate } from '../ocpp/validate.js';
+import { MAX_VALIDATED_CHARS, validate } from '../ocpp/validate.js';
 import type { Mutable } from '../events/catalogue.js';
 import type { Finding, FrameObservation, LogEntry } from '../events/observations.js';
 import { exceedsDepth, MAX_SAFE_DEPTH, truncateUtf8, tryStringify } from '../events/json-safety.js';
@@ -28,15 +28,18 @@ function findingsOf(obs: FrameObservation, parsed: ParseResult, deep: boolean): 
   if (!parsed.ok) return [{ rule: `frame.${parsed.problem.kind}`, message: obs.problem ?? parsed.problem.message }];
   const { frame } = parsed;
   // A result can be checked only when the relay paired it with its CALL and so knows the action.
-  // A too-deep payload is not walked by the validator at all.
-  const violation = deep
-    ? null
-    : frame.type === 2 ? validate(frame.action, 'req', frame.payload) : frame.type === 3 && obs.action !== undefined ? validate(obs.action, 'conf', frame.payload) : null;
-  if (obs.problem === undefined && !violation && !deep) return NO_FINDINGS;
+  // A too-deep payload is not walked by the validator at all; a very large one is not checked (it costs as much as
+  // parsing it again).
+  const checkable = !deep && (frame.type === 2 || (frame.type === 3 && obs.action !== undefined));
+  const skipped = checkable && obs.raw.length > MAX_VALIDATED_CHARS;
+  const violation =
+    !checkable || skipped ? null : frame.type === 2 ? validate(frame.action, 'req', frame.payload) : frame.type === 3 ? validate(obs.action ?? '', 'conf', frame.payload) : null;
+  if (obs.problem === undefined && !violation && !skipped && !deep) return NO_FINDINGS;
   const findings: Finding[] = [];
   if (obs.problem !== undefined) findings.push({ rule: 'frame.refused', message: obs.problem });
   if (deep) findings.push(TOO_DEEP);
   if (violation) findings.push({ rule: `schema.${violation.rule}`, field: violation.field, message: violation.message });
+  if (skipped) findings.push({ rule: 'schema.skipped', message: `not checked against the schema: ${obs.raw.length} characters is over ${MAX_VALIDATED_CHARS}` });
   return findings;
 }
 
@@ -107,10 +110,11 @@ export function fromLine(line: string): LogEntry {
   if (typeof stored !== 'object' || stored === null || typeof stored.raw !== 'string' || !Array.isArray(stored.findings)) throw new TypeError('not a log entry');
   if (stored.rawBytes !== undefined) return stored; // only the first part of the frame is there: nothing to parse
   const parsed = parseFrame(stored.raw);
-  if (!parsed.ok) return stored;
-  const payload = payloadOf(parsed.frame);
-  if (!exceedsDepth(payload)) return { ...stored, payload };
-  return stored.findings.some((f) => f.rule === TOO_DEEP.rule) ? stored : { ...stored, findings: [...stored.findings, TOO_DEEP] };
+  // parseFrame refuses what nests too deep before parsing it; a payload that parses is checked once more.
+  const deep = parsed.ok ? exceedsDepth(payloadOf(parsed.frame)) : parsed.problem.kind === 'too-deep';
+  if (parsed.ok && !deep) return { ...stored, payload: payloadOf(parsed.frame) };
+  if (!deep || stored.findings.some((f) => f.rule === TOO_DEEP.rule)) return stored;
+  return { ...stored, findings: [...stored.findings, TOO_DEEP] };
 }
 
 /**

@@ -3,31 +3,23 @@ import type { Registry } from 'prom-client';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Bus } from '../events/bus.js';
 import type { LinkKind } from '../events/catalogue.js';
+import { isOcpp16Action } from '../ocpp/validate.js';
 
 export interface RelayMetricsSources {
   readonly openLinks: () => ReadonlyMap<LinkKind, number>;
   readonly upstreamStates: () => ReadonlyMap<string, number>;
 }
 
-/** OCPP 1.6 has 28 actions; room for vendor ones and the gateway's own, then everything else is one label. */
-export const MAX_ACTION_LABELS = 100;
-export const OTHER_ACTION = '(other)';
+/** The label of every action that is not an OCPP 1.6 name. */
+export const OTHER_ACTION = 'other';
 
 export function registerRelayMetrics(bus: Bus, registry: Registry, sources: RelayMetricsSources): () => void {
   // Counted in plain maps and copied into the counter when scraped: prom-client builds a label key string on
   // every inc(), and this runs for every frame.
   const frameCounts = new Map<string, Map<string, Map<string, Map<string, number>>>>();
-  // Actions are wire text: a station inventing names must not grow the label set without end.
-  const actionLabels = new Set<string>();
-  const actionLabel = (action: string): string => {
-    if (actionLabels.has(action)) return action;
-    if (actionLabels.size >= MAX_ACTION_LABELS) return OTHER_ACTION;
-    actionLabels.add(action);
-    return action;
-  };
   new Counter({
     name: 'chargebridge_frames_total',
-    help: 'OCPP-J frames seen, by leg, direction, disposition and action',
+    help: 'OCPP-J frames seen, by leg, direction, disposition and action (OCPP 1.6 names; any other is "other")',
     labelNames: ['leg', 'direction', 'disposition', 'action'] as const,
     registers: [registry],
     collect() {
@@ -90,7 +82,8 @@ export function registerRelayMetrics(bus: Bus, registry: Registry, sources: Rela
 
   const offFrame = bus.on('frame', (f) => {
     const byAction = branch(branch(branch(frameCounts, f.leg), f.direction), f.disposition);
-    const action = actionLabel(f.action ?? '');
+    // The action is wire text: only OCPP 1.6 names become labels, so a station cannot mint series without end.
+    const action = f.action === undefined ? '' : isOcpp16Action(f.action) ? f.action : OTHER_ACTION;
     byAction.set(action, (byAction.get(action) ?? 0) + 1);
     if (f.forwardUs !== undefined) forward.observe(f.forwardUs / 1e6);
     if (f.rttMs !== undefined) rtt.observe({ leg: f.leg }, f.rttMs / 1000);

@@ -57,3 +57,14 @@ export function fromWire(code: string, description: string, details: Record<stri
   const Ctor = isCallErrorCode(code) ? byCode[code] : GenericError;
   return new Ctor(description, details);
 }
+
+// Codes stations send that are not 1.6 spellings but mean a 1.6 code: OCPP 2.0's spellings of the 1.6 typos.
+const ALIASES = new Map<string, CallErrorCode>([
+  ['FormatViolation', 'FormationViolation'],
+  ['OccurrenceConstraintViolation', 'OccurenceConstraintViolation'],
+]);
+
+/** A code as OCPP 1.6 spells it: itself when it is one, its 1.6 spelling when it has one, else GenericError. */
+export function toOcpp16Code(code: string): CallErrorCode {
+  return isCallErrorCode(code) ? code : (ALIASES.get(code) ?? 'GenericError');
+}

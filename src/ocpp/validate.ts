@@ -8,6 +8,13 @@ import { OCPP16_ACTIONS, type Ocpp16Action } from './generated/ocpp16.js';
 
 export type SchemaKind = 'req' | 'conf';
 
+/**
+ * Frames longer than this are not checked against the schema by observers: validating costs about as much as
+ * parsing, and one station's megabytes must not hold up every other station's frames. Real OCPP 1.6 frames are
+ * far smaller (a full SendLocalList is a few hundred KiB); the skip is recorded as a finding.
+ */
+export const MAX_VALIDATED_CHARS = 512 * 1024;
+
 export interface SchemaViolation {
   readonly action: string;
   readonly kind: SchemaKind;
@@ -45,8 +52,10 @@ for (const schema of ocpp16Schemas()) {
   compiled.set(schema.$id, ajv.compile(body));
 }
 
+const ACTIONS: ReadonlySet<string> = new Set(OCPP16_ACTIONS);
+
 export function isOcpp16Action(action: string): action is Ocpp16Action {
-  return (OCPP16_ACTIONS as readonly string[]).includes(action);
+  return ACTIONS.has(action);
 }
 
 /** null when valid; a violation otherwise. An unknown action is itself a violation (NotImplemented). */

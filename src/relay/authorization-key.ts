@@ -51,12 +51,15 @@ export class AuthorizationKeyWatch {
 
   sanitize(obs: FrameObservation): FrameObservation {
     const action = obs.action;
-    if (action === 'ChangeConfiguration') return this.#changeConfiguration(obs);
-    if (action === 'GetConfiguration') return obs.messageType === 'CALLRESULT' ? this.#getConfigurationConf(obs) : obs;
-    if (action !== undefined) return obs;
-    // No action: refused frames and answers to unknown ids. An answer the relay no longer paired (it came after
-    // CALL_TIMEOUT_MS) still tells whether the station took the key: it now uses it either way.
-    if (this.#pending.size > 0) this.#answered(obs);
+    // A frame that could not be read (refused, e.g. nested too deep) has only its text, whatever action it names.
+    if (obs.frame !== undefined) {
+      if (action === 'ChangeConfiguration') return this.#changeConfiguration(obs);
+      if (action === 'GetConfiguration') return obs.messageType === 'CALLRESULT' ? this.#getConfigurationConf(obs) : obs;
+      if (action !== undefined) return obs;
+      // No action: answers to unknown ids. An answer the relay no longer paired (it came after CALL_TIMEOUT_MS)
+      // still tells whether the station took the key: it now uses it either way.
+      if (this.#pending.size > 0) this.#answered(obs);
+    }
     // A late GetConfiguration answer, say. Rare; the text is all there is, so it goes whole when it names the key.
     if (MENTIONS_KEY.test(obs.raw)) {
       this.#redacted++;

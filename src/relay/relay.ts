@@ -6,7 +6,9 @@ import { GatewayError } from '../errors.js';
 import type { LinkKind, Mutable } from '../events/catalogue.js';
 import type { Direction, Disposition, FrameObservation, Leg, Origin, UpstreamState } from '../events/observations.js';
 import { CloseCode, type StationLink } from '../links/link.js';
-import { CALL, CALLERROR, encodeCall, encodeCallError, messageTypeName, parseFrame, type Frame } from '../ocpp/frames.js';
+import { isCallErrorCode, toOcpp16Code } from '../ocpp/errors.js';
+import { CALL, CALLERROR, encodeCall, encodeCallError, messageTypeName, parseFrame, type CallError, type Frame } from '../ocpp/frames.js';
+import { clip, describeJson } from '../ocpp/wire-text.js';
 import type { Upstream, UpstreamFactory, UpstreamFailure, UpstreamKind } from '../upstream/upstream.js';
 import { FrameTap, nowUs } from './frame-tap.js';
 import type { OwnCallIds } from './own-call-ids.js';
@@ -70,6 +72,9 @@ interface InFlightOwnCall {
 }
 
 export const DEFAULT_UPSTREAM_QUEUE_BYTES = 16 * 1024 * 1024;
+
+/** A refused frame is observed (logged, streamed) as its first this many characters: enough to see what is wrong. */
+export const REFUSED_RAW_CHARS = 4096;
 
 /** Close reasons travel in a WebSocket close frame: at most 123 bytes. */
 function closeReason(text: string): string {
@@ -218,13 +223,17 @@ export class Relay {
     session.lastFrameAt = Date.now();
     const parsed = parseFrame(text);
     if (!parsed.ok) {
-      // Never forwarded: SteVe would close the socket with 1011. A readable CALL id gets a CALLERROR.
+      // Never forwarded: SteVe would close the socket with 1011. A CALL with an id to answer gets a CALLERROR;
+      // a malformed answer to a pending call is replaced by an error, so the call does not hang.
       session.counters.refused++;
       const { problem } = parsed;
-      this.#observe(session, 'station', 'in', 'station', 'refused', text, undefined, problem.message, problem.messageId);
-      if (problem.isCall && problem.messageId !== undefined) {
-        const code = problem.kind === 'bad-shape' ? 'FormationViolation' : 'ProtocolError';
+      this.#observe(session, 'station', 'in', 'station', 'refused', clip(text, REFUSED_RAW_CHARS), undefined, problem.message, problem.messageId);
+      if (problem.messageId === undefined) return;
+      if (problem.isCall) {
+        const code = problem.kind === 'bad-action' ? 'NotImplemented' : 'FormationViolation';
         this.#answerStation(session, { type: CALLERROR, id: problem.messageId, code, description: problem.message, details: {} });
+      } else {
+        this.#replaceAnswer(session, { type: CALLERROR, id: problem.messageId, code: 'GenericError', description: `the station's answer was malformed: ${problem.message}`, details: {} }, t0);
       }
       return;
     }
@@ -248,12 +257,29 @@ export class Relay {
       this.#pumpOwnCalls(session);
       return;
     }
+    if (frame.type === CALLERROR && !isCallErrorCode(frame.code)) {
+      // SteVe closes the socket on a code outside OCPP 1.6: it gets the nearest 1.6 code, the original in words.
+      session.counters.refused++;
+      const code = toOcpp16Code(frame.code);
+      const sent = describeJson(frame.code);
+      this.#observe(session, 'station', 'in', 'station', 'refused', text, frame, `CALLERROR code ${sent} is not an OCPP 1.6 code: the central system got ${code}`, undefined, call.action, rttMs);
+      const description = `${clip(frame.description, 400)} (the station's error code was ${sent})`;
+      this.#answerUpstream(session, { type: CALLERROR, id: frame.id, code, description, details: frame.details }, call.action, rttMs, t0);
+      this.#pumpOwnCalls(session);
+      return;
+    }
     this.#toUpstream(session, text, frame, t0, call.action, rttMs);
     this.#pumpOwnCalls(session);
   }
 
   #toUpstream(session: StationSession, text: string, frame: Frame, t0: number, action: string, rttMs?: number): void {
     session.counters.fromStation++;
+    if (!this.#sendUpstream(session, text)) return;
+    this.#observe(session, 'station', 'in', 'station', 'forwarded', text, frame, undefined, undefined, action, rttMs, t0);
+  }
+
+  /** Writes to the upstream, or holds the frame while it opens; false when too many wait and the session ended. */
+  #sendUpstream(session: StationSession, text: string): boolean {
     if (session.upstreamState === 'open' || session.upstreamState === 'local') {
       session.upstream?.send(text);
     } else if (session.upstreamState === 'connecting') {
@@ -263,18 +289,35 @@ export class Relay {
         this.#waitingOverflows++;
         const what = overCount ? `${this.options.upstreamQueueLimit} frames` : `${maxBytes} bytes`;
         this.#end(session, CloseCode.tryAgainLater, `upstream still opening: more than ${what} waiting`, true);
-        return;
+        return false;
       }
       session.waiting.push(text);
       session.waitingBytes += text.length;
     }
-    this.#observe(session, 'station', 'in', 'station', 'forwarded', text, frame, undefined, undefined, action, rttMs, t0);
+    return true;
   }
 
-  #answerStation(session: StationSession, error: Frame & { type: typeof CALLERROR }): void {
+  #answerStation(session: StationSession, error: CallError): void {
     const text = encodeCallError(error.id, error.code, error.description);
     session.link.send(text);
     this.#observe(session, 'station', 'out', 'gateway', 'answered', text, error);
+  }
+
+  /** A CALLERROR the gateway writes to the upstream in place of a station's answer it could not forward. */
+  #answerUpstream(session: StationSession, error: CallError, action: string, rttMs: number, t0: number): void {
+    const text = encodeCallError(error.id, error.code, error.description, error.details as Record<string, unknown>);
+    if (!this.#sendUpstream(session, text)) return;
+    this.#observe(session, 'upstream', 'out', 'gateway', 'answered', text, error, undefined, undefined, action, rttMs, t0);
+  }
+
+  /** The station's answer to `error.id` was unusable: whoever is waiting for it gets `error` instead. */
+  #replaceAnswer(session: StationSession, error: CallError, t0: number): void {
+    const call = session.toStation.take(error.id);
+    if (!call) return; // an answer to nobody: refused, nothing more to do
+    const rttMs = t0 - call.sentAt;
+    if (call.owner === 'gateway') this.#settleOwnCall(session, error, rttMs);
+    else this.#answerUpstream(session, error, call.action, rttMs, t0);
+    this.#pumpOwnCalls(session);
   }
 
   // ── upstream → station ─────────────────────────────────────────────────────────────────────────────────────
@@ -296,7 +339,7 @@ export class Relay {
     const parsed = parseFrame(text);
     if (!parsed.ok) {
       session.counters.refused++;
-      this.#observe(session, 'upstream', 'in', origin, 'refused', text, undefined, parsed.problem.message, parsed.problem.messageId);
+      this.#observe(session, 'upstream', 'in', origin, 'refused', clip(text, REFUSED_RAW_CHARS), undefined, parsed.problem.message, parsed.problem.messageId);
       return;
     }
     const frame = parsed.frame;

@@ -1,6 +1,7 @@
 // The embedded central system: when STEVE_WS_URL is unset, the gateway answers stations itself so that
 // `npm start` works with nothing else installed. It answers like a permissive SteVe.
 import { CALL, encodeCallError, encodeCallResult, parseFrame } from '../ocpp/frames.js';
+import { clip } from '../ocpp/wire-text.js';
 import type { Ocpp16Messages } from '../ocpp/generated/ocpp16.js';
 import type { TransactionIds } from './transaction-ids.js';
 import type { Upstream, UpstreamFactory } from './upstream.js';
@@ -33,7 +34,8 @@ function answerers(options: LocalCsOptions): Answerers {
 }
 
 export function localUpstreamFactory(options: LocalCsOptions): UpstreamFactory {
-  const answer = answerers(options) as Record<string, ((req: unknown) => unknown) | undefined>;
+  // A Map, not the object: the action is wire text, and "constructor" or "__proto__" must not find anything.
+  const answer = new Map(Object.entries(answerers(options)) as [string, (req: unknown) => unknown][]);
   return (_chargeBoxId, handlers): Upstream => {
     let open = true;
     // Answer asynchronously, like a socket would, so ordering and re-entrancy match the SteVe path.
@@ -44,10 +46,10 @@ export function localUpstreamFactory(options: LocalCsOptions): UpstreamFactory {
         const parsed = parseFrame(text);
         if (!parsed.ok || parsed.frame.type !== CALL) return; // answers to our own calls: none are made
         const { id, action, payload } = parsed.frame;
-        const fn = answer[action];
+        const fn = answer.get(action);
         const reply = fn
           ? encodeCallResult(id, fn(payload))
-          : encodeCallError(id, 'NotImplemented', `the embedded central system does not handle ${action}`);
+          : encodeCallError(id, 'NotImplemented', `the embedded central system does not handle ${clip(action, 64)}`);
         setImmediate(() => open && handlers.message(reply));
       },
       close() {

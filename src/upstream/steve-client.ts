@@ -12,11 +12,11 @@ export interface SteveClientOptions {
   readonly passwordFor: (chargeBoxId: string) => string | undefined;
 }
 
-const refusalHint: Record<number, string> = {
-  400: 'SteVe rejected the handshake (bad chargeBoxId or subprotocol)',
-  401: 'SteVe refused the credentials (check the station password)',
-  404: 'SteVe does not know this station (add it in SteVe, or enable auto-register)',
-};
+const refusalHint = new Map<number, string>([
+  [400, 'SteVe rejected the handshake (bad chargeBoxId or subprotocol)'],
+  [401, 'SteVe refused the credentials (check the station password)'],
+  [404, 'SteVe does not know this station (add it in SteVe, or enable auto-register)'],
+]);
 
 export function steveUpstreamFactory(options: SteveClientOptions): UpstreamFactory {
   const ca = options.caFile ? readFileSync(options.caFile) : undefined;
@@ -43,7 +43,7 @@ export function steveUpstreamFactory(options: SteveClientOptions): UpstreamFacto
     ws.on('unexpected-response', (_req, res) => {
       const status = res.statusCode ?? 0;
       res.resume();
-      finish({ kind: 'refused', httpStatus: status, message: `${refusalHint[status] ?? 'SteVe refused the connection'} (HTTP ${status})` });
+      finish({ kind: 'refused', httpStatus: status, message: `${refusalHint.get(status) ?? 'SteVe refused the connection'} (HTTP ${status})` });
       ws.terminate();
     });
     ws.on('open', () => {

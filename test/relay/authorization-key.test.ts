@@ -89,16 +89,16 @@ describe('AuthorizationKeyWatch', () => {
     }
   });
 
-  it('a key in a frame too deep to re-encode: the text goes whole, the key is still learned', () => {
+  it('a key in a frame nested too deep: the relay refuses it (the station never sees it), its text goes whole, nothing is learned', () => {
     const { w, accepted } = watch();
     const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
     const raw = `[2,"d1","ChangeConfiguration",{"key":"AuthorizationKey","value":"${KEY}","x":${deep}}]`;
-    expect(parseFrame(raw).ok).toBe(true); // V8 parses this depth but cannot stringify it
+    expect(parseFrame(raw).ok).toBe(false); // refused before anything recurses over it
     const out = w.sanitize(fromSteve(raw));
     expect(out.raw).not.toContain(KEY);
-    expect(JSON.stringify(out.frame ?? null).includes(KEY)).toBe(false);
+    expect(out.frame).toBeUndefined();
     w.sanitize(answer(JSON.stringify([3, 'd1', { status: 'Accepted' }])));
-    expect(accepted.map((a) => a.key)).toEqual([KEY]);
+    expect(accepted).toEqual([]);
   });
 
   it('holds at most maxPending unanswered keys, oldest forgotten first', () => {

@@ -1,6 +1,7 @@
 // A real `ws` server that answers like SteVe's OCPP 1.6J endpoint (facts in shared/reference/steve.md §2–3):
 // subprotocol ocpp1.6 required, 404 for unknown stations, optional Basic auth, a GetConfiguration CALL after every
-// connect, SteVe-shaped answers, 1011 close on unknown answer ids. Used by tests and benchmarks in place of SteVe.
+// connect, SteVe-shaped answers, 1011 close on unknown answer ids and on CALLERROR codes outside OCPP 1.6.
+// Used by tests and benchmarks in place of SteVe.
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -45,6 +46,10 @@ export interface SteveDouble {
 }
 
 const PATH_PREFIX = '/steve/websocket/CentralSystemService/';
+const OCPP16_ERROR_CODES = new Set([
+  'NotImplemented', 'NotSupported', 'InternalError', 'ProtocolError', 'SecurityError', 'FormationViolation',
+  'PropertyConstraintViolation', 'OccurenceConstraintViolation', 'TypeConstraintViolation', 'GenericError',
+]);
 
 export async function startSteveDouble(options: SteveDoubleOptions = {}): Promise<SteveDouble> {
   const known = options.knownStations ?? 'any';
@@ -124,6 +129,11 @@ export async function startSteveDouble(options: SteveDoubleOptions = {}): Promis
       const rec: ReceivedFrame = { chargeBoxId, raw, frame, at: performance.now() };
       received.push(rec);
       for (const w of waiters) if (w.pred(rec)) { waiters.delete(w); w.resolve(rec); }
+      // SteVe's ErrorFactory knows only the 1.6 codes: any other one throws, and Spring closes with 1011.
+      if (frame[0] === 4 && !OCPP16_ERROR_CODES.has(String(frame[2]))) {
+        ws.close(1011, 'unknown error code');
+        return;
+      }
       if (frame[0] === 2) {
         answer(ws, String(frame[1]), String(frame[2]), (frame[3] ?? {}) as Record<string, unknown>, chargeBoxId);
       } else {
