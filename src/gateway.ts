@@ -205,9 +205,10 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
         frameInFlightBytes: 3 * config.maxFrameBytes,
       },
       perPushClient: {
-        eventQueueBytes: pushConfig.queueLimit * 2 * eventsConfig.maxEventBytes,
+        // Events are never queued per client (they wait in the history). The engine holds up to the byte budget
+        // (in characters, ≤ 2 bytes each) plus the packet that crossed it, and one such batch is in the transport.
         frameQueueBytes: pushConfig.frameQueueBytes,
-        socketBufferBytes: pushConfig.socketBufferPackets * 4 * Math.max(config.messageLog.maxRawBytes, eventsConfig.maxEventBytes),
+        socketBufferBytes: 2 * (2 * pushConfig.clientBufferBytes + 4 * Math.max(config.messageLog.maxRawBytes, eventsConfig.maxEventBytes)),
       },
     },
     used: () => {

@@ -165,7 +165,7 @@ async function runBench(): Promise<void> {
     for (const until = Date.now() + 30_000; r.health().state !== 'streaming'; await sleep(20)) {
       if (Date.now() > until) {
         const h = r.health();
-        fail(`the binlog reader never reached 'streaming' (state ${h.state}, last error: ${h.lastError ?? 'none'})`);
+        fail(`the binlog reader never reached 'streaming' (state ${h.state}, last error: ${h.lastError?.message ?? 'none'})`);
       }
     }
     return r;
@@ -253,7 +253,7 @@ async function runBench(): Promise<void> {
         `  CPU per commit: gateway process (reader + model + push) ${ms((cpu.user + cpu.system) / 1000 / commits)} ms, mariadbd ${ms(dbCpuMs / commits)} ms\n` +
         `  gateway event loop: delay p99 ${ms(loop.percentile(99) / 1e6)} ms, max ${ms(loop.max / 1e6)} ms; GC pauses ${gcPauses.length}, ` +
         `p99 ${ms(percentile(gcPauses, 99))} ms, max ${ms(gcPauses.at(-1) ?? NaN)} ms, total ${ms(gcPauses.reduce((a, b) => a + b, 0))} ms\n` +
-        `  push counters so far: pushed ${stats.pushed.events} events, coalesced ${stats.dropped.eventsCoalesced}, dropped ${stats.dropped.eventsDropped}, slow disconnects ${stats.disconnects.slowConsumer}`,
+        `  push counters so far: pushed ${stats.pushed.events} events, lost to gaps ${stats.dropped.eventsDropped}, slow disconnects ${stats.disconnects.slowConsumer}`,
     );
     if (failed > 0 || fromAck.length < expected) {
       console.error(`push-binlog bench: scenario "${name}": ${expected - fromAck.length} of ${expected} receipts missing (${failed} clients failed to connect)`);

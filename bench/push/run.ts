@@ -114,7 +114,7 @@ async function scenario(s: Scenario): Promise<void> {
       `  server CPU per event (user+sys, all ${connected} deliveries): ${cpuPerEventMs.toFixed(2)} ms\n` +
       `  event-loop delay while pushing (what a relayed frame could wait): p99 ${(loop.percentile(99) / 1e6).toFixed(2)} ms, max ${(loop.max / 1e6).toFixed(2)} ms\n` +
       `  server memory per idle client: ${perClientKiB.toFixed(1)} KiB (heap+external delta after GC), process RSS ${rssMiB.toFixed(0)} MiB\n` +
-      `  server counters: pushed ${stats.pushed.events} events, coalesced ${stats.dropped.eventsCoalesced}, dropped ${stats.dropped.eventsDropped}, slow disconnects ${stats.disconnects.slowConsumer}`,
+      `  server counters: pushed ${stats.pushed.events} events, lost to gaps ${stats.dropped.eventsDropped}, slow disconnects ${stats.disconnects.slowConsumer}`,
   );
 
   for (const c of children) c.send({ cmd: 'close' });

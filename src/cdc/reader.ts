@@ -30,7 +30,12 @@ export interface CdcHealth {
   readonly lagSeconds: number;
   readonly lastEventAt: string | null;
   readonly position: { readonly file: string | null; readonly position: number | null; readonly gtid: string | null };
-  readonly lastError: string | null;
+  /** When the current state began (ISO 8601). */
+  readonly stateSince: string;
+  /** What keeps the reader from streaming now (while reconnecting or failed); null once it streams again. */
+  readonly error: string | null;
+  /** History: the most recent error and when it happened, kept after recovery. */
+  readonly lastError: { readonly message: string; readonly at: string } | null;
 }
 
 export interface CdcReader {
@@ -59,9 +64,11 @@ export class BinlogReader implements CdcReader {
   #checkpoint: Checkpoint | undefined;
 
   #state: CdcState = 'stopped';
+  #stateSince = new Date().toISOString();
   #lag = 0;
   #lastEventAt: string | null = null;
-  #lastError: string | null = null;
+  #error: string | null = null;
+  #lastError: { message: string; at: string } | null = null;
   #stopping = false;
   #attempt = 0;
   #retryTimer: NodeJS.Timeout | undefined;
@@ -92,6 +99,8 @@ export class BinlogReader implements CdcReader {
       lagSeconds: this.#lag,
       lastEventAt: this.#lastEventAt,
       position: { file: cp?.file ?? null, position: cp?.position ?? null, gtid: cp?.gtid ?? null },
+      stateSince: this.#stateSince,
+      error: this.#error,
       lastError: this.#lastError,
     };
   }
@@ -118,7 +127,7 @@ export class BinlogReader implements CdcReader {
     } catch (err) {
       const problem = configProblem(err, this.#config);
       if (problem) {
-        this.#lastError = problem.message;
+        this.#failedWith(problem.message);
         this.#setState('failed');
         await this.#close();
         throw problem;
@@ -156,6 +165,9 @@ export class BinlogReader implements CdcReader {
   #setState(s: CdcState): void {
     if (this.#state === s) return;
     this.#state = s;
+    this.#stateSince = new Date().toISOString();
+    // Working again (or stopped on purpose): the error is history now, no longer the current state.
+    if (s !== 'reconnecting' && s !== 'failed') this.#error = null;
     this.#metrics.setState(s);
     this.#log.info({ state: s }, 'binlog reader state');
   }
@@ -225,6 +237,11 @@ export class BinlogReader implements CdcReader {
     this.#openStream(this.#checkpoint);
   }
 
+  #failedWith(message: string): void {
+    this.#error = message;
+    this.#lastError = { message, at: new Date().toISOString() };
+  }
+
   #openStream(from: StreamStart): void {
     if (this.#stopping) return;
     const tables = WATCHED_TABLES;
@@ -250,7 +267,7 @@ export class BinlogReader implements CdcReader {
     void stream.stop();
     this.#abandonPending();
     const message = err instanceof Error ? err.message : String(err);
-    this.#lastError = message;
+    this.#failedWith(message);
     if (isPurgedBinlog(err)) {
       this.#log.warn({ err: message, checkpoint: this.#checkpoint }, 'checkpoint no longer in the binlog; taking a new snapshot');
       this.#retry(() => this.#snapshotAndStream('binlog-purged'), err, true);
@@ -271,7 +288,7 @@ export class BinlogReader implements CdcReader {
   #retry(fn: () => Promise<void>, cause: unknown, immediate = false): void {
     if (this.#stopping) return;
     this.#setState('reconnecting');
-    this.#lastError = cause instanceof Error ? cause.message : String(cause);
+    this.#failedWith(cause instanceof Error ? cause.message : String(cause));
     const { reconnectMinMs: min, reconnectMaxMs: max } = this.#config;
     const base = immediate && this.#attempt === 0 ? 0 : Math.min(max, min * 2 ** Math.min(this.#attempt, 20));
     const delay = Math.round(base * (0.8 + 0.4 * Math.random()));

@@ -17,14 +17,16 @@ export interface PushConfig {
   readonly key: KeySource;
   readonly issuer?: string;
   readonly audience?: string;
-  /** Events waiting per socket beyond what the transport holds; meter values and summaries coalesce inside it. */
-  readonly queueLimit: number;
   /** Live frames waiting per socket; beyond it frames are lost (counted, the client is told). */
   readonly frameQueueLimit: number;
   /** The same in estimated bytes (a frame's length ×4 + 512). */
   readonly frameQueueBytes: number;
-  /** Packets the engine may hold for a socket before we stop writing and queue on our side. */
+  /** Packets the engine may hold for a socket before we stop writing to it (the rest waits on our side). */
   readonly socketBufferPackets: number;
+  /** Bytes the engine may hold for a socket before we stop writing to it: the per-client byte budget. */
+  readonly clientBufferBytes: number;
+  /** A socket with bytes waiting that drains nothing for this long is a slow consumer and is cut off. */
+  readonly stallTimeoutMs: number;
   /** Sockets written per event before yielding to the event loop (keeps the relay responsive at 10k clients). */
   readonly fanOutSlice: number;
   readonly metricsIntervalMs: number;
@@ -81,10 +83,11 @@ export function parsePushConfig(env: Env = process.env, core: Pick<Config, 'data
     key: keySource(env, core.dataDir),
     ...(issuer ? { issuer } : {}),
     ...(audience ? { audience } : {}),
-    queueLimit: envInt(env, 'PUSH_QUEUE_LIMIT', 1000, 10),
     frameQueueLimit: envInt(env, 'PUSH_FRAME_QUEUE_LIMIT', 1000, 10),
     frameQueueBytes: envInt(env, 'PUSH_FRAME_QUEUE_BYTES', 16 * 1024 * 1024, 64 * 1024),
     socketBufferPackets: envInt(env, 'PUSH_SOCKET_BUFFER_PACKETS', 64, 1),
+    clientBufferBytes: envInt(env, 'PUSH_CLIENT_BUFFER_BYTES', 1_048_576, 4096),
+    stallTimeoutMs: envInt(env, 'PUSH_STALL_TIMEOUT_MS', 30_000, 500),
     fanOutSlice: envInt(env, 'PUSH_FANOUT_SLICE', 256, 1),
     metricsIntervalMs: envInt(env, 'PUSH_METRICS_INTERVAL_MS', 2000, 100),
     summaryIntervalMs: envInt(env, 'PUSH_SUMMARY_INTERVAL_MS', 250, 0),

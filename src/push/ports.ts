@@ -13,9 +13,12 @@ export interface StateSource {
   summary(chargeBoxId: string): StationSummary | undefined;
 }
 
-/** Bounded per-station event history (src/events/history.ts EventHistory): events with seq greater than `seq`, oldest first. */
+/** Bounded per-station event history (src/events/history.ts EventHistory). */
 export interface HistorySource {
+  /** Events with seq greater than `seq`, oldest first. */
   since(chargeBoxId: string, seq: number): readonly GatewayEvent[];
+  /** Seq of the station's newest event (0: none); known from the journal right after a restart. */
+  lastSeq(chargeBoxId: string): number;
 }
 
 /** The relay's call mechanism and its answer (throws GW_ERR_STATION_NOT_CONNECTED when it holds no link). */

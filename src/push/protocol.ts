@@ -61,6 +61,19 @@ export interface MetricsPush {
 
 export type GoodbyeReason = 'token_expired' | 'slow_consumer' | 'shutdown';
 
+/**
+ * Events `from`..`to` (inclusive) of one station that this socket will not get: they left the history before
+ * the socket could take them. Sent right before the station's next event; the client should take a fresh
+ * snapshot (subscribe to the station again).
+ */
+export interface GapNotice {
+  readonly chargeBoxId: string;
+  readonly from: number;
+  readonly to: number;
+  readonly missed: number;
+  readonly reason: 'history';
+}
+
 export interface ServerToClientEvents {
   event: (event: GatewayEvent) => void;
   summary: (summary: StationSummary & { readonly seq: number }) => void;
@@ -71,6 +84,7 @@ export interface ServerToClientEvents {
   tokenExpiring: (info: { readonly expiresAt: string; readonly inMs: number }) => void;
   /** Sent just before the server disconnects the socket. */
   goodbye: (info: { readonly reason: GoodbyeReason; readonly message: string }) => void;
+  gap: (gap: GapNotice) => void;
 }
 
 type AckFn<T> = (response: T) => void;

@@ -1,31 +1,34 @@
-// The Socket.IO push server: JWT handshake, server-chosen rooms, per-socket backpressure, fan-out of
-// sequenced events, summaries, the live frame stream and metrics. Bus listeners only copy and enqueue;
-// nothing here can slow the relay.
+// The Socket.IO push server: JWT handshake, server-chosen rooms, subscriptions with snapshots and resumes,
+// replays, the live frame stream, metrics, and the slow-consumer watch. Bus listeners only hand events to
+// the fan-out; writing is paced per socket (paced-delivery.ts), so nothing here can slow the relay.
 import type http from 'node:http';
-import { Server, type Socket } from 'socket.io';
+import { Server } from 'socket.io';
 import type { Bus } from '../events/bus.js';
-import type { EventType, GatewayEvent } from '../events/catalogue.js';
+import type { GatewayEvent } from '../events/catalogue.js';
 import type { LogEntry } from '../events/observations.js';
 import type { PushConfig } from './config.js';
 import { operatorCallAck } from './calls.js';
-import { fanOutPacket, type FanOutPacket } from './fanout-packet.js';
-import { describeFilter, matchFrame, parseFrameFilter, type FrameFilter } from './frame-filter.js';
-import { bearerToken, canSee, type Principal, type TokenVerifier } from './jwt.js';
-import { Outbox, type Delivery, type OutboxItem } from './outbox.js';
+import { PushClient, type PushSocket, type SocketData } from './client.js';
+import { ALL_ROOM, FanOut, stationRoom } from './fanout.js';
+import { describeFilter, matchFrame, parseFrameFilter } from './frame-filter.js';
+import { bearerToken, canSee, type TokenVerifier } from './jwt.js';
+import { FrameQueue } from './frame-queue.js';
+import { PacedDelivery, reportLostFrames } from './paced-delivery.js';
 import type { CallsPort, GatewayMetricsSnapshot, HistorySource, SimControlPort, StateSource } from './ports.js';
 import {
   fail,
   type ClientToServerEvents,
   type GoodbyeReason,
   type MetricsPush,
+  type ReplayAck,
   type ReplayReport,
   type ServerToClientEvents,
-  type ReplayAck,
   type StationSnapshotEntry,
   type SubscribeAck,
-  type SubscribeRequest,
 } from './protocol.js';
+import { parseReplay, parseSubscribe } from './requests.js';
 import { PushCounters, type ClientDrops, type PushStats } from './stats.js';
+import { SummaryThrottle } from './summaries.js';
 
 export interface PushLogger {
   info(obj: object, msg?: string): void;
@@ -46,73 +49,7 @@ export interface PushServerDeps {
   readonly logger: PushLogger;
 }
 
-interface SocketData {
-  principal: Principal;
-}
-type PushSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
-
-const ALL_ROOM = 'stations:all';
-const stationRoom = (id: string): string => `station:${id}`;
 const MAX_TIMEOUT_MS = 0x7fffffff;
-/** After a slow-consumer goodbye, how long the engine may try to flush before the transport is cut. */
-const SLOW_CLOSE_GRACE_MS = 2000;
-
-/** Status, transactions, boot and link events are never dropped; a few chatty kinds may be. */
-function deliveryOf(type: EventType): Delivery {
-  if (type === 'meterValues') return 'coalesce';
-  if (type === 'heartbeat' || type === 'deviceLog' || type === 'finding') return 'lossy';
-  return 'keep';
-}
-
-/** What a queued frame costs, estimated like the message log's queue: its raw length ×4 (raw and payload) + fields. */
-function frameCost(entry: LogEntry): number {
-  return entry.raw.length * 4 + 512;
-}
-
-class Client {
-  /** Engine packets written but not yet handed to the transport. */
-  pending = 0;
-  readonly outbox: Outbox;
-  frames: Outbox | undefined;
-  /** Estimated bytes of the frames waiting in `frames`, against PUSH_FRAME_QUEUE_BYTES. */
-  framesBytes = 0;
-  frameFilter: FrameFilter | undefined;
-  framesLostUnreported = 0;
-  framesLost = 0;
-  eventsCoalesced = 0;
-  eventsDropped = 0;
-  readonly stations = new Set<string>();
-  all = false;
-  metrics = false;
-  closing = false;
-  readonly timers: NodeJS.Timeout[] = [];
-
-  constructor(
-    readonly socket: PushSocket,
-    readonly principal: Principal,
-    queueLimit: number,
-  ) {
-    this.outbox = new Outbox(queueLimit);
-  }
-
-  get queued(): number {
-    return this.outbox.size + (this.frames?.size ?? 0);
-  }
-}
-
-interface FanOutJob {
-  readonly item: OutboxItem;
-  /** Encoded once (text and WebSocket frame), written as is to each engine socket. */
-  readonly packet: FanOutPacket | undefined;
-  /** Socket ids, fixed when the event arrived: sockets that join later get it in their snapshot. */
-  readonly targets: readonly string[];
-  next: number;
-}
-
-// Socket.IO's typed emit cannot take a computed event name; queued items carry theirs as data.
-function emitRaw(socket: PushSocket, name: string, payload: unknown): void {
-  (socket as unknown as { emit(ev: string, payload: unknown): boolean }).emit(name, payload);
-}
 
 function setLongTimeout(fn: () => void, ms: number, into: NodeJS.Timeout[]): void {
   const wait = Math.max(0, Math.min(ms, MAX_TIMEOUT_MS));
@@ -121,28 +58,63 @@ function setLongTimeout(fn: () => void, ms: number, into: NodeJS.Timeout[]): voi
   into.push(t);
 }
 
+interface RawWebSocket {
+  readonly bufferedAmount: number;
+  terminate(): void;
+}
+
+/** The raw `ws` socket under an engine.io connection, when it is on the WebSocket transport. */
+function rawWebSocket(socket: PushSocket): RawWebSocket | undefined {
+  const ws = (socket.conn.transport as unknown as { socket?: { terminate?: unknown; bufferedAmount?: unknown } }).socket;
+  return typeof ws?.terminate === 'function' && typeof ws.bufferedAmount === 'number' ? (ws as RawWebSocket) : undefined;
+}
+
 export class PushServer {
   readonly io: Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
   readonly #deps: PushServerDeps;
-  readonly #clients = new Map<string, Client>();
-  readonly #frameClients = new Set<Client>();
+  readonly #clients = new Map<string, PushClient>();
+  readonly #frameClients = new Set<PushClient>();
   readonly #counters = new PushCounters();
   readonly #lastSeq = new Map<string, number>();
-  readonly #lastSummary = new Map<string, string>();
-  readonly #dirtySummaries = new Set<string>();
-  #summaryScheduled = false;
-  readonly #summaryWindows = new Map<string, NodeJS.Timeout>();
-  readonly #summaryTrailing = new Set<string>();
+  readonly #delivery: PacedDelivery;
+  readonly #fanOut: FanOut;
+  readonly #summaries: SummaryThrottle;
   #unsubscribe: (() => void)[] = [];
   #metricsTimer: NodeJS.Timeout | undefined;
-  /** Fan-outs in progress, oldest first. */
-  readonly #jobs: FanOutJob[] = [];
-  #jobsScheduled = false;
+  #stallTimer: NodeJS.Timeout | undefined;
+  #stallCheckMs = 1000;
+  #lastStallCheck = Date.now();
 
   constructor(deps: PushServerDeps) {
     this.#deps = deps;
+    const { config } = deps;
     // destroyUpgrade: false leaves /ocpp/* upgrades to the station WebSocket server on the same HTTP server.
     this.io = new Server(deps.httpServer, { destroyUpgrade: false, serveClient: false, maxHttpBufferSize: 1_000_000 });
+    const lastSeq = (id: string): number => this.#newestSeq(id);
+    this.#delivery = new PacedDelivery({
+      history: deps.history,
+      state: deps.state,
+      counters: this.#counters,
+      lastSeq,
+      metrics: () => this.#metricsPayload(),
+      socketBufferPackets: config.socketBufferPackets,
+      clientBufferBytes: config.clientBufferBytes,
+    });
+    this.#fanOut = new FanOut({
+      io: this.io,
+      slice: config.fanOutSlice,
+      client: (sid) => this.#clients.get(sid),
+      deliver: (c, id, item, packet) => {
+        if (item.name === 'event') this.#delivery.event(c, item.payload, packet);
+        else this.#delivery.summary(c, id, item.payload, packet);
+      },
+    });
+    this.#summaries = new SummaryThrottle({
+      state: deps.state,
+      intervalMs: config.summaryIntervalMs,
+      lastSeq,
+      send: (id, payload) => this.#fanOut.push(id, { name: 'summary', payload }),
+    });
     this.io.use((socket, next) => {
       const result = deps.verify(this.#handshakeToken(socket));
       if (!result.ok) {
@@ -163,16 +135,19 @@ export class PushServer {
     this.#unsubscribe = [bus.on('event', (ev) => this.#onEvent(ev)), bus.on('logged', (entry) => this.#onFrame(entry))];
     this.#metricsTimer = setInterval(() => this.#pushMetrics(), config.metricsIntervalMs);
     this.#metricsTimer.unref();
+    this.#stallCheckMs = Math.min(1000, Math.ceil(config.stallTimeoutMs / 4));
+    this.#lastStallCheck = Date.now();
+    this.#stallTimer = setInterval(() => this.#cutStalled(), this.#stallCheckMs);
+    this.#stallTimer.unref();
   }
 
   async stop(): Promise<void> {
     for (const off of this.#unsubscribe) off();
     this.#unsubscribe = [];
-    this.#jobs.length = 0;
-    for (const t of this.#summaryWindows.values()) clearTimeout(t);
-    this.#summaryWindows.clear();
-    this.#summaryTrailing.clear();
+    this.#fanOut.clear();
+    this.#summaries.stop();
     if (this.#metricsTimer) clearInterval(this.#metricsTimer);
+    if (this.#stallTimer) clearInterval(this.#stallTimer);
     for (const c of this.#clients.values()) this.#goodbye(c, 'shutdown', 'gateway is shutting down');
     // Not io.close(): that would close the shared HTTP server, which belongs to the gateway.
     this.io.engine.close();
@@ -189,25 +164,25 @@ export class PushServer {
       stations += c.stations.size;
       if (c.all) all++;
       if (c.metrics) metrics++;
-      if (c.eventsCoalesced + c.eventsDropped + c.framesLost > 0) {
+      if (c.eventsLost + c.framesLost > 0) {
         withDrops.push({
           id: c.socket.id,
           sub: c.principal.sub,
           role: c.principal.role,
-          queued: c.queued,
-          eventsCoalesced: c.eventsCoalesced,
-          eventsDropped: c.eventsDropped,
+          queued: c.waiting,
+          gaps: c.gaps,
+          eventsDropped: c.eventsLost,
           framesDropped: c.framesLost,
         });
       }
     }
-    withDrops.sort((a, b) => b.eventsDropped + b.framesDropped + b.eventsCoalesced - (a.eventsDropped + a.framesDropped + a.eventsCoalesced));
+    withDrops.sort((a, b) => b.eventsDropped + b.framesDropped - (a.eventsDropped + a.framesDropped));
     const n = this.#counters;
     return {
       clients: { total: this.#clients.size, operators, viewers: this.#clients.size - operators },
       subscriptions: { stations, all, frames: this.#frameClients.size, metrics },
       pushed: { events: n.events, summaries: n.summaries, frames: n.frames, metrics: n.metrics },
-      dropped: { eventsCoalesced: n.eventsCoalesced, eventsDropped: n.eventsDropped, framesDropped: n.framesDropped, summariesReplaced: n.summariesReplaced },
+      dropped: { eventsDropped: n.eventsDropped, framesDropped: n.framesDropped, summariesReplaced: n.summariesReplaced },
       disconnects: { slowConsumer: n.slowConsumer, tokenExpired: n.tokenExpired },
       authRefusals: { ...n.authRefusals },
       clientsWithDrops: withDrops.slice(0, 20),
@@ -227,30 +202,23 @@ export class PushServer {
 
   #onConnection(socket: PushSocket): void {
     const { config } = this.#deps;
-    const c = new Client(socket, socket.data.principal, config.queueLimit);
+    const c = new PushClient(socket, socket.data.principal);
     this.#clients.set(socket.id, c);
-    socket.conn.on('packetCreate', () => {
-      c.pending++;
-    });
-    socket.conn.on('flush', () => {
-      c.pending = 0;
-    });
-    socket.conn.on('drain', () => this.#pump(c));
+    // The engine handed what waited to the transport: room for more.
+    socket.conn.on('drain', () => this.#delivery.pump(c));
     this.#scheduleExpiry(c);
 
-    // Replayed events are written right after the ack, in the same tick, so no live event can come between.
+    // Resumed events follow the ack: it is written first, they are read from the history as the socket drains.
     socket.on('subscribe', (req, ack) => {
       if (typeof ack !== 'function') return;
-      const { result, replay } = this.#subscribe(c, req);
-      ack(result);
-      for (const [id, since] of replay) this.#replay(c, id, since);
+      ack(this.#subscribe(c, req));
+      this.#delivery.pump(c);
     });
     socket.on('unsubscribe', (req, ack) => this.#withAck(ack, () => this.#unsubscribeStations(c, req)));
     socket.on('replay', (req, ack) => {
       if (typeof ack !== 'function') return;
-      const result = this.#replayRequest(c, req);
-      ack(result);
-      if (result.ok) this.#replay(c, result.replay.chargeBoxId, result.replay.from);
+      ack(this.#replayRequest(c, req));
+      this.#delivery.pump(c);
     });
     socket.on('frames:subscribe', (filter, ack) => this.#withAck(ack, () => this.#setFrameFilter(c, filter)));
     socket.on('frames:filter', (filter, ack) => this.#withAck(ack, () => this.#setFrameFilter(c, filter)));
@@ -258,7 +226,6 @@ export class PushServer {
       this.#withAck(ack, () => {
         this.#frameClients.delete(c);
         c.frames = undefined;
-        c.framesBytes = 0;
         c.frameFilter = undefined;
         return { ok: true };
       }),
@@ -291,11 +258,7 @@ export class PushServer {
       void sim.command(req).then(ack, (err: unknown) => ack(fail('internal', String(err))));
     });
     socket.on('disconnect', () => {
-      c.closing = true;
-      for (const t of c.timers) clearTimeout(t);
-      c.outbox.clear();
-      c.frames?.clear();
-      c.framesBytes = 0;
+      c.forget();
       this.#frameClients.delete(c);
       this.#clients.delete(socket.id);
     });
@@ -307,7 +270,7 @@ export class PushServer {
     (ack as (r: T) => void)(handler());
   }
 
-  #scheduleExpiry(c: Client): void {
+  #scheduleExpiry(c: PushClient): void {
     const { expiryWarningMs } = this.#deps.config;
     const left = c.principal.expiresAt - Date.now();
     if (expiryWarningMs > 0) {
@@ -320,31 +283,55 @@ export class PushServer {
     setLongTimeout(() => this.#goodbye(c, 'token_expired', 'token expired: reconnect with a fresh token'), left, c.timers);
   }
 
-  #goodbye(c: Client, reason: GoodbyeReason, message: string): void {
-    if (c.closing) return;
-    c.closing = true;
-    c.outbox.clear();
-    c.frames?.clear();
-    c.framesBytes = 0;
-    if (reason === 'token_expired') this.#counters.tokenExpired++;
-    if (reason === 'slow_consumer') {
-      this.#counters.slowConsumer++;
-      this.#deps.logger.warn({ sub: c.principal.sub, socket: c.socket.id }, 'push client too slow: disconnecting');
+  /** Sockets with bytes waiting that drained nothing for the stall timeout are slow consumers. */
+  #cutStalled(): void {
+    const now = Date.now();
+    const { stallTimeoutMs } = this.#deps.config;
+    // A late check means our own event loop was held up (GC, CPU): that time is not the clients' fault.
+    const late = now - this.#lastStallCheck - this.#stallCheckMs;
+    this.#lastStallCheck = now;
+    for (const c of this.#clients.values()) {
+      if (c.waitingPackets === 0 || c.closing) continue;
+      if (late > this.#stallCheckMs) c.lastDrainAt = Math.min(now, c.lastDrainAt + late);
+      // Within a batch the transport is writing, the socket's own buffer shrinking is progress too (slow links).
+      const buffered = rawWebSocket(c.socket)?.bufferedAmount;
+      if (buffered !== undefined && buffered < c.lastBuffered) c.lastDrainAt = now;
+      c.lastBuffered = buffered ?? Number.POSITIVE_INFINITY;
+      if (c.stalled(now, stallTimeoutMs)) {
+        this.#goodbye(c, 'slow_consumer', `the connection took nothing for ${Math.round((now - c.lastDrainAt) / 1000)} s: reconnect and resume with since`);
+      }
     }
+  }
+
+  /**
+   * Only a refusal (an expired token) is an explicit Socket.IO disconnect: socket.io-client then stays away
+   * until told to connect. Every other goodbye closes the transport, so the client sees `transport close`
+   * and reconnects by itself with backoff, then resumes with `since`.
+   */
+  #goodbye(c: PushClient, reason: GoodbyeReason, message: string): void {
+    if (c.closing) return;
     c.socket.emit('goodbye', { reason, message });
-    // On shutdown the engine closes the transport: clients see "transport close" and reconnect by themselves.
+    c.forget();
+    if (reason === 'token_expired') {
+      this.#counters.tokenExpired++;
+      c.socket.disconnect(true);
+      return;
+    }
+    // On shutdown the engine closes every transport itself.
     if (reason === 'shutdown') return;
-    const conn = c.socket.conn;
-    c.socket.disconnect(true);
-    // A stuck reader never drains the engine buffer the close waits for; cut the transport after a grace.
-    if (reason === 'slow_consumer') setTimeout(() => conn.close(true), SLOW_CLOSE_GRACE_MS).unref();
+    this.#counters.slowConsumer++;
+    this.#deps.logger.warn({ sub: c.principal.sub, socket: c.socket.id, waitingBytes: c.waitingBytes }, 'push client stopped reading: closing its transport');
+    // A stuck reader never reads a close frame: drop the TCP connection at once.
+    const ws = rawWebSocket(c.socket);
+    c.socket.conn.close(true);
+    ws?.terminate();
   }
 
   // --- subscriptions ---------------------------------------------------------------------------------
 
-  #subscribe(c: Client, raw: unknown): { result: SubscribeAck; replay: [string, number][] } {
+  #subscribe(c: PushClient, raw: unknown): SubscribeAck {
     const req = parseSubscribe(raw);
-    if (typeof req === 'string') return { result: fail('invalid_params', req), replay: [] };
+    if (typeof req === 'string') return fail('invalid_params', req);
     const { principal, socket } = c;
     let allowed: string[];
     let refused: string[] = [];
@@ -368,16 +355,22 @@ export class PushServer {
     }
     // Snapshot and room join happen in the same tick as the bus listeners run, so no event falls between them.
     const stations: StationSnapshotEntry[] = allowed.map((id) => this.#snapshotEntry(id));
+    for (const s of stations) this.#delivery.resumeAt(c, s.chargeBoxId, s.seq);
     const replay: ReplayReport[] = [];
-    const toReplay: [string, number][] = [];
+    const limit = this.#deps.config.replayLimit;
     for (const [id, since] of Object.entries(req.since ?? {})) {
-      if (canSee(principal, id) && (c.all || c.stations.has(id))) toReplay.push([id, since]);
+      if (!canSee(principal, id) || !c.watches(id)) continue;
+      const available = this.#deps.history.since(id, since);
+      // More missed than the limit: the newest `limit` follow (up to the live stream), the older ones are the gap.
+      const cut = available.length > limit;
+      const from = cut ? available[available.length - limit - 1]!.seq : since;
+      replay.push({ chargeBoxId: id, from: since, count: Math.min(limit, available.length), gap: cut || this.#gapAfter(id, since, available) });
+      this.#delivery.resumeAt(c, id, from);
     }
-    for (const [id, since] of toReplay) replay.push(this.#replayReport(id, since));
-    return { result: { ok: true, stations, refused, all: c.all, replay }, replay: toReplay };
+    return { ok: true, stations, refused, all: c.all, replay };
   }
 
-  #unsubscribeStations(c: Client, raw: unknown) {
+  #unsubscribeStations(c: PushClient, raw: unknown) {
     const req = parseSubscribe(raw);
     if (typeof req === 'string') return fail('invalid_params', req);
     const ids = req.all ? [...c.stations] : (req.chargeBoxIds ?? []);
@@ -391,271 +384,82 @@ export class PushServer {
     return { ok: true as const, subscribed: [...c.stations], all: c.all };
   }
 
-  #replayRequest(c: Client, raw: unknown): ReplayAck {
-    if (typeof raw !== 'object' || raw === null) return fail('invalid_params', 'expected { chargeBoxId, since }');
-    const { chargeBoxId, since } = raw as Record<string, unknown>;
-    if (typeof chargeBoxId !== 'string' || typeof since !== 'number' || !Number.isInteger(since) || since < 0) {
-      return fail('invalid_params', 'expected { chargeBoxId: string, since: integer >= 0 }');
-    }
-    if (!canSee(c.principal, chargeBoxId)) return fail('forbidden', `not allowed to see ${chargeBoxId}`);
-    return { ok: true as const, replay: this.#replayReport(chargeBoxId, since) };
+  /** Explicit replays are limited to PUSH_REPLAY_LIMIT events and written as the socket drains. */
+  #replayRequest(c: PushClient, raw: unknown): ReplayAck {
+    const req = parseReplay(raw);
+    if (typeof req === 'string') return fail('invalid_params', req);
+    const { chargeBoxId: id, since } = req;
+    if (!canSee(c.principal, id)) return fail('forbidden', `not allowed to see ${id}`);
+    const available = this.#deps.history.since(id, since);
+    const limit = this.#deps.config.replayLimit;
+    const events = available.length > limit ? available.slice(0, limit) : available;
+    const last = events.at(-1);
+    if (last) this.#delivery.replay(c, id, since, last.seq);
+    return { ok: true, replay: { chargeBoxId: id, from: since, count: events.length, gap: available.length > limit || this.#gapAfter(id, since, available) } };
+  }
+
+  /** Some events after `since` are no longer in the history. */
+  #gapAfter(id: string, since: number, available: readonly GatewayEvent[]): boolean {
+    const first = available[0];
+    return first !== undefined ? first.seq > since + 1 : this.#newestSeq(id) > since;
+  }
+
+  /** Newest seq of a station: seen on the bus, or (after a restart, before any new event) in the history. */
+  #newestSeq(id: string): number {
+    return this.#lastSeq.get(id) ?? this.#deps.history.lastSeq(id);
   }
 
   #snapshotEntry(id: string): StationSnapshotEntry {
     const { state } = this.#deps;
     const snapshot = state.snapshot(id);
-    return { chargeBoxId: id, seq: snapshot?.seq ?? this.#lastSeq.get(id) ?? 0, snapshot: snapshot ?? null, summary: state.summary(id) ?? null };
+    return { chargeBoxId: id, seq: snapshot?.seq ?? this.#newestSeq(id), snapshot: snapshot ?? null, summary: state.summary(id) ?? null };
   }
 
-  #replayEvents(id: string, since: number): { events: readonly GatewayEvent[]; gap: boolean } {
-    const all = this.#deps.history.since(id, since);
-    const limit = this.#deps.config.replayLimit;
-    const events = all.length > limit ? all.slice(0, limit) : all;
-    const first = events[0];
-    const newest = this.#lastSeq.get(id) ?? 0;
-    const gap = all.length > limit || (first !== undefined ? first.seq > since + 1 : newest > since);
-    return { events, gap };
-  }
-
-  #replayReport(id: string, since: number): ReplayReport {
-    const { events, gap } = this.#replayEvents(id, since);
-    return { chargeBoxId: id, from: since, count: events.length, gap };
-  }
-
-  #replay(c: Client, id: string, since: number): void {
-    for (const ev of this.#replayEvents(id, since).events) this.#deliver(c, { name: 'event', payload: ev, delivery: 'keep' });
-  }
-
-  #setFrameFilter(c: Client, raw: unknown) {
+  #setFrameFilter(c: PushClient, raw: unknown) {
     if (c.principal.role !== 'operator') return fail('forbidden', 'the frame stream is for operators');
     const parsed = parseFrameFilter(raw);
     if (!parsed.ok) return fail('invalid_params', parsed.message);
     c.frameFilter = parsed.filter;
-    c.frames ??= new Outbox(this.#deps.config.frameQueueLimit);
+    c.frames ??= new FrameQueue(this.#deps.config.frameQueueLimit, this.#deps.config.frameQueueBytes);
     this.#frameClients.add(c);
     return { ok: true as const, filter: describeFilter(parsed.filter) };
   }
 
-  // --- delivery --------------------------------------------------------------------------------------
-
-  #backedUp(c: Client): boolean {
-    return c.outbox.size > 0 || c.pending >= this.#deps.config.socketBufferPackets;
-  }
-
-  #count(name: string, n: number): void {
-    const k = this.#counters;
-    if (name === 'event') k.events += n;
-    else if (name === 'summary') k.summaries += n;
-    else if (name === 'frame') k.frames += n;
-    else if (name === 'metrics') k.metrics += n;
-  }
-
-  /** To one client: straight to the socket when it keeps up, else through its outbox. */
-  #deliver(c: Client, item: OutboxItem): void {
-    if (c.closing) return;
-    if (!this.#backedUp(c)) {
-      emitRaw(c.socket, item.name, item.payload);
-      this.#count(item.name, 1);
-      return;
-    }
-    this.#enqueue(c, item);
-  }
-
-  #enqueue(c: Client, item: OutboxItem): void {
-    switch (c.outbox.push(item)) {
-      case 'coalesced':
-        // A replaced summary or metrics sample loses nothing the newer one lacks; only events count as coalesced.
-        if (item.name === 'event') {
-          c.eventsCoalesced++;
-          this.#counters.eventsCoalesced++;
-        } else {
-          this.#counters.summariesReplaced++;
-        }
-        break;
-      case 'dropped':
-        c.eventsDropped++;
-        this.#counters.eventsDropped++;
-        break;
-      case 'overflow':
-        this.#goodbye(c, 'slow_consumer', `could not keep up: more than ${c.outbox.limit} undeliverable events waiting`);
-        break;
-      case 'queued':
-        break;
-    }
-  }
-
-  #pump(c: Client): void {
-    const limit = this.#deps.config.socketBufferPackets;
-    while (!c.closing && c.pending < limit) {
-      let item = c.outbox.shift();
-      if (!item && c.frames) {
-        item = c.frames.shift();
-        if (item) c.framesBytes = Math.max(0, c.framesBytes - frameCost(item.payload as LogEntry));
-        if (item && c.framesLostUnreported > 0) this.#reportLostFrames(c);
-      }
-      if (!item) return;
-      emitRaw(c.socket, item.name, item.payload);
-      this.#count(item.name, 1);
-    }
-  }
-
-  /**
-   * To every socket in the station's room and the all-stations room. The packet is encoded once and written
-   * to each engine socket in slices of `fanOutSlice`, yielding between slices, so a fan-out to thousands of
-   * clients never holds the event loop (and with it the relay) for long. Jobs run in arrival order, so each
-   * socket still sees events in seq order; a backed-up socket gets the item in its outbox instead.
-   */
-  #fanOut(chargeBoxId: string, item: OutboxItem & { name: 'event' | 'summary' }): void {
-    const rooms = this.io.sockets.adapter.rooms;
-    const station = rooms.get(stationRoom(chargeBoxId));
-    const all = rooms.get(ALL_ROOM);
-    if (!station && !all) return;
-    const targets: string[] = station ? [...station] : [];
-    all?.forEach((sid) => {
-      if (!station?.has(sid)) targets.push(sid);
-    });
-    // Socket.IO's own wire form of socket.emit(name, payload) on the main namespace (type 2 = EVENT).
-    const encoded: unknown[] = this.io.encoder.encode({ type: 2, nsp: '/', data: [item.name, item.payload] });
-    const packet = encoded.length === 1 && typeof encoded[0] === 'string' ? fanOutPacket(encoded[0]) : undefined;
-    this.#jobs.push({ item, packet, targets, next: 0 });
-    if (this.#jobs.length === 1 && !this.#jobsScheduled) this.#runJobs();
-  }
-
-  #runJobs(): void {
-    let budget = this.#deps.config.fanOutSlice;
-    while (budget > 0) {
-      const job = this.#jobs[0];
-      if (!job) return;
-      const end = Math.min(job.targets.length, job.next + budget);
-      budget -= end - job.next;
-      let direct = 0;
-      for (; job.next < end; job.next++) {
-        const c = this.#clients.get(job.targets[job.next]!);
-        if (!c || c.closing) continue;
-        if (this.#backedUp(c)) {
-          this.#enqueue(c, job.item);
-        } else {
-          // Binary attachments never occur in our JSON events; the fallback keeps that assumption safe.
-          if (job.packet !== undefined) c.socket.conn.write(job.packet.text, job.packet.options);
-          else emitRaw(c.socket, job.item.name, job.item.payload);
-          direct++;
-        }
-      }
-      this.#count(job.item.name, direct);
-      if (job.next === job.targets.length) this.#jobs.shift();
-    }
-    if (this.#jobs.length > 0 && !this.#jobsScheduled) {
-      this.#jobsScheduled = true;
-      setImmediate(() => {
-        this.#jobsScheduled = false;
-        this.#runJobs();
-      });
-    }
-  }
+  // --- live sources ----------------------------------------------------------------------------------
 
   #onEvent(ev: GatewayEvent): void {
     this.#lastSeq.set(ev.chargeBoxId, ev.seq);
     // Nobody watches this station: no fan-out, no summary (a later subscriber gets both in its snapshot).
-    const rooms = this.io.sockets.adapter.rooms;
-    if (!rooms.has(stationRoom(ev.chargeBoxId)) && !rooms.has(ALL_ROOM)) return;
-    const delivery = deliveryOf(ev.type);
-    this.#fanOut(ev.chargeBoxId, {
-      name: 'event',
-      payload: ev,
-      delivery,
-      ...(delivery === 'coalesce' ? { key: `m:${ev.chargeBoxId}:${ev.connectorId ?? 0}` } : {}),
-    });
-    this.#dirtySummaries.add(ev.chargeBoxId);
-    if (!this.#summaryScheduled) {
-      this.#summaryScheduled = true;
-      // After every bus listener (the state store included) has seen this event.
-      queueMicrotask(() => this.#flushSummaries());
-    }
-  }
-
-  #flushSummaries(): void {
-    this.#summaryScheduled = false;
-    const ids = [...this.#dirtySummaries];
-    this.#dirtySummaries.clear();
-    for (const id of ids) {
-      // Within a station's window the change waits for the window's end (latest state wins).
-      if (this.#summaryWindows.has(id)) this.#summaryTrailing.add(id);
-      else this.#sendSummary(id);
-    }
-  }
-
-  /**
-   * At most one summary per station per `summaryIntervalMs`: the first change goes out at once, later ones in
-   * the window are folded into one at its end. A summary is a second packet per client per event; sent
-   * with every meter value it would double the writes of a busy station's fan-out.
-   */
-  #sendSummary(id: string): void {
-    const summary = this.#deps.state.summary(id);
-    if (!summary) return;
-    const json = JSON.stringify(summary);
-    if (this.#lastSummary.get(id) === json) return;
-    this.#lastSummary.set(id, json);
-    this.#fanOut(id, { name: 'summary', payload: { ...summary, seq: this.#lastSeq.get(id) ?? 0 }, delivery: 'coalesce', key: `s:${id}` });
-    const timer = setTimeout(() => {
-      this.#summaryWindows.delete(id);
-      if (this.#summaryTrailing.delete(id)) this.#sendSummary(id);
-    }, this.#deps.config.summaryIntervalMs);
-    timer.unref();
-    this.#summaryWindows.set(id, timer);
-  }
-
-  #reportLostFrames(c: Client): void {
-    c.socket.emit('frames:lost', { lost: c.framesLostUnreported, totalLost: c.framesLost });
-    c.framesLostUnreported = 0;
+    if (!this.#fanOut.watched(ev.chargeBoxId)) return;
+    this.#fanOut.push(ev.chargeBoxId, { name: 'event', payload: ev });
+    this.#summaries.changed(ev.chargeBoxId);
   }
 
   #onFrame(entry: LogEntry): void {
     for (const c of this.#frameClients) {
       if (c.closing || !c.frameFilter || !c.frames || !matchFrame(c.frameFilter, entry)) continue;
-      if (!this.#backedUp(c) && c.frames.size === 0) {
-        if (c.framesLostUnreported > 0) this.#reportLostFrames(c);
+      if (this.#delivery.hasRoom(c) && c.frames.size === 0) {
+        if (c.framesLostUnreported > 0) reportLostFrames(c);
         c.socket.emit('frame', entry);
         this.#counters.frames++;
-      } else {
-        // Lossy, bounded in count (PUSH_FRAME_QUEUE_LIMIT) and in bytes (PUSH_FRAME_QUEUE_BYTES): large frames fill it sooner.
-        const cost = frameCost(entry);
-        if (c.framesBytes + cost <= this.#deps.config.frameQueueBytes && c.frames.push({ name: 'frame', payload: entry, delivery: 'lossy' }) === 'queued') {
-          c.framesBytes += cost;
-        } else {
-          c.framesLost++;
-          c.framesLostUnreported++;
-          this.#counters.framesDropped++;
-        }
+      } else if (!c.frames.push(entry)) {
+        c.framesLost++;
+        c.framesLostUnreported++;
+        this.#counters.framesDropped++;
       }
     }
+  }
+
+  #metricsPayload(): MetricsPush {
+    return { at: new Date().toISOString(), gateway: this.#deps.metrics(), push: this.stats() };
   }
 
   #pushMetrics(): void {
     let payload: MetricsPush | undefined;
     for (const c of this.#clients.values()) {
       if (!c.metrics || c.closing) continue;
-      payload ??= { at: new Date().toISOString(), gateway: this.#deps.metrics(), push: this.stats() };
-      this.#deliver(c, { name: 'metrics', payload, delivery: 'coalesce', key: 'metrics' });
+      payload ??= this.#metricsPayload();
+      this.#delivery.metrics(c, payload);
     }
   }
-}
-
-function parseSubscribe(raw: unknown): SubscribeRequest | string {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return 'expected { chargeBoxIds: [...] } or { all: true }';
-  const r = raw as Record<string, unknown>;
-  const all = r.all === true;
-  const ids = r.chargeBoxIds;
-  if (!all && !(Array.isArray(ids) && ids.every((id) => typeof id === 'string' && id !== ''))) {
-    return 'chargeBoxIds must be an array of non-empty strings (or pass all: true)';
-  }
-  let since: Record<string, number> | undefined;
-  if (r.since !== undefined) {
-    if (typeof r.since !== 'object' || r.since === null || Array.isArray(r.since)) return 'since must map chargeBoxId to the last seq held';
-    since = {};
-    for (const [id, seq] of Object.entries(r.since as Record<string, unknown>)) {
-      if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 0) return `since.${id} must be an integer >= 0`;
-      since[id] = seq;
-    }
-  }
-  return { all, ...(Array.isArray(ids) ? { chargeBoxIds: ids as string[] } : {}), ...(since ? { since } : {}) };
 }

@@ -5,8 +5,10 @@ export interface ClientDrops {
   readonly id: string;
   readonly sub: string;
   readonly role: Role;
+  /** Things waiting on our side: stations behind, replays, summaries, frames. */
   readonly queued: number;
-  readonly eventsCoalesced: number;
+  /** Gap notices sent, and the events they covered. */
+  readonly gaps: number;
   readonly eventsDropped: number;
   readonly framesDropped: number;
 }
@@ -23,8 +25,7 @@ export interface PushStats {
   };
   readonly pushed: { readonly events: number; readonly summaries: number; readonly frames: number; readonly metrics: number };
   readonly dropped: {
-    /** Meter values / summaries replaced by a newer copy while a client was backed up. */
-    readonly eventsCoalesced: number;
+    /** Events a client did not get because the history no longer held them when it drained: each in a `gap` notice. */
     readonly eventsDropped: number;
     readonly framesDropped: number;
     /** Summaries / metrics samples replaced by a newer one before a backed-up client read them. */
@@ -42,7 +43,6 @@ export class PushCounters {
   summaries = 0;
   frames = 0;
   metrics = 0;
-  eventsCoalesced = 0;
   eventsDropped = 0;
   framesDropped = 0;
   summariesReplaced = 0;

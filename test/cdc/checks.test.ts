@@ -120,7 +120,7 @@ describe('server with binlog', () => {
     const rig = makeReader('mysql://cdc:x@127.0.0.1:1/stevedb', await tempDir());
     await rig.reader.start();
     await rig.waitFor(() => rig.reader.health().state === 'reconnecting');
-    expect(rig.reader.health().lastError).toMatch(/ECONNREFUSED/);
+    expect(rig.reader.health().lastError?.message).toMatch(/ECONNREFUSED/);
     await rig.reader.stop();
   });
 });

@@ -43,7 +43,7 @@ export function makeReader(url: string, dataDir: string, env: Record<string, str
     async waitFor(pred, ms = 10_000) {
       const deadline = Date.now() + ms;
       while (!pred(events)) {
-        if (Date.now() > deadline) throw new Error(`timed out; ${events.length} events: ${JSON.stringify(events.slice(-5).map((e) => [e.type, e.id]))}; state ${reader.health().state} ${reader.health().lastError ?? ''}`);
+        if (Date.now() > deadline) throw new Error(`timed out; ${events.length} events: ${JSON.stringify(events.slice(-5).map((e) => [e.type, e.id]))}; state ${reader.health().state} ${reader.health().lastError?.message ?? ''}`);
         await new Promise((r) => setTimeout(r, 20));
       }
     },

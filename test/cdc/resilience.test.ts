@@ -377,7 +377,7 @@ describe('database trouble', () => {
     // Freeze every connection open now: server → reader bytes stop, nothing is closed.
     for (const s of sockets) frozenSockets.add(s);
     await w.statusNotification('CB1', 1, 'Charging', 'NoError', { timestamp: ts(2) });
-    await rig.waitFor(() => rig.reader.health().lastError?.includes('presumed dead') === true, 15_000);
+    await rig.waitFor(() => rig.reader.health().lastError?.message.includes('presumed dead') === true, 15_000);
     await rig.waitFor(() => rig.ofType('status').length === 2, 15_000);
     expect(rig.ofType('status')[1]!.data.status).toBe('Charging');
     await rig.reader.stop();

@@ -18,7 +18,7 @@ describe('parsePushConfig', () => {
   it('defaults: embedded secret in DATA_DIR, 2 s metrics, closed API, no dev tokens', () => {
     const c = parsePushConfig({}, core);
     expect(c.key).toEqual({ kind: 'embedded', algorithm: 'HS256', file: '/var/lib/chargebridge/jwt-secret' });
-    expect(c).toMatchObject({ metricsIntervalMs: 2000, apiOpenOnLoopback: false, devTokenEndpoint: false, queueLimit: 1000, frameQueueLimit: 1000, callTimeoutMs: 30_000 });
+    expect(c).toMatchObject({ metricsIntervalMs: 2000, apiOpenOnLoopback: false, devTokenEndpoint: false, frameQueueLimit: 1000, clientBufferBytes: 1_048_576, stallTimeoutMs: 30_000, callTimeoutMs: 30_000 });
     expect(c.issuer).toBeUndefined();
   });
 
@@ -37,5 +37,7 @@ describe('parsePushConfig', () => {
     expect(variableOf(() => parsePushConfig({ JWT_PRIVATE_KEY_FILE: '/k' }, core))).toBe('JWT_PUBLIC_KEY_FILE');
     expect(variableOf(() => parsePushConfig({ PUSH_METRICS_INTERVAL_MS: '5' }, core))).toBe('PUSH_METRICS_INTERVAL_MS');
     expect(variableOf(() => parsePushConfig({ API_OPEN_ON_LOOPBACK: 'maybe' }, core))).toBe('API_OPEN_ON_LOOPBACK');
+    expect(variableOf(() => parsePushConfig({ PUSH_STALL_TIMEOUT_MS: '10' }, core))).toBe('PUSH_STALL_TIMEOUT_MS');
+    expect(variableOf(() => parsePushConfig({ PUSH_CLIENT_BUFFER_BYTES: '100' }, core))).toBe('PUSH_CLIENT_BUFFER_BYTES');
   });
 });

@@ -55,6 +55,14 @@ export function createConnection({ getToken, sinceMap, handlers }) {
     if (frameFilter) sendFrameFilter('frames:subscribe');
   }
 
+  /** After a `gap`: a fresh snapshot of the station (the ack is applied like any subscription, gap included). */
+  function resync(gap) {
+    socket.timeout(ACK_TIMEOUT_MS).emit('subscribe', { chargeBoxIds: [gap.chargeBoxId] }, (err, ack) => {
+      if (err || !ack.ok) return;
+      handlers.onSubscribed({ ...ack, replay: [...ack.replay, { chargeBoxId: gap.chargeBoxId, from: gap.from - 1, count: 0, gap: true }] });
+    });
+  }
+
   function sendFrameFilter(event) {
     socket.timeout(ACK_TIMEOUT_MS).emit(event, frameFilter, (err, ack) => {
       if (err) handlers.onNotice('The gateway did not confirm the frame filter.', 'warning');
@@ -84,7 +92,8 @@ export function createConnection({ getToken, sinceMap, handlers }) {
   socket.on('disconnect', (reason) => {
     if (reason === 'io client disconnect') return;
     if (reason === 'io server disconnect') {
-      // The server let go on purpose: goodbye (if any) said why and scheduled the way back.
+      // A refusal (expired token): goodbye said why. Slow-consumer and shutdown goodbyes close the transport
+      // instead, and socket.io-client reconnects by itself.
       if (!signedOut && retryTimer === undefined) {
         state('reconnecting', 'Disconnected by the gateway; reconnecting…');
         retryTimer = setTimeout(reconnect, 1000);
@@ -96,6 +105,8 @@ export function createConnection({ getToken, sinceMap, handlers }) {
 
   socket.on('event', (e) => handlers.onEvent(e));
   socket.on('summary', (s) => handlers.onSummary(s));
+  // Events the gateway's history no longer held when this page could take them.
+  socket.on('gap', (gap) => resync(gap));
   socket.on('frame', (entry) => handlers.onFrame(entry));
   socket.on('frames:lost', (info) => handlers.onFramesLost(info));
   socket.on('tokenExpiring', (info) => handlers.onTokenExpiring(info));

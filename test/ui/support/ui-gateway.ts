@@ -19,8 +19,8 @@ export interface UiGateway {
   close(): Promise<void>;
 }
 
-export async function startUiGateway(opts: { callTimeoutMs?: number } = {}): Promise<UiGateway> {
-  const env = { JWT_SECRET: SECRET, DEV_TOKEN_ENDPOINT: 'true', CALL_TIMEOUT_MS: String(opts.callTimeoutMs ?? 2000) };
+export async function startUiGateway(opts: { callTimeoutMs?: number; env?: Record<string, string> } = {}): Promise<UiGateway> {
+  const env = { JWT_SECRET: SECRET, DEV_TOKEN_ENDPOINT: 'true', CALL_TIMEOUT_MS: String(opts.callTimeoutMs ?? 2000), ...opts.env };
   const gw = await startGateway(env);
   // The gateway wires the push server, the REST guard (dev token endpoint on) and the UI itself.
   const push = gw.push;
