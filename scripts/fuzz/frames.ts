@@ -127,8 +127,9 @@ export function createFrameGenerator(rng: Rng, categories: readonly Category[]):
       return [call('known-action', ctx.nextId(), action, JSON.stringify({ ...payload, ...extra }))];
     },
     'huge-string': (ctx) => {
-      const size = rng.int(1000, Math.max(1000, ctx.maxFrameBytes - 200));
-      const big = once(`big-${size >> 12}`, () => 'ÿx'.repeat(Math.max(1, ((size >> 12) << 12) >> 2)));
+      // A few sizes up to just under the frame limit, each built once: the fuzzer's own memory stays small.
+      const size = Math.max(16, rng.pick([1024, 16_384, ctx.maxFrameBytes >> 1, ctx.maxFrameBytes - 512]));
+      const big = once(`big-${size}`, () => 'ÿx'.repeat(size >> 2)); // ÿ is 2 bytes in UTF-8: 3 bytes per pair
       const id = ctx.nextId();
       switch (rng.int(0, 3)) {
         case 0: return [call('huge-string', id, 'DataTransfer', JSON.stringify({ vendorId: 'fuzz', data: big }))];

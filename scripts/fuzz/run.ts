@@ -46,6 +46,16 @@ function percentile(values: readonly number[], p: number): number {
 
 const ms = (v: number): string => (Number.isNaN(v) ? 'n/a' : `${v.toFixed(2)} ms`);
 const mb = (v: number): string => `${(v / 1024 / 1024).toFixed(0)} MiB`;
+/** The thrown error and where it came from, out of a dead process's last output. */
+function crashSummary(tail: string): string {
+  const lines = tail.split('\n');
+  const at = lines.findIndex((l) => /^\w*(Error|Exception)\b.*:/.test(l));
+  if (at < 0) return 'no error in its last output (killed from outside?)';
+  const frames = lines.slice(at + 1).filter((l) => /^\s+at /.test(l));
+  const frame = (frames.find((l) => /[(\s]\/.*\/(src|dist)\//.test(l)) ?? frames[0] ?? '').trim();
+  return `${lines[at]?.trim()} ${frame}`.trim();
+}
+
 const sleep = (t: number): Promise<void> => new Promise((r) => setTimeout(r, t));
 
 export async function runMode(o: RunOptions): Promise<RunResult> {
@@ -59,6 +69,7 @@ export async function runMode(o: RunOptions): Promise<RunResult> {
   let sampler: NodeJS.Timeout | undefined;
   let peakRss = 0;
   let died: GatewayExit | undefined;
+  let crashTail: string | undefined;
   try {
     if (o.mode === 'relay') upstream = await startRecordingUpstream(v);
     gw = await startGatewayProcess(o.entry, {
@@ -66,6 +77,7 @@ export async function runMode(o: RunOptions): Promise<RunResult> {
       ...(upstream ? { STEVE_WS_URL: upstream.url } : {}),
     });
     const g = gw;
+    lines.push(`${tag}gateway pid ${g.pid} (${o.entry === 'dist' ? 'dist/main.js' : 'src/main.ts via tsx'}), MAX_FRAME_BYTES ${o.maxFrameBytes}${upstream ? `, upstream stand-in ${upstream.url}` : ''}`);
     const stationUrl = `ws://127.0.0.1:${g.port}/ocpp`;
     sampler = setInterval(() => {
       const m = g.memory();
@@ -154,7 +166,8 @@ export async function runMode(o: RunOptions): Promise<RunResult> {
 
     // ── checks ──
     if (died) {
-      v.add('process-died', `the gateway exited (code ${died.code}, signal ${died.signal}) during the fuzz phase; last output:\n${g.tail(1500)}`);
+      v.add('process-died', `the gateway exited (code ${died.code}, signal ${died.signal}) during the fuzz phase: ${crashSummary(g.tail(8000))}`);
+      crashTail = g.tail(2500);
     }
     if (!died && sent < o.frames * 0.5) {
       v.add('too-few-frames', `only ${sent} of ${o.frames} frames could be sent in ${fuzzSeconds.toFixed(1)} s: hostile links were not answered or kept being closed`);
@@ -213,5 +226,6 @@ export async function runMode(o: RunOptions): Promise<RunResult> {
     await upstream?.close();
   }
   lines.push(...v.lines(tag));
+  if (crashTail !== undefined) lines.push(`${tag}the gateway's last output:`, ...crashTail.split('\n').map((l) => `${tag}| ${l}`));
   return { mode: o.mode, violations: v, lines };
 }
