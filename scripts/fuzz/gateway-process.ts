@@ -2,11 +2,11 @@
 // memory read from /proc, health read over HTTP with an operator token, and a stop that always ends it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import jwt from 'jsonwebtoken';
-import { track } from './children.js';
+import { track, trackDir } from './children.js';
 
 export const root = path.resolve(import.meta.dirname, '../..');
 
@@ -36,6 +36,7 @@ const TAIL_BYTES = 64 * 1024;
 
 export async function startGatewayProcess(entry: Entry, env: Record<string, string>, startTimeoutMs = 60_000): Promise<GatewayProcess> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cb-fuzz-'));
+  const cleanup = trackDir(dataDir);
   const secret = randomBytes(32).toString('hex');
   const args = entry === 'dist' ? [path.join(root, 'dist/main.js')] : ['--import', 'tsx', path.join(root, 'src/main.ts')];
   const child: ChildProcess = spawn(process.execPath, args, {
@@ -53,7 +54,6 @@ export async function startGatewayProcess(entry: Entry, env: Record<string, stri
   child.stdout?.on('data', onOutput);
   child.stderr?.on('data', onOutput);
   const exitPromise = new Promise<GatewayExit>((resolve) => child.once('exit', (code, signal) => resolve((exited = { code, signal }))));
-  const cleanup = (): void => rmSync(dataDir, { recursive: true, force: true });
 
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the gateway printed no listening line within ${startTimeoutMs} ms:\n${tail.slice(-2000)}`)), startTimeoutMs);
