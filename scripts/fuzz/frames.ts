@@ -10,6 +10,7 @@ export const CATEGORIES = [
   'inherited-action',
   'known-action',
   'huge-string',
+  'deep-head',
   'deep-nesting',
   'odd-text',
   'invalid-utf8',
@@ -21,6 +22,9 @@ export const CATEGORIES = [
   'bad-error-code',
 ] as const;
 export type Category = (typeof CATEGORIES)[number];
+
+/** Categories whose frames must close the link. */
+export const CLOSING_CATEGORIES: ReadonlySet<Category> = new Set<Category>(['invalid-utf8', 'binary', 'oversize']);
 
 export interface HostileFrame {
   readonly category: Category;
@@ -93,6 +97,11 @@ export function createFrameGenerator(rng: Rng, categories: readonly Category[]):
     notImplemented: !EMBEDDED_ACTIONS.has(action),
   });
   const anyAction = (): string => rng.pick(KNOWN_PAYLOADS)[0];
+  // Depths around the limits that matter (64, SteVe's 1000) and far past them, within the frame limit.
+  const deep = (ctx: GeneratorContext): { n: number; arr: string } => {
+    const n = Math.min(rng.pick([65, 200, 1000, 1001, 5000, 20000, 100000]), Math.floor((ctx.maxFrameBytes - 100) / 6));
+    return { n, arr: once(`arr-${n}`, () => deepArray(n)) };
+  };
 
   const build: Record<Category, (ctx: GeneratorContext) => HostileFrame[]> = {
     'not-json': () => {
@@ -138,22 +147,26 @@ export function createFrameGenerator(rng: Rng, categories: readonly Category[]):
         default: return [{ category: 'huge-string', data: `[4,"nobody","GenericError",${JSON.stringify(big)},{}]` }];
       }
     },
+    // Deep nesting where the frame's head should be: message type, message id, the whole frame.
+    'deep-head': (ctx) => {
+      const { n, arr } = deep(ctx);
+      switch (rng.int(0, 2)) {
+        case 0: return [{ category: 'deep-head', data: `[${arr},${JSON.stringify(ctx.nextId())},"Heartbeat",{}]` }];
+        case 1: return [{ category: 'deep-head', data: `[2,${arr},"Heartbeat",{}]` }];
+        default: return [{ category: 'deep-head', data: n % 2 ? arr : once(`obj-${n}`, () => deepObject(n)) }];
+      }
+    },
+    // Deep nesting in the body: action, CALL payload, CALLRESULT payload, CALLERROR description and details.
     'deep-nesting': (ctx) => {
-      const room = ctx.maxFrameBytes - 100;
-      const n = Math.min(rng.pick([65, 200, 1000, 1001, 5000, 20000, 100000]), Math.floor(room / 6));
-      const id = ctx.nextId();
-      const q = JSON.stringify(id);
-      const arr = once(`arr-${n}`, () => deepArray(n));
+      const { n, arr } = deep(ctx);
       const obj = once(`obj-${n}`, () => deepObject(n));
-      switch (rng.int(0, 7)) {
-        case 0: return [{ category: 'deep-nesting', data: `[${arr},${q},"Heartbeat",{}]` }]; // message type
-        case 1: return [{ category: 'deep-nesting', data: `[2,${arr},"Heartbeat",{}]` }]; // message id
-        case 2: return [{ category: 'deep-nesting', data: `[2,${q},${arr},{}]`, answerId: id }]; // action
-        case 3: return [{ ...call('deep-nesting', id, 'DataTransfer', `{"vendorId":"fuzz","data":${obj}}`) }]; // payload
-        case 4: return [{ category: 'deep-nesting', data: `[4,"nobody","GenericError","",{"a":${arr}}]` }]; // details
-        case 5: return [{ category: 'deep-nesting', data: `[4,"nobody","GenericError",${arr},{}]` }]; // description
-        case 6: return [{ category: 'deep-nesting', data: `[3,"nobody",${obj}]` }]; // result payload
-        default: return [{ category: 'deep-nesting', data: arr }]; // the whole frame
+      const id = ctx.nextId();
+      switch (rng.int(0, 4)) {
+        case 0: return [{ category: 'deep-nesting', data: `[2,${JSON.stringify(id)},${arr},{}]`, answerId: id }];
+        case 1: return [{ ...call('deep-nesting', id, 'DataTransfer', `{"vendorId":"fuzz","data":${obj}}`) }];
+        case 2: return [{ category: 'deep-nesting', data: `[4,"nobody","GenericError","",{"a":${arr}}]` }];
+        case 3: return [{ category: 'deep-nesting', data: `[4,"nobody","GenericError",${arr},{}]` }];
+        default: return [{ category: 'deep-nesting', data: `[3,"nobody",${obj}]` }];
       }
     },
     'odd-text': (ctx) => {
@@ -206,7 +219,7 @@ export function createFrameGenerator(rng: Rng, categories: readonly Category[]):
   };
 
   // Heavier weights where the defects hide; closing categories are rarer so links live long enough to matter.
-  const weights: Partial<Record<Category, number>> = { 'invalid-utf8': 0.15, binary: 0.15, oversize: 0.15, 'huge-string': 0.6, 'deep-nesting': 1.5, 'inherited-action': 1.2 };
+  const weights: Partial<Record<Category, number>> = { 'invalid-utf8': 0.15, binary: 0.15, oversize: 0.15, 'huge-string': 0.6, 'deep-head': 0.8, 'deep-nesting': 1.2, 'inherited-action': 1.2 };
   const table = categories.map((c) => ({ c, w: weights[c] ?? 1 }));
   const total = table.reduce((s, e) => s + e.w, 0);
   return {

@@ -28,16 +28,28 @@ export interface GatewayProcess {
   /** Resident set size now and its peak (VmHWM), from /proc; undefined once the process is gone. */
   memory(): { rss: number; peak: number } | undefined;
   health(): Promise<Record<string, unknown> | undefined>;
+  /** GET with an operator token; never throws (a failed request is status 0 with the error as body). */
+  get(pathAndQuery: string, timeoutMs?: number): Promise<{ status: number; type: string; body: string }>;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves with how it ended. */
   stop(graceMs?: number): Promise<GatewayExit>;
 }
 
 const TAIL_BYTES = 64 * 1024;
 
-export async function startGatewayProcess(entry: Entry, env: Record<string, string>, startTimeoutMs = 60_000): Promise<GatewayProcess> {
+/** A DATA_DIR and JWT secret for one or more gateway processes in a row (a restart reads what the first wrote). */
+export interface GatewayHome {
+  readonly dataDir: string;
+  readonly secret: string;
+  remove(): void;
+}
+
+export function createGatewayHome(): GatewayHome {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cb-fuzz-'));
-  const cleanup = trackDir(dataDir);
-  const secret = randomBytes(32).toString('hex');
+  return { dataDir, secret: randomBytes(32).toString('hex'), remove: trackDir(dataDir) };
+}
+
+export async function startGatewayProcess(entry: Entry, home: GatewayHome, env: Record<string, string>, startTimeoutMs = 60_000): Promise<GatewayProcess> {
+  const { dataDir, secret } = home;
   const args = entry === 'dist' ? [path.join(root, 'dist/main.js')] : ['--import', 'tsx', path.join(root, 'src/main.ts')];
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: root,
@@ -72,12 +84,19 @@ export async function startGatewayProcess(entry: Entry, env: Record<string, stri
     });
   }).catch((err: unknown) => {
     child.kill('SIGKILL');
-    cleanup();
     throw err;
   });
 
   const token = jwt.sign({ sub: 'fuzz', role: 'operator' }, secret, { algorithm: 'HS256', expiresIn: '2h' });
   const pid = child.pid as number;
+  const get: GatewayProcess['get'] = async (pathAndQuery, timeoutMs = 30_000) => {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}${pathAndQuery}`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(timeoutMs) });
+      return { status: res.status, type: res.headers.get('content-type') ?? '', body: await res.text() };
+    } catch (err) {
+      return { status: 0, type: '', body: (err as Error).message };
+    }
+  };
   return {
     pid,
     port,
@@ -94,11 +113,12 @@ export async function startGatewayProcess(entry: Entry, env: Record<string, stri
         return undefined;
       }
     },
+    get,
     async health() {
       if (exited) return undefined;
+      const res = await get('/api/health', 5000);
       try {
-        const res = await fetch(`http://127.0.0.1:${port}/api/health`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5000) });
-        return res.ok ? ((await res.json()) as Record<string, unknown>) : undefined;
+        return res.status === 200 ? (JSON.parse(res.body) as Record<string, unknown>) : undefined;
       } catch {
         return undefined;
       }
@@ -110,7 +130,6 @@ export async function startGatewayProcess(entry: Entry, env: Record<string, stri
         await exitPromise;
         clearTimeout(killer);
       }
-      cleanup();
       return exitPromise;
     },
   };

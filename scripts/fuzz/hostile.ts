@@ -10,8 +10,13 @@ import type { Violations } from './violations.js';
 /** Close codes the README documents for bad input; a link closed with one of them owes no further answers. */
 export const DOCUMENTED_CLOSE_CODES: ReadonlySet<number> = new Set([1002, 1003, 1007, 1008, 1009]);
 
+/** A documented close excuses the calls it cut short, not ones left unanswered longer than this before it. */
+export const ANSWER_GRACE_MS = 5000;
+
 interface Owed {
   count: number;
+  /** When the first still-unanswered call with this id was sent. */
+  sentAt: number;
   readonly category: Category;
   readonly sample: string;
   readonly notImplemented: boolean;
@@ -45,12 +50,16 @@ export class HostileStation {
     this.ws = new WebSocket(`${o.url}/${encodeURIComponent(o.chargeBoxId)}`, ['ocpp1.6'], { maxPayload: 64 * 1024 * 1024, perMessageDeflate: false, handshakeTimeout: 10_000 });
     this.ws.on('open', () => {
       // The boot is answered once the gateway's upstream is open: hostile frames follow only then.
-      this.#owe('boot', { count: 0, category: 'known-action', sample: 'BootNotification', notImplemented: false });
+      this.#owe('boot', { count: 0, sentAt: 0, category: 'known-action', sample: 'BootNotification', notImplemented: false });
       this.ws.send('[2,"boot","BootNotification",{"chargePointVendor":"Fuzz","chargePointModel":"Hostile"}]');
     });
     this.ws.on('message', (data: Buffer, isBinary: boolean) => this.#onMessage(data, isBinary));
     this.ws.on('close', (code, reason) => this.#onClose(code, reason.toString()));
     this.ws.on('error', () => undefined); // the close event reports what matters
+  }
+
+  get chargeBoxId(): string {
+    return this.#o.chargeBoxId;
   }
 
   /** Whether frames may be sent now: open, booted, not closing, and not backed up. */
@@ -59,14 +68,14 @@ export class HostileStation {
   }
 
   send(frame: HostileFrame): void {
-    if (frame.answerId !== undefined) this.#owe(frame.answerId, { count: 0, category: frame.category, sample: sample(frame.data, 100), notImplemented: frame.notImplemented === true });
+    if (frame.answerId !== undefined) this.#owe(frame.answerId, { count: 0, sentAt: 0, category: frame.category, sample: sample(frame.data, 100), notImplemented: frame.notImplemented === true });
     if (frame.closes !== undefined) this.#expectClose = { code: frame.closes, category: frame.category };
     this.#lastCategory = frame.category;
     this.framesSent++;
     this.ws.send(frame.data, { binary: frame.binary === true });
   }
 
-  /** Calls still unanswered (on a link not closed with a documented code). */
+  /** Calls still unanswered, and not excused by a documented close. */
   unanswered(): Array<{ id: string } & Owed> {
     return [...this.#owed].filter(([, o]) => o.count > 0).map(([id, o]) => ({ id, ...o }));
   }
@@ -84,7 +93,7 @@ export class HostileStation {
   #owe(id: string, o: Owed): void {
     const cur = this.#owed.get(id);
     if (cur) cur.count++;
-    else this.#owed.set(id, { ...o, count: 1 });
+    else this.#owed.set(id, { ...o, count: 1, sentAt: Date.now() });
   }
 
   #onMessage(data: Buffer, isBinary: boolean): void {
@@ -135,7 +144,9 @@ export class HostileStation {
     this.ready = false;
     if (this.#stopping) return;
     if (DOCUMENTED_CLOSE_CODES.has(code)) {
-      this.#owed.clear(); // a documented close answers for every call still open on the link
+      // A documented close stands for the answers it cut short; calls that had waited longer are still missing.
+      const cutoff = Date.now() - ANSWER_GRACE_MS;
+      for (const [id, o] of this.#owed) if (o.sentAt >= cutoff) this.#owed.delete(id);
       return;
     }
     const last = this.#expectClose?.category ?? this.#lastCategory ?? 'none';

@@ -1,10 +1,12 @@
 // One fuzz run against one fresh gateway process, in one mode: a baseline phase (well-behaved stations alone),
 // a fuzz phase (hostile stations join), a drain, then the checks. Everything it starts is stopped in `finally`.
-import { startGatewayProcess, dropCounters, type Entry, type GatewayExit, type GatewayProcess } from './gateway-process.js';
-import { createFrameGenerator, type Category } from './frames.js';
+import { createGatewayHome, dropCounters, startGatewayProcess, type Entry, type GatewayExit, type GatewayHome, type GatewayProcess } from './gateway-process.js';
+import { CLOSING_CATEGORIES, createFrameGenerator, type Category } from './frames.js';
 import { DOT_IDS, handshakeStatus, HostileStation } from './hostile.js';
 import { createRng } from './prng.js';
+import { checkReadApis } from './read-apis.js';
 import { startSteadyStations, type SteadyReport, type SteadyStations } from './steady-client.js';
+import { sample } from './ocpp-check.js';
 import { startRecordingUpstream, type RecordingUpstream } from './upstream.js';
 import { Violations } from './violations.js';
 
@@ -63,6 +65,7 @@ export async function runMode(o: RunOptions): Promise<RunResult> {
   const lines: string[] = [];
   const tag = `[${o.mode === 'local' ? 'embedded' : 'relay'}] `;
   let upstream: RecordingUpstream | undefined;
+  let home: GatewayHome | undefined;
   let gw: GatewayProcess | undefined;
   let steady: SteadyStations | undefined;
   const hostiles: HostileStation[] = [];
@@ -72,10 +75,9 @@ export async function runMode(o: RunOptions): Promise<RunResult> {
   let crashTail: string | undefined;
   try {
     if (o.mode === 'relay') upstream = await startRecordingUpstream(v);
-    gw = await startGatewayProcess(o.entry, {
-      MAX_FRAME_BYTES: String(o.maxFrameBytes),
-      ...(upstream ? { STEVE_WS_URL: upstream.url } : {}),
-    });
+    home = createGatewayHome();
+    const env = { MAX_FRAME_BYTES: String(o.maxFrameBytes), ...(upstream ? { STEVE_WS_URL: upstream.url } : {}) };
+    gw = await startGatewayProcess(o.entry, home, env);
     const g = gw;
     lines.push(`${tag}gateway pid ${g.pid} (${o.entry === 'dist' ? 'dist/main.js' : 'src/main.ts via tsx'}), MAX_FRAME_BYTES ${o.maxFrameBytes}${upstream ? `, upstream stand-in ${upstream.url}` : ''}`);
     const stationUrl = `ws://127.0.0.1:${g.port}/ocpp`;
@@ -96,9 +98,16 @@ export async function runMode(o: RunOptions): Promise<RunResult> {
     const rng = createRng(o.seed);
     const answerRng = createRng(o.seed ^ 0x5bd1e995);
     const gen = createFrameGenerator(rng, o.categories);
+    // Half the hostile links never get a frame that must close them: they live the whole run, so every answer
+    // they are owed is checked at the end, not excused by a close.
+    const lasting = o.categories.filter((c) => !CLOSING_CATEGORIES.has(c));
+    const genLasting = lasting.length > 0 ? createFrameGenerator(createRng(o.seed ^ 0x2545f491), lasting) : gen;
     const byCategory = new Map<Category, number>();
     let linkSeq = 0;
     const unexpectedCloses: string[] = [];
+    const missing: ReturnType<HostileStation['unanswered']> = [];
+    /** Stations that sent the deepest or largest frames: the read APIs are checked for them. */
+    const worst: string[] = [];
     let idSeq = 0;
     const open = (): HostileStation =>
       new HostileStation({ url: stationUrl, chargeBoxId: `FUZZ-${++linkSeq}`, rng: answerRng, violations: v, embedded: o.mode === 'local' });
@@ -125,9 +134,11 @@ export async function runMode(o: RunOptions): Promise<RunResult> {
         const ready = hostiles.filter((h) => h.sendable);
         if (ready.length === 0) break;
         const h = ready[rr++ % ready.length] as HostileStation;
-        for (const frame of gen.next({ nextId: () => `f${++idSeq}`, maxFrameBytes: o.maxFrameBytes })) {
+        const slot = hostiles.indexOf(h);
+        for (const frame of (slot % 2 === 1 ? genLasting : gen).next({ nextId: () => `f${++idSeq}`, maxFrameBytes: o.maxFrameBytes })) {
           h.send(frame);
           sent++;
+          if ((frame.category === 'deep-nesting' || frame.category === 'huge-string') && worst.length < 3 && !worst.includes(h.chargeBoxId)) worst.push(h.chargeBoxId);
           byCategory.set(frame.category, (byCategory.get(frame.category) ?? 0) + 1);
         }
       }
@@ -136,6 +147,7 @@ export async function runMode(o: RunOptions): Promise<RunResult> {
         const h = hostiles[i] as HostileStation;
         if (!h.closed) continue;
         if (h.unexpectedClose !== undefined) unexpectedCloses.push(h.unexpectedClose);
+        else missing.push(...h.unanswered().slice(0, 3));
         hostiles[i] = open();
       }
       if (rng.chance(0.002)) probe(rng.pick(DOT_IDS));
@@ -154,6 +166,7 @@ export async function runMode(o: RunOptions): Promise<RunResult> {
     while (Date.now() < drainUntil && !dead() && hostiles.some((h) => h.unanswered().length > 0 || h.missingClose() !== undefined)) await sleep(100);
     await Promise.all(probes);
 
+    const readsChecked = dead() ? 0 : await checkReadApis(g, worst, v, 'while running');
     const health = await g.health();
     const finalMem = g.memory();
     if (finalMem) peakRss = Math.max(peakRss, finalMem.peak);
@@ -174,8 +187,9 @@ export async function runMode(o: RunOptions): Promise<RunResult> {
     }
     if (!died) {
       for (const c of [...unexpectedCloses, ...hostiles.flatMap((h) => h.unexpectedClose ?? [])]) v.add('unexpected-close', c);
+      for (const u of missing) v.add('missing-answer', `a ${u.category} CALL with id "${u.id.slice(0, 40)}" got no answer (its link was closed later): ${u.sample}`);
       for (const h of hostiles) {
-        if (h.closed) continue;
+        if (h.closed && h.unexpectedClose !== undefined) continue;
         for (const u of h.unanswered().slice(0, 3)) v.add('missing-answer', `a ${u.category} CALL with id "${u.id.slice(0, 40)}" got no answer: ${u.sample}`);
         const mc = h.missingClose();
         if (mc) v.add('no-close', `a ${mc.category} frame did not close the link with ${mc.code}`);
@@ -217,6 +231,17 @@ export async function runMode(o: RunOptions): Promise<RunResult> {
       const ended = await gw.stop();
       gw = undefined;
       if (ended.code !== 0) v.add('unclean-shutdown', `SIGTERM ended the gateway with code ${ended.code}, signal ${ended.signal}`);
+      // What was stored must still be readable by the next process on the same DATA_DIR.
+      try {
+        gw = await startGatewayProcess(o.entry, home, env);
+        const again = await checkReadApis(gw, worst, v, 'after a restart');
+        lines.push(`${tag}read APIs: ${readsChecked} requests while running, ${again} after a restart on the same DATA_DIR`);
+        const second = await gw.stop();
+        gw = undefined;
+        if (second.code !== 0) v.add('unclean-shutdown', `SIGTERM ended the restarted gateway with code ${second.code}, signal ${second.signal}`);
+      } catch (err) {
+        v.add('restart-failed', `the gateway did not start again on the fuzzed DATA_DIR: ${sample((err as Error).message, 300)}`);
+      }
     }
   } finally {
     if (sampler) clearInterval(sampler);
@@ -224,6 +249,7 @@ export async function runMode(o: RunOptions): Promise<RunResult> {
     steady?.kill();
     await gw?.stop(2000);
     await upstream?.close();
+    home?.remove();
   }
   lines.push(...v.lines(tag));
   if (crashTail !== undefined) lines.push(`${tag}the gateway's last output:`, ...crashTail.split('\n').map((l) => `${tag}| ${l}`));
