@@ -91,9 +91,10 @@ export class HostileStation {
   }
 
   #owe(id: string, o: Owed): void {
-    const cur = this.#owed.get(id);
-    if (cur) cur.count++;
-    else this.#owed.set(id, { ...o, count: 1, sentAt: Date.now() });
+    // A duplicate of a call still in flight is owed no second answer: SteVe answers it, a gateway may not forward
+    // that (it cannot tell the two answers apart); at least one answer must come.
+    if (this.#owed.has(id)) return;
+    this.#owed.set(id, { ...o, count: 1, sentAt: Date.now() });
   }
 
   #onMessage(data: Buffer, isBinary: boolean): void {

@@ -25,8 +25,10 @@ describe('fuzz', () => {
     expect(run.out.split('\n').filter((l) => l.includes('VIOLATION'))).toEqual([]);
     expect(run.out).toContain('fuzz: PASS, 0 violations');
     expect(run.code).toBe(0);
-    expect(run.out).toMatch(/\[embedded\] frames: 3000 sent/);
-    expect(run.out).toMatch(/\[relay\] frames: 3000 sent/);
+    // Fewer than half the frames sent would itself be a violation (too-few-frames); a slow machine may send fewer.
+    expect(run.out).toMatch(/\[embedded\] frames: \d{4} sent/);
+    expect(run.out).toMatch(/\[relay\] frames: \d{4} sent/);
+    expect(run.out).toMatch(/\[relay\] upstream: [1-9]\d* frames received, 0 malformed/);
     const pids = gatewayPids(run.out);
     expect(pids).toHaveLength(2);
     for (const pid of pids) expect(existsSync(`/proc/${pid}`)).toBe(false);
