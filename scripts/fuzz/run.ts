@@ -7,7 +7,7 @@ import { createRng } from './prng.js';
 import { checkReadApis } from './read-apis.js';
 import { startSteadyStations, type SteadyReport, type SteadyStations } from './steady-client.js';
 import { sample } from './ocpp-check.js';
-import { startRecordingUpstream, type RecordingUpstream } from './upstream.js';
+import { startUpstreamProcess, type UpstreamProcess, type UpstreamReport } from './upstream-client.js';
 import { Violations } from './violations.js';
 
 export type Mode = 'local' | 'relay';
@@ -64,7 +64,8 @@ export async function runMode(o: RunOptions): Promise<RunResult> {
   const v = new Violations();
   const lines: string[] = [];
   const tag = `[${o.mode === 'local' ? 'embedded' : 'relay'}] `;
-  let upstream: RecordingUpstream | undefined;
+  let upstream: UpstreamProcess | undefined;
+  let upstreamReport: UpstreamReport | undefined;
   let home: GatewayHome | undefined;
   let gw: GatewayProcess | undefined;
   let steady: SteadyStations | undefined;
@@ -74,7 +75,7 @@ export async function runMode(o: RunOptions): Promise<RunResult> {
   let died: GatewayExit | undefined;
   let crashTail: string | undefined;
   try {
-    if (o.mode === 'relay') upstream = await startRecordingUpstream(v);
+    if (o.mode === 'relay') upstream = await startUpstreamProcess();
     home = createGatewayHome();
     const env = { MAX_FRAME_BYTES: String(o.maxFrameBytes), ...(upstream ? { STEVE_WS_URL: upstream.url } : {}) };
     gw = await startGatewayProcess(o.entry, home, env);
@@ -112,7 +113,7 @@ export async function runMode(o: RunOptions): Promise<RunResult> {
     const open = (): HostileStation =>
       new HostileStation({ url: stationUrl, chargeBoxId: `FUZZ-${++linkSeq}`, rng: answerRng, violations: v, embedded: o.mode === 'local' });
     for (let i = 0; i < o.hostileStations; i++) hostiles.push(open());
-    upstream?.startCalls(200, (id) => id.startsWith('FUZZ-'));
+    upstream?.startCalls(200, 'FUZZ-');
     const probes: Array<Promise<void>> = [];
     const probe = (id: string): void => {
       probes.push(
@@ -154,7 +155,7 @@ export async function runMode(o: RunOptions): Promise<RunResult> {
       if (Date.now() - lastProgress >= 2000) {
         lastProgress = Date.now();
         const m = g.memory();
-        o.progress(`${tag}${((Date.now() - started) / 1000).toFixed(0)} s: ${sent}/${o.frames} frames, ${linkSeq} hostile links, rss ${m ? mb(m.rss) : '-'}, ${upstream ? `${upstream.received()} frames upstream, ` : ''}violations ${v.count()}`);
+        o.progress(`${tag}${((Date.now() - started) / 1000).toFixed(0)} s: ${sent}/${o.frames} frames, ${linkSeq} hostile links, rss ${m ? mb(m.rss) : '-'}, violations so far ${v.count()}`);
       }
       await sleep(5);
     }
@@ -166,6 +167,13 @@ export async function runMode(o: RunOptions): Promise<RunResult> {
     while (Date.now() < drainUntil && !dead() && hostiles.some((h) => h.unanswered().length > 0 || h.missingClose() !== undefined)) await sleep(100);
     await Promise.all(probes);
 
+    if (upstream) {
+      upstreamReport = await upstream.report().catch((err: unknown) => {
+        v.add('upstream-stand-in', (err as Error).message);
+        return undefined;
+      });
+      if (upstreamReport) v.merge(upstreamReport.violations);
+    }
     const readsChecked = dead() ? 0 : await checkReadApis(g, worst, v, 'while running');
     const health = await g.health();
     const finalMem = g.memory();
@@ -224,7 +232,7 @@ export async function runMode(o: RunOptions): Promise<RunResult> {
     lines.push(
       `${tag}gateway: ${died ? `DIED (code ${died.code}, signal ${died.signal})` : 'alive'}; peak RSS ${mb(peakRss)} (ceiling ${mb(ceiling)} from ${ceilingFrom})`,
       `${tag}frames: ${sent} sent in ${fuzzSeconds.toFixed(1)} s over ${linkSeq} hostile links; ${[...byCategory].map(([c, n]) => `${c} ${n}`).join(', ')}`,
-      ...(upstream ? [`${tag}upstream: ${upstream.received()} frames received, ${v.count('malformed-upstream')} malformed, ${upstream.answered()} calls answered`] : []),
+      ...(upstreamReport ? [`${tag}upstream: ${upstreamReport.received} frames received, ${v.count('malformed-upstream')} malformed, ${upstreamReport.answered} calls answered`] : []),
       `${tag}drops: ${drops.length ? drops.map(([k, n]) => `${k} ${n}`).join(', ') : health ? 'none reported' : 'health not readable'}`,
     );
     if (!died && gw) {
@@ -248,7 +256,7 @@ export async function runMode(o: RunOptions): Promise<RunResult> {
     for (const h of hostiles) h.close();
     steady?.kill();
     await gw?.stop(2000);
-    await upstream?.close();
+    upstream?.close();
     home?.remove();
   }
   lines.push(...v.lines(tag));
