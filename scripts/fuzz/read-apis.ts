@@ -16,7 +16,7 @@ export async function checkReadApis(g: GatewayProcess, stations: readonly string
   }
   let checked = 0;
   for (const path of [...json, ...exports]) {
-    const res = await g.get(path);
+    const res = await g.get(path, 10_000);
     checked++;
     const bad = (why: string): void => v.add('read-api', `${when}: GET ${path} ${why}: ${res.status} ${res.type} ${sample(res.body, 120)}`);
     if (res.status !== 200) {

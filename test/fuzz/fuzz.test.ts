@@ -32,7 +32,7 @@ describe('fuzz', () => {
     const pids = gatewayPids(run.out);
     expect(pids).toHaveLength(2);
     for (const pid of pids) expect(existsSync(`/proc/${pid}`)).toBe(false);
-  }, 300_000);
+  }, 420_000);
 
   it('fails, naming the violation, when a check is not met (here a 1 MiB RSS ceiling)', async () => {
     const run = await fuzz(['--frames', '200', '--seconds', '2', '--baseline-seconds', '1', '--seed', '7', '--mode', 'local', '--only', 'known-action', '--rss-ceiling-mb', '1']);
