@@ -13,6 +13,7 @@ const USAGE = `usage: npm run fuzz -- --frames N --seconds S [--seed X] [--mode 
 categories: ${CATEGORIES.join(', ')}`;
 
 class UsageError extends Error {}
+class HelpRequested extends Error {}
 
 function positive(name: string, text: string | undefined, fallback: number, allowZero = false): number {
   if (text === undefined) return fallback;
@@ -50,7 +51,7 @@ function options(argv: string[]): { modes: Mode[]; run: Omit<RunOptions, 'mode' 
       help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.help) throw new UsageError('');
+  if (values.help) throw new HelpRequested();
   if (values.frames === undefined || values.seconds === undefined) throw new UsageError('--frames and --seconds are required');
   const mode = values.mode;
   if (mode !== 'local' && mode !== 'relay' && mode !== 'both') throw new UsageError(`--mode must be local, relay or both, got "${mode}"`);
@@ -90,8 +91,12 @@ async function main(): Promise<number> {
   try {
     parsed = options(process.argv.slice(2));
   } catch (err) {
+    if (err instanceof HelpRequested) {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
     const message = (err as Error).message;
-    process.stderr.write(`${message ? `fuzz: ${message}\n` : ''}${USAGE}\n`);
+    process.stderr.write(`fuzz: ${message}\n${USAGE}\n`);
     return err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1;
   }
   const { modes, run } = parsed;
