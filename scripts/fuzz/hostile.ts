@@ -47,7 +47,13 @@ export class HostileStation {
 
   constructor(o: HostileStationOptions) {
     this.#o = o;
-    this.ws = new WebSocket(`${o.url}/${encodeURIComponent(o.chargeBoxId)}`, ['ocpp1.6'], { maxPayload: 64 * 1024 * 1024, perMessageDeflate: false, handshakeTimeout: 10_000 });
+    this.ws = new WebSocket(`${o.url}/${encodeURIComponent(o.chargeBoxId)}`, ['ocpp1.6'], {
+      maxPayload: 64 * 1024 * 1024,
+      perMessageDeflate: false,
+      handshakeTimeout: 10_000,
+      // A zero masking key is valid and lets ws skip masking: the fuzzer's CPU goes to sending, not XOR loops.
+      generateMask: (mask: Buffer) => void mask.fill(0),
+    });
     this.ws.on('open', () => {
       // The boot is answered once the gateway's upstream is open: hostile frames follow only then.
       this.#owe('boot', { count: 0, sentAt: 0, category: 'known-action', sample: 'BootNotification', notImplemented: false });
