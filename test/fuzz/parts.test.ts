@@ -1,8 +1,11 @@
 // The fuzzer's parts: the frame judge, the seeded generator and the recording upstream must themselves be able to
 // tell good from bad, or a passing fuzz run would prove nothing.
 import { describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import WebSocket, { WebSocketServer } from 'ws';
 import { CATEGORIES, createFrameGenerator, INHERITED_NAMES, type HostileFrame } from '../../scripts/fuzz/frames.js';
+import { HostileStation } from '../../scripts/fuzz/hostile.js';
 import { judgeFrame, MAX_UPSTREAM_DEPTH, nestingDepth } from '../../scripts/fuzz/ocpp-check.js';
 import { createRng } from '../../scripts/fuzz/prng.js';
 import { startRecordingUpstream } from '../../scripts/fuzz/upstream.js';
@@ -98,6 +101,43 @@ describe('recording upstream', () => {
       ws.close();
     } finally {
       await upstream.close();
+    }
+  });
+});
+
+describe('hostile station', () => {
+  it("names today's embedded-mode answers to inherited action names: an echo is wrong, silence is missing", async () => {
+    // A stand-in gateway that answers like the embedded central system did before it used a Map: `constructor`
+    // gets a CALLRESULT echoing the payload, `toString` nothing, a bad CALLERROR code goes out as is.
+    const server = http.createServer();
+    const wss = new WebSocketServer({ server, handleProtocols: () => 'ocpp1.6' });
+    wss.on('connection', (ws) => {
+      ws.on('message', (d: Buffer) => {
+        const [, id, action, payload] = JSON.parse(d.toString()) as [number, string, string, unknown];
+        if (action === 'BootNotification') ws.send(JSON.stringify([3, id, { status: 'Accepted' }]));
+        else if (action === 'constructor') ws.send(JSON.stringify([3, id, payload]));
+        else if (action === 'valueOf') ws.send(JSON.stringify([4, id, 'FormatViolation', '', {}]));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const v = new Violations();
+    const station = new HostileStation({ url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/ocpp`, chargeBoxId: 'H1', rng: createRng(1), violations: v, embedded: true });
+    try {
+      for (let i = 0; i < 200 && !station.sendable; i++) await new Promise((r) => setTimeout(r, 25));
+      expect(station.sendable).toBe(true);
+      for (const action of ['constructor', 'toString', 'valueOf']) {
+        station.send({ category: 'inherited-action', data: `[2,"${action}-1","${action}",{}]`, answerId: `${action}-1`, notImplemented: true });
+      }
+      for (let i = 0; i < 200 && v.count() < 2; i++) await new Promise((r) => setTimeout(r, 25));
+      expect(v.count('wrong-answer')).toBe(2);
+      expect(v.lines('').join('\n')).toMatch(/CALLRESULT for an action the embedded central system does not implement/);
+      expect(v.lines('').join('\n')).toMatch(/malformed CALLERROR from the gateway: \[4,"valueOf-1","FormatViolation"/);
+      expect(station.unanswered().map((u) => u.id)).toEqual(['toString-1']);
+    } finally {
+      station.close();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
     }
   });
 });
