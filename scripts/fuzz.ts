@@ -1,9 +1,11 @@
 // The fuzzer: hostile stations against the real gateway process, next to well-behaved ones, in embedded and relay
 // mode. Prints a report and exits 0 only when nothing was violated (README, "Fuzzing").
 //   npm run fuzz -- --frames N --seconds S [--seed X] [--mode local|relay|both] [options below]
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CATEGORIES, type Category } from './fuzz/frames.js';
-import type { Entry } from './fuzz/gateway-process.js';
+import { root, type Entry } from './fuzz/gateway-process.js';
 import { randomSeed } from './fuzz/prng.js';
 import { runMode, type Mode, type RunOptions } from './fuzz/run.js';
 
@@ -57,6 +59,7 @@ function options(argv: string[]): { modes: Mode[]; run: Omit<RunOptions, 'mode' 
   if (mode !== 'local' && mode !== 'relay' && mode !== 'both') throw new UsageError(`--mode must be local, relay or both, got "${mode}"`);
   const entry = values.entry;
   if (entry !== 'src' && entry !== 'dist') throw new UsageError(`--entry must be src (tsx) or dist (npm run build first), got "${entry}"`);
+  if (entry === 'dist' && !existsSync(path.join(root, 'dist/main.js'))) throw new UsageError('--entry dist needs dist/main.js: run npm run build first');
   if (values.seed !== undefined && !/^\d+$/.test(values.seed)) throw new UsageError(`--seed must be a non-negative integer, got "${values.seed}"`);
   if (values.only !== undefined && values.skip !== undefined) throw new UsageError('use --only or --skip, not both');
   const seconds = positive('seconds', values.seconds, 0);
