@@ -4,10 +4,24 @@ import type { LogLevel } from './config.js';
 
 export type Logger = pino.Logger;
 
-export function createLogger(level: LogLevel): Logger {
-  return pino({
+/** `json`: one JSON object per line (files, journald, containers). `pretty`: human-readable, for a terminal. */
+export type LogFormat = 'json' | 'pretty';
+
+export function createLogger(level: LogLevel, format: LogFormat = 'json'): Logger {
+  const options: pino.LoggerOptions = {
     level,
     base: { app: 'chargebridge' },
     redact: { paths: ['*.authorization', '*.token', '*.password', 'req.headers.authorization'], censor: '[redacted]' },
+  };
+  if (format === 'json') return pino(options);
+  // pino-pretty runs as a transport in a worker thread: formatting never runs on the thread that relays frames.
+  return pino({
+    ...options,
+    transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'app', destination: 1 } },
   });
+}
+
+/** The rule for the process entry: a terminal gets readable lines, anything else (pipe, file, journald) JSON lines. */
+export function logFormatFor(stream: { isTTY?: boolean }): LogFormat {
+  return stream.isTTY === true ? 'pretty' : 'json';
 }

@@ -2,7 +2,7 @@
 import { loadConfig } from './config.js';
 import { GatewayError } from './errors.js';
 import { createGateway } from './gateway.js';
-import { createLogger } from './logger.js';
+import { createLogger, logFormatFor } from './logger.js';
 
 async function main(): Promise<void> {
   let config;
@@ -15,7 +15,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, logFormatFor(process.stdout));
   const gateway = await createGateway(config, { logger });
   try {
     await gateway.start();

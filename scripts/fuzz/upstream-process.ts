@@ -1,0 +1,19 @@
+// The recording upstream in a process of its own, as SteVe would be: judging large relayed frames must not land
+// in the well-behaved stations' round trips through the fuzzer's busy event loop. Driven by upstream-client.ts.
+import { startRecordingUpstream } from './upstream.js';
+import { Violations } from './violations.js';
+
+export type UpstreamRequest = { readonly kind: 'startCalls'; readonly intervalMs: number; readonly prefix: string } | { readonly kind: 'report' };
+export type UpstreamReply =
+  | { readonly kind: 'listening'; readonly url: string }
+  | { readonly kind: 'report'; readonly received: number; readonly answered: number; readonly violations: ReturnType<Violations['entries']> };
+
+const send = (m: UpstreamReply): void => void process.send?.(m);
+const violations = new Violations();
+const upstream = await startRecordingUpstream(violations);
+process.on('disconnect', () => void upstream.close().finally(() => process.exit(0)));
+process.on('message', (m: UpstreamRequest) => {
+  if (m.kind === 'startCalls') upstream.startCalls(m.intervalMs, (id) => id.startsWith(m.prefix));
+  else send({ kind: 'report', received: upstream.received(), answered: upstream.answered(), violations: violations.entries() });
+});
+send({ kind: 'listening', url: upstream.url });
