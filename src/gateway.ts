@@ -1,6 +1,7 @@
 // Composition root for one gateway instance: builds every module, wires them through the bus, and owns the
 // start/stop order. main.ts adds process concerns (env, signals); tests and benchmarks use this directly.
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -26,6 +27,12 @@ import { createMessageLog, type MessageLog } from './log/index.js';
 import { parseSimConfig } from './sim/config.js';
 import { runSimCommand } from './sim/commands.js';
 import { createSimulator, type Simulator } from './sim/index.js';
+import { scaledClock } from './sim/clock.js';
+import { TestRuns } from './charger-tests/index.js';
+import { createTestsRouter } from './api/tests-routes.js';
+import { createTestCsRouter } from './api/test-cs-routes.js';
+import { parseTestCsConfig, TestCentralSystem } from './upstream/test-cs/index.js';
+import { envString } from './config-env.js';
 import { createSerialLinks, parseSerialConfig, type SerialLinks } from './serial/index.js';
 import { createStationEndpoint, STATION_PATH_PREFIX, type StationEndpoint } from './links/ws-server.js';
 import { createLogger, type Logger } from './logger.js';
@@ -52,6 +59,10 @@ export interface Gateway {
   readonly serial: SerialLinks;
   readonly push: PushHandle;
   readonly sim: Simulator;
+  /** What the embedded central system answers (embedded mode only). */
+  readonly testCs: TestCentralSystem;
+  /** Charger test runs (REST /api/stations/:id/tests, /api/tests). */
+  readonly testRuns: TestRuns;
   readonly app: express.Express;
   readonly httpServer: http.Server;
   readonly mode: 'steve' | 'local';
@@ -63,7 +74,12 @@ export interface Gateway {
 
 export interface GatewayOptions {
   readonly logger?: Logger;
+  /** Runs the in-process simulated stations this many times faster than real time (tests of the test catalogue). */
+  readonly simClockSpeed?: number;
 }
+
+/** The charger test suites shipped with the gateway (CHARGER_TESTS_DIR overrides). */
+export const DEFAULT_CHARGER_TESTS_DIR = fileURLToPath(new URL('../charger-tests', import.meta.url));
 
 export async function createGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
   const logger = options.logger ?? createLogger(config.logLevel);
@@ -77,6 +93,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     : http.createServer(app);
 
   const mode = config.steveWsUrl ? 'steve' : 'local';
+  const testCs = new TestCentralSystem(parseTestCsConfig(config.file, config.localHeartbeatIntervalS));
   const upstreams = config.steveWsUrl
     ? steveUpstreamFactory({
         baseUrl: config.steveWsUrl,
@@ -85,7 +102,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
         openTimeoutMs: config.upstreamOpenTimeoutMs,
         passwordFor: (id) => config.stations[id]?.upstreamPassword,
       })
-    : localUpstreamFactory({ heartbeatIntervalS: config.localHeartbeatIntervalS, transactionIds: new TransactionIds(config.dataDir) });
+    : localUpstreamFactory({ testCs, transactionIds: new TransactionIds(config.dataDir) });
 
   const tap = new FrameTap(bus, (err) => logger.error({ err }, 'frame observer failed'));
   const relay = new Relay({
@@ -135,6 +152,28 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     attach: (link) => relay.attach(link),
     logger,
     dataDir: config.dataDir,
+    ...(options.simClockSpeed !== undefined ? { clock: scaledClock(options.simClockSpeed) } : {}),
+  });
+
+  const connected = (id: string): boolean => relay.stations().some((st) => st.chargeBoxId === id && (st.upstream === 'open' || st.upstream === 'local'));
+  const isSimulated = (id: string): boolean => {
+    try {
+      sim.get(id);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const testRuns = new TestRuns({
+    bus,
+    mode,
+    calls: { call: (id, action, payload, opts) => relay.call(id, action, payload, opts), connected },
+    testCs: mode === 'local' ? testCs : undefined,
+    hands: {
+      simulated: isSimulated,
+      timeScale: (id) => (isSimulated(id) ? options.simClockSpeed ?? 1 : 1),
+      act: (id, action) => sim.act(id, action),
+    },
   });
 
   const liveMetrics = new LiveMetrics(bus);
@@ -193,6 +232,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   app.use('/api', eventsRouter(events));
   app.use('/api/sim', auth.require({ role: 'operator' }), sim.router());
   app.use('/api', createCallsRouter({ auth, calls: relay, timeoutMs: pushConfig.callTimeoutMs }));
+  app.use('/api', createTestCsRouter({ auth, testCs, mode }));
+  app.use('/api', createTestsRouter({ auth, runs: testRuns, casesDir: envString(config.env, 'CHARGER_TESTS_DIR') ?? DEFAULT_CHARGER_TESTS_DIR, connected }));
   app.use('/api', createPushRouter({
     auth,
     stats: () => push.stats(),
@@ -218,6 +259,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     serial,
     push,
     sim,
+    testCs,
+    testRuns,
     app,
     httpServer,
     mode,
@@ -264,6 +307,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       );
     },
     async stop() {
+      await testRuns.stop();
       endpoint?.close();
       await serial.stop(); // boards hear "down: stopping" before their links close
       await sim.stop();

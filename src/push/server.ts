@@ -119,6 +119,8 @@ export class PushServer {
   readonly #deps: PushServerDeps;
   readonly #clients = new Map<string, Client>();
   readonly #frameClients = new Set<Client>();
+  /** Operators following charger test runs (`tests:subscribe`). */
+  readonly #testClients = new Set<Client>();
   readonly #counters = new PushCounters();
   readonly #lastSeq = new Map<string, number>();
   readonly #lastSummary = new Map<string, string>();
@@ -153,7 +155,14 @@ export class PushServer {
   start(): void {
     if (this.#unsubscribe.length > 0) return;
     const { bus, config } = this.#deps;
-    this.#unsubscribe = [bus.on('event', (ev) => this.#onEvent(ev)), bus.on('logged', (entry) => this.#onFrame(entry))];
+    this.#unsubscribe = [
+      bus.on('event', (ev) => this.#onEvent(ev)),
+      bus.on('logged', (entry) => this.#onFrame(entry)),
+      // A few updates per test step: written straight to the subscribed operators.
+      bus.on('testRun', (update) => {
+        for (const c of this.#testClients) c.socket.emit('test', update);
+      }),
+    ];
     this.#metricsTimer = setInterval(() => this.#pushMetrics(), config.metricsIntervalMs);
     this.#metricsTimer.unref();
   }
@@ -255,6 +264,19 @@ export class PushServer {
         return { ok: true };
       }),
     );
+    socket.on('tests:subscribe', (ack) =>
+      this.#withAck(ack, () => {
+        if (c.principal.role !== 'operator') return fail('forbidden', 'test runs are for operators');
+        this.#testClients.add(c);
+        return { ok: true };
+      }),
+    );
+    socket.on('tests:unsubscribe', (ack) =>
+      this.#withAck(ack, () => {
+        this.#testClients.delete(c);
+        return { ok: true };
+      }),
+    );
     socket.on('metrics:subscribe', (ack) =>
       this.#withAck(ack, () => {
         if (c.principal.role !== 'operator') return fail('forbidden', 'metrics are for operators');
@@ -288,6 +310,7 @@ export class PushServer {
       c.outbox.clear();
       c.frames?.clear();
       this.#frameClients.delete(c);
+      this.#testClients.delete(c);
       this.#clients.delete(socket.id);
     });
   }
