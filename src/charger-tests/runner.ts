@@ -240,6 +240,8 @@ class CaseRun {
     const from = step.anyOrder ? this.#mark : this.#cursor;
     const payload = step.payload === undefined ? undefined : substitute(step.payload, this.vars);
     const answer = step.answer === undefined ? undefined : substitute(step.answer, this.vars);
+    // A capture from the answer waits for the answer like an expectation on it.
+    const needsAnswer = answer !== undefined || [...step.capture.values()].some((p) => p.startsWith('answer'));
     const deadline = Date.now() + this.#real(step.within) + (this.ctx.graceMs ?? 2000);
     let closest: string | undefined;
     let lastIndex = from.index;
@@ -254,12 +256,12 @@ class CaseRun {
           closest = `log #${c.logId}: ${pm}`;
           continue;
         }
-        if (answer !== undefined) {
+        if (needsAnswer) {
           if (!c.answer) {
             closest = `log #${c.logId}: not answered yet`;
             break; // answers come in order: wait for this one
           }
-          const am = c.answer.error ? `answered with an error: ${c.answer.error}` : mismatch(answer, c.answer.payload, 'answer');
+          const am = c.answer.error ? `answered with an error: ${c.answer.error}` : answer === undefined ? undefined : mismatch(answer, c.answer.payload, 'answer');
           if (am) {
             closest = `log #${c.logId}: ${am}`;
             continue;
@@ -305,7 +307,8 @@ class CaseRun {
   }
 
   async #expectNone(step: Extract<CaseStep, { kind: 'expectNone' }>): Promise<StepEnd> {
-    const from = this.#mark;
+    // From the last action, or after the frame the previous expectation matched.
+    const from = this.#cursor;
     const payload = step.payload === undefined ? undefined : substitute(step.payload, this.vars);
     const end = Date.now() + this.#real(step.within);
     for (;;) {
