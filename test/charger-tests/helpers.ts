@@ -12,8 +12,8 @@ export async function until<T>(fn: () => T | undefined | false | Promise<T | und
   }
 }
 
-export async function postJson(gw: TestGateway, path: string, body: unknown, role: 'operator' | 'viewer' = 'operator'): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${gw.httpUrl}${path}`, { method: 'POST', headers: { ...gw.authHeader(role), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+export async function postJson(gw: TestGateway, path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${gw.httpUrl}${path}`, { method: 'POST', headers: { ...gw.authHeader(), 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const text = await res.text();
   return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
