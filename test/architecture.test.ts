@@ -18,7 +18,8 @@ const allowed: Record<string, readonly string[]> = {
   log: ['events', 'ocpp', 'errors'],
   metrics: ['events'],
   push: ['relay', 'events', 'ocpp', 'errors', 'config', 'config-env'],
-  api: ['relay', 'log', 'events', 'ocpp', 'errors'],
+  'charger-tests': ['relay', 'upstream', 'sim', 'events', 'ocpp', 'errors'],
+  api: ['relay', 'log', 'events', 'ocpp', 'errors', 'upstream', 'charger-tests'],
 };
 
 function files(dir: string): string[] {
