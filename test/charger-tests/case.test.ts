@@ -1,0 +1,96 @@
+// The case format: what a case file may say, the errors a bad one gets, and how payloads are matched.
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CaseError, parseCase } from '../../src/charger-tests/case.js';
+import { loadSuite } from '../../src/charger-tests/catalogue.js';
+import { mismatch, readPath, substitute } from '../../src/charger-tests/match.js';
+import { toJUnit } from '../../src/charger-tests/report/junit.js';
+import { summarize, type RunReport } from '../../src/charger-tests/result.js';
+
+const head = 'name: c1\ntitle: T\nspec: OCPP 1.6 §1\n';
+const parse = (steps: string, extra = ''): ReturnType<typeof parseCase> => parseCase(`${head}${extra}steps:\n${steps}`, 'x.yaml');
+
+describe('parseCase', () => {
+  it('reads every step kind, with defaults and labels', () => {
+    const c = parse([
+      '  - call: Reset', '    payload: { type: Hard }', '    result: { status: Accepted }',
+      '  - expect: BootNotification', '    answer: { status: Accepted }', '    capture: { t: answer.currentTime }',
+      '  - expectNone: "*"', '    except: [BootNotification]',
+      '  - testCs: { boot: { status: Pending, interval: 5 } }',
+      '  - ask: Plug in', '    sim: { type: plugIn }',
+      '  - action: { type: plugOut, connectorId: 1 }',
+      '  - sleep: 2',
+    ].join('\n'), 'requires: [embedded]\n');
+    expect(c.steps.map((s) => s.kind)).toEqual(['call', 'expect', 'expectNone', 'testCs', 'ask', 'ask', 'sleep']);
+    expect(c.steps[1]).toMatchObject({ within: 10, count: 1, anyOrder: false, label: 'expect BootNotification' });
+    expect(c.steps[5]).toMatchObject({ prompt: 'Unplug the vehicle cable on connector 1', sim: { type: 'plugOut', connectorId: 1 }, timeout: 120 });
+    expect(c.profile).toBe('Core');
+  });
+
+  it('says which file, step and field is wrong', () => {
+    const bad = (steps: string, extra = ''): string => {
+      try {
+        parse(steps, extra);
+      } catch (err) {
+        expect(err).toBeInstanceOf(CaseError);
+        return (err as Error).message;
+      }
+      throw new Error('parsed');
+    };
+    expect(bad('  - wait: 3')).toBe('x.yaml steps[0]: a step needs exactly one of call, expect, expectNone, testCs, ask, action, sleep, fault');
+    expect(bad('  - expect: Heartbeat\n    withn: 3')).toMatch(/x\.yaml steps\[0\]: unknown field "withn"/);
+    expect(bad('  - expect: Heartbeat\n    spacing: [3, 1]\n    count: 3')).toMatch(/"spacing" must be \[min, max\] seconds/);
+    expect(bad('  - testCs: { boot: { status: Later } }', 'requires: [embedded]\n')).toMatch(/testCs\.boot\.status must be one of Accepted, Pending, Rejected/);
+    expect(bad('  - testCs: { heartbeatInterval: 5 }')).toMatch(/must list "embedded" in requires/);
+    expect(bad('  - action: { type: dance }')).toMatch(/"action": \/type must be equal to one of the allowed values/);
+    expect(bad('  - call: Reset\n    capture: { x: answer.status }')).toMatch(/capture\.x must be a path starting with result/);
+    expect(() => parseCase('name: Bad Name\ntitle: t\nspec: s\nsteps: [{ sleep: 1 }]', 'y.yaml')).toThrow(/y\.yaml: "name" must be lower-case/);
+  });
+
+  it('loads the shipped core suite, every case citing its specification', () => {
+    const cases = loadSuite(path.resolve(import.meta.dirname, '../../charger-tests'), 'core');
+    expect(cases.length).toBeGreaterThanOrEqual(18);
+    for (const c of cases) expect(c.spec, c.name).toMatch(/OCPP 1\.6|flashCharge/);
+  });
+});
+
+describe('matching', () => {
+  it('matches objects partially, lists by element, and the operators', () => {
+    expect(mismatch({ status: 'Accepted' }, { status: 'Accepted', interval: 3 })).toBeUndefined();
+    expect(mismatch({ idTagInfo: { status: 'Invalid' } }, { idTagInfo: { status: 'Accepted' } })).toBe('idTagInfo.status is "Accepted", expected "Invalid"');
+    expect(mismatch({ unknownKey: ['K'] }, { unknownKey: ['A', 'K'] })).toBeUndefined();
+    expect(mismatch({ unknownKey: ['K'] }, {})).toBe('unknownKey is undefined, expected a list');
+    expect(mismatch({ s: { $oneOf: ['A', 'B'] } }, { s: 'C' })).toMatch(/expected one of/);
+    expect(mismatch({ n: { $gte: 5 } }, { n: '7' })).toBeUndefined();
+    expect(mismatch({ x: { $exists: false } }, { x: 1 })).toMatch(/should be absent/);
+    expect(mismatch({ k: { $not: [{ key: 'K' }] } }, { k: [{ key: 'K' }] })).toMatch(/expected anything else/);
+    // Inherited names are not properties of the payload.
+    expect(mismatch({ constructor: { $exists: true } }, {})).toMatch(/constructor is missing/);
+  });
+
+  it('substitutes captured variables with their type and reads paths with indexes', () => {
+    const vars = new Map<string, unknown>([['tx', 42]]);
+    expect(substitute({ transactionId: '${tx}', note: 'tx ${tx}' }, vars)).toEqual({ transactionId: 42, note: 'tx ${tx}' });
+    expect(() => substitute({ a: '${nope}' }, vars)).toThrow(/\$\{nope\} has not been captured/);
+    expect(readPath({ result: { configurationKey: [{ value: '5' }] } }, 'result.configurationKey.0.value')).toBe('5');
+    expect(readPath({ result: {} }, 'result.__proto__.x')).toBeUndefined();
+  });
+});
+
+describe('JUnit', () => {
+  it('maps fail, inconclusive and not applicable and escapes frames', () => {
+    const mk = (name: string, verdict: 'pass' | 'fail' | 'inconclusive' | 'not_applicable') => ({
+      name, title: name, spec: 'OCPP 1.6 §x', profile: 'Core', verdict, reason: `${verdict} <&>`, steps: [], startedAt: '', ms: 1000,
+      evidence: [{ logId: 7, time: 't', flow: 'station→cs', raw: '[2,"a","X",{"s":"<&\u0001>"}]' }],
+    });
+    const cases = [mk('a', 'pass'), mk('b', 'fail'), mk('c', 'inconclusive'), mk('d', 'not_applicable')];
+    const report: RunReport = { runId: 'r', chargeBoxId: 'CP<1>', suite: 'core', mode: 'local', timeScale: 1, state: 'finished', startedAt: 'now', cases, queued: [], summary: summarize(cases) };
+    const xml = toJUnit(report);
+    expect(xml).toMatch(/tests="4" failures="1" errors="1" skipped="1"/);
+    expect(xml).toContain('<failure message="fail &lt;&amp;&gt;" type="fail">');
+    expect(xml).toContain('<error message="inconclusive &lt;&amp;&gt;" type="inconclusive">');
+    expect(xml).toContain('<skipped message="not_applicable &lt;&amp;&gt;"/>');
+    expect(xml).toContain('#7 t station→cs [2,&quot;a&quot;,&quot;X&quot;,{&quot;s&quot;:&quot;&lt;&amp;&gt;&quot;}]');
+    expect(xml).toContain('name="core on CP&lt;1&gt;"');
+  });
+});
