@@ -7,7 +7,9 @@ import type { RunReport } from '../../src/charger-tests/index.js';
 import type { TestRunUpdate } from '../../src/events/test-runs.js';
 import { explain, startRun, until, waitReport } from './helpers.js';
 
-const SPEED = 10;
+// ×5 rather than more: heartbeat and meter spacing are measured on arrival, so event-loop stalls on a loaded machine
+// must stay small against the intervals.
+const SPEED = 5;
 const STATION = 'BENCH-SIM';
 let gw: TestGateway;
 
@@ -20,7 +22,7 @@ afterAll(async () => {
   await gw?.stop();
 });
 
-describe('core catalogue against the simulated station (embedded mode, clock ×10)', () => {
+describe('core catalogue against the simulated station (embedded mode, clock ×5)', () => {
   it('passes every case; the ones needing fault injection are not applicable', async () => {
     const token = gw.authHeader('operator').authorization.slice('Bearer '.length);
     const socket: Socket = io(gw.httpUrl, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { token } });
