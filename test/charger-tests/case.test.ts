@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { CaseError, parseCase } from '../../src/charger-tests/case.js';
 import { loadSuite } from '../../src/charger-tests/catalogue.js';
 import { mismatch, readPath, substitute } from '../../src/charger-tests/match.js';
+import { CHECKS } from '../../src/charger-tests/checks.js';
 import { toJUnit } from '../../src/charger-tests/report/junit.js';
 import { summarize, type RunReport } from '../../src/charger-tests/result.js';
 
@@ -92,5 +93,33 @@ describe('JUnit', () => {
     expect(xml).toContain('<skipped message="not_applicable &lt;&amp;&gt;"/>');
     expect(xml).toContain('#7 t station→cs [2,&quot;a&quot;,&quot;X&quot;,{&quot;s&quot;:&quot;&lt;&amp;&gt;&quot;}]');
     expect(xml).toContain('name="core on CP&lt;1&gt;"');
+  });
+});
+
+describe('checks', () => {
+  const mv = (logId: number, values: Record<string, string>, extra: Record<string, unknown> = { transactionId: 1 }) => ({
+    logId, atUs: logId, action: 'MeterValues', messageId: String(logId),
+    payload: { connectorId: 1, ...extra, meterValue: [{ timestamp: 't', sampledValue: Object.entries(values).map(([measurand, value]) => ({ measurand, value, unit: measurand === 'Energy.Active.Import.Register' ? 'Wh' : undefined })) }] },
+  });
+  const run = (name: string, matched: unknown[], calls: unknown[] = []) => CHECKS.get(name)!(matched as never, { calls: calls as never });
+
+  it('catch a register that goes back, P far from U × I, SoC out of range, a missing transactionId', () => {
+    expect(run('energyMonotonic', [mv(1, { 'Energy.Active.Import.Register': '100' }), mv(2, { 'Energy.Active.Import.Register': '150' })])).toBeUndefined();
+    expect(run('energyMonotonic', [mv(1, { 'Energy.Active.Import.Register': '100' }), mv(2, { 'Energy.Active.Import.Register': '90' })])).toMatch(/log #2: energy register went back from 100 Wh \(log #1\) to 90 Wh/);
+    expect(run('powerMatchesVoltageCurrent', [mv(3, { 'Power.Active.Import': '2300', Voltage: '230', 'Current.Import': '10' })])).toBeUndefined();
+    expect(run('powerMatchesVoltageCurrent', [mv(3, { 'Power.Active.Import': '3000', Voltage: '230', 'Current.Import': '10' })])).toMatch(/3000 W, but Voltage × Current.Import = 2300.0 W/);
+    expect(run('socInRange', [mv(4, { SoC: '101' })])).toMatch(/SoC 101 is outside 0..100/);
+    expect(run('transactionIdPresent', [mv(5, {}, {})])).toMatch(/log #5: MeterValues during a transaction without transactionId/);
+  });
+
+  it('catch meterStop below meterStart and a flashCharge message that breaks its schema', () => {
+    const start = { logId: 1, atUs: 1, action: 'StartTransaction', messageId: 'a', payload: { meterStart: 500 }, answer: { logId: 2, atUs: 2, payload: { transactionId: 9 } } };
+    const stop = { logId: 3, atUs: 3, action: 'StopTransaction', messageId: 'b', payload: { transactionId: 9, meterStop: 400 } };
+    expect(run('meterStopNotBelowStart', [stop], [start, stop])).toMatch(/meterStop 400 < meterStart 500 \(log #1\)/);
+    const dt = (data: unknown, messageId = 'SessionSummary') => ({ logId: 7, atUs: 7, action: 'DataTransfer', messageId: 'c', payload: { vendorId: 'RivotMotors', messageId, data } });
+    expect(run('flashChargeSchema', [dt(JSON.stringify({ finalSoc: 80, energyDelivered: 12.5, durationMinutes: 3 }))])).toBeUndefined();
+    expect(run('flashChargeSchema', [dt(JSON.stringify({ finalSoc: 80, durationMinutes: 3 }))])).toMatch(/SessionSummary data must have required property 'energyDelivered'/);
+    expect(run('flashChargeSchema', [dt({ finalSoc: 80 })])).toMatch(/data must be a JSON string/);
+    expect(run('flashChargeSchema', [dt(JSON.stringify({ alertType: 'BMS_ON_FIRE', message: 'x', timestamp: 1 }), 'BMSAlert')])).toMatch(/BMSAlert data\/alertType must be equal to one of the allowed values/);
   });
 });
