@@ -32,7 +32,9 @@ import { TestRuns } from './charger-tests/index.js';
 import { createTestsRouter } from './api/tests-routes.js';
 import { createTestCsRouter } from './api/test-cs-routes.js';
 import { parseTestCsConfig, TestCentralSystem } from './upstream/test-cs/index.js';
-import { envString } from './config-env.js';
+import { envInt, envString } from './config-env.js';
+import { createConformance, type Conformance } from './conformance/index.js';
+import { createConformanceRouter } from './api/conformance-routes.js';
 import { createSerialLinks, parseSerialConfig, type SerialLinks } from './serial/index.js';
 import { createStationEndpoint, STATION_PATH_PREFIX, type StationEndpoint } from './links/ws-server.js';
 import { createLogger, type Logger } from './logger.js';
@@ -63,6 +65,8 @@ export interface Gateway {
   readonly testCs: TestCentralSystem;
   /** Charger test runs (REST /api/stations/:id/tests, /api/tests). */
   readonly testRuns: TestRuns;
+  /** Passive conformance findings on every station's frames (REST /api/conformance). */
+  readonly conformance: Conformance;
   readonly app: express.Express;
   readonly httpServer: http.Server;
   readonly mode: 'steve' | 'local';
@@ -155,6 +159,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     ...(options.simClockSpeed !== undefined ? { clock: scaledClock(options.simClockSpeed) } : {}),
   });
 
+  const conformance = createConformance({ bus, registry, maxSkewMs: envInt(config.env, 'CONFORMANCE_MAX_SKEW_S', 300, 1) * 1000 });
+
   const connected = (id: string): boolean => relay.stations().some((st) => st.chargeBoxId === id && (st.upstream === 'open' || st.upstream === 'local'));
   const isSimulated = (id: string): boolean => {
     try {
@@ -233,6 +239,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   app.use('/api/sim', auth.require({ role: 'operator' }), sim.router());
   app.use('/api', createCallsRouter({ auth, calls: relay, timeoutMs: pushConfig.callTimeoutMs }));
   app.use('/api', createTestCsRouter({ auth, testCs, mode }));
+  app.use('/api', createConformanceRouter({ auth, conformance }));
   app.use('/api', createTestsRouter({ auth, runs: testRuns, casesDir: envString(config.env, 'CHARGER_TESTS_DIR') ?? DEFAULT_CHARGER_TESTS_DIR, connected }));
   app.use('/api', createPushRouter({
     auth,
@@ -261,6 +268,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     sim,
     testCs,
     testRuns,
+    conformance,
     app,
     httpServer,
     mode,
@@ -316,6 +324,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       await cdc?.stop();
       await messageLog.stop();
       await events.stop();
+      conformance.close();
       await push.stop();
       liveMetrics.close();
       httpServer.closeAllConnections?.();

@@ -3,6 +3,7 @@
 // Bounded by a byte budget; frames over it are counted, and the case result says so.
 import type { Bus } from '../events/bus.js';
 import type { LogEntry } from '../events/observations.js';
+import type { ConformanceFinding } from '../events/conformance.js';
 import type { EvidenceFrame } from './result.js';
 
 /** A call the station sent, with the central system's answer once it came. */
@@ -16,6 +17,7 @@ export interface StationCall {
 }
 
 export const RECORDER_BYTE_BUDGET = 8 * 1024 * 1024;
+const MAX_FINDINGS = 100;
 
 function flowOf(e: LogEntry): string {
   if (e.leg === 'station') return e.direction === 'in' ? (e.disposition === 'own' ? 'station→gateway' : 'station→cs') : e.origin === 'gateway' ? 'gateway→station' : 'cs→station';
@@ -38,15 +40,22 @@ export class FrameRecorder {
   readonly entries: LogEntry[] = [];
   /** The station's CALLs to the central system, in order, with their answers. */
   readonly calls: StationCall[] = [];
+  /** Passive conformance findings on this station's frames (at most MAX_FINDINGS). */
+  readonly findings: ConformanceFinding[] = [];
   dropped = 0;
   #bytes = 0;
   readonly #waiters = new Set<() => void>();
-  readonly #off: () => void;
+  readonly #offs: (() => void)[];
 
   constructor(bus: Bus, readonly chargeBoxId: string) {
-    this.#off = bus.on('logged', (e) => {
-      if (e.chargeBoxId === chargeBoxId) this.#add(e);
-    });
+    this.#offs = [
+      bus.on('logged', (e) => {
+        if (e.chargeBoxId === chargeBoxId) this.#add(e);
+      }),
+      bus.on('conformance', (f) => {
+        if (f.chargeBoxId === chargeBoxId && this.findings.length < MAX_FINDINGS) this.findings.push(f);
+      }),
+    ];
   }
 
   #add(e: LogEntry): void {
@@ -117,7 +126,7 @@ export class FrameRecorder {
   }
 
   close(): void {
-    this.#off();
+    for (const off of this.#offs) off();
     for (const w of [...this.#waiters]) w();
   }
 }

@@ -43,6 +43,8 @@ export interface CaseResult {
   readonly ms: number;
   /** Frames the recorder had to drop (byte budget): the evidence may be incomplete. */
   readonly framesDropped?: number;
+  /** Passive conformance findings on the station's frames during the case (they do not change the verdict). */
+  readonly findings?: readonly { readonly rule: string; readonly logId: number; readonly message: string }[];
 }
 
 export interface RunSummary {

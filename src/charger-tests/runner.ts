@@ -112,6 +112,7 @@ export async function runCase(tc: TestCase, ctx: CaseContext): Promise<CaseResul
     evidence,
     ms: Date.now() - t0,
     ...(run.recorder.dropped > 0 ? { framesDropped: run.recorder.dropped } : {}),
+    ...(run.recorder.findings.length > 0 ? { findings: run.recorder.findings.map((f) => ({ rule: f.rule, logId: f.logId, message: f.message })) } : {}),
   };
 }
 

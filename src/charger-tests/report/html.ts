@@ -16,6 +16,7 @@ ${c.reason ? `<p class="reason">${esc(c.reason)}</p>` : ''}
 ${c.failedStep ? `<p>Failed at step ${c.failedStep.index + 1}, “${esc(c.failedStep.label)}”: expected ${esc(c.failedStep.expectation)}.</p>` : ''}
 ${c.framesDropped ? `<p class="reason">${c.framesDropped} frames were not recorded (byte budget): the evidence is incomplete.</p>` : ''}
 ${steps ? `<ol>${steps}</ol>` : ''}
+${c.findings?.length ? `<p>Conformance findings (they do not change the verdict):</p><ul>${c.findings.map((f) => `<li><code>${esc(f.rule)}</code> #${f.logId}: ${esc(f.message)}</li>`).join('')}</ul>` : ''}
 ${frames ? `<table><thead><tr><th>log id</th><th>time</th><th>flow</th><th>frame</th></tr></thead><tbody>${frames}</tbody></table>` : ''}
 </details>`;
 }

@@ -10,7 +10,9 @@ export function xmlEscape(s: string): string {
 }
 
 function frames(c: CaseResult): string {
-  return c.evidence.map((e) => `#${e.logId} ${e.time} ${e.flow} ${e.raw}`).join('\n');
+  const lines = c.evidence.map((e) => `#${e.logId} ${e.time} ${e.flow} ${e.raw}`);
+  for (const f of c.findings ?? []) lines.push(`finding ${f.rule} at #${f.logId}: ${f.message}`);
+  return lines.join('\n');
 }
 
 function testcase(r: RunReport, c: CaseResult): string {
@@ -21,7 +23,7 @@ function testcase(r: RunReport, c: CaseResult): string {
     : c.verdict === 'inconclusive' ? `<error message="${xmlEscape(c.reason ?? 'inconclusive')}" type="inconclusive">${detail}</error>`
     : c.verdict === 'not_applicable' ? `<skipped message="${xmlEscape(c.reason ?? 'not applicable')}"/>`
     : '';
-  const out = c.evidence.length ? `<system-out>${xmlEscape(frames(c))}</system-out>` : '';
+  const out = c.evidence.length || c.findings?.length ? `<system-out>${xmlEscape(frames(c))}</system-out>` : '';
   return `    <testcase ${attrs}>${body}${out}</testcase>`;
 }
 
