@@ -14,7 +14,13 @@ export function createTestCsRouter(deps: TestCsRoutesDeps): Router {
   const router = express.Router();
   const { testCs } = deps;
   router.use('/test-cs', deps.auth.require({ role: 'operator' }), express.json({ limit: '1mb' }));
-  const view = () => ({ mode: deps.mode, active: deps.mode === 'local', settings: settingsToJson(testCs.settings) });
+  const view = () => ({
+    mode: deps.mode,
+    active: deps.mode === 'local',
+    settings: settingsToJson(testCs.settings),
+    // What running test cases set for their station, on top of the shared settings.
+    overrides: [...testCs.overrides].map(([chargeBoxId, s]) => ({ chargeBoxId, settings: settingsToJson(s) })),
+  });
   const refuseInRelayMode = (res: express.Response): boolean => {
     if (deps.mode === 'local') return false;
     res.status(409).json({ error: { code: 'GW_ERR_TEST_CS_INACTIVE', message: 'the gateway relays to SteVe (STEVE_WS_URL is set), so the test central system answers nothing; start the gateway without STEVE_WS_URL to use it' } });

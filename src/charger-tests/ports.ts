@@ -16,10 +16,11 @@ export interface StationCalls {
   connected(chargeBoxId: string): boolean;
 }
 
+/** The test central system, as far as a run on one station may change it: that station's answers only. */
 export interface TestCsPort {
-  readonly settings: TestCsSettings;
-  update(raw: unknown, where?: string): TestCsSettings;
-  restore(settings: TestCsSettings): void;
+  overrideOf(chargeBoxId: string): TestCsSettings | undefined;
+  updateFor(chargeBoxId: string, raw: unknown, where?: string): TestCsSettings;
+  restoreFor(chargeBoxId: string, override: TestCsSettings | undefined): void;
 }
 
 /** Hands on the hardware: a simulated station acts by itself. */

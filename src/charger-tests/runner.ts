@@ -59,7 +59,7 @@ export async function runCase(tc: TestCase, ctx: CaseContext): Promise<CaseResul
   if (!(await waitConnected(ctx, ctx.connectWaitMs ?? 60_000))) {
     return { ...base, verdict: 'inconclusive', reason: `station ${ctx.chargeBoxId} is not connected to the gateway; connect it and run again`, steps: [], evidence: [], ms: Date.now() - t0 };
   }
-  const saved = ctx.testCs?.settings;
+  const saved = ctx.testCs?.overrideOf(ctx.chargeBoxId);
   const run = new CaseRun(ctx);
   const outcomes: StepOutcome[] = [];
   let verdict: Verdict = 'pass';
@@ -92,7 +92,7 @@ export async function runCase(tc: TestCase, ctx: CaseContext): Promise<CaseResul
     const end = await run.step(step).catch((err: unknown): StepEnd => ({ ok: false, verdict: 'inconclusive', reason: (err as Error).message, logIds: [] }));
     outcomes.push({ index: tc.steps.length + i, label: `cleanup: ${step.label}`, ok: end.ok, ms: Date.now() - s0, logIds: end.logIds, ...(end.ok ? {} : { detail: end.reason }) });
   }
-  if (saved) ctx.testCs?.restore(saved);
+  ctx.testCs?.restoreFor(ctx.chargeBoxId, saved);
   // Let the message log catch up so the evidence can be read back.
   await sleep(50);
   run.recorder.close();
@@ -180,7 +180,7 @@ class CaseRun {
         return this.#expectNone(step);
       case 'testCs':
         if (!this.ctx.testCs) return { ok: false, verdict: 'not_applicable', reason: 'no test central system in relay mode', logIds: [] };
-        this.ctx.testCs.update(substitute(step.settings, this.vars), 'testCs');
+        this.ctx.testCs.updateFor(this.ctx.chargeBoxId, substitute(step.settings, this.vars), 'testCs');
         return { ok: true, logIds: [] };
       case 'ask':
         return this.#ask(step);

@@ -95,10 +95,11 @@ export class TestRuns {
     await Promise.all(running.map((r) => r.done.catch(() => undefined)));
   }
 
-  #update(live: LiveRun, patch: Partial<RunReport>, kind: TestRunUpdateKind, line: string): void {
+  #update(live: LiveRun, patch: Partial<RunReport>, kind: TestRunUpdateKind, line: string, finished?: CaseResult): void {
     live.report = { ...live.report, ...patch };
-    const r = live.report;
-    this.deps.bus.emit('testRun', { runId: r.runId, chargeBoxId: r.chargeBoxId, kind, line, report: r });
+    // Updates carry the run without its case results (those grow with the run): each case once, when it ends.
+    const { cases: _cases, ...r } = live.report;
+    this.deps.bus.emit('testRun', { runId: r.runId, chargeBoxId: r.chargeBoxId, kind, line, report: r, ...(finished ? { case: finished } : {}) });
   }
 
   async #run(live: LiveRun, cases: readonly TestCase[], timeScale: number): Promise<RunReport> {
@@ -123,7 +124,7 @@ export class TestRuns {
         onStep: (label) => this.#update(live, { current: { caseName: tc.name, step: label } }, 'step', `[${i + 1}/${cases.length}] ${tc.name}: ${label}`),
       });
       results.push(result);
-      this.#update(live, { cases: [...results], summary: summarize(results) }, 'case', caseLine(result, i + 1, cases.length));
+      this.#update(live, { cases: [...results], summary: summarize(results) }, 'case', caseLine(result, i + 1, cases.length), result);
     }
     const aborted = live.abort.signal.aborted;
     const { current: _current, ask: _ask, ...rest } = live.report;

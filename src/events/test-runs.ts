@@ -9,6 +9,8 @@ export interface TestRunUpdate {
   readonly kind: TestRunUpdateKind;
   /** One line for a terminal or a status bar, e.g. "[3/14] core-heartbeat-interval: pass (4.1 s)". */
   readonly line: string;
-  /** The whole run report at this moment (RunReport in src/charger-tests/result.ts), as JSON. */
+  /** The run at this moment without its case results (RunReport in src/charger-tests/result.ts less `cases`). */
   readonly report: object;
+  /** With kind "case": the result of the case that just finished (CaseResult), evidence included. */
+  readonly case?: object;
 }

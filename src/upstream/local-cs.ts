@@ -13,7 +13,7 @@ export interface LocalCsOptions {
 
 export function localUpstreamFactory(options: LocalCsOptions): UpstreamFactory {
   const answerers = createAnswerers({ cs: options.testCs, transactionIds: options.transactionIds });
-  return (_chargeBoxId, handlers): Upstream => {
+  return (chargeBoxId, handlers): Upstream => {
     let open = true;
     // Answer asynchronously, like a socket would, so ordering and re-entrancy match the SteVe path.
     setImmediate(() => open && handlers.open());
@@ -23,7 +23,7 @@ export function localUpstreamFactory(options: LocalCsOptions): UpstreamFactory {
         const parsed = parseFrame(text);
         if (!parsed.ok || parsed.frame.type !== CALL) return; // answers to our own calls: none are made
         const { id, action, payload } = parsed.frame;
-        const answer = answerers.get(action)?.(payload);
+        const answer = answerers.get(action)?.(payload, chargeBoxId);
         const reply = !answer
           ? encodeCallError(id, 'NotImplemented', `the embedded central system does not handle ${action}`)
           : answer.ok

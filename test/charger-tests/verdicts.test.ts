@@ -156,6 +156,10 @@ describe('verdicts with the shipped core suite (embedded mode)', () => {
       expect(ask.prompt).toMatch(/answers every tag Invalid/);
       const auth = (await st.call('Authorize', { idTag: 'CARD1' })) as { idTagInfo: { status: string } };
       expect(auth.idTagInfo.status).toBe('Invalid');
+      // Only the station under test is answered Invalid: the case's settings are its own.
+      const other = await scriptedStation(gw.wsUrl('BYSTANDER'), () => ({}));
+      expect(await other.call('Authorize', { idTag: 'CARD1' })).toEqual({ idTagInfo: { status: 'Accepted' } });
+      other.ws.close();
       await postJson(gw, `/api/tests/${runId}/asks/${ask.askId}`, { answer: 'done' });
       await st.call('StartTransaction', { connectorId: 1, idTag: 'CARD1', meterStart: 0, timestamp: new Date().toISOString() });
       // The cleanup asks to unplug: confirm it too.
@@ -170,8 +174,9 @@ describe('verdicts with the shipped core suite (embedded mode)', () => {
       expect(c.verdict).toBe('fail');
       expect(c.reason).toMatch(/the station sent StartTransaction/);
       expect(c.evidence.some((e) => e.action === 'StartTransaction')).toBe(true);
-      // The test central system is back to its permissive default after the case.
-      expect(gw.testCs.settings.unknownTags).toBe('Accepted');
+      // The station's own settings are gone after the case.
+      expect(gw.testCs.overrideOf('BAD-AUTH')).toBeUndefined();
+      expect(gw.testCs.settingsFor('BAD-AUTH').unknownTags).toBe('Accepted');
     } finally {
       st.ws.close();
     }

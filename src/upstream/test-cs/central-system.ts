@@ -1,11 +1,14 @@
 // The test central system's live state: the current settings (replaced whole, so a reader never sees half an
-// update) and the tag look-up the answers use. One instance per gateway, shared by every station's upstream.
+// update) and the tag look-up the answers use. One instance per gateway, shared by every station's upstream;
+// a test run changes the answers for its own station only (an override), so other stations go on as before.
 import { applySettings, checkIdTag, parseTag, type TagEntry, type TestCsSettings } from './settings.js';
 
 export type IdTagInfo = { readonly status: TagEntry['status']; readonly expiryDate?: string; readonly parentIdTag?: string };
 
 export class TestCentralSystem {
   #settings: TestCsSettings;
+  /** Per-station settings set by test runs, keyed by chargeBoxId. */
+  readonly #overrides = new Map<string, TestCsSettings>();
 
   /** `defaults`: what PUT starts from (built-in defaults plus the CONFIG_FILE section). */
   constructor(private readonly defaults: TestCsSettings) {
@@ -22,15 +25,31 @@ export class TestCentralSystem {
     return this.#settings;
   }
 
-  /** Merges `raw` into the current settings (test-case steps). */
-  update(raw: unknown, where = ''): TestCsSettings {
-    this.#settings = applySettings(this.#settings, raw, where);
-    return this.#settings;
+  /** What one station is answered from: its override, or the shared settings. */
+  settingsFor(chargeBoxId: string): TestCsSettings {
+    return this.#overrides.get(chargeBoxId) ?? this.#settings;
   }
 
-  /** Puts back a value taken from `settings` earlier (end of a test case). */
-  restore(settings: TestCsSettings): void {
-    this.#settings = settings;
+  /** The override of one station, if a test run set one. */
+  overrideOf(chargeBoxId: string): TestCsSettings | undefined {
+    return this.#overrides.get(chargeBoxId);
+  }
+
+  get overrides(): ReadonlyMap<string, TestCsSettings> {
+    return this.#overrides;
+  }
+
+  /** Merges `raw` into what one station is answered from (test-case steps). Throws TestCsSettingsError. */
+  updateFor(chargeBoxId: string, raw: unknown, where = ''): TestCsSettings {
+    const next = applySettings(this.settingsFor(chargeBoxId), raw, where);
+    this.#overrides.set(chargeBoxId, next);
+    return next;
+  }
+
+  /** Puts a station's override back as it was (undefined: none) at the end of a test case. */
+  restoreFor(chargeBoxId: string, override: TestCsSettings | undefined): void {
+    if (override) this.#overrides.set(chargeBoxId, override);
+    else this.#overrides.delete(chargeBoxId);
   }
 
   setTag(idTag: string, raw: unknown): TagEntry {
@@ -50,10 +69,11 @@ export class TestCentralSystem {
     return true;
   }
 
-  /** What Authorize / StartTransaction / StopTransaction answer for this tag at `now` (ms since the epoch). */
-  idTagInfo(idTag: string, now: number): IdTagInfo {
-    const entry = this.#settings.tags.get(idTag);
-    if (!entry) return { status: this.#settings.unknownTags };
+  /** What Authorize / StartTransaction / StopTransaction answer a station for this tag at `now` (ms since the epoch). */
+  idTagInfo(chargeBoxId: string, idTag: string, now: number): IdTagInfo {
+    const settings = this.settingsFor(chargeBoxId);
+    const entry = settings.tags.get(idTag);
+    if (!entry) return { status: settings.unknownTags };
     const expired = entry.expiryDate !== undefined && Date.parse(entry.expiryDate) <= now;
     const status = entry.status === 'Accepted' && expired ? 'Expired' : entry.status;
     return {
