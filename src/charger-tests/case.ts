@@ -6,6 +6,7 @@ import YAML from 'yaml';
 import { checkAction, type SimAction } from '../sim/spec.js';
 import { applySettings, defaultSettings } from '../upstream/test-cs/index.js';
 import { CHECKS } from './checks.js';
+import { validate } from '../ocpp/validate.js';
 
 /** embedded: needs the gateway to be the central system; faults: needs fault injection on the relay (not yet available). */
 export const REQUIREMENTS = ['embedded', 'faults'] as const;
@@ -117,6 +118,11 @@ function parseStep(raw: unknown, where: string): CaseStep {
       const payload = raw.payload ?? {};
       if (!isObject(payload)) r.fail('"payload" must be an object');
       const error = r.string(raw, 'error');
+      // Payloads without variables are checked now; the others when they are sent.
+      if (!JSON.stringify(payload).includes('${')) {
+        const violation = validate(action, 'req', payload);
+        if (violation) r.fail(`"payload": ${violation.message}`);
+      }
       return {
         kind, action, payload: payload as JsonObject, capture: r.captures(raw, ['result']), timeout: r.seconds(raw, 'timeout', 30),
         label: label || `${action}${raw.payload ? ` ${JSON.stringify(payload)}` : ''}`,

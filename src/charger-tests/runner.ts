@@ -8,6 +8,10 @@ import type { AskOperator, Hands, StationCalls, TestCsPort } from './ports.js';
 import { evidenceOf, FrameRecorder, type StationCall } from './recorder.js';
 import type { CaseResult, EvidenceFrame, StepOutcome, Verdict } from './result.js';
 import { nowUs } from '../relay/frame-tap.js';
+import { validate } from '../ocpp/validate.js';
+
+/** OCPP 1.6 feature profiles a station lists in SupportedFeatureProfiles; a case of another profile than Core runs only where listed. */
+export const FEATURE_PROFILES = ['FirmwareManagement', 'LocalAuthListManagement', 'Reservation', 'SmartCharging', 'RemoteTrigger'] as const;
 
 export interface CaseContext {
   readonly chargeBoxId: string;
@@ -59,6 +63,8 @@ export async function runCase(tc: TestCase, ctx: CaseContext): Promise<CaseResul
   if (!(await waitConnected(ctx, ctx.connectWaitMs ?? 60_000))) {
     return { ...base, verdict: 'inconclusive', reason: `station ${ctx.chargeBoxId} is not connected to the gateway; connect it and run again`, steps: [], evidence: [], ms: Date.now() - t0 };
   }
+  const unsupported = await unsupportedProfile(tc, ctx);
+  if (unsupported) return { ...base, verdict: 'not_applicable', reason: unsupported, steps: [], evidence: [], ms: Date.now() - t0 };
   const saved = ctx.testCs?.overrideOf(ctx.chargeBoxId);
   const run = new CaseRun(ctx);
   const outcomes: StepOutcome[] = [];
@@ -116,6 +122,17 @@ export async function runCase(tc: TestCase, ctx: CaseContext): Promise<CaseResul
   };
 }
 
+/** Why the station does not do the case's feature profile (per its SupportedFeatureProfiles), or undefined. */
+async function unsupportedProfile(tc: TestCase, ctx: CaseContext): Promise<string | undefined> {
+  if (!(FEATURE_PROFILES as readonly string[]).includes(tc.profile)) return undefined;
+  const outcome = await ctx.calls.call(ctx.chargeBoxId, 'GetConfiguration', { key: ['SupportedFeatureProfiles'] }, { timeoutMs: 30_000 }).catch(() => undefined);
+  if (outcome?.kind !== 'result' || !('payload' in outcome)) return undefined; // cannot tell: let the case decide
+  const value = readPath(outcome.payload, 'configurationKey.0.value');
+  if (typeof value !== 'string') return undefined;
+  const listed = value.split(',').map((p) => p.trim());
+  return listed.includes(tc.profile) ? undefined : `the station does not list ${tc.profile} in SupportedFeatureProfiles (${value})`;
+}
+
 async function waitConnected(ctx: CaseContext, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
   while (!ctx.calls.connected(ctx.chargeBoxId)) {
@@ -147,7 +164,11 @@ export function describeStep(step: CaseStep): string {
 /** The state of one case while it runs: its frames, its variables and where the next expectation looks. */
 class CaseRun {
   readonly recorder: FrameRecorder;
-  readonly vars = new Map<string, unknown>();
+  /** Captured values, and `now` / `inOneHour` (ISO times for payloads that need a date). */
+  readonly vars = new Map<string, unknown>([
+    ['now', new Date().toISOString()],
+    ['inOneHour', new Date(Date.now() + 3_600_000).toISOString()],
+  ]);
   /** Set when an action step starts: later expectations look only at frames from then on. */
   #mark = { index: 0, atUs: 0 };
   /** After an expectation matched: the next one (in order) looks after its last frame. */
@@ -198,6 +219,9 @@ class CaseRun {
       return { ok: false, verdict: 'inconclusive', reason: `station ${ctx.chargeBoxId} is not connected, so ${step.action} could not be sent`, logIds: [] };
     }
     const payload = substitute(step.payload, this.vars);
+    // A payload the schema refuses is the case's mistake, not the station's.
+    const violation = validate(step.action, 'req', payload);
+    if (violation) return { ok: false, verdict: 'inconclusive', reason: `the case's ${step.action} payload is invalid: ${violation.message}`, logIds: [] };
     this.#setMark();
     const markUs = this.#mark.atUs;
     let outcome;

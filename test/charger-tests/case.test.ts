@@ -44,7 +44,8 @@ describe('parseCase', () => {
     expect(bad('  - testCs: { boot: { status: Later } }', 'requires: [embedded]\n')).toMatch(/testCs\.boot\.status must be one of Accepted, Pending, Rejected/);
     expect(bad('  - testCs: { heartbeatInterval: 5 }')).toMatch(/must list "embedded" in requires/);
     expect(bad('  - action: { type: dance }')).toMatch(/"action": \/type must be equal to one of the allowed values/);
-    expect(bad('  - call: Reset\n    capture: { x: answer.status }')).toMatch(/capture\.x must be a path starting with result/);
+    expect(bad('  - call: ClearCache\n    capture: { x: answer.status }')).toMatch(/capture\.x must be a path starting with result/);
+    expect(bad('  - call: Reset\n    payload: { type: Warm }')).toMatch(/steps\[0\]: "payload": Reset\.req \/type: must be equal to one of the allowed values/);
     expect(() => parseCase('name: Bad Name\ntitle: t\nspec: s\nsteps: [{ sleep: 1 }]', 'y.yaml')).toThrow(/y\.yaml: "name" must be lower-case/);
   });
 

@@ -140,6 +140,34 @@ describe('verdicts with the shipped core suite (embedded mode)', () => {
     }
   });
 
+  it('runs a feature-profile case only on a station that lists the profile, and judges the answers', async () => {
+    let version = 0;
+    const answers = (listed: string, keep: boolean) => (action: string, payload: Record<string, unknown>): unknown => {
+      if (action === 'GetConfiguration') return { configurationKey: [{ key: 'SupportedFeatureProfiles', readonly: true, value: listed }] };
+      if (action === 'SendLocalList') {
+        if (keep) version = payload.listVersion as number;
+        return { status: 'Accepted' };
+      }
+      if (action === 'GetLocalListVersion') return { listVersion: version };
+      return {};
+    };
+    const run = async (id: string, listed: string, keep: boolean) => {
+      const st = await scriptedStation(gw.wsUrl(id), answers(listed, keep));
+      try {
+        await st.call('BootNotification', { chargePointVendor: 'V', chargePointModel: 'M' });
+        return (await waitReport(gw, await startRun(gw, id, { suite: 'core', cases: ['local-list-version'] }), 30_000)).cases[0]!;
+      } finally {
+        st.ws.close();
+      }
+    };
+    expect(await run('LL-NONE', 'Core,RemoteTrigger', true)).toMatchObject({ verdict: 'not_applicable', reason: 'the station does not list LocalAuthListManagement in SupportedFeatureProfiles (Core,RemoteTrigger)' });
+    expect((await run('LL-GOOD', 'Core,LocalAuthListManagement', true)).verdict).toBe('pass');
+    version = 0;
+    const forgetful = await run('LL-BAD', 'Core,LocalAuthListManagement', false);
+    expect(forgetful.verdict).toBe('fail');
+    expect(forgetful.reason).toBe('GetLocalListVersion: result.listVersion is 0, expected 5');
+  });
+
   it('fails a station that starts a transaction for a tag answered Invalid', async () => {
     const st = await scriptedStation(gw.wsUrl('BAD-AUTH'), () => ({}));
     try {
