@@ -253,6 +253,7 @@ export class CaseRun {
     }
     // People work in real time, whatever the station's clock.
     const answer = await ctx.ask(step.prompt, step.timeout * 1000, ctx.signal);
+    if (ctx.signal.aborted) throw new Aborted();
     // The mark was set before asking: frames the person's action caused count from the prompt on.
     if (answer === 'done') return { ok: true, logIds: [], detail: 'confirmed' };
     return { ok: false, verdict: 'inconclusive', reason: answer === 'timeout' ? `nobody confirmed "${step.prompt}" within ${step.timeout} s` : `the operator skipped "${step.prompt}"`, logIds: [] };

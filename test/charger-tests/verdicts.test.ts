@@ -88,6 +88,13 @@ describe('verdicts against a scripted station (embedded mode)', () => {
       const second = await waitReport(gw, runId, 20_000);
       expect(second.cases[0]).toMatchObject({ verdict: 'pass' });
       expect(second.cases[0]!.evidence.some((e) => e.action === 'StatusNotification' && e.flow === 'station→cs')).toBe(true);
+      // Aborted while it asks: the run ends at once, the case inconclusive.
+      const third = await startRun(gw, 'HANDS', { suite: 'bench' });
+      await until(async () => (await gw.getJson<RunReport>(`/api/tests/${third}`)).ask, 5000, 'the question');
+      const del = await fetch(`${gw.httpUrl}/api/tests/${third}`, { method: 'DELETE', headers: gw.authHeader() });
+      expect(del.status).toBe(202);
+      const aborted = await waitReport(gw, third, 5000);
+      expect(aborted).toMatchObject({ state: 'aborted', cases: [{ verdict: 'inconclusive', reason: 'the run was aborted' }] });
     } finally {
       st.ws.close();
     }
