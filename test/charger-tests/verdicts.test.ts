@@ -91,6 +91,9 @@ describe('verdicts against a scripted station (embedded mode)', () => {
       // Aborted while it asks: the run ends at once, the case inconclusive.
       const third = await startRun(gw, 'HANDS', { suite: 'bench' });
       await until(async () => (await gw.getJson<RunReport>(`/api/tests/${third}`)).ask, 5000, 'the question');
+      const busy = await postJson(gw, '/api/stations/HANDS/tests', { suite: 'bench' });
+      expect(busy.status).toBe(409);
+      expect((busy.body.error as { message: string }).message).toBe(`a test run is already going on HANDS: ${third}`);
       const del = await fetch(`${gw.httpUrl}/api/tests/${third}`, { method: 'DELETE', headers: gw.authHeader() });
       expect(del.status).toBe(202);
       const aborted = await waitReport(gw, third, 5000);
@@ -98,6 +101,12 @@ describe('verdicts against a scripted station (embedded mode)', () => {
     } finally {
       st.ws.close();
     }
+  });
+
+  it('lists its suites, with the error of a broken one', async () => {
+    const r = await gw.getJson<{ suites: { suite: string; cases: { name: string }[]; error?: string }[] }>('/api/test-suites');
+    expect(r.suites.map((x) => [x.suite, x.cases.map((c) => c.name)])).toEqual([['bench', ['plug-in-nobody-there']], ['broken', []]]);
+    expect(r.suites[1]!.error).toMatch(/unknown check "noSuchCheck"/);
   });
 
   it('refuses a broken case file with the file and the field, an unknown station, and viewers', async () => {
