@@ -251,6 +251,7 @@ export class CaseRun {
       if (!r.ok) return { ok: false, verdict: 'inconclusive', reason: `the simulated station could not ${step.sim.type}: ${r.message ?? 'refused'}`, logIds: [] };
       return { ok: true, logIds: [], detail: `simulator: ${step.sim.type}` };
     }
+    if (step.skipOnSim && ctx.hands.simulated(ctx.chargeBoxId)) return { ok: true, logIds: [], detail: 'nothing to do on a simulated station' };
     // People work in real time, whatever the station's clock.
     const answer = await ctx.ask(step.prompt, step.timeout * 1000, ctx.signal);
     if (ctx.signal.aborted) throw new Aborted();

@@ -37,8 +37,8 @@ export type CaseStep =
   | (StepBase & { readonly kind: 'expectNone'; readonly action: string; readonly except: readonly string[]; readonly payload?: Json; readonly within: number })
   /** Merges settings into the test central system for the rest of the case (restored afterwards). */
   | (StepBase & { readonly kind: 'testCs'; readonly settings: JsonObject })
-  /** A hand on the hardware: asks the operator; a simulated station does `sim` itself. */
-  | (StepBase & { readonly kind: 'ask'; readonly prompt: string; readonly sim?: SimAction; readonly timeout: number })
+  /** A hand on the hardware: asks the operator; a simulated station does `sim` itself, or nothing with `skipOnSim`. */
+  | (StepBase & { readonly kind: 'ask'; readonly prompt: string; readonly sim?: SimAction; readonly skipOnSim: boolean; readonly timeout: number })
   | (StepBase & { readonly kind: 'sleep'; readonly seconds: number })
   /** Reserved for fault injection (issue #14 part 1): a case with one is not applicable for now. */
   | (StepBase & { readonly kind: 'fault'; readonly fault: Json });
@@ -181,7 +181,8 @@ function parseStep(raw: unknown, where: string): CaseStep {
     }
     case 'ask':
     case 'action': {
-      r.only(raw, [kind, 'sim', 'prompt', 'timeout', 'label']);
+      r.only(raw, [kind, 'sim', 'prompt', 'timeout', 'skipOnSim', 'label']);
+      if (raw.skipOnSim !== undefined && typeof raw.skipOnSim !== 'boolean') r.fail('"skipOnSim" must be true or false');
       let prompt: string;
       let sim: SimAction | undefined;
       if (kind === 'ask') {
@@ -198,7 +199,8 @@ function parseStep(raw: unknown, where: string): CaseStep {
         sim = c.action;
         prompt = r.string(raw, 'prompt') ?? describeSimAction(sim);
       }
-      return { kind: 'ask', prompt, timeout: r.seconds(raw, 'timeout', 120), label: label || prompt, ...(sim ? { sim } : {}) };
+      if (sim && raw.skipOnSim === true) r.fail('"skipOnSim" is for steps without a simulator action');
+      return { kind: 'ask', prompt, skipOnSim: raw.skipOnSim === true, timeout: r.seconds(raw, 'timeout', 120), label: label || prompt, ...(sim ? { sim } : {}) };
     }
     case 'sleep':
       r.only(raw, ['sleep', 'label']);

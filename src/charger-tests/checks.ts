@@ -102,6 +102,36 @@ const meterStopNotBelowStart: Check = (matched, ctx) => {
   return undefined;
 };
 
+/**
+ * OCPP 1.6 §3.6 / §4.8: transaction messages queued while offline arrive in order and once. For each matched
+ * StopTransaction: exactly one StopTransaction for its transaction so far, and its MeterValues in time order, none
+ * twice, none after the stop.
+ */
+const transactionMessagesInOrder: Check = (matched, ctx) => {
+  for (const stop of matched) {
+    if (!isObject(stop.payload) || typeof stop.payload.transactionId !== 'number') return `log #${stop.logId}: StopTransaction without transactionId`;
+    const tx = stop.payload.transactionId;
+    const stops = ctx.calls.filter((c) => c.action === 'StopTransaction' && isObject(c.payload) && c.payload.transactionId === tx);
+    if (stops.length > 1) return `transaction ${tx} was stopped ${stops.length} times (logs ${stops.map((c) => `#${c.logId}`).join(', ')})`;
+    const stopAt = typeof stop.payload.timestamp === 'string' ? Date.parse(stop.payload.timestamp) : NaN;
+    const seen = new Set<string>();
+    let last: { t: number; logId: number } | undefined;
+    for (const c of ctx.calls) {
+      if (c.action !== 'MeterValues' || !isObject(c.payload) || c.payload.transactionId !== tx || !Array.isArray(c.payload.meterValue)) continue;
+      for (const mv of c.payload.meterValue) {
+        if (!isObject(mv) || typeof mv.timestamp !== 'string') continue;
+        const t = Date.parse(mv.timestamp);
+        if (seen.has(mv.timestamp)) return `log #${c.logId}: the meter value of ${mv.timestamp} for transaction ${tx} arrived twice`;
+        seen.add(mv.timestamp);
+        if (last && t < last.t) return `log #${c.logId}: meter value of ${mv.timestamp} arrived after a later one (log #${last.logId})`;
+        if (t > stopAt) return `log #${c.logId}: meter value of ${mv.timestamp} is after the StopTransaction of ${String(stop.payload.timestamp)}`;
+        last = { t, logId: c.logId };
+      }
+    }
+  }
+  return undefined;
+};
+
 // flashCharge firmware (docs/charger-tests.md): DataTransfer.data is a JSON string with these fields.
 const num = { type: 'number' } as const;
 const VENDOR_SCHEMAS = new Map<string, object>([
@@ -141,5 +171,6 @@ export const CHECKS: ReadonlyMap<string, Check> = new Map([
   ['socInRange', socInRange],
   ['transactionIdPresent', transactionIdPresent],
   ['meterStopNotBelowStart', meterStopNotBelowStart],
+  ['transactionMessagesInOrder', transactionMessagesInOrder],
   ['flashChargeSchema', flashChargeSchema],
 ]);

@@ -118,6 +118,14 @@ describe('checks', () => {
     const stop = { logId: 3, atUs: 3, action: 'StopTransaction', messageId: 'b', payload: { transactionId: 9, meterStop: 400 } };
     expect(run('meterStopNotBelowStart', [stop], [start, stop])).toMatch(/meterStop 400 < meterStart 500 \(log #1\)/);
     const dt = (data: unknown, messageId = 'SessionSummary') => ({ logId: 7, atUs: 7, action: 'DataTransfer', messageId: 'c', payload: { vendorId: 'RivotMotors', messageId, data } });
+    const meter = (logId: number, ts: string) => ({ logId, atUs: logId, action: 'MeterValues', messageId: `m${logId}`, payload: { connectorId: 1, transactionId: 9, meterValue: [{ timestamp: ts, sampledValue: [{ value: '1' }] }] } });
+    const stopAt = (logId: number) => ({ logId, atUs: logId, action: 'StopTransaction', messageId: `s${logId}`, payload: { transactionId: 9, meterStop: 600, timestamp: '2026-01-01T00:00:10Z' } });
+    const inOrder = (calls: unknown[]) => run('transactionMessagesInOrder', [calls.at(-1)], calls);
+    expect(inOrder([meter(1, '2026-01-01T00:00:01Z'), meter(2, '2026-01-01T00:00:02Z'), stopAt(3)])).toBeUndefined();
+    expect(inOrder([meter(1, '2026-01-01T00:00:02Z'), meter(2, '2026-01-01T00:00:01Z'), stopAt(3)])).toMatch(/log #2: meter value of .* arrived after a later one \(log #1\)/);
+    expect(inOrder([meter(1, '2026-01-01T00:00:01Z'), meter(2, '2026-01-01T00:00:01Z'), stopAt(3)])).toMatch(/arrived twice/);
+    expect(inOrder([meter(1, '2026-01-01T00:00:11Z'), stopAt(3)])).toMatch(/is after the StopTransaction/);
+    expect(inOrder([stopAt(2), stopAt(3)])).toBe('transaction 9 was stopped 2 times (logs #2, #3)');
     expect(run('flashChargeSchema', [dt(JSON.stringify({ finalSoc: 80, energyDelivered: 12.5, durationMinutes: 3 }))])).toBeUndefined();
     expect(run('flashChargeSchema', [dt(JSON.stringify({ finalSoc: 80, durationMinutes: 3 }))])).toMatch(/SessionSummary data must have required property 'energyDelivered'/);
     expect(run('flashChargeSchema', [dt({ finalSoc: 80 })])).toMatch(/data must be a JSON string/);
