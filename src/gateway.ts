@@ -192,6 +192,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     history: events.history,
     calls: relay,
     sim: { command: (request) => runSimCommand(sim, request) },
+    tests: testRuns,
     metrics: () => {
       const stations = relay.stations();
       const binlog = cdc?.health();

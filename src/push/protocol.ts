@@ -90,6 +90,8 @@ export interface ClientToServerEvents {
   /** Operators: receive `test` updates of every charger test run. */
   'tests:subscribe': (ack: AckFn<Ack>) => void;
   'tests:unsubscribe': (ack: AckFn<Ack>) => void;
+  /** Operators: answer a test run's question `{ runId, askId, answer?: "done" | "skipped" }`. */
+  'tests:answer': (request: unknown, ack: AckFn<Ack>) => void;
   call: (request: unknown, ack: AckFn<CallAck>) => void;
   /** Simulator control (operators): { op: 'list' | 'create' | 'remove' | 'act', ... }. */
   sim: (request: unknown, ack: AckFn<unknown>) => void;

@@ -12,7 +12,7 @@ import { fanOutPacket, type FanOutPacket } from './fanout-packet.js';
 import { describeFilter, matchFrame, parseFrameFilter, type FrameFilter } from './frame-filter.js';
 import { bearerToken, canSee, type Principal, type TokenVerifier } from './jwt.js';
 import { Outbox, type Delivery, type OutboxItem } from './outbox.js';
-import type { CallsPort, GatewayMetricsSnapshot, HistorySource, SimControlPort, StateSource } from './ports.js';
+import type { CallsPort, GatewayMetricsSnapshot, HistorySource, SimControlPort, StateSource, TestAnswerPort } from './ports.js';
 import {
   fail,
   type ClientToServerEvents,
@@ -41,6 +41,7 @@ export interface PushServerDeps {
   readonly history: HistorySource;
   readonly calls: CallsPort;
   readonly sim?: SimControlPort;
+  readonly tests?: TestAnswerPort;
   readonly metrics: () => GatewayMetricsSnapshot;
   readonly verify: TokenVerifier;
   readonly logger: PushLogger;
@@ -269,6 +270,21 @@ export class PushServer {
         if (c.principal.role !== 'operator') return fail('forbidden', 'test runs are for operators');
         this.#testClients.add(c);
         return { ok: true };
+      }),
+    );
+    socket.on('tests:answer', (req, ack) =>
+      this.#withAck(ack, () => {
+        if (c.principal.role !== 'operator') return fail('forbidden', 'test runs are for operators');
+        const tests = this.#deps.tests;
+        if (!tests) return fail('not_connected', 'no test runs in this gateway');
+        const r = typeof req === 'object' && req !== null ? (req as Record<string, unknown>) : {};
+        const answer = r.answer ?? 'done';
+        if (typeof r.runId !== 'string' || typeof r.askId !== 'string' || (answer !== 'done' && answer !== 'skipped')) {
+          return fail('invalid_params', 'expected { runId, askId, answer?: "done" | "skipped" }');
+        }
+        const result = tests.answer(r.runId, r.askId, answer);
+        if (result === 'ok') return { ok: true };
+        return fail('invalid_params', result === 'no_run' ? `no test run ${r.runId}` : 'the run is not waiting for that answer (timed out or already answered)');
       }),
     );
     socket.on('tests:unsubscribe', (ack) =>

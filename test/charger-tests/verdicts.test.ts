@@ -7,6 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { io } from 'socket.io-client';
+import type { TestRunUpdate } from '../../src/events/test-runs.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 import { startSteveDouble, type SteveDouble } from '../support/steve-double.js';
 import type { RunReport } from '../../src/charger-tests/index.js';
@@ -77,13 +79,21 @@ describe('verdicts against a scripted station (embedded mode)', () => {
       const first = await waitReport(gw, await startRun(gw, 'HANDS', { suite: 'bench' }), 20_000);
       expect(first.cases[0]).toMatchObject({ verdict: 'inconclusive' });
       expect(first.cases[0]!.reason).toMatch(/nobody confirmed "Plug the cable in"/);
-      // Answered: the run goes on and the station's StatusNotification passes the expectation.
+      // Answered over Socket.IO, as a UI would: the run goes on and the station's StatusNotification passes.
+      const token = gw.authHeader('operator').authorization.slice('Bearer '.length);
+      const socket = io(gw.httpUrl, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { token } });
+      const asks: TestRunUpdate[] = [];
+      socket.on('test', (u: TestRunUpdate) => u.kind === 'ask' && asks.push(u));
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+      expect(await socket.timeout(5000).emitWithAck('tests:subscribe')).toEqual({ ok: true });
       const runId = await startRun(gw, 'HANDS', { suite: 'bench' });
-      const asked = await until(async () => (await gw.getJson<RunReport>(`/api/tests/${runId}`)).ask, 5000, 'the question');
+      const pushed = await until(() => asks[0], 5000, 'the question over Socket.IO');
+      const asked = (pushed.report as RunReport).ask!;
       expect(asked.prompt).toBe('Plug the cable in');
       await st.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Preparing' });
-      const ok = await postJson(gw, `/api/tests/${runId}/asks/${asked.askId}`, { answer: 'done' });
-      expect(ok.status).toBe(200);
+      expect(await socket.timeout(5000).emitWithAck('tests:answer', { runId, askId: 'nope' })).toMatchObject({ ok: false, error: { code: 'invalid_params' } });
+      expect(await socket.timeout(5000).emitWithAck('tests:answer', { runId, askId: asked.askId, answer: 'done' })).toEqual({ ok: true });
+      socket.close();
       await st.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Preparing' });
       const second = await waitReport(gw, runId, 20_000);
       expect(second.cases[0]).toMatchObject({ verdict: 'pass' });
