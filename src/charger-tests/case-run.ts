@@ -210,8 +210,16 @@ export class CaseRun {
     for (const [name, path] of step.capture) this.vars.set(name, readPath({ payload: last.call.payload, answer: last.call.answer?.payload }, path));
     let detail: string | undefined;
     if (step.spacing) {
-      const first = matched[0]!.call.atUs;
-      const meanS = ((last.call.atUs - first) / (matched.length - 1) / 1e6) * this.ctx.timeScale;
+      let meanS: number;
+      if (step.spacingFrom) {
+        // The station's own timestamps: station seconds already, and free of the gateway's scheduling jitter.
+        const times = matched.map((m) => readPath({ payload: m.call.payload }, step.spacingFrom!));
+        const bad = times.findIndex((t) => typeof t !== 'string' || Number.isNaN(Date.parse(t)));
+        if (bad >= 0) return { ok: false, verdict: 'fail', reason: `log #${matched[bad]!.call.logId}: ${step.spacingFrom} is ${JSON.stringify(times[bad])}, not a time`, logIds };
+        meanS = (Date.parse(times.at(-1) as string) - Date.parse(times[0] as string)) / (matched.length - 1) / 1000;
+      } else {
+        meanS = ((last.call.atUs - matched[0]!.call.atUs) / (matched.length - 1) / 1e6) * this.ctx.timeScale;
+      }
       detail = `mean spacing ${meanS.toFixed(2)} s`;
       const [min, max] = step.spacing;
       if (meanS < min || meanS > max) return { ok: false, verdict: 'fail', reason: `${step.action} came every ${meanS.toFixed(2)} s on average, expected ${min}–${max} s`, logIds };

@@ -29,6 +29,8 @@ export type CaseStep =
       readonly kind: 'expect'; readonly action: string; readonly payload?: Json; readonly answer?: Json; readonly within: number; readonly count: number;
       /** Mean seconds between consecutive matches must lie in [min, max]. */
       readonly spacing?: readonly [number, number];
+      /** Where the spacing's times come from: a payload path holding an ISO time (the station's clock); default arrival at the gateway. */
+      readonly spacingFrom?: string;
       readonly checks: readonly string[]; readonly capture: Captures;
       /** Search from the last action rather than after the previous expectation's match. */
       readonly anyOrder: boolean;
@@ -131,7 +133,10 @@ function parseStep(raw: unknown, where: string): CaseStep {
       };
     }
     case 'expect': {
-      r.only(raw, ['expect', 'payload', 'answer', 'within', 'count', 'spacing', 'checks', 'capture', 'anyOrder', 'label']);
+      r.only(raw, ['expect', 'payload', 'answer', 'within', 'count', 'spacing', 'spacingFrom', 'checks', 'capture', 'anyOrder', 'label']);
+      const spacingFrom = r.string(raw, 'spacingFrom');
+      if (spacingFrom !== undefined && !spacingFrom.startsWith('payload.')) r.fail('"spacingFrom" must be a path starting with payload.');
+      if (spacingFrom !== undefined && raw.spacing === undefined) r.fail('"spacingFrom" needs "spacing"');
       const action = r.string(raw, 'expect', true);
       const count = raw.count ?? 1;
       if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > 1000) r.fail('"count" must be an integer 1..1000');
@@ -156,6 +161,7 @@ function parseStep(raw: unknown, where: string): CaseStep {
         ...(payload !== undefined ? { payload } : {}),
         ...(answer !== undefined ? { answer } : {}),
         ...(spacing ? { spacing } : {}),
+        ...(spacingFrom !== undefined ? { spacingFrom } : {}),
       };
     }
     case 'expectNone': {

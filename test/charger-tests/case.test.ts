@@ -43,6 +43,7 @@ describe('parseCase', () => {
     expect(bad('  - expect: Heartbeat\n    spacing: [3, 1]\n    count: 3')).toMatch(/"spacing" must be \[min, max\] seconds/);
     expect(bad('  - testCs: { boot: { status: Later } }', 'requires: [embedded]\n')).toMatch(/testCs\.boot\.status must be one of Accepted, Pending, Rejected/);
     expect(bad('  - testCs: { heartbeatInterval: 5 }')).toMatch(/must list "embedded" in requires/);
+    expect(bad('  - expect: MeterValues\n    count: 3\n    spacingFrom: payload.meterValue.0.timestamp')).toMatch(/"spacingFrom" needs "spacing"/);
     expect(bad('  - action: { type: dance }')).toMatch(/"action": \/type must be equal to one of the allowed values/);
     expect(bad('  - call: ClearCache\n    capture: { x: answer.status }')).toMatch(/capture\.x must be a path starting with result/);
     expect(bad('  - call: Reset\n    payload: { type: Warm }')).toMatch(/steps\[0\]: "payload": Reset\.req \/type: must be equal to one of the allowed values/);
