@@ -122,8 +122,14 @@ export class CaseRun {
     } catch (err) {
       return { ok: false, verdict: 'inconclusive', reason: `${step.action} could not be sent: ${(err as Error).message}`, logIds: [] };
     }
-    await sleep(20); // the message log numbers the frames on a later turn
-    const logIds = this.#ownFrames(step.action, markUs);
+    // The message log numbers frames on a later turn: wait (briefly) until it has the call and, if any, its answer.
+    const wanted = outcome.kind === 'result' || outcome.kind === 'error' ? 2 : 1;
+    const until = Date.now() + 1000;
+    let logIds = this.#ownFrames(step.action, markUs);
+    while (logIds.length < wanted && Date.now() < until) {
+      await this.recorder.next(until - Date.now());
+      logIds = this.#ownFrames(step.action, markUs);
+    }
     if (outcome.kind === 'result' && 'payload' in outcome) {
       if (step.error) return { ok: false, verdict: 'fail', reason: `${step.action} was answered with a result, expected CALLERROR ${step.error}: ${JSON.stringify(outcome.payload)}`, logIds };
       if (step.result !== undefined) {
