@@ -1,6 +1,7 @@
 // Composition root for one gateway instance: builds every module, wires them through the bus, and owns the
 // start/stop order. main.ts adds process concerns (env, signals); tests and benchmarks use this directly.
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -28,6 +29,14 @@ import { createMessageLog, type MessageLog } from './log/index.js';
 import { parseSimConfig } from './sim/config.js';
 import { runSimCommand } from './sim/commands.js';
 import { createSimulator, type Simulator } from './sim/index.js';
+import { scaledClock } from './sim/clock.js';
+import { TestRuns } from './charger-tests/index.js';
+import { createTestsRouter } from './api/tests-routes.js';
+import { createTestCsRouter } from './api/test-cs-routes.js';
+import { parseTestCsConfig, TestCentralSystem } from './upstream/test-cs/index.js';
+import { envInt, envString } from './config-env.js';
+import { createConformance, type Conformance } from './conformance/index.js';
+import { createConformanceRouter } from './api/conformance-routes.js';
 import { createSerialLinks, parseSerialConfig, type SerialLinks } from './serial/index.js';
 import { createStationEndpoint, STATION_PATH_PREFIX, type StationEndpoint } from './links/ws-server.js';
 import { createStationAuthenticator, UpstreamPasswords } from './links/station-auth.js';
@@ -67,6 +76,12 @@ export interface Gateway {
   readonly serial: SerialLinks;
   readonly push: PushHandle;
   readonly sim: Simulator;
+  /** What the embedded central system answers (embedded mode only). */
+  readonly testCs: TestCentralSystem;
+  /** Charger test runs (REST /api/stations/:id/tests, /api/tests). */
+  readonly testRuns: TestRuns;
+  /** Passive conformance findings on every station's frames (REST /api/conformance). */
+  readonly conformance: Conformance;
   readonly app: express.Express;
   readonly httpServer: http.Server;
   readonly mode: 'steve' | 'local';
@@ -78,7 +93,12 @@ export interface Gateway {
 
 export interface GatewayOptions {
   readonly logger?: Logger;
+  /** Runs the in-process simulated stations this many times faster than real time (tests of the test catalogue). */
+  readonly simClockSpeed?: number;
 }
+
+/** The charger test suites shipped with the gateway (CHARGER_TESTS_DIR overrides). */
+export const DEFAULT_CHARGER_TESTS_DIR = fileURLToPath(new URL('../charger-tests', import.meta.url));
 
 export async function createGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
   const logger = options.logger ?? createLogger(config.logLevel);
@@ -92,6 +112,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const upstreamPasswords = new UpstreamPasswords();
 
   const mode = config.steveWsUrl ? 'steve' : 'local';
+  const testCs = new TestCentralSystem(parseTestCsConfig(config.file, config.localHeartbeatIntervalS));
   const upstreams = config.steveWsUrl
     ? steveUpstreamFactory({
         baseUrl: config.steveWsUrl,
@@ -101,7 +122,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
         // A key SteVe set and the station presented wins over upstreamPassword (README: "Key rotation").
         passwordFor: (id) => upstreamPasswords.get(id) ?? config.stations[id]?.upstreamPassword,
       })
-    : localUpstreamFactory({ heartbeatIntervalS: config.localHeartbeatIntervalS, transactionIds: new TransactionIds(config.dataDir) });
+    : localUpstreamFactory({ testCs, transactionIds: new TransactionIds(config.dataDir) });
 
   const keyWatch = new AuthorizationKeyWatch({
     // Also a late answer (after the relay's timeout) says whether the station took the key.
@@ -165,6 +186,30 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     attach: (link) => relay.attach(link),
     logger,
     dataDir: config.dataDir,
+    ...(options.simClockSpeed !== undefined ? { clock: scaledClock(options.simClockSpeed) } : {}),
+  });
+
+  const conformance = createConformance({ bus, registry, maxSkewMs: envInt(config.env, 'CONFORMANCE_MAX_SKEW_S', 300, 1) * 1000 });
+
+  const connected = (id: string): boolean => relay.stations().some((st) => st.chargeBoxId === id && (st.upstream === 'open' || st.upstream === 'local'));
+  const isSimulated = (id: string): boolean => {
+    try {
+      sim.get(id);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const testRuns = new TestRuns({
+    bus,
+    mode,
+    calls: { call: (id, action, payload, opts) => relay.call(id, action, payload, opts), connected },
+    testCs: mode === 'local' ? testCs : undefined,
+    hands: {
+      simulated: isSimulated,
+      timeScale: (id) => (isSimulated(id) ? options.simClockSpeed ?? 1 : 1),
+      act: (id, action) => sim.act(id, action),
+    },
   });
 
   const liveMetrics = new LiveMetrics(bus);
@@ -177,6 +222,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     history: events.history,
     calls: relay,
     sim: { command: (request) => runSimCommand(sim, request) },
+    tests: testRuns,
     metrics: () => {
       const stations = relay.stations();
       const binlog = cdc?.health();
@@ -268,6 +314,9 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   app.use('/api', eventsRouter(events));
   app.use('/api/sim', auth.require({ role: 'operator' }), sim.router());
   app.use('/api', createCallsRouter({ auth, calls: relay, timeoutMs: pushConfig.callTimeoutMs }));
+  app.use('/api', createTestCsRouter({ auth, testCs, mode }));
+  app.use('/api', createConformanceRouter({ auth, conformance }));
+  app.use('/api', createTestsRouter({ auth, runs: testRuns, casesDir: envString(config.env, 'CHARGER_TESTS_DIR') ?? DEFAULT_CHARGER_TESTS_DIR, connected }));
   app.use('/api', createPushRouter({
     auth,
     stats: () => push.stats(),
@@ -294,6 +343,9 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     serial,
     push,
     sim,
+    testCs,
+    testRuns,
+    conformance,
     app,
     httpServer,
     mode,
@@ -346,6 +398,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       );
     },
     async stop() {
+      await testRuns.stop();
       endpoint?.close();
       await serial.stop(); // boards hear "down: stopping" before their links close
       await sim.stop();
@@ -355,6 +408,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       await stationKeys.settled();
       await messageLog.stop();
       await events.stop();
+      conformance.close();
       await push.stop();
       liveMetrics.close();
       memory.close();

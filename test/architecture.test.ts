@@ -17,8 +17,10 @@ const allowed: Record<string, readonly string[]> = {
   cdc: ['events', 'ocpp', 'errors', 'config-env'],
   log: ['events', 'ocpp', 'errors'],
   metrics: ['events', 'ocpp'],
+  conformance: ['events'],
   push: ['relay', 'events', 'ocpp', 'errors', 'config', 'config-env'],
-  api: ['relay', 'log', 'events', 'ocpp', 'errors'],
+  'charger-tests': ['relay', 'upstream', 'sim', 'events', 'ocpp', 'errors'],
+  api: ['relay', 'log', 'events', 'ocpp', 'errors', 'upstream', 'charger-tests', 'conformance'],
 };
 
 function files(dir: string): string[] {

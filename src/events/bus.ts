@@ -3,6 +3,8 @@
 import { EventEmitter } from 'node:events';
 import type { EventInput, GatewayEvent } from './catalogue.js';
 import type { FrameObservation, LinkStateChange, LogEntry } from './observations.js';
+import type { TestRunUpdate } from './test-runs.js';
+import type { ConformanceFinding } from './conformance.js';
 
 export interface BusChannels {
   /** Every frame a link or the relay saw, in order per station. */
@@ -15,6 +17,10 @@ export interface BusChannels {
   eventInput: [EventInput];
   /** A sequenced, de-duplicated event, ready for state and push. */
   event: [GatewayEvent];
+  /** Progress of a charger test run (src/charger-tests/). */
+  testRun: [TestRunUpdate];
+  /** A frame that broke a passive conformance rule (src/conformance/). */
+  conformance: [ConformanceFinding];
 }
 
 export class Bus {

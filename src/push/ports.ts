@@ -38,3 +38,8 @@ export interface GatewayMetricsSnapshot {
 export interface SimControlPort {
   command(request: unknown): Promise<unknown>;
 }
+
+/** Answers a charger test run's pending question (Socket.IO `tests:answer`; src/charger-tests TestRuns). */
+export interface TestAnswerPort {
+  answer(runId: string, askId: string, answer: 'done' | 'skipped'): 'ok' | 'no_run' | 'no_ask';
+}

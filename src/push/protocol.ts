@@ -2,6 +2,7 @@
 // Client payloads arrive as `unknown` and are checked by the handlers.
 import type { GatewayEvent } from '../events/catalogue.js';
 import type { LogEntry } from '../events/observations.js';
+import type { TestRunUpdate } from '../events/test-runs.js';
 import type { SchemaViolation } from '../ocpp/validate.js';
 import type { FrameFilterRequest } from './frame-filter.js';
 import type { CallOutcome, GatewayMetricsSnapshot, StationSnapshot, StationSummary } from './ports.js';
@@ -81,6 +82,8 @@ export interface ServerToClientEvents {
   /** Frames this socket lost since the last notice because it read too slowly. */
   'frames:lost': (info: { readonly lost: number; readonly totalLost: number }) => void;
   metrics: (metrics: MetricsPush) => void;
+  /** Progress of a charger test run, to operators after `tests:subscribe`. */
+  test: (update: TestRunUpdate) => void;
   tokenExpiring: (info: { readonly expiresAt: string; readonly inMs: number }) => void;
   /** Sent just before the server disconnects the socket. */
   goodbye: (info: { readonly reason: GoodbyeReason; readonly message: string }) => void;
@@ -98,6 +101,11 @@ export interface ClientToServerEvents {
   'frames:unsubscribe': (ack: AckFn<Ack>) => void;
   'metrics:subscribe': (ack: AckFn<Ack>) => void;
   'metrics:unsubscribe': (ack: AckFn<Ack>) => void;
+  /** Operators: receive `test` updates of every charger test run. */
+  'tests:subscribe': (ack: AckFn<Ack>) => void;
+  'tests:unsubscribe': (ack: AckFn<Ack>) => void;
+  /** Operators: answer a test run's question `{ runId, askId, answer?: "done" | "skipped" }`. */
+  'tests:answer': (request: unknown, ack: AckFn<Ack>) => void;
   call: (request: unknown, ack: AckFn<CallAck>) => void;
   /** Simulator control (operators): { op: 'list' | 'create' | 'remove' | 'act', ... }. */
   sim: (request: unknown, ack: AckFn<unknown>) => void;

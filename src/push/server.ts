@@ -14,7 +14,7 @@ import { describeFilter, matchFrame, parseFrameFilter } from './frame-filter.js'
 import { bearerToken, canSee, type TokenVerifier } from './jwt.js';
 import { FrameQueue } from './frame-queue.js';
 import { PacedDelivery, reportLostFrames } from './paced-delivery.js';
-import type { CallsPort, GatewayMetricsSnapshot, HistorySource, SimControlPort, StateSource } from './ports.js';
+import type { CallsPort, GatewayMetricsSnapshot, HistorySource, SimControlPort, StateSource, TestAnswerPort } from './ports.js';
 import {
   fail,
   type ClientToServerEvents,
@@ -44,6 +44,7 @@ export interface PushServerDeps {
   readonly history: HistorySource;
   readonly calls: CallsPort;
   readonly sim?: SimControlPort;
+  readonly tests?: TestAnswerPort;
   readonly metrics: () => GatewayMetricsSnapshot;
   readonly verify: TokenVerifier;
   readonly logger: PushLogger;
@@ -74,6 +75,8 @@ export class PushServer {
   readonly #deps: PushServerDeps;
   readonly #clients = new Map<string, PushClient>();
   readonly #frameClients = new Set<PushClient>();
+  /** Operators following charger test runs (`tests:subscribe`). */
+  readonly #testClients = new Set<PushClient>();
   readonly #counters = new PushCounters();
   readonly #lastSeq = new Map<string, number>();
   readonly #delivery: PacedDelivery;
@@ -132,7 +135,14 @@ export class PushServer {
   start(): void {
     if (this.#unsubscribe.length > 0) return;
     const { bus, config } = this.#deps;
-    this.#unsubscribe = [bus.on('event', (ev) => this.#onEvent(ev)), bus.on('logged', (entry) => this.#onFrame(entry))];
+    this.#unsubscribe = [
+      bus.on('event', (ev) => this.#onEvent(ev)),
+      bus.on('logged', (entry) => this.#onFrame(entry)),
+      // A few updates per test step: written straight to the subscribed operators.
+      bus.on('testRun', (update) => {
+        for (const c of this.#testClients) c.socket.emit('test', update);
+      }),
+    ];
     this.#metricsTimer = setInterval(() => this.#pushMetrics(), config.metricsIntervalMs);
     this.#metricsTimer.unref();
     this.#stallCheckMs = Math.min(1000, Math.ceil(config.stallTimeoutMs / 4));
@@ -230,6 +240,34 @@ export class PushServer {
         return { ok: true };
       }),
     );
+    socket.on('tests:subscribe', (ack) =>
+      this.#withAck(ack, () => {
+        if (c.principal.role !== 'operator') return fail('forbidden', 'test runs are for operators');
+        this.#testClients.add(c);
+        return { ok: true };
+      }),
+    );
+    socket.on('tests:answer', (req, ack) =>
+      this.#withAck(ack, () => {
+        if (c.principal.role !== 'operator') return fail('forbidden', 'test runs are for operators');
+        const tests = this.#deps.tests;
+        if (!tests) return fail('not_connected', 'no test runs in this gateway');
+        const r = typeof req === 'object' && req !== null ? (req as Record<string, unknown>) : {};
+        const answer = r.answer ?? 'done';
+        if (typeof r.runId !== 'string' || typeof r.askId !== 'string' || (answer !== 'done' && answer !== 'skipped')) {
+          return fail('invalid_params', 'expected { runId, askId, answer?: "done" | "skipped" }');
+        }
+        const result = tests.answer(r.runId, r.askId, answer);
+        if (result === 'ok') return { ok: true };
+        return fail('invalid_params', result === 'no_run' ? `no test run ${r.runId}` : 'the run is not waiting for that answer (timed out or already answered)');
+      }),
+    );
+    socket.on('tests:unsubscribe', (ack) =>
+      this.#withAck(ack, () => {
+        this.#testClients.delete(c);
+        return { ok: true };
+      }),
+    );
     socket.on('metrics:subscribe', (ack) =>
       this.#withAck(ack, () => {
         if (c.principal.role !== 'operator') return fail('forbidden', 'metrics are for operators');
@@ -260,6 +298,7 @@ export class PushServer {
     socket.on('disconnect', () => {
       c.forget();
       this.#frameClients.delete(c);
+      this.#testClients.delete(c);
       this.#clients.delete(socket.id);
     });
   }

@@ -1,0 +1,94 @@
+// Passive conformance: an observer on the bus that checks every logged frame of every station against sequence
+// and consistency rules (rules.ts), publishes each finding on the bus ('conformance') and keeps the newest ones.
+// It reads the message log's 'logged' channel, so it is never on the relay's path.
+import { Counter, type Registry } from 'prom-client';
+import type { Bus } from '../events/bus.js';
+import type { ConformanceFinding } from '../events/conformance.js';
+import { RULES, StationRules } from './rules.js';
+
+export { RULES } from './rules.js';
+
+export interface ConformanceOptions {
+  readonly bus: Bus;
+  readonly registry?: Registry;
+  /** Station timestamps further than this ahead of the gateway's clock are findings. */
+  readonly maxSkewMs?: number;
+  /** Findings kept for the REST API (newest first out when full). */
+  readonly keep?: number;
+  /** Stations whose rule state is kept (the least recently seen goes first). */
+  readonly maxStations?: number;
+  readonly now?: () => number;
+}
+
+export interface ConformanceQuery {
+  readonly chargeBoxId?: string;
+  readonly rule?: string;
+  readonly limit?: number;
+}
+
+export interface Conformance {
+  findings(q?: ConformanceQuery): { findings: ConformanceFinding[]; total: number; forgotten: number };
+  close(): void;
+}
+
+export function createConformance(opts: ConformanceOptions): Conformance {
+  const keep = opts.keep ?? 1000;
+  const maxStations = opts.maxStations ?? 10_000;
+  const maxSkewMs = opts.maxSkewMs ?? 300_000;
+  const now = opts.now ?? Date.now;
+  const stations = new Map<string, StationRules>();
+  const kept: ConformanceFinding[] = [];
+  let total = 0;
+  let forgotten = 0;
+  const counter = opts.registry
+    ? new Counter({ name: 'chargebridge_conformance_findings_total', help: 'Frames that broke a passive conformance rule, by rule', labelNames: ['rule'] as const, registers: [opts.registry] })
+    : undefined;
+
+  const rulesOf = (id: string): StationRules => {
+    let r = stations.get(id);
+    if (r) {
+      stations.delete(id);
+      stations.set(id, r);
+      return r;
+    }
+    r = new StationRules(maxSkewMs);
+    stations.set(id, r);
+    if (stations.size > maxStations) stations.delete(stations.keys().next().value as string);
+    return r;
+  };
+
+  const offs = [
+    opts.bus.on('link', (c) => {
+      if (c.kind === 'connected') rulesOf(c.chargeBoxId).connected();
+    }),
+    opts.bus.on('logged', (e) => {
+      for (const hit of rulesOf(e.chargeBoxId).check(e, now())) {
+        const finding: ConformanceFinding = { rule: hit.rule, chargeBoxId: e.chargeBoxId, logId: e.id, time: e.time, message: hit.message };
+        total++;
+        counter?.inc({ rule: hit.rule });
+        kept.push(finding);
+        if (kept.length > keep) {
+          kept.shift();
+          forgotten++;
+        }
+        opts.bus.emit('conformance', finding);
+      }
+    }),
+  ];
+
+  return {
+    findings(q = {}) {
+      const limit = Math.max(1, Math.min(q.limit ?? 100, keep));
+      const out = kept.filter((f) => (q.chargeBoxId === undefined || f.chargeBoxId === q.chargeBoxId) && (q.rule === undefined || f.rule === q.rule));
+      return { findings: out.slice(-limit).reverse(), total, forgotten };
+    },
+    close() {
+      for (const off of offs) off();
+    },
+  };
+}
+
+/** Rule ids with the behaviour each checks. */
+export function ruleCatalogue(): { rule: string; checks: string }[] {
+  return Object.entries(RULES).map(([rule, checks]) => ({ rule, checks }));
+}

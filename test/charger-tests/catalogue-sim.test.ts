@@ -1,0 +1,68 @@
+// Part 4 of issue #14 for the core catalogue: the gateway's simulated station passes every case in embedded mode,
+// on a fast clock, run the way an operator runs it (REST), with progress over Socket.IO.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { io, type Socket } from 'socket.io-client';
+import { startGateway, type TestGateway } from '../support/gateway.js';
+import type { RunReport } from '../../src/charger-tests/index.js';
+import type { TestRunUpdate } from '../../src/events/test-runs.js';
+import { explain, startRun, until, waitReport } from './helpers.js';
+
+// ×5 rather than more: heartbeat and meter spacing are measured on arrival, so event-loop stalls on a loaded machine
+// must stay small against the intervals.
+const SPEED = 5;
+const STATION = 'BENCH-SIM';
+let gw: TestGateway;
+
+beforeAll(async () => {
+  gw = await startGateway({ SIM_BOOT_DELAY_MS: '300', SIM_RECONNECT_MIN_MS: '200' }, { simClockSpeed: SPEED });
+  gw.sim.create({ id: STATION, autopilot: false });
+  await until(() => gw.relay.stations().some((s) => s.chargeBoxId === STATION && s.upstream === 'local'), 20_000, 'the simulated station');
+});
+afterAll(async () => {
+  await gw?.stop();
+});
+
+describe('core catalogue against the simulated station (embedded mode, clock ×5)', () => {
+  it('passes every case; the ones needing fault injection or a profile it does not list are not applicable', async () => {
+    const token = gw.authHeader('operator').authorization.slice('Bearer '.length);
+    const socket: Socket = io(gw.httpUrl, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { token } });
+    const updates: TestRunUpdate[] = [];
+    socket.on('test', (u: TestRunUpdate) => updates.push(u));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', reject);
+    });
+    expect(await socket.timeout(5000).emitWithAck('tests:subscribe')).toEqual({ ok: true });
+    let report: RunReport;
+    try {
+      const runId = await startRun(gw, STATION, { suite: 'core' });
+      report = await waitReport(gw, runId, 150_000);
+    } finally {
+      socket.close();
+    }
+    expect(report.timeScale).toBe(SPEED);
+    const verdicts = Object.fromEntries(report.cases.map((c) => [c.name, c.verdict]));
+    const needsFaults = report.cases.filter((c) => c.reason?.includes('fault injection')).map((c) => c.name);
+    expect(needsFaults).toEqual(['central-system-silent']);
+    // The simulated firmware lists Core,RemoteTrigger in SupportedFeatureProfiles, like flashCharge's.
+    const otherProfiles = report.cases.filter((c) => c.reason?.includes('SupportedFeatureProfiles')).map((c) => c.name);
+    expect(otherProfiles).toEqual(['reserve-now', 'local-list-version', 'charging-profile']);
+    expect(report.summary.fail + report.summary.inconclusive, explain(report)).toBe(0);
+    expect(report.summary.pass).toBe(report.cases.length - 4);
+    expect(verdicts['trigger-message']).toBe('pass');
+    // Every passing case cites frames, and the ids are message-log ids.
+    for (const c of report.cases.filter((x) => x.verdict === 'pass')) expect(c.evidence.length, c.name).toBeGreaterThan(0);
+    // The cited ids are the message log's: the last passing case's frames are all there, same text.
+    const last = report.cases.filter((c) => c.verdict === 'pass').at(-1)!;
+    const page = await gw.getJson<{ entries: { id: number; raw: string }[] }>(`/api/messages?chargeBoxId=${STATION}&limit=1000`);
+    const byId = new Map(page.entries.map((e) => [e.id, e.raw]));
+    for (const e of last.evidence) expect(byId.get(e.logId), `${last.name} #${e.logId}`).toBe(e.raw);
+    // The simulated firmware breaks no passive conformance rule either.
+    expect(report.cases.flatMap((c) => c.findings ?? [])).toEqual([]);
+    // Progress was pushed: a start, one line per case, the end.
+    const caseUpdates = updates.filter((u) => u.kind === 'case');
+    expect(caseUpdates.map((u) => (u.case as { name: string }).name)).toEqual(report.cases.map((c) => c.name));
+    expect(updates.every((u) => !('cases' in u.report))).toBe(true);
+    expect(updates.at(-1)?.kind).toBe('finished');
+  }, 180_000);
+});
