@@ -82,7 +82,7 @@ function options(argv: string[]): { modes: Mode[]; run: Omit<RunOptions, 'mode' 
       steadyStations: Math.floor(positive('steady', values.steady, 4)),
       steadyIntervalMs: positive('steady-interval-ms', values['steady-interval-ms'], 50),
       callTimeoutMs: positive('call-timeout-ms', values['call-timeout-ms'], 5000),
-      rssCeilingBytes: positive('rss-ceiling-mb', values['rss-ceiling-mb'], 1024) * 1024 * 1024,
+      ...(values['rss-ceiling-mb'] !== undefined ? { rssCeilingBytes: positive('rss-ceiling-mb', values['rss-ceiling-mb'], 1024) * 1024 * 1024 } : {}),
       maxP99Ratio: positive('max-p99-ratio', values['max-p99-ratio'], 2, true),
       categories,
     },

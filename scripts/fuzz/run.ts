@@ -12,6 +12,9 @@ import { Violations } from './violations.js';
 
 export type Mode = 'local' | 'relay';
 
+/** When neither --rss-ceiling-mb nor the gateway states a ceiling. */
+const DEFAULT_RSS_CEILING_BYTES = 1024 * 1024 * 1024;
+
 export interface RunOptions {
   readonly mode: Mode;
   readonly frames: number;
@@ -24,8 +27,8 @@ export interface RunOptions {
   readonly steadyStations: number;
   readonly steadyIntervalMs: number;
   readonly callTimeoutMs: number;
-  /** Used when the gateway's /api/health does not state `memory.ceilingBytes`. */
-  readonly rssCeilingBytes: number;
+  /** Given with --rss-ceiling-mb: wins over the gateway's own `memory.ceilingBytes`, which is used otherwise. */
+  readonly rssCeilingBytes?: number;
   /** Fuzz-phase p99 over baseline p99 above which the run fails; 0 turns the check off. */
   readonly maxP99Ratio: number;
   readonly categories: readonly Category[];
@@ -227,8 +230,9 @@ export async function runMode(o: RunOptions): Promise<RunResult> {
       }
     }
     const memory = health?.memory as { ceilingBytes?: unknown } | undefined;
-    const ceiling = typeof memory?.ceilingBytes === 'number' ? memory.ceilingBytes : o.rssCeilingBytes;
-    const ceilingFrom = typeof memory?.ceilingBytes === 'number' ? '/api/health memory.ceilingBytes' : '--rss-ceiling-mb';
+    const stated = typeof memory?.ceilingBytes === 'number' ? memory.ceilingBytes : undefined;
+    const ceiling = o.rssCeilingBytes ?? stated ?? DEFAULT_RSS_CEILING_BYTES;
+    const ceilingFrom = o.rssCeilingBytes !== undefined ? '--rss-ceiling-mb' : stated !== undefined ? '/api/health memory.ceilingBytes' : 'the default of 1024 MiB';
     if (peakRss > ceiling) v.add('rss-ceiling', `peak RSS ${mb(peakRss)} is over the ceiling ${mb(ceiling)} (${ceilingFrom})`);
     const drops = health ? dropCounters(health) : [];
     lines.push(
