@@ -1,5 +1,6 @@
 // What a well-formed OCPP 1.6J frame is, as the recording upstream and the hostile stations judge it.
-// Nothing here recurses: the frames it looks at may nest as deep as the frame limit allows.
+// Nothing here recurses: the frames it looks at may nest as deep as the frame limit allows. It shares no code with
+// the gateway on purpose: an oracle that reused the gateway's own checks would miss the gateway's own mistakes.
 
 /** The ten CALLERROR codes of OCPP 1.6J (spelled as the 1.6 specification spells them). */
 export const OCPP16_ERROR_CODES: ReadonlySet<string> = new Set([
