@@ -4,27 +4,23 @@
 // places a defect lives (outbox.ts, transactions.ts, central-system-calls.ts, station.ts).
 
 export const DEFECTS = [
+  /** Transaction messages produced while offline (StopTransaction, MeterValues, SessionSummary) are lost on reconnect. */
   'forgetsOfflineQueue',
+  /** A Reset, Soft or Hard, stops the running session with reason PowerLoss. */
   'wrongResetStopReason',
+  /** The interval of BootNotification.conf is ignored: heartbeats keep the station's HeartbeatInterval. */
   'ignoresHeartbeatInterval',
+  /** MeterValues during a transaction carry no transactionId. */
   'meterValuesWithoutTransactionId',
+  /** Keys changed by ChangeConfiguration fall back to their initial values at every reboot, and are never written. */
   'doesNotPersistConfiguration',
+  /** No StatusNotification Charging (the status itself still changes). */
   'skipsChargingStatus',
+  /** GetConfiguration lists unknown keys in configurationKey (empty value) instead of in unknownKey. */
   'reportsUnknownKeysAsKnown',
 ] as const;
 
 export type Defect = (typeof DEFECTS)[number];
-
-/** What each defect does, for docs, listings and error messages. */
-export const DEFECT_EFFECTS: Readonly<Record<Defect, string>> = {
-  forgetsOfflineQueue: 'transaction messages produced while offline (StopTransaction, MeterValues, SessionSummary) are lost when the link comes back',
-  wrongResetStopReason: 'a Reset (Soft or Hard) stops the running session with reason PowerLoss instead of SoftReset / HardReset',
-  ignoresHeartbeatInterval: 'the interval in BootNotification.conf is ignored: heartbeats keep the HeartbeatInterval the station had',
-  meterValuesWithoutTransactionId: 'MeterValues sent during a transaction carry no transactionId',
-  doesNotPersistConfiguration: 'keys changed by ChangeConfiguration fall back to their initial values at every reboot (and are never written to disk)',
-  skipsChargingStatus: 'no StatusNotification Charging: the connector goes from Preparing to the next status without reporting it',
-  reportsUnknownKeysAsKnown: 'GetConfiguration lists unknown keys in configurationKey with an empty value instead of in unknownKey',
-};
 
 export type Defects = ReadonlySet<Defect>;
 

@@ -18,7 +18,7 @@ import { answerCall, type CallHost } from './central-system-calls.js';
 import { Transactions, type TransactionsHost } from './transactions.js';
 import { armAutopilot, autoIdle, autopilotStep, type AutopilotHost } from './autopilot.js';
 import { iso, isRecord, type StationCounters, type StationEnv } from './station-env.js';
-import { defectsOf, type Defects } from './defects.js';
+import { defectsOf, type Defect, type Defects } from './defects.js';
 
 export { DEFAULT_LIMITS, type SimLimits, type StationCounters, type StationEnv } from './station-env.js';
 
@@ -31,6 +31,8 @@ export interface SimStationInfo {
   readonly queued: number;
   readonly connectors: readonly ConnectorView[];
   readonly counters: Readonly<StationCounters>;
+  /** Present only on a station given deliberate defects. */
+  readonly defects?: readonly Defect[];
 }
 
 export interface ActResult {
@@ -141,6 +143,7 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
       queued: this.#outbox.length,
       connectors: this.plugs().map((c) => c.view()),
       counters: { ...this.counters },
+      ...(this.defects ? { defects: [...this.defects] } : {}),
     };
   }
 

@@ -76,6 +76,7 @@ beforeAll(async () => {
   for (const p of PROOFS) {
     const r = await postJson(gw, '/api/sim/stations', { id: stationOf(p.defect), autopilot: false, defects: [p.defect] });
     expect(r.status, JSON.stringify(r.body)).toBe(201);
+    expect(r.body.defects).toEqual([p.defect]); // the station says it is faulty
   }
   const ids = PROOFS.map((p) => stationOf(p.defect));
   await until(() => ids.every((id) => gw.relay.stations().some((s) => s.chargeBoxId === id && s.upstream === 'local')), 30_000, 'the simulated stations');
