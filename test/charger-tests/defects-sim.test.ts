@@ -31,12 +31,13 @@ const PROOFS: readonly Proof[] = [
       'soft-reset-during-transaction': /StopTransaction matching .*closest: log #\d+: reason is "PowerLoss", expected "SoftReset"/,
       'hard-reset-during-transaction': /StopTransaction matching .*closest: log #\d+: reason is "PowerLoss", expected "HardReset"/,
     },
-    passes: ['remote-start-stop', 'configuration-persisted'],
+    passes: ['remote-start-stop', 'configuration-persisted', 'unlock-connector'],
   },
   {
     defect: 'ignoresHeartbeatInterval',
     fails: { 'heartbeat-interval': /expected 5× Heartbeat within 25 s; found [0-4]/ },
-    passes: ['configuration-persisted', 'trigger-message'],
+    // The Pending answer's retry interval is still honoured.
+    passes: ['boot-pending-then-accepted', 'configuration-persisted', 'trigger-message'],
   },
   {
     defect: 'meterValuesWithoutTransactionId',
@@ -49,8 +50,8 @@ const PROOFS: readonly Proof[] = [
   {
     defect: 'doesNotPersistConfiguration',
     fails: { 'configuration-persisted': /GetConfiguration: result\.configurationKey has no element matching \{"key":"MeterValueSampleInterval","value":"17"\}/ },
-    // Its reset takes HeartbeatInterval from the boot answer again; reading keys is unaffected.
-    passes: ['heartbeat-interval', 'get-configuration-unknown-key'],
+    // Its reset takes HeartbeatInterval from the boot answer again; a change without a reboot still applies.
+    passes: ['heartbeat-interval', 'meter-values', 'get-configuration-unknown-key'],
   },
   {
     defect: 'skipsChargingStatus',
@@ -64,7 +65,8 @@ const PROOFS: readonly Proof[] = [
   {
     defect: 'reportsUnknownKeysAsKnown',
     fails: { 'get-configuration-unknown-key': /GetConfiguration: result\.unknownKey is undefined/ },
-    passes: ['configuration-persisted'],
+    // Known keys still read back (both capture one with GetConfiguration).
+    passes: ['meter-values', 'configuration-persisted'],
   },
 ];
 
