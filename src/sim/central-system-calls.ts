@@ -2,6 +2,7 @@
 // them. A handler returns the CALLRESULT payload and, when the call changes something, what to do once the answer
 // has been sent (a RemoteStart's Authorize must not overtake the RemoteStart's answer).
 import type { Connector } from './connector.js';
+import type { Defects } from './defects.js';
 import type { KeyStore } from './keys.js';
 import type { OnResult } from './outbox.js';
 
@@ -14,6 +15,7 @@ export interface CallHost {
   /** Index 0 is the charge point itself. */
   readonly connectors: readonly Connector[];
   readonly keys: KeyStore;
+  readonly defects: Defects | undefined;
   /** The whole charge point made Unavailable (ChangeAvailability on connector 0). */
   stationInoperative(): boolean;
   setStationInoperative(inoperative: boolean): void;
@@ -58,8 +60,9 @@ export function answerCall(host: CallHost, action: string, payload: Record<strin
     }
     case 'Reset': {
       const hard = payload.type === 'Hard';
+      const reason = host.defects?.has('wrongResetStopReason') ? 'PowerLoss' : hard ? 'HardReset' : 'SoftReset';
       return result({ status: 'Accepted' }, () => {
-        for (const c of plugs(host)) if (c.tx) host.stopTx(c, hard ? 'HardReset' : 'SoftReset', now);
+        for (const c of plugs(host)) if (c.tx) host.stopTx(c, reason, now);
         host.scheduleReset(hard, now);
       });
     }
@@ -70,6 +73,7 @@ export function answerCall(host: CallHost, action: string, payload: Record<strin
     }
     case 'GetConfiguration': {
       const { known, unknown } = host.keys.read(payload.key as string[] | undefined);
+      if (host.defects?.has('reportsUnknownKeysAsKnown')) return result({ configurationKey: [...known, ...unknown.map((key) => ({ key, readonly: false, value: '' }))] });
       return result({ configurationKey: known, ...(unknown.length > 0 ? { unknownKey: unknown } : {}) });
     }
     case 'TriggerMessage': {

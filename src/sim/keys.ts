@@ -84,6 +84,12 @@ export class KeyStore {
     initial?: Readonly<Record<string, string>>,
     readonly connectors = 1,
   ) {
+    this.revert(initial);
+  }
+
+  /** Back to the defaults and `initial`, as if every change since had never happened. */
+  revert(initial?: Readonly<Record<string, string>>): void {
+    this.#overrides = undefined;
     for (const [k, v] of Object.entries(initial ?? {})) {
       if (checkValue(k, v) === undefined) this.#set(k, v);
     }

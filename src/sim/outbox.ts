@@ -2,6 +2,7 @@
 // transaction messages persisted (a start or stop written ahead, before it is sent), retried, and replayed in
 // order after an offline period, with the transactionId filled in once known; other messages only while online.
 import { encodeCall } from '../ocpp/frames.js';
+import type { Defects } from './defects.js';
 import type { KeyStore } from './keys.js';
 import type { Persistable, QueuedMessage } from './queue-store.js';
 import type { StationCounters, StationEnv } from './station-env.js';
@@ -15,6 +16,8 @@ interface OutEntry {
   readonly persisted: QueuedMessage | undefined;
   notBefore: number;
   readonly onResult?: OnResult;
+  /** Queued while the link was down, by a station with the forgetsOfflineQueue defect. */
+  readonly offline?: true;
 }
 
 const NON_TX_PREBOOT_LIMIT = 10; // MicroOcpp's memory-only queue before BootNotification is accepted
@@ -23,6 +26,8 @@ const NON_TX_PREBOOT_LIMIT = 10; // MicroOcpp's memory-only queue before BootNot
 export interface OutboxHost extends Persistable {
   readonly keys: KeyStore;
   readonly counters: StationCounters;
+  /** Deliberate firmware defects (undefined: none). */
+  readonly defects: Defects | undefined;
   /** A connection is open. */
   linkOpen(): boolean;
   bootAccepted(): boolean;
@@ -83,7 +88,8 @@ export class Outbox {
         return;
       }
     }
-    this.#queue.push({ action, payload, persisted, notBefore: 0, ...(onResult ? { onResult } : {}) });
+    const offline = this.host.defects?.has('forgetsOfflineQueue') && persisted !== undefined && !this.host.linkOpen();
+    this.#queue.push({ action, payload, persisted, notBefore: 0, ...(onResult ? { onResult } : {}), ...(offline ? { offline } : {}) });
     if (persisted) {
       this.#bound();
       // Write-ahead, as the firmware keeps transactions on flash: a start or stop is on disk before it is sent.
@@ -130,7 +136,7 @@ export class Outbox {
           this.env.store.markDirty(this.host);
           continue;
         }
-        payload = { ...payload, transactionId };
+        if (p.kind !== 'meter' || !this.host.defects?.has('meterValuesWithoutTransactionId')) payload = { ...payload, transactionId };
       }
       const id = `${this.#bootTag}${++this.#msgSeq}`;
       this.#inFlight = { id, entry, deadline: now + this.env.limits.callTimeoutMs };
@@ -161,6 +167,15 @@ export class Outbox {
     const before = this.#queue.length;
     this.#queue = this.#queue.filter((e) => e.persisted !== undefined);
     this.host.counters.dropped += before - this.#queue.length;
+  }
+
+  /** Defect forgetsOfflineQueue, on reconnect: what was queued while the link was down is lost. */
+  forgetQueuedOffline(): void {
+    const before = this.#queue.length;
+    this.#queue = this.#queue.filter((e) => !e.offline);
+    if (this.#queue.length === before) return;
+    this.host.counters.dropped += before - this.#queue.length;
+    this.env.store.markDirty(this.host);
   }
 
   /** The transaction messages, in order, as they are persisted. */

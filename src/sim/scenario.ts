@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import YAML from 'yaml';
-import { actionSchema, stationTemplateSchema, type SimAction, type SimStationSpec } from './spec.js';
+import { actionSchema, schemaErrorText, stationTemplateSchema, type SimAction, type SimStationSpec } from './spec.js';
 import { expandStations } from './config.js';
 import type { Simulator, SimTotals } from './index.js';
 import type { SimStationInfo } from './station.js';
@@ -87,8 +87,7 @@ export function parseScenario(text: string, format: 'json' | 'yaml'): Scenario {
     throw new ScenarioError(`scenario is not valid ${format.toUpperCase()}: ${(err as Error).message}`);
   }
   if (!check(raw)) {
-    const e = check.errors?.[0];
-    throw new ScenarioError(`scenario does not match the schema: ${e?.instancePath || '/'} ${e?.message ?? ''}`.trim());
+    throw new ScenarioError(`scenario does not match the schema: ${schemaErrorText(check.errors?.[0], raw)}`);
   }
   const r = raw as unknown as Omit<Scenario, 'stations'> & { stations: unknown[] };
   let stations: SimStationSpec[];

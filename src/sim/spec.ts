@@ -1,7 +1,8 @@
 // What a simulated station is (SimStationSpec) and what an operator can make it do (SimAction), as types and
 // as JSON schemas. The same schemas check REST bodies, the "simulator" section of the config file and scenarios.
-import { Ajv, type ValidateFunction } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { VehicleModel } from './battery.js';
+import { DEFECTS, type Defect } from './defects.js';
 
 export interface VehicleSpec {
   readonly model?: VehicleModel;
@@ -50,6 +51,8 @@ export interface SimStationSpec {
   readonly vehicleInfoMessageId?: 'VehicleInfo' | 'PreChargeData';
   /** Run sessions on its own: arrive, tag, charge to target, dwell, leave, idle, repeat. */
   readonly autopilot?: boolean | AutopilotSpec;
+  /** Deliberate firmware defects (defects.ts), to prove the charger tests catch them; none by default. */
+  readonly defects?: readonly Defect[];
 }
 
 export const FAULT_CODES = [
@@ -130,6 +133,7 @@ export const stationSpecSchema = {
         },
       ],
     },
+    defects: { type: 'array', items: { enum: DEFECTS }, uniqueItems: true },
   },
 } as const;
 
@@ -159,16 +163,32 @@ const ajv = new Ajv({ allErrors: false, strict: false });
 const specCheck = ajv.compile(stationSpecSchema);
 const actionCheck = ajv.compile(actionSchema);
 
-function describe(fn: ValidateFunction): string {
-  const e = fn.errors?.[0];
-  return e ? `${e.instancePath || '/'} ${e.message ?? 'invalid'}` : 'invalid';
+/** The value at a JSON pointer (an ajv instancePath) inside `root`. */
+function at(root: unknown, pointer: string): unknown {
+  let v = root;
+  for (const part of pointer.split('/').slice(1)) {
+    const key = part.replace(/~1/g, '/').replace(/~0/g, '~');
+    v = typeof v === 'object' && v !== null && Object.hasOwn(v, key) ? (v as Record<string, unknown>)[key] : undefined;
+  }
+  return v;
 }
+
+/** A schema error of `value` as one line; an unknown defect is named, with the defects there are. */
+export function schemaErrorText(e: ErrorObject | undefined, value: unknown): string {
+  if (!e) return 'invalid';
+  if (e.keyword === 'enum' && /\/defects\/\d+$/.test(e.instancePath)) {
+    return `${e.instancePath}: unknown defect ${JSON.stringify(at(value, e.instancePath))}; the defects are ${DEFECTS.join(', ')}`;
+  }
+  return `${e.instancePath || '/'} ${e.message ?? 'invalid'}`;
+}
+
+const describe = (fn: ValidateFunction, value: unknown): string => schemaErrorText(fn.errors?.[0], value);
 
 /** The spec, or a message saying what is wrong. */
 export function checkStationSpec(value: unknown): { ok: true; spec: SimStationSpec } | { ok: false; message: string } {
-  return specCheck(value) ? { ok: true, spec: value as unknown as SimStationSpec } : { ok: false, message: describe(specCheck) };
+  return specCheck(value) ? { ok: true, spec: value as unknown as SimStationSpec } : { ok: false, message: describe(specCheck, value) };
 }
 
 export function checkAction(value: unknown): { ok: true; action: SimAction } | { ok: false; message: string } {
-  return actionCheck(value) ? { ok: true, action: value as unknown as SimAction } : { ok: false, message: describe(actionCheck) };
+  return actionCheck(value) ? { ok: true, action: value as unknown as SimAction } : { ok: false, message: describe(actionCheck, value) };
 }

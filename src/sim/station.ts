@@ -18,6 +18,7 @@ import { answerCall, type CallHost } from './central-system-calls.js';
 import { Transactions, type TransactionsHost } from './transactions.js';
 import { armAutopilot, autoIdle, autopilotStep, type AutopilotHost } from './autopilot.js';
 import { iso, isRecord, type StationCounters, type StationEnv } from './station-env.js';
+import { defectsOf, type Defect, type Defects } from './defects.js';
 
 export { DEFAULT_LIMITS, type SimLimits, type StationCounters, type StationEnv } from './station-env.js';
 
@@ -30,6 +31,8 @@ export interface SimStationInfo {
   readonly queued: number;
   readonly connectors: readonly ConnectorView[];
   readonly counters: Readonly<StationCounters>;
+  /** Present only on a station given deliberate defects. */
+  readonly defects?: readonly Defect[];
 }
 
 export interface ActResult {
@@ -64,6 +67,8 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
   #inoperative = false;
   #configChanged = false;
   readonly chargerLimits: ChargerLimits;
+  /** Deliberate firmware defects (spec.defects); undefined for a healthy station. */
+  readonly defects: Defects | undefined;
   readonly #uplink: Uplink;
   readonly #outbox: Outbox;
   readonly #tx: Transactions;
@@ -78,6 +83,7 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
     const now = env.clock.now();
     this.connectors = Array.from({ length: n + 1 }, (_, i) => new Connector(i, now));
     this.chargerLimits = { maxCurrentA: spec.charger?.maxCurrentA ?? 100, maxPowerW: spec.charger?.maxPowerW ?? 8500 };
+    this.defects = defectsOf(spec.defects);
     this.#uplink = new Uplink(env, this.id, spec.password, this);
     this.#outbox = new Outbox(env, this);
     this.#tx = new Transactions(this, this.#outbox, env);
@@ -137,6 +143,7 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
       queued: this.#outbox.length,
       connectors: this.plugs().map((c) => c.view()),
       counters: { ...this.counters },
+      ...(this.defects ? { defects: [...this.defects] } : {}),
     };
   }
 
@@ -306,6 +313,10 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
     if (!this.#uplink.online || !this.#booted) return;
     if (!force && key === c.enqueued) return;
     c.enqueued = key;
+    if (c.status === 'Charging' && this.defects?.has('skipsChargingStatus')) {
+      c.confirmed = key;
+      return;
+    }
     const payload: Record<string, unknown> = { connectorId: c.id, errorCode: c.errorCode, status: c.status, timestamp: iso(this.env.clock.now()) };
     if (c.info !== undefined) payload.info = c.info;
     this.#outbox.enqueue('StatusNotification', payload, undefined, (conf) => {
@@ -363,6 +374,7 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
 
   linkOpened(): void {
     this.counters.connects++;
+    if (this.defects?.has('forgetsOfflineQueue')) this.#outbox.forgetQueuedOffline();
     if (!this.#booted) this.#sendBoot();
     else for (const c of this.connectors) if (c.confirmed !== `${c.status}/${c.errorCode}`) this.#reportStatus(c, true);
     this.#outbox.pump();
@@ -400,7 +412,7 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
     if (conf?.status === 'Accepted') {
       this.#booted = true;
       this.counters.boots++;
-      if (interval > 0) this.keys.internalSet('HeartbeatInterval', String(interval));
+      if (interval > 0) this.#takeHeartbeatInterval(interval);
       this.#armHeartbeat(now);
       // StatusNotifications for connector 0 and each connector go right after the boot, before any replay.
       this.#outbox.ahead(() => {
@@ -416,6 +428,11 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
     if (this.#uplink.online) this.#sendBoot(now + (interval > 0 ? interval : 60) * 1000);
   }
 
+  /** The interval a BootNotification.conf hands out becomes HeartbeatInterval (unless the firmware ignores it). */
+  #takeHeartbeatInterval(seconds: number): void {
+    if (!this.defects?.has('ignoresHeartbeatInterval')) this.keys.internalSet('HeartbeatInterval', String(seconds));
+  }
+
   #armHeartbeat(now: number): void {
     const hb = this.keys.int('HeartbeatInterval');
     this.#heartbeatDue = hb > 0 ? now + hb * 1000 : Infinity;
@@ -426,6 +443,7 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
     this.#softResetDeadline = Infinity;
     this.#rebootAt = Infinity;
     this.#dropConnection(1006, 'rebooting', true);
+    if (this.defects?.has('doesNotPersistConfiguration')) this.keys.revert(this.spec.config);
     this.#startBoot();
     for (const c of this.plugs()) {
       c.pendingAuth = undefined;
@@ -481,6 +499,7 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
     return {
       connectors: this.connectors,
       keys: this.keys,
+      defects: this.defects,
       stationInoperative: () => this.#inoperative,
       setStationInoperative: (inoperative) => {
         this.#inoperative = inoperative;
@@ -503,7 +522,7 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
       enqueue: (action, payload, onResult) => this.#outbox.enqueue(action, payload, undefined, onResult),
       bootPayload: () => this.#bootPayload(),
       heartbeatInterval: (seconds) => {
-        this.keys.internalSet('HeartbeatInterval', String(seconds));
+        this.#takeHeartbeatInterval(seconds);
         this.#armHeartbeat(this.env.clock.now());
       },
       reportStatus: (c) => this.#reportStatus(c, true),
@@ -512,8 +531,10 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
   }
 
   #onConfigChanged(key: string, now: number): void {
-    this.#configChanged = true;
-    this.env.store.markDirty(this);
+    if (!this.defects?.has('doesNotPersistConfiguration')) {
+      this.#configChanged = true;
+      this.env.store.markDirty(this);
+    }
     if (key === 'HeartbeatInterval') this.#armHeartbeat(now);
     if (key === 'MeterValueSampleInterval') {
       const interval = this.keys.int('MeterValueSampleInterval');

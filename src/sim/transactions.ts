@@ -5,6 +5,7 @@
 import { autopilotSettings } from './autopilot.js';
 import type { ChargerLimits } from './battery.js';
 import type { Connector } from './connector.js';
+import type { Defects } from './defects.js';
 import type { KeyStore } from './keys.js';
 import type { Outbox } from './outbox.js';
 import type { OpenTransaction, Persistable, PersistedQueue, QueuedMessage } from './queue-store.js';
@@ -17,6 +18,7 @@ export interface TransactionsHost extends Persistable {
   readonly keys: KeyStore;
   readonly counters: StationCounters;
   readonly chargerLimits: ChargerLimits;
+  readonly defects: Defects | undefined;
   /** The connectors, without connector 0. */
   plugs(): Connector[];
   /** Re-derive the connector's status and report a change. */
@@ -99,7 +101,8 @@ export class Transactions {
     if (c.tx && context === 'Sample.Periodic') {
       this.outbox.enqueueTx('meter', c.tx.local, 'MeterValues', payload);
     } else {
-      this.outbox.enqueue('MeterValues', c.tx?.id !== undefined ? { ...payload, transactionId: c.tx.id } : payload);
+      const withId = c.tx?.id !== undefined && !h.defects?.has('meterValuesWithoutTransactionId');
+      this.outbox.enqueue('MeterValues', withId ? { ...payload, transactionId: c.tx!.id } : payload);
     }
   }
 
