@@ -51,6 +51,7 @@ import { localUpstreamFactory } from './upstream/local-cs.js';
 import { steveUpstreamFactory } from './upstream/steve-client.js';
 import { TransactionIds } from './upstream/transaction-ids.js';
 import { CloseCode } from './links/link.js';
+import { parseConfigSubscriptions, parseWebhookLimits, Webhooks } from './webhooks/index.js';
 
 export const VERSION = '0.1.0';
 
@@ -82,6 +83,8 @@ export interface Gateway {
   readonly testRuns: TestRuns;
   /** Passive conformance findings on every station's frames (REST /api/conformance). */
   readonly conformance: Conformance;
+  /** Events POSTed to subscribed URLs (REST /api/webhooks, docs/webhooks.md). */
+  readonly webhooks: Webhooks;
   readonly app: express.Express;
   readonly httpServer: http.Server;
   readonly mode: 'steve' | 'local';
@@ -212,6 +215,15 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     },
   });
 
+  const webhooks = new Webhooks({
+    bus,
+    dataDir: config.dataDir,
+    limits: parseWebhookLimits(config.env),
+    configured: parseConfigSubscriptions(config.file),
+    logger,
+    registry,
+  });
+
   const liveMetrics = new LiveMetrics(bus);
   const pushConfig = parsePushConfig(config.env, config);
   const push = createPushServer({
@@ -306,6 +318,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       push: scope.operator ? push.stats() : viewerPushStats(push.stats(), scope.sub),
       simulator: sim.totals(),
       memory: memory.snapshot(),
+      webhooks: webhooks.stats(),
     }),
   }));
   // The message log is the frame stream's history: operators only, like the live stream.
@@ -313,6 +326,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   app.use('/api/stations/:id/device-log', auth.requireStation('id'), serial.deviceLogRouter());
   app.use('/api', eventsRouter(events));
   app.use('/api/sim', auth.require({ role: 'operator' }), sim.router());
+  app.use('/api/webhooks', auth.require({ role: 'operator' }), webhooks.router());
   app.use('/api', createCallsRouter({ auth, calls: relay, timeoutMs: pushConfig.callTimeoutMs }));
   app.use('/api', createTestCsRouter({ auth, testCs, mode }));
   app.use('/api', createConformanceRouter({ auth, conformance }));
@@ -346,6 +360,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     testCs,
     testRuns,
     conformance,
+    webhooks,
     app,
     httpServer,
     mode,
@@ -354,6 +369,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     },
     async start() {
       await events.start();
+      webhooks.start();
       await messageLog.start();
       // Rejects only for a misconfigured database (binlog off, grants missing...): the message names the fix.
       await cdc?.start();
@@ -408,6 +424,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       await stationKeys.settled();
       await messageLog.stop();
       await events.stop();
+      await webhooks.stop();
       conformance.close();
       await push.stop();
       liveMetrics.close();
