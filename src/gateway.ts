@@ -24,7 +24,8 @@ import { healthRouter } from './api/health-routes.js';
 import { messagesRouter } from './api/messages-routes.js';
 import { createCdcReader, parseCdcConfig, type CdcReader } from './cdc/index.js';
 import { parseEventsConfig } from './events/config.js';
-import { createEventModel, type EventModel } from './events/index.js';
+import { createEventModel, VendorMessageError, type EventModel } from './events/index.js';
+import { GatewayError } from './errors.js';
 import { createMessageLog, type MessageLog } from './log/index.js';
 import { parseSimConfig } from './sim/config.js';
 import { runSimCommand } from './sim/commands.js';
@@ -54,6 +55,16 @@ import { CloseCode } from './links/link.js';
 import { parseConfigSubscriptions, parseWebhookLimits, Webhooks } from './webhooks/index.js';
 
 export const VERSION = '0.1.0';
+
+/** A bad vendor message file is a configuration error: main.ts prints it as one line and exits 2. */
+function configError<T>(build: () => T): T {
+  try {
+    return build();
+  } catch (err) {
+    if (err instanceof VendorMessageError) throw new GatewayError('GW_ERR_CONFIG', `vendor message files: ${err.message}`, { variable: 'EVENTS_VENDOR_MESSAGES_DIR' });
+    throw err;
+  }
+}
 
 /**
  * With a client CA (security profile 3) the server asks every peer for a certificate but lets all through the
@@ -172,7 +183,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const eventsConfig = parseEventsConfig(config.env);
   const cdcConfig = parseCdcConfig(config.env);
   const cdc: CdcReader | undefined = cdcConfig ? createCdcReader({ config: cdcConfig, bus, logger, dataDir: config.dataDir, registry }) : undefined;
-  const events = createEventModel({ bus, dataDir: config.dataDir, logger, binlogConfigured: cdc !== undefined, ...eventsConfig });
+  const events = configError(() => createEventModel({ bus, dataDir: config.dataDir, logger, binlogConfigured: cdc !== undefined, ...eventsConfig }));
 
   const serial = createSerialLinks({
     config: parseSerialConfig(config.env, config.file),

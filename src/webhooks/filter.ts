@@ -14,6 +14,7 @@ const ACTION_OF: ReadonlyMap<EventType, string> = new Map<EventType, string>([
   ['preChargeData', 'DataTransfer'],
   ['sessionSummary', 'DataTransfer'],
   ['bmsAlert', 'DataTransfer'],
+  ['vendorEvent', 'DataTransfer'],
   ['dataTransfer', 'DataTransfer'],
   ['firmwareStatus', 'FirmwareStatusNotification'],
   ['diagnosticsStatus', 'DiagnosticsStatusNotification'],
