@@ -121,6 +121,26 @@ describe('webhook delivery', () => {
     expect(metrics).toMatch(/chargebridge_webhook_delivery_seconds_count\{subscription="rx"\} 30/);
   });
 
+  it('keeps one POST in flight per station, and delivers other stations in parallel up to WEBHOOKS_CONCURRENCY', async () => {
+    const rx = await startReceiver();
+    cleanups.push(() => rx.close());
+    const gw = await gatewayWith(rx, { WEBHOOKS_CONCURRENCY: '2' });
+    // HOOK-S1 and HOOK-S2 are held at the receiver; HOOK-S3 would be third in parallel.
+    rx.hold = (body) => /"chargeBoxId":"HOOK-S[12]"/.test(body);
+    const [s1, s2, s3] = [await station(gw, 'HOOK-S1'), await station(gw, 'HOOK-S2'), await station(gw, 'HOOK-S3')];
+    await statuses(s1, 3);
+    await statuses(s2, 3);
+    await until(() => rx.held() === 2, 10_000, 'two held POSTs');
+    await statuses(s3, 2);
+    // Give the gateway ample time to (wrongly) send more: a second POST for S1/S2, or S3 beyond the limit.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(rx.requests.map((r) => (JSON.parse(r.body) as GatewayEvent).chargeBoxId).sort()).toEqual(['HOOK-S1', 'HOOK-S2']);
+    rx.release();
+    await until(() => rx.requests.length >= 8, 10_000, 'all eight delivered');
+    for (const id of ['HOOK-S1', 'HOOK-S2']) expect(infos(rx, id)).toEqual(['n0', 'n1', 'n2']);
+    expect(infos(rx, 'HOOK-S3')).toEqual(['n0', 'n1']);
+  });
+
   it('retries across a receiver outage and a gateway restart in the middle of it, losing nothing', async () => {
     const rx = await startReceiver();
     cleanups.push(() => rx.close());
