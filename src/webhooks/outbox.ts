@@ -38,6 +38,16 @@ export interface OutboxDeps {
   readonly random?: () => number;
 }
 
+/** fetch refuses URLs with credentials: user:password@ in a subscription URL becomes HTTP Basic auth. */
+function target(url: string): { url: string; auth?: string } {
+  const u = new URL(url);
+  if (u.username === '' && u.password === '') return { url };
+  const auth = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
+  u.username = '';
+  u.password = '';
+  return { url: u.href, auth };
+}
+
 /** 408 and 429 mean "later"; other 4xx mean the receiver will never take this body, so retrying is pointless. */
 function permanent(status: number): boolean {
   return (status >= 300 && status < 500 && status !== 408 && status !== 429);
@@ -212,7 +222,8 @@ export class Outbox {
     const started = performance.now();
     let outcome: { ok: true } | { ok: false; permanent: boolean; error: string };
     try {
-      const res = await fetch(sub.url, {
+      const to = target(sub.url);
+      const res = await fetch(to.url, {
         method: 'POST',
         body: item.body,
         redirect: 'manual',
@@ -225,6 +236,7 @@ export class Outbox {
           [EVENT_ID_HEADER]: item.eventId,
           [ATTEMPT_HEADER]: String(item.attempts),
           [SUBSCRIPTION_HEADER]: sub.id,
+          ...(to.auth !== undefined ? { authorization: to.auth } : {}),
         },
       });
       await res.body?.cancel().catch(() => undefined);

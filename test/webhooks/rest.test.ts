@@ -3,6 +3,8 @@ import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SubscriptionView } from '../../src/webhooks/index.js';
 import { startGateway } from '../support/gateway.js';
@@ -75,6 +77,33 @@ describe('/api/webhooks', () => {
     expect((await call('DELETE', '/mine')).status).toBe(204);
     expect((await call('GET', '/mine')).status).toBe(404);
     expect(((await call('GET', '')).body!.subscriptions as SubscriptionView[]).map((s) => s.id)).toEqual(['fixed']);
+  });
+
+  it('never writes a secret to the log, even at trace level and with failing deliveries', async () => {
+    const rx = await startReceiver();
+    cleanups.push(() => rx.close());
+    rx.answer = 500;
+    let logged = '';
+    const sink = new Writable({ write(chunk: Buffer, _enc, done) { logged += chunk.toString(); done(); } });
+    const gw = await startGateway({ WEBHOOKS_RETRY_BASE_MS: '20', WEBHOOKS_MAX_ATTEMPTS: '2' }, { logger: pino({ level: 'trace' }, sink) });
+    cleanups.push(() => gw.stop());
+    const res = await fetch(`${gw.httpUrl}/api/webhooks`, {
+      method: 'POST',
+      headers: { ...gw.authHeader(), 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'logged', url: rx.url.replace('http://', 'http://user:urlpassword@'), types: 'all' }),
+    });
+    const { secret } = (await res.json()) as { secret: string };
+    const st = await connectStation(gw.wsUrl('LOG-1'));
+    cleanups.push(() => st.close());
+    await st.call('StatusNotification', { connectorId: 1, status: 'Available', errorCode: 'NoError' });
+    await until(() => rx.requests.length >= 2);
+    // Credentials in the URL travel as HTTP Basic auth (fetch takes no URL with credentials).
+    expect(rx.requests[0]!.headers.authorization).toBe(`Basic ${Buffer.from('user:urlpassword').toString('base64')}`);
+    await until(() => logged.includes('webhook subscription created'));
+    expect(logged).not.toContain(secret);
+    expect(logged).not.toContain('urlpassword');
+    const view = await gw.getJson<SubscriptionView>('/api/webhooks/logged');
+    expect(view.url).not.toContain('urlpassword');
   });
 
   it('refuses a CONFIG_FILE entry without id or secret at start, naming the entry', async () => {
