@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { Gauge, Histogram, type Registry } from 'prom-client';
 import type { Router } from 'express';
 import type { Bus } from '../events/bus.js';
+import { GatewayError } from '../errors.js';
 import type { GatewayEvent } from '../events/catalogue.js';
 import { checkSubscription, type Subscription, type WebhookLimits, WebhookInputError, WebhookNotFound, WebhookReadOnly } from './config.js';
 import { wants } from './filter.js';
@@ -235,7 +236,7 @@ export class Webhooks {
       if (!Array.isArray(raw)) throw new Error('not a list');
       return raw.map((r, i) => checkSubscription(`${this.#file}[${i}]`, r, 'api', () => randomUUID()));
     } catch (err) {
-      throw new WebhookInputError(`${this.#file} cannot be read (${(err as Error).message}): fix or remove it (it holds the subscriptions created over REST)`);
+      throw new GatewayError('GW_ERR_CONFIG', `${this.#file} cannot be read (${(err as Error).message}): fix or remove it (it holds the webhook subscriptions created over REST)`, { file: this.#file });
     }
   }
 

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GatewayEvent } from '../../src/events/catalogue.js';
+import { SourceRule } from '../../src/events/source-rule.js';
 import { interpretDataTransfer } from '../../src/events/vehicle.js';
 import { BUILTIN_VENDOR_MESSAGES_DIR, VendorMessageError, VendorRegistry } from '../../src/events/vendor-registry.js';
 import { startGateway } from '../support/gateway.js';
@@ -107,6 +108,21 @@ describe('a new vendor message added as a file', () => {
     expect(rejected.findings[0]!.message).toContain("must have required property 'cells'");
     // Unknown messages of the same vendor stay plain dataTransfer events.
     expect(interpretDataTransfer({ vendorId: 'Acme', messageId: 'Other', data: '{}' }, opts(reg)).type).toBe('dataTransfer');
+  });
+
+  it('decodes a binlog data_transfer row (HTML-encoded by SteVe) the same way, and pairs it with its wire twin', () => {
+    const registry = VendorRegistry.load([BUILTIN_VENDOR_MESSAGES_DIR, dirWith({ 'acme-cells.json': CELL_TEMPS })]);
+    const rule = new SourceRule({ binlogConfigured: true, vendorId: 'RivotMotors', kmPerAh: 2.7, registry });
+    const at = new Date().toISOString();
+    const row = rule.apply({
+      id: 'dt:1', type: 'dataTransfer', chargeBoxId: 'ACME-2', timestamp: at, receivedAt: at, source: 'steve',
+      data: { vendorId: 'Acme', messageId: 'CellTemps', data: '{&#34;cells&#34;:[25,26]}' },
+    });
+    expect(row.map((e) => [e.type, e.data])).toEqual([['vendorEvent', { vendorId: 'Acme', messageId: 'CellTemps', values: { first: 25, second: 26, all: [25, 26] } }]]);
+    const wire = interpretDataTransfer({ vendorId: 'Acme', messageId: 'CellTemps', data: '{"cells":[25,26]}' }, opts(registry));
+    if (wire.type !== 'vendorEvent') throw new Error(`got ${wire.type}`);
+    expect(rule.apply({ id: 'log:9', type: 'vendorEvent', chargeBoxId: 'ACME-2', timestamp: at, receivedAt: at, source: 'station', data: wire.data })).toEqual([]);
+    expect(rule.counters.twinsDropped).toBe(1);
   });
 
   it('reaches clients through a real gateway, and a YAML file can feed the station summary', async () => {
