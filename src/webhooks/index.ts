@@ -189,6 +189,7 @@ export class Webhooks {
   }
 
   #open(sub: Subscription): Entry {
+    let dead = 0;
     const entry: Entry = {
       sub,
       outbox: new Outbox({
@@ -197,6 +198,15 @@ export class Webhooks {
         limits: this.#deps.limits,
         dir: this.#dir,
         onDelivered: (s) => this.#latency.observe({ subscription: entry.sub.id }, s),
+        onDead: (d) => {
+          // One line for the first and then every 100th, so a receiver refusing everything cannot flood the log.
+          if (dead++ % 100 === 0) {
+            this.#logger.warn(
+              { subscription: sub.id, eventId: d.eventId, chargeBoxId: d.station, attempts: d.attempts, error: d.lastError, deadSoFar: dead },
+              `webhook event moved to the dead-letter list (${d.lastError}); see GET /api/webhooks/${sub.id}/dead-letters, fix the receiver, then POST …/dead-letters/redeliver`,
+            );
+          }
+        },
         onStoreError: (err) => {
           if (this.#storeErrors++ % 100 === 0) this.#logger.error({ err, subscription: sub.id, failures: this.#storeErrors }, `webhook queue could not be written to ${this.#dir}: events queued since may be lost on restart; check the disk`);
         },

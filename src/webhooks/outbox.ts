@@ -35,6 +35,8 @@ export interface OutboxDeps {
   readonly dir: string;
   readonly onDelivered: (seconds: number) => void;
   readonly onStoreError: (err: unknown) => void;
+  /** An event was given up on (moved to the dead-letter list). */
+  readonly onDead: (item: DeadItem) => void;
   readonly random?: () => number;
 }
 
@@ -301,6 +303,7 @@ export class Outbox {
     this.#dead.set(dead.key, dead);
     this.#deadBytes += dead.body.length;
     this.#journal.died(dead);
+    this.#deps.onDead(dead);
     for (const old of this.#dead.values()) {
       if (this.#deadBytes <= this.#deps.limits.deadBytes) break;
       this.#dead.delete(old.key);
