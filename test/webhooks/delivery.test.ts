@@ -111,7 +111,11 @@ describe('webhook delivery', () => {
     const seqs = deduped(rx).filter((e) => e.chargeBoxId === 'HOOK-A').map((e) => e.seq);
     expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
 
-    const view = await gw.getJson<SubscriptionView>('/api/webhooks/rx');
+    // The receiver records a request before it answers: wait for the gateway to have read the last answer.
+    const view = await untilAsync(async () => {
+      const v = await gw.getJson<SubscriptionView>('/api/webhooks/rx');
+      return v.delivery.delivered === 30 ? v : undefined;
+    }, 10_000, 'thirty counted');
     expect(view.delivery).toMatchObject({ delivered: 30, failed: 0, dead: 0, queued: 0, dropped: 0 });
     expect(view.delivery.latencyMs.avg).not.toBeNull();
     expect(view.secretFingerprint).toMatch(/^sha256:[0-9a-f]{12}$/);
@@ -151,9 +155,10 @@ describe('webhook delivery', () => {
     let gw = await startGateway(env);
     let st = await connectStation(gw.wsUrl('HOOK-R'));
     await statuses(st, 5);
-    await untilAsync(async () => (await gw.getJson<SubscriptionView>('/api/webhooks/rx')).delivery.failed >= 3, 15_000, 'three failed attempts');
-    const during = await gw.getJson<SubscriptionView>('/api/webhooks/rx');
-    expect(during.delivery.queued).toBe(5);
+    const during = await untilAsync(async () => {
+      const v = await gw.getJson<SubscriptionView>('/api/webhooks/rx');
+      return v.delivery.failed >= 3 && v.delivery.queued === 5 ? v : undefined;
+    }, 15_000, 'five queued, three failed attempts');
     expect(during.delivery.delivered).toBe(0);
     st.close();
     await gw.stop();
@@ -204,7 +209,8 @@ describe('webhook delivery', () => {
     expect(JSON.parse(rx.requests[4]!.body)).toMatchObject({ data: { info: 'n0' } });
     const cleared = await post('/api/webhooks/rx/dead-letters', {}, 'DELETE');
     expect(await cleared.json()).toEqual({ cleared: 1 });
-    expect((await gw.getJson<SubscriptionView>('/api/webhooks/rx')).delivery).toMatchObject({ dead: 0, delivered: 1 });
+    await untilAsync(async () => (await gw.getJson<SubscriptionView>('/api/webhooks/rx')).delivery.delivered === 1, 10_000, 'one delivered');
+    expect((await gw.getJson<SubscriptionView>('/api/webhooks/rx')).delivery).toMatchObject({ dead: 0, queued: 0 });
   });
 
   it('drops events beyond the byte budget, and counts and shows the drops', async () => {
