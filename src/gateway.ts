@@ -17,6 +17,7 @@ import { useJsonErrors } from './api/errors.js';
 import { eventsRouter } from './api/events-routes.js';
 import { createPushRouter, DEV_TOKEN_URL } from './api/push-routes.js';
 import { uiRouter } from './api/ui-routes.js';
+import { vendorMessagesRouter } from './api/vendor-messages-routes.js';
 import { createPushServer, parsePushConfig, viewerPushStats, type PushHandle } from './push/index.js';
 import { LiveMetrics } from './metrics/live-metrics.js';
 import { MemoryReport } from './metrics/memory.js';
@@ -338,6 +339,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   app.use('/api', eventsRouter(events));
   app.use('/api/sim', auth.require({ role: 'operator' }), sim.router());
   app.use('/api/webhooks', auth.require({ role: 'operator' }), webhooks.router());
+  app.use('/api/vendor-messages', auth.require({ role: 'operator' }), vendorMessagesRouter(events.vendorMessages));
   app.use('/api', createCallsRouter({ auth, calls: relay, timeoutMs: pushConfig.callTimeoutMs }));
   app.use('/api', createTestCsRouter({ auth, testCs, mode }));
   app.use('/api', createConformanceRouter({ auth, conformance }));

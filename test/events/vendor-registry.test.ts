@@ -143,6 +143,12 @@ describe('a new vendor message added as a file', () => {
     expect(cells?.data).toEqual({ vendorId: 'Acme', messageId: 'CellTemps', values: { first: 30, second: 31, all: [30, 31] } });
     const { summary } = await gw.getJson<{ summary: { soc: number; model: string; maxRange: number } }>('/api/stations/ACME-1/state');
     expect(summary).toMatchObject({ soc: 64, model: 'Pro', maxRange: 162 });
+    const listed = await gw.getJson<{ vendorMessages: { vendorId: string; messageId: string; file: string; emits: { type: string } }[] }>('/api/vendor-messages');
+    expect(listed.vendorMessages.map((m) => `${m.vendorId}/${m.messageId}:${m.emits.type}`).sort()).toEqual([
+      '$EVENTS_VENDOR_ID/BMSAlert:bmsAlert', '$EVENTS_VENDOR_ID/PreChargeData:preChargeData', '$EVENTS_VENDOR_ID/SessionSummary:sessionSummary',
+      '$EVENTS_VENDOR_ID/VehicleInfo:preChargeData', 'Acme/CellTemps:vendorEvent', 'Acme/Soc:preChargeData',
+    ]);
+    expect(listed.vendorMessages.find((m) => m.messageId === 'Soc')?.file).toBe(path.join(dir, 'acme-soc.yaml'));
   });
 });
 
