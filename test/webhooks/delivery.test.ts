@@ -213,6 +213,26 @@ describe('webhook delivery', () => {
     expect((await gw.getJson<SubscriptionView>('/api/webhooks/rx')).delivery).toMatchObject({ dead: 0, queued: 0 });
   });
 
+  it('retries 408 and 429 (the receiver asks for later) instead of giving up', async () => {
+    const rx = await startReceiver();
+    cleanups.push(() => rx.close());
+    rx.answer = 429;
+    const gw = await gatewayWith(rx, { WEBHOOKS_MAX_ATTEMPTS: '50' });
+    const st = await station(gw, 'HOOK-L');
+    await statuses(st, 1);
+    await until(() => rx.requests.length >= 2, 10_000, 'two 429s');
+    rx.answer = 408;
+    await until(() => rx.requests.length >= 4, 10_000, 'two 408s');
+    rx.answer = 200;
+    const v = await untilAsync(async () => {
+      const s = await gw.getJson<SubscriptionView>('/api/webhooks/rx');
+      return s.delivery.delivered === 1 ? s : undefined;
+    }, 10_000, 'delivered after the receiver said later');
+    expect(v.delivery.dead).toBe(0);
+    expect(v.delivery.failed).toBeGreaterThanOrEqual(4);
+    expect(new Set(rx.requests.map((r) => r.headers['x-chargebridge-event-id'])).size).toBe(1);
+  });
+
   it('drops events beyond the byte budget, and counts and shows the drops', async () => {
     const rx = await startReceiver();
     cleanups.push(() => rx.close());
