@@ -134,7 +134,7 @@ export class Outbox {
   /** Puts dead letters (all, or those keys) back at the end of their station's queue; returns how many. */
   redeliver(keys?: readonly number[]): number {
     let n = 0;
-    for (const d of keys ? keys.flatMap((k) => this.#dead.get(k) ?? []) : [...this.#dead.values()]) {
+    for (const d of keys ? [...new Set(keys)].flatMap((k) => this.#dead.get(k) ?? []) : [...this.#dead.values()]) {
       this.#dead.delete(d.key);
       this.#deadBytes -= d.body.length;
       this.#push({ key: d.key, eventId: d.eventId, station: d.station, body: d.body, enqueuedAt: d.enqueuedAt, attempts: 0 });
@@ -147,7 +147,7 @@ export class Outbox {
 
   clearDead(keys?: readonly number[]): number {
     let n = 0;
-    for (const d of keys ? keys.flatMap((k) => this.#dead.get(k) ?? []) : [...this.#dead.values()]) {
+    for (const d of keys ? [...new Set(keys)].flatMap((k) => this.#dead.get(k) ?? []) : [...this.#dead.values()]) {
       this.#dead.delete(d.key);
       this.#deadBytes -= d.body.length;
       this.#journal.cleared(d.key);
