@@ -17,6 +17,7 @@ import { useJsonErrors } from './api/errors.js';
 import { eventsRouter } from './api/events-routes.js';
 import { createPushRouter, DEV_TOKEN_URL } from './api/push-routes.js';
 import { uiRouter } from './api/ui-routes.js';
+import { vendorMessagesRouter } from './api/vendor-messages-routes.js';
 import { createPushServer, parsePushConfig, viewerPushStats, type PushHandle } from './push/index.js';
 import { LiveMetrics } from './metrics/live-metrics.js';
 import { MemoryReport } from './metrics/memory.js';
@@ -24,7 +25,8 @@ import { healthRouter } from './api/health-routes.js';
 import { messagesRouter } from './api/messages-routes.js';
 import { createCdcReader, parseCdcConfig, type CdcReader } from './cdc/index.js';
 import { parseEventsConfig } from './events/config.js';
-import { createEventModel, type EventModel } from './events/index.js';
+import { createEventModel, VendorMessageError, type EventModel } from './events/index.js';
+import { GatewayError } from './errors.js';
 import { createMessageLog, type MessageLog } from './log/index.js';
 import { parseSimConfig } from './sim/config.js';
 import { runSimCommand } from './sim/commands.js';
@@ -51,8 +53,19 @@ import { localUpstreamFactory } from './upstream/local-cs.js';
 import { steveUpstreamFactory } from './upstream/steve-client.js';
 import { TransactionIds } from './upstream/transaction-ids.js';
 import { CloseCode } from './links/link.js';
+import { parseConfigSubscriptions, parseWebhookLimits, Webhooks } from './webhooks/index.js';
 
 export const VERSION = '0.1.0';
+
+/** A bad vendor message file is a configuration error: main.ts prints it as one line and exits 2. */
+function configError<T>(build: () => T): T {
+  try {
+    return build();
+  } catch (err) {
+    if (err instanceof VendorMessageError) throw new GatewayError('GW_ERR_CONFIG', `vendor message files: ${err.message}`, { variable: 'EVENTS_VENDOR_MESSAGES_DIR' });
+    throw err;
+  }
+}
 
 /**
  * With a client CA (security profile 3) the server asks every peer for a certificate but lets all through the
@@ -82,6 +95,8 @@ export interface Gateway {
   readonly testRuns: TestRuns;
   /** Passive conformance findings on every station's frames (REST /api/conformance). */
   readonly conformance: Conformance;
+  /** Events POSTed to subscribed URLs (REST /api/webhooks, docs/webhooks.md). */
+  readonly webhooks: Webhooks;
   readonly app: express.Express;
   readonly httpServer: http.Server;
   readonly mode: 'steve' | 'local';
@@ -169,7 +184,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const eventsConfig = parseEventsConfig(config.env);
   const cdcConfig = parseCdcConfig(config.env);
   const cdc: CdcReader | undefined = cdcConfig ? createCdcReader({ config: cdcConfig, bus, logger, dataDir: config.dataDir, registry }) : undefined;
-  const events = createEventModel({ bus, dataDir: config.dataDir, logger, binlogConfigured: cdc !== undefined, ...eventsConfig });
+  const events = configError(() => createEventModel({ bus, dataDir: config.dataDir, logger, binlogConfigured: cdc !== undefined, ...eventsConfig }));
 
   const serial = createSerialLinks({
     config: parseSerialConfig(config.env, config.file),
@@ -210,6 +225,15 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       timeScale: (id) => (isSimulated(id) ? options.simClockSpeed ?? 1 : 1),
       act: (id, action) => sim.act(id, action),
     },
+  });
+
+  const webhooks = new Webhooks({
+    bus,
+    dataDir: config.dataDir,
+    limits: parseWebhookLimits(config.env),
+    configured: parseConfigSubscriptions(config.file),
+    logger,
+    registry,
   });
 
   const liveMetrics = new LiveMetrics(bus);
@@ -306,6 +330,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       push: scope.operator ? push.stats() : viewerPushStats(push.stats(), scope.sub),
       simulator: sim.totals(),
       memory: memory.snapshot(),
+      webhooks: webhooks.stats(),
     }),
   }));
   // The message log is the frame stream's history: operators only, like the live stream.
@@ -313,6 +338,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   app.use('/api/stations/:id/device-log', auth.requireStation('id'), serial.deviceLogRouter());
   app.use('/api', eventsRouter(events));
   app.use('/api/sim', auth.require({ role: 'operator' }), sim.router());
+  app.use('/api/webhooks', auth.require({ role: 'operator' }), webhooks.router());
+  app.use('/api/vendor-messages', auth.require({ role: 'operator' }), vendorMessagesRouter(events.vendorMessages));
   app.use('/api', createCallsRouter({ auth, calls: relay, timeoutMs: pushConfig.callTimeoutMs }));
   app.use('/api', createTestCsRouter({ auth, testCs, mode }));
   app.use('/api', createConformanceRouter({ auth, conformance }));
@@ -346,6 +373,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     testCs,
     testRuns,
     conformance,
+    webhooks,
     app,
     httpServer,
     mode,
@@ -354,6 +382,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     },
     async start() {
       await events.start();
+      webhooks.start();
       await messageLog.start();
       // Rejects only for a misconfigured database (binlog off, grants missing...): the message names the fix.
       await cdc?.start();
@@ -408,6 +437,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       await stationKeys.settled();
       await messageLog.stop();
       await events.stop();
+      await webhooks.stop();
       conformance.close();
       await push.stop();
       liveMetrics.close();

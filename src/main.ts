@@ -16,7 +16,17 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel, logFormatFor(process.stdout));
-  const gateway = await createGateway(config, { logger });
+  let gateway;
+  try {
+    gateway = await createGateway(config, { logger });
+  } catch (err) {
+    // Sections that feature modules read while the gateway is built (webhooks, vendor message files).
+    if (err instanceof GatewayError && err.code === 'GW_ERR_CONFIG') {
+      process.stderr.write(`chargebridge: configuration error: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
   try {
     await gateway.start();
   } catch (err) {

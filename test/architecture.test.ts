@@ -18,6 +18,7 @@ const allowed: Record<string, readonly string[]> = {
   log: ['events', 'ocpp', 'errors'],
   metrics: ['events', 'ocpp'],
   conformance: ['events'],
+  webhooks: ['events', 'errors', 'config-env'],
   push: ['relay', 'events', 'ocpp', 'errors', 'config', 'config-env'],
   'charger-tests': ['relay', 'upstream', 'sim', 'events', 'ocpp', 'errors'],
   api: ['relay', 'log', 'events', 'ocpp', 'errors', 'upstream', 'charger-tests', 'conformance'],

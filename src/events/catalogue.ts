@@ -74,6 +74,11 @@ export interface EventDataMap {
   sessionSummary: { readonly finalSoc?: number; readonly energyDelivered?: number; readonly durationMinutes?: number };
   /** raw: the vendor object; its JSON text cut short when longer than EVENTS_DATA_MAX_BYTES (rawBytes: full size). */
   bmsAlert: { readonly alert?: string; readonly permission?: boolean; readonly raw: unknown; readonly rawBytes?: number };
+  /**
+   * A vendor DataTransfer described by a file in vendor-messages/ that maps to no dedicated type: its values as the
+   * file's field rules read them (docs/events.md "Vendor messages"). Value names come from the file, never the wire.
+   */
+  vendorEvent: { readonly vendorId: string; readonly messageId: string; readonly values: Readonly<Record<string, unknown>> };
   /** data: as sent; cut short when longer than EVENTS_DATA_MAX_BYTES (dataBytes: its full size, -1 when too deep). */
   dataTransfer: { readonly vendorId: string; readonly messageId?: string; readonly data?: unknown; readonly dataBytes?: number };
   firmwareStatus: { readonly status: string };
@@ -118,7 +123,7 @@ export type EventType = keyof EventDataMap;
 export const EVENT_TYPES = [
   'stationConnected', 'stationDisconnected', 'bootNotification', 'heartbeat', 'status', 'meterValues',
   'preChargeData', 'transactionStarted', 'transactionStopped', 'transactionStopFailed', 'sessionSummary',
-  'bmsAlert', 'dataTransfer', 'firmwareStatus', 'diagnosticsStatus', 'deviceLog', 'resync', 'finding',
+  'bmsAlert', 'vendorEvent', 'dataTransfer', 'firmwareStatus', 'diagnosticsStatus', 'deviceLog', 'resync', 'finding',
 ] as const satisfies readonly EventType[];
 
 /** What a producer hands to the bus; the sequencer adds `seq`. */

@@ -15,12 +15,16 @@ export interface EventsConfig {
   readonly maxEventBytes: number;
   /** DataTransfer data (and vendor objects) longer than this are kept cut short, with a finding. */
   readonly maxDataBytes: number;
+  /** More vendor message files (EVENTS_VENDOR_MESSAGES_DIR), read after the shipped vendor-messages/. */
+  readonly vendorMessagesDir?: string;
 }
 
 const MiB = 1024 * 1024;
 
 export function parseEventsConfig(env: Env): EventsConfig {
+  const vendorMessagesDir = envString(env, 'EVENTS_VENDOR_MESSAGES_DIR');
   return {
+    ...(vendorMessagesDir !== undefined ? { vendorMessagesDir } : {}),
     vendorId: envString(env, 'EVENTS_VENDOR_ID') ?? DEFAULT_VENDOR_ID,
     kmPerAh: envNumber(env, 'EVENTS_KM_PER_AH', DEFAULT_KM_PER_AH, 0.01, 1000),
     historyPerStation: envInt(env, 'EVENTS_HISTORY_PER_STATION', 1000, 10, 1_000_000),

@@ -10,6 +10,7 @@ import { Sequencer } from './sequencer.js';
 import { SourceRule } from './source-rule.js';
 import { StationStateStore } from './station-state.js';
 import { DEFAULT_KM_PER_AH, DEFAULT_VENDOR_ID } from './vehicle.js';
+import { BUILTIN_VENDOR_MESSAGES_DIR, VendorRegistry } from './vendor-registry.js';
 
 export { EventHistory, type HistoryBudget, type HistoryQuery } from './history.js';
 export {
@@ -17,6 +18,7 @@ export {
 } from './station-state.js';
 export { BINLOG_OWNED } from './source-rule.js';
 export { DEFAULT_KM_PER_AH, DEFAULT_VENDOR_ID } from './vehicle.js';
+export { VendorMessageError, VendorRegistry } from './vendor-registry.js';
 
 export interface EventModelDeps {
   readonly bus: Bus;
@@ -35,10 +37,14 @@ export interface EventModelDeps {
   readonly maxEventBytes?: number;
   /** DataTransfer data longer than this is kept cut short (default 8 KiB). */
   readonly maxDataBytes?: number;
+  /** Operator's vendor message files, beside the shipped ones (a bad file throws VendorMessageError). */
+  readonly vendorMessagesDir?: string;
 }
 
 export interface EventModel {
   start(): Promise<void>;
+  /** The vendor DataTransfer messages understood (vendor-messages/ and EVENTS_VENDOR_MESSAGES_DIR). */
+  readonly vendorMessages: VendorRegistry;
   stop(): Promise<void>;
   readonly state: StationStateStore;
   readonly history: EventHistory;
@@ -55,7 +61,9 @@ export interface EventModel {
 const KEPT_CHANGES: ReadonlySet<EventType> = new Set<EventType>(['transactionStarted', 'transactionStopped', 'bootNotification', 'resync', 'status']);
 
 export function createEventModel(deps: EventModelDeps): EventModel {
+  const registry = VendorRegistry.load([BUILTIN_VENDOR_MESSAGES_DIR, ...(deps.vendorMessagesDir !== undefined ? [deps.vendorMessagesDir] : [])]);
   const vendor = {
+    registry,
     vendorId: deps.vendorId ?? DEFAULT_VENDOR_ID,
     kmPerAh: deps.kmPerAh ?? DEFAULT_KM_PER_AH,
     ...(deps.maxDataBytes !== undefined ? { maxDataBytes: deps.maxDataBytes } : {}),
@@ -80,6 +88,7 @@ export function createEventModel(deps: EventModelDeps): EventModel {
   return {
     state,
     history,
+    vendorMessages: registry,
     async start() {
       if (started) return;
       history.restore();
@@ -97,7 +106,10 @@ export function createEventModel(deps: EventModelDeps): EventModel {
       sequencer.start();
       wire.start();
       started = true;
-      logger.info({ binlogConfigured: deps.binlogConfigured, stations: history.stations().length }, 'event model started');
+      logger.info({
+        binlogConfigured: deps.binlogConfigured, stations: history.stations().length,
+        vendorMessages: registry.entries().map((m) => `${m.vendorId}/${m.messageId}`),
+      }, 'event model started');
     },
     async stop() {
       if (!started) return;

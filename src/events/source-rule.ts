@@ -13,7 +13,7 @@ export const BINLOG_OWNED: ReadonlySet<EventType> = new Set<EventType>([
   'status', 'meterValues', 'transactionStarted', 'transactionStopped', 'transactionStopFailed', 'heartbeat', 'bootNotification',
 ]);
 /** Events that come from a vendor DataTransfer, on either side. */
-const VENDOR_TYPES: ReadonlySet<EventType> = new Set<EventType>(['preChargeData', 'sessionSummary', 'bmsAlert', 'dataTransfer']);
+const VENDOR_TYPES: ReadonlySet<EventType> = new Set<EventType>(['preChargeData', 'sessionSummary', 'bmsAlert', 'vendorEvent', 'dataTransfer']);
 
 export interface SourceRuleOptions extends VendorOptions {
   readonly binlogConfigured: boolean;
@@ -36,7 +36,7 @@ interface Unpaired {
 /** The rule is a filter with a little memory: apply() returns what may pass (0, 1 or 2 events). */
 export class SourceRule {
   readonly counters: SourceRuleCounters = { suppressed: 0, twinsDropped: 0 };
-  readonly #opts: Required<SourceRuleOptions>;
+  readonly #opts: Required<Omit<SourceRuleOptions, 'registry'>> & Pick<SourceRuleOptions, 'registry'>;
   /** chargeBoxId → content key → unpaired copies, oldest first. */
   readonly #unpaired = new Map<string, Map<string, Unpaired[]>>();
 

@@ -8,7 +8,7 @@ import type { MeterSample, SessionFigures, Station, StationSnapshot, StationSumm
 import { chooseConnector, connectorIds, stationSummary } from './summary.js';
 import { currentOn, reviveIfLatest, staleAll, staleOlderOn, startedAfter, trimClosed } from './transactions.js';
 import type { KeptStatus, OpenTransaction, StateKeep } from './state-keep.js';
-import { deriveVehicle } from './vehicle.js';
+import { deriveVehicle } from './vehicle-model.js';
 
 export type {
   ConnectorReason, ConnectorState, ConnectorSummary, MeterSample, SessionFigures, StationSnapshot, StationSummary, TransactionRecord, VehicleSource, VehicleState,
