@@ -20,7 +20,7 @@ function list(text) {
 
 function row(entry) {
   const problems = [...(entry.findings ?? []).map((f) => `${f.rule}: ${f.message}`), ...(entry.problem ? [entry.problem] : [])];
-  const extra = entry.disposition && entry.disposition !== 'forwarded' ? entry.disposition : '';
+  const extra = entry.disposition && entry.disposition !== 'forwarded' ? `${entry.disposition}${entry.fault ? ` ${entry.fault.ruleId}` : ''}` : '';
   return h(
     'tr',
     { class: problems.length > 0 ? 'has-finding' : undefined, 'data-id': String(entry.id) },
