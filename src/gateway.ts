@@ -206,6 +206,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     mode,
     calls: { call: (id, action, payload, opts) => relay.call(id, action, payload, opts), connected },
     testCs: mode === 'local' ? testCs : undefined,
+    faults: relay.faults,
     hands: {
       simulated: isSimulated,
       timeScale: (id) => (isSimulated(id) ? options.simClockSpeed ?? 1 : 1),
