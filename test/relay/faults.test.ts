@@ -191,6 +191,26 @@ describe('frame faults, upstream → station', () => {
     await clearFaults('F-COR-DOWN');
   });
 
+  it('reorder and stall toward the station: SteVe\'s calls arrive permuted (seeded), or held and then in order', async () => {
+    const st = await station('F-DOWN3');
+    await setFault('F-DOWN3', { kind: 'reorder', direction: 'toStation', messageTypes: ['CALL'], window: 4, seed: 99 });
+    const calls = ['ClearCache', 'DataTransfer', 'UnlockConnector', 'GetLocalListVersion'];
+    for (const action of calls) void steve.call('F-DOWN3', action, action === 'UnlockConnector' ? { connectorId: 1 } : action === 'DataTransfer' ? { vendorId: 'v' } : {}, 5000).catch(() => undefined);
+    await until(() => st.received.filter((f) => f[0] === 2).length === 4, 5000, 'four calls at the station');
+    const order = st.received.filter((f) => f[0] === 2).map((f) => f[2]);
+    expect(order).not.toEqual(calls);
+    expect([...order].sort()).toEqual([...calls].sort());
+    await clearFaults('F-DOWN3');
+
+    await setFault('F-DOWN3', { kind: 'stall', direction: 'toStation', durationS: 1 });
+    const before = st.received.length;
+    for (const action of ['ClearCache', 'GetLocalListVersion']) void steve.call('F-DOWN3', action, {}, 5000).catch(() => undefined);
+    await sleep(500);
+    expect(st.received.length).toBe(before);
+    await until(() => st.received.length === before + 2, 10_000, 'the stalled calls');
+    expect(st.received.slice(before).map((f) => f[2])).toEqual(['ClearCache', 'GetLocalListVersion']);
+  });
+
   it('stall: frames are held while the rule lasts and released in order when it expires; the expired rule is gone', async () => {
     const st = await station('F-STALL');
     const rule = await setFault('F-STALL', { kind: 'stall', direction: 'toUpstream', durationS: 1.5 });
