@@ -23,7 +23,8 @@ function row(entry) {
   const extra = entry.disposition && entry.disposition !== 'forwarded' ? `${entry.disposition}${entry.fault ? ` ${entry.fault.ruleId}` : ''}` : '';
   return h(
     'tr',
-    { class: problems.length > 0 ? 'has-finding' : undefined, 'data-id': String(entry.id) },
+    // An injected frame's problem says what a fault rule did: a note, not a finding about the station.
+    { class: (entry.findings ?? []).length > 0 || (entry.problem && entry.disposition !== 'injected') ? 'has-finding' : undefined, 'data-id': String(entry.id) },
     h('td', { class: 'mono' }, clock(entry.time, true)),
     h('td', {}, entry.chargeBoxId),
     h('td', { class: `dir dir-${entry.leg}-${entry.direction}` }, LEG_ARROWS[`${entry.leg}:${entry.direction}`] ?? `${entry.leg} ${entry.direction}`),
