@@ -30,6 +30,9 @@ export interface FaultSink {
 /** Bytes of frames rules may hold per station (delayed, stalled, reordered); past it a frame is dropped and counted. */
 export const FAULT_HOLD_BYTES = 4 * 1024 * 1024;
 
+/** Calls whose answer a `replace` rule waits to swap, per station. */
+const MAX_REPLACING = 1024;
+
 interface Held {
   readonly from: Leg;
   readonly text: string;
@@ -219,6 +222,8 @@ export class StationFaults {
     if (rule.random.next() >= spec.rate) return false;
     rule.acted++;
     if (spec.mode === 'replace') {
+      // Bounded: ids whose answer never came (timeouts) are forgotten oldest first.
+      if (this.#replacing.size >= MAX_REPLACING) this.#replacing.delete(this.#replacing.keys().next().value as string);
       this.#replacing.set(frame.id, rule);
       return false; // forwarded as usual; the answer is swapped when it comes
     }
