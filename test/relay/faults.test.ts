@@ -92,6 +92,17 @@ describe('frame faults, station → upstream', () => {
     await clearFaults('F-DELAY');
   });
 
+  it('a held StatusNotification is one status event (followed when it goes), not two', async () => {
+    const st = await station('F-EVT');
+    await setFault('F-EVT', { kind: 'delay', direction: 'toUpstream', actions: ['StatusNotification'], delay: 200 });
+    await st.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Faulted' });
+    await injected('F-EVT', 1);
+    await sleep(300);
+    const { events } = await gw.getJson<{ events: { type: string; data: { status?: string } }[] }>('/api/events?chargeBoxId=F-EVT&type=status');
+    expect(events.filter((e) => e.data.status === 'Faulted')).toHaveLength(1);
+    await clearFaults('F-EVT');
+  });
+
   it('duplicate: SteVe gets the CALL twice (the real SteVe answers the copy with ProtocolError); the station gets both answers', async () => {
     const st = await station('F-DUP');
     await setFault('F-DUP', { kind: 'duplicate', direction: 'toUpstream', actions: ['Authorize'], copies: 1 });
