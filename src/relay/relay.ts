@@ -237,9 +237,9 @@ export class Relay {
 
   /** `pastFaults`: a frame a fault rule let through (delayed, held, duplicated) is not offered to the rules again. */
   #fromStation(session: StationSession, text: string, pastFaults = false): void {
-    if (session.faults !== undefined && !pastFaults && session.faults.intercept('station', text)) return;
     const t0 = performance.now();
     session.lastFrameAt = Date.now();
+    if (session.faults !== undefined && !pastFaults && session.faults.intercept('station', text)) return;
     const parsed = parseFrame(text);
     if (!parsed.ok) {
       // Never forwarded: SteVe would close the socket with 1011. A CALL with an id to answer gets a CALLERROR;
