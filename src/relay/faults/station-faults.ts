@@ -30,6 +30,9 @@ export interface FaultSink {
 /** Bytes of frames rules may hold per station (delayed, stalled, reordered); past it a frame is dropped and counted. */
 export const FAULT_HOLD_BYTES = 4 * 1024 * 1024;
 
+/** What `garble` puts in place of one character: mostly JSON's own punctuation, so the damage is structural. */
+const JUNK = '{}[],:"\\x0';
+
 /** Calls whose answer a `replace` rule waits to swap, per station. */
 const MAX_REPLACING = 1024;
 
@@ -192,7 +195,9 @@ export class StationFaults {
           what = `corrupted: truncated to ${keep} of ${n} characters`;
         } else {
           const at = rule.random.below(n);
-          const junk = '{}[],:"\\x0'[rule.random.below(10)] ?? 'x';
+          const pick = rule.random.below(JUNK.length);
+          // Never the character that was there: the frame always changes.
+          const junk = JUNK[pick] === text[at] ? JUNK[(pick + 1) % JUNK.length]! : JUNK[pick]!;
           out = text.slice(0, at) + junk + text.slice(at + 1);
           what = `corrupted: character ${at} replaced`;
         }
