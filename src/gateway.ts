@@ -13,6 +13,7 @@ import { Bus } from './events/bus.js';
 import type { LinkKind } from './events/catalogue.js';
 import { createApiAuth } from './api/auth.js';
 import { createCallsRouter } from './api/calls-routes.js';
+import { createFaultsRouter } from './api/faults-routes.js';
 import { useJsonErrors } from './api/errors.js';
 import { eventsRouter } from './api/events-routes.js';
 import { createPushRouter, DEV_TOKEN_URL } from './api/push-routes.js';
@@ -220,6 +221,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     mode,
     calls: { call: (id, action, payload, opts) => relay.call(id, action, payload, opts), connected },
     testCs: mode === 'local' ? testCs : undefined,
+    faults: relay.faults,
     hands: {
       simulated: isSimulated,
       timeScale: (id) => (isSimulated(id) ? options.simClockSpeed ?? 1 : 1),
@@ -247,6 +249,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     calls: relay,
     sim: { command: (request) => runSimCommand(sim, request) },
     tests: testRuns,
+    faults: relay.faults,
     metrics: () => {
       const stations = relay.stations();
       const binlog = cdc?.health();
@@ -341,6 +344,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   app.use('/api/webhooks', auth.require({ role: 'operator' }), webhooks.router());
   app.use('/api/vendor-messages', auth.require({ role: 'operator' }), vendorMessagesRouter(events.vendorMessages));
   app.use('/api', createCallsRouter({ auth, calls: relay, timeoutMs: pushConfig.callTimeoutMs }));
+  app.use('/api', createFaultsRouter({ auth, faults: relay.faults }));
   app.use('/api', createTestCsRouter({ auth, testCs, mode }));
   app.use('/api', createConformanceRouter({ auth, conformance }));
   app.use('/api', createTestsRouter({ auth, runs: testRuns, casesDir: envString(config.env, 'CHARGER_TESTS_DIR') ?? DEFAULT_CHARGER_TESTS_DIR, connected }));

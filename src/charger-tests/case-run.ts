@@ -4,7 +4,7 @@ import type { Bus } from '../events/bus.js';
 import type { CaseStep } from './case.js';
 import { CHECKS } from './checks.js';
 import { mismatch, readPath, substitute } from './match.js';
-import type { AskOperator, Hands, StationCalls, TestCsPort } from './ports.js';
+import type { AskOperator, FaultsPort, Hands, StationCalls, TestCsPort } from './ports.js';
 import { FrameRecorder, type StationCall } from './recorder.js';
 import type { Verdict } from './result.js';
 import { nowUs } from '../relay/frame-tap.js';
@@ -17,6 +17,7 @@ export interface CaseContext {
   readonly calls: StationCalls;
   readonly testCs: TestCsPort | undefined;
   readonly hands: Hands;
+  readonly faults?: FaultsPort;
   readonly ask: AskOperator;
   readonly timeScale: number;
   readonly signal: AbortSignal;
@@ -63,6 +64,8 @@ export class CaseRun {
   ]);
   /** Set when an action step starts: later expectations look only at frames from then on. */
   #mark = { index: 0, atUs: 0 };
+  /** Fault rules this case set: removed when it ends, whatever its verdict. */
+  readonly #faultIds: string[] = [];
   /** After an expectation matched: the next one (in order) looks after its last frame. */
   #cursor = { index: 0, atUs: 0 };
 
@@ -101,8 +104,25 @@ export class CaseRun {
         await sleep(this.#real(step.seconds), this.ctx.signal);
         return { ok: true, logIds: [] };
       case 'fault':
-        return { ok: false, verdict: 'not_applicable', reason: 'fault injection is not available yet', logIds: [] };
+        return this.#fault(step);
     }
+  }
+
+  #fault(step: Extract<CaseStep, { kind: 'fault' }>): StepEnd {
+    const faults = this.ctx.faults;
+    if (!faults) return { ok: false, verdict: 'not_applicable', reason: 'no fault injection in this gateway', logIds: [] };
+    const rule = substitute(step.fault, this.vars) as Record<string, unknown>;
+    // Durations are station time, like every window of a case.
+    const scaled = typeof rule.durationS === 'number' ? { ...rule, durationS: rule.durationS / this.ctx.timeScale } : rule;
+    const r = faults.set(this.ctx.chargeBoxId, scaled, 'charger-test');
+    if (!r.ok) return { ok: false, verdict: 'inconclusive', reason: `the fault could not be set: ${r.message}`, logIds: [] };
+    if (r.rule.spec.kind !== 'cut') this.#faultIds.push(r.rule.id);
+    return { ok: true, logIds: [], detail: `fault ${r.rule.id} (${r.rule.spec.kind}) set${r.rule.expiresAt ? ` until ${r.rule.expiresAt}` : ''}` };
+  }
+
+  /** Removes the rules the case set (those that have not expired or gone with a disconnect already). */
+  clearFaults(): void {
+    for (const id of this.#faultIds.splice(0)) this.ctx.faults?.remove(this.ctx.chargeBoxId, id);
   }
 
   async #call(step: Extract<CaseStep, { kind: 'call' }>): Promise<StepEnd> {

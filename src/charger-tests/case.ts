@@ -5,10 +5,11 @@ import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { checkAction, type SimAction } from '../sim/spec.js';
 import { applySettings, defaultSettings } from '../upstream/test-cs/index.js';
+import { FaultRuleError, parseFaultRule } from '../relay/faults/index.js';
 import { CHECKS } from './checks.js';
 import { validate } from '../ocpp/validate.js';
 
-/** embedded: needs the gateway to be the central system; faults: needs fault injection on the relay (not yet available). */
+/** embedded: needs the gateway to be the central system; faults: needs fault injection on the relay. */
 export const REQUIREMENTS = ['embedded', 'faults'] as const;
 export type Requirement = (typeof REQUIREMENTS)[number];
 
@@ -42,8 +43,8 @@ export type CaseStep =
   /** A hand on the hardware: asks the operator; a simulated station does `sim` itself, or nothing with `skipOnSim`. */
   | (StepBase & { readonly kind: 'ask'; readonly prompt: string; readonly sim?: SimAction; readonly skipOnSim: boolean; readonly timeout: number })
   | (StepBase & { readonly kind: 'sleep'; readonly seconds: number })
-  /** Reserved for fault injection (issue #14 part 1): a case with one is not applicable for now. */
-  | (StepBase & { readonly kind: 'fault'; readonly fault: Json });
+  /** A fault rule on the station (the body of POST /api/stations/:id/faults); durationS in station seconds. */
+  | (StepBase & { readonly kind: 'fault'; readonly fault: JsonObject });
 
 export interface TestCase {
   readonly name: string;
@@ -211,8 +212,17 @@ function parseStep(raw: unknown, where: string): CaseStep {
     case 'sleep':
       r.only(raw, ['sleep', 'label']);
       return { kind, seconds: r.seconds(raw, 'sleep', 0), label: label || `wait ${String(raw.sleep)} s` };
-    case 'fault':
-      return { kind, fault: raw.fault as Json, label: label || 'inject a fault' };
+    case 'fault': {
+      r.only(raw, ['fault', 'label']);
+      try {
+        parseFaultRule(raw.fault);
+      } catch (err) {
+        if (err instanceof FaultRuleError) r.fail(`"fault": ${err.message}`);
+        throw err;
+      }
+      const rule = raw.fault as JsonObject;
+      return { kind, fault: rule, label: label || `fault: ${JSON.stringify(rule)}` };
+    }
   }
 }
 

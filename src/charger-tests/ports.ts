@@ -2,6 +2,10 @@
 // wires them to the relay, the test central system and the simulator. The runner imports none of those.
 import type { SimAction } from '../sim/spec.js';
 import type { TestCsSettings } from '../upstream/test-cs/index.js';
+import type { FaultsPort } from '../relay/faults/index.js';
+
+/** Fault injection on the relay (src/relay/faults): a case's `fault` steps set rules, removed when it ends. */
+export type { FaultsPort };
 
 /** The outcome of the gateway's own call. Kinds other than these three (added later) are reported as they are. */
 export type OwnCallOutcome =

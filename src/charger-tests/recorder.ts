@@ -65,9 +65,12 @@ export class FrameRecorder {
     }
     this.#bytes += e.raw.length;
     this.entries.push(e);
-    if (e.leg === 'station' && e.direction === 'in' && e.messageType === 'CALL' && e.disposition === 'forwarded' && e.action && e.messageId) {
+    // A fault rule that answered the station in place of the central system: its call and answer count as a pair.
+    const ruleAnswered = e.disposition === 'injected' && e.fault?.kind === 'answer';
+    const answer = e.messageType === 'CALLRESULT' || e.messageType === 'CALLERROR';
+    if (e.leg === 'station' && e.direction === 'in' && e.messageType === 'CALL' && (e.disposition === 'forwarded' || ruleAnswered) && e.action && e.messageId) {
       this.calls.push({ logId: e.id, atUs: e.atUs, action: e.action, messageId: e.messageId, payload: e.payload });
-    } else if (e.leg === 'upstream' && e.direction === 'in' && (e.messageType === 'CALLRESULT' || e.messageType === 'CALLERROR') && e.messageId) {
+    } else if (answer && e.messageId && ((e.leg === 'upstream' && e.direction === 'in' && e.disposition !== 'injected') || (ruleAnswered && e.leg === 'station' && e.direction === 'out'))) {
       // The newest unanswered call with this id: ids repeat across reboots on some firmware.
       for (let i = this.calls.length - 1; i >= 0; i--) {
         const c = this.calls[i]!;

@@ -12,8 +12,8 @@ export type { CaseContext } from './case-run.js';
 export const FEATURE_PROFILES = ['FirmwareManagement', 'LocalAuthListManagement', 'Reservation', 'SmartCharging', 'RemoteTrigger'] as const;
 
 /** Why a case cannot run here, or undefined when it can. */
-export function notApplicable(tc: TestCase, mode: 'local' | 'steve'): string | undefined {
-  if (tc.requires.includes('faults')) return 'needs fault injection on the relay, which this gateway does not have yet';
+export function notApplicable(tc: TestCase, mode: 'local' | 'steve', faults = true): string | undefined {
+  if (tc.requires.includes('faults') && !faults) return 'needs fault injection on the relay, which this run was not given';
   if (tc.requires.includes('embedded') && mode !== 'local') return 'needs the gateway to be the central system: start it without STEVE_WS_URL (embedded mode)';
   return undefined;
 }
@@ -22,7 +22,7 @@ export async function runCase(tc: TestCase, ctx: CaseContext): Promise<CaseResul
   const startedAt = new Date().toISOString();
   const t0 = Date.now();
   const base = { name: tc.name, title: tc.title, spec: tc.spec, profile: tc.profile, startedAt };
-  const na = notApplicable(tc, ctx.mode);
+  const na = notApplicable(tc, ctx.mode, ctx.faults !== undefined);
   if (na) return { ...base, verdict: 'not_applicable', reason: na, steps: [], evidence: [], ms: 0 };
   if (!(await waitConnected(ctx, ctx.connectWaitMs ?? 60_000))) {
     return { ...base, verdict: 'inconclusive', reason: `station ${ctx.chargeBoxId} is not connected to the gateway; connect it and run again`, steps: [], evidence: [], ms: Date.now() - t0 };
@@ -62,6 +62,7 @@ export async function runCase(tc: TestCase, ctx: CaseContext): Promise<CaseResul
     const end = await run.step(step).catch((err: unknown): StepEnd => ({ ok: false, verdict: 'inconclusive', reason: (err as Error).message, logIds: [] }));
     outcomes.push({ index: tc.steps.length + i, label: `cleanup: ${step.label}`, ok: end.ok, ms: Date.now() - s0, logIds: end.logIds, ...(end.ok ? {} : { detail: end.reason }) });
   }
+  run.clearFaults();
   ctx.testCs?.restoreFor(ctx.chargeBoxId, saved);
   // Let the message log catch up so the evidence can be read back.
   await sleep(50);

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Bus } from '../events/bus.js';
 import type { TestRunUpdateKind } from '../events/test-runs.js';
 import type { TestCase } from './case.js';
-import type { AskAnswer, Hands, StationCalls, TestCsPort } from './ports.js';
+import type { AskAnswer, FaultsPort, Hands, StationCalls, TestCsPort } from './ports.js';
 import { runCase } from './runner.js';
 import { summarize, type CaseResult, type PendingAsk, type RunReport } from './result.js';
 import { caseLine } from './report/text.js';
@@ -18,6 +18,8 @@ export interface TestRunsDeps {
   readonly calls: StationCalls;
   readonly testCs: TestCsPort | undefined;
   readonly hands: Hands;
+  /** Absent: cases that need fault injection are not applicable. */
+  readonly faults?: FaultsPort;
   readonly graceMs?: number;
   readonly connectWaitMs?: number;
 }
@@ -116,6 +118,7 @@ export class TestRuns {
         calls: this.deps.calls,
         testCs: this.deps.testCs,
         hands: this.deps.hands,
+        ...(this.deps.faults ? { faults: this.deps.faults } : {}),
         timeScale,
         signal: live.abort.signal,
         ...(this.deps.graceMs !== undefined ? { graceMs: this.deps.graceMs } : {}),

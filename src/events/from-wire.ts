@@ -78,6 +78,10 @@ function remember<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
   }
 }
 
+/** Fault rules that hold a frame and relay it later: it is followed once, when it goes (logged again as forwarded). */
+const RELAYED_LATER: ReadonlySet<string> = new Set(['delay', 'stall', 'reorder', 'duplicate']);
+const relayedLater = (e: LogEntry): boolean => e.disposition === 'injected' && e.fault !== undefined && RELAYED_LATER.has(e.fault.kind);
+
 export class WireEvents {
   readonly #opts: WireEventsOptions;
   readonly #pending = new Map<string, Map<string, PendingCall>>();
@@ -117,7 +121,7 @@ export class WireEvents {
   onLogged(entry: LogEntry): void {
     this.#findings(entry);
     if (entry.messageType === 'CALL') {
-      if (entry.origin === 'station' && entry.leg === 'station' && entry.direction === 'in' && entry.disposition !== 'refused') this.#stationCall(entry);
+      if (entry.origin === 'station' && entry.leg === 'station' && entry.direction === 'in' && entry.disposition !== 'refused' && !relayedLater(entry)) this.#stationCall(entry);
       return;
     }
     if ((entry.messageType === 'CALLRESULT' || entry.messageType === 'CALLERROR') && entry.origin !== 'station' && entry.messageId !== undefined) {

@@ -11,9 +11,16 @@ export type Direction = 'in' | 'out';
 export type Origin = 'station' | 'steve' | 'local-cs' | 'gateway';
 /**
  * forwarded: relayed to the other leg; refused: dropped (malformed, unknown answer id, binary);
- * answered: a CALLERROR the gateway wrote itself; own: a call the gateway made and its answer.
+ * answered: a CALLERROR the gateway wrote itself; own: a call the gateway made and its answer;
+ * injected: a fault rule acted on the frame (dropped, delayed, duplicated, held, corrupted, answered in its place).
  */
-export type Disposition = 'forwarded' | 'refused' | 'answered' | 'own' | 'local';
+export type Disposition = 'forwarded' | 'refused' | 'answered' | 'own' | 'local' | 'injected';
+
+/** The fault rule that acted on an `injected` frame (src/relay/faults). */
+export interface FaultMark {
+  readonly ruleId: string;
+  readonly kind: string;
+}
 
 export interface FrameObservation {
   /** Wall-clock time in microseconds since the epoch. */
@@ -35,6 +42,8 @@ export interface FrameObservation {
   readonly rttMs?: number;
   /** Why a frame was refused or what is wrong with it at the framing level. */
   readonly problem?: string;
+  /** Set on `injected` frames: the rule that acted; `problem` says what it did. */
+  readonly fault?: FaultMark;
   /** The relay's own parse of `raw`, shared read-only so observers need not parse it again. Never logged. */
   readonly frame?: Frame;
 }

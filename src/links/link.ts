@@ -36,4 +36,6 @@ export interface StationLink {
   send(text: string): void;
   /** Closes the link with a reason; triggers handlers.close once. */
   close(code: CloseCodeValue, reason: string): void;
+  /** Drops the link without a close frame (fault injection's abrupt cut); links that cannot, lack it. */
+  terminate?(reason: string): void;
 }

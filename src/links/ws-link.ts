@@ -80,6 +80,13 @@ export class WsStationLink implements StationLink {
     }
   }
 
+  terminate(reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#ownClose = { code: 1006, reason };
+    this.ws.terminate();
+  }
+
   #emitClose(code: number, reason: string): void {
     const h = this.#handlers;
     this.#handlers = undefined;

@@ -34,9 +34,11 @@ function findingsOf(obs: FrameObservation, parsed: ParseResult, deep: boolean): 
   const skipped = checkable && obs.raw.length > MAX_VALIDATED_CHARS;
   const violation =
     !checkable || skipped ? null : frame.type === 2 ? validate(frame.action, 'req', frame.payload) : frame.type === 3 ? validate(obs.action ?? '', 'conf', frame.payload) : null;
-  if (obs.problem === undefined && !violation && !skipped && !deep) return NO_FINDINGS;
+  // An injected frame's problem says what a fault rule did to it: a note, not a finding about the station.
+  const refusal = obs.disposition === 'injected' ? undefined : obs.problem;
+  if (refusal === undefined && !violation && !skipped && !deep) return NO_FINDINGS;
   const findings: Finding[] = [];
-  if (obs.problem !== undefined) findings.push({ rule: 'frame.refused', message: obs.problem });
+  if (refusal !== undefined) findings.push({ rule: 'frame.refused', message: refusal });
   if (deep) findings.push(TOO_DEEP);
   if (violation) findings.push({ rule: `schema.${violation.rule}`, field: violation.field, message: violation.message });
   if (skipped) findings.push({ rule: 'schema.skipped', message: `not checked against the schema: ${obs.raw.length} characters is over ${MAX_VALIDATED_CHARS}` });
@@ -86,6 +88,7 @@ export function toLogEntry(obs: FrameObservation, id: number, maxRawBytes: numbe
   if (obs.forwardUs !== undefined) entry.forwardUs = obs.forwardUs;
   if (obs.rttMs !== undefined) entry.rttMs = obs.rttMs;
   if (obs.problem !== undefined) entry.problem = obs.problem;
+  if (obs.fault !== undefined) entry.fault = obs.fault;
   if (rawBytes !== undefined) entry.rawBytes = rawBytes;
   if (parsed.ok && !deep && rawBytes === undefined) entry.payload = payload;
   return entry;

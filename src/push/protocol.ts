@@ -109,6 +109,8 @@ export interface ClientToServerEvents {
   call: (request: unknown, ack: AckFn<CallAck>) => void;
   /** Simulator control (operators): { op: 'list' | 'create' | 'remove' | 'act', ... }. */
   sim: (request: unknown, ack: AckFn<unknown>) => void;
+  /** Fault rules (operators): { op: 'list' | 'set' | 'remove' | 'clear', chargeBoxId, rule?, ruleId? }. */
+  faults: (request: unknown, ack: AckFn<unknown>) => void;
 }
 
 export function fail(code: PushErrorCode, message: string, violation?: SchemaViolation): { ok: false; error: PushError } {

@@ -8,6 +8,8 @@ import type { GatewayEvent } from '../events/catalogue.js';
 import type { LogEntry } from '../events/observations.js';
 import type { PushConfig } from './config.js';
 import { operatorCallAck } from './calls.js';
+import { faultsCommand } from './faults.js';
+import type { FaultsPort } from '../relay/faults/index.js';
 import { PushClient, type PushSocket, type SocketData } from './client.js';
 import { ALL_ROOM, FanOut, stationRoom } from './fanout.js';
 import { describeFilter, matchFrame, parseFrameFilter } from './frame-filter.js';
@@ -45,6 +47,7 @@ export interface PushServerDeps {
   readonly calls: CallsPort;
   readonly sim?: SimControlPort;
   readonly tests?: TestAnswerPort;
+  readonly faults?: FaultsPort;
   readonly metrics: () => GatewayMetricsSnapshot;
   readonly verify: TokenVerifier;
   readonly logger: PushLogger;
@@ -294,6 +297,13 @@ export class PushServer {
       const sim = this.#deps.sim;
       if (!sim) return ack(fail('not_connected', 'no simulator in this gateway'));
       void sim.command(req).then(ack, (err: unknown) => ack(fail('internal', String(err))));
+    });
+    socket.on('faults', (req, ack) => {
+      if (typeof ack !== 'function') return;
+      if (c.principal.role !== 'operator') return ack(fail('forbidden', 'fault injection is for operators'));
+      if (Date.now() >= c.principal.expiresAt) return ack(fail('unauthorized', 'token expired'));
+      const faults = this.#deps.faults;
+      ack(faults ? faultsCommand(faults, c.principal, req) : fail('not_connected', 'no fault injection in this gateway'));
     });
     socket.on('disconnect', () => {
       c.forget();

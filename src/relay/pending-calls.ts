@@ -18,6 +18,11 @@ export class PendingCalls {
     this.#calls.set(id, call);
   }
 
+  /** The call an answer belongs to, left in place. */
+  peek(id: string): PendingCall | undefined {
+    return this.#calls.get(id);
+  }
+
   /** Removes and returns the call an answer belongs to. */
   take(id: string): PendingCall | undefined {
     const call = this.#calls.get(id);

@@ -10,6 +10,7 @@ import { isCallErrorCode, toOcpp16Code } from '../ocpp/errors.js';
 import { CALL, CALLERROR, encodeCall, encodeCallError, messageTypeName, parseFrame, type CallError, type Frame } from '../ocpp/frames.js';
 import { clip, describeJson } from '../ocpp/wire-text.js';
 import type { Upstream, UpstreamFactory, UpstreamFailure, UpstreamKind } from '../upstream/upstream.js';
+import { FaultRegistry, type FaultSink, type StationFaults } from './faults/index.js';
 import { FrameTap, nowUs } from './frame-tap.js';
 import type { OwnCallIds } from './own-call-ids.js';
 import { PendingCalls, type CallOwner } from './pending-calls.js';
@@ -99,6 +100,8 @@ class StationSession {
   lastFrameAt: number | undefined;
   lastError: string | undefined;
   readonly counters = { fromStation: 0, toStation: 0, refused: 0, timeouts: 0 };
+  /** Set only while the station has fault rules: otherwise one undefined check per frame. */
+  faults: StationFaults | undefined;
 
   constructor(readonly link: StationLink) {}
 }
@@ -107,8 +110,20 @@ export class Relay {
   readonly #sessions = new Map<string, StationSession>();
   readonly #sweeper: NodeJS.Timeout;
   #waitingOverflows = 0;
+  /** Fault rules per station (src/relay/faults); REST, Socket.IO and test cases set them here. */
+  readonly faults = new FaultRegistry();
 
   constructor(private readonly options: RelayOptions) {
+    this.faults.bindTo({
+      sinkFor: (id) => {
+        const s = this.#sessions.get(id);
+        return s && !s.closed ? this.#faultSink(s) : undefined;
+      },
+      bind: (id, faults) => {
+        const s = this.#sessions.get(id);
+        if (s && !s.closed) s.faults = faults;
+      },
+    });
     // One sweep a second finds calls nobody answered; no timer per frame on the hot path.
     this.#sweeper = setInterval(() => this.#expireCalls(), 1000);
     this.#sweeper.unref();
@@ -160,6 +175,7 @@ export class Relay {
       message: (text) => this.#fromUpstream(session, text),
       close: (failure) => this.#upstreamClosed(session, failure),
     });
+    session.faults = this.faults.attached(id, this.#faultSink(session));
   }
 
   /**
@@ -210,6 +226,7 @@ export class Relay {
   /** Closes every link and upstream with the given code (shutdown). */
   closeAll(code: number, reason: string): void {
     clearInterval(this.#sweeper);
+    this.faults.close();
     for (const session of [...this.#sessions.values()]) {
       this.#sessions.delete(session.link.chargeBoxId);
       this.#end(session, code, reason, true);
@@ -218,9 +235,11 @@ export class Relay {
 
   // ── station → upstream ─────────────────────────────────────────────────────────────────────────────────────
 
-  #fromStation(session: StationSession, text: string): void {
+  /** `pastFaults`: a frame a fault rule let through (delayed, held, duplicated) is not offered to the rules again. */
+  #fromStation(session: StationSession, text: string, pastFaults = false): void {
     const t0 = performance.now();
     session.lastFrameAt = Date.now();
+    if (session.faults !== undefined && !pastFaults && session.faults.intercept('station', text)) return;
     const parsed = parseFrame(text);
     if (!parsed.ok) {
       // Never forwarded: SteVe would close the socket with 1011. A CALL with an id to answer gets a CALLERROR;
@@ -332,8 +351,9 @@ export class Relay {
     for (const text of waiting) session.upstream?.send(text);
   }
 
-  #fromUpstream(session: StationSession, text: string): void {
+  #fromUpstream(session: StationSession, text: string, pastFaults = false): void {
     if (session.closed) return;
+    if (session.faults !== undefined && !pastFaults && session.faults.intercept('upstream', text)) return;
     const t0 = performance.now();
     const origin: Origin = session.upstream?.kind === 'local' ? 'local-cs' : 'steve';
     const parsed = parseFrame(text);
@@ -438,6 +458,8 @@ export class Relay {
     if (session.closed) return;
     session.closed = true;
     const id = session.link.chargeBoxId;
+    if (session.faults) this.faults.detached(id, session.faults);
+    session.faults = undefined;
     session.upstream?.close(CloseCode.normal, closeReason(`station ${id} disconnected`));
     session.upstreamState = 'closed';
     if (closeLink) session.link.close(code, closeReason(reason));
@@ -455,6 +477,29 @@ export class Relay {
     session.waitingBytes = 0;
     this.options.tap.link({ kind: 'disconnected', chargeBoxId: id, linkKind: session.link.kind, code, reason, at: new Date().toISOString() });
     this.options.logger.info({ chargeBoxId: id, code, reason }, 'station disconnected');
+  }
+
+  /** What fault rules may do to a session: re-enter the relay past the rules, write raw, read pending calls, end it. */
+  #faultSink(s: StationSession): FaultSink {
+    return {
+      chargeBoxId: s.link.chargeBoxId,
+      linkKind: s.link.kind,
+      process: (from, text) => (s.closed ? undefined : from === 'station' ? this.#fromStation(s, text, true) : this.#fromUpstream(s, text, true)),
+      toStation: (text) => (s.closed ? undefined : s.link.send(text)),
+      toUpstream: (text) => (s.closed ? undefined : void this.#sendUpstream(s, text)),
+      callOf: (from, id, take) => {
+        const calls = from === 'station' ? s.toStation : s.fromStation;
+        return take ? calls.take(id) : calls.peek(id);
+      },
+      upstreamOrigin: () => (s.upstream?.kind === 'local' ? 'local-cs' : 'steve'),
+      end: (code, reason, abrupt) => {
+        if (s.closed) return;
+        if (this.#sessions.get(s.link.chargeBoxId) === s) this.#sessions.delete(s.link.chargeBoxId);
+        if (abrupt && s.link.terminate) s.link.terminate(reason);
+        this.#end(s, abrupt ? 1006 : code, reason, !(abrupt && s.link.terminate));
+      },
+      observe: (obs) => this.options.tap.frame(obs),
+    };
   }
 
   #observe(

@@ -21,8 +21,10 @@ describe('parseCase', () => {
       '  - ask: Plug in', '    sim: { type: plugIn }',
       '  - action: { type: plugOut, connectorId: 1 }',
       '  - sleep: 2',
-    ].join('\n'), 'requires: [embedded]\n');
-    expect(c.steps.map((s) => s.kind)).toEqual(['call', 'expect', 'expectNone', 'testCs', 'ask', 'ask', 'sleep']);
+      '  - fault: { kind: upstreamDown, mode: silent, durationS: 40 }',
+    ].join('\n'), 'requires: [embedded, faults]\n');
+    expect(c.steps.map((s) => s.kind)).toEqual(['call', 'expect', 'expectNone', 'testCs', 'ask', 'ask', 'sleep', 'fault']);
+    expect(c.steps[7]).toMatchObject({ fault: { kind: 'upstreamDown', mode: 'silent', durationS: 40 } });
     expect(c.steps[1]).toMatchObject({ within: 10, count: 1, anyOrder: false, label: 'expect BootNotification' });
     expect(c.steps[5]).toMatchObject({ prompt: 'Unplug the vehicle cable on connector 1', sim: { type: 'plugOut', connectorId: 1 }, timeout: 120 });
     expect(c.profile).toBe('Core');
@@ -43,6 +45,9 @@ describe('parseCase', () => {
     expect(bad('  - expect: Heartbeat\n    spacing: [3, 1]\n    count: 3')).toMatch(/"spacing" must be \[min, max\] seconds/);
     expect(bad('  - testCs: { boot: { status: Later } }', 'requires: [embedded]\n')).toMatch(/testCs\.boot\.status must be one of Accepted, Pending, Rejected/);
     expect(bad('  - testCs: { heartbeatInterval: 5 }')).toMatch(/must list "embedded" in requires/);
+    expect(bad('  - fault: { kind: drop }')).toMatch(/must list "faults" in requires/);
+    expect(bad('  - fault: { kind: drop, rate: 3 }', 'requires: [faults]\n')).toMatch(/steps\[0\]: "fault": rate: must be a number from 0 to 1/);
+    expect(bad('  - fault: { kind: stall, direction: toStation }', 'requires: [faults]\n')).toMatch(/"fault": durationS: a stall needs durationS/);
     expect(bad('  - expect: MeterValues\n    count: 3\n    spacingFrom: payload.meterValue.0.timestamp')).toMatch(/"spacingFrom" needs "spacing"/);
     expect(bad('  - action: { type: dance }')).toMatch(/"action": \/type must be equal to one of the allowed values/);
     expect(bad('  - call: ClearCache\n    capture: { x: answer.status }')).toMatch(/capture\.x must be a path starting with result/);

@@ -251,16 +251,22 @@ describe('relay mode (SteVe double upstream)', () => {
     await steve?.close();
   });
 
-  it('lists the cases that need the embedded central system as not applicable and runs the others', async () => {
-    const report = await waitReport(gw, await startRun(gw, 'RELAY-SIM', { suite: 'core', cases: ['boot-pending-then-accepted', 'get-configuration-unknown-key', 'authorize-blocked'] }), 60_000);
+  it('lists the cases that need the embedded central system as not applicable and runs the others (a fault case too)', async () => {
+    const report = await waitReport(gw, await startRun(gw, 'RELAY-SIM', { suite: 'core', cases: ['boot-pending-then-accepted', 'get-configuration-unknown-key', 'authorize-blocked', 'central-system-silent'] }), 90_000);
     expect(report.mode).toBe('steve');
     expect(report.cases.map((c) => [c.name, c.verdict])).toEqual([
       ['boot-pending-then-accepted', 'not_applicable'],
       ['get-configuration-unknown-key', 'pass'],
       ['authorize-blocked', 'not_applicable'],
+      ['central-system-silent', 'pass'],
     ]);
+    // SteVe never saw the StopTransaction sent into the silence: the one it got came after the rule ended.
+    const silent = report.cases[3]!;
+    expect(silent.steps.find((s) => s.label.startsWith('fault'))?.detail).toMatch(/^fault f\d+ \(upstreamDown\) set until /);
+    expect(steve.received.filter((r) => r.chargeBoxId === 'RELAY-SIM' && r.frame[2] === 'StopTransaction')).toHaveLength(1);
+    expect(gw.relay.faults.list('RELAY-SIM')).toEqual([]);
     expect(report.cases[0]!.reason).toMatch(/without STEVE_WS_URL/);
     const put = await fetch(`${gw.httpUrl}/api/test-cs`, { method: 'PUT', headers: { ...gw.authHeader(), 'content-type': 'application/json' }, body: '{}' });
     expect(put.status).toBe(409);
-  });
+  }, 120_000);
 });

@@ -20,10 +20,11 @@ function list(text) {
 
 function row(entry) {
   const problems = [...(entry.findings ?? []).map((f) => `${f.rule}: ${f.message}`), ...(entry.problem ? [entry.problem] : [])];
-  const extra = entry.disposition && entry.disposition !== 'forwarded' ? entry.disposition : '';
+  const extra = entry.disposition && entry.disposition !== 'forwarded' ? `${entry.disposition}${entry.fault ? ` ${entry.fault.ruleId}` : ''}` : '';
   return h(
     'tr',
-    { class: problems.length > 0 ? 'has-finding' : undefined, 'data-id': String(entry.id) },
+    // An injected frame's problem says what a fault rule did: a note, not a finding about the station.
+    { class: (entry.findings ?? []).length > 0 || (entry.problem && entry.disposition !== 'injected') ? 'has-finding' : undefined, 'data-id': String(entry.id) },
     h('td', { class: 'mono' }, clock(entry.time, true)),
     h('td', {}, entry.chargeBoxId),
     h('td', { class: `dir dir-${entry.leg}-${entry.direction}` }, LEG_ARROWS[`${entry.leg}:${entry.direction}`] ?? `${entry.leg} ${entry.direction}`),
