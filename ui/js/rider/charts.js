@@ -1,0 +1,104 @@
+// @ts-check
+// Session curves drawn by uPlot (a small canvas chart library made for streaming time series): SOC and power
+// against minutes since the session started. Colours come from the page's CSS variables, so the charts follow the
+// light and dark themes. Each chart element carries a text alternative (role="img" + aria-label) and the number of
+// points drawn (data-points), since a canvas says nothing to a screen reader or a test.
+import uPlot from '../../vendor/uPlot.esm.js';
+import { columns } from './series.js';
+
+/** @param {string} name */
+function cssVar(name) {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
+}
+
+/**
+ * @typedef {{ key: 1 | 2, label: string, unit: string, colorVar: string, digits: number, range?: [number, number] }} ChartSpec
+ */
+
+/** @type {ChartSpec} */
+export const SOC_CHART = { key: 1, label: 'State of charge', unit: '%', colorVar: '--good', digits: 0, range: [0, 100] };
+/** @type {ChartSpec} */
+export const POWER_CHART = { key: 2, label: 'Power', unit: 'kW', colorVar: '--accent', digits: 2 };
+
+/**
+ * One line chart in `root` (an element with role="img"). update() takes the session's points and start time.
+ * @param {HTMLElement} root @param {ChartSpec} spec @param {{ height?: number }} [opts]
+ */
+export function createLineChart(root, spec, opts = {}) {
+  const height = opts.height ?? 160;
+  /** @type {uPlot | undefined} */
+  let plot;
+  /** @type {[number[], (number | null)[]]} */
+  let data = [[], []];
+
+  function build() {
+    plot?.destroy();
+    const text = cssVar('--muted');
+    const grid = cssVar('--line');
+    const axis = { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font: '12px system-ui, sans-serif' };
+    const yRange = spec.range;
+    plot = new uPlot(
+      {
+        width: Math.max(120, root.clientWidth),
+        height,
+        legend: { show: false },
+        cursor: { show: false },
+        scales: {
+          x: { time: false },
+          y: yRange ? { range: () => yRange } : { range: (_u, _min, max) => [0, Math.max(0.1, (max ?? 0) * 1.15)] },
+        },
+        axes: [
+          { ...axis, values: (_u, splits) => splits.map((v) => `${Math.round(v)} min`) },
+          { ...axis, size: 44, values: (_u, splits) => splits.map((v) => `${v.toFixed(spec.digits === 0 ? 0 : 1)}`) },
+        ],
+        series: [{}, { label: `${spec.label} (${spec.unit})`, stroke: cssVar(spec.colorVar), width: 2, spanGaps: true, points: { show: false } }],
+      },
+      data,
+      root,
+    );
+  }
+
+  function describe() {
+    const ys = data[1].filter((v) => v !== null);
+    const minutes = data[0].length > 0 ? /** @type {number} */ (data[0][data[0].length - 1]) : 0;
+    root.dataset.points = String(ys.length);
+    root.setAttribute(
+      'aria-label',
+      ys.length === 0
+        ? `${spec.label}: no samples yet`
+        : `${spec.label} over ${Math.round(minutes)} min: from ${ys[0]?.toFixed(spec.digits)} to ${ys[ys.length - 1]?.toFixed(spec.digits)} ${spec.unit}, ${ys.length} samples`,
+    );
+  }
+
+  // Follow the tile's width (phone rotation, desktop resize) and the colour scheme.
+  let lastWidth = 0;
+  const resize = new ResizeObserver(() => {
+    const w = root.clientWidth;
+    if (plot && w > 0 && w !== lastWidth) {
+      lastWidth = w;
+      plot.setSize({ width: w, height });
+    }
+  });
+  resize.observe(root);
+  const scheme = matchMedia('(prefers-color-scheme: dark)');
+  const rebuild = () => build();
+  scheme.addEventListener('change', rebuild);
+
+  build();
+  describe();
+  return {
+    /** @param {import('./series.js').Point[]} points @param {number} startMs */
+    update(points, startMs) {
+      const cols = columns(points, startMs);
+      data = [cols[0], cols[spec.key]];
+      plot?.setData(data);
+      describe();
+    },
+    destroy() {
+      resize.disconnect();
+      scheme.removeEventListener('change', rebuild);
+      plot?.destroy();
+      plot = undefined;
+    },
+  };
+}
