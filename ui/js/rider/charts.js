@@ -12,11 +12,13 @@ function cssVar(name) {
 }
 
 /**
- * @typedef {{ key: 1 | 2, label: string, unit: string, colorVar: string, digits: number, range?: [number, number] }} ChartSpec
+ * @typedef {{ key: 1 | 2, label: string, unit: string, colorVar: string, digits: number, range?: [number, number], zoomToData?: boolean }} ChartSpec
+ * range: the axis bounds; zoomToData: the lower bound moves up to 10 below the lowest sample (a charge from 90 %
+ * to 98 % would be a flat line on 0–100).
  */
 
 /** @type {ChartSpec} */
-export const SOC_CHART = { key: 1, label: 'State of charge', unit: '%', colorVar: '--good', digits: 0, range: [0, 100] };
+export const SOC_CHART = { key: 1, label: 'State of charge', unit: '%', colorVar: '--good', digits: 0, range: [0, 100], zoomToData: true };
 /** @type {ChartSpec} */
 export const POWER_CHART = { key: 2, label: 'Power', unit: 'kW', colorVar: '--accent', digits: 2 };
 
@@ -45,7 +47,9 @@ export function createLineChart(root, spec, opts = {}) {
         cursor: { show: false },
         scales: {
           x: { time: false },
-          y: yRange ? { range: () => yRange } : { range: (_u, _min, max) => [0, Math.max(0.1, (max ?? 0) * 1.15)] },
+          y: yRange
+            ? { range: (_u, min) => [spec.zoomToData && Number.isFinite(min) ? Math.max(yRange[0], Math.floor(((min ?? 0) - 10) / 10) * 10) : yRange[0], yRange[1]] }
+            : { range: (_u, _min, max) => [0, Math.max(0.1, (max ?? 0) * 1.15)] },
         },
         axes: [
           { ...axis, values: (_u, splits) => splits.map((v) => `${Math.round(v)} min`) },
