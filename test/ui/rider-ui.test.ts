@@ -111,6 +111,15 @@ async function overflow(p: Page): Promise<{ pageWidth: number; viewport: number;
   })()`);
 }
 
+/** The SOC screen from the station's name to the end of the charge curves (what docs/ui.md shows). */
+async function screenshotSocScreen(p: Page, path: string): Promise<void> {
+  const top = (await p.locator('#station-panel').boundingBox())!;
+  const bottom = (await p.locator('#rider').boundingBox())!;
+  // boundingBox is relative to the viewport; a full-page clip is in page coordinates.
+  const scrollY = Number(await p.evaluate('window.scrollY'));
+  await p.screenshot({ path, fullPage: true, clip: { x: 0, y: top.y + scrollY, width: PHONE.width, height: bottom.y + bottom.height - top.y + 8 } });
+}
+
 interface AxeResult { violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }
 async function axe(p: Page): Promise<string[]> {
   // page.evaluate is not bound by the page's CSP (a script tag would be refused by script-src 'self').
@@ -186,6 +195,7 @@ describe('rider SOC screen on a phone', () => {
     await text(page.locator('#r-eta-note'), /tapering|stops taking charge near 9\d %/);
     expect(seen.length).toBe(7);
     await page.screenshot({ path: `${ARTIFACTS}/rider-charging-light.png`, fullPage: true });
+    await screenshotSocScreen(page, `${ARTIFACTS}/rider-charging-phone.png`);
   });
 
   it('shows energy and cost at the gateway price, then at the rider price kept in this browser', async () => {
@@ -225,6 +235,7 @@ describe('rider SOC screen on a phone', () => {
     await text(page.locator('#r-eta-note'), 'No charge running');
     expect(await axe(page)).toEqual([]);
     await page.screenshot({ path: `${ARTIFACTS}/rider-finished.png`, fullPage: true });
+    await screenshotSocScreen(page, `${ARTIFACTS}/rider-finished-phone.png`);
   });
 
   it('lists past sessions, each with its curve when opened', async () => {

@@ -40,6 +40,7 @@ function pct(v) {
 export function createRiderPanel({ getToken, onError }) {
   const settings = createRiderSettings();
   const el = {
+    figures: byId('r-figures'),
     etaLabel: byId('r-eta-label'),
     eta: byId('r-eta'),
     etaNote: byId('r-eta-note'),
@@ -226,6 +227,7 @@ export function createRiderPanel({ getToken, onError }) {
         note = { 'not-charging': 'waiting for current', 'unknown-capacity': 'battery model not known yet', 'bad-input': 'waiting for the SOC', reached: '' }[est.reason] ?? '';
       }
     }
+    el.figures.dataset.running = tx ? 'yes' : 'no';
     setText(el.eta, eta);
     el.eta.dataset.seconds = seconds === undefined ? '' : String(Math.round(seconds));
     setText(el.etaNote, note);
@@ -238,7 +240,10 @@ export function createRiderPanel({ getToken, onError }) {
   function drawElapsed() {
     const tx = shown?.openTx;
     const start = Date.parse(tx?.startTime ?? '');
-    setText(el.elapsed, Number.isFinite(start) ? duration(Date.now() - start) : NONE);
+    if (!shown || !tx || !Number.isFinite(start)) return void setText(el.elapsed, NONE);
+    // Station time, when the station's clock runs ahead of this browser's (a simulator on a fast clock).
+    const newest = sessions.get(keyOf(shown.stationId, tx))?.series.points().at(-1)?.t ?? 0;
+    setText(el.elapsed, duration(Math.max(Date.now(), newest) - start));
   }
 
   function drawCharts() {
