@@ -5,7 +5,6 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type Router } from 'express';
-import { envNumber, envString, type Env } from '../config-env.js';
 import { GatewayError } from '../errors.js';
 
 /** ui/ at the repository root, next to src/. */
@@ -40,13 +39,19 @@ export interface RiderDefaults {
 /** flashCharge's backend charged 15 INR per kWh. */
 export const DEFAULT_RIDER: RiderDefaults = { pricePerKwh: 15, currency: 'INR' };
 
-/** UI_PRICE_PER_KWH (number ≥ 0) and UI_CURRENCY (three letters), read once at start. */
-export function riderDefaultsFromEnv(env: Env): RiderDefaults {
-  const pricePerKwh = envNumber(env, 'UI_PRICE_PER_KWH', DEFAULT_RIDER.pricePerKwh, 0, 1_000_000);
-  const currency = (envString(env, 'UI_CURRENCY') ?? DEFAULT_RIDER.currency).toUpperCase();
-  if (!/^[A-Z]{3}$/.test(currency)) {
-    throw new GatewayError('GW_ERR_CONFIG', `UI_CURRENCY=${JSON.stringify(currency)} is invalid: expected a three-letter ISO 4217 code such as INR or EUR`, { variable: 'UI_CURRENCY' });
-  }
+/**
+ * UI_PRICE_PER_KWH (a number ≥ 0) and UI_CURRENCY (three letters), read once at start; a bad value stops the
+ * gateway with a line naming it, like the other variables (api/ may not import config-env, hence read here).
+ */
+export function riderDefaultsFromEnv(env: Readonly<Record<string, string | undefined>>): RiderDefaults {
+  const bad = (variable: string, want: string, got: string): never => {
+    throw new GatewayError('GW_ERR_CONFIG', `${variable}=${JSON.stringify(got)} is invalid: expected ${want}`, { variable });
+  };
+  const priceRaw = env.UI_PRICE_PER_KWH?.trim() ?? '';
+  const pricePerKwh = priceRaw === '' ? DEFAULT_RIDER.pricePerKwh : Number(priceRaw);
+  if (!Number.isFinite(pricePerKwh) || pricePerKwh < 0) bad('UI_PRICE_PER_KWH', 'a price per kWh ≥ 0, such as 15 or 0.32', priceRaw);
+  const currency = (env.UI_CURRENCY?.trim() || DEFAULT_RIDER.currency).toUpperCase();
+  if (!/^[A-Z]{3}$/.test(currency)) bad('UI_CURRENCY', 'a three-letter ISO 4217 code such as INR or EUR', currency);
   return { pricePerKwh, currency };
 }
 
