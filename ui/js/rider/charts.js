@@ -48,12 +48,12 @@ export function createLineChart(root, spec, opts = {}) {
         scales: {
           x: { time: false },
           y: yRange
-            ? { range: (_u, min) => [spec.zoomToData && Number.isFinite(min) ? Math.max(yRange[0], Math.floor(((min ?? 0) - 10) / 10) * 10) : yRange[0], yRange[1]] }
-            : { range: (_u, _min, max) => [0, Math.max(0.1, (max ?? 0) * 1.15)] },
+            ? { range: (/** @type {unknown} */ _u, /** @type {number | null} */ min) => [spec.zoomToData && Number.isFinite(min) ? Math.max(yRange[0], Math.floor(((min ?? 0) - 10) / 10) * 10) : yRange[0], yRange[1]] }
+            : { range: (/** @type {unknown} */ _u, /** @type {unknown} */ _min, /** @type {number | null} */ max) => [0, Math.max(0.1, (max ?? 0) * 1.15)] },
         },
         axes: [
-          { ...axis, values: (_u, splits) => splits.map((v) => `${Math.round(v)} min`) },
-          { ...axis, size: 44, values: (_u, splits) => splits.map((v) => `${v.toFixed(spec.digits === 0 ? 0 : 1)}`) },
+          { ...axis, values: (/** @type {unknown} */ _u, /** @type {number[]} */ splits) => splits.map((v) => `${Math.round(v)} min`) },
+          { ...axis, size: 44, values: (/** @type {unknown} */ _u, /** @type {number[]} */ splits) => splits.map((v) => v.toFixed(spec.digits === 0 ? 0 : 1)) },
         ],
         series: [{}, { label: `${spec.label} (${spec.unit})`, stroke: cssVar(spec.colorVar), width: 2, spanGaps: true, points: { show: false } }],
       },

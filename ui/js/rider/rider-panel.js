@@ -152,6 +152,7 @@ export function createRiderPanel({ getToken, onError }) {
     return s;
   }
 
+  /** @param {string} stationId @param {number} [delayMs] */
   function refreshTransactions(stationId, delayMs = 0) {
     clearTimeout(txsRefresh);
     txsRefresh = setTimeout(() => {
@@ -282,7 +283,7 @@ export function createRiderPanel({ getToken, onError }) {
     return `#${t.transactionId ?? '?'} · ${day} ${clock(t.startTime)} · ${dur} · ${kwh(t.energyWh)}${soc}`;
   }
 
-  /** @param {Transaction} t */
+  /** @param {Transaction} t @param {string} stationId */
   function sessionRow(t, stationId) {
     const key = keyOf(stationId, t);
     let row = rows.get(key);
