@@ -6,6 +6,9 @@
 import uPlot from '../../vendor/uPlot.esm.js';
 import { columns } from './series.js';
 
+/** Grid steps of the time axis, in minutes: half a minute up to four hours. */
+const MINUTE_STEPS = [0.5, 1, 2, 5, 10, 15, 30, 60, 120, 240];
+
 /** @param {string} name */
 function cssVar(name) {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
@@ -46,16 +49,23 @@ export function createLineChart(root, spec, opts = {}) {
         legend: { show: false },
         cursor: { show: false },
         scales: {
-          x: { time: false },
+          // Minutes since the start; the axis starts at 0 and spans at least a minute (one sample has no width).
+          x: { time: false, range: (/** @type {unknown} */ _u, /** @type {unknown} */ _min, /** @type {number | null} */ max) => [0, Math.max(1, max ?? 0)] },
           y: yRange
             ? { range: (/** @type {unknown} */ _u, /** @type {number | null} */ min) => [spec.zoomToData && Number.isFinite(min) ? Math.max(yRange[0], Math.floor(((min ?? 0) - 10) / 10) * 10) : yRange[0], yRange[1]] }
             : { range: (/** @type {unknown} */ _u, /** @type {unknown} */ _min, /** @type {number | null} */ max) => [0, Math.max(0.1, (max ?? 0) * 1.15)] },
         },
         axes: [
-          { ...axis, values: (/** @type {unknown} */ _u, /** @type {number[]} */ splits) => splits.map((v) => `${Math.round(v)} min`) },
+          {
+            ...axis,
+            incrs: MINUTE_STEPS,
+            values: (/** @type {unknown} */ _u, /** @type {number[]} */ splits) => splits.map((v) => (Number.isInteger(v) ? `${v} min` : `${v.toFixed(1)} min`)),
+          },
           { ...axis, size: 44, values: (/** @type {unknown} */ _u, /** @type {number[]} */ splits) => splits.map((v) => v.toFixed(spec.digits === 0 ? 0 : 1)) },
         ],
-        series: [{}, { label: `${spec.label} (${spec.unit})`, stroke: cssVar(spec.colorVar), width: 2, spanGaps: true, points: { show: false } }],
+        series: [{}, { label: `${spec.label} (${spec.unit})`, stroke: cssVar(spec.colorVar), width: 2, spanGaps: true,
+          // Dots while there are few samples (a lone first sample has no line to show), a plain line after.
+          points: { show: (/** @type {unknown} */ _u, /** @type {number} */ _si, /** @type {number} */ i0, /** @type {number} */ i1) => i1 - i0 < 30, size: 6 } }],
       },
       data,
       root,

@@ -128,7 +128,7 @@ export function createRiderPanel({ getToken, onError }) {
     sessions.set(key, s);
     if (sessions.size > MAX_SESSIONS) {
       for (const k of sessions.keys()) {
-        if (k !== key && k !== drawnKey) {
+        if (k !== key && !drawnKey.startsWith(`${k}\u0000`)) {
           sessions.delete(k);
           break;
         }
@@ -249,7 +249,7 @@ export function createRiderPanel({ getToken, onError }) {
 
   function drawCharts() {
     const s = chartSession();
-    const key = s?.key ?? '';
+    const key = `${s?.key ?? ''}\u0000${s?.loaded ?? ''}`;
     const size = s?.series.size ?? 0;
     if (key === drawnKey && size === drawnSize) return;
     drawnKey = key;
