@@ -271,6 +271,48 @@ describe('rider SOC screen on a phone', () => {
     }
   });
 
+  it('on a two-connector station the figures, the time to target and the curve are the chosen connector\'s', async () => {
+    const two = await connectBenchStation(ui.gw.wsUrl('RIVOT_RIDER_TWO'));
+    try {
+      await two.boot();
+      const session = async (connectorId: number, soc: string, amps: string, offered: string, wh: string): Promise<void> => {
+        const reply = await two.client.call('StartTransaction', { connectorId, idTag: 'TEST_TAG', meterStart: 0, timestamp: new Date().toISOString() });
+        const transactionId = (reply[2] as { transactionId: number }).transactionId;
+        await two.client.call('StatusNotification', { connectorId, status: 'Charging', errorCode: 'NoError', timestamp: new Date().toISOString() });
+        await two.client.call('MeterValues', {
+          connectorId, transactionId,
+          meterValue: [{ timestamp: new Date(Date.now() + 1000).toISOString(), sampledValue: [
+            { value: soc, measurand: 'SoC', unit: 'Percent' }, { value: amps, measurand: 'Current.Import', unit: 'A' },
+            { value: '78', measurand: 'Voltage', unit: 'V' }, { value: offered, measurand: 'Current.Offered', unit: 'A' },
+            { value: wh, measurand: 'Energy.Active.Import.Register', unit: 'Wh' },
+          ] }],
+        });
+      };
+      await session(1, '20', '30', '30', '100');
+      await session(2, '70', '60', '60', '200');
+      const p = await newPhonePage();
+      await signIn(p, token({ sub: 'rider-3', role: 'viewer', chargers: ['RIVOT_RIDER_TWO'] }));
+      await text(p.locator('#st-title'), 'RIVOT_RIDER_TWO');
+      // The gateway shows the connector whose transaction started last.
+      await text(p.locator('#m-connector'), /^2$/);
+      await text(p.locator('#r-energy'), '0.20 kWh');
+      await until('connector 2 curve', () => p.locator('#c-soc').getAttribute('aria-label'), (l) => /from 70 to 70 %/.test(l ?? ''));
+      const eta2 = await until('connector 2 estimate', () => etaSeconds(p), (v) => Number.isFinite(v) && v > 0);
+      await p.locator('#st-connector').selectOption('1');
+      await text(p.locator('#m-connector'), /^1$/);
+      await text(p.locator('#r-energy'), '0.10 kWh');
+      await until('connector 1 curve', () => p.locator('#c-soc').getAttribute('aria-label'), (l) => /from 20 to 20 %/.test(l ?? ''));
+      const eta1 = await until('connector 1 estimate', () => etaSeconds(p), (v) => Number.isFinite(v) && v > 0);
+      // Classic from 20 % at 30 A versus Pro from 70 % at 60 A, to the same target: different figures.
+      expect(eta1).not.toBe(eta2);
+      const o = await overflow(p);
+      expect(o.pageWidth).toBeLessThanOrEqual(o.viewport);
+      await p.close();
+    } finally {
+      two.client.close();
+    }
+  });
+
   it('ran without script or console errors', () => {
     expect(pageErrors).toEqual([]);
   });

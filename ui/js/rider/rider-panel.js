@@ -298,9 +298,13 @@ export function createRiderPanel({ getToken, onError }) {
       /** @type {SessionRow} */
       const r = { item, summary, tx: t, draw: () => {} };
       row = r;
+      let drawn = -1;
       r.draw = () => {
         if (!details.open) return;
         const s = session(stationId, r.tx);
+        // Renders come with every change of any station: redraw only when this session's curve changed.
+        if (charts && s.series.size === drawn) return;
+        drawn = s.series.size;
         charts ??= { soc: createLineChart(socBox, SOC_CHART, { height: 120 }), power: createLineChart(powerBox, POWER_CHART, { height: 120 }) };
         const start = Date.parse(r.tx.startTime);
         charts.soc.update(s.series.points(), start);
