@@ -248,6 +248,10 @@ describe('rider SOC screen on a phone', () => {
     expect(o.spills).toEqual([]);
     expect(await axe(page)).toEqual([]);
     await row.screenshot({ path: `${ARTIFACTS}/rider-past-session.png` });
+    // The finished charge and an opened past session in the dark theme too.
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect(await axe(page)).toEqual([]);
+    await page.emulateMedia({ colorScheme: 'light' });
   });
 
   it('a viewer token sees only its station, and its REST reads are refused for another', async () => {

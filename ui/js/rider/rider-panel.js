@@ -70,8 +70,6 @@ export function createRiderPanel({ getToken, onError }) {
   const sessions = new Map();
   /** @type {{ stationId: string, list: Transaction[] } | undefined} */
   let txs;
-  /** @type {string | undefined} */
-  let txsLoading;
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let txsRefresh;
   /** @type {{ stationId: string, connectorId: number | undefined, summary: Shown, openTx: TxLike | undefined, connectors: number } | undefined} */
@@ -156,7 +154,6 @@ export function createRiderPanel({ getToken, onError }) {
   function refreshTransactions(stationId, delayMs = 0) {
     clearTimeout(txsRefresh);
     txsRefresh = setTimeout(() => {
-      txsLoading = stationId;
       fetchTransactions(stationId, getToken)
         .then((list) => {
           if (shown?.stationId !== stationId) return;
@@ -167,10 +164,7 @@ export function createRiderPanel({ getToken, onError }) {
           }
           redraw();
         })
-        .catch((/** @type {Error} */ err) => onError?.(`Could not read past sessions: ${err.message}`))
-        .finally(() => {
-          if (txsLoading === stationId) txsLoading = undefined;
-        });
+        .catch((/** @type {Error} */ err) => onError?.(`Could not read past sessions: ${err.message}`));
     }, delayMs);
   }
 
@@ -277,7 +271,8 @@ export function createRiderPanel({ getToken, onError }) {
 
   /** @param {Transaction} t */
   function sessionLine(t) {
-    const dur = t.stopTime ? duration(Date.parse(t.stopTime) - Date.parse(t.startTime)) : 'running';
+    // A stale transaction was never stopped (a newer one started on the connector, or the station rebooted).
+    const dur = t.stopTime ? duration(Date.parse(t.stopTime) - Date.parse(t.startTime)) : t.stale ? 'never stopped' : 'running';
     const soc = t.socStart !== undefined || t.socEnd !== undefined ? ` · ${pct(t.socStart)} → ${pct(t.socEnd)}` : '';
     const day = new Date(t.startTime).toLocaleDateString(undefined, { month: 'short', day: 'numeric' });
     return `#${t.transactionId ?? '?'} · ${day} ${clock(t.startTime)} · ${dur} · ${kwh(t.energyWh)}${soc}`;
