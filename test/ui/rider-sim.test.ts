@@ -23,6 +23,14 @@ async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => bool
   }
 }
 
+/** The SOC screen from the station's name to the end of the charge curves (what docs/ui.md shows). */
+async function screenshotSocScreen(p: Page, path: string): Promise<void> {
+  const top = (await p.locator('#station-panel').boundingBox())!;
+  const bottom = (await p.locator('#rider').boundingBox())!;
+  const scrollY = Number(await p.evaluate('window.scrollY'));
+  await p.screenshot({ path, fullPage: true, clip: { x: 0, y: top.y + scrollY, width: 390, height: bottom.y + bottom.height - top.y + 8 } });
+}
+
 beforeAll(async () => {
   ui = await startUiGateway({ env: { SIM_BOOT_DELAY_MS: '200' }, gateway: { simClockSpeed: SPEED } });
   ui.gw.sim.create({ id: STATION, autopilot: false, vehicle: { model: 'Classic', initialSoc: 90, targetSoc: 100, departAfterTargetS: 60 } });
@@ -54,10 +62,15 @@ describe('rider screen with a simulated station on a fast clock', () => {
     const etas: number[] = [];
     const curve: number[] = [];
     const end = Date.now() + 60_000;
+    let tapering = false;
     while (Date.now() < end && !(await page.locator('#r-done').isVisible())) {
       const eta = Number((await page.locator('#r-eta').getAttribute('data-seconds')) || Number.NaN);
       if (Number.isFinite(eta) && eta !== etas.at(-1)) etas.push(eta);
       curve.push(Number(await page.locator('#c-soc').getAttribute('data-points')));
+      if (!tapering && /tapering/.test((await page.locator('#r-eta-note').textContent()) ?? '')) {
+        tapering = true;
+        await screenshotSocScreen(page, 'test-artifacts/ui/rider-sim-tapering-phone.png');
+      }
       await new Promise((r) => setTimeout(r, 150));
     }
     expect(etas.length).toBeGreaterThanOrEqual(3);
@@ -71,6 +84,8 @@ describe('rider screen with a simulated station on a fast clock', () => {
     expect(await page.locator('#r-done-energy').textContent()).toMatch(/^0\.\d\d kWh$/);
     expect(await page.locator('#r-done-duration').textContent()).toMatch(/^\d+ min \d+ s$/);
     await page.screenshot({ path: 'test-artifacts/ui/rider-sim-finished.png', fullPage: true });
+    await screenshotSocScreen(page, 'test-artifacts/ui/rider-sim-finished-phone.png');
+    expect(tapering).toBe(true);
     expect(pageErrors).toEqual([]);
   }, 150_000);
 });

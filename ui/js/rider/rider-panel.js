@@ -217,7 +217,8 @@ export function createRiderPanel({ getToken, onError }) {
       if (est.ok) {
         seconds = est.seconds;
         eta = duration(est.seconds * 1000);
-        note = est.endsBy === 'complete' ? `the pack stops taking charge near ${pct(Math.round(est.endSoc))}` : est.phase === 'cv' ? 'tapering: the current falls as the pack fills' : 'at the current rate, then the taper';
+        const how = est.phase === 'cv' ? 'tapering: the current falls as the pack fills' : 'at the current rate, then the taper';
+        note = est.endsBy === 'complete' ? `${how}; the pack stops taking charge near ${pct(Math.round(est.endSoc))}` : how;
       } else {
         note = { 'not-charging': 'waiting for current', 'unknown-capacity': 'battery model not known yet', 'bad-input': 'waiting for the SOC', reached: '' }[est.reason] ?? '';
       }
