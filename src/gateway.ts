@@ -17,7 +17,7 @@ import { createFaultsRouter } from './api/faults-routes.js';
 import { useJsonErrors } from './api/errors.js';
 import { eventsRouter } from './api/events-routes.js';
 import { createPushRouter, DEV_TOKEN_URL } from './api/push-routes.js';
-import { uiRouter } from './api/ui-routes.js';
+import { riderDefaultsFromEnv, uiRouter } from './api/ui-routes.js';
 import { vendorMessagesRouter } from './api/vendor-messages-routes.js';
 import { createPushServer, parsePushConfig, viewerPushStats, type PushHandle } from './push/index.js';
 import { LiveMetrics } from './metrics/live-metrics.js';
@@ -184,6 +184,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   });
   const eventsConfig = parseEventsConfig(config.env);
   const cdcConfig = parseCdcConfig(config.env);
+  const riderDefaults = riderDefaultsFromEnv(config.env);
   const cdc: CdcReader | undefined = cdcConfig ? createCdcReader({ config: cdcConfig, bus, logger, dataDir: config.dataDir, registry }) : undefined;
   const events = configError(() => createEventModel({ bus, dataDir: config.dataDir, logger, binlogConfigured: cdc !== undefined, ...eventsConfig }));
 
@@ -356,7 +357,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   app.get('/metrics', async (_req, res) => {
     res.type(registry.contentType).send(await registry.metrics());
   });
-  app.use(uiRouter());
+  app.use(uiRouter({ rider: riderDefaults }));
   useJsonErrors(app, logger);
 
   let endpoint: StationEndpoint | undefined;

@@ -7,6 +7,7 @@ import { byId, setText } from './js/dom.js';
 import { clock } from './js/format.js';
 import { createFrameStream } from './js/frame-stream.js';
 import { createNotices } from './js/notices.js';
+import { createRiderPanel } from './js/rider/rider-panel.js';
 import { createSignIn } from './js/sign-in.js';
 import { createSocScreen } from './js/soc-screen.js';
 import { createStationList } from './js/station-list.js';
@@ -50,7 +51,9 @@ const connection = createConnection({
         }
       }
     },
-    onEvent: (e) => store.applyEvent(e),
+    onEvent: (e) => {
+      if (store.applyEvent(e)) rider.onEvent(e);
+    },
     onSummary: (s) => store.applySummary(s),
     onFrame: (entry) => frames.onFrame(entry),
     onFramesLost: (info) => frames.onLost(info),
@@ -77,6 +80,7 @@ const notices = createNotices({
 });
 const list = createStationList(byId('station-list'), byId('stations-empty'), select);
 const screen = createSocScreen({ onConnectorChange: () => scheduleRender() });
+const rider = createRiderPanel({ getToken: loadToken, onError: (message) => notices.notice(message, 'warning') });
 const commands = createCommands({ call: (id, action, payload) => connection.call(id, action, payload) });
 const frames = createFrameStream({ connection, getToken: loadToken, knownStations: () => store.ids() });
 
@@ -96,6 +100,7 @@ function render() {
   dirtyIds = new Set();
   list.render(ids.map((id) => store.get(id)), selectedId, dirty);
   screen.render(selected);
+  rider.render(selected, selected ? screen.shownSummary(selected) : {});
   commands.render(selected, selected ? screen.shownConnector(selected) : undefined);
   frames.refreshStations();
 }
@@ -139,7 +144,10 @@ store.onChange((id) => {
   dirtyIds.add(id);
   scheduleRender();
 });
-setInterval(() => screen.tick(), 1000);
+setInterval(() => {
+  screen.tick();
+  rider.tick();
+}, 1000);
 void devTokenAvailable().then((available) => {
   devEndpoint = available;
 });

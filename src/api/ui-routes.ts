@@ -1,9 +1,11 @@
-// The flashCharge bench UI: static files from ui/ plus the Socket.IO browser client from the installed
-// socket.io package. The files hold no station data (that arrives over Socket.IO with a JWT), so they are public.
+// The flashCharge bench UI: static files from ui/ plus the Socket.IO browser client and the uPlot chart library
+// from the installed packages. The files hold no station data (that arrives over Socket.IO with a JWT), so they
+// are public, and so is the rider's default price (ui-config.json).
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type Router } from 'express';
+import { GatewayError } from '../errors.js';
 
 /** ui/ at the repository root, next to src/. */
 export const UI_DIR = fileURLToPath(new URL('../../ui/', import.meta.url));
@@ -15,6 +17,42 @@ export const SOCKET_IO_CLIENT_PATH = '/vendor/socket.io.esm.min.js';
 function socketIoClientDir(): string {
   const entry = createRequire(import.meta.url).resolve('socket.io');
   return path.join(path.dirname(entry), '..', 'client-dist');
+}
+
+// uPlot's ES module and stylesheet, from the installed package (no CDN: the bench machine may have no internet).
+function uplotDir(): string {
+  return path.dirname(createRequire(import.meta.url).resolve('uplot'));
+}
+const UPLOT_FILES: ReadonlyMap<string, string> = new Map([
+  ['uPlot.esm.js', 'uPlot.esm.js'],
+  ['uPlot.min.css', 'uPlot.min.css'],
+]);
+
+/** What the rider screen starts with before the rider sets their own price (kept in the browser). */
+export interface RiderDefaults {
+  /** Price per kWh in `currency`; 0 hides the cost until the rider sets a price. */
+  readonly pricePerKwh: number;
+  /** ISO 4217 code, shown beside the cost. */
+  readonly currency: string;
+}
+
+/** flashCharge's backend charged 15 INR per kWh. */
+export const DEFAULT_RIDER: RiderDefaults = { pricePerKwh: 15, currency: 'INR' };
+
+/**
+ * UI_PRICE_PER_KWH (a number ≥ 0) and UI_CURRENCY (three letters), read once at start; a bad value stops the
+ * gateway with a line naming it, like the other variables (api/ may not import config-env, hence read here).
+ */
+export function riderDefaultsFromEnv(env: Readonly<Record<string, string | undefined>>): RiderDefaults {
+  const bad = (variable: string, want: string, got: string): never => {
+    throw new GatewayError('GW_ERR_CONFIG', `${variable}=${JSON.stringify(got)} is invalid: expected ${want}`, { variable });
+  };
+  const priceRaw = env.UI_PRICE_PER_KWH?.trim() ?? '';
+  const pricePerKwh = priceRaw === '' ? DEFAULT_RIDER.pricePerKwh : Number(priceRaw);
+  if (!Number.isFinite(pricePerKwh) || pricePerKwh < 0) bad('UI_PRICE_PER_KWH', 'a price per kWh ≥ 0, such as 15 or 0.32', priceRaw);
+  const currency = (env.UI_CURRENCY?.trim() || DEFAULT_RIDER.currency).toUpperCase();
+  if (!/^[A-Z]{3}$/.test(currency)) bad('UI_CURRENCY', 'a three-letter ISO 4217 code such as INR or EUR', currency);
+  return { pricePerKwh, currency };
 }
 
 // 'self' covers same-origin ws: in CSP 3 browsers; nothing else may run or load.
@@ -32,6 +70,8 @@ const CSP = [
 export interface UiRouterOptions {
   /** Serve another directory (tests, a customised UI). */
   readonly dir?: string;
+  /** The rider's default price, served at ui-config.json. */
+  readonly rider?: RiderDefaults;
 }
 
 export function uiRouter(opts: UiRouterOptions = {}): Router {
@@ -48,6 +88,17 @@ export function uiRouter(opts: UiRouterOptions = {}): Router {
       res.sendFile(file, { root: clientDir, headers: { 'Cache-Control': 'public, max-age=3600' } });
     });
   }
+  const libDir = uplotDir();
+  for (const [name, file] of UPLOT_FILES) {
+    router.get(`/vendor/${name}`, (_req, res) => {
+      res.sendFile(file, { root: libDir, headers: { 'Cache-Control': 'public, max-age=3600' } });
+    });
+  }
+  const riderConfig = JSON.stringify({ rider: opts.rider ?? DEFAULT_RIDER });
+  router.get('/ui-config.json', (_req, res) => {
+    res.setHeader('Cache-Control', 'no-cache');
+    res.type('application/json').send(riderConfig);
+  });
   // no-cache: a bench machine picks up a new UI after a gateway upgrade without a hard reload.
   router.use(express.static(opts.dir ?? UI_DIR, { index: 'index.html', fallthrough: true, cacheControl: true, maxAge: 0, setHeaders: (res) => res.setHeader('Cache-Control', 'no-cache') }));
   return router;

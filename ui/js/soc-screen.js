@@ -153,6 +153,10 @@ export function createSocScreen({ onConnectorChange } = {}) {
       renderFeed(st);
       renderAges();
     },
+    /** The figures shown for a station: the chosen connector's, else those of the gateway's pick. */
+    shownSummary(st) {
+      return shownSummary(st, chosenConnector.get(st.id));
+    },
     /** The connector whose figures are shown for a station (chosen, else the gateway's pick). */
     shownConnector(st) {
       return shownSummary(st, chosenConnector.get(st.id)).connectorId;

@@ -3,6 +3,7 @@
 import type { Socket } from 'node:net';
 import jwt from 'jsonwebtoken';
 import type { PushHandle } from '../../../src/push/index.js';
+import type { GatewayOptions } from '../../../src/gateway.js';
 import { startGateway } from '../../support/gateway.js';
 
 export const SECRET = 'ui-test-secret-0123456789-abcdefghijkl';
@@ -19,9 +20,9 @@ export interface UiGateway {
   close(): Promise<void>;
 }
 
-export async function startUiGateway(opts: { callTimeoutMs?: number; env?: Record<string, string> } = {}): Promise<UiGateway> {
+export async function startUiGateway(opts: { callTimeoutMs?: number; env?: Record<string, string>; gateway?: GatewayOptions } = {}): Promise<UiGateway> {
   const env = { JWT_SECRET: SECRET, DEV_TOKEN_ENDPOINT: 'true', CALL_TIMEOUT_MS: String(opts.callTimeoutMs ?? 2000), ...opts.env };
-  const gw = await startGateway(env);
+  const gw = await startGateway(env, opts.gateway ?? {});
   // The gateway wires the push server, the REST guard (dev token endpoint on) and the UI itself.
   const push = gw.push;
 
