@@ -11,12 +11,13 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Config } from './config.js';
 import { Bus } from './events/bus.js';
 import type { LinkKind } from './events/catalogue.js';
-import { createApiAuth } from './api/auth.js';
+import { createApiAuth, isDirectLoopback } from './api/auth.js';
 import { createCallsRouter } from './api/calls-routes.js';
 import { useJsonErrors } from './api/errors.js';
 import { eventsRouter } from './api/events-routes.js';
 import { createPushRouter, DEV_TOKEN_URL } from './api/push-routes.js';
 import { uiRouter } from './api/ui-routes.js';
+import { createOcppSchemasRouter } from './api/ocpp-schemas-routes.js';
 import { createPushServer, parsePushConfig, viewerPushStats, type PushHandle } from './push/index.js';
 import { LiveMetrics } from './metrics/live-metrics.js';
 import { MemoryReport } from './metrics/memory.js';
@@ -313,6 +314,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   app.use('/api/stations/:id/device-log', auth.requireStation('id'), serial.deviceLogRouter());
   app.use('/api', eventsRouter(events));
   app.use('/api/sim', auth.require({ role: 'operator' }), sim.router());
+  app.use('/api', createOcppSchemasRouter({ auth }));
   app.use('/api', createCallsRouter({ auth, calls: relay, timeoutMs: pushConfig.callTimeoutMs }));
   app.use('/api', createTestCsRouter({ auth, testCs, mode }));
   app.use('/api', createConformanceRouter({ auth, conformance }));
@@ -325,7 +327,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   app.get('/metrics', async (_req, res) => {
     res.type(registry.contentType).send(await registry.metrics());
   });
-  app.use(uiRouter());
+  app.use(uiRouter({ devTokenAvailable: pushConfig.devTokenEndpoint ? isDirectLoopback : () => false }));
   useJsonErrors(app, logger);
 
   let endpoint: StationEndpoint | undefined;

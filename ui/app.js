@@ -42,13 +42,9 @@ const connection = createConnection({
     },
     onSubscribed(ack) {
       store.applySubscribe(ack);
-      // A station seen for the first time: fill its "Recent events" from the gateway's history.
-      for (const entry of ack.stations) {
-        if (entry.seq > 0 && !backfilled.has(entry.chargeBoxId)) {
-          backfilled.add(entry.chargeBoxId);
-          connection.replay(entry.chargeBoxId, Math.max(0, entry.seq - BACKFILL_EVENTS));
-        }
-      }
+      // Only the selected station shows "Recent events": its feed is read back from the history when it is
+      // first shown, not all 1,000 at once on load.
+      backfill(selectedId ?? store.ids()[0]);
     },
     onEvent: (e) => store.applyEvent(e),
     onSummary: (s) => store.applySummary(s),
@@ -57,6 +53,9 @@ const connection = createConnection({
     onTokenExpiring: (info) => notices.tokenExpiring(info),
     onSignedOut: (message) => signOut(message),
     onNotice: (text, kind) => notices.notice(text, kind),
+    onGap: (gap) =>
+      notices.sticky(`${gap.chargeBoxId}: ${gap.missed ?? gap.to - gap.from + 1} events (seq ${gap.from}–${gap.to}) were missed; the gateway history no longer held them. The station was re-read from a fresh snapshot.`),
+    onMetrics: (m) => ops.onMetrics(m),
   },
 });
 
@@ -80,8 +79,17 @@ const screen = createSocScreen({ onConnectorChange: () => scheduleRender() });
 const commands = createCommands({ call: (id, action, payload) => connection.call(id, action, payload) });
 const frames = createFrameStream({ connection, getToken: loadToken, knownStations: () => store.ids() });
 
+/** Fills a station's "Recent events" from the gateway's history, once per station. */
+function backfill(id) {
+  const st = id ? store.get(id) : undefined;
+  if (!st || st.maxSeq === 0 || backfilled.has(id) || !connection.connected) return;
+  backfilled.add(id);
+  connection.replay(id, Math.max(0, st.maxSeq - BACKFILL_EVENTS));
+}
+
 function select(id) {
   selectedId = id;
+  backfill(id);
   history.replaceState(null, '', `#station=${encodeURIComponent(id)}`);
   scheduleRender();
 }

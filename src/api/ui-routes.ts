@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import express, { type Router } from 'express';
+import express, { type Request, type Router } from 'express';
 
 /** ui/ at the repository root, next to src/. */
 export const UI_DIR = fileURLToPath(new URL('../../ui/', import.meta.url));
@@ -32,7 +32,12 @@ const CSP = [
 export interface UiRouterOptions {
   /** Serve another directory (tests, a customised UI). */
   readonly dir?: string;
+  /** Whether this caller may take a dev token (DEV_TOKEN_ENDPOINT and a loopback caller); default never. */
+  readonly devTokenAvailable?: (req: Request) => boolean;
 }
+
+/** What the sign-in page needs before a token exists, always answered 200 so a normal load logs no error. */
+export const UI_CONFIG_PATH = '/ui-config.json';
 
 export function uiRouter(opts: UiRouterOptions = {}): Router {
   const router = express.Router();
@@ -41,6 +46,10 @@ export function uiRouter(opts: UiRouterOptions = {}): Router {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
     next();
+  });
+  router.get(UI_CONFIG_PATH, (req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ devToken: opts.devTokenAvailable?.(req) ?? false });
   });
   const clientDir = socketIoClientDir();
   for (const file of ['socket.io.esm.min.js', 'socket.io.esm.min.js.map']) {

@@ -6,13 +6,23 @@ import { isAuthRefusal, refusalMessage } from './auth-messages.js';
 const ACK_TIMEOUT_MS = 10_000;
 /** The gateway answers a call with its own timeout outcome; this only guards against a silent gateway. */
 const CALL_ACK_TIMEOUT_MS = 90_000;
+/**
+ * A dead link can stay "open" (a sleeping laptop, a NAT that forgot us, a frozen proxy). Silence longer than
+ * PROBE_AFTER_MS sends an `alive` probe; nothing heard for DEAD_AFTER_MS means the link is dead: the transport is
+ * closed and socket.io-client reconnects (then resubscribes with `since`). Any packet counts as heard.
+ */
+const WATCH_EVERY_MS = 1000;
+const PROBE_AFTER_MS = 3000;
+const DEAD_AFTER_MS = 8000;
 
 /**
  * handlers: onState({ state, message }), onSubscribed(ack), onEvent(e), onSummary(s), onFrame(entry),
- * onFramesLost(info), onTokenExpiring(info), onSignedOut(message), onNotice(text, kind)
+ * onFramesLost(info), onTokenExpiring(info), onSignedOut(message), onNotice(text, kind), onGap(gap),
+ * onMetrics(sample)
  */
 export function createConnection({ getToken, sinceMap, handlers }) {
   let frameFilter; // undefined: no frame stream
+  let metricsOn = false;
   let retryTimer;
   /** Set when the token is no good any more: nothing reconnects until renew(). */
   let signedOut = false;
@@ -37,6 +47,29 @@ export function createConnection({ getToken, sinceMap, handlers }) {
 
   const state = (s, message = '') => handlers.onState({ state: s, message });
 
+  let heardAt = 0;
+  let probing = false;
+  const heard = () => {
+    heardAt = Date.now();
+  };
+  let declaredDead = false;
+  setInterval(() => {
+    if (!socket.connected) return;
+    const silent = Date.now() - heardAt;
+    if (silent >= DEAD_AFTER_MS) {
+      declaredDead = true;
+      // Closing the engine (not the socket) makes socket.io-client reconnect by itself.
+      socket.io.engine?.close();
+      return;
+    }
+    if (silent >= PROBE_AFTER_MS && !probing) {
+      probing = true;
+      socket.timeout(DEAD_AFTER_MS).emit('alive', () => {
+        probing = false;
+      });
+    }
+  }, WATCH_EVERY_MS);
+
   function subscribe() {
     const since = sinceMap();
     const request = { all: true, ...(Object.keys(since).length > 0 ? { since } : {}) };
@@ -53,6 +86,7 @@ export function createConnection({ getToken, sinceMap, handlers }) {
       handlers.onSubscribed(ack);
     });
     if (frameFilter) sendFrameFilter('frames:subscribe');
+    if (metricsOn) socket.emit('metrics:subscribe', () => {});
   }
 
   /** After a `gap`: a fresh snapshot of the station (the ack is applied like any subscription, gap included). */
@@ -70,7 +104,14 @@ export function createConnection({ getToken, sinceMap, handlers }) {
     });
   }
 
+  socket.io.on('open', () => {
+    heard();
+    probing = false;
+    socket.io.engine.on('packet', heard);
+  });
+
   socket.on('connect', () => {
+    heard();
     cancelRetry();
     state('connected');
     subscribe();
@@ -100,15 +141,21 @@ export function createConnection({ getToken, sinceMap, handlers }) {
       }
       return;
     }
-    state('reconnecting', `Connection lost (${reason}); reconnecting…`);
+    if (declaredDead) state('reconnecting', `No answer from the gateway for ${Math.round(DEAD_AFTER_MS / 1000)} s (the connection went silent); reconnecting…`);
+    else state('reconnecting', `Connection lost (${reason}); reconnecting…`);
+    declaredDead = false;
   });
 
   socket.on('event', (e) => handlers.onEvent(e));
   socket.on('summary', (s) => handlers.onSummary(s));
   // Events the gateway's history no longer held when this page could take them.
-  socket.on('gap', (gap) => resync(gap));
+  socket.on('gap', (gap) => {
+    handlers.onGap?.(gap);
+    resync(gap);
+  });
   socket.on('frame', (entry) => handlers.onFrame(entry));
   socket.on('frames:lost', (info) => handlers.onFramesLost(info));
+  socket.on('metrics', (m) => handlers.onMetrics?.(m));
   socket.on('tokenExpiring', (info) => handlers.onTokenExpiring(info));
   socket.on('goodbye', ({ reason, message }) => {
     if (reason === 'token_expired') {
@@ -126,6 +173,7 @@ export function createConnection({ getToken, sinceMap, handlers }) {
   return {
     start() {
       signedOut = false;
+      heard();
       state('connecting', 'Connecting…');
       socket.connect();
     },
@@ -169,6 +217,12 @@ export function createConnection({ getToken, sinceMap, handlers }) {
       socket.timeout(ACK_TIMEOUT_MS).emit('replay', { chargeBoxId, since }, (err, ack) => {
         if (!err && !ack.ok) handlers.onNotice(`History of ${chargeBoxId}: ${ack.error.message}`, 'warning');
       });
+    },
+
+    /** Operators: `metrics` every PUSH_METRICS_INTERVAL_MS while on (kept across reconnects). */
+    setMetrics(on) {
+      metricsOn = on;
+      if (socket.connected) socket.emit(on ? 'metrics:subscribe' : 'metrics:unsubscribe', () => {});
     },
 
     /** filter: the FrameFilterRequest to apply, or undefined to stop the stream. */

@@ -57,6 +57,13 @@ export function createNotices({ onNewToken, devAvailable }) {
       clearInterval(countdown);
       el.expiring.hidden = true;
     },
+    /** A notice that stays until the user dismisses it (missed events must not pass unseen). */
+    sticky(text, kind = 'warning') {
+      const dismiss = h('button', { type: 'button', class: 'secondary dismiss' }, 'Dismiss');
+      const item = h('div', { class: `notice ${kind} sticky`, role: 'status' }, h('p', {}, text), dismiss);
+      dismiss.addEventListener('click', () => item.remove());
+      el.area.append(item);
+    },
     notice(text, kind = 'info') {
       const item = h('p', { class: `notice ${kind}`, role: kind === 'alert' ? 'alert' : 'status' }, text);
       el.area.append(item);

@@ -24,6 +24,8 @@ function emptyStation(id) {
     /** Station time of the newest MeterValues sample. */
     meterAt: undefined,
     summary: undefined,
+    /** Findings events this page has seen (live or read back): the fleet's "has findings" filter. */
+    findings: 0,
     feed: [],
     seen: new Set(),
     seenOrder: [],
@@ -185,6 +187,7 @@ export function createStationStore() {
         // The snapshot does not name the message the vehicle figures came in; its event from the history does.
         st.vehicle.messageId = e.data.messageId;
       }
+      if (e.type === 'finding') st.findings++;
       const text = describeEvent(e);
       if (text) addToFeed(st, { id: e.id, seq: e.seq, at: e.receivedAt, kind: text.kind, text: text.text, type: e.type });
       notify(st.id);
