@@ -7,6 +7,7 @@ import { byId, setText } from './js/dom.js';
 import { clock } from './js/format.js';
 import { createFrameStream } from './js/frame-stream.js';
 import { createNotices } from './js/notices.js';
+import { createOcppActions } from './js/ops/ocpp-actions.js';
 import { createSignIn } from './js/sign-in.js';
 import { createSocScreen } from './js/soc-screen.js';
 import { createStationList } from './js/station-list.js';
@@ -45,6 +46,7 @@ const connection = createConnection({
       // Only the selected station shows "Recent events": its feed is read back from the history when it is
       // first shown, not all 1,000 at once on load.
       backfill(selectedId ?? store.ids()[0]);
+      if (!findingsRead) void readFindings();
     },
     onEvent: (e) => store.applyEvent(e),
     onSummary: (s) => store.applySummary(s),
@@ -55,7 +57,6 @@ const connection = createConnection({
     onNotice: (text, kind) => notices.notice(text, kind),
     onGap: (gap) =>
       notices.sticky(`${gap.chargeBoxId}: ${gap.missed ?? gap.to - gap.from + 1} events (seq ${gap.from}–${gap.to}) were missed; the gateway history no longer held them. The station was re-read from a fresh snapshot.`),
-    onMetrics: (m) => ops.onMetrics(m),
   },
 });
 
@@ -77,7 +78,20 @@ const notices = createNotices({
 const list = createStationList(byId('station-list'), byId('stations-empty'), select);
 const screen = createSocScreen({ onConnectorChange: () => scheduleRender() });
 const commands = createCommands({ call: (id, action, payload) => connection.call(id, action, payload) });
+const ocppActions = createOcppActions({ call: (id, action, payload) => connection.call(id, action, payload), getToken: loadToken });
 const frames = createFrameStream({ connection, getToken: loadToken, knownStations: () => store.ids() });
+
+/** The fleet's "has findings" filter also knows the findings of before this page loaded (last 1,000 kept). */
+let findingsRead = false;
+async function readFindings() {
+  findingsRead = true;
+  try {
+    const res = await fetch('api/events?type=finding&limit=1000', { headers: { Authorization: `Bearer ${loadToken() ?? ''}` } });
+    if (res.ok) store.countFindings((await res.json()).events ?? []);
+  } catch {
+    findingsRead = false;
+  }
+}
 
 /** Fills a station's "Recent events" from the gateway's history, once per station. */
 function backfill(id) {
@@ -105,6 +119,7 @@ function render() {
   list.render(ids.map((id) => store.get(id)), selectedId, dirty);
   screen.render(selected);
   commands.render(selected, selected ? screen.shownConnector(selected) : undefined);
+  ocppActions.render(selected);
   frames.refreshStations();
 }
 
@@ -121,6 +136,7 @@ function showWho() {
   const operator = claims?.role === 'operator';
   commands.setVisible(operator);
   frames.setVisible(operator);
+  ocppActions.setVisible(operator);
 }
 
 function begin(token) {

@@ -194,6 +194,17 @@ export function createStationStore() {
       return true;
     },
 
+    /** Findings read from the history (GET /api/events?type=finding): counted once each, state untouched. */
+    countFindings(events) {
+      for (const e of events) {
+        if (e.type !== 'finding') continue;
+        const st = stations.get(e.chargeBoxId);
+        if (!st || !remember(st, e.id)) continue;
+        st.findings++;
+        notify(st.id);
+      }
+    },
+
     applySummary(summary) {
       const st = station(summary.chargeBoxId);
       if (st.summary && summary.seq < st.summary.seq) return;

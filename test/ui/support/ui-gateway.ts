@@ -15,6 +15,8 @@ export interface UiGateway {
   readonly url: string;
   /** Cuts every Socket.IO connection and refuses new ones until `allow()`. */
   dropBrowsers(): void;
+  /** Makes every open Socket.IO connection silent both ways without closing it (a dead NAT, a frozen proxy). */
+  freezeBrowsers(): void;
   allow(): void;
   close(): Promise<void>;
 }
@@ -45,6 +47,13 @@ export async function startUiGateway(opts: { callTimeoutMs?: number; env?: Recor
     dropBrowsers() {
       blocked = true;
       for (const s of open) s.destroy();
+    },
+    freezeBrowsers() {
+      for (const s of open) {
+        s.pause();
+        s.cork();
+        open.delete(s);
+      }
     },
     allow() {
       blocked = false;
