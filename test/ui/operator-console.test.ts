@@ -34,7 +34,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
   for (const [i, id] of FLEET.entries()) {
     ui.gw.bus.emit('eventInput', { ...base(id), type: 'stationConnected', data: { linkKind: i % 2 ? 'ws' : 'sim', upstream: i % 3 ? 'local' : 'steve' } } satisfies EventInput);
-    ui.gw.bus.emit('eventInput', { ...base(id), type: 'status', connectorId: 1, data: { status: STATUSES[i % STATUSES.length], errorCode: 'NoError', synthetic: false } } satisfies EventInput);
+    ui.gw.bus.emit('eventInput', { ...base(id), type: 'status', connectorId: 1, data: { status: STATUSES[i % STATUSES.length] ?? 'Available', errorCode: 'NoError', synthetic: false } } satisfies EventInput);
     if (i % 100 === 7) ui.gw.bus.emit('eventInput', { ...base(id), type: 'finding', data: { rule: 'schema', message: 'MeterValues.meterValue[0].timestamp is not a date-time' } } satisfies EventInput);
     if (i % 50 === 0) await new Promise((r) => setImmediate(r));
   }
@@ -73,7 +73,7 @@ describe('operator console', () => {
     const end = Date.now() + 6000;
     while (Date.now() < end) {
       for (const [i, id] of FLEET.slice(0, 100).entries()) {
-        ui.gw.bus.emit('eventInput', { ...base(id), type: 'status', connectorId: 1, data: { status: STATUSES[i % STATUSES.length], errorCode: 'NoError', synthetic: false } } satisfies EventInput);
+        ui.gw.bus.emit('eventInput', { ...base(id), type: 'status', connectorId: 1, data: { status: STATUSES[i % STATUSES.length] ?? 'Available', errorCode: 'NoError', synthetic: false } } satisfies EventInput);
       }
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -112,4 +112,88 @@ describe('operator console', () => {
     await waitFor(async () => (await text('#st-title')).includes(REAL), `${REAL} selected by keyboard`);
     await screenshot(page, 'operator-fleet');
   }, 180_000);
+
+  it('sends a TriggerMessage from the form built from its schema and shows the answer and the round trip; a bad form is refused naming the field', async () => {
+    await page.getByLabel('Search').fill(REAL);
+    await page.locator(`.fleet-row[data-station="${REAL}"]`).click();
+    await waitFor(async () => (await text('#st-title')).includes(REAL), `${REAL} selected`);
+    // The frame stream runs meanwhile, so the log view sees the request and its answer.
+    await page.getByRole('button', { name: 'Start stream' }).click();
+
+    await waitFor(async () => (await page.locator('#oa-action option').count()) >= 19, 'the 19 central-system actions');
+    await page.locator('#oa-action').selectOption('UnlockConnector');
+    await page.getByRole('button', { name: 'Send to the station' }).click();
+    await waitFor(async () => (await text('#oa-result')).includes('connectorId is required'), 'the missing field named');
+    expect(await page.evaluate('document.activeElement?.dataset?.path')).toBe('connectorId');
+    expect(station.calls('UnlockConnector')).toEqual([]);
+
+    // The connector's own Trigger button fills the form for connector 1.
+    await page.getByRole('button', { name: 'Trigger (TriggerMessage) on connector 1' }).click();
+    expect(await page.locator('#oa-action').inputValue()).toBe('TriggerMessage');
+    await page.getByLabel('requestedMessage').selectOption('StatusNotification');
+    expect(await page.getByLabel('connectorId').inputValue()).toBe('1');
+    await page.getByRole('button', { name: 'Send to the station' }).click();
+    await waitFor(async () => /TriggerMessage: Accepted by the station .*Round trip \d+ ms/.test(await text('#oa-result')), 'Accepted with the round trip', 20_000);
+    expect(station.calls('TriggerMessage')).toEqual([{ requestedMessage: 'StatusNotification', connectorId: 1 }]);
+    expect(await text('#oa-answer')).toContain('"Accepted"');
+    await screenshot(page, 'operator-ocpp-action');
+  }, 60_000);
+
+  it('pairs the request with its answer in the message log, live and when read back from the log', async () => {
+    const callRow = page.locator('#frame-rows tr[data-type="CALL"]', { hasText: 'TriggerMessage' }).first();
+    await waitFor(async () => (await callRow.count()) > 0 && (await callRow.getAttribute('data-paired')) !== null, 'the live CALL paired');
+    const answerId = await callRow.getAttribute('data-paired');
+    const answerRow = page.locator(`#frame-${answerId}`);
+    expect(await answerRow.getAttribute('data-type')).toBe('CALLRESULT');
+    expect(await callRow.locator('.pair').textContent()).toContain('answer: Accepted');
+    expect(await answerRow.locator('.pair').textContent()).toContain('request: TriggerMessage');
+
+    // From the log alone: clear the table, pause, read the history back.
+    await page.getByRole('button', { name: 'Pause stream' }).click();
+    await page.getByRole('button', { name: 'Clear' }).click();
+    await page.getByRole('button', { name: 'Load earlier from log' }).click();
+    const readBack = page.locator('#frame-rows tr[data-type="CALL"]', { hasText: 'TriggerMessage' }).first();
+    await waitFor(async () => (await readBack.count()) > 0 && (await readBack.getAttribute('data-paired')) === answerId, 'the CALL read back paired with the same answer');
+    // The frame opens as a JSON tree.
+    await readBack.locator('summary').click();
+    await waitFor(async () => ((await readBack.locator('.jt-root').textContent()) ?? '').includes('requestedMessage'), 'the JSON tree');
+    await screenshot(page, 'operator-message-log');
+  }, 60_000);
+
+  it('notices a silent connection within 10 s and recovers by itself', async () => {
+    expect(await state()).toBe('connected');
+    const frozenAt = Date.now();
+    ui.freezeBrowsers();
+    await waitFor(async () => (await state()) !== 'connected', 'the page to notice', 20_000);
+    const noticedMs = Date.now() - frozenAt;
+    expect(noticedMs).toBeLessThan(12_000);
+    expect(await text('#conn-text')).toContain('went silent');
+    await waitFor(async () => (await state()) === 'connected', 'Live again', 30_000);
+    await waitFor(async () => (await text('#fleet-shown')).includes('of 1001'), 'the fleet after the reconnect');
+  }, 60_000);
+
+  it('has no axe-core violations in light and dark themes', async () => {
+    await page.getByLabel('Search').fill('');
+    for (const colorScheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme });
+      await new Promise((r) => setTimeout(r, 300));
+      const violations = await axeViolations(page);
+      expect(violations, `${colorScheme}: ${JSON.stringify(violations, null, 1)}`).toEqual([]);
+      await screenshot(page, `operator-${colorScheme}`);
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+  }, 60_000);
+
+  it('is no wider than a 390 px screen', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await new Promise((r) => setTimeout(r, 300));
+    const width = (await page.evaluate('document.documentElement.scrollWidth')) as number;
+    await screenshot(page, 'operator-390');
+    expect(width).toBeLessThanOrEqual(390);
+    await page.setViewportSize({ width: 1366, height: 900 });
+  });
+
+  it('logged no console errors', () => {
+    expect(errors).toEqual([]);
+  });
 });
