@@ -31,6 +31,8 @@ let dirtyIds = new Set();
 /** Events read back from the history for a station's feed when the page first sees it. */
 const BACKFILL_EVENTS = 50;
 const backfilled = new Set();
+/** Missed events since the gap notice was last dismissed. */
+const missed = { events: 0, stations: new Set() };
 
 const connection = createConnection({
   getToken: loadToken,
@@ -55,8 +57,21 @@ const connection = createConnection({
     onTokenExpiring: (info) => notices.tokenExpiring(info),
     onSignedOut: (message) => signOut(message),
     onNotice: (text, kind) => notices.notice(text, kind),
-    onGap: (gap) =>
-      notices.sticky(`${gap.chargeBoxId}: ${gap.missed ?? gap.to - gap.from + 1} events (seq ${gap.from}–${gap.to}) were missed; the gateway history no longer held them. The station was re-read from a fresh snapshot.`),
+    onGap(gap) {
+      // One notice for all gaps until dismissed: a mass gap over 1,000 stations must not make 1,000 banners.
+      missed.events += gap.missed ?? gap.to - gap.from + 1;
+      missed.stations.add(gap.chargeBoxId);
+      const where = missed.stations.size === 1 ? gap.chargeBoxId : `${missed.stations.size} stations (latest ${gap.chargeBoxId})`;
+      notices.sticky(
+        `${missed.events} events of ${where} were missed; the gateway history no longer held them. The stations were re-read from fresh snapshots.`,
+        'warning',
+        'gap',
+        () => {
+          missed.events = 0;
+          missed.stations.clear();
+        },
+      );
+    },
   },
 });
 

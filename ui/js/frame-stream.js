@@ -44,7 +44,7 @@ function safeParse(raw) {
 }
 
 function frameCell(entry) {
-  const details = h('details', { class: 'frame-json' }, h('summary', {}, h('code', {}, entry.raw.length > 90 ? `${entry.raw.slice(0, 90)}…` : entry.raw)));
+  const details = h('details', { class: 'frame-json' }, h('summary', {}, h('code', {}, entry.raw)));
   // The tree is built when opened: 300 rows of trees would cost more than the table.
   details.addEventListener('toggle', () => {
     if (!details.open || details.childElementCount > 1) return;

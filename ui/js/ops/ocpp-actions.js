@@ -13,7 +13,7 @@ const PER_CONNECTOR = [
   ['UnlockConnector', 'Unlock'],
   ['ChangeAvailability', 'Availability'],
   ['TriggerMessage', 'Trigger'],
-  ['RemoteStartTransaction', 'Remote start'],
+  ['RemoteStartTransaction', 'Start'],
   ['ReserveNow', 'Reserve'],
 ];
 
