@@ -196,4 +196,18 @@ describe('operator console', () => {
   it('logged no console errors', () => {
     expect(errors).toEqual([]);
   });
+
+  it('notices a gateway restart and is Live again on the new process, with the same token', async () => {
+    const port = ui.gw.port;
+    const dataDir = ui.gw.dataDir;
+    station.client.close();
+    await ui.close();
+    await waitFor(async () => (await state()) !== 'connected', 'the page to notice the restart', 15_000);
+    ui = await startUiGateway({ callTimeoutMs: 5000, env: { PORT: String(port), DATA_DIR: dataDir } });
+    ui.gw.bus.emit('eventInput', { ...base('AFTER_RESTART'), type: 'status', connectorId: 1, data: { status: 'Available', errorCode: 'NoError', synthetic: false } } satisfies EventInput);
+    await waitFor(async () => (await state()) === 'connected', 'Live after the restart', 30_000);
+    await waitFor(async () => (await text('#fleet-shown')).includes('of 1002'), 'a station of the new process in the fleet');
+    // While the gateway was down Chromium logs the refused WebSocket dials; nothing else.
+    expect(errors.filter((e) => !/WebSocket connection to .* failed/.test(e))).toEqual([]);
+  }, 60_000);
 });

@@ -30,6 +30,7 @@ export async function startUiGateway(opts: { callTimeoutMs?: number; env?: Recor
   // Socket.IO upgrades, so the test can cut browsers off the way a network drop would.
   const open = new Set<Socket>();
   let blocked = false;
+  const frozen = new Set<Socket>();
   gw.httpServer.prependListener('upgrade', (req, socket: Socket) => {
     if (!req.url?.startsWith('/socket.io/')) return;
     if (blocked) {
@@ -53,12 +54,15 @@ export async function startUiGateway(opts: { callTimeoutMs?: number; env?: Recor
         s.pause();
         s.cork();
         open.delete(s);
+        frozen.add(s);
       }
     },
     allow() {
       blocked = false;
     },
     async close() {
+      // A frozen socket would hold the HTTP server's close open.
+      for (const s of frozen) s.destroy();
       await gw.stop();
     },
   };
