@@ -7,6 +7,7 @@ import { byId, setText } from './js/dom.js';
 import { clock } from './js/format.js';
 import { createFrameStream } from './js/frame-stream.js';
 import { createNotices } from './js/notices.js';
+import { createMetricsPanel } from './js/ops/metrics-panel.js';
 import { createOcppActions } from './js/ops/ocpp-actions.js';
 import { createSignIn } from './js/sign-in.js';
 import { createSocScreen } from './js/soc-screen.js';
@@ -57,6 +58,7 @@ const connection = createConnection({
     onTokenExpiring: (info) => notices.tokenExpiring(info),
     onSignedOut: (message) => signOut(message),
     onNotice: (text, kind) => notices.notice(text, kind),
+    onMetrics: (m) => metrics.onMetrics(m),
     onGap(gap) {
       // One notice for all gaps until dismissed: a mass gap over 1,000 stations must not make 1,000 banners.
       missed.events += gap.missed ?? gap.to - gap.from + 1;
@@ -94,6 +96,7 @@ const list = createStationList(byId('station-list'), byId('stations-empty'), sel
 const screen = createSocScreen({ onConnectorChange: () => scheduleRender() });
 const commands = createCommands({ call: (id, action, payload) => connection.call(id, action, payload) });
 const ocppActions = createOcppActions({ call: (id, action, payload) => connection.call(id, action, payload), getToken: loadToken });
+const metrics = createMetricsPanel({ setMetrics: (on) => connection.setMetrics(on) });
 const frames = createFrameStream({ connection, getToken: loadToken, knownStations: () => store.ids() });
 
 /** The fleet's "has findings" filter also knows the findings of before this page loaded (last 1,000 kept). */
@@ -152,6 +155,7 @@ function showWho() {
   commands.setVisible(operator);
   frames.setVisible(operator);
   ocppActions.setVisible(operator);
+  metrics.setVisible(operator);
 }
 
 function begin(token) {

@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core';
 import type { EventInput } from '../../src/events/catalogue.js';
 import { connectBenchStation, type BenchStation } from './support/bench-station.js';
 import { launchBrowser, type TestBrowser } from './support/browser.js';
-import { axeViolations, collectErrors, screenshot, waitFor } from './support/page-checks.js';
+import { ARTIFACTS, axeViolations, collectErrors, screenshot, waitFor } from './support/page-checks.js';
 import { startUiGateway, token, type UiGateway } from './support/ui-gateway.js';
 
 const FLEET = Array.from({ length: 1000 }, (_, i) => `FLEET_${String(i).padStart(4, '0')}`);
@@ -30,7 +30,7 @@ const text = async (selector: string): Promise<string> => (await page.locator(se
 const state = async (): Promise<string | null> => page.locator('#conn-state').getAttribute('data-state');
 
 beforeAll(async () => {
-  ui = await startUiGateway({ callTimeoutMs: 5000 });
+  ui = await startUiGateway({ callTimeoutMs: 5000, env: { PUSH_METRICS_INTERVAL_MS: '500' } });
   browser = await launchBrowser();
   for (const [i, id] of FLEET.entries()) {
     ui.gw.bus.emit('eventInput', { ...base(id), type: 'stationConnected', data: { linkKind: i % 2 ? 'ws' : 'sim', upstream: i % 3 ? 'local' : 'steve' } } satisfies EventInput);
@@ -159,6 +159,17 @@ describe('operator console', () => {
     await waitFor(async () => ((await readBack.locator('.jt-root').textContent()) ?? '').includes('requestedMessage'), 'the JSON tree');
     await screenshot(page, 'operator-message-log');
   }, 60_000);
+
+  it('draws health and metrics live from the metrics subscription', async () => {
+    await waitFor(async () => /\d+ samples/.test(await text('#om-at')), 'metrics samples');
+    await waitFor(async () => /(\d+) samples/.exec(await text('#om-at'))?.[1] !== '1', 'a second sample');
+    expect(await text('[data-metric="rtt"] .om-now')).toMatch(/p50 .* p95 .* p99/);
+    expect(await text('[data-metric="links"] .om-now')).toContain('ws 1');
+    expect(await text('[data-metric="binlog"] .om-now')).toMatch(/off|\w+/);
+    const points = await page.locator('[data-metric="fps"] polyline').first().getAttribute('points');
+    expect((points ?? '').split(' ').length).toBeGreaterThan(1);
+    await page.locator('#ops-metrics').screenshot({ path: `${ARTIFACTS}/operator-metrics.png` });
+  }, 30_000);
 
   it('notices a silent connection within 10 s and recovers by itself', async () => {
     expect(await state()).toBe('connected');
