@@ -81,3 +81,10 @@ describe('fleet filters', () => {
     expect(fleetView(fleet, {}, 'soc').shown[0]?.id).toBe('B2');
   });
 });
+
+describe('texts shown to users', () => {
+  it('carry no Markdown backticks', async () => {
+    const { refusalMessage } = (await import(new URL('../../ui/js/auth-messages.js', import.meta.url).href)) as { refusalMessage: (code: string) => string };
+    for (const code of ['token_malformed', 'token_bad_signature', 'token_expired', 'token_missing']) expect(refusalMessage(code)).not.toContain('`');
+  });
+});
