@@ -9,6 +9,7 @@ import { statusClass } from './status-colors.js';
 /** Must match .fleet-row's height in style.css. */
 const ROW_PX = 52;
 const OVERSCAN = 6;
+const REFILTER_MS = 250;
 const LINK_TEXT = { ws: 'WebSocket', serial: 'USB serial', sim: 'simulated' };
 
 function row(st, selected, onSelect) {
@@ -54,6 +55,8 @@ export function createStationList(listEl, emptyEl, onSelect) {
   let everything = true;
   let drawScheduled = false;
   let countsKey = '';
+  let lastCount = -1;
+  let refilterTimer;
 
   const filter = () => ({
     text: el.text.value,
@@ -176,7 +179,20 @@ export function createStationList(listEl, emptyEl, onSelect) {
       selectedId = selected;
       if (dirty) for (const id of dirty) dirtyIds.add(id);
       else everything = true;
-      refilter();
+      // Visible rows redraw on the next frame; filters, order and counts follow data at most REFILTER_MS apart
+      // (at 1,000 stations updating every second, refiltering every frame is the page's biggest cost).
+      if (everything || stations.length !== lastCount) {
+        lastCount = stations.length;
+        clearTimeout(refilterTimer);
+        refilterTimer = undefined;
+        refilter();
+        return;
+      }
+      scheduleDraw();
+      refilterTimer ??= setTimeout(() => {
+        refilterTimer = undefined;
+        refilter();
+      }, REFILTER_MS);
     },
     /** Scrolls the selected station into view (after a selection from elsewhere, e.g. the URL). */
     reveal(id) {

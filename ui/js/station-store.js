@@ -40,6 +40,7 @@ function vehicleFromSnapshot(v) {
 export function createStationStore() {
   const stations = new Map();
   const listeners = new Set();
+  let sortedIds;
 
   const notify = (id) => {
     for (const l of listeners) l(id);
@@ -144,8 +145,10 @@ export function createStationStore() {
       return stations.get(id);
     },
 
+    /** Station ids in order; sorted again only when a station was added (this runs every drawn frame). */
     ids() {
-      return [...stations.keys()].sort((a, b) => a.localeCompare(b));
+      if (!sortedIds || sortedIds.length !== stations.size) sortedIds = [...stations.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      return sortedIds;
     },
 
     /** `since` for a (re)subscribe: the newest seq held per station. */

@@ -32,12 +32,13 @@ export function matches(st, filter) {
   return true;
 }
 
+const byId = (a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 const SORTS = {
-  id: (a, b) => a.id.localeCompare(b.id),
-  status: (a, b) => PRECEDENCE_INDEX(stationStatus(a)) - PRECEDENCE_INDEX(stationStatus(b)) || a.id.localeCompare(b.id),
-  soc: (a, b) => (b.summary?.soc ?? -1) - (a.summary?.soc ?? -1) || a.id.localeCompare(b.id),
-  findings: (a, b) => (b.findings ?? 0) - (a.findings ?? 0) || a.id.localeCompare(b.id),
-  lastSeen: (a, b) => (b.lastSeen ?? '').localeCompare(a.lastSeen ?? '') || a.id.localeCompare(b.id),
+  id: byId,
+  status: (a, b) => PRECEDENCE_INDEX(stationStatus(a)) - PRECEDENCE_INDEX(stationStatus(b)) || byId(a, b),
+  soc: (a, b) => (b.summary?.soc ?? -1) - (a.summary?.soc ?? -1) || byId(a, b),
+  findings: (a, b) => (b.findings ?? 0) - (a.findings ?? 0) || byId(a, b),
+  lastSeen: (a, b) => (b.lastSeen ?? '').localeCompare(a.lastSeen ?? '') || byId(a, b),
 };
 function PRECEDENCE_INDEX(status) {
   const i = PRECEDENCE.indexOf(status);
