@@ -204,6 +204,23 @@ describe('operator console', () => {
     await page.setViewportSize({ width: 1366, height: 900 });
   });
 
+  it('the sign-in screen: no axe-core violations in either theme, no wider than 390 px, no console errors', async () => {
+    const p = await browser.context.newPage();
+    const signInErrors = collectErrors(p);
+    await p.setViewportSize({ width: 390, height: 844 });
+    await p.goto(ui.url);
+    await waitFor(async () => p.getByLabel('Access token (JWT)').isVisible(), 'the sign-in form');
+    await waitFor(async () => p.getByRole('button', { name: 'Dev sign-in (operator)' }).isVisible(), 'the dev sign-in button');
+    for (const colorScheme of ['light', 'dark'] as const) {
+      await p.emulateMedia({ colorScheme });
+      expect(await axeViolations(p), colorScheme).toEqual([]);
+      await screenshot(p, `sign-in-390-${colorScheme}`);
+    }
+    expect((await p.evaluate('document.documentElement.scrollWidth')) as number).toBeLessThanOrEqual(390);
+    expect(signInErrors).toEqual([]);
+    await p.close();
+  }, 30_000);
+
   it('logged no console errors', () => {
     expect(errors).toEqual([]);
   });
