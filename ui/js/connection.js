@@ -7,13 +7,15 @@ const ACK_TIMEOUT_MS = 10_000;
 /** The gateway answers a call with its own timeout outcome; this only guards against a silent gateway. */
 const CALL_ACK_TIMEOUT_MS = 90_000;
 /**
- * A dead link can stay "open" (a sleeping laptop, a NAT that forgot us, a frozen proxy). Silence longer than
- * PROBE_AFTER_MS sends an `alive` probe; nothing heard for DEAD_AFTER_MS means the link is dead: the transport is
- * closed and socket.io-client reconnects (then resubscribes with `since`). Any packet counts as heard.
+ * A dead link can stay "open" (a sleeping laptop, a NAT that forgot us, a frozen proxy). After PROBE_AFTER_MS of
+ * silence the page sends an `alive` probe; if nothing at all is heard within PROBE_TIMEOUT_MS of it, the link is
+ * dead: the transport is closed and socket.io-client redials (then resubscribes with `since`). Any packet counts
+ * as heard. Dead is only ever declared after a probe went unanswered, so a background tab whose timers were
+ * throttled does not mistake a quiet gateway for a dead one. Worst case about 9.5 s.
  */
 const WATCH_EVERY_MS = 1000;
-const PROBE_AFTER_MS = 3000;
-const DEAD_AFTER_MS = 8000;
+const PROBE_AFTER_MS = 2500;
+const PROBE_TIMEOUT_MS = 5000;
 
 /**
  * handlers: onState({ state, message }), onSubscribed(ack), onEvent(e), onSummary(s), onFrame(entry),
@@ -48,25 +50,27 @@ export function createConnection({ getToken, sinceMap, handlers }) {
   const state = (s, message = '') => handlers.onState({ state: s, message });
 
   let heardAt = 0;
-  let probing = false;
+  /** When the unanswered probe went out; undefined when none is out. */
+  let probeSentAt;
   const heard = () => {
     heardAt = Date.now();
+    probeSentAt = undefined;
   };
   let declaredDead = false;
   setInterval(() => {
     if (!socket.connected) return;
-    const silent = Date.now() - heardAt;
-    if (silent >= DEAD_AFTER_MS) {
-      declaredDead = true;
-      // Closing the engine (not the socket) makes socket.io-client reconnect by itself.
-      socket.io.engine?.close();
+    const now = Date.now();
+    if (now - heardAt < PROBE_AFTER_MS) return;
+    if (probeSentAt === undefined) {
+      probeSentAt = now;
+      socket.timeout(PROBE_TIMEOUT_MS).emit('alive', () => {});
       return;
     }
-    if (silent >= PROBE_AFTER_MS && !probing) {
-      probing = true;
-      socket.timeout(DEAD_AFTER_MS).emit('alive', () => {
-        probing = false;
-      });
+    if (now - probeSentAt >= PROBE_TIMEOUT_MS) {
+      declaredDead = true;
+      probeSentAt = undefined;
+      // Closing the engine (not the socket) makes socket.io-client reconnect by itself.
+      socket.io.engine?.close();
     }
   }, WATCH_EVERY_MS);
 
@@ -106,7 +110,6 @@ export function createConnection({ getToken, sinceMap, handlers }) {
 
   socket.io.on('open', () => {
     heard();
-    probing = false;
     socket.io.engine.on('packet', heard);
   });
 
@@ -141,7 +144,7 @@ export function createConnection({ getToken, sinceMap, handlers }) {
       }
       return;
     }
-    if (declaredDead) state('reconnecting', `No answer from the gateway for ${Math.round(DEAD_AFTER_MS / 1000)} s (the connection went silent); reconnecting…`);
+    if (declaredDead) state('reconnecting', `No answer from the gateway for ${Math.round((PROBE_AFTER_MS + PROBE_TIMEOUT_MS) / 1000)} s (the connection went silent); reconnecting…`);
     else state('reconnecting', `Connection lost (${reason}); reconnecting…`);
     declaredDead = false;
   });
