@@ -10,6 +10,7 @@ import { statusClass } from './status-colors.js';
 const ROW_PX = 52;
 const OVERSCAN = 6;
 const REFILTER_MS = 250;
+const FEW = 5;
 const LINK_TEXT = { ws: 'WebSocket', serial: 'USB serial', sim: 'simulated' };
 
 function row(st, selected, onSelect) {
@@ -140,6 +141,10 @@ export function createStationList(listEl, emptyEl, onSelect) {
     const charging = all.filter(isCharging).length;
     setText(el.shownText, `${shown.length} of ${all.length} stations shown · ${charging} charging`);
     emptyEl.hidden = all.length > 0;
+    // A handful of stations (a viewer's token, a small bench) needs no search and filters; a filter in use stays.
+    const few = all.length <= FEW && [el.text, el.status, el.link, el.upstream, el.findings, el.charging].every((c) => c.value === '' || c.value === 'any');
+    el.form.hidden = few;
+    el.counts.hidden = few;
     scheduleDraw();
   }
 
