@@ -95,6 +95,7 @@ async function main(): Promise<void> {
   const long = (await page.evaluate('window.__long')) as number[];
   const frames = (await page.evaluate('(window.__stopFrames = true, window.__frames)')) as number[];
   const domNodes = (await page.evaluate('document.getElementsByTagName("*").length')) as number;
+  const animations = (await page.evaluate('document.getAnimations().map((a) => a.animationName ?? a.constructor.name).join(", ")')) as string;
   const rows = await page.locator('.fleet-row').count();
   const state = await page.locator('#conn-state').getAttribute('data-state');
   stop = true;
@@ -107,7 +108,7 @@ async function main(): Promise<void> {
   console.log(`  main thread busy   ${(mainPerS * 1000).toFixed(0)} ms per second (${(mainPerS * 100).toFixed(1)} % of a core); script ${((d('ScriptDuration') / wallS) * 1000).toFixed(0)} ms/s, layout ${((d('LayoutDuration') / wallS) * 1000).toFixed(0)} ms/s, style ${((d('RecalcStyleDuration') / wallS) * 1000).toFixed(0)} ms/s`);
   console.log(`  long tasks (>50 ms) ${long.length}${long.length > 0 ? `, longest ${Math.max(...long).toFixed(0)} ms` : ' (none: every task under 50 ms)'}`);
   if (FRAMES) console.log(`  frame interval     p50 ${pct(0.5).toFixed(1)} ms, p99 ${pct(0.99).toFixed(1)} ms, max ${(sortedFrames.at(-1) ?? NaN).toFixed(1)} ms (${frames.length} frames)`);
-  console.log(`  DOM                ${domNodes} elements, ${rows} fleet rows in the DOM for ${STATIONS} stations`);
+  console.log(`  DOM                ${domNodes} elements, ${rows} fleet rows in the DOM for ${STATIONS} stations; running animations: ${animations || 'none'}`);
   console.log(`  JS heap            ${((after.get('JSHeapUsedSize') ?? 0) / 1048576).toFixed(1)} MiB used of ${((after.get('JSHeapTotalSize') ?? 0) / 1048576).toFixed(1)} MiB`);
   console.log(`  connection         ${state}; events pushed ${gw.push.stats().pushed.events}, slow-consumer disconnects ${gw.push.stats().disconnects.slowConsumer}`);
 
