@@ -50,6 +50,7 @@ const connection = createConnection({
       // first shown, not all 1,000 at once on load.
       backfill(selectedId ?? store.ids()[0]);
       if (!findingsRead) void readFindings();
+      void readUpstreams();
     },
     onEvent: (e) => store.applyEvent(e),
     onSummary: (s) => store.applySummary(s),
@@ -58,7 +59,15 @@ const connection = createConnection({
     onTokenExpiring: (info) => notices.tokenExpiring(info),
     onSignedOut: (message) => signOut(message),
     onNotice: (text, kind) => notices.notice(text, kind),
-    onMetrics: (m) => metrics.onMetrics(m),
+    onMetrics(m) {
+      metrics.onMetrics(m);
+      // Upstream states are not pushed per station: read them again when the gateway's counts of them change.
+      const key = JSON.stringify(m.gateway?.upstreams ?? {});
+      if (key !== upstreamsKey) {
+        upstreamsKey = key;
+        void readUpstreams();
+      }
+    },
     onGap(gap) {
       // One notice for all gaps until dismissed: a mass gap over 1,000 stations must not make 1,000 banners.
       missed.events += gap.missed ?? gap.to - gap.from + 1;
@@ -108,6 +117,16 @@ async function readFindings() {
     if (res.ok) store.countFindings((await res.json()).events ?? []);
   } catch {
     findingsRead = false;
+  }
+}
+
+let upstreamsKey = '';
+async function readUpstreams() {
+  try {
+    const res = await fetch('api/stations', { headers: { Authorization: `Bearer ${loadToken() ?? ''}` } });
+    if (res.ok) store.setUpstreamStates((await res.json()).stations ?? []);
+  } catch {
+    // The next metrics sample with other counts tries again.
   }
 }
 

@@ -103,6 +103,12 @@ describe('operator console', () => {
     await page.locator('#fl-link').selectOption('sim');
     await waitFor(async () => (await text('#fleet-shown')).startsWith('500 of 1001'), 'simulated links only');
     await page.locator('#fl-link').selectOption('any');
+    // Upstream: the real station's state comes from the relay (GET /api/stations), the others' from their events.
+    await page.locator('#fl-upstream').selectOption('local');
+    await waitFor(async () => (await text('#fleet-shown')).startsWith('667 of 1001'), 'local upstreams');
+    await page.locator('#fl-upstream').selectOption('open');
+    await waitFor(async () => (await text('#fleet-shown')).startsWith('0 of 1001'), 'no open SteVe link');
+    await page.locator('#fl-upstream').selectOption('any');
 
     // Keyboard: End reaches the last of 1,001 rows although it was not in the DOM.
     await page.locator('.fleet-row').first().focus();

@@ -74,6 +74,10 @@ describe('fleet filters', () => {
     expect(fleetView(fleet, { linkKind: 'serial' }).shown.map((s) => s.id)).toEqual(['B2']);
     expect(fleetView(fleet, { findings: 'yes' }).shown.map((s) => s.id)).toEqual(['C3']);
     expect(fleetView(fleet, { charging: 'yes' }).shown.map((s) => s.id)).toEqual(['B2']);
+    // The relay's upstream state wins over the station's upstream kind.
+    const withStates = [st('S1', 'Available', { upstream: 'steve', upstreamState: 'closed' }), st('S2', 'Available', { upstream: 'steve', upstreamState: 'open' }), st('L1', 'Available')];
+    expect(fleetView(withStates, { upstream: 'closed' }).shown.map((s) => s.id)).toEqual(['S1']);
+    expect(fleetView(withStates, { upstream: 'local' }).shown.map((s) => s.id)).toEqual(['L1']);
   });
 
   it('sorts by status (urgent first) and by SOC', () => {

@@ -3,7 +3,7 @@
 // Tab reaches the list, arrow keys / Home / End / Page keys move through all stations, Enter selects.
 import { byId, h, setText } from './dom.js';
 import { NONE } from './format.js';
-import { fleetView, isCharging, stationStatus } from './ops/fleet-filter.js';
+import { fleetView, isCharging, stationStatus, upstreamOf } from './ops/fleet-filter.js';
 import { statusClass } from './status-colors.js';
 
 /** Must match .fleet-row's height in style.css. */
@@ -18,7 +18,8 @@ function row(st, selected, onSelect) {
   const soc = typeof s?.soc === 'number' ? `${s.soc.toFixed(0)} %` : NONE;
   const status = stationStatus(st);
   const tx = st.openTx.length > 0 ? `tx #${st.openTx[0].transactionId ?? '?'}` : null;
-  const link = [LINK_TEXT[st.linkKind] ?? st.linkKind, st.upstream ? `upstream ${st.upstream}` : null].filter(Boolean).join(' · ');
+  const upstream = upstreamOf(st) ?? st.upstream;
+  const link = [LINK_TEXT[st.linkKind] ?? st.linkKind, upstream ? `upstream ${upstream}` : null].filter(Boolean).join(' · ');
   return h(
     'button',
     { type: 'button', class: 'station-card fleet-row', 'aria-current': selected ? 'true' : undefined, 'data-station': st.id, onclick: () => onSelect(st.id) },

@@ -17,6 +17,8 @@ function emptyStation(id) {
     lastSeen: undefined,
     linkKind: undefined,
     upstream: undefined,
+    /** The relay's upstream link state (open / connecting / closed / local) while connected, from /api/stations. */
+    upstreamState: undefined,
     boot: undefined,
     connectors: new Map(),
     openTx: [],
@@ -195,6 +197,17 @@ export function createStationStore() {
       if (text) addToFeed(st, { id: e.id, seq: e.seq, at: e.receivedAt, kind: text.kind, text: text.text, type: e.type });
       notify(st.id);
       return true;
+    },
+
+    /** The relay's upstream state per connected station (GET /api/stations): open, connecting, closed or local. */
+    setUpstreamStates(list) {
+      const states = new Map(list.map((s) => [s.chargeBoxId, s.upstream]));
+      for (const st of stations.values()) {
+        const next = states.get(st.id);
+        if (st.upstreamState === next) continue;
+        st.upstreamState = next;
+        notify(st.id);
+      }
     },
 
     /** Findings read from the history (GET /api/events?type=finding): counted once each, state untouched. */

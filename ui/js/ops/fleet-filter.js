@@ -14,17 +14,22 @@ export function stationStatus(st) {
   return any ?? 'Unknown';
 }
 
+/** The upstream link's state when the relay reported it, else 'local' for a station served locally. */
+export function upstreamOf(st) {
+  return st.upstreamState ?? (st.upstream === 'local' ? 'local' : undefined);
+}
+
 export function isCharging(st) {
   return st.openTx.length > 0 || [...st.connectors.values()].some((c) => c.status === 'Charging');
 }
 
-/** filter: { text, status, linkKind, upstream, findings: 'any'|'yes'|'no', charging: 'any'|'yes'|'no' } ('' or 'any' = all). */
+/** filter: { text, status, linkKind, upstream (open|connecting|closed|local), findings: 'any'|'yes'|'no', charging: 'any'|'yes'|'no' } ('' or 'any' = all). */
 export function matches(st, filter) {
   const text = filter.text?.trim().toLowerCase();
   if (text && !st.id.toLowerCase().includes(text) && !(st.summary?.model ?? '').toLowerCase().includes(text)) return false;
   if (filter.status && filter.status !== 'any' && stationStatus(st) !== filter.status) return false;
   if (filter.linkKind && filter.linkKind !== 'any' && st.linkKind !== filter.linkKind) return false;
-  if (filter.upstream && filter.upstream !== 'any' && st.upstream !== filter.upstream) return false;
+  if (filter.upstream && filter.upstream !== 'any' && upstreamOf(st) !== filter.upstream) return false;
   if (filter.findings === 'yes' && !(st.findings > 0)) return false;
   if (filter.findings === 'no' && st.findings > 0) return false;
   if (filter.charging === 'yes' && !isCharging(st)) return false;
