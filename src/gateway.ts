@@ -11,7 +11,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Config } from './config.js';
 import { Bus } from './events/bus.js';
 import type { LinkKind } from './events/catalogue.js';
-import { createApiAuth } from './api/auth.js';
+import { createApiAuth, isDirectLoopback } from './api/auth.js';
 import { createCallsRouter } from './api/calls-routes.js';
 import { createFaultsRouter } from './api/faults-routes.js';
 import { useJsonErrors } from './api/errors.js';
@@ -19,6 +19,7 @@ import { eventsRouter } from './api/events-routes.js';
 import { createPushRouter, DEV_TOKEN_URL } from './api/push-routes.js';
 import { riderDefaultsFromEnv, uiRouter } from './api/ui-routes.js';
 import { vendorMessagesRouter } from './api/vendor-messages-routes.js';
+import { createOcppSchemasRouter } from './api/ocpp-schemas-routes.js';
 import { createPushServer, parsePushConfig, viewerPushStats, type PushHandle } from './push/index.js';
 import { LiveMetrics } from './metrics/live-metrics.js';
 import { MemoryReport } from './metrics/memory.js';
@@ -344,6 +345,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   app.use('/api/sim', auth.require({ role: 'operator' }), sim.router());
   app.use('/api/webhooks', auth.require({ role: 'operator' }), webhooks.router());
   app.use('/api/vendor-messages', auth.require({ role: 'operator' }), vendorMessagesRouter(events.vendorMessages));
+  app.use('/api', createOcppSchemasRouter({ auth }));
   app.use('/api', createCallsRouter({ auth, calls: relay, timeoutMs: pushConfig.callTimeoutMs }));
   app.use('/api', createFaultsRouter({ auth, faults: relay.faults }));
   app.use('/api', createTestCsRouter({ auth, testCs, mode }));
@@ -357,7 +359,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   app.get('/metrics', async (_req, res) => {
     res.type(registry.contentType).send(await registry.metrics());
   });
-  app.use(uiRouter({ rider: riderDefaults }));
+  app.use(uiRouter({ rider: riderDefaults, devTokenAvailable: pushConfig.devTokenEndpoint ? isDirectLoopback : () => false }));
   useJsonErrors(app, logger);
 
   let endpoint: StationEndpoint | undefined;

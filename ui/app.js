@@ -7,6 +7,8 @@ import { byId, setText } from './js/dom.js';
 import { clock } from './js/format.js';
 import { createFrameStream } from './js/frame-stream.js';
 import { createNotices } from './js/notices.js';
+import { createMetricsPanel } from './js/ops/metrics-panel.js';
+import { createOcppActions } from './js/ops/ocpp-actions.js';
 import { createRiderPanel } from './js/rider/rider-panel.js';
 import { createSignIn } from './js/sign-in.js';
 import { createSocScreen } from './js/soc-screen.js';
@@ -31,6 +33,8 @@ let dirtyIds = new Set();
 /** Events read back from the history for a station's feed when the page first sees it. */
 const BACKFILL_EVENTS = 50;
 const backfilled = new Set();
+/** Missed events since the gap notice was last dismissed. */
+const missed = { events: 0, stations: new Set() };
 
 const connection = createConnection({
   getToken: loadToken,
@@ -43,13 +47,11 @@ const connection = createConnection({
     },
     onSubscribed(ack) {
       store.applySubscribe(ack);
-      // A station seen for the first time: fill its "Recent events" from the gateway's history.
-      for (const entry of ack.stations) {
-        if (entry.seq > 0 && !backfilled.has(entry.chargeBoxId)) {
-          backfilled.add(entry.chargeBoxId);
-          connection.replay(entry.chargeBoxId, Math.max(0, entry.seq - BACKFILL_EVENTS));
-        }
-      }
+      // Only the selected station shows "Recent events": its feed is read back from the history when it is
+      // first shown, not all 1,000 at once on load.
+      backfill(selectedId ?? store.ids()[0]);
+      if (!findingsRead) void readFindings();
+      void readUpstreams();
     },
     onEvent: (e) => {
       if (store.applyEvent(e)) rider.onEvent(e);
@@ -60,6 +62,30 @@ const connection = createConnection({
     onTokenExpiring: (info) => notices.tokenExpiring(info),
     onSignedOut: (message) => signOut(message),
     onNotice: (text, kind) => notices.notice(text, kind),
+    onMetrics(m) {
+      metrics.onMetrics(m);
+      // Upstream states are not pushed per station: read them again when the gateway's counts of them change.
+      const key = JSON.stringify(m.gateway?.upstreams ?? {});
+      if (key !== upstreamsKey) {
+        upstreamsKey = key;
+        void readUpstreams();
+      }
+    },
+    onGap(gap) {
+      // One notice for all gaps until dismissed: a mass gap over 1,000 stations must not make 1,000 banners.
+      missed.events += gap.missed ?? gap.to - gap.from + 1;
+      missed.stations.add(gap.chargeBoxId);
+      const where = missed.stations.size === 1 ? gap.chargeBoxId : `${missed.stations.size} stations (latest ${gap.chargeBoxId})`;
+      notices.sticky(
+        `${missed.events} events of ${where} were missed; the gateway history no longer held them. The stations were re-read from fresh snapshots.`,
+        'warning',
+        'gap',
+        () => {
+          missed.events = 0;
+          missed.stations.clear();
+        },
+      );
+    },
   },
 });
 
@@ -82,10 +108,43 @@ const list = createStationList(byId('station-list'), byId('stations-empty'), sel
 const screen = createSocScreen({ onConnectorChange: () => scheduleRender() });
 const rider = createRiderPanel({ getToken: loadToken, onError: (message) => notices.notice(message, 'warning') });
 const commands = createCommands({ call: (id, action, payload) => connection.call(id, action, payload) });
+const ocppActions = createOcppActions({ call: (id, action, payload) => connection.call(id, action, payload), getToken: loadToken });
+const metrics = createMetricsPanel({ setMetrics: (on) => connection.setMetrics(on) });
 const frames = createFrameStream({ connection, getToken: loadToken, knownStations: () => store.ids() });
+
+/** The fleet's "has findings" filter also knows the findings of before this page loaded (last 1,000 kept). */
+let findingsRead = false;
+async function readFindings() {
+  findingsRead = true;
+  try {
+    const res = await fetch('api/events?type=finding&limit=1000', { headers: { Authorization: `Bearer ${loadToken() ?? ''}` } });
+    if (res.ok) store.countFindings((await res.json()).events ?? []);
+  } catch {
+    findingsRead = false;
+  }
+}
+
+let upstreamsKey = '';
+async function readUpstreams() {
+  try {
+    const res = await fetch('api/stations', { headers: { Authorization: `Bearer ${loadToken() ?? ''}` } });
+    if (res.ok) store.setUpstreamStates((await res.json()).stations ?? []);
+  } catch {
+    // The next metrics sample with other counts tries again.
+  }
+}
+
+/** Fills a station's "Recent events" from the gateway's history, once per station. */
+function backfill(id) {
+  const st = id ? store.get(id) : undefined;
+  if (!st || st.maxSeq === 0 || backfilled.has(id) || !connection.connected) return;
+  backfilled.add(id);
+  connection.replay(id, Math.max(0, st.maxSeq - BACKFILL_EVENTS));
+}
 
 function select(id) {
   selectedId = id;
+  backfill(id);
   history.replaceState(null, '', `#station=${encodeURIComponent(id)}`);
   scheduleRender();
 }
@@ -102,6 +161,7 @@ function render() {
   screen.render(selected);
   rider.render(selected, selected ? screen.shownSummary(selected) : {});
   commands.render(selected, selected ? screen.shownConnector(selected) : undefined);
+  ocppActions.render(selected);
   frames.refreshStations();
 }
 
@@ -118,6 +178,8 @@ function showWho() {
   const operator = claims?.role === 'operator';
   commands.setVisible(operator);
   frames.setVisible(operator);
+  ocppActions.setVisible(operator);
+  metrics.setVisible(operator);
 }
 
 function begin(token) {
@@ -140,9 +202,16 @@ function signOut(message) {
 }
 
 el.signOut.addEventListener('click', () => signOut('Signed out.'));
+// Pushed changes are drawn at most every DATA_RENDER_MS: at 1,000 stations updating each second, drawing every
+// animation frame costs the page more than the data does (bench:ui). User actions still draw on the next frame.
+const DATA_RENDER_MS = 150;
+let dataTimer;
 store.onChange((id) => {
   dirtyIds.add(id);
-  scheduleRender();
+  dataTimer ??= setTimeout(() => {
+    dataTimer = undefined;
+    scheduleRender();
+  }, DATA_RENDER_MS);
 });
 setInterval(() => {
   screen.tick();

@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import express, { type Router } from 'express';
+import express, { type Request, type Router } from 'express';
 import { GatewayError } from '../errors.js';
 
 /** ui/ at the repository root, next to src/. */
@@ -72,7 +72,12 @@ export interface UiRouterOptions {
   readonly dir?: string;
   /** The rider's default price, served at ui-config.json. */
   readonly rider?: RiderDefaults;
+  /** Whether this caller may take a dev token (DEV_TOKEN_ENDPOINT and a loopback caller); default never. */
+  readonly devTokenAvailable?: (req: Request) => boolean;
 }
+
+/** What the sign-in page needs before a token exists, always answered 200 so a normal load logs no error. */
+export const UI_CONFIG_PATH = '/ui-config.json';
 
 export function uiRouter(opts: UiRouterOptions = {}): Router {
   const router = express.Router();
@@ -81,6 +86,12 @@ export function uiRouter(opts: UiRouterOptions = {}): Router {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
     next();
+  });
+  // One public config for the page: whether this caller may take a dev token, and the rider's default price.
+  const rider = opts.rider ?? DEFAULT_RIDER;
+  router.get(UI_CONFIG_PATH, (req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ devToken: opts.devTokenAvailable?.(req) ?? false, rider });
   });
   const clientDir = socketIoClientDir();
   for (const file of ['socket.io.esm.min.js', 'socket.io.esm.min.js.map']) {
@@ -94,11 +105,6 @@ export function uiRouter(opts: UiRouterOptions = {}): Router {
       res.sendFile(file, { root: libDir, headers: { 'Cache-Control': 'public, max-age=3600' } });
     });
   }
-  const riderConfig = JSON.stringify({ rider: opts.rider ?? DEFAULT_RIDER });
-  router.get('/ui-config.json', (_req, res) => {
-    res.setHeader('Cache-Control', 'no-cache');
-    res.type('application/json').send(riderConfig);
-  });
   // no-cache: a bench machine picks up a new UI after a gateway upgrade without a hard reload.
   router.use(express.static(opts.dir ?? UI_DIR, { index: 'index.html', fallthrough: true, cacheControl: true, maxAge: 0, setHeaders: (res) => res.setHeader('Cache-Control', 'no-cache') }));
   return router;

@@ -95,6 +95,8 @@ type AckFn<T> = (response: T) => void;
 export interface ClientToServerEvents {
   subscribe: (request: unknown, ack: AckFn<SubscribeAck>) => void;
   unsubscribe: (request: unknown, ack: AckFn<UnsubscribeAck>) => void;
+  /** Liveness probe of a page that heard nothing for a while: acked `{ ok: true }`. */
+  alive: (ack: AckFn<Ack>) => void;
   replay: (request: unknown, ack: AckFn<ReplayAck>) => void;
   'frames:subscribe': (filter: unknown, ack: AckFn<FramesAck>) => void;
   'frames:filter': (filter: unknown, ack: AckFn<FramesAck>) => void;

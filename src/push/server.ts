@@ -227,6 +227,8 @@ export class PushServer {
       ack(this.#subscribe(c, req));
       this.#delivery.pump(c);
     });
+    // The page's liveness probe: an ack proves the whole path still carries packets both ways.
+    socket.on('alive', (ack) => this.#withAck(ack, () => ({ ok: true })));
     socket.on('unsubscribe', (req, ack) => this.#withAck(ack, () => this.#unsubscribeStations(c, req)));
     socket.on('replay', (req, ack) => {
       if (typeof ack !== 'function') return;

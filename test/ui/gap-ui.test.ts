@@ -59,6 +59,13 @@ describe('gap notice in the UI', () => {
 
     await waitFor(async () => ((await page.locator('#st-status').textContent()) ?? '').includes('Finishing'), 'Finishing');
     await waitFor(async () => ((await page.locator('#event-feed').textContent()) ?? '').includes('no longer in the gateway history'), 'no longer in the gateway history');
+    // The gap is also a notice above the page that stays until dismissed.
+    const notice = page.locator('.notice.sticky', { hasText: 'were missed' }).first();
+    await waitFor(async () => (await notice.count()) > 0, 'the gap notice');
+    await new Promise((r) => setTimeout(r, 9000)); // longer than a passing notice lives
+    expect(await notice.isVisible()).toBe(true);
+    await notice.getByRole('button', { name: 'Dismiss' }).click();
+    await waitFor(async () => (await page.locator('.notice.sticky', { hasText: 'were missed' }).count()) === 0, 'the notice dismissed');
     expect(ui.push.stats().dropped.eventsDropped).toBeGreaterThan(0);
     expect(ui.push.stats().disconnects.slowConsumer).toBe(0);
     expect(await page.locator('#conn-state').getAttribute('data-state')).toBe('connected');

@@ -6,8 +6,9 @@ interface Store {
   applySubscribe(ack: unknown): void;
   applyEvent(e: unknown): boolean;
   applySummary(s: unknown): void;
+  countFindings(events: unknown[]): void;
   sinceMap(): Record<string, number>;
-  get(id: string): { seq: number; maxSeq: number; connectors: Map<number, { status: string }>; openTx: { transactionId?: number }[]; feed: { text: string }[]; summary?: { soc: number | null; seq: number }; online: boolean } | undefined;
+  get(id: string): { findings: number; seq: number; maxSeq: number; connectors: Map<number, { status: string }>; openTx: { transactionId?: number }[]; feed: { text: string }[]; summary?: { soc: number | null; seq: number }; online: boolean } | undefined;
   ids(): string[];
 }
 
@@ -97,5 +98,17 @@ describe('station store', () => {
     const st = store.get('CP1');
     expect(st?.openTx).toEqual([]);
     expect(st?.online).toBe(false);
+  });
+
+  it('counts each finding once, whether it came live or read from the history, without moving the state', () => {
+    const store = createStationStore();
+    store.applySubscribe(snapshotAck(5, 'Charging'));
+    const finding = ev(9, 'finding', { rule: 'schema', message: 'bad' });
+    store.countFindings([finding, ev(8, 'finding', { rule: 'schema', message: 'also bad' }), ev(7, 'status', { status: 'Faulted' })]);
+    expect(store.get('CP1')?.findings).toBe(2);
+    expect(store.get('CP1')?.seq).toBe(5);
+    expect(store.applyEvent(finding)).toBe(false);
+    store.applyEvent(ev(10, 'finding', { rule: 'schema', message: 'live' }));
+    expect(store.get('CP1')?.findings).toBe(3);
   });
 });

@@ -1,5 +1,8 @@
 // Plain-language text for the gateway's token refusal codes (src/push/jwt.ts AuthRefusalCode).
-const FRESH = 'Print a fresh one with `npm run token -- --role operator`.';
+// Plain text on the page, so no Markdown: the commands are quoted. Both roles are named: the hint must fit a
+// rider with a viewer token as well as an operator.
+const FRESH =
+  'Get a new token: on the gateway machine an operator prints one with "npm run token -- --role operator", or "npm run token -- --role viewer --chargers <station id>" for one station.';
 
 const MESSAGES = {
   token_missing: 'No token was sent. Paste a token to sign in.',

@@ -6,13 +6,25 @@ import { isAuthRefusal, refusalMessage } from './auth-messages.js';
 const ACK_TIMEOUT_MS = 10_000;
 /** The gateway answers a call with its own timeout outcome; this only guards against a silent gateway. */
 const CALL_ACK_TIMEOUT_MS = 90_000;
+/**
+ * A dead link can stay "open" (a sleeping laptop, a NAT that forgot us, a frozen proxy). After PROBE_AFTER_MS of
+ * silence the page sends an `alive` probe; if nothing at all is heard within PROBE_TIMEOUT_MS of it, the link is
+ * dead: the transport is closed and socket.io-client redials (then resubscribes with `since`). Any packet counts
+ * as heard. Dead is only ever declared after a probe went unanswered, so a background tab whose timers were
+ * throttled does not mistake a quiet gateway for a dead one. Worst case about 9.5 s.
+ */
+const WATCH_EVERY_MS = 1000;
+const PROBE_AFTER_MS = 2500;
+const PROBE_TIMEOUT_MS = 5000;
 
 /**
  * handlers: onState({ state, message }), onSubscribed(ack), onEvent(e), onSummary(s), onFrame(entry),
- * onFramesLost(info), onTokenExpiring(info), onSignedOut(message), onNotice(text, kind)
+ * onFramesLost(info), onTokenExpiring(info), onSignedOut(message), onNotice(text, kind), onGap(gap),
+ * onMetrics(sample)
  */
 export function createConnection({ getToken, sinceMap, handlers }) {
   let frameFilter; // undefined: no frame stream
+  let metricsOn = false;
   let retryTimer;
   /** Set when the token is no good any more: nothing reconnects until renew(). */
   let signedOut = false;
@@ -37,6 +49,31 @@ export function createConnection({ getToken, sinceMap, handlers }) {
 
   const state = (s, message = '') => handlers.onState({ state: s, message });
 
+  let heardAt = 0;
+  /** When the unanswered probe went out; undefined when none is out. */
+  let probeSentAt;
+  const heard = () => {
+    heardAt = Date.now();
+    probeSentAt = undefined;
+  };
+  let declaredDead = false;
+  setInterval(() => {
+    if (!socket.connected) return;
+    const now = Date.now();
+    if (now - heardAt < PROBE_AFTER_MS) return;
+    if (probeSentAt === undefined) {
+      probeSentAt = now;
+      socket.timeout(PROBE_TIMEOUT_MS).emit('alive', () => {});
+      return;
+    }
+    if (now - probeSentAt >= PROBE_TIMEOUT_MS) {
+      declaredDead = true;
+      probeSentAt = undefined;
+      // Closing the engine (not the socket) makes socket.io-client reconnect by itself.
+      socket.io.engine?.close();
+    }
+  }, WATCH_EVERY_MS);
+
   function subscribe() {
     const since = sinceMap();
     const request = { all: true, ...(Object.keys(since).length > 0 ? { since } : {}) };
@@ -53,6 +90,7 @@ export function createConnection({ getToken, sinceMap, handlers }) {
       handlers.onSubscribed(ack);
     });
     if (frameFilter) sendFrameFilter('frames:subscribe');
+    if (metricsOn) socket.emit('metrics:subscribe', () => {});
   }
 
   /** After a `gap`: a fresh snapshot of the station (the ack is applied like any subscription, gap included). */
@@ -70,7 +108,13 @@ export function createConnection({ getToken, sinceMap, handlers }) {
     });
   }
 
+  socket.io.on('open', () => {
+    heard();
+    socket.io.engine.on('packet', heard);
+  });
+
   socket.on('connect', () => {
+    heard();
     cancelRetry();
     state('connected');
     subscribe();
@@ -100,15 +144,21 @@ export function createConnection({ getToken, sinceMap, handlers }) {
       }
       return;
     }
-    state('reconnecting', `Connection lost (${reason}); reconnecting…`);
+    if (declaredDead) state('reconnecting', `No answer from the gateway for ${Math.round((PROBE_AFTER_MS + PROBE_TIMEOUT_MS) / 1000)} s (the connection went silent); reconnecting…`);
+    else state('reconnecting', `Connection lost (${reason}); reconnecting…`);
+    declaredDead = false;
   });
 
   socket.on('event', (e) => handlers.onEvent(e));
   socket.on('summary', (s) => handlers.onSummary(s));
   // Events the gateway's history no longer held when this page could take them.
-  socket.on('gap', (gap) => resync(gap));
+  socket.on('gap', (gap) => {
+    handlers.onGap?.(gap);
+    resync(gap);
+  });
   socket.on('frame', (entry) => handlers.onFrame(entry));
   socket.on('frames:lost', (info) => handlers.onFramesLost(info));
+  socket.on('metrics', (m) => handlers.onMetrics?.(m));
   socket.on('tokenExpiring', (info) => handlers.onTokenExpiring(info));
   socket.on('goodbye', ({ reason, message }) => {
     if (reason === 'token_expired') {
@@ -126,6 +176,7 @@ export function createConnection({ getToken, sinceMap, handlers }) {
   return {
     start() {
       signedOut = false;
+      heard();
       state('connecting', 'Connecting…');
       socket.connect();
     },
@@ -169,6 +220,12 @@ export function createConnection({ getToken, sinceMap, handlers }) {
       socket.timeout(ACK_TIMEOUT_MS).emit('replay', { chargeBoxId, since }, (err, ack) => {
         if (!err && !ack.ok) handlers.onNotice(`History of ${chargeBoxId}: ${ack.error.message}`, 'warning');
       });
+    },
+
+    /** Operators: `metrics` every PUSH_METRICS_INTERVAL_MS while on (kept across reconnects). */
+    setMetrics(on) {
+      metricsOn = on;
+      if (socket.connected) socket.emit(on ? 'metrics:subscribe' : 'metrics:unsubscribe', () => {});
     },
 
     /** filter: the FrameFilterRequest to apply, or undefined to stop the stream. */

@@ -1,13 +1,13 @@
-// The gateway's development token endpoint (DEV_TOKEN_ENDPOINT=true, loopback callers only). The probe sends a
-// request the endpoint must refuse as invalid, so looking for it never issues a token.
+// The gateway's development token endpoint (DEV_TOKEN_ENDPOINT=true, loopback callers only). The page asks the
+// UI's own config (always 200) whether it may use it, so a normal load logs no failed request.
 const URL_PATH = 'api/push/dev-token';
 
 export async function devTokenAvailable() {
   try {
-    const res = await fetch(URL_PATH, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"role":"probe"}' });
-    if (res.status !== 400) return false;
+    const res = await fetch('ui-config.json', { cache: 'no-store' });
+    if (!res.ok) return false;
     const body = await res.json();
-    return body?.error?.code === 'invalid_params';
+    return body?.devToken === true;
   } catch {
     return false;
   }

@@ -1,9 +1,14 @@
-// Operators' live OCPP frame stream: filters sent to the gateway (which filters before sending), newest
-// frames on top, bounded, drawn once per animation frame; earlier frames can be read from the message log.
+// The message log view: the live frame stream (filters sent to the gateway, which filters before sending) and
+// the log's history (GET /api/messages, paged with its cursor) in one table, newest first, bounded. A request
+// and its answer are paired by station + leg + messageId, each row linking to the other; each frame opens as a
+// JSON tree; findings show their rule. Exports read the log with the token in a header, never in a URL.
 import { byId, h, setText } from './dom.js';
 import { clock } from './format.js';
+import { jsonTree } from './ops/json-tree.js';
 
 const MAX_ROWS = 300;
+const PAGE = 100;
+const EXPORT_JSON_LIMIT = 1000;
 const FILTER_DEBOUNCE_MS = 300;
 
 const LEG_ARROWS = {
@@ -18,24 +23,60 @@ function list(text) {
   return text.split(',').map((s) => s.trim()).filter((s) => s !== '');
 }
 
+const pairKey = (e) => (e.messageId === undefined ? undefined : `${e.chargeBoxId}\n${e.leg}\n${e.messageId}`);
+
+/** The answer in a few words: its status field, the CALLERROR code, or "answered". */
+function answerWords(e) {
+  if (e.messageType === 'CALLERROR') {
+    const code = Array.isArray(safeParse(e.raw)) ? safeParse(e.raw)[2] : undefined;
+    return `error ${code ?? ''}`.trim();
+  }
+  const status = e.payload && typeof e.payload === 'object' ? e.payload.status : undefined;
+  return typeof status === 'string' ? status : 'answered';
+}
+
+function safeParse(raw) {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+}
+
+function frameCell(entry) {
+  const details = h('details', { class: 'frame-json' }, h('summary', {}, h('code', {}, entry.raw)));
+  // The tree is built when opened: 300 rows of trees would cost more than the table.
+  details.addEventListener('toggle', () => {
+    if (!details.open || details.childElementCount > 1) return;
+    const parsed = safeParse(entry.raw);
+    details.append(parsed === undefined ? h('pre', { class: 'raw-text' }, entry.raw) : jsonTree(parsed, `frame ${entry.id}`));
+  });
+  return h('td', { class: 'raw' }, details);
+}
+
 function row(entry) {
-  const problems = [...(entry.findings ?? []).map((f) => `${f.rule}: ${f.message}`), ...(entry.problem ? [entry.problem] : [])];
+  const findings = entry.findings ?? [];
+  // An injected frame's problem says what a fault rule did: a note, not a finding about the station.
+  const problems = findings.length > 0 || (entry.problem && entry.disposition !== 'injected');
   const extra = entry.disposition && entry.disposition !== 'forwarded' ? `${entry.disposition}${entry.fault ? ` ${entry.fault.ruleId}` : ''}` : '';
   return h(
     'tr',
-    // An injected frame's problem says what a fault rule did: a note, not a finding about the station.
-    { class: (entry.findings ?? []).length > 0 || (entry.problem && entry.disposition !== 'injected') ? 'has-finding' : undefined, 'data-id': String(entry.id) },
+    { id: `frame-${entry.id}`, class: problems ? 'has-finding' : undefined, 'data-id': String(entry.id), 'data-type': entry.messageType ?? '' },
     h('td', { class: 'mono' }, clock(entry.time, true)),
     h('td', {}, entry.chargeBoxId),
     h('td', { class: `dir dir-${entry.leg}-${entry.direction}` }, LEG_ARROWS[`${entry.leg}:${entry.direction}`] ?? `${entry.leg} ${entry.direction}`),
     h('td', {}, TYPE_LABELS[entry.messageType] ?? '?', extra ? h('span', { class: 'tag' }, extra) : null),
     h('td', {}, entry.action ?? ''),
-    h('td', { class: 'findings' }, problems.length > 0 ? problems.join('\n') : ''),
-    h('td', { class: 'raw' }, h('code', {}, entry.raw)),
+    h('td', { class: 'pair' }),
+    h('td', { class: 'findings' },
+      findings.map((f) => h('span', { class: 'finding' }, h('strong', {}, f.rule), `: ${f.message}`)),
+      entry.problem ? h('span', { class: entry.disposition === 'injected' ? 'note' : 'finding' }, entry.problem) : null,
+    ),
+    frameCell(entry),
   );
 }
 
-/** connection: { setFrameFilter }, getToken: for the message-log read (Authorization header). */
+/** connection: { setFrameFilter }, getToken: for the message-log reads (Authorization header). */
 export function createFrameStream({ connection, getToken, knownStations }) {
   const el = {
     panel: byId('frames'),
@@ -52,13 +93,20 @@ export function createFrameStream({ connection, getToken, knownStations }) {
     count: byId('ff-count'),
     rows: byId('frame-rows'),
     note: byId('ff-note'),
+    exports: byId('ff-exports'),
   };
   let live = false;
   let lost = 0;
   let pending = [];
   let drawScheduled = false;
   let debounce;
-  const shown = new Set();
+  /** The log's cursor for the next older page under the current filter; null: no older frames. */
+  let cursor;
+  let cursorFor = '';
+  /** id → entry of the rows shown. */
+  const shown = new Map();
+  /** station\nleg\nmessageId → { call, answer } rows (tr) */
+  const pairs = new Map();
 
   function filter() {
     const f = { findingsOnly: el.findings.checked };
@@ -71,9 +119,44 @@ export function createFrameStream({ connection, getToken, knownStations }) {
     return f;
   }
 
+  function logParams() {
+    const f = filter();
+    const params = new URLSearchParams();
+    for (const id of f.chargeBoxIds ?? []) params.append('chargeBoxId', id);
+    for (const a of f.actions ?? []) params.append('action', a);
+    if (f.direction) params.set('direction', f.direction);
+    if (f.leg) params.set('leg', f.leg);
+    if (f.findingsOnly) params.set('hasFindings', 'true');
+    return params;
+  }
+
   function updateCount() {
     const n = el.rows.childElementCount;
     setText(el.count, `${n} ${n === 1 ? 'frame' : 'frames'} shown${lost > 0 ? `, ${lost} lost (this page read too slowly)` : ''}${live ? '' : ' · paused'}`);
+  }
+
+  /** Links a request row and its answer row both ways once both are shown. */
+  function pairUp(entry, tr) {
+    const key = pairKey(entry);
+    if (!key || !entry.messageType) return;
+    const p = pairs.get(key) ?? {};
+    if (entry.messageType === 'CALL') p.call = { entry, tr };
+    else p.answer = { entry, tr };
+    pairs.set(key, p);
+    if (!p.call || !p.answer) return;
+    const rtt = p.answer.entry.rttMs !== undefined ? ` in ${Math.round(p.answer.entry.rttMs)} ms` : '';
+    p.call.tr.dataset.paired = String(p.answer.entry.id);
+    p.answer.tr.dataset.paired = String(p.call.entry.id);
+    p.call.tr.querySelector('.pair').replaceChildren(h('a', { href: `#frame-${p.answer.entry.id}` }, `answer: ${answerWords(p.answer.entry)}${rtt}`));
+    p.answer.tr.querySelector('.pair').replaceChildren(h('a', { href: `#frame-${p.call.entry.id}` }, `request: ${p.call.entry.action ?? 'CALL'}`));
+  }
+
+  function forget(tr) {
+    const entry = shown.get(tr.dataset.id);
+    shown.delete(tr.dataset.id);
+    const key = entry && pairKey(entry);
+    if (key) pairs.delete(key);
+    tr.remove();
   }
 
   function draw() {
@@ -81,20 +164,23 @@ export function createFrameStream({ connection, getToken, knownStations }) {
     const batch = pending;
     pending = [];
     const fragment = document.createDocumentFragment();
+    const made = [];
     // Newest first: the batch arrived oldest first.
-    for (let i = batch.length - 1; i >= 0; i--) fragment.append(row(batch[i]));
-    el.rows.prepend(fragment);
-    while (el.rows.childElementCount > MAX_ROWS) {
-      shown.delete(el.rows.lastElementChild.dataset.id);
-      el.rows.lastElementChild.remove();
+    for (let i = batch.length - 1; i >= 0; i--) {
+      const tr = row(batch[i]);
+      made.push([batch[i], tr]);
+      fragment.append(tr);
     }
+    el.rows.prepend(fragment);
+    for (const [entry, tr] of made.reverse()) pairUp(entry, tr);
+    while (el.rows.childElementCount > MAX_ROWS) forget(el.rows.lastElementChild);
     updateCount();
   }
 
   function add(entry) {
     const key = String(entry.id);
     if (shown.has(key)) return;
-    shown.add(key);
+    shown.set(key, entry);
     pending.push(entry);
     if (!drawScheduled) {
       drawScheduled = true;
@@ -110,31 +196,69 @@ export function createFrameStream({ connection, getToken, knownStations }) {
     updateCount();
   }
 
-  async function loadRecent() {
-    const f = filter();
-    const params = new URLSearchParams({ limit: '100' });
-    for (const id of f.chargeBoxIds ?? []) params.append('chargeBoxId', id);
-    for (const a of f.actions ?? []) params.append('action', a);
-    if (f.direction) params.set('direction', f.direction);
-    if (f.leg) params.set('leg', f.leg);
-    if (f.findingsOnly) params.set('hasFindings', 'true');
+  const authHeaders = () => ({ Authorization: `Bearer ${getToken() ?? ''}` });
+
+  /** The next older page of the log under the current filter, below what the table holds. */
+  async function loadEarlier() {
+    const params = logParams();
+    const key = params.toString();
+    if (key !== cursorFor) {
+      cursor = undefined;
+      cursorFor = key;
+    }
+    if (cursor === null) {
+      setText(el.note, 'The message log holds no earlier frames for this filter.');
+      return;
+    }
+    params.set('limit', String(PAGE));
+    if (cursor) params.set('cursor', cursor);
     setText(el.note, 'Reading the message log…');
     try {
-      const res = await fetch(`api/messages?${params}`, { headers: { Authorization: `Bearer ${getToken() ?? ''}` } });
+      const res = await fetch(`api/messages?${params}`, { headers: authHeaders() });
       const body = await res.json().catch(() => ({}));
       if (!res.ok) throw new Error(body?.error?.message ?? `HTTP ${res.status}`);
+      cursor = body.nextCursor ?? null;
       const entries = (body.entries ?? []).filter((e) => !shown.has(String(e.id)));
-      // The log answers newest first; rows are appended below what the live stream already shows.
+      // The log answers newest first; rows go below what the live stream already shows.
       const fragment = document.createDocumentFragment();
+      const made = [];
       for (const e of entries) {
-        shown.add(String(e.id));
-        fragment.append(row(e));
+        shown.set(String(e.id), e);
+        const tr = row(e);
+        made.push([e, tr]);
+        fragment.append(tr);
       }
       el.rows.append(fragment);
-      setText(el.note, `${entries.length} earlier frames read from the message log.`);
+      for (const [e, tr] of made) pairUp(e, tr);
+      setText(el.note, `${entries.length} earlier frames read from the message log${cursor === null ? ' (no more)' : ''}.`);
       updateCount();
     } catch (err) {
       setText(el.note, `Could not read the message log: ${err.message}`);
+    }
+  }
+
+  /** Downloads the log under the current filter: fetched with the token in a header, saved from a Blob. */
+  async function exportLog(format) {
+    const params = logParams();
+    params.set('format', format);
+    if (format === 'json') params.set('limit', String(EXPORT_JSON_LIMIT));
+    setText(el.note, `Exporting the message log as ${format}…`);
+    try {
+      const res = await fetch(`api/messages?${params}`, { headers: authHeaders() });
+      if (!res.ok) {
+        const body = await res.json().catch(() => ({}));
+        throw new Error(body?.error?.message ?? `HTTP ${res.status}`);
+      }
+      const blob = await res.blob();
+      const url = URL.createObjectURL(blob);
+      const a = h('a', { href: url, download: `messages-${new Date().toISOString().replace(/[:.]/g, '-')}.${format}`, hidden: true });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      setText(el.note, `Exported ${blob.size} bytes as ${format}${format === 'json' ? ` (the newest ${EXPORT_JSON_LIMIT} frames; jsonl and csv hold all)` : ''}.`);
+    } catch (err) {
+      setText(el.note, `Could not export the message log: ${err.message}`);
     }
   }
 
@@ -150,10 +274,16 @@ export function createFrameStream({ connection, getToken, knownStations }) {
   el.clear.addEventListener('click', () => {
     el.rows.replaceChildren();
     shown.clear();
+    pairs.clear();
+    cursor = undefined;
     lost = 0;
     updateCount();
   });
-  el.load.addEventListener('click', () => void loadRecent());
+  el.load.addEventListener('click', () => void loadEarlier());
+  el.exports.addEventListener('click', (ev) => {
+    const format = ev.target.closest?.('button[data-format]')?.dataset.format;
+    if (format) void exportLog(format);
+  });
 
   return {
     setVisible(visible) {
@@ -167,10 +297,10 @@ export function createFrameStream({ connection, getToken, knownStations }) {
       lost = info.totalLost;
       updateCount();
     },
-    /** The station filter offers the stations the page knows. */
+    /** The station filter offers the stations the page knows (up to a few hundred; typing filters the rest). */
     refreshStations() {
-      const ids = knownStations();
-      if ([...el.stations.options].map((o) => o.value).join(',') === ids.join(',')) return;
+      const ids = knownStations().slice(0, 500);
+      if (el.stations.childElementCount === ids.length && el.stations.lastElementChild?.value === ids.at(-1)) return;
       el.stations.replaceChildren(...ids.map((id) => h('option', { value: id })));
     },
     start() {

@@ -18,6 +18,7 @@ export function createNotices({ onNewToken, devAvailable }) {
   };
   let expiresAt;
   let countdown;
+  const stickies = new Map();
 
   const updateCountdown = () => {
     if (expiresAt === undefined) return;
@@ -56,6 +57,23 @@ export function createNotices({ onNewToken, devAvailable }) {
       expiresAt = undefined;
       clearInterval(countdown);
       el.expiring.hidden = true;
+    },
+    /** A notice that stays until the user dismisses it (missed events must not pass unseen). */
+    /** key: a later sticky notice with the same key replaces the text of one still shown. */
+    sticky(text, kind = 'warning', key = undefined, onDismiss = undefined) {
+      const open = key ? stickies.get(key) : undefined;
+      if (open?.isConnected) {
+        open.querySelector('p').textContent = text;
+        return;
+      }
+      const dismiss = h('button', { type: 'button', class: 'secondary dismiss' }, 'Dismiss');
+      const item = h('div', { class: `notice ${kind} sticky`, role: 'status' }, h('p', {}, text), dismiss);
+      dismiss.addEventListener('click', () => {
+        item.remove();
+        onDismiss?.();
+      });
+      if (key) stickies.set(key, item);
+      el.area.append(item);
     },
     notice(text, kind = 'info') {
       const item = h('p', { class: `notice ${kind}`, role: kind === 'alert' ? 'alert' : 'status' }, text);

@@ -17,6 +17,8 @@ function emptyStation(id) {
     lastSeen: undefined,
     linkKind: undefined,
     upstream: undefined,
+    /** The relay's upstream link state (open / connecting / closed / local) while connected, from /api/stations. */
+    upstreamState: undefined,
     boot: undefined,
     connectors: new Map(),
     openTx: [],
@@ -24,6 +26,8 @@ function emptyStation(id) {
     /** Station time of the newest MeterValues sample. */
     meterAt: undefined,
     summary: undefined,
+    /** Findings events this page has seen (live or read back): the fleet's "has findings" filter. */
+    findings: 0,
     feed: [],
     seen: new Set(),
     seenOrder: [],
@@ -38,6 +42,7 @@ function vehicleFromSnapshot(v) {
 export function createStationStore() {
   const stations = new Map();
   const listeners = new Set();
+  let sortedIds;
 
   const notify = (id) => {
     for (const l of listeners) l(id);
@@ -142,8 +147,10 @@ export function createStationStore() {
       return stations.get(id);
     },
 
+    /** Station ids in order; sorted again only when a station was added (this runs every drawn frame). */
     ids() {
-      return [...stations.keys()].sort((a, b) => a.localeCompare(b));
+      if (!sortedIds || sortedIds.length !== stations.size) sortedIds = [...stations.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      return sortedIds;
     },
 
     /** `since` for a (re)subscribe: the newest seq held per station. */
@@ -185,10 +192,33 @@ export function createStationStore() {
         // The snapshot does not name the message the vehicle figures came in; its event from the history does.
         st.vehicle.messageId = e.data.messageId;
       }
+      if (e.type === 'finding') st.findings++;
       const text = describeEvent(e);
       if (text) addToFeed(st, { id: e.id, seq: e.seq, at: e.receivedAt, kind: text.kind, text: text.text, type: e.type });
       notify(st.id);
       return true;
+    },
+
+    /** The relay's upstream state per connected station (GET /api/stations): open, connecting, closed or local. */
+    setUpstreamStates(list) {
+      const states = new Map(list.map((s) => [s.chargeBoxId, s.upstream]));
+      for (const st of stations.values()) {
+        const next = states.get(st.id);
+        if (st.upstreamState === next) continue;
+        st.upstreamState = next;
+        notify(st.id);
+      }
+    },
+
+    /** Findings read from the history (GET /api/events?type=finding): counted once each, state untouched. */
+    countFindings(events) {
+      for (const e of events) {
+        if (e.type !== 'finding') continue;
+        const st = stations.get(e.chargeBoxId);
+        if (!st || !remember(st, e.id)) continue;
+        st.findings++;
+        notify(st.id);
+      }
     },
 
     applySummary(summary) {

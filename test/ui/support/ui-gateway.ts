@@ -16,6 +16,8 @@ export interface UiGateway {
   readonly url: string;
   /** Cuts every Socket.IO connection and refuses new ones until `allow()`. */
   dropBrowsers(): void;
+  /** Makes every open Socket.IO connection silent both ways without closing it (a dead NAT, a frozen proxy). */
+  freezeBrowsers(): void;
   allow(): void;
   close(): Promise<void>;
 }
@@ -29,6 +31,7 @@ export async function startUiGateway(opts: { callTimeoutMs?: number; env?: Recor
   // Socket.IO upgrades, so the test can cut browsers off the way a network drop would.
   const open = new Set<Socket>();
   let blocked = false;
+  const frozen = new Set<Socket>();
   gw.httpServer.prependListener('upgrade', (req, socket: Socket) => {
     if (!req.url?.startsWith('/socket.io/')) return;
     if (blocked) {
@@ -47,10 +50,20 @@ export async function startUiGateway(opts: { callTimeoutMs?: number; env?: Recor
       blocked = true;
       for (const s of open) s.destroy();
     },
+    freezeBrowsers() {
+      for (const s of open) {
+        s.pause();
+        s.cork();
+        open.delete(s);
+        frozen.add(s);
+      }
+    },
     allow() {
       blocked = false;
     },
     async close() {
+      // A frozen socket would hold the HTTP server's close open.
+      for (const s of frozen) s.destroy();
       await gw.stop();
     },
   };
