@@ -159,7 +159,7 @@ describe('rider SOC screen on a phone', () => {
     expect(lib.headers.get('content-type')).toMatch(/javascript/);
     expect(await lib.text()).toContain('export { uPlot as default }');
     expect((await fetch(`${ui.url}/vendor/uPlot.min.css`)).headers.get('content-type')).toMatch(/css/);
-    expect(await (await fetch(`${ui.url}/ui-config.json`)).json()).toEqual({ rider: { pricePerKwh: 12.5, currency: 'EUR' } });
+    expect(await (await fetch(`${ui.url}/ui-config.json`)).json()).toMatchObject({ rider: { pricePerKwh: 12.5, currency: 'EUR' } });
   });
 
   it('opens on the SOC screen first, with the session so far read from the history', async () => {
