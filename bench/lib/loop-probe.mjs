@@ -4,7 +4,7 @@ import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf
 
 const GC_KINDS = { [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor', [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major', [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental', [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb' };
 
-if (process.argv.some((a) => a.endsWith('main.ts'))) {
+if (process.argv.some((a) => /main\.[jt]s$/.test(a))) {
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
   const gc = [];

@@ -50,7 +50,10 @@ export function createGatewayHome(): GatewayHome {
 
 export async function startGatewayProcess(entry: Entry, home: GatewayHome, env: Record<string, string>, startTimeoutMs = 60_000): Promise<GatewayProcess> {
   const { dataDir, secret } = home;
-  const args = entry === 'dist' ? [path.join(root, 'dist/main.js')] : ['--import', 'tsx', path.join(root, 'src/main.ts')];
+  // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" or "--import ./bench/lib/loop-probe.mjs") examines the
+  // gateway under fuzz, as in the other benches; the fuzzer and its well-behaved stations run without it.
+  const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const args = [...extra, ...(entry === 'dist' ? [path.join(root, 'dist/main.js')] : ['--import', 'tsx', path.join(root, 'src/main.ts')])];
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: root,
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', SIM_STATIONS: '0', LOG_LEVEL: 'info', ...env, DATA_DIR: dataDir, JWT_SECRET: secret },

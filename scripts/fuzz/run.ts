@@ -243,6 +243,8 @@ export async function runMode(o: RunOptions): Promise<RunResult> {
     );
     if (!died && gw) {
       const ended = await gw.stop();
+      // What a preload passed in BENCH_NODE_ARGS printed at SIGTERM (bench/lib/loop-probe.mjs).
+      for (const probe of gw.tail(8000).split('\n').filter((l) => l.startsWith('loop-probe:'))) lines.push(`${tag}${probe}`);
       gw = undefined;
       if (ended.code !== 0) v.add('unclean-shutdown', `SIGTERM ended the gateway with code ${ended.code}, signal ${ended.signal}`);
       // What was stored must still be readable by the next process on the same DATA_DIR.

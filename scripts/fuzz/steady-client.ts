@@ -31,7 +31,11 @@ export async function startSteadyStations(opts: { url: string; stations: number;
         cleanup();
         resolve(hit as Extract<SteadyReply, { kind: K }>);
       };
+      // 'close', not 'exit': 'exit' can come before the last IPC message is read (the report of a long run is a
+      // few hundred KB, sent just before the child disconnects), 'close' waits for the channel too.
       const onExit = (): void => {
+        check();
+        if (!waiters.has(check)) return; // the report was read after all
         cleanup();
         reject(new Error(`the steady stations' process exited before ${what}`));
       };
@@ -42,10 +46,10 @@ export async function startSteadyStations(opts: { url: string; stations: number;
       const cleanup = (): void => {
         clearTimeout(timer);
         waiters.delete(check);
-        child.off('exit', onExit);
+        child.off('close', onExit);
       };
       waiters.add(check);
-      child.once('exit', onExit);
+      child.once('close', onExit);
       check();
     });
   const request = (m: SteadyRequest): void => void (child.connected && child.send(m));

@@ -134,8 +134,9 @@ process.on('message', (m: SteadyRequest) => {
     stopping = true;
     void Promise.allSettled(loops).then(() => {
       for (const ws of sockets) ws.terminate();
-      send({ kind: 'report', phases: stats, closes });
-      process.disconnect?.();
+      // Disconnect once the report is written: closing the channel with it still queued drops it (the report of a
+      // 120 s run is a few hundred KB, more than one write).
+      process.send?.({ kind: 'report', phases: stats, closes } satisfies SteadyReply, () => process.disconnect?.());
     });
   }
 });

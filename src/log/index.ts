@@ -71,6 +71,12 @@ export const DEFAULT_PAGE_LIMIT = 100;
 export const MAX_PAGE_LIMIT = 1000;
 /** Observations turned into entries per turn of the event loop: keeps each turn short for the relay. */
 const BATCH = 64;
+/**
+ * Raw characters turned into entries per turn (the first entry always is): encoding a frame of 1 MiB and handing
+ * it to the 'logged' listeners takes milliseconds, so a batch holding several large frames would hold every
+ * station's next frame for all of them. Measured in BENCHMARKS.md ("Fuzz: well-behaved p99 under hostile load").
+ */
+export const BATCH_CHARS = 256 * 1024;
 /** Entries per write. */
 const WRITE_BATCH = 1024;
 const RETENTION_CHECK_MS = 3_600_000;
@@ -158,15 +164,23 @@ export function createMessageLog(deps: MessageLogDeps): MessageLog {
 
   function processBatch(): void {
     immediate = undefined;
-    numberEntries(BATCH);
+    numberEntries(BATCH, BATCH_CHARS);
     if (head < queue.length) immediate = setImmediate(processBatch);
   }
 
-  /** Turns up to `max` queued observations into entries, announces them on the bus and hands them to the writer. */
-  function numberEntries(max: number): void {
+  /**
+   * Turns up to `max` queued observations (and, after the first, up to `maxChars` of raw text) into entries,
+   * announces them on the bus and hands them to the writer.
+   */
+  function numberEntries(max: number, maxChars = Infinity): void {
+    const start = head;
     const end = Math.min(queue.length, head + max);
+    let chars = 0;
     while (head < end) {
-      const obs = queue[head++] as FrameObservation;
+      const obs = queue[head] as FrameObservation;
+      if (head > start && chars + obs.raw.length > maxChars) break;
+      chars += obs.raw.length;
+      head++;
       let entry: LogEntry;
       let line: Buffer;
       try {

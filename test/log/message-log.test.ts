@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { FrameObservation, LogEntry } from '../../src/events/observations.js';
 import { allPages, obs, refusedObs, startLog, tempDir, until } from './helpers.js';
-import { entryCost } from '../../src/log/index.js';
+import { BATCH_CHARS, entryCost } from '../../src/log/index.js';
 
 const run = promisify(execFile);
 const at = (iso: string): number => Date.parse(iso) * 1000;
@@ -347,5 +347,31 @@ describe('backpressure', () => {
     const metrics = await t.registry.metrics();
     expect(metrics).toMatch(new RegExp(`^chargebridge_message_log_dropped_bytes_total ${(100 - fits) * cost}$`, 'm'));
     expect(metrics).toMatch(/^chargebridge_message_log_queued_bytes 0$/m);
+  });
+});
+
+describe('turns of the event loop', () => {
+  it('numbers large frames in turns of their own, so one batch never holds several of them', async () => {
+    const t = await startLog();
+    // Each frame is over half the batch budget: at most one of them fits a turn. Small frames keep sharing turns.
+    const big = (id: string): FrameObservation => obs({ messageId: id, raw: JSON.stringify([2, id, 'DataTransfer', { vendorId: 'v', data: 'x'.repeat(BATCH_CHARS / 2 + 10) }]) });
+    const small = (id: string): FrameObservation => obs({ messageId: id, raw: JSON.stringify([2, id, 'Heartbeat', {}]) });
+    // A microtask queued in a 'logged' listener runs only after the batch that emitted it returns: each entry
+    // records how many of those had run by then, which counts the batches before it.
+    let turns = 0;
+    const turnOf = new Map<string, number>();
+    t.bus.on('logged', (e) => {
+      turnOf.set(e.messageId ?? '', turns);
+      queueMicrotask(() => (turns = Math.max(turns, turnOf.size)));
+    });
+    await t.emit(small('s1'), small('s2'), big('b1'), big('b2'), big('b3'), small('s3'), small('s4'));
+    const at = (id: string): number => turnOf.get(id) ?? -1;
+    expect(at('s1')).toBe(at('b1')); // the first large frame joins the small ones before it
+    expect(at('s2')).toBe(at('s1'));
+    expect(at('b2')).toBeGreaterThan(at('b1'));
+    expect(at('b3')).toBeGreaterThan(at('b2'));
+    expect(at('s3')).toBe(at('b3')); // small frames after it still fit that turn
+    expect(at('s4')).toBe(at('s3'));
+    await t.log.stop();
   });
 });
