@@ -293,14 +293,14 @@ export class Relay {
 
   #toUpstream(session: StationSession, text: string, frame: Frame, t0: number, action: string, rttMs?: number): void {
     session.counters.fromStation++;
-    if (!this.#sendUpstream(session, text)) return;
+    if (!this.#sendUpstream(session, text, frame)) return;
     this.#observe(session, 'station', 'in', 'station', 'forwarded', text, frame, undefined, undefined, action, rttMs, t0);
   }
 
   /** Writes to the upstream, or holds the frame while it opens; false when too many wait and the session ended. */
-  #sendUpstream(session: StationSession, text: string): boolean {
+  #sendUpstream(session: StationSession, text: string, frame?: Frame): boolean {
     if (session.upstreamState === 'open' || session.upstreamState === 'local') {
-      session.upstream?.send(text);
+      session.upstream?.send(text, frame);
     } else if (session.upstreamState === 'connecting') {
       const maxBytes = this.options.upstreamQueueBytes ?? DEFAULT_UPSTREAM_QUEUE_BYTES;
       const overCount = session.waiting.length >= this.options.upstreamQueueLimit;

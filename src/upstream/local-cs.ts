@@ -20,10 +20,16 @@ export function localUpstreamFactory(options: LocalCsOptions): UpstreamFactory {
     setImmediate(() => open && handlers.open());
     return {
       kind: 'local',
-      send(text) {
-        const parsed = parseFrame(text);
-        if (!parsed.ok || parsed.frame.type !== CALL) return; // answers to our own calls: none are made
-        const { id, action, payload } = parsed.frame;
+      send(text, relayed) {
+        // The relay's parse when it has one; frames it holds back or a fault rule rewrote come as text only.
+        let frame = relayed;
+        if (frame === undefined) {
+          const parsed = parseFrame(text);
+          if (!parsed.ok) return;
+          frame = parsed.frame;
+        }
+        if (frame.type !== CALL) return; // answers to our own calls: none are made
+        const { id, action, payload } = frame;
         const answer = answerers.get(action)?.(payload, chargeBoxId);
         const reply = !answer
           ? encodeCallError(id, 'NotImplemented', `the embedded central system does not handle ${clip(action, 64)}`)

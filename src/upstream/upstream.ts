@@ -1,5 +1,6 @@
 // The upstream of one station: SteVe over WebSocket, or the embedded local central system.
 // The relay sees only this interface.
+import type { Frame } from '../ocpp/frames.js';
 
 export type UpstreamKind = 'steve' | 'local';
 
@@ -18,8 +19,11 @@ export interface UpstreamHandlers {
 
 export interface Upstream {
   readonly kind: UpstreamKind;
-  /** Sends one OCPP-J message; only called after open(). */
-  send(text: string): void;
+  /**
+   * Sends one OCPP-J message; only called after open(). `frame` is the relay's own parse of `text` when it has one
+   * (the embedded central system answers from it instead of parsing the text a second time).
+   */
+  send(text: string, frame?: Frame): void;
   close(code: number, reason: string): void;
 }
 
