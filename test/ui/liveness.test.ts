@@ -2,7 +2,7 @@
 // its first connection, because the `alive` probe is answered; only an unanswered probe means a dead link
 // (operator-console.test.ts freezes one).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, type TestBrowser } from './support/browser.js';
+import { launchBrowser, type TestBrowser, countSocketUpgrades } from './support/browser.js';
 import { collectErrors, waitFor } from './support/page-checks.js';
 import { startUiGateway, token, type UiGateway } from './support/ui-gateway.js';
 
@@ -21,10 +21,7 @@ afterAll(async () => {
 
 describe('liveness probe', () => {
   it('keeps a page on a quiet gateway Live on one connection for 15 s', async () => {
-    let upgrades = 0;
-    ui.gw.httpServer.on('upgrade', (req) => {
-      if (req.url?.startsWith('/socket.io/')) upgrades++;
-    });
+    const upgrades = countSocketUpgrades(ui.gw.httpServer);
     const page = await browser.context.newPage();
     const errors = collectErrors(page);
     await page.goto(ui.url);
@@ -39,7 +36,7 @@ describe('liveness probe', () => {
     await new Promise((r) => setTimeout(r, 15_000));
     const states = (await page.evaluate('window.connStates')) as string[];
     expect(states.slice(states.indexOf('connected'))).toEqual(['connected']);
-    expect(upgrades).toBe(1);
+    expect(upgrades()).toBe(1);
     expect(errors).toEqual([]);
     await page.close();
   }, 40_000);

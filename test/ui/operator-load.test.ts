@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { EventInput } from '../../src/events/catalogue.js';
-import { launchBrowser, type TestBrowser } from './support/browser.js';
+import { launchBrowser, type TestBrowser, countSocketUpgrades } from './support/browser.js';
 import { startUiGateway, token, type UiGateway } from './support/ui-gateway.js';
 
 const STATIONS = Array.from({ length: 200 }, (_, i) => `LOAD_${String(i).padStart(3, '0')}`);
@@ -69,10 +69,7 @@ afterAll(async () => {
 
 describe('operator page under load', () => {
   it('loads with 200 stations with history and stays connected, with live events flowing', async () => {
-    let upgrades = 0;
-    ui.gw.httpServer.on('upgrade', (req) => {
-      if (req.url?.startsWith('/socket.io/')) upgrades++;
-    });
+    const upgrades = countSocketUpgrades(ui.gw.httpServer);
     const page: Page = await browser.context.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (err) => pageErrors.push(err.message));
@@ -106,7 +103,7 @@ describe('operator page under load', () => {
     const stats = ui.push.stats();
     expect(stats.disconnects.slowConsumer).toBe(0);
     expect(stats.clients.total).toBe(1);
-    expect(upgrades).toBe(1);
+    expect(upgrades()).toBe(1);
     // The selected station's feed (50 events) was read back besides the live events.
     expect(stats.pushed.events - pushedBefore).toBeGreaterThanOrEqual(50);
     expect(await page.locator('#event-feed li').count()).toBeGreaterThan(0);

@@ -3,7 +3,7 @@
 // full shrinks, the curve grows, and the end-of-charge summary appears with the session's figures.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { launchBrowser, type TestBrowser } from './support/browser.js';
+import { launchBrowser, type TestBrowser, collectPageErrors } from './support/browser.js';
 import { startUiGateway, token, type UiGateway } from './support/ui-gateway.js';
 
 const STATION = 'SIM-RIDER';
@@ -38,10 +38,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
   page = await browser.context.newPage();
   await page.setViewportSize({ width: 390, height: 844 });
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && !(msg.location().url.endsWith('/api/push/dev-token') && msg.text().includes('400'))) pageErrors.push(msg.text());
-  });
+  collectPageErrors(page, pageErrors);
 }, 60_000);
 
 afterAll(async () => {

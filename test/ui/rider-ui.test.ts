@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import { newBattery, stepBattery, type BatteryState } from '../../src/sim/battery.js';
-import { launchBrowser, type TestBrowser } from './support/browser.js';
+import { launchBrowser, type TestBrowser, collectPageErrors } from './support/browser.js';
 import { connectBenchStation, type BenchStation } from './support/bench-station.js';
 import { startUiGateway, token, type UiGateway } from './support/ui-gateway.js';
 
@@ -79,11 +79,7 @@ async function chargeOneSample(): Promise<void> {
 async function newPhonePage(): Promise<Page> {
   const p = await browser.context.newPage();
   await p.setViewportSize(PHONE);
-  p.on('pageerror', (err) => pageErrors.push(err.message));
-  p.on('console', (msg) => {
-    // The dev-token probe is answered 400 on purpose (it must not issue a token); Chromium logs every 4xx.
-    if (msg.type() === 'error' && !(msg.location().url.endsWith('/api/push/dev-token') && msg.text().includes('400'))) pageErrors.push(`${msg.text()} (${msg.location().url})`);
-  });
+  collectPageErrors(p, pageErrors);
   return p;
 }
 

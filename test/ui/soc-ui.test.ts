@@ -3,7 +3,7 @@
 // token expiry and refusals, and the frame stream with filters.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
-import { launchBrowser, type TestBrowser } from './support/browser.js';
+import { launchBrowser, type TestBrowser, collectPageErrors } from './support/browser.js';
 import { connectBenchStation, type BenchStation } from './support/bench-station.js';
 import { startUiGateway, token, type UiGateway } from './support/ui-gateway.js';
 
@@ -30,11 +30,7 @@ async function text(locator: Locator, want: string | RegExp, timeoutMs = 5000): 
 
 async function newPage(): Promise<Page> {
   const p = await browser.context.newPage();
-  p.on('pageerror', (err) => pageErrors.push(err.message));
-  p.on('console', (msg) => {
-    // The dev-token probe is answered 400 on purpose (it must not issue a token); Chromium logs every 4xx.
-    if (msg.type() === 'error' && !(msg.location().url.endsWith('/api/push/dev-token') && msg.text().includes('400'))) pageErrors.push(`${msg.text()} (${msg.location().url})`);
-  });
+  collectPageErrors(p, pageErrors);
   return p;
 }
 
