@@ -72,7 +72,7 @@ function row(entry) {
     h('td', { class: 'findings' },
       findings.map((f) => h('span', { class: 'finding' }, h('strong', {}, f.rule), `: ${f.message}`)),
       injected
-        ? h('span', { class: 'fault-note' }, h('strong', {}, `fault rule ${entry.fault?.ruleId ?? '?'} (${entry.fault?.kind ?? 'injected'})`), entry.problem ? `: ${entry.problem}` : '')
+        ? h('span', { class: 'fault-note' }, h('strong', {}, `fault rule ${entry.fault?.ruleId ?? '?'} (${entry.fault?.kind ?? 'injected'})`), entry.problem ? `: ${entry.problem.replace(/ \(fault [^)]*\)$/, '')}` : '')
         : entry.problem ? h('span', { class: 'finding' }, entry.problem) : null,
     ),
     frameCell(entry),

@@ -1,6 +1,6 @@
 // @ts-check
 // Fault injection for the selected station (REST /api/stations/:id/faults, operators): the active rules with who
-// set them, until when and what they did so far; a form for a new rule whose fields follow its kind; clear one or
+// set them, until when and what they did so far; a form for a new rule whose fields follow its kind; remove one or
 // all. A refused rule names its field, which gets the focus. No push event carries rule changes, so the list is
 // read again while the screen is shown (its counters move with every matching frame).
 import { byId, h, setText } from '../dom.js';
@@ -158,7 +158,7 @@ export function createFaultsPanel({ getToken }) {
         h('strong', {}, describeRule(rule.spec)),
         h('p', { class: 'hint' }, `${rule.id} · set by ${rule.setBy} at ${clock(rule.setAt)} · ${expires}${rule.persistent ? ' · kept across reconnects' : ''} · matched ${rule.matched}, acted on ${rule.acted}`),
       ),
-      h('button', { type: 'button', class: 'secondary small', 'data-clear': rule.id, 'aria-label': `Clear rule ${rule.id} (${rule.spec.kind})` }, 'Clear'),
+      h('button', { type: 'button', class: 'secondary small', 'data-clear': rule.id, 'aria-label': `Remove rule ${rule.id} (${rule.spec.kind})` }, 'Remove'),
     );
   }
 
@@ -182,8 +182,8 @@ export function createFaultsPanel({ getToken }) {
   /** @param {string} [ruleId] */
   async function clear(ruleId) {
     const r = await api(getToken, 'DELETE', ruleId ? `${base()}/${encodeURIComponent(ruleId)}` : base());
-    if (r.ok) say(el.result, 'good', ruleId ? `Rule ${ruleId} cleared.` : `${r.body?.removed ?? 0} rules cleared.`);
-    else say(el.result, 'alert', `Not cleared: ${r.message}`);
+    if (r.ok) say(el.result, 'good', ruleId ? `Rule ${ruleId} removed.` : `${r.body?.removed ?? 0} rules removed.`);
+    else say(el.result, 'alert', `Not removed: ${r.message}`);
     await read();
     if (ruleId) /** @type {HTMLElement} */ (el.rules.querySelector('button') ?? el.kind).focus();
   }
