@@ -20,7 +20,7 @@ let page: Page;
 let casesDir: string;
 const pageErrors: string[] = [];
 
-/** A suite of two fast cases: one from the core catalogue, one with a manual step no simulator can do. */
+/** A suite of three fast cases: one from the core catalogue, two with a manual step no simulator can do. */
 function writeSuite(): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cb-bench-ui-'));
   mkdirSync(path.join(dir, 'bench'));
@@ -36,6 +36,16 @@ function writeSuite(): string {
     '  - call: GetConfiguration',
     '    payload: { key: [HeartbeatInterval] }',
     '    result: { configurationKey: [{ key: HeartbeatInterval }] }',
+    '',
+  ].join('\n'));
+  writeFileSync(path.join(dir, 'bench', '03-unanswered.yaml'), [
+    'name: operator-silent',
+    'title: A manual step nobody answers',
+    'spec: The bench UI shows a question timing out.',
+    'profile: Core',
+    'steps:',
+    '  - ask: Nobody is at the bench',
+    '    timeout: 2',
     '',
   ].join('\n'));
   return dir;
@@ -119,7 +129,7 @@ describe('bench screens (operator)', () => {
   it('simulator: plugging in changes the station status; a station added from the form appears in the list', async () => {
     await openTab('Simulator');
     await wait(() => page.getByRole('button', { name: 'Plug in (connector 1)' }).isVisible(), 'the connector controls');
-    expect(await text('#st-status')).toBe('Available');
+    await wait(async () => (await text('#st-status')) === 'Available', 'the station Available');
     await page.getByRole('button', { name: 'Plug in (connector 1)' }).click();
     await wait(async () => (await text('#st-status')) === 'Preparing', 'the status Preparing on the station screen', 10_000);
     await wait(() => page.getByRole('button', { name: 'Unplug (connector 1)' }).isVisible(), 'the unplug control');
@@ -145,7 +155,7 @@ describe('bench screens (operator)', () => {
     const rule = await text('#fi-rules li');
     expect(rule).toContain('drop · station → central system · StatusNotification · seed 7');
     expect(rule).toContain('set by bench-operator');
-    expect(rule).toMatch(/ends in 1 min 5\d s|ends in 2 min 0 s/);
+    expect(rule).toMatch(/ends in (1 min \d+ s|2 min 0 s)/);
     const ruleId = (await page.locator('#fi-rules li').getAttribute('data-rule'))!;
 
     // A refused rule names its field and focuses it.
@@ -170,27 +180,30 @@ describe('bench screens (operator)', () => {
     await page.getByRole('button', { name: 'Pause stream' }).click();
   }, 40_000);
 
-  it('test runs: progress, a manual step confirmed, pass verdicts with frame links, the report saved', async () => {
+  it('test runs: progress, a manual step confirmed and one timing out, verdicts with frame links, the report saved', async () => {
     await openTab('Test runs');
-    await wait(async () => (await page.locator('input[name="ct-case"]').count()) === 2, 'the cases of the suite');
-    await page.getByLabel(/A manual step confirmed from the page/).check();
-    await page.getByLabel(/GetConfiguration lists unknown keys/).check();
+    await wait(async () => (await page.locator('input[name="ct-case"]').count()) === 3, 'the cases of the suite');
+    // Nothing ticked: the whole suite runs.
     await page.getByRole('button', { name: 'Start the run' }).click();
     // The manual step asks; the prompt takes the focus and counts down.
     await wait(() => page.locator('#ct-ask').isVisible(), 'the manual step prompt', 15_000);
     expect(await text('#ct-ask-text')).toContain("Press the station's service button");
     expect(await text('#ct-ask-left')).toMatch(/times out in (\d+ s|1 min 0 s)/);
     expect(await page.evaluate('document.activeElement.id')).toBe('ct-ask-done');
-    expect(Number(await page.locator('#ct-progress').getAttribute('max'))).toBe(2);
+    expect(Number(await page.locator('#ct-progress').getAttribute('max'))).toBe(3);
     await checkScreen('tests-ask');
     await page.getByRole('button', { name: 'Done' }).click();
+    // The next question nobody answers: it counts down and the case ends inconclusive.
+    await wait(async () => (await text('#ct-ask-text')).includes('Nobody is at the bench'), 'the second prompt');
     await wait(async () => (await text('#ct-run-title')).includes('finished'), 'the run to finish', 30_000);
     expect(await page.locator('#ct-ask').isVisible()).toBe(false);
+    expect(await text('#ct-result')).toContain('No answer in time: "Nobody is at the bench" made operator-silent inconclusive.');
     const verdicts = page.locator('#ct-verdicts > li');
-    expect(await verdicts.count()).toBe(2);
-    expect(await verdicts.locator('.verdict-badge').allTextContents()).toEqual(['pass', 'pass']);
-    expect(await text('#ct-summary')).toContain('2 of 2 cases done: 2 pass');
-    expect(await page.locator('#ct-progress').getAttribute('value')).toBe('2');
+    expect(await verdicts.count()).toBe(3);
+    expect(await verdicts.locator('.verdict-badge').allTextContents()).toEqual(['pass', 'pass', 'inconclusive']);
+    expect(await verdicts.nth(2).locator('.ct-reason').textContent()).toBe('nobody confirmed "Nobody is at the bench" within 2 s');
+    expect(await text('#ct-summary')).toContain('3 of 3 cases done: 2 pass, 0 fail, 1 inconclusive');
+    expect(await page.locator('#ct-progress').getAttribute('value')).toBe('3');
 
     // A frame that proves the verdict opens in the message log, read from the log (the stream was paused).
     const first = verdicts.filter({ hasText: 'get-configuration-unknown-key' });
@@ -203,8 +216,9 @@ describe('bench screens (operator)', () => {
     await checkScreen('tests');
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#ct-reports').getByRole('button', { name: 'JSON', exact: true }).click()]);
-    const report = JSON.parse(readFileSync((await download.path())!, 'utf8')) as { summary: { pass: number }; cases: { evidence: { logId: number }[] }[] };
+    const report = JSON.parse(readFileSync((await download.path())!, 'utf8')) as { summary: { pass: number }; cases: { verdict: string; evidence: { logId: number }[] }[] };
     expect(report.summary.pass).toBe(2);
+    expect(report.cases.map((c) => c.verdict)).toEqual(['pass', 'pass', 'inconclusive']);
     expect(report.cases.flatMap((c) => c.evidence.map((e) => String(e.logId)))).toContain(logId);
   }, 60_000);
 

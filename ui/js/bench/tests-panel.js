@@ -64,6 +64,8 @@ export function createTestsPanel({ getToken, revealFrame }) {
   const early = /** @type {{ runId: string, result: CaseResult }[]} */ ([]);
   /** @type {ReturnType<typeof setInterval> | undefined} */
   let askTimer;
+  /** @type {(NonNullable<Report['ask']> & { runId: string }) | undefined} the question on screen */
+  let shownAsk;
 
   /** @param {string} path */
   const get = (path) => api(getToken, 'GET', path);
@@ -170,11 +172,17 @@ export function createTestsPanel({ getToken, revealFrame }) {
     clearInterval(askTimer);
     askTimer = undefined;
     if (!ask) {
-      if (!el.ask.hidden && el.ask.dataset.askId) setText(el.askLeft, 'No longer waiting for an answer.');
+      // A question that went away without an answer from this page timed out (or was answered elsewhere).
+      if (shownAsk && run?.runId === shownAsk.runId) {
+        const late = Date.parse(shownAsk.until) <= Date.now() + 1000;
+        say(el.result, 'warning', late ? `No answer in time: "${shownAsk.prompt}" made ${shownAsk.caseName} inconclusive.` : `"${shownAsk.prompt}" was answered elsewhere.`);
+      }
+      shownAsk = undefined;
       el.ask.hidden = true;
       delete el.ask.dataset.askId;
       return;
     }
+    shownAsk = { ...ask, runId: run?.runId ?? '' };
     const fresh = el.ask.dataset.askId !== ask.askId;
     el.ask.dataset.askId = ask.askId;
     setText(el.askText, `${ask.caseName}: ${ask.prompt}`);
@@ -198,6 +206,7 @@ export function createTestsPanel({ getToken, revealFrame }) {
     if (r.ok) {
       say(el.result, 'good', answer === 'done' ? 'Confirmed; the run goes on.' : 'Skipped; the case is inconclusive.');
       run = { ...run, ask: undefined };
+      shownAsk = undefined;
       showAsk(undefined);
     } else say(el.result, 'alert', `Answer not taken: ${r.message}`);
   }
@@ -255,6 +264,7 @@ export function createTestsPanel({ getToken, revealFrame }) {
       if (run && run.chargeBoxId !== id) {
         run = undefined;
         el.run.hidden = true;
+        shownAsk = undefined;
         showAsk(undefined);
       }
       el.start.disabled = false;
