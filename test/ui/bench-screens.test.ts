@@ -126,7 +126,7 @@ describe('bench screens (operator)', () => {
     expect(await page.evaluate('document.activeElement.id')).toBe('fi-refresh');
   });
 
-  it('simulator: plugging in changes the station status; a station added from the form appears in the list', async () => {
+  it('simulator: plugging in and a connector fault change the station status; a station added from the form appears in the list', async () => {
     await openTab('Simulator');
     await wait(() => page.getByRole('button', { name: 'Plug in (connector 1)' }).isVisible(), 'the connector controls');
     await wait(async () => (await text('#st-status')) === 'Available', 'the station Available');
@@ -134,6 +134,13 @@ describe('bench screens (operator)', () => {
     await wait(async () => (await text('#st-status')) === 'Preparing', 'the status Preparing on the station screen', 10_000);
     await wait(() => page.getByRole('button', { name: 'Unplug (connector 1)' }).isVisible(), 'the unplug control');
     expect(await text('#sim-connectors')).toContain('plugged in');
+    // A connector fault with the chosen code, and back.
+    await page.locator('#sim-fault-code').selectOption('HighTemperature');
+    await page.getByRole('button', { name: 'Set fault (connector 1)' }).click();
+    await wait(async () => (await text('#st-status')) === 'Faulted', 'the status Faulted');
+    await wait(async () => (await text('#sim-connectors')).includes('Faulted (HighTemperature)'), 'the fault on the connector');
+    await page.getByRole('button', { name: 'Clear fault (connector 1)' }).click();
+    await wait(async () => (await text('#st-status')) === 'Preparing', 'the fault cleared');
 
     await page.locator('#bp-sim').getByLabel('Station id').fill('SIM-ADDED');
     await page.getByRole('button', { name: 'Add station' }).click();
