@@ -1,5 +1,5 @@
 // Entry point: signs in, keeps one Socket.IO session, and draws the station list, the SOC screen and (for
-// operators) the commands and the frame stream from one station store.
+// operators) the commands, the frame stream and the bench screens from one station store.
 import { createBench } from './js/bench/bench.js';
 import { createCommands } from './js/commands.js';
 import { createConnection } from './js/connection.js';
