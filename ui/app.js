@@ -1,5 +1,6 @@
 // Entry point: signs in, keeps one Socket.IO session, and draws the station list, the SOC screen and (for
-// operators) the commands and the frame stream from one station store.
+// operators) the commands, the frame stream and the bench screens from one station store.
+import { createBench } from './js/bench/bench.js';
 import { createCommands } from './js/commands.js';
 import { createConnection } from './js/connection.js';
 import { devTokenAvailable, fetchDevToken } from './js/dev-token.js';
@@ -62,6 +63,7 @@ const connection = createConnection({
     onTokenExpiring: (info) => notices.tokenExpiring(info),
     onSignedOut: (message) => signOut(message),
     onNotice: (text, kind) => notices.notice(text, kind),
+    onTest: (u) => bench.onTest(u),
     onMetrics(m) {
       metrics.onMetrics(m);
       // Upstream states are not pushed per station: read them again when the gateway's counts of them change.
@@ -111,6 +113,7 @@ const commands = createCommands({ call: (id, action, payload) => connection.call
 const ocppActions = createOcppActions({ call: (id, action, payload) => connection.call(id, action, payload), getToken: loadToken });
 const metrics = createMetricsPanel({ setMetrics: (on) => connection.setMetrics(on) });
 const frames = createFrameStream({ connection, getToken: loadToken, knownStations: () => store.ids() });
+const bench = createBench({ getToken: loadToken, setTestUpdates: (on) => connection.setTests(on), revealFrame: (f) => frames.reveal(f) });
 
 /** The fleet's "has findings" filter also knows the findings of before this page loaded (last 1,000 kept). */
 let findingsRead = false;
@@ -162,6 +165,7 @@ function render() {
   rider.render(selected, selected ? screen.shownSummary(selected) : {});
   commands.render(selected, selected ? screen.shownConnector(selected) : undefined);
   ocppActions.render(selected);
+  bench.render(selected);
   frames.refreshStations();
 }
 
@@ -180,6 +184,7 @@ function showWho() {
   frames.setVisible(operator);
   ocppActions.setVisible(operator);
   metrics.setVisible(operator);
+  bench.setVisible(operator);
 }
 
 function begin(token) {

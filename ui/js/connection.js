@@ -20,11 +20,12 @@ const PROBE_TIMEOUT_MS = 5000;
 /**
  * handlers: onState({ state, message }), onSubscribed(ack), onEvent(e), onSummary(s), onFrame(entry),
  * onFramesLost(info), onTokenExpiring(info), onSignedOut(message), onNotice(text, kind), onGap(gap),
- * onMetrics(sample)
+ * onMetrics(sample), onTest(update)
  */
 export function createConnection({ getToken, sinceMap, handlers }) {
   let frameFilter; // undefined: no frame stream
   let metricsOn = false;
+  let testsOn = false;
   let retryTimer;
   /** Set when the token is no good any more: nothing reconnects until renew(). */
   let signedOut = false;
@@ -91,6 +92,7 @@ export function createConnection({ getToken, sinceMap, handlers }) {
     });
     if (frameFilter) sendFrameFilter('frames:subscribe');
     if (metricsOn) socket.emit('metrics:subscribe', () => {});
+    if (testsOn) socket.emit('tests:subscribe', () => {});
   }
 
   /** After a `gap`: a fresh snapshot of the station (the ack is applied like any subscription, gap included). */
@@ -159,6 +161,7 @@ export function createConnection({ getToken, sinceMap, handlers }) {
   socket.on('frame', (entry) => handlers.onFrame(entry));
   socket.on('frames:lost', (info) => handlers.onFramesLost(info));
   socket.on('metrics', (m) => handlers.onMetrics?.(m));
+  socket.on('test', (u) => handlers.onTest?.(u));
   socket.on('tokenExpiring', (info) => handlers.onTokenExpiring(info));
   socket.on('goodbye', ({ reason, message }) => {
     if (reason === 'token_expired') {
@@ -226,6 +229,12 @@ export function createConnection({ getToken, sinceMap, handlers }) {
     setMetrics(on) {
       metricsOn = on;
       if (socket.connected) socket.emit(on ? 'metrics:subscribe' : 'metrics:unsubscribe', () => {});
+    },
+
+    /** Operators: `test` progress of every charger test run while on (kept across reconnects). */
+    setTests(on) {
+      testsOn = on;
+      if (socket.connected) socket.emit(on ? 'tests:subscribe' : 'tests:unsubscribe', () => {});
     },
 
     /** filter: the FrameFilterRequest to apply, or undefined to stop the stream. */

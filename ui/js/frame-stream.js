@@ -59,9 +59,10 @@ function row(entry) {
   // An injected frame's problem says what a fault rule did: a note, not a finding about the station.
   const problems = findings.length > 0 || (entry.problem && entry.disposition !== 'injected');
   const extra = entry.disposition && entry.disposition !== 'forwarded' ? `${entry.disposition}${entry.fault ? ` ${entry.fault.ruleId}` : ''}` : '';
+  const injected = entry.disposition === 'injected';
   return h(
     'tr',
-    { id: `frame-${entry.id}`, class: problems ? 'has-finding' : undefined, 'data-id': String(entry.id), 'data-type': entry.messageType ?? '' },
+    { id: `frame-${entry.id}`, class: injected ? 'injected' : problems ? 'has-finding' : undefined, 'data-id': String(entry.id), 'data-type': entry.messageType ?? '', 'data-disposition': entry.disposition ?? '' },
     h('td', { class: 'mono' }, clock(entry.time, true)),
     h('td', {}, entry.chargeBoxId),
     h('td', { class: `dir dir-${entry.leg}-${entry.direction}` }, LEG_ARROWS[`${entry.leg}:${entry.direction}`] ?? `${entry.leg} ${entry.direction}`),
@@ -70,7 +71,9 @@ function row(entry) {
     h('td', { class: 'pair' }),
     h('td', { class: 'findings' },
       findings.map((f) => h('span', { class: 'finding' }, h('strong', {}, f.rule), `: ${f.message}`)),
-      entry.problem ? h('span', { class: entry.disposition === 'injected' ? 'note' : 'finding' }, entry.problem) : null,
+      injected
+        ? h('span', { class: 'fault-note' }, h('strong', {}, `fault rule ${entry.fault?.ruleId ?? '?'} (${entry.fault?.kind ?? 'injected'})`), entry.problem ? `: ${entry.problem.replace(/ \(fault [^)]*\)$/, '')}` : '')
+        : entry.problem ? h('span', { class: 'finding' }, entry.problem) : null,
     ),
     frameCell(entry),
   );
@@ -285,7 +288,39 @@ export function createFrameStream({ connection, getToken, knownStations }) {
     if (format) void exportLog(format);
   });
 
+  /**
+   * Shows one frame of the log (a test verdict's evidence): its row when shown, else read from the log by its
+   * station and time and put in its place (newest first). Scrolls to it and focuses it.
+   */
+  async function reveal({ id, time, chargeBoxId }) {
+    let tr = document.getElementById(`frame-${id}`);
+    if (!tr) {
+      const params = new URLSearchParams({ chargeBoxId, since: time, until: time, limit: '50' });
+      try {
+        const res = await fetch(`api/messages?${params}`, { headers: authHeaders() });
+        const body = await res.json().catch(() => ({}));
+        if (!res.ok) throw new Error(body?.error?.message ?? `HTTP ${res.status}`);
+        const entry = (body.entries ?? []).find((e) => e.id === id);
+        if (!entry) throw new Error(`frame ${id} is no longer in the message log`);
+        while (el.rows.childElementCount >= MAX_ROWS) forget(el.rows.lastElementChild);
+        shown.set(String(id), entry);
+        tr = row(entry);
+        el.rows.insertBefore(tr, [...el.rows.children].find((r) => Number(r.dataset.id) < id) ?? null);
+        pairUp(entry, tr);
+        updateCount();
+      } catch (err) {
+        setText(el.note, `Could not show frame ${id}: ${err.message}`);
+        return false;
+      }
+    }
+    tr.tabIndex = -1;
+    tr.scrollIntoView({ block: 'center' });
+    tr.focus();
+    return true;
+  }
+
   return {
+    reveal,
     setVisible(visible) {
       el.panel.hidden = !visible;
       if (!visible && live) setLive(false);

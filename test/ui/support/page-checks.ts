@@ -16,11 +16,15 @@ export interface AxeViolation {
   readonly targets: string[];
 }
 
-/** axe-core's violations (WCAG 2.x A/AA rules and best practices) on what the page shows now. */
-export async function axeViolations(page: Page): Promise<AxeViolation[]> {
+/**
+ * axe-core's violations (WCAG 2.x A/AA rules and best practices) on what the page shows now; `include` (CSS
+ * selectors) limits the check to those parts, which is much faster on a long page.
+ */
+export async function axeViolations(page: Page, include?: readonly string[]): Promise<AxeViolation[]> {
   axeSource ??= readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-  await page.evaluate(axeSource);
-  const result = (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.map((v) => ({
+  if (!(await page.evaluate('typeof axe !== "undefined"'))) await page.evaluate(axeSource);
+  const context = include ? JSON.stringify({ include: include.map((s) => [s]) }) : 'document';
+  const result = (await page.evaluate(`axe.run(${context}, { resultTypes: ['violations'] }).then((r) => r.violations.map((v) => ({
     id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 5).map((n) => n.target.join(' ')),
   })))`)) as AxeViolation[];
   return result;
