@@ -17,7 +17,9 @@ import { Uplink, type UplinkEvents } from './uplink.js';
 import { answerCall, type CallHost } from './central-system-calls.js';
 import { Transactions, type TransactionsHost } from './transactions.js';
 import { armAutopilot, autoIdle, autopilotStep, type AutopilotHost } from './autopilot.js';
-import { iso, isRecord, type StationCounters, type StationEnv } from './station-env.js';
+import { isRecord, type StationCounters, type StationEnv } from './station-env.js';
+import { Statuses, type StatusesHost } from './statuses.js';
+import { Boot, VEHICLE_INFO_FIRST_MS, type BootHost } from './boot.js';
 import { defectsOf, type Defect, type Defects } from './defects.js';
 
 export { DEFAULT_LIMITS, type SimLimits, type StationCounters, type StationEnv } from './station-env.js';
@@ -40,7 +42,6 @@ export interface ActResult {
   readonly message?: string;
 }
 
-const VEHICLE_INFO_FIRST_MS = 3000; // the firmware's first-send interval after plug-in
 const VEHICLE_INFO_EVERY_MS = 5000;
 const PHYSICS_WAKE_MS = 5000; // while energy flows, look at the battery at least this often
 
@@ -50,7 +51,7 @@ const BMS_MESSAGES: Record<BmsAlertType, string> = {
   BMS_CHARGING_ENABLED: 'BMS ready for charging',
 };
 
-export class SimStation implements Wakeable, Persistable, OutboxHost, TransactionsHost, UplinkEvents {
+export class SimStation implements Wakeable, Persistable, OutboxHost, TransactionsHost, UplinkEvents, StatusesHost, BootHost {
   wheelSlot = -1;
   readonly id: string;
   readonly keys: KeyStore;
@@ -59,12 +60,8 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
 
   #powered = false;
   #removed = false;
-  #booted = false;
-  #bootedAt = 0;
-  #heartbeatDue = Infinity;
   #rebootAt = Infinity;
   #softResetDeadline = Infinity;
-  #inoperative = false;
   #configChanged = false;
   readonly chargerLimits: ChargerLimits;
   /** Deliberate firmware defects (spec.defects); undefined for a healthy station. */
@@ -72,6 +69,8 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
   readonly #uplink: Uplink;
   readonly #outbox: Outbox;
   readonly #tx: Transactions;
+  readonly #statuses: Statuses;
+  readonly #boot: Boot;
 
   constructor(
     readonly spec: SimStationSpec,
@@ -87,6 +86,8 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
     this.#uplink = new Uplink(env, this.id, spec.password, this);
     this.#outbox = new Outbox(env, this);
     this.#tx = new Transactions(this, this.#outbox, env);
+    this.#statuses = new Statuses(this, this.#outbox, env);
+    this.#boot = new Boot(this, this.#outbox, this.#statuses, env);
     this.#restore(env.store.load(this.id));
   }
 
@@ -96,7 +97,7 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
   powerOn(delayMs = this.env.limits.bootDelayMs): void {
     if (this.#powered || this.#removed) return;
     this.#powered = true;
-    this.#startBoot();
+    this.#boot.start();
     this.#uplink.connectAt(this.env.clock.now() + delayMs);
     armAutopilot(this.#autopilotHost(), this.plugs(), this.env.limits.bootDelayMs, this.env.clock.now());
     this.scheduleWake();
@@ -124,7 +125,7 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
   }
 
   get booted(): boolean {
-    return this.#booted;
+    return this.#boot.accepted;
   }
 
   get queueLength(): number {
@@ -139,7 +140,7 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
       transport: this.env.transport.kind,
       powered: this.#powered,
       online: this.#uplink.online,
-      booted: this.#booted,
+      booted: this.#boot.accepted,
       queued: this.#outbox.length,
       connectors: this.plugs().map((c) => c.view()),
       counters: { ...this.counters },
@@ -262,8 +263,8 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
       this.#tx.stop(c, 'Local', now, idTag);
       return { ok: true, message: 'transaction stopped' };
     }
-    if (c.fault || c.inoperative || this.#inoperative) return { ok: false, message: `connector is ${c.status}` };
-    if (!this.#uplink.online || !this.#booted) {
+    if (c.fault || c.inoperative || this.#statuses.inoperative) return { ok: false, message: `connector is ${c.status}` };
+    if (!this.#uplink.online || !this.#boot.accepted) {
       if (!this.keys.bool('AllowOfflineTxForUnknownId')) return { ok: false, message: 'offline and AllowOfflineTxForUnknownId is false' };
       this.#authorized(c, idTag, now);
       return { ok: true, message: 'authorized offline' };
@@ -287,7 +288,7 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
     const safe = alertType === 'BMS_CHARGING_ENABLED';
     if (safe === c.bmsSafe) return { ok: false, message: `BMS already ${safe ? 'enabled' : 'disabled'}` };
     c.bmsSafe = safe;
-    const data = { alertType, message: BMS_MESSAGES[alertType], timestamp: Math.round(now - this.#bootedAt) };
+    const data = { alertType, message: BMS_MESSAGES[alertType], timestamp: Math.round(this.#boot.uptime(now)) };
     this.#outbox.enqueue('DataTransfer', { vendorId: 'RivotMotors', messageId: 'BMSAlert', data: JSON.stringify(data) });
     // The firmware ends a running session when the BMS withdraws permission.
     if (!safe && c.tx) this.#tx.stop(c, 'EmergencyStop', now);
@@ -296,32 +297,9 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
 
   // ---- status ----------------------------------------------------------------------------------------------
 
-  /** Re-derives a connector's status and reports a change (MicroOcpp sends StatusNotification on every change). */
+  /** Re-derives a connector's status and reports a change. */
   refresh(c: Connector): void {
-    this.#derive(c);
-    this.#reportStatus(c, false);
-  }
-
-  #derive(c: Connector): void {
-    c.status = c.id === 0 ? (this.#inoperative ? 'Unavailable' : 'Available') : c.derive(this.#inoperative);
-    c.errorCode = c.fault?.errorCode ?? 'NoError';
-    c.info = c.fault?.info;
-  }
-
-  #reportStatus(c: Connector, force: boolean): void {
-    const key = `${c.status}/${c.errorCode}`;
-    if (!this.#uplink.online || !this.#booted) return;
-    if (!force && key === c.enqueued) return;
-    c.enqueued = key;
-    if (c.status === 'Charging' && this.defects?.has('skipsChargingStatus')) {
-      c.confirmed = key;
-      return;
-    }
-    const payload: Record<string, unknown> = { connectorId: c.id, errorCode: c.errorCode, status: c.status, timestamp: iso(this.env.clock.now()) };
-    if (c.info !== undefined) payload.info = c.info;
-    this.#outbox.enqueue('StatusNotification', payload, undefined, (conf) => {
-      if (conf) c.confirmed = key;
-    });
+    this.#statuses.refresh(c);
   }
 
   // ---- for its parts (uplink, outbox, transactions): the station is their host, so they cost no closures ------
@@ -331,7 +309,7 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
   }
 
   bootAccepted(): boolean {
-    return this.#booted;
+    return this.#boot.accepted;
   }
 
   linkFailed(): void {
@@ -368,74 +346,17 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
   #dropConnection(code: number, reason: string, abrupt: boolean): void {
     this.#uplink.drop(code, reason, abrupt, this.#powered && this.#rebootAt === Infinity);
     this.#outbox.linkLost();
-    for (const c of this.connectors) c.enqueued = c.confirmed;
+    this.#statuses.linkLost();
     this.scheduleWake();
   }
 
   linkOpened(): void {
     this.counters.connects++;
     if (this.defects?.has('forgetsOfflineQueue')) this.#outbox.forgetQueuedOffline();
-    if (!this.#booted) this.#sendBoot();
-    else for (const c of this.connectors) if (c.confirmed !== `${c.status}/${c.errorCode}`) this.#reportStatus(c, true);
+    if (!this.#boot.accepted) this.#boot.send();
+    else this.#statuses.reportUnconfirmed();
     this.#outbox.pump();
     this.scheduleWake();
-  }
-
-  #startBoot(): void {
-    this.#booted = false;
-    this.#outbox.newBoot();
-    this.#heartbeatDue = Infinity;
-    this.#bootedAt = this.env.clock.now();
-    for (const c of this.connectors) {
-      c.confirmed = undefined;
-      c.enqueued = undefined;
-    }
-  }
-
-  #bootPayload(): Record<string, unknown> {
-    const s = this.spec;
-    return {
-      chargePointVendor: s.vendor ?? 'Rivot Motors',
-      chargePointModel: s.model ?? 'Rivot Charger',
-      chargePointSerialNumber: s.serialNumber ?? s.id.slice(0, 25),
-      firmwareVersion: s.firmwareVersion ?? '2.4.0',
-    };
-  }
-
-  #sendBoot(notBefore = 0): void {
-    this.#outbox.bootFirst(this.#bootPayload(), (conf) => this.#onBootConf(conf), notBefore);
-  }
-
-  #onBootConf(conf: Record<string, unknown> | undefined): void {
-    const now = this.env.clock.now();
-    const interval = typeof conf?.interval === 'number' && conf.interval > 0 ? conf.interval : 0;
-    if (conf?.status === 'Accepted') {
-      this.#booted = true;
-      this.counters.boots++;
-      if (interval > 0) this.#takeHeartbeatInterval(interval);
-      this.#armHeartbeat(now);
-      // StatusNotifications for connector 0 and each connector go right after the boot, before any replay.
-      this.#outbox.ahead(() => {
-        for (const c of this.connectors) {
-          this.#derive(c);
-          this.#reportStatus(c, true);
-        }
-      });
-      for (const c of this.plugs()) if (c.vehicle && !c.tx) c.vehicleInfoDue = Math.min(c.vehicleInfoDue, now + VEHICLE_INFO_FIRST_MS);
-      return;
-    }
-    // Pending / Rejected / no answer: try again after the interval the central system asked for (or a minute).
-    if (this.#uplink.online) this.#sendBoot(now + (interval > 0 ? interval : 60) * 1000);
-  }
-
-  /** The interval a BootNotification.conf hands out becomes HeartbeatInterval (unless the firmware ignores it). */
-  #takeHeartbeatInterval(seconds: number): void {
-    if (!this.defects?.has('ignoresHeartbeatInterval')) this.keys.internalSet('HeartbeatInterval', String(seconds));
-  }
-
-  #armHeartbeat(now: number): void {
-    const hb = this.keys.int('HeartbeatInterval');
-    this.#heartbeatDue = hb > 0 ? now + hb * 1000 : Infinity;
   }
 
   /** Reset / power cycle: drop the link, forget volatile state, boot again after the boot delay. */
@@ -444,7 +365,7 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
     this.#rebootAt = Infinity;
     this.#dropConnection(1006, 'rebooting', true);
     if (this.defects?.has('doesNotPersistConfiguration')) this.keys.revert(this.spec.config);
-    this.#startBoot();
+    this.#boot.start();
     for (const c of this.plugs()) {
       c.pendingAuth = undefined;
       c.finishing = false;
@@ -500,9 +421,9 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
       connectors: this.connectors,
       keys: this.keys,
       defects: this.defects,
-      stationInoperative: () => this.#inoperative,
+      stationInoperative: () => this.#statuses.inoperative,
       setStationInoperative: (inoperative) => {
-        this.#inoperative = inoperative;
+        this.#statuses.inoperative = inoperative;
       },
       presentTag: (c, idTag, now) => void this.#presentTag(c, idTag, now),
       authorized: (c, idTag, now) => this.#authorized(c, idTag, now),
@@ -520,12 +441,12 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
         for (const c of this.connectors) this.refresh(c);
       },
       enqueue: (action, payload, onResult) => this.#outbox.enqueue(action, payload, undefined, onResult),
-      bootPayload: () => this.#bootPayload(),
+      bootPayload: () => this.#boot.payload(),
       heartbeatInterval: (seconds) => {
-        this.#takeHeartbeatInterval(seconds);
-        this.#armHeartbeat(this.env.clock.now());
+        this.#boot.takeHeartbeatInterval(seconds);
+        this.#boot.armHeartbeat(this.env.clock.now());
       },
-      reportStatus: (c) => this.#reportStatus(c, true),
+      reportStatus: (c) => this.#statuses.report(c, true),
       sendMeterValues: (c, now) => this.#tx.sampleMeter(c, now, 'Trigger'),
     };
   }
@@ -535,7 +456,7 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
       this.#configChanged = true;
       this.env.store.markDirty(this);
     }
-    if (key === 'HeartbeatInterval') this.#armHeartbeat(now);
+    if (key === 'HeartbeatInterval') this.#boot.armHeartbeat(now);
     if (key === 'MeterValueSampleInterval') {
       const interval = this.keys.int('MeterValueSampleInterval');
       for (const c of this.plugs()) if (c.tx) c.meterDue = interval > 0 ? now + interval * 1000 : Infinity;
@@ -561,10 +482,7 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
     }
     this.#uplink.connectIfDue(now);
     this.#outbox.expire(now);
-    if (this.#uplink.online && this.#booted && this.#heartbeatDue <= now) {
-      this.#outbox.enqueue('Heartbeat', {});
-      this.#armHeartbeat(now);
-    }
+    this.#boot.heartbeatIfDue(now);
     for (const c of this.plugs()) this.#wakeConnector(c, now);
     this.#outbox.pump();
     this.scheduleWake();
@@ -579,7 +497,7 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
     }
     if (c.vehicle && !c.tx && c.vehicleInfoDue <= now) {
       const b = c.vehicle.battery;
-      if (this.#uplink.online && this.#booted && c.bmsSafe && b.soc > 0) {
+      if (this.#uplink.online && this.#boot.accepted && c.bmsSafe && b.soc > 0) {
         const messageId = this.spec.vehicleInfoMessageId ?? 'VehicleInfo';
         this.#outbox.enqueue('DataTransfer', { vendorId: 'RivotMotors', messageId, data: JSON.stringify(c.vehicleSnapshot(messageId)) });
       }
@@ -599,8 +517,7 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
   scheduleWake(): void {
     if (!this.#powered) return;
     const now = this.env.clock.now();
-    let next = Math.min(this.#uplink.reconnectAt, this.#rebootAt, this.#outbox.nextWake(now));
-    if (this.#uplink.online && this.#booted) next = Math.min(next, this.#heartbeatDue);
+    let next = Math.min(this.#uplink.reconnectAt, this.#rebootAt, this.#outbox.nextWake(now), this.#boot.nextWake());
     for (const c of this.plugs()) {
       next = Math.min(next, c.meterDue, c.vehicleInfoDue, c.departAt, c.autoAt, c.pendingAuth?.until ?? Infinity);
       if (c.gateOpen() && c.vehicle && !c.vehicle.battery.full) next = Math.min(next, now + PHYSICS_WAKE_MS);
