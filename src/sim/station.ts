@@ -11,18 +11,21 @@ import type { PersistedQueue, Persistable, QueuedMessage } from './queue-store.j
 import { KeyStore } from './keys.js';
 import { Connector, type ConnectorView } from './connector.js';
 import type { ChargerLimits } from './battery.js';
-import { DEFAULT_ID_TAG, type BmsAlertType, type SimAction, type SimStationSpec, type VehicleSpec } from './spec.js';
+import type { SimAction, SimStationSpec } from './spec.js';
 import { Outbox, type OutboxHost } from './outbox.js';
 import { Uplink, type UplinkEvents } from './uplink.js';
 import { answerCall, type CallHost } from './central-system-calls.js';
 import { Transactions, type TransactionsHost } from './transactions.js';
-import { armAutopilot, autoIdle, autopilotStep, type AutopilotHost } from './autopilot.js';
-import { isRecord, type StationCounters, type StationEnv } from './station-env.js';
+import { armAutopilot, autopilotStep } from './autopilot.js';
+import type { StationCounters, StationEnv } from './station-env.js';
 import { Statuses, type StatusesHost } from './statuses.js';
-import { Boot, VEHICLE_INFO_FIRST_MS, type BootHost } from './boot.js';
+import { Boot, type BootHost } from './boot.js';
+import { LocalInputs, type ActResult, type LocalInputsHost } from './local-inputs.js';
+import { PendingReset } from './pending-reset.js';
 import { defectsOf, type Defect, type Defects } from './defects.js';
 
 export { DEFAULT_LIMITS, type SimLimits, type StationCounters, type StationEnv } from './station-env.js';
+export type { ActResult } from './local-inputs.js';
 
 export interface SimStationInfo {
   readonly id: string;
@@ -37,21 +40,10 @@ export interface SimStationInfo {
   readonly defects?: readonly Defect[];
 }
 
-export interface ActResult {
-  readonly ok: boolean;
-  readonly message?: string;
-}
-
 const VEHICLE_INFO_EVERY_MS = 5000;
 const PHYSICS_WAKE_MS = 5000; // while energy flows, look at the battery at least this often
 
-const BMS_MESSAGES: Record<BmsAlertType, string> = {
-  BMS_EMERGENCY_STOP: 'BMS emergency stop',
-  BMS_CHARGING_DISABLED: 'BMS not ready for charging',
-  BMS_CHARGING_ENABLED: 'BMS ready for charging',
-};
-
-export class SimStation implements Wakeable, Persistable, OutboxHost, TransactionsHost, UplinkEvents, StatusesHost, BootHost {
+export class SimStation implements Wakeable, Persistable, OutboxHost, TransactionsHost, UplinkEvents, StatusesHost, BootHost, LocalInputsHost {
   wheelSlot = -1;
   readonly id: string;
   readonly keys: KeyStore;
@@ -60,8 +52,6 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
 
   #powered = false;
   #removed = false;
-  #rebootAt = Infinity;
-  #softResetDeadline = Infinity;
   #configChanged = false;
   readonly chargerLimits: ChargerLimits;
   /** Deliberate firmware defects (spec.defects); undefined for a healthy station. */
@@ -71,6 +61,8 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
   readonly #tx: Transactions;
   readonly #statuses: Statuses;
   readonly #boot: Boot;
+  readonly #inputs: LocalInputs;
+  readonly #reset = new PendingReset();
 
   constructor(
     readonly spec: SimStationSpec,
@@ -88,6 +80,7 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
     this.#tx = new Transactions(this, this.#outbox, env);
     this.#statuses = new Statuses(this, this.#outbox, env);
     this.#boot = new Boot(this, this.#outbox, this.#statuses, env);
+    this.#inputs = new LocalInputs(this, this.#tx, this.#outbox, this.#statuses, this.#boot, env);
     this.#restore(env.store.load(this.id));
   }
 
@@ -99,7 +92,7 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
     this.#powered = true;
     this.#boot.start();
     this.#uplink.connectAt(this.env.clock.now() + delayMs);
-    armAutopilot(this.#autopilotHost(), this.plugs(), this.env.limits.bootDelayMs, this.env.clock.now());
+    armAutopilot(this.#inputs.autopilot(), this.plugs(), this.env.limits.bootDelayMs, this.env.clock.now());
     this.scheduleWake();
   }
 
@@ -170,129 +163,7 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
     const c = this.connectors[action.connectorId ?? 1];
     if (!c || c.id === 0) return { ok: false, message: `no connector ${action.connectorId ?? 1}` };
     c.advance(now, this.chargerLimits);
-    let result: ActResult = { ok: true };
-    switch (action.type) {
-      case 'plugIn':
-        result = this.#plugIn(c, action.vehicle ?? {}, now);
-        break;
-      case 'plugOut':
-        result = this.#plugOut(c, now);
-        break;
-      case 'presentTag':
-        result = this.#presentTag(c, action.idTag ?? this.#idTag(), now);
-        break;
-      case 'start':
-        if (c.tx) return { ok: false, message: 'a transaction is already running' };
-        if (!c.vehicle) this.#plugIn(c, action.vehicle ?? {}, now);
-        result = this.#presentTag(c, action.idTag ?? this.#idTag(), now);
-        break;
-      case 'stop':
-        if (!c.tx) return { ok: false, message: 'no transaction' };
-        this.#tx.stop(c, 'Local', now, c.tx.idTag);
-        break;
-      case 'fault':
-        c.fault = { errorCode: action.errorCode ?? 'OtherError', info: action.info };
-        if (c.tx) this.#tx.stop(c, 'Other', now);
-        break;
-      case 'clearFault':
-        if (!c.fault) return { ok: false, message: 'not faulted' };
-        c.fault = undefined;
-        break;
-      case 'bmsAlert':
-        result = this.#bmsAlert(c, action.alertType ?? (c.bmsSafe ? 'BMS_CHARGING_DISABLED' : 'BMS_CHARGING_ENABLED'), now);
-        break;
-      case 'evsePause':
-        c.evsePaused = true;
-        break;
-      case 'evseResume':
-        c.evsePaused = false;
-        break;
-    }
-    this.refresh(c);
-    this.#outbox.pump();
-    this.scheduleWake();
-    return result;
-  }
-
-  /** Built when the autopilot acts (rarely), not kept per station. */
-  #autopilotHost(): AutopilotHost {
-    return {
-      spec: this.spec,
-      random: this.env.random,
-      plugIn: (c, vehicle, now) => void this.#plugIn(c, vehicle, now),
-      presentTag: (c, now) => this.#presentTag(c, this.#idTag(), now).ok,
-    };
-  }
-
-  #idTag(): string {
-    return this.spec.idTag ?? DEFAULT_ID_TAG;
-  }
-
-  #vehicleDefaults(): Required<Pick<VehicleSpec, 'model' | 'initialSoc' | 'targetSoc'>> {
-    const v = this.spec.vehicle ?? {};
-    return { model: v.model ?? 'Classic', initialSoc: v.initialSoc ?? 40, targetSoc: v.targetSoc ?? 80 };
-  }
-
-  #plugIn(c: Connector, vehicle: VehicleSpec, now: number): ActResult {
-    if (c.vehicle) return { ok: false, message: 'already plugged in' };
-    c.plug({ ...this.spec.vehicle, ...vehicle }, this.#vehicleDefaults(), now);
-    c.finishing = false;
-    c.vehicleInfoDue = now + VEHICLE_INFO_FIRST_MS;
-    if (c.pendingAuth) {
-      const { idTag } = c.pendingAuth;
-      c.pendingAuth = undefined;
-      this.#tx.start(c, idTag, now);
-    }
-    return { ok: true };
-  }
-
-  #plugOut(c: Connector, now: number): ActResult {
-    if (!c.vehicle) return { ok: false, message: 'nothing plugged in' };
-    if (c.tx && this.keys.bool('StopTransactionOnEVSideDisconnect')) this.#tx.stop(c, 'EVDisconnected', now, undefined, true);
-    c.vehicle = undefined;
-    c.finishing = false;
-    c.vehicleInfoDue = Infinity;
-    c.departAt = Infinity;
-    if (c.autoPhase !== 'idle') autoIdle(this.#autopilotHost(), c, now);
-    return { ok: true };
-  }
-
-  #presentTag(c: Connector, idTag: string, now: number): ActResult {
-    if (c.tx) {
-      if (c.tx.idTag !== idTag) return { ok: false, message: 'tag does not match the running transaction' };
-      this.#tx.stop(c, 'Local', now, idTag);
-      return { ok: true, message: 'transaction stopped' };
-    }
-    if (c.fault || c.inoperative || this.#statuses.inoperative) return { ok: false, message: `connector is ${c.status}` };
-    if (!this.#uplink.online || !this.#boot.accepted) {
-      if (!this.keys.bool('AllowOfflineTxForUnknownId')) return { ok: false, message: 'offline and AllowOfflineTxForUnknownId is false' };
-      this.#authorized(c, idTag, now);
-      return { ok: true, message: 'authorized offline' };
-    }
-    this.#outbox.enqueue('Authorize', { idTag }, undefined, (conf) => {
-      const status = isRecord(conf?.idTagInfo) ? conf.idTagInfo.status : undefined;
-      if (status === 'Accepted') this.#authorized(c, idTag, this.env.clock.now());
-      this.refresh(c);
-    });
-    return { ok: true, message: 'Authorize sent' };
-  }
-
-  #authorized(c: Connector, idTag: string, now: number): void {
-    if (c.tx) return;
-    if (c.vehicle) this.#tx.start(c, idTag, now);
-    else c.pendingAuth = { idTag, until: now + this.keys.int('ConnectionTimeOut') * 1000 };
-    this.refresh(c);
-  }
-
-  #bmsAlert(c: Connector, alertType: BmsAlertType, now: number): ActResult {
-    const safe = alertType === 'BMS_CHARGING_ENABLED';
-    if (safe === c.bmsSafe) return { ok: false, message: `BMS already ${safe ? 'enabled' : 'disabled'}` };
-    c.bmsSafe = safe;
-    const data = { alertType, message: BMS_MESSAGES[alertType], timestamp: Math.round(this.#boot.uptime(now)) };
-    this.#outbox.enqueue('DataTransfer', { vendorId: 'RivotMotors', messageId: 'BMSAlert', data: JSON.stringify(data) });
-    // The firmware ends a running session when the BMS withdraws permission.
-    if (!safe && c.tx) this.#tx.stop(c, 'EmergencyStop', now);
-    return { ok: true };
+    return this.#inputs.act(c, action, now);
   }
 
   // ---- status ----------------------------------------------------------------------------------------------
@@ -329,7 +200,7 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
   }
 
   outboxDrained(now: number): void {
-    if (this.#softResetDeadline < Infinity) this.#rebootAt = Math.min(this.#rebootAt, now + 500);
+    this.#reset.outboxDrained(now);
   }
 
   // ---- to and from the central system ------------------------------------------------------------------------
@@ -344,7 +215,7 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
 
   /** The link is gone (either side): forget volatile messages, keep transaction messages, reconnect later. */
   #dropConnection(code: number, reason: string, abrupt: boolean): void {
-    this.#uplink.drop(code, reason, abrupt, this.#powered && this.#rebootAt === Infinity);
+    this.#uplink.drop(code, reason, abrupt, this.#powered && this.#reset.at === Infinity);
     this.#outbox.linkLost();
     this.#statuses.linkLost();
     this.scheduleWake();
@@ -361,8 +232,7 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
 
   /** Reset / power cycle: drop the link, forget volatile state, boot again after the boot delay. */
   #reboot(now: number): void {
-    this.#softResetDeadline = Infinity;
-    this.#rebootAt = Infinity;
+    this.#reset.clear();
     this.#dropConnection(1006, 'rebooting', true);
     if (this.defects?.has('doesNotPersistConfiguration')) this.keys.revert(this.spec.config);
     this.#boot.start();
@@ -425,17 +295,10 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
       setStationInoperative: (inoperative) => {
         this.#statuses.inoperative = inoperative;
       },
-      presentTag: (c, idTag, now) => void this.#presentTag(c, idTag, now),
-      authorized: (c, idTag, now) => this.#authorized(c, idTag, now),
+      presentTag: (c, idTag, now) => void this.#inputs.presentTag(c, idTag, now),
+      authorized: (c, idTag, now) => this.#inputs.authorized(c, idTag, now),
       stopTx: (c, reason, now) => this.#tx.stop(c, reason, now),
-      scheduleReset: (hard, now) => {
-        // Soft: let the stop messages out first (bounded); hard: reboot at once, they are replayed after boot.
-        if (hard) this.#rebootAt = now + 500;
-        else {
-          this.#softResetDeadline = now + 10_000;
-          this.#rebootAt = this.#outbox.holdsTransactionMessages ? this.#softResetDeadline : now + 500;
-        }
-      },
+      scheduleReset: (hard, now) => this.#reset.schedule(hard, now, this.#outbox.holdsTransactionMessages),
       configChanged: (key, now) => this.#onConfigChanged(key, now),
       refreshAll: () => {
         for (const c of this.connectors) this.refresh(c);
@@ -476,7 +339,7 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
 
   #wake(now: number): void {
     if (!this.#powered) return;
-    if (this.#rebootAt <= now) {
+    if (this.#reset.at <= now) {
       this.#reboot(now);
       return;
     }
@@ -508,16 +371,16 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
     if (v?.battery.full && v.departAfterTargetS !== undefined && c.departAt === Infinity) c.departAt = now + v.departAfterTargetS * 1000;
     if (c.departAt <= now) {
       c.departAt = Infinity;
-      this.#plugOut(c, now);
+      this.#inputs.plugOut(c, now);
     }
-    if (c.autoAt <= now) autopilotStep(this.#autopilotHost(), c, now);
+    if (c.autoAt <= now) autopilotStep(this.#inputs.autopilot(), c, now);
     this.refresh(c);
   }
 
   scheduleWake(): void {
     if (!this.#powered) return;
     const now = this.env.clock.now();
-    let next = Math.min(this.#uplink.reconnectAt, this.#rebootAt, this.#outbox.nextWake(now), this.#boot.nextWake());
+    let next = Math.min(this.#uplink.reconnectAt, this.#reset.at, this.#outbox.nextWake(now), this.#boot.nextWake());
     for (const c of this.plugs()) {
       next = Math.min(next, c.meterDue, c.vehicleInfoDue, c.departAt, c.autoAt, c.pendingAuth?.until ?? Infinity);
       if (c.gateOpen() && c.vehicle && !c.vehicle.battery.full) next = Math.min(next, now + PHYSICS_WAKE_MS);
