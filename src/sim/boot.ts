@@ -1,16 +1,13 @@
 // A simulated station's boot and heartbeat, as MicroOcpp runs them: BootNotification first on every connection
 // until it is accepted (retried after the interval the central system asks for), then the statuses, then a
 // Heartbeat every HeartbeatInterval, the interval taken from BootNotification.conf.
-import type { Connector } from './connector.js';
+import { VEHICLE_INFO_FIRST_MS, type Connector } from './connector.js';
 import type { Defects } from './defects.js';
 import type { KeyStore } from './keys.js';
 import type { Outbox } from './outbox.js';
 import type { SimStationSpec } from './spec.js';
 import type { StationCounters, StationEnv } from './station-env.js';
 import type { Statuses } from './statuses.js';
-
-/** The firmware's first VehicleInfo after plug-in, or after a boot with the cable in. */
-export const VEHICLE_INFO_FIRST_MS = 3000;
 
 /** What boot and heartbeat need from their station (the station itself: no per-station closures). */
 export interface BootHost {

@@ -3,8 +3,8 @@
 // withdrawing permission (with its RivotMotors BMSAlert). Each input may start or stop a session.
 import type { AutopilotHost } from './autopilot.js';
 import { autoIdle } from './autopilot.js';
-import { VEHICLE_INFO_FIRST_MS, type Boot } from './boot.js';
-import type { Connector } from './connector.js';
+import type { Boot } from './boot.js';
+import { VEHICLE_INFO_FIRST_MS, type Connector } from './connector.js';
 import type { KeyStore } from './keys.js';
 import type { Outbox } from './outbox.js';
 import { DEFAULT_ID_TAG, type BmsAlertType, type SimAction, type SimStationSpec, type VehicleSpec } from './spec.js';

@@ -4,8 +4,6 @@
 // survives a power loss (transactions.ts), the answers to the central system (central-system-calls.ts), the
 // autopilot (autopilot.ts), connectors and the battery (connector.ts, battery.ts), persistence (queue-store.ts).
 // Time only advances through the shared timer wheel, so thousands of stations share one timer.
-import { encodeCallError, encodeCallResult, parseFrame } from '../ocpp/frames.js';
-import { validate } from '../ocpp/validate.js';
 import type { Wakeable } from './wheel.js';
 import type { PersistedQueue, Persistable, QueuedMessage } from './queue-store.js';
 import { KeyStore } from './keys.js';
@@ -14,14 +12,16 @@ import type { ChargerLimits } from './battery.js';
 import type { SimAction, SimStationSpec } from './spec.js';
 import { Outbox, type OutboxHost } from './outbox.js';
 import { Uplink, type UplinkEvents } from './uplink.js';
-import { answerCall, type CallHost } from './central-system-calls.js';
+import { answerCall, type CallAnswer, type CallHost } from './central-system-calls.js';
 import { Transactions, type TransactionsHost } from './transactions.js';
-import { armAutopilot, autopilotStep } from './autopilot.js';
+import { armAutopilot } from './autopilot.js';
 import type { StationCounters, StationEnv } from './station-env.js';
 import { Statuses, type StatusesHost } from './statuses.js';
 import { Boot, type BootHost } from './boot.js';
 import { LocalInputs, type ActResult, type LocalInputsHost } from './local-inputs.js';
 import { PendingReset } from './pending-reset.js';
+import { ConnectorTimers, type ConnectorTimersHost } from './connector-timers.js';
+import { receiveFrame, type IncomingHost } from './incoming.js';
 import { defectsOf, type Defect, type Defects } from './defects.js';
 
 export { DEFAULT_LIMITS, type SimLimits, type StationCounters, type StationEnv } from './station-env.js';
@@ -40,10 +40,7 @@ export interface SimStationInfo {
   readonly defects?: readonly Defect[];
 }
 
-const VEHICLE_INFO_EVERY_MS = 5000;
-const PHYSICS_WAKE_MS = 5000; // while energy flows, look at the battery at least this often
-
-export class SimStation implements Wakeable, Persistable, OutboxHost, TransactionsHost, UplinkEvents, StatusesHost, BootHost, LocalInputsHost {
+export class SimStation implements Wakeable, Persistable, OutboxHost, TransactionsHost, UplinkEvents, StatusesHost, BootHost, LocalInputsHost, ConnectorTimersHost, IncomingHost {
   wheelSlot = -1;
   readonly id: string;
   readonly keys: KeyStore;
@@ -62,6 +59,7 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
   readonly #statuses: Statuses;
   readonly #boot: Boot;
   readonly #inputs: LocalInputs;
+  readonly #timers: ConnectorTimers;
   readonly #reset = new PendingReset();
 
   constructor(
@@ -81,6 +79,7 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
     this.#statuses = new Statuses(this, this.#outbox, env);
     this.#boot = new Boot(this, this.#outbox, this.#statuses, env);
     this.#inputs = new LocalInputs(this, this.#tx, this.#outbox, this.#statuses, this.#boot, env);
+    this.#timers = new ConnectorTimers(this, this.#tx, this.#outbox, this.#inputs, this.#statuses, this.#boot);
     this.#restore(env.store.load(this.id));
   }
 
@@ -251,36 +250,20 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
   // ---- incoming ------------------------------------------------------------------------------------------------
 
   linkMessage(text: string): void {
-    this.counters.framesIn++;
-    const parsed = parseFrame(text);
-    if (!parsed.ok) {
-      const { messageId, isCall } = parsed.problem;
-      if (isCall && messageId !== undefined) this.sendFrame(encodeCallError(messageId, 'FormationViolation', parsed.problem.message));
-      return;
-    }
-    const f = parsed.frame;
-    if (f.type === 2) {
-      this.#onCall(f.id, f.action, f.payload as Record<string, unknown>);
-      return;
-    }
-    this.#outbox.answered(f.id, f.type === 3 ? (f.payload as Record<string, unknown>) : 'error');
+    receiveFrame(this, text);
   }
 
-  #onCall(id: string, action: string, payload: Record<string, unknown>): void {
-    const violation = validate(action, 'req', payload);
-    if (violation) {
-      this.sendFrame(encodeCallError(id, violation.code, violation.message));
-      return;
-    }
+  callAnswered(id: string, answer: Record<string, unknown> | 'error'): void {
+    this.#outbox.answered(id, answer);
+  }
+
+  answerCall(action: string, payload: Record<string, unknown>): CallAnswer {
     const now = this.env.clock.now();
     for (const c of this.plugs()) c.advance(now, this.chargerLimits);
-    const answer = answerCall(this.#callHost(), action, payload, now);
-    if (answer.kind === 'notSupported') {
-      this.sendFrame(encodeCallError(id, 'NotSupported', `${action} is not supported by this charge point`));
-      return;
-    }
-    this.sendFrame(encodeCallResult(id, answer.result));
-    answer.after?.();
+    return answerCall(this.#callHost(), action, payload, now);
+  }
+
+  callDone(): void {
     this.#outbox.pump();
     this.scheduleWake();
   }
@@ -346,45 +329,16 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
     this.#uplink.connectIfDue(now);
     this.#outbox.expire(now);
     this.#boot.heartbeatIfDue(now);
-    for (const c of this.plugs()) this.#wakeConnector(c, now);
+    for (const c of this.plugs()) this.#timers.wake(c, now);
     this.#outbox.pump();
     this.scheduleWake();
-  }
-
-  #wakeConnector(c: Connector, now: number): void {
-    c.advance(now, this.chargerLimits);
-    if (c.tx && c.meterDue <= now) {
-      this.#tx.sampleMeter(c, now, 'Sample.Periodic');
-      const interval = this.keys.int('MeterValueSampleInterval') * 1000;
-      c.meterDue = interval > 0 ? Math.max(c.meterDue + interval, now + 1) : Infinity;
-    }
-    if (c.vehicle && !c.tx && c.vehicleInfoDue <= now) {
-      const b = c.vehicle.battery;
-      if (this.#uplink.online && this.#boot.accepted && c.bmsSafe && b.soc > 0) {
-        const messageId = this.spec.vehicleInfoMessageId ?? 'VehicleInfo';
-        this.#outbox.enqueue('DataTransfer', { vendorId: 'RivotMotors', messageId, data: JSON.stringify(c.vehicleSnapshot(messageId)) });
-      }
-      c.vehicleInfoDue = now + VEHICLE_INFO_EVERY_MS;
-    }
-    if (c.pendingAuth && c.pendingAuth.until <= now) c.pendingAuth = undefined;
-    const v = c.vehicle;
-    if (v?.battery.full && v.departAfterTargetS !== undefined && c.departAt === Infinity) c.departAt = now + v.departAfterTargetS * 1000;
-    if (c.departAt <= now) {
-      c.departAt = Infinity;
-      this.#inputs.plugOut(c, now);
-    }
-    if (c.autoAt <= now) autopilotStep(this.#inputs.autopilot(), c, now);
-    this.refresh(c);
   }
 
   scheduleWake(): void {
     if (!this.#powered) return;
     const now = this.env.clock.now();
     let next = Math.min(this.#uplink.reconnectAt, this.#reset.at, this.#outbox.nextWake(now), this.#boot.nextWake());
-    for (const c of this.plugs()) {
-      next = Math.min(next, c.meterDue, c.vehicleInfoDue, c.departAt, c.autoAt, c.pendingAuth?.until ?? Infinity);
-      if (c.gateOpen() && c.vehicle && !c.vehicle.battery.full) next = Math.min(next, now + PHYSICS_WAKE_MS);
-    }
+    for (const c of this.plugs()) next = Math.min(next, this.#timers.nextWake(c, now));
     this.env.wheel.schedule(this, next);
   }
 
