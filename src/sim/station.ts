@@ -1,9 +1,10 @@
-// A simulated flashCharge charger, modelled on its firmware running MicroOcpp 1.2: power, boot and heartbeat,
-// operator actions, plug / tag / BMS inputs, statuses, the RivotMotors vendor messages, and the clock that drives
-// them. Its parts live beside it: the connection (uplink.ts), the outgoing calls (outbox.ts), sessions and what
-// survives a power loss (transactions.ts), the answers to the central system (central-system-calls.ts), the
-// autopilot (autopilot.ts), connectors and the battery (connector.ts, battery.ts), persistence (queue-store.ts).
-// Time only advances through the shared timer wheel, so thousands of stations share one timer.
+// A simulated flashCharge charger, modelled on its firmware running MicroOcpp 1.2, composed of its parts: the
+// connection (uplink.ts), outgoing calls (outbox.ts), boot and heartbeat (boot.ts), statuses (statuses.ts),
+// sessions (transactions.ts), the charger's own inputs (local-inputs.ts), what falls due on its connectors
+// (connector-timers.ts), frames from the central system (incoming.ts) and the answers to its calls
+// (central-system-calls.ts), a pending Reset (pending-reset.ts) and what survives a power loss (flash.ts).
+// The station owns power, the link's ups and downs, reboots and its one wake-up: time only advances through the
+// shared timer wheel, so thousands of stations share one timer. It is each part's host, so parts cost no closures.
 import type { Wakeable } from './wheel.js';
 import type { PersistedQueue, Persistable, QueuedMessage } from './queue-store.js';
 import { KeyStore } from './keys.js';
@@ -22,6 +23,7 @@ import { LocalInputs, type ActResult, type LocalInputsHost } from './local-input
 import { PendingReset } from './pending-reset.js';
 import { ConnectorTimers, type ConnectorTimersHost } from './connector-timers.js';
 import { receiveFrame, type IncomingHost } from './incoming.js';
+import { Flash } from './flash.js';
 import { defectsOf, type Defect, type Defects } from './defects.js';
 
 export { DEFAULT_LIMITS, type SimLimits, type StationCounters, type StationEnv } from './station-env.js';
@@ -49,7 +51,6 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
 
   #powered = false;
   #removed = false;
-  #configChanged = false;
   readonly chargerLimits: ChargerLimits;
   /** Deliberate firmware defects (spec.defects); undefined for a healthy station. */
   readonly defects: Defects | undefined;
@@ -60,6 +61,7 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
   readonly #boot: Boot;
   readonly #inputs: LocalInputs;
   readonly #timers: ConnectorTimers;
+  readonly #flash: Flash;
   readonly #reset = new PendingReset();
 
   constructor(
@@ -80,7 +82,8 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
     this.#boot = new Boot(this, this.#outbox, this.#statuses, env);
     this.#inputs = new LocalInputs(this, this.#tx, this.#outbox, this.#statuses, this.#boot, env);
     this.#timers = new ConnectorTimers(this, this.#tx, this.#outbox, this.#inputs, this.#statuses, this.#boot);
-    this.#restore(env.store.load(this.id));
+    this.#flash = new Flash(this, this.keys, this.#outbox, this.#tx, env);
+    this.#flash.restore(env.store.load(this.id));
   }
 
   // ---- lifecycle -------------------------------------------------------------------------------------------
@@ -99,7 +102,7 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
   powerOff(): void {
     if (!this.#powered) return;
     const now = this.env.clock.now();
-    for (const c of this.plugs()) c.advance(now, this.chargerLimits);
+    this.#advance(now);
     this.#powered = false;
     this.#dropConnection(1001, 'station powered off', false);
     this.env.wheel.cancel(this);
@@ -126,7 +129,7 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
 
   info(): SimStationInfo {
     const now = this.env.clock.now();
-    if (this.#powered) for (const c of this.plugs()) c.advance(now, this.chargerLimits);
+    if (this.#powered) this.#advance(now);
     return {
       id: this.id,
       transport: this.env.transport.kind,
@@ -165,14 +168,12 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
     return this.#inputs.act(c, action, now);
   }
 
-  // ---- status ----------------------------------------------------------------------------------------------
+  // ---- for its parts -------------------------------------------------------------------------------------------
 
   /** Re-derives a connector's status and reports a change. */
   refresh(c: Connector): void {
     this.#statuses.refresh(c);
   }
-
-  // ---- for its parts (uplink, outbox, transactions): the station is their host, so they cost no closures ------
 
   linkOpen(): boolean {
     return this.#uplink.online;
@@ -201,8 +202,6 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
   outboxDrained(now: number): void {
     this.#reset.outboxDrained(now);
   }
-
-  // ---- to and from the central system ------------------------------------------------------------------------
 
   sendFrame(text: string): boolean {
     const ok = this.#uplink.send(text);
@@ -259,7 +258,7 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
 
   answerCall(action: string, payload: Record<string, unknown>): CallAnswer {
     const now = this.env.clock.now();
-    for (const c of this.plugs()) c.advance(now, this.chargerLimits);
+    this.#advance(now);
     return answerCall(this.#callHost(), action, payload, now);
   }
 
@@ -298,10 +297,7 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
   }
 
   #onConfigChanged(key: string, now: number): void {
-    if (!this.defects?.has('doesNotPersistConfiguration')) {
-      this.#configChanged = true;
-      this.env.store.markDirty(this);
-    }
+    if (!this.defects?.has('doesNotPersistConfiguration')) this.#flash.configChanged();
     if (key === 'HeartbeatInterval') this.#boot.armHeartbeat(now);
     if (key === 'MeterValueSampleInterval') {
       const interval = this.keys.int('MeterValueSampleInterval');
@@ -346,22 +342,14 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
     return this.connectors.slice(1);
   }
 
+  /** Integrates every connector's battery and energy register up to `now`. */
+  #advance(now: number): void {
+    for (const c of this.plugs()) c.advance(now, this.chargerLimits);
+  }
+
   // ---- persistence -------------------------------------------------------------------------------------------
 
   snapshot(): PersistedQueue | undefined {
-    const messages = this.#outbox.persisted();
-    const tx = this.#tx.saved(messages);
-    if (messages.length === 0 && tx.open.length === 0 && !this.#configChanged) return undefined;
-    return { v: 1, ...tx, messages, ...(this.#configChanged ? { config: this.keys.overrides() } : {}) };
-  }
-
-  #restore(saved: PersistedQueue | undefined): void {
-    if (!saved) return;
-    if (saved.config) {
-      for (const [k, v] of Object.entries(saved.config)) this.keys.change(k, v);
-      this.#configChanged = true;
-    }
-    this.#outbox.restore(saved.messages);
-    this.#tx.restore(saved, this.env.clock.now());
+    return this.#flash.snapshot();
   }
 }
