@@ -1,7 +1,7 @@
 // Runs a scenario (scenario.ts) against a started simulator: steps in order, an action spread over its stations,
 // waits polled against the stations' views; times are in seconds of the simulator's clock, so a scenario with
 // `speed` runs faster than real time. Ends with a result per step and the simulator's totals.
-import type { Simulator, SimTotals } from './index.js';
+import type { Simulator, SimTotals } from './simulator.js';
 import { ScenarioError, selectIds, type Scenario, type ScenarioStep, type WaitCondition } from './scenario.js';
 import type { SimStationInfo } from './station.js';
 
