@@ -10,7 +10,8 @@ import pino from 'pino';
 import { realClock, scaledClock } from '../src/sim/clock.js';
 import { createSimulator } from '../src/sim/index.js';
 import { parseSimConfig } from '../src/sim/config.js';
-import { formatResult, loadScenario, runScenario, scenarioSchema } from '../src/sim/scenario.js';
+import { loadScenario, scenarioSchema } from '../src/sim/scenario.js';
+import { formatResult, runScenario } from '../src/sim/scenario-run.js';
 import { wsTransport } from '../src/sim/ws-transport.js';
 
 const usage = `usage: npm run sim -- --scenario FILE --target URL [--speed N] [--data-dir DIR] [--json] [--log-level LEVEL]

@@ -1,7 +1,6 @@
 // One entry point for simulator commands arriving as untyped data (Socket.IO `sim` event): checks the request,
 // runs it, and answers with a result or an error code. REST has its own router over the same Simulator methods.
-import type { Simulator } from './index.js';
-import { SimError } from './index.js';
+import { SimError, type Simulator } from './simulator.js';
 import { checkAction, checkStationSpec } from './spec.js';
 
 export type SimCommandResult =

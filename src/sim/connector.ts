@@ -23,6 +23,10 @@ export interface Vehicle {
 
 const round2 = (n: number): number => Math.round(n * 100) / 100;
 
+/** The firmware's VehicleInfo while a vehicle is plugged in and not charging: first after plug-in (or a boot), then every. */
+export const VEHICLE_INFO_FIRST_MS = 3000;
+export const VEHICLE_INFO_EVERY_MS = 5000;
+
 export class Connector {
   status: ConnectorStatus = 'Available';
   errorCode = 'NoError';

@@ -1,33 +1,22 @@
-// The simulator: owns the stations, the shared timer wheel and the persistence flusher; exposes create /
-// remove / list / act for REST, Socket.IO, scenarios and the config file.
+// The simulator: owns the stations, the shared timer wheel and the persistence flusher; implements what
+// simulator.ts promises (create / remove / list / act) for REST, Socket.IO, scenarios and the config file.
 import type { Logger } from 'pino';
 import type { StationLink } from '../links/link.js';
 import { realClock, type Clock } from './clock.js';
 import { TimerWheel } from './wheel.js';
 import { QueueStore } from './queue-store.js';
-import { SimStation, type ActResult, type SimStationInfo, type StationEnv } from './station.js';
-import { checkAction, checkStationSpec, type SimAction, type SimStationSpec } from './spec.js';
+import { SimStation, type StationEnv } from './station.js';
+import { checkAction, checkStationSpec, type SimStationSpec } from './spec.js';
 import { linkTransport } from './link-transport.js';
 import type { SimTransport } from './transport.js';
 import type { SimConfig } from './config.js';
 import { simRouter } from './router.js';
-import type { Router } from 'express';
+import { SimError, type Simulator } from './simulator.js';
 
+export { SimError, type SimErrorCode, type Simulator, type SimTotals } from './simulator.js';
 export type { SimConfig } from './config.js';
 export type { SimStationInfo, ActResult } from './station.js';
 export type { SimAction, SimStationSpec } from './spec.js';
-
-export type SimErrorCode = 'not_found' | 'invalid' | 'conflict';
-
-export class SimError extends Error {
-  constructor(
-    readonly code: SimErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'SimError';
-  }
-}
 
 export interface SimulatorDeps {
   readonly config: SimConfig;
@@ -39,37 +28,6 @@ export interface SimulatorDeps {
   readonly dataDir: string;
   readonly clock?: Clock;
   readonly random?: () => number;
-}
-
-export interface SimTotals {
-  readonly stations: number;
-  readonly online: number;
-  readonly booted: number;
-  readonly charging: number;
-  readonly queued: number;
-  readonly framesOut: number;
-  readonly framesIn: number;
-  readonly txStarted: number;
-  readonly txStopped: number;
-  readonly energyWh: number;
-  readonly callErrors: number;
-  readonly timeouts: number;
-  readonly dropped: number;
-}
-
-export interface Simulator {
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  create(spec: SimStationSpec): SimStationInfo;
-  remove(id: string): void;
-  list(): SimStationInfo[];
-  get(id: string): SimStationInfo;
-  act(id: string, action: SimAction): Promise<ActResult & { readonly station: SimStationInfo }>;
-  /** Aggregate figures without building per-station views (cheap at 10,000 stations). */
-  totals(): SimTotals;
-  /** REST control: GET/POST /stations, GET/DELETE /stations/:id, POST /stations/:id/actions/:type. */
-  router(): Router;
-  readonly clock: Clock;
 }
 
 const FLUSH_EVERY_MS = 1000;

@@ -5,7 +5,7 @@
 //   DELETE /stations/:id                  remove → 204
 //   POST   /stations/:id/actions/:type    act; body holds the action's other fields → 200, or 409 when refused
 import express, { type Request, type Response, type Router } from 'express';
-import type { Simulator } from './index.js';
+import type { Simulator } from './simulator.js';
 
 const STATUS: Record<string, number> = { not_found: 404, invalid: 400, conflict: 409 };
 

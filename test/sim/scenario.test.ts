@@ -5,7 +5,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { loadScenario, parseScenario, runScenario, scenarioSchema, selectIds } from '../../src/sim/scenario.js';
+import { loadScenario, parseScenario, scenarioSchema, selectIds } from '../../src/sim/scenario.js';
+import { runScenario } from '../../src/sim/scenario-run.js';
 import { startSteveDouble, type SteveDouble } from '../support/steve-double.js';
 import { callsOf, schemaViolations, startSim, tempDir } from './helpers.js';
 
