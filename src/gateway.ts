@@ -199,12 +199,13 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   });
 
   // Always built, so operators can create stations over REST even when none start with the gateway.
+  const simClock = options.simClockSpeed !== undefined ? scaledClock(options.simClockSpeed) : undefined;
   const sim = createSimulator({
     config: parseSimConfig(config.env, config.file),
     attach: (link) => relay.attach(link),
     logger,
     dataDir: config.dataDir,
-    ...(options.simClockSpeed !== undefined ? { clock: scaledClock(options.simClockSpeed) } : {}),
+    ...(simClock !== undefined ? { clock: simClock } : {}),
   });
 
   const conformance = createConformance({ bus, registry, maxSkewMs: envInt(config.env, 'CONFORMANCE_MAX_SKEW_S', 300, 1) * 1000 });
@@ -227,6 +228,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     hands: {
       simulated: isSimulated,
       timeScale: (id) => (isSimulated(id) ? options.simClockSpeed ?? 1 : 1),
+      clockNow: (id) => (simClock !== undefined && isSimulated(id) ? simClock.now() : Date.now()),
       act: (id, action) => sim.act(id, action),
     },
   });

@@ -5,6 +5,9 @@ import type { Connector } from './connector.js';
 import type { Defects } from './defects.js';
 import type { KeyStore } from './keys.js';
 import type { OnResult } from './outbox.js';
+import { cancelReservation, reserveNow } from './reservations.js';
+import { getLocalListVersion, sendLocalList } from './local-list.js';
+import { clearChargingProfile, getCompositeSchedule, setChargingProfile } from './smart-charging.js';
 
 export type CallAnswer =
   | { readonly kind: 'result'; readonly result: Record<string, unknown>; readonly after?: () => void }
@@ -93,6 +96,20 @@ export function answerCall(host: CallHost, action: string, payload: Record<strin
     case 'DataTransfer':
       // MicroOcpp answers Rejected unless the firmware registered a handler; flashCharge registers none.
       return result({ status: 'Rejected' });
+    case 'ReserveNow':
+      return reserveNow(host, payload, now);
+    case 'CancelReservation':
+      return cancelReservation(host, payload);
+    case 'SendLocalList':
+      return sendLocalList(host, payload);
+    case 'GetLocalListVersion':
+      return getLocalListVersion(host);
+    case 'SetChargingProfile':
+      return setChargingProfile(host, payload);
+    case 'ClearChargingProfile':
+      return clearChargingProfile(host, payload);
+    case 'GetCompositeSchedule':
+      return getCompositeSchedule(host, payload, now);
     default:
       return { kind: 'notSupported' };
   }

@@ -84,7 +84,7 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
     this.connectors = Array.from({ length: n + 1 }, (_, i) => new Connector(i, now));
     this.chargerLimits = { maxCurrentA: spec.charger?.maxCurrentA ?? 100, maxPowerW: spec.charger?.maxPowerW ?? 8500 };
     this.defects = defectsOf(spec.defects);
-    this.#uplink = new Uplink(env, this.id, spec.password, this);
+    this.#uplink = new Uplink(env, this.id, () => this.keys.get('AuthorizationKey') || spec.password, this);
     this.#outbox = new Outbox(env, this);
     this.#tx = new Transactions(this, this.#outbox, env);
     this.#restore(env.store.load(this.id));
@@ -536,6 +536,7 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
       this.env.store.markDirty(this);
     }
     if (key === 'HeartbeatInterval') this.#armHeartbeat(now);
+    if (key === 'AuthorizationKey') this.#dropConnection(1000, 'reconnecting with the new AuthorizationKey', false); // as MicroOcpp does
     if (key === 'MeterValueSampleInterval') {
       const interval = this.keys.int('MeterValueSampleInterval');
       for (const c of this.plugs()) if (c.tx) c.meterDue = interval > 0 ? now + interval * 1000 : Infinity;
@@ -602,7 +603,7 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
     let next = Math.min(this.#uplink.reconnectAt, this.#rebootAt, this.#outbox.nextWake(now));
     if (this.#uplink.online && this.#booted) next = Math.min(next, this.#heartbeatDue);
     for (const c of this.plugs()) {
-      next = Math.min(next, c.meterDue, c.vehicleInfoDue, c.departAt, c.autoAt, c.pendingAuth?.until ?? Infinity);
+      next = Math.min(next, c.meterDue, c.vehicleInfoDue, c.departAt, c.autoAt, c.pendingAuth?.until ?? Infinity, c.reservation?.expiresAt ?? Infinity);
       if (c.gateOpen() && c.vehicle && !c.vehicle.battery.full) next = Math.min(next, now + PHYSICS_WAKE_MS);
     }
     this.env.wheel.schedule(this, next);
