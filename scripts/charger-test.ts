@@ -12,7 +12,9 @@ import { caseLine, exitCodeOf, summaryText, toHtml, toJUnit, type RunReport } fr
 
 const USAGE = `usage: npm run charger-test -- --station ID [--gateway http://localhost:8080] [--token JWT] [--suite core]
        [--case NAME]... [--junit FILE] [--json FILE] [--html FILE] [--time-scale N]
-  The token is an operator JWT (npm run -s token -- --role operator); TOKEN in the environment works too.`;
+  The token is an operator JWT (npm run -s token -- --role operator); TOKEN in the environment works too.
+  Suites (folders of charger-tests/): core, remote-trigger, reservation, local-auth-list, smart-charging, security;
+  all = every suite (GET /api/test-suites lists them with their cases).`;
 
 interface Options {
   readonly gateway: string;

@@ -13,13 +13,16 @@ import { parseSimConfig } from '../src/sim/config.js';
 import { loadScenario, scenarioSchema } from '../src/sim/scenario.js';
 import { formatResult, runScenario } from '../src/sim/scenario-run.js';
 import { wsTransport } from '../src/sim/ws-transport.js';
+import { gatewayOf, restFaults, type ScenarioFaults } from '../src/sim/scenario-faults.js';
 
 const usage = `usage: npm run sim -- --scenario FILE --target URL [--speed N] [--data-dir DIR] [--json] [--log-level LEVEL]
        npm run sim -- --print-schema
   --target    OCPP-J base URL; the station id is appended (or replaces {id}), e.g.
               ws://localhost:8080/ocpp  or  ws://steve:8180/steve/websocket/CentralSystemService
   --speed     clock speed (overrides the scenario's); >1 runs faster than real time
-  --data-dir  where offline queues persist (default: a fresh temp dir)`;
+  --data-dir  where offline queues persist (default: a fresh temp dir)
+  --gateway   the gateway's http(s) URL for the scenario's fault steps (default: the target's host); the
+              operator token is read from TOKEN (npm run -s token -- --role operator)`;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -28,6 +31,7 @@ async function main(): Promise<number> {
       target: { type: 'string' },
       speed: { type: 'string' },
       'data-dir': { type: 'string' },
+      gateway: { type: 'string' },
       json: { type: 'boolean', default: false },
       'print-schema': { type: 'boolean', default: false },
       'log-level': { type: 'string', default: 'warn' },
@@ -56,6 +60,16 @@ async function main(): Promise<number> {
     console.error('--speed must be a number > 0');
     return 2;
   }
+  // Fault steps go to the gateway's REST API with an operator token (from the environment, never an argument).
+  let faults: ScenarioFaults | undefined;
+  if (scenario.steps.some((st) => 'fault' in st || 'clearFaults' in st)) {
+    const token = process.env.TOKEN;
+    if (!token) {
+      console.error('the scenario sets fault rules: put an operator token in TOKEN (npm run -s token -- --role operator)');
+      return 2;
+    }
+    faults = restFaults(values.gateway ?? gatewayOf(values.target), token);
+  }
   const clock = speed === 1 ? realClock : scaledClock(speed);
   const base = parseSimConfig({ ...process.env, SIM_STATIONS: '0' }, {});
   const logger = pino({ level: values['log-level'] ?? 'warn' }, pino.destination(2));
@@ -76,6 +90,8 @@ async function main(): Promise<number> {
   try {
     result = await runScenario(scenario, sim, {
       signal: abort.signal,
+      timeScale: speed,
+      ...(faults ? { faults } : {}),
       onProgress: (line) => {
         if (tty) process.stderr.write(`\r\x1b[2K${line}`);
         else process.stderr.write(`${line}\n`);

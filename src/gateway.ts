@@ -38,7 +38,7 @@ import { TestRuns } from './charger-tests/index.js';
 import { createTestsRouter } from './api/tests-routes.js';
 import { createTestCsRouter } from './api/test-cs-routes.js';
 import { parseTestCsConfig, TestCentralSystem } from './upstream/test-cs/index.js';
-import { envInt, envString } from './config-env.js';
+import { envInt, envNumber, envString } from './config-env.js';
 import { createConformance, type Conformance } from './conformance/index.js';
 import { createConformanceRouter } from './api/conformance-routes.js';
 import { createSerialLinks, parseSerialConfig, type SerialLinks } from './serial/index.js';
@@ -199,15 +199,23 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   });
 
   // Always built, so operators can create stations over REST even when none start with the gateway.
+  const simClock = options.simClockSpeed !== undefined ? scaledClock(options.simClockSpeed) : undefined;
   const sim = createSimulator({
     config: parseSimConfig(config.env, config.file),
     attach: (link) => relay.attach(link),
     logger,
     dataDir: config.dataDir,
-    ...(options.simClockSpeed !== undefined ? { clock: scaledClock(options.simClockSpeed) } : {}),
+    ...(simClock !== undefined ? { clock: simClock } : {}),
   });
 
-  const conformance = createConformance({ bus, registry, maxSkewMs: envInt(config.env, 'CONFORMANCE_MAX_SKEW_S', 300, 1) * 1000 });
+  const conformance = createConformance({
+    bus,
+    registry,
+    maxSkewMs: envInt(config.env, 'CONFORMANCE_MAX_SKEW_S', 300, 1) * 1000,
+    heartbeatSlackS: envNumber(config.env, 'CONFORMANCE_HEARTBEAT_SLACK_S', 5, 0, 3600),
+    // Only a simulated station runs on the simulator's clock; it is looked up only when a clock speed was given.
+    ...(options.simClockSpeed !== undefined ? { timeScale: (id: string) => (isSimulated(id) ? options.simClockSpeed ?? 1 : 1) } : {}),
+  });
 
   const connected = (id: string): boolean => relay.stations().some((st) => st.chargeBoxId === id && (st.upstream === 'open' || st.upstream === 'local'));
   const isSimulated = (id: string): boolean => {
@@ -227,6 +235,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     hands: {
       simulated: isSimulated,
       timeScale: (id) => (isSimulated(id) ? options.simClockSpeed ?? 1 : 1),
+      clockNow: (id) => (simClock !== undefined && isSimulated(id) ? simClock.now() : Date.now()),
       act: (id, action) => sim.act(id, action),
     },
   });

@@ -1,5 +1,6 @@
 // The state of one case while it runs and how each kind of step is carried out: the station's frames (from the
 // recorder), the variables, and where the next expectation looks. The runner (runner.ts) drives it step by step.
+import { randomBytes } from 'node:crypto';
 import type { Bus } from '../events/bus.js';
 import type { CaseStep } from './case.js';
 import { CHECKS } from './checks.js';
@@ -45,6 +46,19 @@ export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
 
 export class Aborted extends Error {}
 
+/** CALLERRORs by which a station says it does not do an action at all: the case cannot run on it (OCPP-J §4.2.3). */
+const UNSUPPORTED_CODES = new Set(['NotImplemented', 'NotSupported']);
+
+/**
+ * Why an answer `{status: "NotSupported"}` means the station lacks the feature the case needs (ChangeConfiguration
+ * of a key it does not have, UnlockConnector without a lock, ...), or undefined; unless the case expected exactly that.
+ */
+function unsupportedStatus(action: string, expected: unknown, actual: unknown): string | undefined {
+  const status = (v: unknown): unknown => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>).status : undefined);
+  if (status(actual) !== 'NotSupported' || status(expected) === 'NotSupported' || status(expected) === undefined) return undefined;
+  return `the station answers ${action} with status NotSupported: it does not have the feature this case checks`;
+}
+
 export async function waitConnected(ctx: CaseContext, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
   while (!ctx.calls.connected(ctx.chargeBoxId)) {
@@ -57,11 +71,8 @@ export async function waitConnected(ctx: CaseContext, ms: number): Promise<boole
 /** The state of one case while it runs: its frames, its variables and where the next expectation looks. */
 export class CaseRun {
   readonly recorder: FrameRecorder;
-  /** Captured values, and `now` / `inOneHour` (ISO times for payloads that need a date). */
-  readonly vars = new Map<string, unknown>([
-    ['now', new Date().toISOString()],
-    ['inOneHour', new Date(Date.now() + 3_600_000).toISOString()],
-  ]);
+  /** Captured values, and `now` / `inOneHour` (ISO times on the station's clock, for payloads that need a date). */
+  readonly vars: Map<string, unknown>;
   /** Set when an action step starts: later expectations look only at frames from then on. */
   #mark = { index: 0, atUs: 0 };
   /** Fault rules this case set: removed when it ends, whatever its verdict. */
@@ -70,6 +81,14 @@ export class CaseRun {
   #cursor = { index: 0, atUs: 0 };
 
   constructor(private readonly ctx: CaseContext) {
+    // A simulated station on a fast clock lives ahead of the wall clock: its dates (reservation expiry) are its own.
+    const stationNow = ctx.hands.clockNow?.(ctx.chargeBoxId) ?? Date.now();
+    this.vars = new Map<string, unknown>([
+      ['now', new Date(stationNow).toISOString()],
+      ['inOneHour', new Date(stationNow + 3_600_000).toISOString()],
+      // A fresh station password for key rotation: never the same twice, never in the repository.
+      ['randomKey', randomBytes(12).toString('hex')],
+    ]);
     this.recorder = new FrameRecorder(ctx.bus, ctx.chargeBoxId);
     const now = nowUs();
     this.#mark = { index: 0, atUs: now };
@@ -153,7 +172,10 @@ export class CaseRun {
     if (outcome.kind === 'result' && 'payload' in outcome) {
       if (step.error) return { ok: false, verdict: 'fail', reason: `${step.action} was answered with a result, expected CALLERROR ${step.error}: ${JSON.stringify(outcome.payload)}`, logIds };
       if (step.result !== undefined) {
-        const m = mismatch(substitute(step.result, this.vars), outcome.payload, 'result');
+        const expected = substitute(step.result, this.vars);
+        const unsupported = unsupportedStatus(step.action, expected, outcome.payload);
+        if (unsupported) return { ok: false, verdict: 'not_applicable', reason: unsupported, logIds };
+        const m = mismatch(expected, outcome.payload, 'result');
         if (m) return { ok: false, verdict: 'fail', reason: `${step.action}: ${m}`, logIds };
       }
       for (const [name, path] of step.capture) this.vars.set(name, readPath({ result: outcome.payload }, path));
@@ -161,6 +183,7 @@ export class CaseRun {
     }
     if (outcome.kind === 'error' && 'code' in outcome) {
       if (step.error && (step.error === '*' || step.error === outcome.code)) return { ok: true, logIds };
+      if (UNSUPPORTED_CODES.has(outcome.code)) return { ok: false, verdict: 'not_applicable', reason: `the station does not support ${step.action} (CALLERROR ${outcome.code}: ${outcome.description})`, logIds };
       return { ok: false, verdict: 'fail', reason: `${step.action} was answered with CALLERROR ${outcome.code}: ${outcome.description}`, logIds };
     }
     if (outcome.kind === 'timeout') return { ok: false, verdict: 'fail', reason: `${step.action} got no answer within ${step.timeout} s`, logIds };

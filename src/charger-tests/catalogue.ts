@@ -18,8 +18,12 @@ export function listSuites(dir: string): string[] {
   }
 }
 
-/** Loads and checks every case of a suite; throws CaseError naming the file and field of the first bad one. */
+/** The whole catalogue: every suite in order, case names unique across them. */
+export const ALL_SUITES = 'all';
+
+/** Loads and checks every case of a suite (or of all, `all`); throws CaseError naming the file and field of the first bad one. */
 export function loadSuite(dir: string, suite: string): TestCase[] {
+  if (suite === ALL_SUITES) return unique(listSuites(dir).filter((s) => s !== ALL_SUITES).flatMap((s) => loadSuite(dir, s)), suite);
   if (!/^[a-z0-9][a-z0-9-]*$/.test(suite)) throw new CaseError(`suite name ${JSON.stringify(suite)} is not valid (lower-case letters, digits, dashes)`);
   const folder = path.join(dir, suite);
   let files: string[];
@@ -28,7 +32,10 @@ export function loadSuite(dir: string, suite: string): TestCase[] {
   } catch {
     throw new CaseError(`no suite "${suite}" in ${dir} (suites: ${listSuites(dir).join(', ') || 'none'})`);
   }
-  const cases = files.map((f) => loadCase(path.join(folder, f)));
+  return unique(files.map((f) => loadCase(path.join(folder, f))), suite);
+}
+
+function unique(cases: TestCase[], suite: string): TestCase[] {
   const seen = new Set<string>();
   for (const c of cases) {
     if (seen.has(c.name)) throw new CaseError(`${c.file ?? suite}: case name "${c.name}" appears twice in suite ${suite}`);

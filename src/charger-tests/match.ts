@@ -8,10 +8,14 @@ const own = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.c
 export type Vars = ReadonlyMap<string, unknown>;
 
 const VAR = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
+/** `${now+90}`: the ISO time 90 station seconds after the case started (`${now-90}` before it). */
+const NOW_PLUS = /^\$\{now([+-]\d{1,6})\}$/;
 
 /** Replaces strings that are exactly `${name}` with the variable's value (any type); unknown names throw. */
 export function substitute(value: Json | undefined, vars: Vars): unknown {
   if (typeof value === 'string') {
+    const offset = NOW_PLUS.exec(value);
+    if (offset) return new Date(Date.parse(String(vars.get('now'))) + Number(offset[1]) * 1000).toISOString();
     const m = VAR.exec(value);
     if (!m) return value;
     if (!vars.has(m[1]!)) throw new Error(`variable \${${m[1]!}} has not been captured by an earlier step`);

@@ -32,6 +32,8 @@ export interface Hands {
   simulated(chargeBoxId: string): boolean;
   /** Station seconds per real second: the simulator's clock speed for simulated stations, 1 for real boards. */
   timeScale(chargeBoxId: string): number;
+  /** The station's clock (ms since the epoch) when it is known to differ from the wall clock (a simulator's fast clock). */
+  clockNow?(chargeBoxId: string): number;
   act(chargeBoxId: string, action: SimAction): Promise<{ readonly ok: boolean; readonly message?: string }>;
 }
 

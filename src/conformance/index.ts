@@ -13,6 +13,10 @@ export interface ConformanceOptions {
   readonly registry?: Registry;
   /** Station timestamps further than this ahead of the gateway's clock are findings. */
   readonly maxSkewMs?: number;
+  /** Absolute tolerance of the heartbeat-interval rule, in station seconds (on top of its relative one). */
+  readonly heartbeatSlackS?: number;
+  /** Station seconds per real second: a simulated station's clock speed (1 for real boards). */
+  readonly timeScale?: (chargeBoxId: string) => number;
   /** Findings kept for the REST API (newest first out when full). */
   readonly keep?: number;
   /** Stations whose rule state is kept (the least recently seen goes first). */
@@ -51,7 +55,7 @@ export function createConformance(opts: ConformanceOptions): Conformance {
       stations.set(id, r);
       return r;
     }
-    r = new StationRules(maxSkewMs);
+    r = new StationRules(maxSkewMs, opts.heartbeatSlackS ?? 5);
     stations.set(id, r);
     if (stations.size > maxStations) stations.delete(stations.keys().next().value as string);
     return r;
@@ -62,7 +66,7 @@ export function createConformance(opts: ConformanceOptions): Conformance {
       if (c.kind === 'connected') rulesOf(c.chargeBoxId).connected();
     }),
     opts.bus.on('logged', (e) => {
-      for (const hit of rulesOf(e.chargeBoxId).check(e, now())) {
+      for (const hit of rulesOf(e.chargeBoxId).check(e, now(), opts.timeScale?.(e.chargeBoxId) ?? 1)) {
         const finding: ConformanceFinding = { rule: hit.rule, chargeBoxId: e.chargeBoxId, logId: e.id, time: e.time, message: hit.message };
         total++;
         counter?.inc({ rule: hit.rule });

@@ -1,12 +1,14 @@
 // Passive conformance rules beyond the schema, per station, fed with every logged frame in order. Each rule has a
 // stable id and cites the behaviour of OCPP 1.6 it checks. State is small and bounded per station.
 import type { LogEntry } from '../events/observations.js';
+import { HeartbeatRule } from './heartbeat.js';
 
 export const RULES = {
   'boot.notAccepted': 'OCPP 1.6 §4.2: while the boot is Pending or Rejected the Charge Point sends nothing but BootNotification',
   'meterValues.closedTransaction': 'OCPP 1.6 §4.7: MeterValues with a transactionId belong to a transaction that is still open',
   'stopTransaction.meterStopBelowStart': 'OCPP 1.6 §4.10/§6.46: meterStop is not below the meterStart of the same transaction',
   'timestamp.skew': "OCPP 1.6 §4.2 (currentTime): station timestamps stay close to the central system's clock",
+  'heartbeat.interval': 'OCPP 1.6 §4.6/§9.1: Heartbeat at the interval the central system gave (BootNotification.conf, ChangeConfiguration HeartbeatInterval), not far too early or too late',
 } as const;
 export type RuleId = keyof typeof RULES;
 
@@ -33,21 +35,45 @@ export class StationRules {
   readonly #startCalls = new Map<string, number | undefined>();
   readonly #open = new Map<number, number | undefined>();
   readonly #closed = new Map<number, true>();
+  readonly #heartbeat: HeartbeatRule;
 
-  constructor(private readonly maxSkewMs: number) {}
+  constructor(
+    private readonly maxSkewMs: number,
+    heartbeatSlackS = 5,
+  ) {
+    this.#heartbeat = new HeartbeatRule({ slackS: heartbeatSlackS });
+  }
 
   /** A new connection: the boot state starts over; transactions outlive connections (offline queues). */
   connected(): void {
     this.#bootRefused = undefined;
     this.#bootCalls.clear();
+    this.#heartbeat.connected();
   }
 
-  check(e: LogEntry, nowMs: number): RuleHit[] {
+  /** `timeScale`: station seconds per gateway second (a simulated station on a fast clock). */
+  check(e: LogEntry, nowMs: number, timeScale = 1): RuleHit[] {
     const hits: RuleHit[] = [];
-    if (e.leg === 'station' && e.direction === 'in' && e.messageType === 'CALL' && e.disposition === 'forwarded' && e.action && e.messageId) {
-      this.#stationCall(e.action, e.messageId, e.payload, nowMs, hits);
-    } else if (e.leg === 'upstream' && e.direction === 'in' && e.messageType === 'CALLRESULT' && e.messageId) {
-      this.#answer(e.messageId, e.payload);
+    const atS = (e.atUs / 1e6) * timeScale;
+    const p = isObject(e.payload) ? e.payload : {};
+    if (e.messageType === 'CALL' && e.action && e.messageId) {
+      if (e.leg === 'station' && e.direction === 'in') {
+        // A frame a fault rule acted on still left the station: it counts for the heartbeat's timing.
+        if (e.disposition === 'forwarded' || e.disposition === 'injected') {
+          const late = this.#heartbeat.stationCall(e.action, e.messageId, atS);
+          if (late) hits.push({ rule: 'heartbeat.interval', message: late });
+        }
+        if (e.disposition === 'forwarded') this.#stationCall(e.action, e.messageId, e.payload, nowMs, hits);
+      } else if ((e.leg === 'upstream' && e.direction === 'in') || (e.leg === 'station' && e.direction === 'out' && e.disposition === 'own')) {
+        this.#heartbeat.callToStation(e.messageId, e.action, p);
+      }
+    } else if (e.messageId && (e.messageType === 'CALLRESULT' || e.messageType === 'CALLERROR')) {
+      if (e.leg === 'upstream' && e.direction === 'in') {
+        this.#heartbeat.callAnswered(e.messageId);
+        if (e.messageType === 'CALLRESULT') this.#answer(e.messageId, e.payload, atS);
+      } else if (e.leg === 'station' && e.direction === 'in' && e.messageType === 'CALLRESULT') {
+        this.#heartbeat.stationAnswered(e.messageId, e.payload);
+      }
     }
     return hits;
   }
@@ -102,10 +128,11 @@ export class StationRules {
     }
   }
 
-  #answer(messageId: string, payload: unknown): void {
+  #answer(messageId: string, payload: unknown, atS: number): void {
     const p = isObject(payload) ? payload : {};
     if (this.#bootCalls.delete(messageId)) {
       this.#bootRefused = p.status === 'Accepted' ? undefined : typeof p.status === 'string' ? p.status : 'unanswered';
+      this.#heartbeat.bootAnswered(p, atS);
       return;
     }
     if (this.#startCalls.has(messageId)) {

@@ -2,41 +2,12 @@
 // them. A handler returns the CALLRESULT payload and, when the call changes something, what to do once the answer
 // has been sent (a RemoteStart's Authorize must not overtake the RemoteStart's answer).
 import type { Connector } from './connector.js';
-import type { Defects } from './defects.js';
-import type { KeyStore } from './keys.js';
-import type { OnResult } from './outbox.js';
+import { cancelReservation, reserveNow } from './reservations.js';
+import { getLocalListVersion, sendLocalList } from './local-list.js';
+import { clearChargingProfile, getCompositeSchedule, setChargingProfile } from './smart-charging.js';
 
-export type CallAnswer =
-  | { readonly kind: 'result'; readonly result: Record<string, unknown>; readonly after?: () => void }
-  | { readonly kind: 'notSupported' };
-
-/** What the handlers need from their station. */
-export interface CallHost {
-  /** Index 0 is the charge point itself. */
-  readonly connectors: readonly Connector[];
-  readonly keys: KeyStore;
-  readonly defects: Defects | undefined;
-  /** The whole charge point made Unavailable (ChangeAvailability on connector 0). */
-  stationInoperative(): boolean;
-  setStationInoperative(inoperative: boolean): void;
-  presentTag(c: Connector, idTag: string, now: number): void;
-  authorized(c: Connector, idTag: string, now: number): void;
-  stopTx(c: Connector, reason: string, now: number): void;
-  /** Hard: reboot at once; soft: once the transaction messages are out (bounded). */
-  scheduleReset(hard: boolean, now: number): void;
-  /** An accepted ChangeConfiguration: persist the key store and apply what depends on the key. */
-  configChanged(key: string, now: number): void;
-  /** Re-derive every connector's status and report changes. */
-  refreshAll(): void;
-  enqueue(action: string, payload: Record<string, unknown>, onResult?: OnResult): void;
-  bootPayload(): Record<string, unknown>;
-  /** The interval a BootNotification.conf handed out. */
-  heartbeatInterval(seconds: number): void;
-  /** StatusNotification now, changed or not. */
-  reportStatus(c: Connector): void;
-  /** MeterValues with context Trigger. */
-  sendMeterValues(c: Connector, now: number): void;
-}
+export type { CallAnswer, CallHost } from './call-host.js';
+import type { CallAnswer, CallHost } from './call-host.js';
 
 const plugs = (host: CallHost): Connector[] => host.connectors.slice(1);
 
@@ -93,6 +64,20 @@ export function answerCall(host: CallHost, action: string, payload: Record<strin
     case 'DataTransfer':
       // MicroOcpp answers Rejected unless the firmware registered a handler; flashCharge registers none.
       return result({ status: 'Rejected' });
+    case 'ReserveNow':
+      return reserveNow(host, payload, now);
+    case 'CancelReservation':
+      return cancelReservation(host, payload);
+    case 'SendLocalList':
+      return sendLocalList(host, payload);
+    case 'GetLocalListVersion':
+      return getLocalListVersion(host);
+    case 'SetChargingProfile':
+      return setChargingProfile(host, payload);
+    case 'ClearChargingProfile':
+      return clearChargingProfile(host, payload);
+    case 'GetCompositeSchedule':
+      return getCompositeSchedule(host, payload, now);
     default:
       return { kind: 'notSupported' };
   }

@@ -61,7 +61,7 @@ export class ConnectorTimers {
 
   /** The earliest time something is due on the connector. */
   nextWake(c: Connector, now: number): number {
-    const next = Math.min(c.meterDue, c.vehicleInfoDue, c.departAt, c.autoAt, c.pendingAuth?.until ?? Infinity);
+    const next = Math.min(c.meterDue, c.vehicleInfoDue, c.departAt, c.autoAt, c.pendingAuth?.until ?? Infinity, c.reservation?.expiresAt ?? Infinity);
     return c.gateOpen() && c.vehicle && !c.vehicle.battery.full ? Math.min(next, now + PHYSICS_WAKE_MS) : next;
   }
 }

@@ -5,7 +5,15 @@ import type { VehicleSpec } from './spec.js';
 import type { Measurand } from './keys.js';
 
 export type ConnectorStatus =
-  | 'Available' | 'Preparing' | 'Charging' | 'SuspendedEVSE' | 'SuspendedEV' | 'Finishing' | 'Unavailable' | 'Faulted';
+  | 'Available' | 'Preparing' | 'Charging' | 'SuspendedEVSE' | 'SuspendedEV' | 'Finishing' | 'Reserved' | 'Unavailable' | 'Faulted';
+
+/** A ReserveNow the connector accepted (OCPP 1.6 §5.13): held for `idTag` until `expiresAt` (station ms). */
+export interface Reservation {
+  readonly id: number;
+  readonly idTag: string;
+  readonly parentIdTag: string | undefined;
+  readonly expiresAt: number;
+}
 
 export interface ActiveTx {
   /** Station-local number; the central system's transactionId arrives later (possibly after an offline period). */
@@ -44,6 +52,7 @@ export class Connector {
   fault: { errorCode: string; info: string | undefined } | undefined;
   inoperative = false;
   inoperativeScheduled = false;
+  reservation: Reservation | undefined;
   evsePaused = false;
   bmsSafe = true;
 
@@ -83,6 +92,7 @@ export class Connector {
 
   /** Integrates the battery and the energy register up to `now` in steps of at most one second. */
   advance(now: number, limits: ChargerLimits): void {
+    if (this.reservation && this.reservation.expiresAt <= now) this.reservation = undefined;
     const dtS = (now - this.lastStepAt) / 1000;
     this.lastStepAt = now;
     if (dtS <= 0) return;
@@ -109,6 +119,7 @@ export class Connector {
       return 'Charging';
     }
     if (this.inoperative || stationInoperative) return 'Unavailable';
+    if (this.reservation && !this.vehicle && !this.pendingAuth) return 'Reserved';
     if (this.finishing && this.vehicle) return 'Finishing';
     if (this.vehicle || this.pendingAuth) return 'Preparing';
     return 'Available';

@@ -10,6 +10,10 @@ interface KeyDef {
   /** For csl keys: the values an entry may take. */
   readonly allowed?: readonly string[];
   readonly min?: number;
+  /** For string keys: length bounds. */
+  readonly length?: readonly [number, number];
+  /** Never read back (security whitepaper: AuthorizationKey is write-only). */
+  readonly writeOnly?: boolean;
 }
 
 export const MEASURANDS = [
@@ -20,38 +24,49 @@ export type Measurand = (typeof MEASURANDS)[number];
 const DEFS: Readonly<Record<string, KeyDef>> = {
   AllowOfflineTxForUnknownId: { type: 'bool', value: 'false' },
   AuthorizationCacheEnabled: { type: 'bool', value: 'false' },
+  // The HTTP Basic password (security whitepaper profile 1/2); MicroOcpp reconnects with a new one at once.
+  AuthorizationKey: { type: 'string', value: '', length: [16, 40], writeOnly: true },
+  ChargeProfileMaxStackLevel: { type: 'int', value: '8', readonly: true },
+  ChargingScheduleAllowedChargingRateUnit: { type: 'csl', value: 'Current,Power', readonly: true },
+  ChargingScheduleMaxPeriods: { type: 'int', value: '24', readonly: true },
   AuthorizeRemoteTxRequests: { type: 'bool', value: 'false' },
   ClockAlignedDataInterval: { type: 'int', value: '0', min: 0 },
   ConnectionTimeOut: { type: 'int', value: '30', min: 0 },
   ConnectorPhaseRotation: { type: 'csl', value: 'NotApplicable' },
   GetConfigurationMaxKeys: { type: 'int', value: '30', readonly: true },
   HeartbeatInterval: { type: 'int', value: '60', min: 0 },
+  LocalAuthListEnabled: { type: 'bool', value: 'true' },
+  LocalAuthListMaxLength: { type: 'int', value: '48', readonly: true },
   LocalAuthorizeOffline: { type: 'bool', value: 'true' },
   LocalPreAuthorize: { type: 'bool', value: 'false' },
   MeterValuesAlignedData: { type: 'csl', value: '', allowed: MEASURANDS },
   MeterValuesSampledData: { type: 'csl', value: MEASURANDS.join(','), allowed: MEASURANDS },
   MeterValueSampleInterval: { type: 'int', value: '5', min: 0 },
+  MaxChargingProfilesInstalled: { type: 'int', value: '10', readonly: true },
   NumberOfConnectors: { type: 'int', value: '1', readonly: true },
   ResetRetries: { type: 'int', value: '2', min: 0 },
+  SendLocalListMaxLength: { type: 'int', value: '48', readonly: true },
   StopTransactionOnEVSideDisconnect: { type: 'bool', value: 'true' },
   StopTransactionOnInvalidId: { type: 'bool', value: 'true' },
   StopTxnAlignedData: { type: 'csl', value: '', allowed: MEASURANDS },
   StopTxnSampledData: { type: 'csl', value: '', allowed: MEASURANDS },
-  SupportedFeatureProfiles: { type: 'csl', value: 'Core,RemoteTrigger', readonly: true },
+  // MicroOcpp 1.2 registers these profiles' operations (firmware management is left to the firmware's OTA).
+  SupportedFeatureProfiles: { type: 'csl', value: 'Core,LocalAuthListManagement,Reservation,SmartCharging,RemoteTrigger', readonly: true },
   TransactionMessageAttempts: { type: 'int', value: '3', min: 1 },
   TransactionMessageRetryInterval: { type: 'int', value: '60', min: 0 },
   UnlockConnectorOnEVSideDisconnect: { type: 'bool', value: 'true' },
   WebSocketPingInterval: { type: 'int', value: '0', min: 0 },
 };
 
-export const STANDARD_KEYS: readonly string[] = Object.keys(DEFS);
+export const STANDARD_KEYS: readonly string[] = Object.keys(DEFS).filter((k) => !DEFS[k]!.writeOnly);
 
 export type ChangeStatus = 'Accepted' | 'Rejected' | 'NotSupported';
 
 export interface KeyValue {
   readonly key: string;
   readonly readonly: boolean;
-  readonly value: string;
+  /** Absent for a write-only key. */
+  readonly value?: string;
 }
 
 /** Why `value` is not acceptable for `key`, or undefined when it is. */
@@ -72,6 +87,7 @@ export function checkValue(key: string, value: string): string | undefined {
       }
       return undefined;
     default:
+      if (def.length && (value.length < def.length[0] || value.length > def.length[1])) return `not ${def.length[0]}–${def.length[1]} characters`;
       return undefined;
   }
 }
@@ -138,7 +154,7 @@ export class KeyStore {
     for (const key of wanted) {
       const def = DEFS[key];
       if (!def) unknown.push(key);
-      else known.push({ key, readonly: def.readonly ?? false, value: this.get(key) ?? '' });
+      else known.push({ key, readonly: def.readonly ?? false, ...(def.writeOnly ? {} : { value: this.get(key) ?? '' }) });
     }
     return { known, unknown };
   }

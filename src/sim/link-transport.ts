@@ -71,7 +71,9 @@ class StationEnd implements SimConnection {
     return this.link.fromStation(text);
   }
   close(code: number, reason: string, abrupt = false): void {
-    this.link.close(abrupt ? ABNORMAL_CLOSURE : code, abrupt ? 'link lost' : reason);
+    if (abrupt) this.link.close(ABNORMAL_CLOSURE, 'link lost');
+    // A clean close goes after the frames sent before it, as a WebSocket's closing handshake does.
+    else queueMicrotask(() => this.link.close(code, reason));
   }
 }
 

@@ -4,6 +4,7 @@
 import type { Simulator, SimTotals } from './simulator.js';
 import { ScenarioError, selectIds, type Scenario, type ScenarioStep, type WaitCondition } from './scenario.js';
 import type { SimStationInfo } from './station.js';
+import { ScenarioFaultSteps, type ScenarioFaults } from './scenario-faults.js';
 
 function meets(s: SimStationInfo, cond: WaitCondition): boolean {
   switch (cond) {
@@ -36,6 +37,10 @@ export interface RunOptions {
   readonly onProgress?: (line: string, totals: SimTotals) => void;
   readonly pollMs?: number;
   readonly signal?: AbortSignal;
+  /** Where `fault` / `clearFaults` steps go; a scenario with such steps fails them without it. */
+  readonly faults?: ScenarioFaults;
+  /** Simulator seconds per real second: a fault's durationS is divided by it for the gateway. */
+  readonly timeScale?: number;
 }
 
 const sleepReal = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -44,6 +49,8 @@ function describeStep(step: ScenarioStep, i: number): string {
   if (step.label) return step.label;
   if ('action' in step) return `#${i + 1} ${step.action.type}${step.over ? ` over ${step.over}s` : ''}`;
   if ('waitFor' in step) return `#${i + 1} wait for ${step.waitFor}`;
+  if ('fault' in step) return `#${i + 1} fault ${String(step.fault.kind)}`;
+  if ('clearFaults' in step) return `#${i + 1} clear ${step.clearFaults === 'all' ? 'all faults' : 'faults'}`;
   return `#${i + 1} sleep ${step.sleep}s`;
 }
 
@@ -75,47 +82,59 @@ export async function runScenario(scenario: Scenario, sim: Simulator, opts: RunO
     while (clock.now() < end) await pause(poll);
   };
 
+  const faults = new ScenarioFaultSteps(opts.faults, opts.timeScale ?? 1);
   const results: StepResult[] = [];
-  for (const [i, step] of scenario.steps.entries()) {
-    const label = describeStep(step, i);
-    current = label;
-    if ('after' in step && step.after) await waitVirtual(step.after * 1000);
-    const start = clock.now();
-    if ('sleep' in step) {
-      await waitVirtual(step.sleep * 1000);
-      results.push({ label, ok: true, seconds: (clock.now() - start) / 1000 });
-      continue;
-    }
-    const targets = selectIds(ids, step.stations);
-    if ('action' in step) {
-      const spread = (step.over ?? 0) * 1000;
-      let refused = 0;
-      for (let k = 0; k < targets.length; k++) {
-        const due = start + (targets.length > 1 ? (spread * k) / targets.length : 0);
-        while (clock.now() < due) await pause(Math.min(poll, Math.max(1, due - clock.now())));
-        const r = await sim.act(targets[k]!, step.action).catch(() => ({ ok: false }));
-        if (!r.ok) refused++;
+  try {
+    for (const [i, step] of scenario.steps.entries()) {
+      const label = describeStep(step, i);
+      current = label;
+      if ('after' in step && step.after) await waitVirtual(step.after * 1000);
+      const start = clock.now();
+      if ('sleep' in step) {
+        await waitVirtual(step.sleep * 1000);
+        results.push({ label, ok: true, seconds: (clock.now() - start) / 1000 });
+        continue;
       }
-      results.push({ label, ok: true, seconds: (clock.now() - start) / 1000, ...(refused > 0 ? { detail: `${refused} of ${targets.length} refused` } : {}) });
-      continue;
-    }
-    const timeoutMs = (step.timeout ?? 300) * 1000;
-    let ok = false;
-    for (;;) {
-      const infos = targets.map((id) => sim.get(id));
-      const missing = infos.filter((s) => !meets(s, step.waitFor)).length;
-      if (missing === 0) {
-        ok = true;
-        break;
+      const targets = selectIds(ids, step.stations);
+      if ('fault' in step || 'clearFaults' in step) {
+        const problem = 'fault' in step ? await faults.set(targets, step.fault) : await faults.clear(targets, step.clearFaults === 'all');
+        results.push({ label, ok: problem === undefined, seconds: (clock.now() - start) / 1000, ...(problem ? { detail: problem } : {}) });
+        if (problem) break;
+        continue;
       }
-      if (clock.now() - start > timeoutMs) {
-        results.push({ label, ok: false, seconds: (clock.now() - start) / 1000, detail: `${missing} of ${targets.length} not ${step.waitFor} after ${step.timeout ?? 300}s` });
-        break;
+      if ('action' in step) {
+        const spread = (step.over ?? 0) * 1000;
+        let refused = 0;
+        for (let k = 0; k < targets.length; k++) {
+          const due = start + (targets.length > 1 ? (spread * k) / targets.length : 0);
+          while (clock.now() < due) await pause(Math.min(poll, Math.max(1, due - clock.now())));
+          const r = await sim.act(targets[k]!, step.action).catch(() => ({ ok: false }));
+          if (!r.ok) refused++;
+        }
+        results.push({ label, ok: true, seconds: (clock.now() - start) / 1000, ...(refused > 0 ? { detail: `${refused} of ${targets.length} refused` } : {}) });
+        continue;
       }
-      await pause(poll * 10);
+      const timeoutMs = (step.timeout ?? 300) * 1000;
+      let ok = false;
+      for (;;) {
+        const infos = targets.map((id) => sim.get(id));
+        const missing = infos.filter((s) => !meets(s, step.waitFor)).length;
+        if (missing === 0) {
+          ok = true;
+          break;
+        }
+        if (clock.now() - start > timeoutMs) {
+          results.push({ label, ok: false, seconds: (clock.now() - start) / 1000, detail: `${missing} of ${targets.length} not ${step.waitFor} after ${step.timeout ?? 300}s` });
+          break;
+        }
+        await pause(poll * 10);
+      }
+      if (ok) results.push({ label, ok: true, seconds: (clock.now() - start) / 1000 });
+      else break;
     }
-    if (ok) results.push({ label, ok: true, seconds: (clock.now() - start) / 1000 });
-    else break;
+  } finally {
+    // Rules outlive a scenario only if it says so: its own are removed at the end, whatever happened.
+    await faults.clear(ids, false).catch(() => undefined);
   }
   const ok = results.length === scenario.steps.length && results.every((r) => r.ok);
   return { name: scenario.name, ok, seconds: (clock.now() - t0) / 1000, steps: results, totals: sim.totals() };

@@ -5,6 +5,7 @@ import { Ajv } from 'ajv';
 import YAML from 'yaml';
 import { actionSchema, schemaErrorText, stationTemplateSchema, type SimAction, type SimStationSpec } from './spec.js';
 import { expandStations } from './config.js';
+import { faultRuleSchema, type FaultRuleJson } from './scenario-faults.js';
 
 export type Selector = 'all' | string | readonly string[] | { readonly from: number; readonly count: number };
 export type WaitCondition = 'online' | 'booted' | 'charging' | 'idle' | 'offline';
@@ -12,7 +13,11 @@ export type WaitCondition = 'online' | 'booted' | 'charging' | 'idle' | 'offline
 export type ScenarioStep =
   | { readonly action: SimAction; readonly stations?: Selector; readonly over?: number; readonly after?: number; readonly label?: string }
   | { readonly waitFor: WaitCondition; readonly stations?: Selector; readonly timeout?: number; readonly after?: number; readonly label?: string }
-  | { readonly sleep: number; readonly label?: string };
+  | { readonly sleep: number; readonly label?: string }
+  /** Sets a fault rule (the REST body) on each selected station; `durationS` in simulator seconds. */
+  | { readonly fault: FaultRuleJson; readonly stations?: Selector; readonly after?: number; readonly label?: string }
+  /** true: removes the rules this scenario set on the selected stations; "all": every rule on them. */
+  | { readonly clearFaults: true | 'all'; readonly stations?: Selector; readonly after?: number; readonly label?: string };
 
 export interface Scenario {
   readonly name: string;
@@ -63,13 +68,23 @@ export const scenarioSchema = {
             },
           },
           { type: 'object', additionalProperties: false, required: ['sleep'], properties: { sleep: seconds, label: { type: 'string' } } },
+          {
+            type: 'object', additionalProperties: false, required: ['fault'],
+            properties: { fault: faultRuleSchema, stations: selectorSchema, after: seconds, label: { type: 'string' } },
+          },
+          {
+            type: 'object', additionalProperties: false, required: ['clearFaults'],
+            properties: { clearFaults: { enum: [true, 'all'] }, stations: selectorSchema, after: seconds, label: { type: 'string' } },
+          },
         ],
       },
     },
   },
 } as const;
 
-const check = new Ajv({ allErrors: false, strict: false }).compile(scenarioSchema);
+const ajv = new Ajv({ allErrors: false, strict: false });
+const check = ajv.compile(scenarioSchema);
+const checkFault = ajv.compile(faultRuleSchema);
 
 export class ScenarioError extends Error {
   override name = 'ScenarioError';
@@ -82,6 +97,14 @@ export function parseScenario(text: string, format: 'json' | 'yaml'): Scenario {
     raw = format === 'yaml' ? YAML.parse(text) : JSON.parse(text);
   } catch (err) {
     throw new ScenarioError(`scenario is not valid ${format.toUpperCase()}: ${(err as Error).message}`);
+  }
+  // A bad fault rule is named precisely (the whole-file check would only say that no kind of step matches).
+  const steps = typeof raw === 'object' && raw !== null ? (raw as { steps?: unknown }).steps : undefined;
+  if (Array.isArray(steps)) {
+    for (const [i, step] of steps.entries()) {
+      const rule = typeof step === 'object' && step !== null ? (step as { fault?: unknown }).fault : undefined;
+      if (rule !== undefined && !checkFault(rule)) throw new ScenarioError(`scenario does not match the schema: steps[${i}].fault${schemaErrorText(checkFault.errors?.[0], rule).replace(/^\/ /, ': ')}`);
+    }
   }
   if (!check(raw)) {
     throw new ScenarioError(`scenario does not match the schema: ${schemaErrorText(check.errors?.[0], raw)}`);

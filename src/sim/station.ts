@@ -75,7 +75,7 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
     this.connectors = Array.from({ length: n + 1 }, (_, i) => new Connector(i, now));
     this.chargerLimits = { maxCurrentA: spec.charger?.maxCurrentA ?? 100, maxPowerW: spec.charger?.maxPowerW ?? 8500 };
     this.defects = defectsOf(spec.defects);
-    this.#uplink = new Uplink(env, this.id, spec.password, this);
+    this.#uplink = new Uplink(env, this.id, () => this.keys.get('AuthorizationKey') || spec.password, this);
     this.#outbox = new Outbox(env, this);
     this.#tx = new Transactions(this, this.#outbox, env);
     this.#statuses = new Statuses(this, this.#outbox, env);
@@ -299,6 +299,7 @@ export class SimStation implements Wakeable, Persistable, OutboxHost, Transactio
   #onConfigChanged(key: string, now: number): void {
     if (!this.defects?.has('doesNotPersistConfiguration')) this.#flash.configChanged();
     if (key === 'HeartbeatInterval') this.#boot.armHeartbeat(now);
+    if (key === 'AuthorizationKey') this.#dropConnection(1000, 'reconnecting with the new AuthorizationKey', false); // as MicroOcpp does
     if (key === 'MeterValueSampleInterval') {
       const interval = this.keys.int('MeterValueSampleInterval');
       for (const c of this.plugs()) if (c.tx) c.meterDue = interval > 0 ? now + interval * 1000 : Infinity;

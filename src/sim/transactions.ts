@@ -53,7 +53,10 @@ export class Transactions {
     const interval = h.keys.int('MeterValueSampleInterval');
     c.meterDue = interval > 0 ? now + interval * 1000 : Infinity;
     h.counters.txStarted++;
-    this.outbox.enqueueTx('start', local, 'StartTransaction', { connectorId: c.id, idTag, meterStart: c.tx.meterStart, timestamp: iso(now) });
+    // A session on a reserved connector ends the reservation; the holder's own session names it (§5.13).
+    const reservationId = c.reservation?.idTag === idTag ? c.reservation.id : undefined;
+    c.reservation = undefined;
+    this.outbox.enqueueTx('start', local, 'StartTransaction', { connectorId: c.id, idTag, meterStart: c.tx.meterStart, ...(reservationId !== undefined ? { reservationId } : {}), timestamp: iso(now) });
     h.refresh(c);
   }
 

@@ -20,7 +20,8 @@ export class Uplink {
   constructor(
     private readonly env: StationEnv,
     private readonly id: string,
-    private readonly password: string | undefined,
+    /** Read at every connection: a new AuthorizationKey is used from the next one on. */
+    private readonly password: () => string | undefined,
     private readonly events: UplinkEvents,
   ) {}
 
@@ -91,7 +92,8 @@ export class Uplink {
     };
     let conn: SimConnection;
     try {
-      conn = this.env.transport.connect(this.id, handlers, this.password !== undefined ? { password: this.password } : {});
+      const password = this.password();
+      conn = this.env.transport.connect(this.id, handlers, password !== undefined ? { password } : {});
     } catch (err) {
       // e.g. an invalid target URL: keep trying with backoff rather than going silent.
       this.env.logger.warn({ station: this.id, err }, 'sim: cannot connect');

@@ -55,10 +55,26 @@ describe('parseCase', () => {
     expect(() => parseCase('name: Bad Name\ntitle: t\nspec: s\nsteps: [{ sleep: 1 }]', 'y.yaml')).toThrow(/y\.yaml: "name" must be lower-case/);
   });
 
-  it('loads the shipped core suite, every case citing its specification', () => {
-    const cases = loadSuite(path.resolve(import.meta.dirname, '../../charger-tests'), 'core');
-    expect(cases.length).toBeGreaterThanOrEqual(18);
-    for (const c of cases) expect(c.spec, c.name).toMatch(/OCPP 1\.6|flashCharge/);
+  it('loads every shipped suite, every case citing its specification, each suite one feature profile', () => {
+    const dir = path.resolve(import.meta.dirname, '../../charger-tests');
+    expect(loadSuite(dir, 'core').length).toBeGreaterThanOrEqual(18);
+    const profiles: Record<string, string[]> = {
+      core: ['Core', 'flashCharge'], 'remote-trigger': ['RemoteTrigger'], reservation: ['Reservation'],
+      'local-auth-list': ['LocalAuthListManagement'], 'smart-charging': ['SmartCharging'], security: ['Security'],
+    };
+    for (const [suite, allowed] of Object.entries(profiles)) {
+      for (const c of loadSuite(dir, suite)) {
+        expect(c.spec, c.name).toMatch(/OCPP 1\.6|flashCharge/);
+        expect(allowed, `${suite}/${c.name}`).toContain(c.profile);
+      }
+    }
+    // "all" is the whole catalogue, names unique across suites.
+    expect(loadSuite(dir, 'all').length).toBe(Object.keys(profiles).reduce((n, suite) => n + loadSuite(dir, suite).length, 0));
+  });
+
+  it('${now+N} is a time N station seconds after the case started', () => {
+    const vars = new Map([['now', '2026-01-01T00:00:00.000Z']]);
+    expect(substitute({ a: '${now+90}', b: '${now-1}', c: 'x${now+1}' }, vars)).toEqual({ a: '2026-01-01T00:01:30.000Z', b: '2025-12-31T23:59:59.000Z', c: 'x${now+1}' });
   });
 });
 

@@ -37,7 +37,7 @@ const PROOFS: readonly Proof[] = [
     defect: 'ignoresHeartbeatInterval',
     fails: { 'heartbeat-interval': /expected 5× Heartbeat within 25 s; found [0-4]/ },
     // The Pending answer's retry interval is still honoured.
-    passes: ['boot-pending-then-accepted', 'configuration-persisted', 'trigger-message'],
+    passes: ['boot-pending-then-accepted', 'configuration-persisted', 'trigger-heartbeat'],
   },
   {
     defect: 'meterValuesWithoutTransactionId',
@@ -45,7 +45,7 @@ const PROOFS: readonly Proof[] = [
       'meter-values': /check transactionIdPresent: log #\d+: MeterValues during a transaction without transactionId/,
       'offline-transaction': /expected 2× MeterValues matching \{"transactionId":\d+\}.*transactionId is missing/,
     },
-    passes: ['status-sequence', 'trigger-message'],
+    passes: ['status-sequence', 'trigger-heartbeat'],
   },
   {
     defect: 'doesNotPersistConfiguration',
@@ -101,7 +101,7 @@ describe('each simulated firmware defect fails exactly the cases that check it (
   it.concurrent.each(PROOFS.map((p) => [p.defect, p] as const))('%s', async (_name, proof) => {
     const failing = Object.keys(proof.fails);
     const cases = [...failing, ...proof.passes];
-    const runId = await startRun(gw, stationOf(proof.defect), { suite: 'core', cases });
+    const runId = await startRun(gw, stationOf(proof.defect), { suite: 'all', cases });
     const report = await waitReport(gw, runId, 150_000);
     expect(report.state).toBe('finished');
     const verdicts = Object.fromEntries(report.cases.map((c) => [c.name, c.verdict]));

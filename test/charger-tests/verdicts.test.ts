@@ -14,6 +14,10 @@ import { startSteveDouble, type SteveDouble } from '../support/steve-double.js';
 import type { RunReport } from '../../src/charger-tests/index.js';
 import { postJson, startRun, until, waitReport } from './helpers.js';
 
+/** Returned by a scripted answer: the station answers with this CALLERROR instead of a result. */
+const CALL_ERROR = Symbol('callError');
+const callError = (code: string) => ({ [CALL_ERROR]: code });
+
 /** A station whose every answer the test writes; it can also send calls of its own. */
 async function scriptedStation(url: string, answer: (action: string, payload: Record<string, unknown>) => unknown) {
   const ws = new WebSocket(url, ['ocpp1.6']);
@@ -25,7 +29,11 @@ async function scriptedStation(url: string, answer: (action: string, payload: Re
   const answers = new Map<string, unknown>();
   ws.on('message', (data) => {
     const f = JSON.parse(data.toString()) as unknown[];
-    if (f[0] === 2) ws.send(JSON.stringify([3, f[1], answer(f[2] as string, f[3] as Record<string, unknown>)]));
+    if (f[0] === 2) {
+      const a = answer(f[2] as string, f[3] as Record<string, unknown>) as Record<symbol, unknown>;
+      const code = typeof a === 'object' && a !== null ? a[CALL_ERROR] : undefined;
+      ws.send(JSON.stringify(typeof code === 'string' ? [4, f[1], code, `${f[2] as string} is not implemented`, {}] : [3, f[1], a]));
+    }
     else answers.set(f[1] as string, f[2]);
   });
   const call = async (action: string, payload: unknown): Promise<unknown> => {
@@ -181,7 +189,7 @@ describe('verdicts with the shipped core suite (embedded mode)', () => {
       const st = await scriptedStation(gw.wsUrl(id), answers(listed, keep));
       try {
         await st.call('BootNotification', { chargePointVendor: 'V', chargePointModel: 'M' });
-        return (await waitReport(gw, await startRun(gw, id, { suite: 'core', cases: ['local-list-version'] }), 30_000)).cases[0]!;
+        return (await waitReport(gw, await startRun(gw, id, { suite: 'local-auth-list', cases: ['local-list-version'] }), 30_000)).cases[0]!;
       } finally {
         st.ws.close();
       }
@@ -192,6 +200,29 @@ describe('verdicts with the shipped core suite (embedded mode)', () => {
     const forgetful = await run('LL-BAD', 'Core,LocalAuthListManagement', false);
     expect(forgetful.verdict).toBe('fail');
     expect(forgetful.reason).toBe('GetLocalListVersion: result.listVersion is 0, expected 5');
+  });
+
+  it('a case the station cannot do (NotSupported / NotImplemented) is not applicable; wrong answers still fail', async () => {
+    const run = async (id: string, answer: (action: string, payload: Record<string, unknown>) => unknown, cases: string[]) => {
+      const st = await scriptedStation(gw.wsUrl(id), answer);
+      try {
+        await st.call('BootNotification', { chargePointVendor: 'V', chargePointModel: 'M' });
+        return (await waitReport(gw, await startRun(gw, id, { suite: 'security', cases }), 30_000)).cases;
+      } finally {
+        st.ws.close();
+      }
+    };
+    // No AuthorizationKey (ChangeConfiguration NotSupported), no security extension (CALLERROR NotImplemented).
+    const lacking = await run('SEC-NONE', (action) => (action === 'ExtendedTriggerMessage' ? callError('NotImplemented') : action === 'ChangeConfiguration' ? { status: 'NotSupported' } : {}), ['authorization-key-rotation', 'extended-trigger-message']);
+    expect(lacking.map((c) => [c.name, c.verdict])).toEqual([['authorization-key-rotation', 'not_applicable'], ['extended-trigger-message', 'not_applicable']]);
+    expect(lacking[0]!.reason).toBe('the station answers ChangeConfiguration with status NotSupported: it does not have the feature this case checks');
+    expect(lacking[1]!.reason).toBe('the station does not support ExtendedTriggerMessage (CALLERROR NotImplemented: ExtendedTriggerMessage is not implemented)');
+    // Takes the key but reads it back: the key is write-only.
+    const leaky = await run('SEC-LEAK', (action) => (action === 'ChangeConfiguration' ? { status: 'Accepted' } : action === 'GetConfiguration' ? { configurationKey: [{ key: 'AuthorizationKey', readonly: false, value: 'x'.repeat(24) }] } : {}), ['authorization-key-rotation']);
+    expect(leaky[0]).toMatchObject({ verdict: 'fail', reason: expect.stringMatching(/^GetConfiguration: result\.configurationKey has no element matching/) });
+    // Answers CALLERROR NotImplemented where the case expected one: no escape into not applicable.
+    const rejecting = await run('SEC-REJ', (action) => (action === 'ChangeConfiguration' ? { status: 'Rejected' } : {}), ['authorization-key-rotation']);
+    expect(rejecting[0]).toMatchObject({ verdict: 'fail', reason: 'ChangeConfiguration: result.status is "Rejected", expected "Accepted"' });
   });
 
   it('fails a station that starts a transaction for a tag answered Invalid', async () => {

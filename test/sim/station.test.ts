@@ -266,8 +266,9 @@ describe('answers to the central system', () => {
     await station('MISC');
     expect(await conf('MISC', 'ClearCache', {})).toEqual({ status: 'Accepted' });
     expect(await conf('MISC', 'DataTransfer', { vendorId: 'Other', messageId: 'x' })).toEqual({ status: 'Rejected' });
-    const reserve = await double.call('MISC', 'ReserveNow', { connectorId: 1, expiryDate: new Date().toISOString(), idTag: 'A', reservationId: 1 });
-    expect(reserve.slice(0, 3)).toEqual([4, reserve[1], 'NotSupported']);
+    // Firmware updates are the flashCharge firmware's own OTA, not MicroOcpp's FirmwareManagement.
+    const update = await double.call('MISC', 'UpdateFirmware', { location: 'http://example.invalid/fw.bin', retrieveDate: new Date().toISOString() });
+    expect(update.slice(0, 3)).toEqual([4, update[1], 'NotSupported']);
     const bad = await double.call('MISC', 'ChangeConfiguration', { key: 'HeartbeatInterval' });
     expect(bad.slice(0, 3)).toEqual([4, bad[1], 'OccurenceConstraintViolation']);
     const unknown = await double.call('MISC', 'FlyToTheMoon', {});
