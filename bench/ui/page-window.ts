@@ -50,7 +50,11 @@ async function traced(cdp: CDPSession, run: () => Promise<void>): Promise<void> 
   await run();
   await cdp.send('Tracing.end');
   await done;
-  const main = events.find((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain')?.tid;
+  // The renderer main thread that did the most work (a browser may name several CrRendererMain threads).
+  const busy = new Map<number, number>();
+  const mains = new Set(events.filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => e.tid));
+  for (const e of events) if (mains.has(e.tid) && e.ph === 'X') busy.set(e.tid, (busy.get(e.tid) ?? 0) + (e.dur ?? 0));
+  const main = [...busy.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
   const totals = new Map<string, number>();
   for (const e of events) {
     if (e.tid !== main || e.ph !== 'X' || e.dur === undefined) continue;
