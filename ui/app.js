@@ -45,8 +45,12 @@ const connection = createConnection({
       setText(el.connText, message && state !== 'connected' ? `${label}: ${message}` : label);
     },
     onFleet(entries, complete) {
+      // The ack at once (the first station is chosen from it); a tick's changes in slices.
+      if (!complete) {
+        applyFleetInSlices(entries);
+        return;
+      }
       store.applyFleet(entries, (id) => connection.follows(id));
-      if (!complete) return;
       // The fleet ack (on every connect): the first station is shown if none was chosen; findings of before
       // this page and the relay's upstream states come from the REST API.
       scheduleRender();
@@ -139,6 +143,21 @@ async function readUpstreams() {
   } catch {
     // The next metrics sample with other counts tries again.
   }
+}
+
+/** Fleet entries applied per task: a message of 1,000 entries is not one long task (bench:ui). */
+const FLEET_SLICE = 200;
+const fleetSlices = [];
+function applyFleetInSlices(entries) {
+  const idle = fleetSlices.length === 0;
+  for (let i = 0; i < entries.length; i += FLEET_SLICE) fleetSlices.push(entries.slice(i, i + FLEET_SLICE));
+  if (idle) applyNextFleetSlice();
+}
+function applyNextFleetSlice() {
+  const slice = fleetSlices.shift();
+  if (!slice) return;
+  store.applyFleet(slice, (id) => connection.follows(id));
+  if (fleetSlices.length > 0) setTimeout(applyNextFleetSlice, 0);
 }
 
 /** Fills a station's "Recent events" from the gateway's history (events already held are skipped by id). */
