@@ -1,5 +1,6 @@
 // Entry point: signs in, keeps one Socket.IO session, and draws the station list, the SOC screen and (for
-// operators) the commands, the frame stream and the bench screens from one station store.
+// operators) the commands, the frame stream and the bench screens from one station store. The fleet table lives
+// on the fleet feed (one compact message a second); only the station shown is followed event by event.
 import { createBench } from './js/bench/bench.js';
 import { createCommands } from './js/commands.js';
 import { createConnection } from './js/connection.js';
@@ -31,28 +32,38 @@ let devEndpoint = false;
 let renderScheduled = false;
 /** Stations changed since the last frame was drawn. */
 let dirtyIds = new Set();
-/** Events read back from the history for a station's feed when the page first sees it. */
+/** Events read back from the history for a station's feed each time it is followed. */
 const BACKFILL_EVENTS = 50;
-const backfilled = new Set();
 /** Missed events since the gap notice was last dismissed. */
 const missed = { events: 0, stations: new Set() };
 
 const connection = createConnection({
   getToken: loadToken,
-  sinceMap: () => store.sinceMap(),
   handlers: {
     onState({ state, message }) {
       el.conn.dataset.state = state;
       const label = { connected: 'Live', connecting: 'Connecting', reconnecting: 'Reconnecting', refused: 'Signed out', offline: 'Offline' }[state] ?? state;
       setText(el.connText, message && state !== 'connected' ? `${label}: ${message}` : label);
     },
-    onSubscribed(ack) {
-      store.applySubscribe(ack);
-      // Only the selected station shows "Recent events": its feed is read back from the history when it is
-      // first shown, not all 1,000 at once on load.
-      backfill(selectedId ?? store.ids()[0]);
+    onFleet(entries, complete) {
+      // The ack at once (the first station is chosen from it); a tick's changes in slices.
+      if (!complete) {
+        applyFleetInSlices(entries);
+        return;
+      }
+      store.applyFleet(entries, (id) => connection.follows(id));
+      // The fleet ack (on every connect): the first station is shown if none was chosen; findings of before
+      // this page and the relay's upstream states come from the REST API.
+      scheduleRender();
       if (!findingsRead) void readFindings();
       void readUpstreams();
+    },
+    onSubscribed(ack) {
+      const fresh = ack.replay.length === 0;
+      store.applySubscribe(ack);
+      // Only the followed station shows "Recent events": read back from the history when it is followed
+      // (not after a resume, which replays what was missed itself).
+      if (fresh) for (const s of ack.stations) if (connection.follows(s.chargeBoxId)) backfill(s.chargeBoxId, s.seq);
     },
     onEvent: (e) => {
       if (store.applyEvent(e)) rider.onEvent(e);
@@ -137,17 +148,28 @@ async function readUpstreams() {
   }
 }
 
-/** Fills a station's "Recent events" from the gateway's history, once per station. */
-function backfill(id) {
-  const st = id ? store.get(id) : undefined;
-  if (!st || st.maxSeq === 0 || backfilled.has(id) || !connection.connected) return;
-  backfilled.add(id);
-  connection.replay(id, Math.max(0, st.maxSeq - BACKFILL_EVENTS));
+/** Fleet entries applied per task: a message of 1,000 entries is not one long task (bench:ui). */
+const FLEET_SLICE = 200;
+const fleetSlices = [];
+function applyFleetInSlices(entries) {
+  const idle = fleetSlices.length === 0;
+  for (let i = 0; i < entries.length; i += FLEET_SLICE) fleetSlices.push(entries.slice(i, i + FLEET_SLICE));
+  if (idle) applyNextFleetSlice();
+}
+function applyNextFleetSlice() {
+  const slice = fleetSlices.shift();
+  if (!slice) return;
+  store.applyFleet(slice, (id) => connection.follows(id));
+  if (fleetSlices.length > 0) setTimeout(applyNextFleetSlice, 0);
+}
+
+/** Fills a station's "Recent events" from the gateway's history (events already held are skipped by id). */
+function backfill(id, seq) {
+  if (seq > 0) connection.replay(id, Math.max(0, seq - BACKFILL_EVENTS));
 }
 
 function select(id) {
   selectedId = id;
-  backfill(id);
   history.replaceState(null, '', `#station=${encodeURIComponent(id)}`);
   scheduleRender();
 }
@@ -158,6 +180,8 @@ function render() {
   // Nothing (or an unknown station) chosen yet: show the first one.
   if (!selectedId || !store.get(selectedId)) selectedId = ids[0] ?? selectedId;
   const selected = selectedId ? store.get(selectedId) : undefined;
+  // Every event of the station shown; the rest of the fleet from the fleet feed.
+  connection.follow(selected?.id);
   const dirty = dirtyIds;
   dirtyIds = new Set();
   list.render(ids.map((id) => store.get(id)), selectedId, dirty);

@@ -14,6 +14,14 @@ export type {
   ConnectorReason, ConnectorState, ConnectorSummary, MeterSample, SessionFigures, StationSnapshot, StationSummary, TransactionRecord, VehicleSource, VehicleState,
 } from './state-types.js';
 
+export interface StationLink {
+  readonly seq: number;
+  readonly online: boolean;
+  readonly lastSeen: string | undefined;
+  readonly linkKind: Station['linkKind'];
+  readonly upstream: Station['upstream'];
+}
+
 export interface StationStateOptions {
   readonly kmPerAh: number;
   /** A station without a link event counts as online while it was seen this recently (binlog-only stations). */
@@ -192,6 +200,13 @@ export class StationStateStore {
     const st = this.#stations.get(chargeBoxId);
     if (!st) return undefined;
     return stationSummary(st, chargeBoxId, this.#online(st, now), connectorId);
+  }
+
+  /** The station's link in a few fields (the fleet feed builds one per changed station per tick: no copies). */
+  link(chargeBoxId: string, now = Date.now()): StationLink | undefined {
+    const st = this.#stations.get(chargeBoxId);
+    if (!st) return undefined;
+    return { seq: st.seq, online: this.#online(st, now), lastSeen: st.lastSeen, linkKind: st.linkKind, upstream: st.upstream };
   }
 
   #online(st: Station, now: number): boolean {

@@ -39,6 +39,8 @@ export class PushClient {
   /** Stations whose summary changed while the socket had no room: the current one is sent when it has. */
   readonly summaries = new Set<string>();
   metricsDue = false;
+  /** Fleet stations that changed while the socket had no room: sent, as they are then, at the next tick. */
+  readonly fleetPending = new Set<string>();
 
   frames: FrameQueue | undefined;
   frameFilter: FrameFilter | undefined;
@@ -94,6 +96,7 @@ export class PushClient {
     this.behind.clear();
     this.replays.clear();
     this.summaries.clear();
+    this.fleetPending.clear();
     this.frames?.clear();
   }
 }

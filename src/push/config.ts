@@ -32,6 +32,8 @@ export interface PushConfig {
   readonly metricsIntervalMs: number;
   /** Shortest time between two summaries of one station (changes in between are folded into the next). */
   readonly summaryIntervalMs: number;
+  /** Tick of the fleet feed: at most one `fleet` message per socket (one entry per changed station) per tick. */
+  readonly fleetIntervalMs: number;
   /** How long before `exp` a socket is warned. */
   readonly expiryWarningMs: number;
   /** Most events one replay request returns per station. */
@@ -91,6 +93,7 @@ export function parsePushConfig(env: Env = process.env, core: Pick<Config, 'data
     fanOutSlice: envInt(env, 'PUSH_FANOUT_SLICE', 256, 1),
     metricsIntervalMs: envInt(env, 'PUSH_METRICS_INTERVAL_MS', 2000, 100),
     summaryIntervalMs: envInt(env, 'PUSH_SUMMARY_INTERVAL_MS', 250, 0),
+    fleetIntervalMs: envInt(env, 'PUSH_FLEET_INTERVAL_MS', 1000, 50),
     expiryWarningMs: envInt(env, 'PUSH_EXPIRY_WARNING_S', 60, 0) * 1000,
     replayLimit: envInt(env, 'PUSH_REPLAY_LIMIT', 1000, 1),
     callTimeoutMs: core.callTimeoutMs,

@@ -35,3 +35,14 @@ export function fanOutPacket(text: string): FanOutPacket {
   const frame = frameOf(Buffer.from(ENGINE_MESSAGE + text), { fin: true, mask: false, opcode: TEXT, readOnly: false, rsv1: false });
   return { text, options: { wsPreEncodedFrame: frame } };
 }
+
+/** The encoder of a Socket.IO server (only `encode` is used). */
+export interface PacketEncoder {
+  encode(packet: { type: number; nsp: string; data: unknown[] }): unknown[];
+}
+
+/** Socket.IO's own wire form of socket.emit(name, payload) on the main namespace (type 2 = EVENT), encoded once. */
+export function encodeEmit(encoder: PacketEncoder, name: string, payload: unknown): FanOutPacket | undefined {
+  const encoded = encoder.encode({ type: 2, nsp: '/', data: [name, payload] });
+  return encoded.length === 1 && typeof encoded[0] === 'string' ? fanOutPacket(encoded[0]) : undefined;
+}

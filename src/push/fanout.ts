@@ -5,7 +5,7 @@
 import type { Server } from 'socket.io';
 import type { GatewayEvent } from '../events/catalogue.js';
 import type { PushClient } from './client.js';
-import { fanOutPacket, type FanOutPacket } from './fanout-packet.js';
+import { encodeEmit, type FanOutPacket } from './fanout-packet.js';
 
 export const ALL_ROOM = 'stations:all';
 export const stationRoom = (id: string): string => `station:${id}`;
@@ -55,9 +55,7 @@ export class FanOut {
     all?.forEach((sid) => {
       if (!station?.has(sid)) targets.push(sid);
     });
-    // Socket.IO's own wire form of socket.emit(name, payload) on the main namespace (type 2 = EVENT).
-    const encoded: unknown[] = this.#d.io.encoder.encode({ type: 2, nsp: '/', data: [item.name, item.payload] });
-    const packet = encoded.length === 1 && typeof encoded[0] === 'string' ? fanOutPacket(encoded[0]) : undefined;
+    const packet = encodeEmit(this.#d.io.encoder, item.name, item.payload);
     this.#jobs.push({ chargeBoxId, item, packet, targets, next: 0 });
     if (this.#jobs.length === 1 && !this.#scheduled) this.#run();
   }

@@ -2,7 +2,7 @@
 // (src/events), the relay and the metrics collector; tests plug in small real implementations fed from the bus.
 import type { GatewayEvent, LinkKind } from '../events/catalogue.js';
 import type { UpstreamState } from '../events/observations.js';
-import type { StationSnapshot, StationSummary } from '../events/station-state.js';
+import type { StationLink, StationSnapshot, StationSummary } from '../events/station-state.js';
 
 export type { StationSnapshot, StationSummary };
 
@@ -11,6 +11,8 @@ export interface StateSource {
   snapshot(chargeBoxId: string): StationSnapshot | undefined;
   ids(): readonly string[];
   summary(chargeBoxId: string): StationSummary | undefined;
+  /** Seq, link and last-seen of a station, without copying its state (the fleet feed's per-tick read). */
+  link(chargeBoxId: string): StationLink | undefined;
 }
 
 /** Bounded per-station event history (src/events/history.ts EventHistory). */

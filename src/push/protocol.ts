@@ -4,6 +4,7 @@ import type { GatewayEvent } from '../events/catalogue.js';
 import type { LogEntry } from '../events/observations.js';
 import type { TestRunUpdate } from '../events/test-runs.js';
 import type { SchemaViolation } from '../ocpp/validate.js';
+import type { FleetEntry } from './fleet-entry.js';
 import type { FrameFilterRequest } from './frame-filter.js';
 import type { CallOutcome, GatewayMetricsSnapshot, StationSnapshot, StationSummary } from './ports.js';
 import type { PushStats } from './stats.js';
@@ -49,6 +50,8 @@ export type SubscribeAck = Ack<{
   readonly all: boolean;
   readonly replay: readonly ReplayReport[];
 }>;
+/** `fleet:subscribe`: every station the token may see, then `fleet` messages with the changed ones. */
+export type FleetAck = Ack<{ readonly stations: readonly FleetEntry[]; readonly intervalMs: number }>;
 export type UnsubscribeAck = Ack<{ readonly subscribed: readonly string[]; readonly all: boolean }>;
 export type ReplayAck = Ack<{ readonly replay: ReplayReport }>;
 export type FramesAck = Ack<{ readonly filter: FrameFilterRequest }>;
@@ -78,6 +81,8 @@ export interface GapNotice {
 export interface ServerToClientEvents {
   event: (event: GatewayEvent) => void;
   summary: (summary: StationSummary & { readonly seq: number }) => void;
+  /** Stations changed since the last tick, after `fleet:subscribe` (one message per PUSH_FLEET_INTERVAL_MS at most). */
+  fleet: (update: { readonly stations: readonly FleetEntry[] }) => void;
   frame: (entry: LogEntry) => void;
   /** Frames this socket lost since the last notice because it read too slowly. */
   'frames:lost': (info: { readonly lost: number; readonly totalLost: number }) => void;
@@ -95,6 +100,9 @@ type AckFn<T> = (response: T) => void;
 export interface ClientToServerEvents {
   subscribe: (request: unknown, ack: AckFn<SubscribeAck>) => void;
   unsubscribe: (request: unknown, ack: AckFn<UnsubscribeAck>) => void;
+  /** The fleet feed: compact per-station entries, batched per tick, instead of every event of every station. */
+  'fleet:subscribe': (ack: AckFn<FleetAck>) => void;
+  'fleet:unsubscribe': (ack: AckFn<Ack>) => void;
   /** Liveness probe of a page that heard nothing for a while: acked `{ ok: true }`. */
   alive: (ack: AckFn<Ack>) => void;
   replay: (request: unknown, ack: AckFn<ReplayAck>) => void;

@@ -12,6 +12,7 @@ import { faultsCommand } from './faults.js';
 import type { FaultsPort } from '../relay/faults/index.js';
 import { PushClient, type PushSocket, type SocketData } from './client.js';
 import { ALL_ROOM, FanOut, stationRoom } from './fanout.js';
+import { FleetFeed } from './fleet-feed.js';
 import { describeFilter, matchFrame, parseFrameFilter } from './frame-filter.js';
 import { bearerToken, canSee, type TokenVerifier } from './jwt.js';
 import { FrameQueue } from './frame-queue.js';
@@ -85,6 +86,7 @@ export class PushServer {
   readonly #delivery: PacedDelivery;
   readonly #fanOut: FanOut;
   readonly #summaries: SummaryThrottle;
+  readonly #fleet: FleetFeed;
   #unsubscribe: (() => void)[] = [];
   #metricsTimer: NodeJS.Timeout | undefined;
   #stallTimer: NodeJS.Timeout | undefined;
@@ -121,6 +123,13 @@ export class PushServer {
       lastSeq,
       send: (id, payload) => this.#fanOut.push(id, { name: 'summary', payload }),
     });
+    this.#fleet = new FleetFeed({
+      state: deps.state,
+      intervalMs: config.fleetIntervalMs,
+      counters: this.#counters,
+      hasRoom: (c) => this.#delivery.hasRoom(c),
+      encoder: this.io.encoder,
+    });
     this.io.use((socket, next) => {
       const result = deps.verify(this.#handshakeToken(socket));
       if (!result.ok) {
@@ -146,6 +155,7 @@ export class PushServer {
         for (const c of this.#testClients) c.socket.emit('test', update);
       }),
     ];
+    this.#fleet.start();
     this.#metricsTimer = setInterval(() => this.#pushMetrics(), config.metricsIntervalMs);
     this.#metricsTimer.unref();
     this.#stallCheckMs = Math.min(1000, Math.ceil(config.stallTimeoutMs / 4));
@@ -159,6 +169,7 @@ export class PushServer {
     this.#unsubscribe = [];
     this.#fanOut.clear();
     this.#summaries.stop();
+    this.#fleet.stop();
     if (this.#metricsTimer) clearInterval(this.#metricsTimer);
     if (this.#stallTimer) clearInterval(this.#stallTimer);
     for (const c of this.#clients.values()) this.#goodbye(c, 'shutdown', 'gateway is shutting down');
@@ -193,8 +204,8 @@ export class PushServer {
     const n = this.#counters;
     return {
       clients: { total: this.#clients.size, operators, viewers: this.#clients.size - operators },
-      subscriptions: { stations, all, frames: this.#frameClients.size, metrics },
-      pushed: { events: n.events, summaries: n.summaries, frames: n.frames, metrics: n.metrics },
+      subscriptions: { stations, all, fleet: this.#fleet.size, frames: this.#frameClients.size, metrics },
+      pushed: { events: n.events, summaries: n.summaries, fleet: n.fleet, frames: n.frames, metrics: n.metrics },
       dropped: { eventsDropped: n.eventsDropped, framesDropped: n.framesDropped, summariesReplaced: n.summariesReplaced },
       disconnects: { slowConsumer: n.slowConsumer, tokenExpired: n.tokenExpired },
       authRefusals: { ...n.authRefusals },
@@ -230,6 +241,13 @@ export class PushServer {
     // The page's liveness probe: an ack proves the whole path still carries packets both ways.
     socket.on('alive', (ack) => this.#withAck(ack, () => ({ ok: true })));
     socket.on('unsubscribe', (req, ack) => this.#withAck(ack, () => this.#unsubscribeStations(c, req)));
+    socket.on('fleet:subscribe', (ack) => this.#withAck(ack, () => ({ ok: true as const, stations: this.#fleet.subscribe(c), intervalMs: config.fleetIntervalMs })));
+    socket.on('fleet:unsubscribe', (ack) =>
+      this.#withAck(ack, () => {
+        this.#fleet.unsubscribe(c);
+        return { ok: true as const };
+      }),
+    );
     socket.on('replay', (req, ack) => {
       if (typeof ack !== 'function') return;
       ack(this.#replayRequest(c, req));
@@ -309,6 +327,7 @@ export class PushServer {
     });
     socket.on('disconnect', () => {
       c.forget();
+      this.#fleet.unsubscribe(c);
       this.#frameClients.delete(c);
       this.#testClients.delete(c);
       this.#clients.delete(socket.id);
@@ -480,6 +499,7 @@ export class PushServer {
 
   #onEvent(ev: GatewayEvent): void {
     this.#lastSeq.set(ev.chargeBoxId, ev.seq);
+    this.#fleet.changed(ev);
     // Nobody watches this station: no fan-out, no summary (a later subscriber gets both in its snapshot).
     if (!this.#fanOut.watched(ev.chargeBoxId)) return;
     this.#fanOut.push(ev.chargeBoxId, { name: 'event', payload: ev });

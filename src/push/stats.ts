@@ -20,10 +20,13 @@ export interface PushStats {
     readonly stations: number;
     /** Sockets subscribed to every station. */
     readonly all: number;
+    /** Sockets following the fleet feed. */
+    readonly fleet: number;
     readonly frames: number;
     readonly metrics: number;
   };
-  readonly pushed: { readonly events: number; readonly summaries: number; readonly frames: number; readonly metrics: number };
+  /** fleet: `fleet` messages (each one tick's changed stations). */
+  readonly pushed: { readonly events: number; readonly summaries: number; readonly fleet: number; readonly frames: number; readonly metrics: number };
   readonly dropped: {
     /** Events a client did not get because the history no longer held them when it drained: each in a `gap` notice. */
     readonly eventsDropped: number;
@@ -41,6 +44,7 @@ export interface PushStats {
 export class PushCounters {
   events = 0;
   summaries = 0;
+  fleet = 0;
   frames = 0;
   metrics = 0;
   eventsDropped = 0;

@@ -66,7 +66,9 @@ describe('operator console', () => {
     await waitFor(async () => (await state()) === 'connected', 'Live');
     await waitFor(async () => (await text('#fleet-shown')).startsWith('1001 of 1001 stations'), '1001 stations in the fleet table', 60_000);
 
-    // Live traffic for a while: the page keeps its one connection.
+    // Live traffic for a while: the page keeps its one connection, and takes it as fleet entries (one message a
+    // second), not as 2,400 events: it follows every event of the shown station only.
+    const pushedBefore = ui.push.stats().pushed;
     const end = Date.now() + 6000;
     while (Date.now() < end) {
       for (const [i, id] of FLEET.slice(0, 100).entries()) {
@@ -78,6 +80,11 @@ describe('operator console', () => {
     expect(states.slice(states.indexOf('connected')).filter((s) => s !== 'connected')).toEqual([]);
     expect(ui.push.stats().disconnects.slowConsumer).toBe(0);
     expect(upgrades()).toBe(1);
+    const stats = ui.push.stats();
+    expect(stats.subscriptions).toMatchObject({ all: 0, fleet: 1, stations: 1 });
+    expect(stats.pushed.events - pushedBefore.events).toBeLessThan(100);
+    expect(stats.pushed.fleet - pushedBefore.fleet).toBeGreaterThanOrEqual(4);
+    expect(stats.pushed.fleet - pushedBefore.fleet).toBeLessThanOrEqual(8);
 
     // Virtualised: a few dozen rows in the DOM, not 1,001.
     const rows = await page.locator('.fleet-row').count();

@@ -7,6 +7,7 @@ interface Store {
   applyEvent(e: unknown): boolean;
   applySummary(s: unknown): void;
   countFindings(events: unknown[]): void;
+  applyFleet(entries: unknown[], followed: (id: string) => boolean): void;
   sinceMap(): Record<string, number>;
   get(id: string): { findings: number; seq: number; maxSeq: number; connectors: Map<number, { status: string }>; openTx: { transactionId?: number }[]; feed: { text: string }[]; summary?: { soc: number | null; seq: number }; online: boolean } | undefined;
   ids(): string[];
@@ -110,5 +111,34 @@ describe('station store', () => {
     expect(store.applyEvent(finding)).toBe(false);
     store.applyEvent(ev(10, 'finding', { rule: 'schema', message: 'live' }));
     expect(store.get('CP1')?.findings).toBe(3);
+  });
+
+  it('takes fleet entries for stations it does not follow, newest seq wins, findings counted once by id', () => {
+    const store = createStationStore();
+    const entry = (seq: number, status: string, extra: Record<string, unknown> = {}) => ({
+      chargeBoxId: 'CP1', seq, online: true, lastSeen: at(seq), linkKind: 'ws', upstream: 'local', status,
+      connectors: [{ connectorId: 1, status, transactionId: status === 'Charging' ? 12 : null }], soc: 40 + seq, power: 7000, model: 'Pro', ...extra,
+    });
+    const nobody = () => false;
+    store.applyFleet([entry(5, 'Charging', { findings: ['f1'] })], nobody);
+    let st = store.get('CP1');
+    expect(st?.connectors.get(1)?.status).toBe('Charging');
+    expect(st?.openTx.map((t) => t.transactionId)).toEqual([12]);
+    expect(st?.summary?.soc).toBe(45);
+    expect(st?.findings).toBe(1);
+    // An older entry does not roll it back; the same finding again is not counted twice.
+    store.applyFleet([entry(4, 'Available', { findings: ['f1'] })], nobody);
+    expect(store.get('CP1')?.connectors.get(1)?.status).toBe('Charging');
+    expect(store.get('CP1')?.findings).toBe(1);
+    // A followed station keeps what its events say; a new finding still counts.
+    store.applySubscribe(snapshotAck(6, 'Finishing'));
+    store.applyFleet([entry(7, 'Available', { findings: ['f2'] })], (id) => id === 'CP1');
+    st = store.get('CP1');
+    expect(st?.connectors.get(1)?.status).toBe('Finishing');
+    expect(st?.findings).toBe(2);
+    // Not followed any more: the fleet's newer state applies.
+    store.applyFleet([entry(8, 'Available')], nobody);
+    expect(store.get('CP1')?.connectors.get(1)?.status).toBe('Available');
+    expect(store.get('CP1')?.openTx).toEqual([]);
   });
 });

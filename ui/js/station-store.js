@@ -1,5 +1,6 @@
-// What the page knows about each station: the snapshot from `subscribe`, kept current by sequenced events
-// (each applied once: de-duplicated by id, state moved only by seq) and by the gateway's summaries.
+// What the page knows about each station: for the followed one, the snapshot from `subscribe` kept current by
+// sequenced events (each applied once: de-duplicated by id, state moved only by seq) and by the gateway's
+// summaries; for the rest of the fleet, the compact entries of the fleet feed.
 import { describeEvent } from './event-text.js';
 
 const FEED_LIMIT = 60;
@@ -217,6 +218,34 @@ export function createStationStore() {
         const st = stations.get(e.chargeBoxId);
         if (!st || !remember(st, e.id)) continue;
         st.findings++;
+        notify(st.id);
+      }
+    },
+
+    /**
+     * Fleet-feed entries (src/push/fleet-entry.ts): the newest state of stations this page does not follow.
+     * `followed(id)` stations are skipped: their events and summaries are more detailed and already newer.
+     */
+    applyFleet(entries, followed) {
+      for (const entry of entries) {
+        const st = station(entry.chargeBoxId);
+        let findings = 0;
+        for (const id of entry.findings ?? []) if (remember(st, id)) findings++;
+        st.findings += findings;
+        if (followed(st.id) || entry.seq < st.seq) {
+          if (findings > 0) notify(st.id);
+          continue;
+        }
+        st.seq = entry.seq;
+        st.maxSeq = Math.max(st.maxSeq, entry.seq);
+        st.online = entry.online;
+        st.lastSeen = entry.lastSeen ?? undefined;
+        st.linkKind = entry.linkKind ?? undefined;
+        st.upstream = entry.upstream ?? undefined;
+        st.connectors = new Map(entry.connectors.map((c) => [c.connectorId, { connectorId: c.connectorId, status: c.status }]));
+        st.openTx = entry.connectors.filter((c) => c.transactionId !== null).map((c) => ({ transactionId: c.transactionId, connectorId: c.connectorId, open: true }));
+        const { chargeBoxId, seq, online, status, soc, power, model } = entry;
+        st.summary = { chargeBoxId, seq, online, status, soc, power, model };
         notify(st.id);
       }
     },

@@ -6,6 +6,6 @@ import { readClaims } from './token-store.js';
 export function localTokenProblem(token, now = Date.now()) {
   const claims = readClaims(token);
   if (!claims) return refusalMessage('token_malformed');
-  if (claims.exp !== undefined && claims.exp <= now) return refusalMessage('token_expired');
+  if (claims.exp !== undefined && claims.exp <= now) return refusalMessage('token_expired', undefined, claims.role);
   return undefined;
 }
