@@ -46,7 +46,7 @@ export class StationRules {
     const hits: RuleHit[] = [];
     if (e.leg === 'station' && e.direction === 'in' && e.messageType === 'CALL' && e.disposition === 'forwarded' && e.action && e.messageId) {
       this.#stationCall(e.action, e.messageId, e.payload, nowMs, hits);
-    } else if (e.leg === 'upstream' && e.direction === 'in' && e.messageType === 'CALLRESULT' && e.messageId) {
+    } else if (e.leg === 'upstream' && e.direction === 'in' && e.messageType === 'CALLRESULT' && e.messageId && e.disposition !== 'mirror') {
       this.#answer(e.messageId, e.payload);
     }
     return hits;
