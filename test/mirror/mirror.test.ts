@@ -4,24 +4,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LogEntry } from '../../src/events/observations.js';
 import type { MirrorSummary, MirrorView } from '../../src/mirror/index.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
-import { startMirrorCs, type MirrorCs } from '../support/mirror-cs.js';
-import { connectStation, type StationClient } from '../support/station-client.js';
+import { cleanups, mirrorCs, station, until } from './helpers.js';
 import { startSteveDouble, type SteveDouble } from '../support/steve-double.js';
-
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function mirrorCs(opts: Parameters<typeof startMirrorCs>[0] = {}): Promise<MirrorCs> {
-  const m = await startMirrorCs(opts);
-  cleanups.push(() => m.close());
-  return m;
-}
 
 async function setup(mirrors: unknown[], env: Record<string, string> = {}): Promise<{ steve: SteveDouble; gw: TestGateway }> {
   const steve = await startSteveDouble({ getConfigurationOnConnect: false });
@@ -31,22 +19,6 @@ async function setup(mirrors: unknown[], env: Record<string, string> = {}): Prom
   const gw = await startGateway({ STEVE_WS_URL: steve.url, CONFIG_FILE: path.join(dir, 'config.json'), MIRROR_RETRY_BASE_MS: '50', MIRROR_RETRY_MAX_MS: '200', ...env });
   cleanups.push(() => gw.stop());
   return { steve, gw };
-}
-
-async function station(url: string, opts?: Parameters<typeof connectStation>[1]): Promise<StationClient> {
-  const st = await connectStation(url, opts);
-  cleanups.push(() => st.close());
-  return st;
-}
-
-async function until<T>(read: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 5000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`condition not met: ${JSON.stringify(v).slice(0, 600)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 const mirrorOf = async (gw: TestGateway, id: string): Promise<MirrorView> => gw.getJson<MirrorView>(`/api/mirrors/${id}`);
