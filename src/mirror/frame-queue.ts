@@ -36,13 +36,14 @@ export class FrameQueue {
     return item.text;
   }
 
-  /** The oldest written frame was flushed: it leaves the budget. */
-  flushed(): void {
-    const item = this.#items[this.#head];
-    if (item === undefined || this.#head >= this.#next) return;
-    this.#bytes -= item.text.length;
-    this.#inSocket -= item.text.length;
-    this.#head++;
+  /** The oldest `count` written frames were flushed: they leave the budget. */
+  flushed(count: number): void {
+    for (let i = 0; i < count && this.#head < this.#next; i++) {
+      const item = this.#items[this.#head]!;
+      this.#bytes -= item.text.length;
+      this.#inSocket -= item.text.length;
+      this.#head++;
+    }
     if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
       this.#items = this.#items.slice(this.#head);
       this.#next -= this.#head;

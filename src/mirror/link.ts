@@ -159,20 +159,31 @@ export class MirrorLink {
     this.#timer.unref();
   }
 
-  /** Writes queued frames while the socket has room; each flush callback frees budget and pumps again. */
+  /**
+   * Writes queued frames while the socket has room. Only the last write of a batch carries a callback: writes
+   * complete in order, so its flush frees the whole batch's budget (one closure per batch, not per frame).
+   */
   #pump(): void {
     this.#pumpScheduled = false;
     const ws = this.#ws;
     if (this.#state !== 'open' || !ws) return;
-    while (this.#queue.inSocket < HIGH_WATER) {
-      const text = this.#queue.take();
-      if (text === undefined) return;
-      ws.send(text, (err) => {
-        if (err || this.#ws !== ws) return; // the connection went: rewind() re-sends it on the next one
-        this.#sent++;
-        this.#queue.flushed();
-        this.#pump();
-      });
+    let text = this.#queue.take();
+    let batch = 0;
+    while (text !== undefined) {
+      batch++;
+      const next = this.#queue.inSocket < HIGH_WATER ? this.#queue.take() : undefined;
+      if (next !== undefined) {
+        ws.send(text);
+      } else {
+        const count = batch;
+        ws.send(text, (err) => {
+          if (err || this.#ws !== ws) return; // the connection went: rewind() re-sends the batch on the next one
+          this.#sent += count;
+          this.#queue.flushed(count);
+          this.#pump();
+        });
+      }
+      text = next;
     }
   }
 }
