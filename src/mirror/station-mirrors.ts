@@ -6,6 +6,7 @@ import type { LinkKind, Mutable } from '../events/catalogue.js';
 import type { Direction, FrameObservation, Leg, Origin } from '../events/observations.js';
 import { CALL, encodeCallError, encodeCallResult, messageTypeName, parseFrame, type Frame } from '../ocpp/frames.js';
 import { clip } from '../ocpp/wire-text.js';
+import { redactAnswerPayload } from '../relay/authorization-key.js';
 import { nowUs } from '../relay/frame-tap.js';
 import type { CallOutcome, StationMirror } from '../relay/relay.js';
 import type { MirrorSpec } from './config.js';
@@ -96,7 +97,7 @@ export class StationMirrors implements StationMirror {
     this.#observe(entry, 'upstream', 'in', 'mirror', text, frame, `mirror ${entry.spec.id}: call relayed to the station as a call of the gateway's own`);
     const { id, action } = frame;
     this.#deps.calls(this.#deps.chargeBoxId, action, frame.payload).then(
-      (outcome) => this.#reply(entry, answerText(id, outcome), action, outcome.kind === 'result' || outcome.kind === 'error' ? 'station' : 'gateway'),
+      (outcome) => this.#reply(entry, answerText(id, action, outcome), action, outcome.kind === 'result' || outcome.kind === 'error' ? 'station' : 'gateway'),
       (err: unknown) => this.#reply(entry, encodeCallError(id, 'GenericError', `chargebridge: ${clip((err as Error).message, 200)}`), action, 'gateway'),
     );
   }
@@ -123,11 +124,11 @@ export class StationMirrors implements StationMirror {
   }
 }
 
-/** The answer a mirror gets for a call the station answered (or did not). */
-function answerText(id: string, outcome: CallOutcome): string {
+/** The answer a mirror gets for a call the station answered (or did not); like an operator, never a station's key. */
+function answerText(id: string, action: string, outcome: CallOutcome): string {
   switch (outcome.kind) {
     case 'result':
-      return encodeCallResult(id, outcome.payload);
+      return encodeCallResult(id, redactAnswerPayload(action, outcome.payload));
     case 'error':
       return encodeCallError(id, outcome.code, outcome.description, (outcome.details ?? {}) as Record<string, unknown>);
     case 'timeout':

@@ -95,9 +95,11 @@ describe('Mirror upstreams', () => {
     mirror.send('CP2', [2, 'mx-2', 'GetConfiguration', { key: ['HeartbeatInterval'] }]);
     const atStation = await st.waitFor((f) => f[0] === 2 && f[2] === 'GetConfiguration');
     expect(atStation[3]).toEqual({ key: ['HeartbeatInterval'] });
-    st.sendRaw(JSON.stringify([3, atStation[1], { configurationKey: [{ key: 'HeartbeatInterval', readonly: false, value: '60' }] }]));
+    const key = { key: 'AuthorizationKey', readonly: false, value: 'station-key-0123456789abcdef' };
+    st.sendRaw(JSON.stringify([3, atStation[1], { configurationKey: [{ key: 'HeartbeatInterval', readonly: false, value: '60' }, key] }]));
     const answer = await mirror.waitFor((f) => f.frame[1] === 'mx-2');
-    expect(answer.frame).toEqual([3, 'mx-2', { configurationKey: [{ key: 'HeartbeatInterval', readonly: false, value: '60' }] }]);
+    // Like an operator's call, a mirror never gets the station's key.
+    expect(answer.frame).toEqual([3, 'mx-2', { configurationKey: [{ key: 'HeartbeatInterval', readonly: false, value: '60' }, { ...key, value: '[redacted]' }] }]);
     // The station never saw Reset; the primary never saw the mirror's call or its answer.
     expect(st.received.some((f) => f[2] === 'Reset')).toBe(false);
     expect(steve.received.some((f) => f.frame[1] === atStation[1] || f.frame[1] === 'mx-2')).toBe(false);
@@ -113,6 +115,7 @@ describe('Mirror upstreams', () => {
     expect(byIdDir('mx-1', 'out')).toMatchObject({ origin: 'gateway', messageType: 'CALLERROR', mirror: 'm2' });
     expect(byIdDir('mx-2', 'in')?.problem).toMatch(/relayed to the station/);
     expect(byIdDir('mx-2', 'out')).toMatchObject({ origin: 'station', messageType: 'CALLRESULT' });
+    expect(JSON.stringify(log.entries)).not.toContain(key.value);
   });
 
   it('a mirror that is down, refuses the login or stops reading has no effect on the primary path', async () => {
