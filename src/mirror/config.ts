@@ -45,6 +45,8 @@ export interface MirrorSpec {
   readonly allowActions: readonly string[];
   /** Also send the primary's answers to the station's calls (default true; false for a CS that closes on them). */
   readonly answers: boolean;
+  /** Record the mirror's (discarded) answers in the message log; default false: they are only counted. */
+  readonly logAnswers: boolean;
   /** Overrides MIRROR_QUEUE_BYTES for this mirror. */
   readonly queueBytes?: number;
   /** config: from CONFIG_FILE, read-only over REST; api: created over REST, kept in DATA_DIR/mirrors/. */
@@ -62,7 +64,7 @@ export class MirrorReadOnly extends Error {
 }
 
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-const KNOWN_KEYS = new Set(['id', 'url', 'stations', 'password', 'username', 'caFile', 'rename', 'allowActions', 'answers', 'queueBytes']);
+const KNOWN_KEYS = new Set(['id', 'url', 'stations', 'password', 'username', 'caFile', 'rename', 'allowActions', 'answers', 'logAnswers', 'queueBytes']);
 
 function strings(where: string, v: unknown): readonly string[] {
   if (!Array.isArray(v) || !v.every((x) => typeof x === 'string' && x !== '')) throw new MirrorInputError(`${where} must be a list of non-empty strings`);
@@ -114,7 +116,9 @@ export function checkMirror(where: string, raw: unknown, origin: MirrorSpec['ori
       throw new MirrorInputError(`${where}.caFile cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
   }
-  if (o.answers !== undefined && typeof o.answers !== 'boolean') throw new MirrorInputError(`${where}.answers must be true or false`);
+  for (const k of ['answers', 'logAnswers'] as const) {
+    if (o[k] !== undefined && typeof o[k] !== 'boolean') throw new MirrorInputError(`${where}.${k} must be true or false`);
+  }
   if (o.queueBytes !== undefined && (!Number.isSafeInteger(o.queueBytes) || (o.queueBytes as number) < 1024)) throw new MirrorInputError(`${where}.queueBytes must be an integer ≥ 1024`);
   return {
     id: o.id,
@@ -126,6 +130,7 @@ export function checkMirror(where: string, raw: unknown, origin: MirrorSpec['ori
     rename: checkRename(where, o.rename),
     allowActions: o.allowActions === undefined ? [] : strings(`${where}.allowActions`, o.allowActions),
     answers: o.answers !== false,
+    logAnswers: o.logAnswers === true,
     ...(typeof o.queueBytes === 'number' ? { queueBytes: o.queueBytes } : {}),
     origin,
   };

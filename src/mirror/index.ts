@@ -29,6 +29,7 @@ export interface MirrorView {
   readonly rename: MirrorSpec['rename'];
   readonly allowActions: readonly string[];
   readonly answers: boolean;
+  readonly logAnswers: boolean;
   readonly queueBytes: number;
   readonly origin: MirrorSpec['origin'];
   readonly summary: MirrorSummary;
@@ -229,6 +230,7 @@ export class Mirrors {
       rename: spec.rename,
       allowActions: spec.allowActions,
       answers: spec.answers,
+      logAnswers: spec.logAnswers,
       queueBytes: spec.queueBytes ?? this.#deps.limits.queueBytes,
       origin: spec.origin,
       summary: summarize(spec.id, links, this.#past.get(spec.id)),

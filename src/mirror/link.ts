@@ -31,8 +31,8 @@ export interface MirrorLinkOptions {
   readonly chargeBoxId: string;
   readonly limits: MirrorLimits;
   readonly ca: Buffer | undefined;
-  /** A frame the mirror sent. */
-  readonly onFrame: (text: string) => void;
+  /** A frame the mirror sent, as received (text frames only). */
+  readonly onFrame: (data: Buffer) => void;
   readonly random?: () => number;
 }
 
@@ -130,7 +130,7 @@ export class MirrorLink {
       this.#pump();
     });
     ws.on('message', (data, isBinary) => {
-      if (this.#ws === ws && !isBinary) this.#o.onFrame(data.toString());
+      if (this.#ws === ws && !isBinary) this.#o.onFrame(data as Buffer);
     });
     ws.on('error', (err: NodeJS.ErrnoException) => {
       if (this.#ws === ws && !refused) this.#lastError = `mirror unreachable: ${err.code ?? err.message}`;

@@ -73,8 +73,13 @@ export class StationMirrors implements StationMirror {
     this.#entries = [];
   }
 
-  /** A frame a mirror sent. */
-  received(entry: MirrorEntry, text: string): void {
+  /** A frame a mirror sent. Its answers, the usual traffic, are counted without being decoded or parsed. */
+  received(entry: MirrorEntry, data: Buffer): void {
+    if (!entry.spec.logAnswers && isAnswer(data)) {
+      entry.counters.answersDiscarded++;
+      return;
+    }
+    const text = data.toString();
     const parsed = parseFrame(text);
     if (!parsed.ok) {
       this.#observe(entry, 'upstream', 'in', 'mirror', clip(text, 4096), undefined, `mirror ${entry.spec.id}: malformed frame ignored (${parsed.problem.message})`, parsed.problem.messageId);
@@ -122,6 +127,18 @@ export class StationMirrors implements StationMirror {
     if (act !== undefined) obs.action = act;
     this.#deps.observe(obs);
   }
+}
+
+const SPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
+
+/** Whether a frame starts like a CALLRESULT or CALLERROR (`[3` or `[4`, JSON whitespace allowed). */
+function isAnswer(data: Buffer): boolean {
+  let i = 0;
+  while (i < data.length && SPACE.has(data[i]!)) i++;
+  if (data[i] !== 0x5b) return false;
+  i++;
+  while (i < data.length && SPACE.has(data[i]!)) i++;
+  return (data[i] === 0x33 || data[i] === 0x34) && (i + 1 >= data.length || !(data[i + 1]! >= 0x30 && data[i + 1]! <= 0x39));
 }
 
 /** The answer a mirror gets for a call the station answered (or did not); like an operator, never a station's key. */

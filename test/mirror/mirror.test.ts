@@ -26,9 +26,13 @@ const mirrorOf = async (gw: TestGateway, id: string): Promise<MirrorView> => gw.
 describe('Mirror upstreams', () => {
   it('a mirror sees every station CALL in order and the primary answers, while only the primary answers the station', async () => {
     const mirror = await mirrorCs();
-    const { steve, gw } = await setup([{ id: 'm1', url: mirror.url, rename: { CP1: 'CP1-shadow' } }]);
+    const { steve, gw } = await setup([
+      { id: 'm1', url: mirror.url, rename: { CP1: 'CP1-shadow' }, logAnswers: true },
+      { id: 'quiet', url: mirror.url, rename: { CP1: 'CP1-quiet' } },
+    ]);
     const st = await station(gw.wsUrl('CP1'));
     await until(() => mirrorOf(gw, 'm1'), (m) => m.links[0]?.state === 'open');
+    await until(() => mirrorOf(gw, 'quiet'), (m) => m.links[0]?.state === 'open');
 
     const boot = await st.call('BootNotification', { chargePointVendor: 'Rivot', chargePointModel: 'flashCharge' }, 'boot-1');
     const start = await st.call('StartTransaction', { connectorId: 1, idTag: 'TAG1', meterStart: 0, timestamp: new Date().toISOString() }, 'start-1');
@@ -62,13 +66,15 @@ describe('Mirror upstreams', () => {
     expect(view.links[0]?.sent).toBe(2 * (n + 2));
     const health = await gw.getJson<{ mirrors: MirrorSummary[] }>('/api/health');
     expect(health.mirrors[0]).toMatchObject({ id: 'm1', links: { open: 1 }, dropped: 0 });
+    // Without logAnswers a mirror's answers are only counted.
+    await until(() => mirrorOf(gw, 'quiet'), (m) => m.summary.answersDiscarded === n + 2);
     expect(typeof health.mirrors[0]?.lagMs).toBe('number');
     const metrics = await (await fetch(`${gw.httpUrl}/metrics`, { headers: gw.authHeader() })).text();
     expect(metrics).toMatch(/chargebridge_mirror_links\{mirror="m1",state="open"\} 1/);
     expect(metrics).toMatch(/chargebridge_mirror_dropped_total\{mirror="m1"\} 0/);
     expect(metrics).toMatch(/chargebridge_mirror_lag_seconds\{mirror="m1"\}/);
 
-    // The message log records the mirror leg (its discarded answers) with disposition `mirror`; the station's real
+    // The message log records the mirror leg (m1's discarded answers) with disposition `mirror`; the station's real
     // session is unchanged: one transaction, from the primary's answer.
     const log = await until(
       () => gw.getJson<{ entries: LogEntry[] }>('/api/messages?chargeBoxId=CP1&disposition=mirror&limit=1000'),
