@@ -89,6 +89,8 @@ try {
   pinTo(gw.child.pid, 1);
   const gwPid = gw.child.pid as number;
 
+  // The gateway processes whose CPU is measured while their path runs.
+  const cpuOf = new Map<string, { pid: number; cpu: number; seconds: number }>([['via gateway', { pid: gwPid, cpu: 0, seconds: 0 }]]);
   const paths: { name: string; url: (id: string) => string }[] = [
     { name: 'direct', url: (id: string) => `${steveUrl}/${id}` },
     { name: 'bare ws proxy', url: (id: string) => `ws://127.0.0.1:${proxy.port}/ocpp/${id}` },
@@ -108,22 +110,21 @@ try {
     procs.push(gwm.child);
     pinTo(gwm.child.pid, 1);
     paths.push({ name: 'gateway + mirror', url: (id: string) => `ws://127.0.0.1:${gwm.port}/ocpp/${id}` });
+    cpuOf.set('gateway + mirror', { pid: gwm.child.pid as number, cpu: 0, seconds: 0 });
   }
   const results = new Map<string, Summary[]>(paths.map((p) => [p.name, []]));
-  let gwCpu = 0;
-  let gwSeconds = 0;
   const f = (n: number) => n.toFixed(3).padStart(8);
   for (let round = 0; round < rounds; round++) {
     // Rotate the order so that no path always runs first (warm caches) or last (a tired machine).
     const order = paths.map((_, i) => paths[(i + round) % paths.length]!);
     for (const path of order) {
-      const isGateway = path.name === 'via gateway';
-      const cpu0 = isGateway ? cpuSeconds(gwPid) : 0;
+      const measured = cpuOf.get(path.name);
+      const cpu0 = measured ? cpuSeconds(measured.pid) : 0;
       const t0 = performance.now();
       const s = summary(await load(path.url, `round ${round + 1} ${path.name}`));
-      if (isGateway) {
-        gwCpu += cpuSeconds(gwPid) - cpu0;
-        gwSeconds += (performance.now() - t0) / 1000;
+      if (measured) {
+        measured.cpu += cpuSeconds(measured.pid) - cpu0;
+        measured.seconds += (performance.now() - t0) / 1000;
       }
       results.get(path.name)!.push(s);
       console.log(`  p50 ${f(s.p50)}  p99 ${f(s.p99)}  max ${f(s.max)} ms`);
@@ -145,7 +146,9 @@ try {
     const overProxy = added('gateway + mirror', 'bare ws proxy', 'p99') / added('via gateway', 'bare ws proxy', 'p99');
     console.log(`one mirror: the gateway's added p99 is ${(mirrored / alone).toFixed(2)}x its added p99 without a mirror (target <= 1.1); over the proxy ${overProxy.toFixed(2)}x`);
   }
-  console.log(`gateway CPU ${((gwCpu / gwSeconds) * 100).toFixed(1)} % of one core (incl. message log and event model), RSS ${(rss / 1048576).toFixed(0)} MiB`);
+  const cpuShare = (name: string): number => { const m = cpuOf.get(name)!; return (m.cpu / m.seconds) * 100; };
+  console.log(`gateway CPU ${cpuShare('via gateway').toFixed(1)} % of one core (incl. message log and event model), RSS ${(rss / 1048576).toFixed(0)} MiB`);
+  if (withMirror) console.log(`gateway + mirror CPU ${cpuShare('gateway + mirror').toFixed(1)} % of one core (${(cpuShare('gateway + mirror') / cpuShare('via gateway')).toFixed(2)}x the gateway alone)`);
 } finally {
   for (const p of procs) p.kill('SIGTERM');
 }
