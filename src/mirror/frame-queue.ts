@@ -1,12 +1,10 @@
 // The frames of one mirror link, oldest first, bounded in characters. A frame stays counted until the socket has
 // flushed it, so a mirror that stops reading fills this budget (and then loses frames, counted) instead of the heap.
-interface Item {
-  readonly text: string;
-  readonly at: number;
-}
-
+// Two parallel arrays, emptied whenever everything is flushed (the usual state): no object per frame, and no
+// flushed frame kept alive until a compaction (old frames surviving scavenges cost the relay's p99).
 export class FrameQueue {
-  #items: Item[] = [];
+  #texts: string[] = [];
+  #ats: number[] = [];
   #head = 0;
   /** Index of the first frame not yet handed to the socket. */
   #next = 0;
@@ -22,30 +20,37 @@ export class FrameQueue {
       this.dropped++;
       return false;
     }
-    this.#items.push({ text, at });
+    this.#texts.push(text);
+    this.#ats.push(at);
     this.#bytes += text.length;
     return true;
   }
 
   /** The next frame to write, marked written; undefined when all are. */
   take(): string | undefined {
-    const item = this.#items[this.#next];
-    if (item === undefined) return undefined;
+    const text = this.#texts[this.#next];
+    if (text === undefined) return undefined;
     this.#next++;
-    this.#inSocket += item.text.length;
-    return item.text;
+    this.#inSocket += text.length;
+    return text;
   }
 
   /** The oldest `count` written frames were flushed: they leave the budget. */
   flushed(count: number): void {
     for (let i = 0; i < count && this.#head < this.#next; i++) {
-      const item = this.#items[this.#head]!;
-      this.#bytes -= item.text.length;
-      this.#inSocket -= item.text.length;
+      const n = this.#texts[this.#head]!.length;
+      this.#bytes -= n;
+      this.#inSocket -= n;
       this.#head++;
     }
-    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
+    if (this.#head === this.#texts.length) {
+      this.#texts.length = 0;
+      this.#ats.length = 0;
+      this.#head = 0;
+      this.#next = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#texts.length) {
+      this.#texts = this.#texts.slice(this.#head);
+      this.#ats = this.#ats.slice(this.#head);
       this.#next -= this.#head;
       this.#head = 0;
     }
@@ -63,7 +68,7 @@ export class FrameQueue {
   }
 
   get length(): number {
-    return this.#items.length - this.#head;
+    return this.#texts.length - this.#head;
   }
 
   get bytes(): number {
@@ -72,7 +77,7 @@ export class FrameQueue {
 
   /** Age of the oldest frame not yet flushed, in ms (0 when none waits). */
   lagMs(now: number): number {
-    const item = this.#items[this.#head];
-    return item === undefined ? 0 : now - item.at;
+    const at = this.#ats[this.#head];
+    return at === undefined ? 0 : now - at;
   }
 }
