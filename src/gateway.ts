@@ -56,6 +56,7 @@ import { steveUpstreamFactory } from './upstream/steve-client.js';
 import { TransactionIds } from './upstream/transaction-ids.js';
 import { CloseCode } from './links/link.js';
 import { parseConfigSubscriptions, parseWebhookLimits, Webhooks } from './webhooks/index.js';
+import { Mirrors, parseConfigMirrors, parseMirrorLimits } from './mirror/index.js';
 
 export const VERSION = '0.1.0';
 
@@ -99,6 +100,8 @@ export interface Gateway {
   readonly conformance: Conformance;
   /** Events POSTed to subscribed URLs (REST /api/webhooks, docs/webhooks.md). */
   readonly webhooks: Webhooks;
+  /** Read-only mirror upstreams beside the primary one (REST /api/mirrors, README "Mirror upstreams"). */
+  readonly mirrors: Mirrors;
   readonly app: express.Express;
   readonly httpServer: http.Server;
   readonly mode: 'steve' | 'local';
@@ -152,8 +155,19 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     },
   });
   const tap = new FrameTap(bus, (err) => logger.error({ err }, 'frame observer failed'), (obs) => keyWatch.sanitize(obs));
-  const relay = new Relay({
+  const mirrors: Mirrors = new Mirrors({
+    dataDir: config.dataDir,
+    limits: parseMirrorLimits(config.env, config.maxFrameBytes),
+    configured: parseConfigMirrors(config.file),
+    // A call a mirror may send goes to the station as one of the gateway's own (its answer never reaches SteVe).
+    calls: (id, action, payload) => relay.call(id, action, payload),
+    observe: (obs) => tap.frame(obs),
+    logger,
+    registry,
+  });
+  const relay: Relay = new Relay({
     upstreams,
+    mirrors: mirrors.attach,
     upstreamKind: mode,
     tap,
     logger,
@@ -269,6 +283,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
         links: Object.fromEntries(countBy<LinkKind>(stations.map((st) => st.linkKind))),
         upstreams: Object.fromEntries(countBy(stations.map((st) => st.upstream))),
         ...(binlog ? { binlog: { state: binlog.state, lagMs: binlog.lagSeconds === null ? null : binlog.lagSeconds * 1000 } } : {}),
+        mirrors: mirrors.summaries().map(({ id, links, lagMs, dropped }) => ({ id, links, lagMs, dropped })),
       };
     },
     logger,
@@ -312,6 +327,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
         upstreamQueueCloses: relay.waitingOverflows,
         pushFramesLost: p.framesDropped,
         pushEventsDropped: p.eventsDropped,
+        mirrorFramesDropped: mirrors.summaries().reduce((n, m) => n + m.dropped, 0),
       };
     },
     pushClients: () => push.stats().clients.total,
@@ -345,6 +361,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       simulator: sim.totals(),
       memory: memory.snapshot(),
       webhooks: webhooks.stats(),
+      mirrors: mirrors.summaries(),
     }),
   }));
   // The message log is the frame stream's history: operators only, like the live stream.
@@ -353,6 +370,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   app.use('/api', eventsRouter(events));
   app.use('/api/sim', auth.require({ role: 'operator' }), sim.router());
   app.use('/api/webhooks', auth.require({ role: 'operator' }), webhooks.router());
+  app.use('/api/mirrors', auth.require({ role: 'operator' }), mirrors.router());
   app.use('/api/vendor-messages', auth.require({ role: 'operator' }), vendorMessagesRouter(events.vendorMessages));
   app.use('/api', createOcppSchemasRouter({ auth }));
   app.use('/api', createCallsRouter({ auth, calls: relay, timeoutMs: pushConfig.callTimeoutMs }));
@@ -390,6 +408,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     testRuns,
     conformance,
     webhooks,
+    mirrors,
     app,
     httpServer,
     mode,
@@ -448,6 +467,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       await serial.stop(); // boards hear "down: stopping" before their links close
       await sim.stop();
       relay.closeAll(CloseCode.goingAway, 'gateway shutting down');
+      mirrors.stop();
       tap.flush();
       await cdc?.stop();
       await stationKeys.settled();

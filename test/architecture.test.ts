@@ -19,6 +19,7 @@ const allowed: Record<string, readonly string[]> = {
   metrics: ['events', 'ocpp'],
   conformance: ['events'],
   webhooks: ['events', 'errors', 'config-env'],
+  mirror: ['relay', 'events', 'ocpp', 'errors', 'config-env'],
   push: ['relay', 'events', 'ocpp', 'errors', 'config', 'config-env'],
   'charger-tests': ['relay', 'upstream', 'sim', 'events', 'ocpp', 'errors'],
   api: ['relay', 'log', 'events', 'ocpp', 'errors', 'upstream', 'charger-tests', 'conformance'],

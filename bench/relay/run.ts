@@ -2,8 +2,11 @@
 // bare `ws` pass-through proxy (the floor: what one extra Node process hop costs on this machine, with no parsing,
 // bookkeeping or observers), and through the gateway. Each round runs all three, in rotating order; round-trip
 // percentiles per path and round, their medians, what the proxy and the gateway add, and the gateway's CPU and RSS.
-// Usage: npx tsx bench/relay/run.ts [--stations 1000] [--seconds 20] [--rounds 3] [--pin]
+// --mirror adds a fourth path: a second gateway, alike but for one mirror upstream (a `ws` central system in its
+// own process) that gets every CALL and answer, and prints what the mirror adds as a ratio to the gateway alone.
+// Usage: npx tsx bench/relay/run.ts [--stations 1000] [--seconds 20] [--rounds 3] [--pin] [--mirror]
 import { execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { arg, cpuSeconds, median, percentile, rssBytes, startProcess } from '../lib/proc.js';
 
@@ -14,6 +17,7 @@ const rounds = arg('rounds', 3);
 // --pin: the relay under test (gateway or bare proxy) gets core 1 to itself; this script and the SteVe stand-in
 // share core 0, so the relay never waits for a core. (Measured on this VM: the floor's p99 barely moves with it.)
 const pin = process.argv.includes('--pin');
+const withMirror = process.argv.includes('--mirror');
 const pinTo = (pid: number | undefined, cpu: number): void => {
   if (pin && pid !== undefined) execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
 };
@@ -85,26 +89,42 @@ try {
   pinTo(gw.child.pid, 1);
   const gwPid = gw.child.pid as number;
 
-  const paths = [
+  // The gateway processes whose CPU is measured while their path runs.
+  const cpuOf = new Map<string, { pid: number; cpu: number; seconds: number }>([['via gateway', { pid: gwPid, cpu: 0, seconds: 0 }]]);
+  const paths: { name: string; url: (id: string) => string }[] = [
     { name: 'direct', url: (id: string) => `${steveUrl}/${id}` },
     { name: 'bare ws proxy', url: (id: string) => `ws://127.0.0.1:${proxy.port}/ocpp/${id}` },
     { name: 'via gateway', url: (id: string) => `ws://127.0.0.1:${gw.port}/ocpp/${id}` },
-  ] as const;
+  ];
+  if (withMirror) {
+    // The mirror's central system shares core 0 with the SteVe stand-in; its gateway gets core 1 like the other.
+    const mirror = await startProcess('bench/relay/mirror-proc.ts', {}, /mirror-port (\d+)/);
+    procs.push(mirror.child);
+    pinTo(mirror.child.pid, 0);
+    const dir = `/tmp/cb-bench-relay-mirror-${process.pid}`;
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(`${dir}/config.json`, JSON.stringify({ mirrors: [{ id: 'bench', url: `ws://127.0.0.1:${mirror.port}/mirror` }] }));
+    const gwm = await startProcess('src/main.ts', {
+      PORT: '0', HOST: '127.0.0.1', STEVE_WS_URL: steveUrl, LOG_LEVEL: 'info', SIM_STATIONS: '0', DATA_DIR: dir, CONFIG_FILE: `${dir}/config.json`,
+    }, /"port":(\d+)/);
+    procs.push(gwm.child);
+    pinTo(gwm.child.pid, 1);
+    paths.push({ name: 'gateway + mirror', url: (id: string) => `ws://127.0.0.1:${gwm.port}/ocpp/${id}` });
+    cpuOf.set('gateway + mirror', { pid: gwm.child.pid as number, cpu: 0, seconds: 0 });
+  }
   const results = new Map<string, Summary[]>(paths.map((p) => [p.name, []]));
-  let gwCpu = 0;
-  let gwSeconds = 0;
   const f = (n: number) => n.toFixed(3).padStart(8);
   for (let round = 0; round < rounds; round++) {
     // Rotate the order so that no path always runs first (warm caches) or last (a tired machine).
     const order = paths.map((_, i) => paths[(i + round) % paths.length]!);
     for (const path of order) {
-      const isGateway = path.name === 'via gateway';
-      const cpu0 = isGateway ? cpuSeconds(gwPid) : 0;
+      const measured = cpuOf.get(path.name);
+      const cpu0 = measured ? cpuSeconds(measured.pid) : 0;
       const t0 = performance.now();
       const s = summary(await load(path.url, `round ${round + 1} ${path.name}`));
-      if (isGateway) {
-        gwCpu += cpuSeconds(gwPid) - cpu0;
-        gwSeconds += (performance.now() - t0) / 1000;
+      if (measured) {
+        measured.cpu += cpuSeconds(measured.pid) - cpu0;
+        measured.seconds += (performance.now() - t0) / 1000;
       }
       results.get(path.name)!.push(s);
       console.log(`  p50 ${f(s.p50)}  p99 ${f(s.p99)}  max ${f(s.max)} ms`);
@@ -119,7 +139,16 @@ try {
   console.log(`proxy adds           ${f(added('bare ws proxy', 'direct', 'p50'))} ${f(added('bare ws proxy', 'direct', 'p99'))}   (the floor of one process hop)`);
   console.log(`gateway adds         ${f(added('via gateway', 'direct', 'p50'))} ${f(added('via gateway', 'direct', 'p99'))}`);
   console.log(`gateway over proxy   ${f(added('via gateway', 'bare ws proxy', 'p50'))} ${f(added('via gateway', 'bare ws proxy', 'p99'))}   (what the gateway's own work adds)`);
-  console.log(`gateway CPU ${((gwCpu / gwSeconds) * 100).toFixed(1)} % of one core (incl. message log and event model), RSS ${(rss / 1048576).toFixed(0)} MiB`);
+  if (withMirror) {
+    const alone = added('via gateway', 'direct', 'p99');
+    const mirrored = added('gateway + mirror', 'direct', 'p99');
+    console.log(`gateway+mirror adds  ${f(added('gateway + mirror', 'direct', 'p50'))} ${f(mirrored)}`);
+    const overProxy = added('gateway + mirror', 'bare ws proxy', 'p99') / added('via gateway', 'bare ws proxy', 'p99');
+    console.log(`one mirror: the gateway's added p99 is ${(mirrored / alone).toFixed(2)}x its added p99 without a mirror (target <= 1.1); over the proxy ${overProxy.toFixed(2)}x`);
+  }
+  const cpuShare = (name: string): number => { const m = cpuOf.get(name)!; return (m.cpu / m.seconds) * 100; };
+  console.log(`gateway CPU ${cpuShare('via gateway').toFixed(1)} % of one core (incl. message log and event model), RSS ${(rss / 1048576).toFixed(0)} MiB`);
+  if (withMirror) console.log(`gateway + mirror CPU ${cpuShare('gateway + mirror').toFixed(1)} % of one core (${(cpuShare('gateway + mirror') / cpuShare('via gateway')).toFixed(2)}x the gateway alone)`);
 } finally {
   for (const p of procs) p.kill('SIGTERM');
 }

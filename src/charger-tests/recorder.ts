@@ -70,7 +70,7 @@ export class FrameRecorder {
     const answer = e.messageType === 'CALLRESULT' || e.messageType === 'CALLERROR';
     if (e.leg === 'station' && e.direction === 'in' && e.messageType === 'CALL' && (e.disposition === 'forwarded' || ruleAnswered) && e.action && e.messageId) {
       this.calls.push({ logId: e.id, atUs: e.atUs, action: e.action, messageId: e.messageId, payload: e.payload });
-    } else if (answer && e.messageId && ((e.leg === 'upstream' && e.direction === 'in' && e.disposition !== 'injected') || (ruleAnswered && e.leg === 'station' && e.direction === 'out'))) {
+    } else if (answer && e.messageId && ((e.leg === 'upstream' && e.direction === 'in' && e.disposition !== 'injected' && e.disposition !== 'mirror') || (ruleAnswered && e.leg === 'station' && e.direction === 'out'))) {
       // The newest unanswered call with this id: ids repeat across reboots on some firmware.
       for (let i = this.calls.length - 1; i >= 0; i--) {
         const c = this.calls[i]!;

@@ -54,6 +54,8 @@ export class StationRules {
   /** `timeScale`: station seconds per gateway second (a simulated station on a fast clock). */
   check(e: LogEntry, nowMs: number, timeScale = 1): RuleHit[] {
     const hits: RuleHit[] = [];
+    // A mirror's leg says nothing about the station or the primary central system.
+    if (e.disposition === 'mirror') return hits;
     const atS = (e.atUs / 1e6) * timeScale;
     const p = isObject(e.payload) ? e.payload : {};
     if (e.messageType === 'CALL' && e.action && e.messageId) {

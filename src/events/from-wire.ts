@@ -119,6 +119,8 @@ export class WireEvents {
   }
 
   onLogged(entry: LogEntry): void {
+    // A mirror upstream's frames (its own answers, its calls) are not the station's real session.
+    if (entry.disposition === 'mirror') return;
     this.#findings(entry);
     if (entry.messageType === 'CALL') {
       if (entry.origin === 'station' && entry.leg === 'station' && entry.direction === 'in' && entry.disposition !== 'refused' && !relayedLater(entry)) this.#stationCall(entry);

@@ -8,13 +8,15 @@ export type Leg = 'station' | 'upstream';
 /** Relative to the gateway. */
 export type Direction = 'in' | 'out';
 /** Who wrote the frame. */
-export type Origin = 'station' | 'steve' | 'local-cs' | 'gateway';
+export type Origin = 'station' | 'steve' | 'local-cs' | 'gateway' | 'mirror';
 /**
  * forwarded: relayed to the other leg; refused: dropped (malformed, unknown answer id, binary);
  * answered: a CALLERROR the gateway wrote itself; own: a call the gateway made and its answer;
- * injected: a fault rule acted on the frame (dropped, delayed, duplicated, held, corrupted, answered in its place).
+ * injected: a fault rule acted on the frame (dropped, delayed, duplicated, held, corrupted, answered in its place);
+ * mirror: a frame on a mirror upstream's leg (src/mirror): its answers (discarded), its calls (refused or relayed)
+ * and what the gateway wrote back to it. Observers that follow the real session skip these.
  */
-export type Disposition = 'forwarded' | 'refused' | 'answered' | 'own' | 'local' | 'injected';
+export type Disposition = 'forwarded' | 'refused' | 'answered' | 'own' | 'local' | 'injected' | 'mirror';
 
 /** The fault rule that acted on an `injected` frame (src/relay/faults). */
 export interface FaultMark {
@@ -44,6 +46,8 @@ export interface FrameObservation {
   readonly problem?: string;
   /** Set on `injected` frames: the rule that acted; `problem` says what it did. */
   readonly fault?: FaultMark;
+  /** Set on `mirror` frames: the id of the mirror upstream. */
+  readonly mirror?: string;
   /** The relay's own parse of `raw`, shared read-only so observers need not parse it again. Never logged. */
   readonly frame?: Frame;
 }

@@ -35,7 +35,8 @@ function findingsOf(obs: FrameObservation, parsed: ParseResult, deep: boolean): 
   const violation =
     !checkable || skipped ? null : frame.type === 2 ? validate(frame.action, 'req', frame.payload) : frame.type === 3 ? validate(obs.action ?? '', 'conf', frame.payload) : null;
   // An injected frame's problem says what a fault rule did to it: a note, not a finding about the station.
-  const refusal = obs.disposition === 'injected' ? undefined : obs.problem;
+  // So is a mirror frame's (what the gateway did with it).
+  const refusal = obs.disposition === 'injected' || obs.disposition === 'mirror' ? undefined : obs.problem;
   if (refusal === undefined && !violation && !skipped && !deep) return NO_FINDINGS;
   const findings: Finding[] = [];
   if (refusal !== undefined) findings.push({ rule: 'frame.refused', message: refusal });
@@ -89,6 +90,7 @@ export function toLogEntry(obs: FrameObservation, id: number, maxRawBytes: numbe
   if (obs.rttMs !== undefined) entry.rttMs = obs.rttMs;
   if (obs.problem !== undefined) entry.problem = obs.problem;
   if (obs.fault !== undefined) entry.fault = obs.fault;
+  if (obs.mirror !== undefined) entry.mirror = obs.mirror;
   if (rawBytes !== undefined) entry.rawBytes = rawBytes;
   if (parsed.ok && !deep && rawBytes === undefined) entry.payload = payload;
   return entry;

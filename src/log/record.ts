@@ -23,8 +23,8 @@ const allOf = <T extends string>(values: Record<T, true>): readonly T[] => Objec
 export const DIRECTIONS = allOf<Direction>({ in: true, out: true });
 export const LEGS = allOf<Leg>({ station: true, upstream: true });
 export const MESSAGE_TYPES = allOf<MessageTypeName>({ CALL: true, CALLRESULT: true, CALLERROR: true });
-export const ORIGINS = allOf<Origin>({ station: true, steve: true, 'local-cs': true, gateway: true });
-export const DISPOSITIONS = allOf<Disposition>({ forwarded: true, refused: true, answered: true, own: true, local: true, injected: true });
+export const ORIGINS = allOf<Origin>({ station: true, steve: true, 'local-cs': true, gateway: true, mirror: true });
+export const DISPOSITIONS = allOf<Disposition>({ forwarded: true, refused: true, answered: true, own: true, local: true, injected: true, mirror: true });
 
 // flags: bit 0 direction, bit 1 leg, bits 2-3 message type (0 = none), bits 4-6 origin, bits 7-9 disposition, bit 10 findings.
 export const FLAG_VALUES = 1 << 11;

@@ -34,6 +34,8 @@ export interface GatewayMetricsSnapshot {
   readonly links: Readonly<Partial<Record<LinkKind, number>>>;
   readonly upstreams: Readonly<Partial<Record<UpstreamState, number>>>;
   readonly binlog?: { readonly state: string; readonly lagMs?: number | null };
+  /** Each mirror upstream: its station links by state, largest lag and frames dropped (src/mirror). */
+  readonly mirrors?: readonly { readonly id: string; readonly links: Readonly<Record<string, number>>; readonly lagMs: number; readonly dropped: number }[];
 }
 
 /** Simulator control for operators (Socket.IO `sim`); the answer is passed to the ack as it is. */

@@ -37,8 +37,19 @@ export interface StationInfo {
   readonly lastError?: string;
 }
 
+/** Read-only copies for mirror upstreams (src/mirror): handed text already written, O(1) work each. */
+export interface StationMirror {
+  /** A station CALL, after it went to the upstream. */
+  fromStation(text: string): void;
+  /** The upstream's answer to a station CALL, after it went to the station. */
+  fromUpstream(text: string): void;
+  close(): void;
+}
+
 export interface RelayOptions {
   readonly upstreams: UpstreamFactory;
+  /** Opens a station's mirror upstreams when it attaches (none: no mirror work at all). */
+  readonly mirrors?: (chargeBoxId: string, linkKind: LinkKind) => StationMirror | undefined;
   readonly upstreamKind: UpstreamKind;
   readonly tap: FrameTap;
   readonly logger: pino.Logger;
@@ -102,6 +113,7 @@ class StationSession {
   readonly counters = { fromStation: 0, toStation: 0, refused: 0, timeouts: 0 };
   /** Set only while the station has fault rules: otherwise one undefined check per frame. */
   faults: StationFaults | undefined;
+  mirror: StationMirror | undefined;
 
   constructor(readonly link: StationLink) {}
 }
@@ -176,6 +188,7 @@ export class Relay {
       close: (failure) => this.#upstreamClosed(session, failure),
     });
     session.faults = this.faults.attached(id, this.#faultSink(session));
+    session.mirror = this.options.mirrors?.(id, link.kind);
   }
 
   /**
@@ -260,6 +273,7 @@ export class Relay {
     if (frame.type === CALL) {
       session.fromStation.add(frame.id, { action: frame.action, owner: 'station', sentAt: t0, deadline: t0 + this.options.callTimeoutMs });
       this.#toUpstream(session, text, frame, t0, frame.action);
+      session.mirror?.fromStation(text);
       return;
     }
     // An answer: to SteVe's call, to the gateway's own, or to nobody.
@@ -378,6 +392,7 @@ export class Relay {
     }
     session.counters.toStation++;
     session.link.send(text);
+    if (rttMs !== undefined) session.mirror?.fromUpstream(text);
     this.#observe(session, 'upstream', 'in', origin, 'forwarded', text, frame, action === undefined && frame.type !== CALL ? `answer to unknown message id ${frame.id}` : undefined, undefined, action, rttMs, t0);
   }
 
@@ -460,6 +475,8 @@ export class Relay {
     const id = session.link.chargeBoxId;
     if (session.faults) this.faults.detached(id, session.faults);
     session.faults = undefined;
+    session.mirror?.close();
+    session.mirror = undefined;
     session.upstream?.close(CloseCode.normal, closeReason(`station ${id} disconnected`));
     session.upstreamState = 'closed';
     if (closeLink) session.link.close(code, closeReason(reason));

@@ -23,7 +23,8 @@ function list(text) {
   return text.split(',').map((s) => s.trim()).filter((s) => s !== '');
 }
 
-const pairKey = (e) => (e.messageId === undefined ? undefined : `${e.chargeBoxId}\n${e.leg}\n${e.messageId}`);
+// A mirror upstream's frames pair among themselves (its call with the gateway's reply), never with the real session.
+const pairKey = (e) => (e.messageId === undefined ? undefined : `${e.chargeBoxId}\n${e.leg}\n${e.messageId}\n${e.mirror ?? ''}`);
 
 /** The answer in a few words: its status field, the CALLERROR code, or "answered". */
 function answerWords(e) {
@@ -56,10 +57,12 @@ function frameCell(entry) {
 
 function row(entry) {
   const findings = entry.findings ?? [];
-  // An injected frame's problem says what a fault rule did: a note, not a finding about the station.
-  const problems = findings.length > 0 || (entry.problem && entry.disposition !== 'injected');
-  const extra = entry.disposition && entry.disposition !== 'forwarded' ? `${entry.disposition}${entry.fault ? ` ${entry.fault.ruleId}` : ''}` : '';
+  // An injected or mirror frame's problem says what the gateway did with it: a note, not a finding about the station.
   const injected = entry.disposition === 'injected';
+  const note = injected || entry.disposition === 'mirror';
+  const problems = findings.length > 0 || (entry.problem && !note);
+  const tagOf = entry.fault ? ` ${entry.fault.ruleId}` : entry.mirror ? ` ${entry.mirror}` : '';
+  const extra = entry.disposition && entry.disposition !== 'forwarded' ? `${entry.disposition}${tagOf}` : '';
   return h(
     'tr',
     { id: `frame-${entry.id}`, class: injected ? 'injected' : problems ? 'has-finding' : undefined, 'data-id': String(entry.id), 'data-type': entry.messageType ?? '', 'data-disposition': entry.disposition ?? '' },
@@ -73,7 +76,7 @@ function row(entry) {
       findings.map((f) => h('span', { class: 'finding' }, h('strong', {}, f.rule), `: ${f.message}`)),
       injected
         ? h('span', { class: 'fault-note' }, h('strong', {}, `fault rule ${entry.fault?.ruleId ?? '?'} (${entry.fault?.kind ?? 'injected'})`), entry.problem ? `: ${entry.problem.replace(/ \(fault [^)]*\)$/, '')}` : '')
-        : entry.problem ? h('span', { class: 'finding' }, entry.problem) : null,
+        : entry.problem ? h('span', { class: note ? 'note' : 'finding' }, entry.problem) : null,
     ),
     frameCell(entry),
   );

@@ -1,6 +1,7 @@
 // Health and metrics for operators, live from the `metrics` push (every PUSH_METRICS_INTERVAL_MS): relay
-// round-trip percentiles, frames/s, links by kind, upstream states, binlog state and lag, dropped events. Each
-// tile shows the figure now and an SVG sparkline of the last SAMPLES pushes (a few lines of SVG: no library).
+// round-trip percentiles, frames/s, links by kind, upstream states, binlog state and lag, mirror upstreams,
+// dropped events. Each tile shows the figure now and an SVG sparkline of the last SAMPLES pushes (a few lines of
+// SVG: no library).
 import { byId, h, setText } from '../dom.js';
 
 const SAMPLES = 90;
@@ -21,6 +22,9 @@ const TILES = [
   { id: 'links', title: 'Station links', series: { links: (m) => sum(m.gateway.links) }, now: (m) => `${sum(m.gateway.links)} (${parts(m.gateway.links)})` },
   { id: 'upstreams', title: 'Upstream states', series: { open: (m) => m.gateway.upstreams.open ?? m.gateway.upstreams.connected ?? 0 }, now: (m) => parts(m.gateway.upstreams) },
   { id: 'binlog', title: 'Binlog reader', series: { lag: (m) => m.gateway.binlog?.lagMs ?? null }, now: (m) => (m.gateway.binlog ? `${m.gateway.binlog.state}${m.gateway.binlog.lagMs != null ? `, lag ${num(m.gateway.binlog.lagMs)} ms` : ''}` : 'off') },
+  // One line per mirror upstream (src/mirror): open links of all, largest lag, frames dropped.
+  { id: 'mirrors', title: 'Mirror upstreams', series: { lag: (m) => Math.max(0, ...(m.gateway.mirrors ?? []).map((x) => x.lagMs)) },
+    now: (m) => (m.gateway.mirrors ?? []).map((x) => `${x.id} open ${x.links.open ?? 0}/${sum(x.links)} · lag ${num(x.lagMs)} ms · dropped ${x.dropped}`).join('; ') || 'none' },
   { id: 'dropped', title: 'Dropped (since start)', series: { events: (m) => m.push.dropped?.eventsDropped ?? 0, frames: (m) => m.push.dropped?.framesDropped ?? 0 },
     now: (m) => `events ${m.push.dropped?.eventsDropped ?? 0} · frames ${m.push.dropped?.framesDropped ?? 0} · clients ${m.push.clients?.total ?? 0}` },
 ];
