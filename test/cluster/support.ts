@@ -115,7 +115,7 @@ export async function startNode(name: string, env: Record<string, string>): Prom
   await until(() => {
     if (gone) throw new Error(`node ${name} exited during start-up`);
     return /cluster node started/.test(out);
-  }, 30_000, `node ${name} start`).catch((err: unknown) => {
+  }, 60_000, `node ${name} start`).catch((err: unknown) => {
     throw new Error(`${String(err)}\n${out.slice(-3000)}`);
   });
   return {
