@@ -117,4 +117,79 @@ describe('a gateway cluster on Redis', () => {
     expect(r.body.outcome.kind).toBe('result');
     expect(second.received.some((f) => f[2] === 'GetConfiguration')).toBe(true);
   });
+
+  it('keeps relaying while Redis is away, says what does not work, and recovers when it is back', async () => {
+    const [a, b] = nodes as [GatewayNode, GatewayNode];
+    const st = await station(a.port, 'CL-REDIS');
+    const client = await pushClient(b);
+    const seen: GatewayEvent[] = [];
+    client.on('event', (e: GatewayEvent) => seen.push(e));
+    await client.timeout(5000).emitWithAck('subscribe', { chargeBoxIds: ['CL-REDIS'] });
+    await st.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Available' });
+    await until(() => seen.some((e) => e.type === 'status'), 5000, 'status before the outage');
+
+    await redis.stop();
+    const down = await until(async () => {
+      const h = await a.get<Health>('/api/health');
+      return h.cluster.redis.state === 'down' ? h : undefined;
+    }, 5000, 'health says redis is down');
+    expect(down.cluster.degraded.length).toBeGreaterThan(0);
+    // The station is relayed as before: its calls are answered without Redis.
+    const t0 = Date.now();
+    const answer = await st.call('Heartbeat', {});
+    expect(answer[0]).toBe(3);
+    expect(Date.now() - t0).toBeLessThan(1000);
+    await st.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Preparing' });
+
+    await redis.start();
+    await until(async () => {
+      const h = await a.get<Health>('/api/health');
+      return h.cluster.redis.state === 'up' && h.cluster.peers.length === 2 && h.cluster.degraded.length === 0;
+    }, 10_000, 'health recovers');
+    // The event made during the outage arrives once Redis is back, in seq order after the earlier one.
+    await until(() => seen.some((e) => e.type === 'status' && (e.data as { status?: string }).status === 'Preparing'), 10_000, 'event from the outage');
+    const seqs = seen.map((e) => e.seq);
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, k) => seqs[0]! + k));
+    // The station is claimed again: calls from another node reach it.
+    const r = await until(async () => {
+      const r = await b.post<{ outcome?: { kind: string } }>('/api/stations/CL-REDIS/calls', { action: 'GetConfiguration', payload: {} });
+      return r.status === 200 ? r : undefined;
+    }, 10_000, 'routed call after the outage');
+    expect(r.body.outcome?.kind).toBe('result');
+    client.close();
+  });
+
+  it('kill -9 of a node holding stations: they reconnect through HAProxy to the others', async () => {
+    const ids = Array.from({ length: 6 }, (_, i) => `CL-LB-${i}`);
+    const held = new Map<string, StationClient>();
+    for (const id of ids) held.set(id, await station(proxy.port, id));
+    const where = async (): Promise<Map<string, string>> => {
+      const list = await nodes[0]!.get<{ stations: { chargeBoxId: string; node: string }[] }>('/api/stations');
+      return new Map(list.stations.filter((s) => ids.includes(s.chargeBoxId)).map((s) => [s.chargeBoxId, s.node]));
+    };
+    const before = await until(async () => {
+      const m = await where();
+      return m.size === ids.length ? m : undefined;
+    }, 5000, 'stations listed');
+    // Round robin spreads them over all three nodes.
+    expect(new Set(before.values()).size).toBe(3);
+    const victim = nodes[2]!;
+    const orphans = ids.filter((id) => before.get(id) === victim.name);
+    await victim.kill9();
+    for (const id of orphans) {
+      await held.get(id)!.closed;
+      // A station retries until the balancer sends it to a live node.
+      held.set(id, await until(async () => station(proxy.port, id).catch(() => undefined), 10_000, `${id} reconnects`));
+    }
+    const survivors = nodes.slice(0, 2);
+    const after = await until(async () => {
+      const m = await where();
+      return m.size === ids.length && [...m.values()].every((n) => n !== victim.name) ? m : undefined;
+    }, 10_000, 'stations on the surviving nodes');
+    expect(new Set(after.values()).size).toBeLessThanOrEqual(2);
+    for (const id of orphans) {
+      const r = await survivors[0]!.post<{ outcome: { kind: string } }>(`/api/stations/${id}/calls`, { action: 'GetConfiguration', payload: {} });
+      expect(r.body.outcome.kind).toBe('result');
+    }
+  });
 });
