@@ -248,6 +248,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     registry,
   });
 
+  const simCommands = { command: (request: unknown) => runSimCommand(sim, request) };
   const liveMetrics = new LiveMetrics(bus);
   const pushConfig = parsePushConfig(config.env, config);
   const push = createPushServer({
@@ -257,7 +258,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     state: events.state,
     history: events.history,
     calls,
-    sim: { command: (request) => runSimCommand(sim, request) },
+    sim: cluster ? cluster.routeSim(simCommands, isSimulated) : simCommands,
     tests: testRuns,
     faults: relay.faults,
     metrics: () => {

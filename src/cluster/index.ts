@@ -17,6 +17,7 @@ import { Membership } from './membership.js';
 import { StationOwnership, type StationCloser } from './ownership.js';
 import { RedisLink } from './redis.js';
 import { RoutedCalls } from './routed-calls.js';
+import { routedSim, type SimCommandPort } from './routed-sim.js';
 import { ClusterRpc } from './rpc.js';
 import { StreamPosition } from './stream-position.js';
 
@@ -48,6 +49,8 @@ export interface Cluster {
   leadBinlog(reader: CdcReader): CdcReader;
   /** Operator calls reach the station through whichever node holds it. */
   readonly calls: CallPort;
+  /** Simulator commands (Socket.IO `sim`) on stations simulated by another node run there. */
+  routeSim(local: SimCommandPort, simulatedHere: (id: string) => boolean): SimCommandPort;
   /** Every node's stations (other nodes' as of their last heartbeat). */
   stations(): StationInfo[];
   health(): Record<string, unknown>;
@@ -68,7 +71,7 @@ export function createCluster(deps: ClusterDeps): Cluster {
   const counters: StreamCounters = { appended: 0, droppedForBytes: 0, fencedOut: 0, read: 0, readErrors: 0 };
   const outbox = new EventOutbox(redis, keys, config.streamMaxLen, config.outboxBytes, counters, logger);
   const rpc = new ClusterRpc(redis, sub, keys, me, logger);
-  const ownership = new StationOwnership(redis, keys, rpc, me, relay, logger);
+  const ownership = new StationOwnership(redis, keys, rpc, me, relay, logger, (node) => membership.alive(node));
   const calls = new RoutedCalls(relay, ownership, rpc, me, deps.callTimeoutMs, config.rpcTimeoutMs);
   let leader: BinlogLeader | undefined;
   const lease = new BinlogLease(redis, keys, me, config.leaseMs, {
@@ -118,6 +121,7 @@ export function createCluster(deps: ClusterDeps): Cluster {
       return leader;
     },
     calls,
+    routeSim: (local, simulatedHere) => routedSim(local, simulatedHere, ownership, rpc, me, deps.callTimeoutMs + config.rpcTimeoutMs),
     stations() {
       const all = relay.stations().map((s) => ({ ...s, node: nodeId }));
       for (const peer of membership.peers()) for (const s of peer.stations) all.push({ ...s, node: peer.nodeId });

@@ -36,6 +36,8 @@ export class StationOwnership {
     private readonly nodeId: () => string,
     private readonly relay: StationCloser,
     private readonly logger: Logger,
+    /** Whether a node is still heard from: a claim left by a node that died holds nothing. */
+    private readonly alive: (nodeId: string) => boolean = () => true,
   ) {}
 
   start(bus: Bus): void {
@@ -55,12 +57,13 @@ export class StationOwnership {
     return this.#mine.size;
   }
 
-  /** The node holding a station, per Redis (undefined: nobody, or Redis is away). */
+  /** The live node holding a station, per Redis (undefined: nobody, its node is gone, or Redis is away). */
   async ownerOf(chargeBoxId: string): Promise<string | undefined> {
     if (this.#mine.has(chargeBoxId)) return this.nodeId();
     if (!this.redis.up) return undefined;
     const v = await this.redis.client.get(this.keys.owner(chargeBoxId));
-    return v === null ? undefined : nodeOf(v);
+    const node = v === null ? undefined : nodeOf(v);
+    return node !== undefined && this.alive(node) ? node : undefined;
   }
 
   #claim(chargeBoxId: string): void {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayEvent } from '../../src/events/catalogue.js';
 import { createSteveDatabase, startMariadb, type PrivateMariadb } from '../support/mariadb.js';
 import { SteveWriter } from '../cdc/steve-writes.js';
-import { startNode, startRedis, until, type GatewayNode, type PrivateRedis } from './support.js';
+import { killAll, startNode, startRedis, until, type GatewayNode, type PrivateRedis } from './support.js';
 
 let db: PrivateMariadb;
 let redis: PrivateRedis;
@@ -19,6 +19,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(nodes.map((n) => n.kill9()));
   await redis?.stop();
+  killAll();
   await db?.stop();
 });
 

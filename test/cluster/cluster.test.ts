@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import type { GatewayEvent } from '../../src/events/catalogue.js';
 import { connectStation, type StationClient } from '../support/station-client.js';
-import { operatorToken, startHaproxy, startNode, startRedis, until, type GatewayNode, type Haproxy, type PrivateRedis } from './support.js';
+import { killAll, operatorToken, startHaproxy, startNode, startRedis, until, type GatewayNode, type Haproxy, type PrivateRedis } from './support.js';
 
 let redis: PrivateRedis;
 let nodes: GatewayNode[];
@@ -21,6 +21,7 @@ afterAll(async () => {
   await proxy?.stop();
   await Promise.all((nodes ?? []).map((n) => n.kill9()));
   await redis?.stop();
+  killAll();
 });
 
 const wsUrl = (port: number, id: string): string => `ws://127.0.0.1:${port}/ocpp/${id}`;
@@ -96,6 +97,24 @@ describe('a gateway cluster on Redis', () => {
     const hist = await a.get<{ events: GatewayEvent[] }>('/api/events?chargeBoxId=CL-C&limit=100');
     const pushed = seen.filter((e) => e.chargeBoxId === 'CL-C').map((e) => [e.id, e.seq]);
     expect(pushed.every(([id, seq]) => hist.events.some((e) => e.id === id && e.seq === seq))).toBe(true);
+    client.close();
+  });
+
+  it('Socket.IO on node A: a call and a simulator action reach a station simulated by node C', async () => {
+    const [a, , c] = nodes as [GatewayNode, GatewayNode, GatewayNode];
+    const created = await c.post('/api/sim/stations', { id: 'CL-SIM' });
+    expect(created.status).toBeLessThan(300);
+    await until(async () => (await a.get<{ stations: { chargeBoxId: string; node: string }[] }>('/api/stations')).stations.some((s) => s.chargeBoxId === 'CL-SIM' && s.node === c.name), 10_000, 'simulated station listed');
+    const client = await pushClient(a);
+    const call = await client.timeout(10_000).emitWithAck('call', { chargeBoxId: 'CL-SIM', action: 'GetConfiguration', payload: { key: ['HeartbeatInterval'] } }) as { ok: boolean; outcome: { kind: string } };
+    expect(call).toMatchObject({ ok: true, outcome: { kind: 'result' } });
+    const act = await client.timeout(10_000).emitWithAck('sim', { op: 'act', id: 'CL-SIM', action: { type: 'plugIn' } }) as { ok: boolean };
+    expect(act.ok).toBe(true);
+    // The plug-in shows up as the station's status event on A (sequenced from the shared stream).
+    await until(async () => {
+      const { events } = await a.get<{ events: GatewayEvent[] }>('/api/events?chargeBoxId=CL-SIM&type=status&limit=100');
+      return events.some((e) => (e.data as { status?: string }).status === 'Preparing');
+    }, 10_000, 'Preparing after plugIn');
     client.close();
   });
 

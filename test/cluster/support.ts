@@ -13,9 +13,11 @@ export { freePort };
 export const SECRET = 'cluster-test-secret-0123456789-abcdefgh';
 const root = path.resolve(import.meta.dirname, '../..');
 const live = new Set<ChildProcess>();
-process.once('exit', () => {
+/** Kills every process these helpers started (afterAll; also those of a start-up that failed half way). */
+export function killAll(): void {
   for (const p of live) p.kill('SIGKILL');
-});
+}
+process.once('exit', killAll);
 
 export async function until<T>(fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 10_000, what = 'condition'): Promise<T> {
   const deadline = Date.now() + ms;
