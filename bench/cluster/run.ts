@@ -2,7 +2,7 @@
 // nodes with Redis and HAProxy, in the same run. Per phase it reports round trips, CPU per relayed call and per
 // pushed event (all gateway nodes together, Redis and HAProxy shown apart), and for the cluster the time stations of
 // a node killed with -9 need to be answered again through HAProxy.
-// Usage: npx tsx bench/cluster/run.ts [--stations 300] [--push-stations 100] [--clients 20] [--seconds 15]
+// Usage: npm run bench:cluster -- [--stations 300] [--push-stations 100] [--clients 20] [--seconds 15]
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -123,7 +123,7 @@ function cpuOf(setup: Setup): { nodes: number; extra: number[] } {
   return { nodes: setup.nodes.reduce((s, n) => s + cpuSeconds(n.pid), 0), extra: setup.extra.map((e) => cpuSeconds(e.pid)) };
 }
 
-interface Result { relayCpuPerCall: number; relayP50: number; relayP99: number; relayCalls: number; pushCpuPerEvent: number; pushed: number; pushP50: number; pushP99: number; extraRelay: number[]; extraPush: number[] }
+interface Result { idlePerS: number; relayMarginal: number; pushMarginal: number; relayCpuPerCall: number; relayP50: number; relayP99: number; relayCalls: number; pushCpuPerEvent: number; pushed: number; pushP50: number; pushP99: number; extraRelay: number[]; extraPush: number[] }
 
 const progress = (msg: string): void => void process.stderr.write(`[bench/cluster] ${msg}\n`);
 
@@ -132,12 +132,19 @@ async function measure(setup: Setup): Promise<Result> {
   const sockets: WebSocket[] = [];
   for (let i = 0; i < stations; i++) sockets.push(await openStation(setup.stationPort, `BC${i}`));
   await new Promise((r) => setTimeout(r, 1500));
+  // Idle: stations connected and silent; what the processes burn anyway (timers, heartbeats, GC), per second.
+  let c0 = cpuOf(setup);
+  let t0 = performance.now();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const idlePerS = (cpuOf(setup).nodes - c0.nodes) / ((performance.now() - t0) / 1000);
   // Relay: Heartbeats only, nobody subscribed.
   await drive(sockets, (id) => `[2,"${id}","Heartbeat",{}]`, 2);
-  let c0 = cpuOf(setup);
+  c0 = cpuOf(setup);
+  t0 = performance.now();
   const relay = await drive(sockets, (id) => `[2,"${id}","Heartbeat",{}]`, seconds);
   let c1 = cpuOf(setup);
   const relayCpu = c1.nodes - c0.nodes;
+  const relayIdle = idlePerS * (performance.now() - t0) / 1000;
   const extraRelay = c1.extra.map((x, i) => (x - c0.extra[i]!) / relay.length);
 
   progress(`${setup.name}: relay phase done (${relay.length} calls)`);
@@ -165,14 +172,17 @@ async function measure(setup: Setup): Promise<Result> {
   pushed = 0;
   lat.length = 0;
   c0 = cpuOf(setup);
+  t0 = performance.now();
   await drive(senders, status, seconds);
   c1 = cpuOf(setup);
   const pushCpu = c1.nodes - c0.nodes;
+  const pushIdle = idlePerS * (performance.now() - t0) / 1000;
   const extraPush = c1.extra.map((x, i) => (x - c0.extra[i]!) / Math.max(1, pushed));
   socks.forEach((s) => s.close());
   sockets.forEach((ws) => ws.terminate());
   lat.sort((a, b) => a - b);
   return {
+    idlePerS, relayMarginal: (relayCpu - relayIdle) / relay.length, pushMarginal: (pushCpu - pushIdle) / Math.max(1, pushed),
     relayCpuPerCall: relayCpu / relay.length, relayP50: percentile(relay, 50), relayP99: percentile(relay, 99), relayCalls: relay.length,
     pushCpuPerEvent: pushCpu / Math.max(1, pushed), pushed, pushP50: percentile(lat, 50), pushP99: percentile(lat, 99), extraRelay, extraPush,
   };
@@ -242,11 +252,15 @@ try {
   for (const [name, r] of [['1 node (no Redis)', r1], ['3 nodes + Redis', r3]] as const) {
     console.log(`${name.padEnd(22)} ${String(r.relayCalls).padStart(11)} ${us(r.relayCpuPerCall)}     ${ms(r.relayP50)} ${ms(r.relayP99)} | ${String(r.pushed).padStart(12)} ${us(r.pushCpuPerEvent)}       ${ms(r.pushP50)} ${ms(r.pushP99)}`);
   }
+  for (const [name, r] of [['1 node (no Redis)', r1], ['3 nodes + Redis', r3]] as const) {
+    console.log(`${name.padEnd(22)} idle CPU ${(r.idlePerS * 100).toFixed(1)} % of a core; above idle: ${us(r.relayMarginal)} µs/call, ${us(r.pushMarginal)} µs/pushed event`);
+  }
   console.log(`  Redis   CPU µs: ${us(r3.extraRelay[0]!)} per call, ${us(r3.extraPush[0]!)} per pushed event`);
   console.log(`  HAProxy CPU µs: ${us(r3.extraRelay[1]!)} per call, ${us(r3.extraPush[1]!)} per pushed event`);
   const ratio = (a: number, b: number): string => (a / b).toFixed(2);
   console.log(`cluster / one node, gateway CPU per relayed call: ${ratio(r3.relayCpuPerCall, r1.relayCpuPerCall)}×, with Redis: ${ratio(r3.relayCpuPerCall + r3.extraRelay[0]!, r1.relayCpuPerCall)}×`);
   console.log(`cluster / one node, gateway CPU per pushed event: ${ratio(r3.pushCpuPerEvent, r1.pushCpuPerEvent)}×, with Redis: ${ratio(r3.pushCpuPerEvent + r3.extraPush[0]!, r1.pushCpuPerEvent)}×`);
+  console.log(`cluster / one node, above idle: ${ratio(r3.relayMarginal, r1.relayMarginal)}× per relayed call, ${ratio(r3.pushMarginal, r1.pushMarginal)}× per pushed event`);
   console.log(`kill -9 of a node: its ${fo.orphans} stations answered again through HAProxy after ${fo.ms.toFixed(0)} ms`);
 } finally {
   for (const p of procs) p.kill('SIGKILL');
