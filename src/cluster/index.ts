@@ -84,12 +84,11 @@ export function createCluster(deps: ClusterDeps): Cluster {
   const reader = new EventStreamReader(reading, keys, position.load(), (input) => sink?.(input), counters, logger);
   const membership = new Membership({
     redis, keys, ttlMs: config.nodeTtlMs, logger,
-    self: () => ({ nodeId, startedAt, binlogLeader: lease.holder, stations: relay.stations() }),
+    self: () => ({ nodeId, startedAt, binlogLeader: lease.holder }),
+    stations: () => relay.stations(),
   });
   const startedAt = new Date().toISOString();
   let offInputs: (() => void) | undefined;
-
-  rpc.handle('stations', async () => relay.stations());
 
   new Gauge({
     name: 'chargebridge_cluster_node_info', help: 'This gateway node in cluster mode (value 1; the node label names it)', labelNames: ['node'], registers: [deps.registry],
@@ -124,7 +123,7 @@ export function createCluster(deps: ClusterDeps): Cluster {
     routeSim: (local, simulatedHere) => routedSim(local, simulatedHere, ownership, rpc, me, deps.callTimeoutMs + config.rpcTimeoutMs),
     stations() {
       const all = relay.stations().map((s) => ({ ...s, node: nodeId }));
-      for (const peer of membership.peers()) for (const s of peer.stations) all.push({ ...s, node: peer.nodeId });
+      for (const peer of membership.peerStations()) for (const s of peer.stations) all.push({ ...s, node: peer.nodeId });
       return all;
     },
     health() {
@@ -134,7 +133,7 @@ export function createCluster(deps: ClusterDeps): Cluster {
         redis: redis.health(),
         // What stops working while Redis is away; relaying does not.
         degraded: up ? [] : ['events from other nodes and this node\'s events to push clients wait', 'calls to stations on other nodes fail', 'binlog reading pauses once the lease ends', 'other nodes\' stations are not listed'],
-        peers: membership.peers().map((p) => ({ nodeId: p.nodeId, stations: p.stations.length, binlogLeader: p.binlogLeader, lastSeenMs: Date.now() - p.at })),
+        peers: membership.peers().map((p) => ({ nodeId: p.nodeId, stations: p.stationCount, binlogLeader: p.binlogLeader, lastSeenMs: Date.now() - p.at })),
         binlogLeader: lease.holder,
         stationsHeld: ownership.held,
         ownership: ownership.counters,

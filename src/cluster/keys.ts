@@ -9,6 +9,10 @@ export class ClusterKeys {
   node(id: string): string {
     return `${this.prefix}:node:${id}`;
   }
+  /** A node's stations (JSON list, expires with the node). */
+  nodeStations(id: string): string {
+    return `${this.prefix}:node:${id}:stations`;
+  }
   /** Which node and connection hold a station. */
   owner(chargeBoxId: string): string {
     return `${this.prefix}:owner:${chargeBoxId}`;

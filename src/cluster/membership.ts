@@ -10,15 +10,19 @@ export interface NodeRecord {
   readonly startedAt: string;
   readonly at: number;
   readonly binlogLeader: boolean;
-  readonly stations: readonly StationInfo[];
+  readonly stationCount: number;
 }
+
+/** Station lists are larger than a heartbeat: written at most this often, read only when asked for. */
+const STATIONS_EVERY_MS = 1000;
 
 export interface MembershipDeps {
   readonly redis: RedisLink;
   readonly keys: ClusterKeys;
   readonly ttlMs: number;
   readonly logger: Logger;
-  readonly self: () => Omit<NodeRecord, 'at'>;
+  readonly self: () => Omit<NodeRecord, 'at' | 'stationCount'>;
+  readonly stations: () => StationInfo[];
 }
 
 export class Membership {
@@ -26,6 +30,10 @@ export class Membership {
   #timer: NodeJS.Timeout | undefined;
   #peers: NodeRecord[] = [];
   #errors = 0;
+  #stationsWrittenAt = 0;
+  #peerStations: { readonly nodeId: string; readonly stations: readonly StationInfo[] }[] = [];
+  #peerStationsAt = 0;
+  #refreshing = false;
 
   constructor(deps: MembershipDeps) {
     this.#deps = deps;
@@ -46,6 +54,29 @@ export class Membership {
     return this.#peers;
   }
 
+  /** Other live nodes' stations, as of at most a second or two ago (read again in the background when older). */
+  peerStations(): readonly { readonly nodeId: string; readonly stations: readonly StationInfo[] }[] {
+    if (Date.now() - this.#peerStationsAt > STATIONS_EVERY_MS && !this.#refreshing) void this.#refreshStations();
+    const live = new Set(this.#peers.map((p) => p.nodeId));
+    return this.#peerStations.filter((p) => live.has(p.nodeId));
+  }
+
+  async #refreshStations(): Promise<void> {
+    const { redis, keys } = this.#deps;
+    if (!redis.up) return;
+    this.#refreshing = true;
+    try {
+      const ids = this.#peers.map((p) => p.nodeId);
+      const raw = ids.length > 0 ? await redis.client.mget(ids.map((id) => keys.nodeStations(id))) : [];
+      this.#peerStations = ids.map((nodeId, i) => ({ nodeId, stations: raw[i] ? (JSON.parse(raw[i]) as StationInfo[]) : [] }));
+      this.#peerStationsAt = Date.now();
+    } catch {
+      this.#errors++;
+    } finally {
+      this.#refreshing = false;
+    }
+  }
+
   alive(nodeId: string): boolean {
     return this.#peers.some((p) => p.nodeId === nodeId);
   }
@@ -58,7 +89,7 @@ export class Membership {
   async leave(nodeId: string): Promise<void> {
     const { redis, keys } = this.#deps;
     if (!redis.up) return;
-    await redis.client.multi().zrem(keys.nodes, nodeId).del(keys.node(nodeId)).exec().catch(() => undefined);
+    await redis.client.multi().zrem(keys.nodes, nodeId).del(keys.node(nodeId), keys.nodeStations(nodeId)).exec().catch(() => undefined);
   }
 
   async tick(): Promise<void> {
@@ -68,10 +99,16 @@ export class Membership {
       return;
     }
     const now = Date.now();
-    const me = { ...this.#deps.self(), at: now };
+    const stations = this.#deps.stations();
+    const me: NodeRecord = { ...this.#deps.self(), at: now, stationCount: stations.length };
     try {
       const r = redis.client;
-      await r.multi()
+      const batch = r.multi();
+      if (now - this.#stationsWrittenAt >= STATIONS_EVERY_MS) {
+        this.#stationsWrittenAt = now;
+        batch.set(keys.nodeStations(me.nodeId), JSON.stringify(stations), 'PX', ttlMs + STATIONS_EVERY_MS);
+      }
+      await batch
         .set(keys.node(me.nodeId), JSON.stringify(me), 'PX', ttlMs)
         .zadd(keys.nodes, now, me.nodeId)
         .zremrangebyscore(keys.nodes, '-inf', now - ttlMs)
