@@ -56,8 +56,8 @@ export interface PrivateRedis {
 }
 
 /** No persistence: a restart comes back empty, the harshest case for the cluster. */
-export async function startRedis(): Promise<PrivateRedis> {
-  const port = await freePort();
+export async function startRedis(atPort?: number): Promise<PrivateRedis> {
+  const port = atPort ?? await freePort();
   let child: ChildProcess | undefined;
   let exited: Promise<number | null> = Promise.resolve(null);
   const redis = {
