@@ -82,12 +82,12 @@ export function createCluster(deps: ClusterDeps): Cluster {
   const position = new StreamPosition(deps.dataDir);
   let sink: ((input: EventInput) => void) | undefined;
   const reader = new EventStreamReader(reading, keys, position.load(), (input) => sink?.(input), counters, logger);
+  const startedAt = new Date().toISOString();
   const membership = new Membership({
     redis, keys, ttlMs: config.nodeTtlMs, logger,
     self: () => ({ nodeId, startedAt, binlogLeader: lease.holder }),
     stations: () => relay.stations(),
   });
-  const startedAt = new Date().toISOString();
   let offInputs: (() => void) | undefined;
 
   new Gauge({

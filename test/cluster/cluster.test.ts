@@ -14,7 +14,7 @@ beforeAll(async () => {
   redis = await startRedis();
   nodes = await Promise.all(['node-a', 'node-b', 'node-c'].map((n) => startNode(n, { REDIS_URL: redis.url })));
   proxy = await startHaproxy(nodes.map((n) => n.port));
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   for (const s of stations) s.close();
