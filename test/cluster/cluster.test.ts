@@ -12,7 +12,7 @@ const stations: StationClient[] = [];
 
 beforeAll(async () => {
   redis = await startRedis();
-  nodes = await Promise.all(['node-a', 'node-b', 'node-c'].map((n) => startNode(n, { REDIS_URL: redis.url })));
+  nodes = await Promise.all(['node-a', 'node-b', 'node-c'].map((n) => startNode(n, { REDIS_URL: redis.url, CALL_TIMEOUT_MS: '3000', CLUSTER_RPC_TIMEOUT_MS: '500' })));
   proxy = await startHaproxy(nodes.map((n) => n.port));
 }, 120_000);
 
@@ -116,6 +116,30 @@ describe('a gateway cluster on Redis', () => {
       return events.some((e) => (e.data as { status?: string }).status === 'Preparing');
     }, 10_000, 'Preparing after plugIn');
     client.close();
+  });
+
+  it('a call to a station whose node does not answer ends in a clear 504', async () => {
+    const [a, , c] = nodes as [GatewayNode, GatewayNode, GatewayNode];
+    await station(c.port, 'CL-STOP');
+    await until(async () => (await a.post<{ outcome?: { kind: string } }>('/api/stations/CL-STOP/calls', { action: 'GetConfiguration', payload: {} })).status === 200, 5000, 'routed call');
+    c.pause(true);
+    try {
+      const t0 = Date.now();
+      const r = await a.post<{ error: { code: string; message: string } }>('/api/stations/CL-STOP/calls', { action: 'GetConfiguration', payload: {} });
+      expect(r.status).toBe(504);
+      expect(r.body.error.code).toBe('GW_ERR_CLUSTER_UNREACHABLE');
+      expect(r.body.error.message).toContain('node-c');
+      expect(Date.now() - t0).toBeLessThan(6000);
+    } finally {
+      c.pause(false);
+    }
+    // Heard from again, C holds its stations for the others as before.
+    await until(async () => (await a.get<Health>('/api/health')).cluster.peers.some((p) => p.nodeId === c.name), 10_000, 'node C back');
+    const again = await until(async () => {
+      const r = await a.post<{ outcome?: { kind: string } }>('/api/stations/CL-STOP/calls', { action: 'GetConfiguration', payload: {} });
+      return r.status === 200 ? r : undefined;
+    }, 10_000, 'routed call after the pause');
+    expect(again.body.outcome?.kind).toBe('result');
   });
 
   it('a call to a station nobody holds says so', async () => {

@@ -84,6 +84,8 @@ export interface GatewayNode {
   readonly dataDir: string;
   output(): string;
   kill9(): Promise<void>;
+  /** SIGSTOP / SIGCONT: a node that is alive but does not answer. */
+  pause(paused: boolean): void;
   stop(): Promise<void>;
   get<T = unknown>(p: string): Promise<T>;
   post<T = unknown>(p: string, body: unknown): Promise<{ status: number; body: T }>;
@@ -126,6 +128,9 @@ export async function startNode(name: string, env: Record<string, string>): Prom
     async kill9() {
       child.kill('SIGKILL');
       await exited;
+    },
+    pause(paused: boolean) {
+      child.kill(paused ? 'SIGSTOP' : 'SIGCONT');
     },
     async stop() {
       child.kill('SIGTERM');
