@@ -13,6 +13,7 @@ export const GATEWAY_ERRORS = {
   GW_ERR_CALL_TOO_LARGE: 'call is larger than the station accepts',
   GW_ERR_CALL_QUEUE_FULL: 'too many calls waiting for the station',
   GW_ERR_LINK_CLOSED: 'link closed',
+  GW_ERR_CLUSTER_UNREACHABLE: 'the gateway node holding the station did not answer',
 } as const;
 export type GatewayErrorCode = keyof typeof GATEWAY_ERRORS;
 

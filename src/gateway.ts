@@ -57,6 +57,7 @@ import { TransactionIds } from './upstream/transaction-ids.js';
 import { CloseCode } from './links/link.js';
 import { parseConfigSubscriptions, parseWebhookLimits, Webhooks } from './webhooks/index.js';
 import { Mirrors, parseConfigMirrors, parseMirrorLimits } from './mirror/index.js';
+import { createCluster, parseClusterConfig, type Cluster } from './cluster/index.js';
 
 export const VERSION = '0.1.0';
 
@@ -200,8 +201,15 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const eventsConfig = parseEventsConfig(config.env);
   const cdcConfig = parseCdcConfig(config.env);
   const riderDefaults = riderDefaultsFromEnv(config.env);
-  const cdc: CdcReader | undefined = cdcConfig ? createCdcReader({ config: cdcConfig, bus, logger, dataDir: config.dataDir, registry }) : undefined;
-  const events = configError(() => createEventModel({ bus, dataDir: config.dataDir, logger, binlogConfigured: cdc !== undefined, ...eventsConfig }));
+  // REDIS_URL: one of several nodes (src/cluster); the binlog reader then runs only under the cluster's lease.
+  const clusterConfig = parseClusterConfig(config.env);
+  const cluster: Cluster | undefined = clusterConfig
+    ? createCluster({ config: clusterConfig, bus, relay, logger, dataDir: config.dataDir, registry, callTimeoutMs: config.callTimeoutMs })
+    : undefined;
+  const reader = cdcConfig ? createCdcReader({ config: cdcConfig, bus, logger, dataDir: config.dataDir, registry, ...(cluster ? { checkpoints: cluster.checkpoints } : {}) }) : undefined;
+  const cdc: CdcReader | undefined = reader && cluster ? cluster.leadBinlog(reader) : reader;
+  const events = configError(() => createEventModel({ bus, dataDir: config.dataDir, logger, binlogConfigured: cdc !== undefined, ...eventsConfig, ...(cluster ? { inputs: cluster.eventInputs } : {}) }));
+  const calls = cluster?.calls ?? relay;
 
   const serial = createSerialLinks({
     config: parseSerialConfig(config.env, config.file),
@@ -263,6 +271,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     registry,
   });
 
+  const simCommands = { command: (request: unknown) => runSimCommand(sim, request) };
   const liveMetrics = new LiveMetrics(bus);
   const pushConfig = parsePushConfig(config.env, config);
   const push = createPushServer({
@@ -271,8 +280,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     bus,
     state: events.state,
     history: events.history,
-    calls: relay,
-    sim: { command: (request) => runSimCommand(sim, request) },
+    calls,
+    sim: cluster ? cluster.routeSim(simCommands, isSimulated) : simCommands,
     tests: testRuns,
     faults: relay.faults,
     metrics: () => {
@@ -347,8 +356,9 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     ...(config.steveWsUrl ? { upstreamUrl: config.steveWsUrl.href } : {}),
     version: VERSION,
     startedAt,
-    stations: () => relay.stations(),
+    stations: () => cluster?.stations() ?? relay.stations(),
     sections: (scope) => ({
+      ...(cluster ? { cluster: cluster.health() } : {}),
       // A bug in an observer never reaches the relay; it is logged and counted here.
       observerErrors: tap.observerErrors,
       // Counts only: which stations have learned keys is not shown.
@@ -373,7 +383,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   app.use('/api/mirrors', auth.require({ role: 'operator' }), mirrors.router());
   app.use('/api/vendor-messages', auth.require({ role: 'operator' }), vendorMessagesRouter(events.vendorMessages));
   app.use('/api', createOcppSchemasRouter({ auth }));
-  app.use('/api', createCallsRouter({ auth, calls: relay, timeoutMs: pushConfig.callTimeoutMs }));
+  app.use('/api', createCallsRouter({ auth, calls, timeoutMs: pushConfig.callTimeoutMs }));
   app.use('/api', createFaultsRouter({ auth, faults: relay.faults }));
   app.use('/api', createTestCsRouter({ auth, testCs, mode }));
   app.use('/api', createConformanceRouter({ auth, conformance }));
@@ -452,6 +462,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
         });
       });
       port = (httpServer.address() as AddressInfo).port;
+      await cluster?.start(port);
       await serial.start();
       await sim.start();
       logger.info(
@@ -470,6 +481,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       mirrors.stop();
       tap.flush();
       await cdc?.stop();
+      await cluster?.stop();
       await stationKeys.settled();
       await messageLog.stop();
       await events.stop();

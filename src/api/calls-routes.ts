@@ -13,12 +13,13 @@ export interface CallsRoutesDeps {
   readonly timeoutMs: number;
 }
 
-const STATUS = { invalid: 400, not_connected: 409, too_large: 413, busy: 429, internal: 500 } as const;
+const STATUS = { invalid: 400, not_connected: 409, too_large: 413, busy: 429, unreachable: 504, internal: 500 } as const;
 const CODE = {
   invalid: 'GW_ERR_CALL_REJECTED',
   not_connected: 'GW_ERR_STATION_NOT_CONNECTED',
   too_large: 'GW_ERR_CALL_TOO_LARGE',
   busy: 'GW_ERR_CALL_QUEUE_FULL',
+  unreachable: 'GW_ERR_CLUSTER_UNREACHABLE',
   internal: 'internal',
 } as const;
 

@@ -22,7 +22,12 @@ export interface CdcDeps {
   readonly logger: pino.Logger;
   readonly dataDir: string;
   readonly registry: Registry;
+  /** Where the position is kept; DATA_DIR/cdc by default, Redis in cluster mode (src/cluster). */
+  readonly checkpoints?: CheckpointPort;
 }
+
+/** What the reader needs of a checkpoint store. */
+export type CheckpointPort = Pick<CheckpointStore, 'file' | 'load' | 'save' | 'flush' | 'close'>;
 
 export interface CdcHealth {
   readonly state: CdcState;
@@ -54,7 +59,7 @@ export class BinlogReader implements CdcReader {
   readonly #config: CdcConfig;
   readonly #bus: Bus;
   readonly #log: pino.Logger;
-  readonly #store: CheckpointStore;
+  readonly #store: CheckpointPort;
   readonly #metrics: CdcMetrics;
   #db: Pool | undefined;
   #facts: ServerFacts | undefined;
@@ -87,7 +92,7 @@ export class BinlogReader implements CdcReader {
     this.#config = deps.config;
     this.#bus = deps.bus;
     this.#log = deps.logger.child({ module: 'cdc' });
-    this.#store = new CheckpointStore(deps.dataDir);
+    this.#store = deps.checkpoints ?? new CheckpointStore(deps.dataDir);
     this.#metrics = createCdcMetrics(deps.registry);
     this.#metrics.setState('stopped');
   }

@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import type { Bus } from './bus.js';
 import { WireEvents } from './from-wire.js';
-import type { EventType } from './catalogue.js';
+import type { EventInput, EventType } from './catalogue.js';
 import { EventHistory, type HistoryBudget } from './history.js';
 import { StateKeepFile } from './state-keep.js';
 import { Sequencer } from './sequencer.js';
@@ -39,6 +39,8 @@ export interface EventModelDeps {
   readonly maxDataBytes?: number;
   /** Operator's vendor message files, beside the shipped ones (a bad file throws VendorMessageError). */
   readonly vendorMessagesDir?: string;
+  /** Event inputs from elsewhere than the bus (cluster mode: every node's, in one shared order). */
+  readonly inputs?: (accept: (input: EventInput) => void) => () => void;
 }
 
 export interface EventModel {
@@ -78,7 +80,7 @@ export function createEventModel(deps: EventModelDeps): EventModel {
     ...(deps.maxEventBytes !== undefined ? { maxEventBytes: deps.maxEventBytes } : {}),
   });
   const rule = new SourceRule({ binlogConfigured: deps.binlogConfigured, ...vendor });
-  const sequencer = new Sequencer({ bus: deps.bus, history, rule, logger, recentIdsPerStation: Math.max(4096, deps.historyPerStation ?? 1000) });
+  const sequencer = new Sequencer({ bus: deps.bus, history, rule, logger, recentIdsPerStation: Math.max(4096, deps.historyPerStation ?? 1000), ...(deps.inputs ? { inputs: deps.inputs } : {}) });
   const state = new StationStateStore({ kmPerAh: vendor.kmPerAh });
   const wire = new WireEvents({ bus: deps.bus, logger, vendor });
   const keepFile = new StateKeepFile(deps.dataDir, logger);

@@ -36,6 +36,8 @@ export interface SequencerOptions {
   readonly logger: Logger;
   /** Ids remembered per station for de-duplication. */
   readonly recentIdsPerStation?: number;
+  /** Where inputs come from instead of the bus's eventInput (cluster mode: the shared stream, src/cluster). */
+  readonly inputs?: (accept: (input: EventInput) => void) => () => void;
 }
 
 export class Sequencer {
@@ -62,7 +64,8 @@ export class Sequencer {
   }
 
   start(): void {
-    this.#off ??= this.#opts.bus.on('eventInput', (input) => this.accept(input));
+    const accept = (input: EventInput): void => this.accept(input);
+    this.#off ??= this.#opts.inputs ? this.#opts.inputs(accept) : this.#opts.bus.on('eventInput', accept);
   }
 
   stop(): void {

@@ -10,7 +10,7 @@ import type { CallOutcome, GatewayMetricsSnapshot, StationSnapshot, StationSumma
 import type { PushStats } from './stats.js';
 
 /** Closed set of ack error codes. */
-export type PushErrorCode = 'forbidden' | 'invalid_params' | 'not_connected' | 'too_large' | 'busy' | 'unauthorized' | 'internal';
+export type PushErrorCode = 'forbidden' | 'invalid_params' | 'not_connected' | 'too_large' | 'busy' | 'unreachable' | 'unauthorized' | 'internal';
 
 export interface PushError {
   readonly code: PushErrorCode;

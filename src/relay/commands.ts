@@ -13,7 +13,7 @@ export type OperatorCallResult =
   | { readonly ok: true; readonly outcome: CallOutcome }
   | { readonly ok: false; readonly reason: 'invalid'; readonly message: string; readonly violation?: SchemaViolation }
   | { readonly ok: false; readonly reason: 'too_large'; readonly message: string; readonly size: number; readonly limit: number }
-  | { readonly ok: false; readonly reason: 'not_connected' | 'busy' | 'internal'; readonly message: string };
+  | { readonly ok: false; readonly reason: 'not_connected' | 'busy' | 'unreachable' | 'internal'; readonly message: string };
 
 /** `request` is untrusted: { chargeBoxId, action, payload? }. */
 export async function operatorCall(port: CallPort, request: unknown, timeoutMs: number): Promise<OperatorCallResult> {
@@ -33,6 +33,8 @@ export async function operatorCall(port: CallPort, request: unknown, timeoutMs: 
       return { ok: false, reason: 'not_connected', message: `station ${chargeBoxId} is not connected` };
     }
     if (err instanceof GatewayError && err.code === 'GW_ERR_CALL_QUEUE_FULL') return { ok: false, reason: 'busy', message: err.message };
+    // Cluster mode: the node holding the station did not answer (src/cluster/routed-calls.ts).
+    if (err instanceof GatewayError && err.code === 'GW_ERR_CLUSTER_UNREACHABLE') return { ok: false, reason: 'unreachable', message: err.message };
     if (err instanceof GatewayError && err.code === 'GW_ERR_CALL_TOO_LARGE') {
       return { ok: false, reason: 'too_large', message: err.message, size: Number(err.details.size), limit: Number(err.details.limit) };
     }

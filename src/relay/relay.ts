@@ -222,6 +222,21 @@ export class Relay {
     });
   }
 
+  /** Whether this process holds a live link for the station. */
+  holds(chargeBoxId: string): boolean {
+    const s = this.#sessions.get(chargeBoxId);
+    return s !== undefined && !s.closed;
+  }
+
+  /** Closes one station's link and upstream (cluster: a newer connection on another node replaced it). */
+  disconnect(chargeBoxId: string, code: number, reason: string): boolean {
+    const session = this.#sessions.get(chargeBoxId);
+    if (!session || session.closed) return false;
+    this.#sessions.delete(chargeBoxId);
+    this.#end(session, code, reason, true);
+    return true;
+  }
+
   stations(): StationInfo[] {
     return [...this.#sessions.values()].map((s) => ({
       chargeBoxId: s.link.chargeBoxId,

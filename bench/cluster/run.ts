@@ -1,0 +1,267 @@
+// The cost of the cluster machinery: the same relay and push load against one gateway (no Redis) and against three
+// nodes with Redis and HAProxy, in the same run. Per phase it reports round trips, CPU per relayed call and per
+// pushed event (all gateway nodes together, Redis and HAProxy shown apart), and for the cluster the time stations of
+// a node killed with -9 need to be answered again through HAProxy.
+// Usage: npm run bench:cluster -- [--stations 300] [--push-stations 100] [--clients 20] [--seconds 15]
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import jwt from 'jsonwebtoken';
+import { io as ioClient, type Socket } from 'socket.io-client';
+import WebSocket from 'ws';
+import { arg, cpuSeconds, percentile, root, startProcess } from '../lib/proc.js';
+
+const stations = arg('stations', 300);
+const pushStations = arg('push-stations', 100);
+const clients = arg('clients', 20);
+const seconds = arg('seconds', 15);
+const SECRET = 'bench-cluster-secret-0123456789-abcdefgh';
+const procs: ChildProcess[] = [];
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitPort(port: number): Promise<void> {
+  for (;;) {
+    const ok = await new Promise<boolean>((r) => net.connect(port, '127.0.0.1').once('connect', function (this: net.Socket) { this.destroy(); r(true); }).once('error', () => r(false)));
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function spawnTracked(cmd: string, args: string[]): ChildProcess {
+  const p = spawn(cmd, args, { stdio: 'ignore' });
+  procs.push(p);
+  return p;
+}
+
+interface Setup { name: string; nodes: { pid: number; port: number; child: ChildProcess }[]; stationPort: number; extra: { name: string; pid: number }[] }
+
+/** A node as `npm start` runs it (compiled, no tsx), started one after another; its port is read from its log. */
+async function startNodes(n: number, env: Record<string, string>): Promise<Setup['nodes']> {
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const child = spawn(process.execPath, ['dist/main.js'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: {
+        ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', SIM_STATIONS: '0', JWT_SECRET: SECRET,
+        DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'cb-bench-cluster-')), ...env, ...(env.REDIS_URL ? { CLUSTER_NODE_ID: `node-${i}` } : {}),
+      },
+    });
+    procs.push(child);
+    const port = await new Promise<number>((resolve, reject) => {
+      let text = '';
+      const timer = setTimeout(() => reject(new Error(`node ${i} did not report its port: ${text.slice(-2000)}`)), 120_000);
+      child.stdout?.on('data', (d: Buffer) => {
+        text += d.toString();
+        const m = /"port":(\d+),"mode"/.exec(text);
+        if (m) {
+          clearTimeout(timer);
+          resolve(Number(m[1]));
+        }
+      });
+      child.once('exit', (code) => reject(new Error(`node ${i} exited ${code}: ${text.slice(-2000)}`)));
+    });
+    child.stdout?.removeAllListeners('data');
+    child.stdout?.resume();
+    out.push({ pid: child.pid as number, port, child });
+  }
+  return out;
+}
+
+function openStation(port: number, id: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ocpp/${id}`, ['ocpp1.6'], { perMessageDeflate: false });
+    ws.once('open', () => resolve(ws));
+    ws.once('error', reject);
+  });
+}
+
+/** Every station sends `action` once a second, staggered; returns round trips and the count answered. */
+async function drive(sockets: WebSocket[], frame: (id: string, now: number) => string, secs: number): Promise<number[]> {
+  const sentAt = new Map<string, number>();
+  const rtts: number[] = [];
+  const on = (d: WebSocket.RawData): void => {
+    const f = JSON.parse(d.toString()) as [number, string];
+    const t = sentAt.get(f[1]);
+    if (t !== undefined) {
+      sentAt.delete(f[1]);
+      rtts.push(performance.now() - t);
+    }
+  };
+  sockets.forEach((ws) => ws.on('message', on));
+  let seq = 0;
+  const timers: NodeJS.Timeout[] = [];
+  sockets.forEach((ws, i) => {
+    timers.push(setTimeout(() => {
+      const tick = (): void => {
+        const id = `m${++seq}`;
+        sentAt.set(id, performance.now());
+        ws.send(frame(id, Date.now()));
+      };
+      tick();
+      timers.push(setInterval(tick, 1000));
+    }, (i * 1000) / sockets.length));
+  });
+  await new Promise((r) => setTimeout(r, secs * 1000));
+  timers.forEach((t) => { clearTimeout(t); clearInterval(t); });
+  await new Promise((r) => setTimeout(r, 500));
+  sockets.forEach((ws) => ws.off('message', on));
+  return rtts.sort((a, b) => a - b);
+}
+
+function cpuOf(setup: Setup): { nodes: number; extra: number[] } {
+  return { nodes: setup.nodes.reduce((s, n) => s + cpuSeconds(n.pid), 0), extra: setup.extra.map((e) => cpuSeconds(e.pid)) };
+}
+
+interface Result { idlePerS: number; relayMarginal: number; pushMarginal: number; relayCpuPerCall: number; relayP50: number; relayP99: number; relayCalls: number; pushCpuPerEvent: number; pushed: number; pushP50: number; pushP99: number; extraRelay: number[]; extraPush: number[] }
+
+const progress = (msg: string): void => void process.stderr.write(`[bench/cluster] ${msg}\n`);
+
+async function measure(setup: Setup): Promise<Result> {
+  progress(`${setup.name}: connecting ${stations} stations`);
+  const sockets: WebSocket[] = [];
+  for (let i = 0; i < stations; i++) sockets.push(await openStation(setup.stationPort, `BC${i}`));
+  await new Promise((r) => setTimeout(r, 1500));
+  // Idle: stations connected and silent; what the processes burn anyway (timers, heartbeats, GC), per second.
+  let c0 = cpuOf(setup);
+  let t0 = performance.now();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const idlePerS = (cpuOf(setup).nodes - c0.nodes) / ((performance.now() - t0) / 1000);
+  // Relay: Heartbeats only, nobody subscribed.
+  await drive(sockets, (id) => `[2,"${id}","Heartbeat",{}]`, 2);
+  c0 = cpuOf(setup);
+  t0 = performance.now();
+  const relay = await drive(sockets, (id) => `[2,"${id}","Heartbeat",{}]`, seconds);
+  let c1 = cpuOf(setup);
+  const relayCpu = c1.nodes - c0.nodes;
+  const relayIdle = idlePerS * (performance.now() - t0) / 1000;
+  const extraRelay = c1.extra.map((x, i) => (x - c0.extra[i]!) / relay.length);
+
+  progress(`${setup.name}: relay phase done (${relay.length} calls)`);
+  // Push: clients spread over the nodes, all subscribed to everything; some stations send a status a second.
+  const token = jwt.sign({ sub: 'bench', role: 'operator' }, SECRET, { algorithm: 'HS256', expiresIn: '1h' });
+  const socks: Socket[] = [];
+  const lat: number[] = [];
+  let pushed = 0;
+  for (let i = 0; i < clients; i++) {
+    const node = setup.nodes[i % setup.nodes.length]!;
+    const s = ioClient(`http://127.0.0.1:${node.port}`, { transports: ['websocket'], forceNew: true, reconnection: false, auth: { token } });
+    await new Promise<void>((r, j) => { s.once('connect', () => r()); s.once('connect_error', j); });
+    await s.timeout(10_000).emitWithAck('subscribe', { all: true });
+    s.on('event', (e: { type: string; data: { info?: string } }) => {
+      if (e.type !== 'status' || typeof e.data.info !== 'string') return;
+      pushed++;
+      lat.push(Date.now() - Number(e.data.info));
+    });
+    socks.push(s);
+  }
+  progress(`${setup.name}: ${clients} push clients subscribed`);
+  const senders = sockets.slice(0, pushStations);
+  const status = (id: string, now: number): string => `[2,"${id}","StatusNotification",{"connectorId":1,"errorCode":"NoError","status":"Available","info":"${now}"}]`;
+  await drive(senders, status, 2);
+  pushed = 0;
+  lat.length = 0;
+  c0 = cpuOf(setup);
+  t0 = performance.now();
+  await drive(senders, status, seconds);
+  c1 = cpuOf(setup);
+  const pushCpu = c1.nodes - c0.nodes;
+  const pushIdle = idlePerS * (performance.now() - t0) / 1000;
+  const extraPush = c1.extra.map((x, i) => (x - c0.extra[i]!) / Math.max(1, pushed));
+  socks.forEach((s) => s.close());
+  sockets.forEach((ws) => ws.terminate());
+  lat.sort((a, b) => a - b);
+  return {
+    idlePerS, relayMarginal: (relayCpu - relayIdle) / relay.length, pushMarginal: (pushCpu - pushIdle) / Math.max(1, pushed),
+    relayCpuPerCall: relayCpu / relay.length, relayP50: percentile(relay, 50), relayP99: percentile(relay, 99), relayCalls: relay.length,
+    pushCpuPerEvent: pushCpu / Math.max(1, pushed), pushed, pushP50: percentile(lat, 50), pushP99: percentile(lat, 99), extraRelay, extraPush,
+  };
+}
+
+/** Kill -9 a node holding stations; time until every one of its stations is answered again through HAProxy. */
+async function failover(setup: Setup): Promise<{ orphans: number; ms: number }> {
+  const sockets = new Map<string, WebSocket>();
+  for (let i = 0; i < 60; i++) sockets.set(`FO${i}`, await openStation(setup.stationPort, `FO${i}`));
+  await new Promise((r) => setTimeout(r, 1500));
+  const victim = setup.nodes[setup.nodes.length - 1]!;
+  const closed: string[] = [];
+  for (const [id, ws] of sockets) ws.once('close', () => closed.push(id));
+  const t0 = performance.now();
+  victim.child.kill('SIGKILL');
+  await new Promise((r) => setTimeout(r, 200));
+  const orphans = [...closed];
+  await Promise.all(orphans.map(async (id) => {
+    for (;;) {
+      try {
+        const ws = await openStation(setup.stationPort, id);
+        const answered = await new Promise<boolean>((r) => {
+          ws.once('message', () => r(true));
+          ws.once('close', () => r(false));
+          ws.send('[2,"boot","BootNotification",{"chargePointVendor":"V","chargePointModel":"M"}]');
+        });
+        if (answered) return;
+      } catch { /* the balancer has not marked the node down yet */ }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }));
+  const ms = performance.now() - t0;
+  for (const ws of sockets.values()) ws.terminate();
+  return { orphans: orphans.length, ms };
+}
+
+try {
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  const steve = await startProcess('bench/relay/steve-proc.ts', {}, /steve-port (\d+)/);
+  procs.push(steve.child);
+  const STEVE_WS_URL = `ws://127.0.0.1:${steve.port}/steve/websocket/CentralSystemService`;
+
+  const single = await startNodes(1, { STEVE_WS_URL });
+  const one: Setup = { name: '1 node', nodes: single, stationPort: single[0]!.port, extra: [] };
+  const r1 = await measure(one);
+  single[0]!.child.kill('SIGTERM');
+
+  const redisPort = await freePort();
+  const redis = spawnTracked('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+  await waitPort(redisPort);
+  const three = await startNodes(3, { STEVE_WS_URL, REDIS_URL: `redis://127.0.0.1:${redisPort}`, CLUSTER_NODE_TTL_MS: '1500' });
+  const lbPort = await freePort();
+  const cfg = path.join(mkdtempSync(path.join(os.tmpdir(), 'cb-bench-lb-')), 'haproxy.cfg');
+  writeFileSync(cfg, ['global', '  maxconn 8000', 'defaults', '  mode http', '  timeout connect 1s', '  timeout client 60s', '  timeout server 60s', '  timeout tunnel 1h',
+    'frontend stations', `  bind 127.0.0.1:${lbPort}`, '  default_backend gateways', 'backend gateways', '  balance roundrobin',
+    ...three.map((n, i) => `  server n${i} 127.0.0.1:${n.port} check inter 300 fall 2 rise 2`), ''].join('\n'));
+  const lb = spawnTracked('haproxy', ['-f', cfg, '-db']);
+  await Promise.race([waitPort(lbPort), new Promise((_, reject) => lb.once('exit', (code) => reject(new Error(`haproxy exited ${code}`))))]);
+  const cluster: Setup = { name: '3 nodes', nodes: three, stationPort: lbPort, extra: [{ name: 'redis', pid: redis.pid as number }, { name: 'haproxy', pid: lb.pid as number }] };
+  const r3 = await measure(cluster);
+  const fo = await failover(cluster);
+
+  const us = (s: number): string => (s * 1e6).toFixed(1).padStart(7);
+  const ms = (x: number): string => x.toFixed(2).padStart(7);
+  console.log(`\nstations=${stations} (1 Heartbeat/s each), push: ${pushStations} stations × 1 status/s to ${clients} clients subscribed to all, ${seconds} s per phase`);
+  console.log('                      relay: calls  CPU µs/call  p50 ms  p99 ms | push: events  CPU µs/event  p50 ms  p99 ms');
+  for (const [name, r] of [['1 node (no Redis)', r1], ['3 nodes + Redis', r3]] as const) {
+    console.log(`${name.padEnd(22)} ${String(r.relayCalls).padStart(11)} ${us(r.relayCpuPerCall)}     ${ms(r.relayP50)} ${ms(r.relayP99)} | ${String(r.pushed).padStart(12)} ${us(r.pushCpuPerEvent)}       ${ms(r.pushP50)} ${ms(r.pushP99)}`);
+  }
+  for (const [name, r] of [['1 node (no Redis)', r1], ['3 nodes + Redis', r3]] as const) {
+    console.log(`${name.padEnd(22)} idle CPU ${(r.idlePerS * 100).toFixed(1)} % of a core; above idle: ${us(r.relayMarginal)} µs/call, ${us(r.pushMarginal)} µs/pushed event`);
+  }
+  console.log(`  Redis   CPU µs: ${us(r3.extraRelay[0]!)} per call, ${us(r3.extraPush[0]!)} per pushed event`);
+  console.log(`  HAProxy CPU µs: ${us(r3.extraRelay[1]!)} per call, ${us(r3.extraPush[1]!)} per pushed event`);
+  const ratio = (a: number, b: number): string => (a / b).toFixed(2);
+  console.log(`cluster / one node, gateway CPU per relayed call: ${ratio(r3.relayCpuPerCall, r1.relayCpuPerCall)}×, with Redis: ${ratio(r3.relayCpuPerCall + r3.extraRelay[0]!, r1.relayCpuPerCall)}×`);
+  console.log(`cluster / one node, gateway CPU per pushed event: ${ratio(r3.pushCpuPerEvent, r1.pushCpuPerEvent)}×, with Redis: ${ratio(r3.pushCpuPerEvent + r3.extraPush[0]!, r1.pushCpuPerEvent)}×`);
+  console.log(`cluster / one node, above idle: ${ratio(r3.relayMarginal, r1.relayMarginal)}× per relayed call, ${ratio(r3.pushMarginal, r1.pushMarginal)}× per pushed event`);
+  console.log(`kill -9 of a node: its ${fo.orphans} stations answered again through HAProxy after ${fo.ms.toFixed(0)} ms`);
+} finally {
+  for (const p of procs) p.kill('SIGKILL');
+}

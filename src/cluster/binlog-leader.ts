@@ -1,0 +1,106 @@
+// The binlog reader under the cluster lease: it runs only on the node holding the lease, resumes from the
+// checkpoint kept in Redis, and stops the moment the lease goes. Its events and checkpoint reach Redis through the
+// fenced outbox (event-stream.ts), so nothing it reads after losing the lease is published.
+import type { Logger } from 'pino';
+import type { Checkpoint } from '../cdc/checkpoint.js';
+import type { CdcHealth, CdcReader } from '../cdc/index.js';
+import type { CheckpointPort } from '../cdc/reader.js';
+import type { EventOutbox } from './event-stream.js';
+import type { ClusterKeys } from './keys.js';
+import type { RedisLink } from './redis.js';
+
+/** The reader's checkpoint store in cluster mode: loaded from Redis when the lease is taken, saved through the outbox. */
+export class SharedCheckpoints implements CheckpointPort {
+  readonly file = 'redis';
+  #loaded: Checkpoint | undefined;
+
+  constructor(private readonly outbox: EventOutbox, private readonly fence: () => string | undefined) {}
+
+  preload(cp: Checkpoint | undefined): void {
+    this.#loaded = cp;
+  }
+
+  load(): Checkpoint | undefined {
+    return this.#loaded;
+  }
+
+  save(cp: Checkpoint): void {
+    this.#loaded = cp;
+    const fence = this.fence();
+    if (fence !== undefined) this.outbox.checkpoint(JSON.stringify(cp), fence);
+  }
+
+  async flush(): Promise<void> {}
+
+  close(): void {}
+}
+
+export interface LeaderHealth extends CdcHealth {
+  readonly lease: { readonly held: boolean; readonly acquired: number; readonly lost: number };
+}
+
+export class BinlogLeader implements CdcReader {
+  #fence: string | undefined;
+  /** Start and stop run one after another, in the order the lease changed. */
+  #chain: Promise<void> = Promise.resolve();
+  #running = false;
+  readonly counters = { acquired: 0, lost: 0 };
+
+  constructor(
+    private readonly inner: CdcReader,
+    private readonly checkpoints: SharedCheckpoints,
+    private readonly redis: RedisLink,
+    private readonly keys: ClusterKeys,
+    private readonly outbox: EventOutbox,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The lease decides when the reader runs; start() itself only says the gateway is ready for it. */
+  async start(): Promise<void> {}
+
+  async stop(): Promise<void> {
+    this.#fence = undefined;
+    await this.#enqueue(() => this.#stopInner());
+  }
+
+  acquired(fence: string): void {
+    this.#fence = fence;
+    this.counters.acquired++;
+    void this.#enqueue(async () => {
+      if (this.#fence !== fence) return;
+      const raw = await this.redis.client.get(this.keys.checkpoint).catch(() => null);
+      this.checkpoints.preload(raw ? (JSON.parse(raw) as Checkpoint) : undefined);
+      this.logger.info({ checkpoint: raw ? JSON.parse(raw) as unknown : null }, 'binlog reader starting from the shared checkpoint');
+      this.#running = true;
+      await this.inner.start().catch((err: unknown) => this.logger.error({ err: String(err) }, 'binlog reader cannot start on this node'));
+    });
+  }
+
+  lost(): void {
+    const fence = this.#fence;
+    this.#fence = undefined;
+    this.counters.lost++;
+    if (fence !== undefined) this.outbox.dropFence(fence);
+    void this.#enqueue(() => this.#stopInner());
+  }
+
+  health(): LeaderHealth {
+    const lease = { held: this.#fence !== undefined, ...this.counters };
+    return { ...this.inner.health(), lease };
+  }
+
+  currentStatus(chargeBoxId: string): ReturnType<CdcReader['currentStatus']> {
+    return this.inner.currentStatus(chargeBoxId);
+  }
+
+  async #stopInner(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    await this.inner.stop();
+  }
+
+  #enqueue(fn: () => Promise<void>): Promise<void> {
+    this.#chain = this.#chain.then(fn, fn);
+    return this.#chain;
+  }
+}

@@ -1,0 +1,179 @@
+// Cluster mode (REDIS_URL): several gateway nodes behind a load balancer acting as one gateway. Built by gateway.ts
+// only when REDIS_URL is set; single-process mode never loads Redis. Nothing here sits on the relay path: station
+// claims, event appends and heartbeats are sent after the relay has done its work, and fail fast while Redis is away.
+import { Gauge, type Registry } from 'prom-client';
+import type { Logger } from 'pino';
+import type { CdcReader } from '../cdc/index.js';
+import type { Bus } from '../events/bus.js';
+import type { EventInput } from '../events/catalogue.js';
+import type { CallPort } from '../relay/commands.js';
+import type { StationInfo } from '../relay/relay.js';
+import { BinlogLeader, SharedCheckpoints } from './binlog-leader.js';
+import { defaultNodeId, type ClusterConfig } from './config.js';
+import { EventOutbox, EventStreamReader, type StreamCounters } from './event-stream.js';
+import { ClusterKeys } from './keys.js';
+import { BinlogLease } from './lease.js';
+import { Membership } from './membership.js';
+import { StationOwnership, type StationCloser } from './ownership.js';
+import { RedisLink } from './redis.js';
+import { RoutedCalls } from './routed-calls.js';
+import { routedSim, type SimCommandPort } from './routed-sim.js';
+import { ClusterRpc } from './rpc.js';
+import { StreamPosition } from './stream-position.js';
+
+export { parseClusterConfig, type ClusterConfig } from './config.js';
+
+/** What the relay offers the cluster. */
+export interface ClusterRelay extends StationCloser, CallPort {
+  holds(chargeBoxId: string): boolean;
+  stations(): StationInfo[];
+}
+
+export interface ClusterDeps {
+  readonly config: ClusterConfig;
+  readonly bus: Bus;
+  readonly relay: ClusterRelay;
+  readonly logger: Logger;
+  readonly dataDir: string;
+  readonly registry: Registry;
+  readonly callTimeoutMs: number;
+}
+
+export interface Cluster {
+  readonly nodeId: string;
+  /** The event model's input in cluster mode: the shared stream, in its order (replaces the bus's eventInput). */
+  readonly eventInputs: (accept: (input: EventInput) => void) => () => void;
+  /** Checkpoint store for the binlog reader: shared in Redis, written only under the lease. */
+  readonly checkpoints: SharedCheckpoints;
+  /** The binlog reader, run only while this node holds the lease. */
+  leadBinlog(reader: CdcReader): CdcReader;
+  /** Operator calls reach the station through whichever node holds it. */
+  readonly calls: CallPort;
+  /** Simulator commands (Socket.IO `sim`) on stations simulated by another node run there. */
+  routeSim(local: SimCommandPort, simulatedHere: (id: string) => boolean): SimCommandPort;
+  /** Every node's stations (other nodes' as of their last heartbeat). */
+  stations(): StationInfo[];
+  health(): Record<string, unknown>;
+  /** After the HTTP server is bound (the default node id needs the port). */
+  start(port: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createCluster(deps: ClusterDeps): Cluster {
+  const { config, bus, relay } = deps;
+  const logger = deps.logger.child({ module: 'cluster' });
+  const keys = new ClusterKeys(config.prefix);
+  let nodeId = config.nodeId ?? 'unbound';
+  const me = (): string => nodeId;
+  const redis = new RedisLink(config.redisUrl, 'chargebridge-main', logger);
+  const sub = new RedisLink(config.redisUrl, 'chargebridge-sub', logger);
+  const reading = new RedisLink(config.redisUrl, 'chargebridge-stream', logger);
+  const counters: StreamCounters = { appended: 0, droppedForBytes: 0, fencedOut: 0, read: 0, readErrors: 0 };
+  const outbox = new EventOutbox(redis, keys, config.streamMaxLen, config.outboxBytes, counters, logger);
+  const rpc = new ClusterRpc(redis, sub, keys, me, logger);
+  const ownership = new StationOwnership(redis, keys, rpc, me, relay, logger, (node) => membership.alive(node));
+  const calls = new RoutedCalls(relay, ownership, rpc, me, deps.callTimeoutMs, config.rpcTimeoutMs);
+  let leader: BinlogLeader | undefined;
+  const lease = new BinlogLease(redis, keys, me, config.leaseMs, {
+    acquired: (fence) => leader?.acquired(fence),
+    lost: () => leader?.lost(),
+  }, logger);
+  const checkpoints = new SharedCheckpoints(outbox, () => lease.fence);
+  const position = new StreamPosition(deps.dataDir);
+  let sink: ((input: EventInput) => void) | undefined;
+  const reader = new EventStreamReader(reading, keys, position.load(), (input) => sink?.(input), counters, logger);
+  const startedAt = new Date().toISOString();
+  const membership = new Membership({
+    redis, keys, ttlMs: config.nodeTtlMs, logger,
+    self: () => ({ nodeId, startedAt, binlogLeader: lease.holder }),
+    stations: () => relay.stations(),
+  });
+  let offInputs: (() => void) | undefined;
+
+  new Gauge({
+    name: 'chargebridge_cluster_node_info', help: 'This gateway node in cluster mode (value 1; the node label names it)', labelNames: ['node'], registers: [deps.registry],
+    collect() {
+      this.reset();
+      this.set({ node: nodeId }, 1);
+    },
+  });
+  new Gauge({
+    name: 'chargebridge_cluster_redis_up', help: '1 while this node\'s Redis connections are up', registers: [deps.registry],
+    collect() {
+      this.set(redis.up && sub.up && reading.up ? 1 : 0);
+    },
+  });
+
+  return {
+    get nodeId() {
+      return nodeId;
+    },
+    eventInputs: (accept) => {
+      sink = accept;
+      return () => {
+        sink = undefined;
+      };
+    },
+    checkpoints,
+    leadBinlog(inner) {
+      leader = new BinlogLeader(inner, checkpoints, redis, keys, outbox, logger);
+      return leader;
+    },
+    calls,
+    routeSim: (local, simulatedHere) => routedSim(local, simulatedHere, ownership, rpc, me, deps.callTimeoutMs + config.rpcTimeoutMs),
+    stations() {
+      const all = relay.stations().map((s) => ({ ...s, node: nodeId }));
+      for (const peer of membership.peerStations()) for (const s of peer.stations) all.push({ ...s, node: peer.nodeId });
+      return all;
+    },
+    health() {
+      const up = redis.up && sub.up && reading.up;
+      return {
+        nodeId,
+        redis: redis.health(),
+        // What stops working while Redis is away; relaying does not.
+        degraded: up ? [] : ['events from other nodes and this node\'s events to push clients wait', 'calls to stations on other nodes fail', 'binlog reading pauses once the lease ends', 'other nodes\' stations are not listed'],
+        peers: membership.peers().map((p) => ({ nodeId: p.nodeId, stations: p.stationCount, binlogLeader: p.binlogLeader, lastSeenMs: Date.now() - p.at })),
+        binlogLeader: lease.holder,
+        stationsHeld: ownership.held,
+        ownership: ownership.counters,
+        stream: { ...counters, position: reader.position, outbox: outbox.queued },
+        rpc: rpc.counters,
+      };
+    },
+    async start(port) {
+      nodeId = config.nodeId ?? defaultNodeId(port);
+      await Promise.all([redis.connect(), sub.connect(), reading.connect()]);
+      // Every input this node produces goes to the shared stream; SteVe's only while this node holds the lease.
+      offInputs = bus.on('eventInput', (input) => {
+        if (input.source !== 'steve') {
+          outbox.event(input, '');
+          return;
+        }
+        const fence = lease.fence;
+        if (fence !== undefined) outbox.event(input, fence);
+        else counters.fencedOut++;
+      });
+      rpc.start();
+      ownership.start(bus);
+      reader.start();
+      position.follow(() => reader.position);
+      membership.start();
+      if (leader) lease.start();
+      logger.info({ nodeId, redis: redis.up ? 'up' : 'down' }, 'cluster node started');
+    },
+    async stop() {
+      offInputs?.();
+      membership.stop();
+      position.stop();
+      await lease.stop();
+      await leader?.stop();
+      ownership.stop();
+      rpc.stop();
+      await membership.leave(nodeId);
+      await reader.stop();
+      redis.close();
+      sub.close();
+    },
+  };
+}

@@ -1,0 +1,69 @@
+// The fencing behind the binlog lease, on a real Redis: a holder whose lease passed to another node (it paused
+// past its expiry) cannot append events or move the checkpoint any more, whatever it still has queued.
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventOutbox, type StreamCounters } from '../../src/cluster/event-stream.js';
+import { ClusterKeys } from '../../src/cluster/keys.js';
+import { BinlogLease } from '../../src/cluster/lease.js';
+import { RedisLink } from '../../src/cluster/redis.js';
+import type { EventInput } from '../../src/events/catalogue.js';
+import { startRedis, until, type PrivateRedis } from './support.js';
+
+let redis: PrivateRedis;
+const links: RedisLink[] = [];
+const log = pino({ level: 'silent' });
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  for (const l of links) l.close();
+  await redis?.stop();
+});
+
+async function link(): Promise<RedisLink> {
+  const l = new RedisLink(redis.url, 'test', log);
+  links.push(l);
+  await l.connect();
+  return l;
+}
+
+const counters = (): StreamCounters => ({ appended: 0, droppedForBytes: 0, fencedOut: 0, read: 0, readErrors: 0 });
+const input = (n: number): EventInput => ({ id: `steve:test:${n}`, type: 'heartbeat', chargeBoxId: 'CP-F', timestamp: new Date().toISOString(), receivedAt: new Date().toISOString(), source: 'steve', data: {} } as unknown as EventInput);
+
+describe('binlog lease fencing', () => {
+  it('refuses the old holder\'s events and checkpoint once another node holds the lease', async () => {
+    const keys = new ClusterKeys('fence-test');
+    const [ra, rb] = [await link(), await link()];
+    const lostA: string[] = [];
+    const a = new BinlogLease(ra, keys, () => 'a', 400, { acquired: () => undefined, lost: (why) => lostA.push(why) }, log);
+    const b = new BinlogLease(rb, keys, () => 'b', 400, { acquired: () => undefined, lost: () => undefined }, log);
+    a.start();
+    await until(() => a.fence, 3000, 'a holds the lease');
+    b.start();
+    const fenceA = a.fence as string;
+    const ca = counters();
+    const outA = new EventOutbox(ra, keys, 1000, 1 << 20, ca, log);
+    outA.event(input(1), fenceA);
+    outA.checkpoint(JSON.stringify({ file: 'binlog.000001', position: 100 }), fenceA);
+    await until(() => ca.appended === 1, 3000, 'first append');
+    expect(await ra.client.get(keys.checkpoint)).toContain('"position":100');
+    expect(b.fence).toBeUndefined();
+
+    // A "pauses": its lease expires in Redis, B takes it with a higher token.
+    await ra.client.del(keys.lease);
+    await until(() => b.fence, 3000, 'b takes the lease');
+    expect(Number(b.fence!.split(' ')[0])).toBeGreaterThan(Number(fenceA.split(' ')[0]));
+    // What A had queued under its old fence never lands.
+    outA.event(input(2), fenceA);
+    outA.checkpoint(JSON.stringify({ file: 'binlog.000001', position: 999 }), fenceA);
+    await until(() => ca.fencedOut >= 2, 3000, 'old holder fenced out');
+    expect(await ra.client.xlen(keys.events)).toBe(1);
+    expect(await ra.client.get(keys.checkpoint)).toContain('"position":100');
+    // And A learns it lost the lease at its next renewal.
+    await until(() => lostA.length > 0, 3000, 'a notices');
+    expect(a.fence).toBeUndefined();
+    await a.stop();
+    await b.stop();
+  });
+});
