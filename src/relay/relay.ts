@@ -7,8 +7,12 @@ import type { LinkKind, Mutable } from '../events/catalogue.js';
 import type { Direction, Disposition, FrameObservation, Leg, Origin, UpstreamState } from '../events/observations.js';
 import { CloseCode, type StationLink } from '../links/link.js';
 import { isCallErrorCode, toOcpp16Code } from '../ocpp/errors.js';
-import { CALL, CALLERROR, encodeCall, encodeCallError, messageTypeName, parseFrame, type CallError, type Frame } from '../ocpp/frames.js';
-import { clip, describeJson } from '../ocpp/wire-text.js';
+import { FRAME_HEAD_BYTES, readFrameHead } from '../ocpp/frame-head.js';
+import {
+  CALL, CALLERROR, encodeCall, encodeCallError, MAX_ECHOED_ID_LENGTH, MAX_FRAME_DEPTH, messageTypeName, parseFrame, tooDeep,
+  type CallError, type Frame, type FrameProblem, type FrameProblemKind,
+} from '../ocpp/frames.js';
+import { clip, clipBytes, describeJson, nestingExceeds } from '../ocpp/wire-text.js';
 import type { Upstream, UpstreamFactory, UpstreamFailure, UpstreamKind } from '../upstream/upstream.js';
 import { FaultRegistry, type FaultSink, type StationFaults } from './faults/index.js';
 import { FrameTap, nowUs } from './frame-tap.js';
@@ -71,6 +75,9 @@ interface InFlightOwnCall {
   readonly timer: NodeJS.Timeout;
   readonly resolve: (outcome: CallOutcome) => void;
 }
+
+/** Why a station's frame is refused, and what the refusal owes: a CALLERROR to a CALL's id, an error to a waiting call. */
+type Refusal = Pick<FrameProblem, 'message' | 'messageId' | 'isCall'> & { readonly kind?: FrameProblemKind };
 
 export const DEFAULT_UPSTREAM_QUEUE_BYTES = 16 * 1024 * 1024;
 
@@ -160,6 +167,7 @@ export class Relay {
 
     link.attach({
       message: (text) => this.#fromStation(session, text),
+      messageBytes: (bytes) => this.#fromStationBytes(session, bytes),
       refused: (description) => {
         session.counters.refused++;
         this.#observe(session, 'station', 'in', 'station', 'refused', `<${description}>`, undefined, description);
@@ -235,31 +243,43 @@ export class Relay {
 
   // ── station → upstream ─────────────────────────────────────────────────────────────────────────────────────
 
-  /** `pastFaults`: a frame a fault rule let through (delayed, held, duplicated) is not offered to the rules again. */
-  #fromStation(session: StationSession, text: string, pastFaults = false): void {
+  /**
+   * A large frame, still bytes. One that can never pass whatever the rest holds (an id too long to echo, an answer to
+   * no pending call, nesting past the limit) is refused from its first FRAME_HEAD_BYTES, so it is never decoded or
+   * parsed whole; any other goes the usual way. Fault rules see every frame's text, so with rules nothing is skipped.
+   */
+  #fromStationBytes(session: StationSession, bytes: Buffer): void {
+    if (session.faults !== undefined) return this.#fromStation(session, bytes.toString('utf8'), false, bytes);
+    const headText = bytes.toString('utf8', 0, FRAME_HEAD_BYTES);
+    const head = readFrameHead(headText);
+    const unread = ` (a frame of ${bytes.length} bytes, not read further)`;
+    let refusal: Refusal | undefined;
+    if (head?.idTooLong) {
+      refusal = { message: `message id longer than ${MAX_ECHOED_ID_LENGTH} characters${unread}`, isCall: head.type === CALL };
+    } else if (head?.id !== undefined && head.type !== CALL && session.toStation.peek(head.id) === undefined) {
+      refusal = { message: `answer to unknown message id ${head.id}${unread}`, messageId: head.id, isCall: false };
+    } else if (nestingExceeds(headText, MAX_FRAME_DEPTH)) {
+      refusal = tooDeep(headText); // deep already in its head: the whole frame is deeper still
+    }
+    if (refusal === undefined) return this.#fromStation(session, bytes.toString('utf8'), false, bytes);
+    session.lastFrameAt = Date.now();
+    this.#refuseFromStation(session, clipBytes(bytes, REFUSED_RAW_CHARS), refusal, performance.now());
+  }
+
+  /**
+   * `pastFaults`: a frame a fault rule let through (delayed, held, duplicated) is not offered to the rules again.
+   * `bytes`: the frame as the link received it (large frames), written upstream as is when the frame passes.
+   */
+  #fromStation(session: StationSession, text: string, pastFaults = false, bytes?: Buffer): void {
     const t0 = performance.now();
     session.lastFrameAt = Date.now();
     if (session.faults !== undefined && !pastFaults && session.faults.intercept('station', text)) return;
     const parsed = parseFrame(text);
-    if (!parsed.ok) {
-      // Never forwarded: SteVe would close the socket with 1011. A CALL with an id to answer gets a CALLERROR;
-      // a malformed answer to a pending call is replaced by an error, so the call does not hang.
-      session.counters.refused++;
-      const { problem } = parsed;
-      this.#observe(session, 'station', 'in', 'station', 'refused', clip(text, REFUSED_RAW_CHARS), undefined, problem.message, problem.messageId);
-      if (problem.messageId === undefined) return;
-      if (problem.isCall) {
-        const code = problem.kind === 'bad-action' ? 'NotImplemented' : 'FormationViolation';
-        this.#answerStation(session, { type: CALLERROR, id: problem.messageId, code, description: problem.message, details: {} });
-      } else {
-        this.#replaceAnswer(session, { type: CALLERROR, id: problem.messageId, code: 'GenericError', description: `the station's answer was malformed: ${problem.message}`, details: {} }, t0);
-      }
-      return;
-    }
+    if (!parsed.ok) return this.#refuseFromStation(session, clip(text, REFUSED_RAW_CHARS), parsed.problem, t0);
     const frame = parsed.frame;
     if (frame.type === CALL) {
       session.fromStation.add(frame.id, { action: frame.action, owner: 'station', sentAt: t0, deadline: t0 + this.options.callTimeoutMs });
-      this.#toUpstream(session, text, frame, t0, frame.action);
+      this.#toUpstream(session, text, frame, t0, frame.action, undefined, bytes);
       return;
     }
     // An answer: to SteVe's call, to the gateway's own, or to nobody.
@@ -287,20 +307,36 @@ export class Relay {
       this.#pumpOwnCalls(session);
       return;
     }
-    this.#toUpstream(session, text, frame, t0, call.action, rttMs);
+    this.#toUpstream(session, text, frame, t0, call.action, rttMs, bytes);
     this.#pumpOwnCalls(session);
   }
 
-  #toUpstream(session: StationSession, text: string, frame: Frame, t0: number, action: string, rttMs?: number): void {
+  /**
+   * Never forwarded: SteVe would close the socket with 1011. A CALL with an id to answer gets a CALLERROR; a malformed
+   * answer to a pending call is replaced by an error, so the call does not hang. `raw` is the frame clipped.
+   */
+  #refuseFromStation(session: StationSession, raw: string, problem: Refusal, t0: number): void {
+    session.counters.refused++;
+    this.#observe(session, 'station', 'in', 'station', 'refused', raw, undefined, problem.message, problem.messageId);
+    if (problem.messageId === undefined) return;
+    if (problem.isCall) {
+      const code = problem.kind === 'bad-action' ? 'NotImplemented' : 'FormationViolation';
+      this.#answerStation(session, { type: CALLERROR, id: problem.messageId, code, description: problem.message, details: {} });
+    } else {
+      this.#replaceAnswer(session, { type: CALLERROR, id: problem.messageId, code: 'GenericError', description: `the station's answer was malformed: ${problem.message}`, details: {} }, t0);
+    }
+  }
+
+  #toUpstream(session: StationSession, text: string, frame: Frame, t0: number, action: string, rttMs?: number, bytes?: Buffer): void {
     session.counters.fromStation++;
-    if (!this.#sendUpstream(session, text, frame)) return;
+    if (!this.#sendUpstream(session, text, frame, bytes)) return;
     this.#observe(session, 'station', 'in', 'station', 'forwarded', text, frame, undefined, undefined, action, rttMs, t0);
   }
 
   /** Writes to the upstream, or holds the frame while it opens; false when too many wait and the session ended. */
-  #sendUpstream(session: StationSession, text: string, frame?: Frame): boolean {
+  #sendUpstream(session: StationSession, text: string, frame?: Frame, bytes?: Buffer): boolean {
     if (session.upstreamState === 'open' || session.upstreamState === 'local') {
-      session.upstream?.send(text, frame);
+      session.upstream?.send(text, frame, bytes);
     } else if (session.upstreamState === 'connecting') {
       const maxBytes = this.options.upstreamQueueBytes ?? DEFAULT_UPSTREAM_QUEUE_BYTES;
       const overCount = session.waiting.length >= this.options.upstreamQueueLimit;
