@@ -1,6 +1,6 @@
-// What the first bytes of a large OCPP-J frame tell without decoding or parsing the rest. Enough, for some frames,
-// to know that they can never be forwarded and how they must be refused (an id too long to echo, an answer to a
-// call nobody made, nesting past the limit), so the relay refuses them before they become a string or a value.
+// What the first characters of a large OCPP-J frame tell without decoding or parsing the rest: its message type and
+// id. Enough, for some frames, to know that they can never be forwarded or answered (an id too long to echo, an
+// answer to a call nobody made), so the relay refuses them before they become a string (src/relay/large-frame.ts).
 // Only a plain head (`[2,"id"` with JSON whitespace) is read; anything else is left to parseFrame.
 import { CALL, CALLERROR, CALLRESULT, MAX_ECHOED_ID_LENGTH, MAX_MESSAGE_ID_LENGTH } from './frames.js';
 
