@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 
-if (process.argv.some((a) => a.endsWith('main.ts'))) {
+if (process.argv.some((a) => /main\.[jt]s$/.test(a))) {
   const session = new Session();
   session.connect();
   session.post('HeapProfiler.enable');

@@ -13,11 +13,19 @@ export const CloseCode = {
   internalError: 1011,
   tryAgainLater: 1013,
 } as const;
+/** From this size a link hands a text message over as bytes (`messageBytes`): 64 KiB, far above any real OCPP frame. */
+export const LARGE_MESSAGE_BYTES = 64 * 1024;
+
 export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode] | number;
 
 export interface StationLinkHandlers {
   /** Exactly one complete OCPP-J text message. */
   message(text: string): void;
+  /**
+   * A text message of at least LARGE_MESSAGE_BYTES, still as its (valid) UTF-8 bytes: the relay decodes it only when
+   * it may pass. Links that have the bytes call this instead of `message` when it is set.
+   */
+  messageBytes?(bytes: Buffer): void;
   /** A frame the link could not carry as text (binary WebSocket frame, corrupt serial frame). Observed, never relayed. */
   refused?(description: string, closeCode?: number): void;
   /** The link is gone; called once. */

@@ -2,7 +2,7 @@
 // a peer that has not answered the previous ping by then is terminated and reported.
 import type pino from 'pino';
 import WebSocket from 'ws';
-import { CloseCode, type CloseCodeValue, type StationLink, type StationLinkHandlers } from './link.js';
+import { CloseCode, LARGE_MESSAGE_BYTES, type CloseCodeValue, type StationLink, type StationLinkHandlers } from './link.js';
 
 /** What `ws` closed the socket for, by its error code, in words for the message log and the close reason. */
 const WS_REFUSALS = new Map<string, string>([
@@ -45,7 +45,9 @@ export class WsStationLink implements StationLink {
         this.close(CloseCode.unsupportedData, 'binary frames are not OCPP-J');
         return;
       }
-      handlers.message(data.toString('utf8'));
+      // ws has checked the UTF-8 already; a large frame goes on as bytes, a string only if the relay lets it pass.
+      if (data.length >= LARGE_MESSAGE_BYTES && handlers.messageBytes) handlers.messageBytes(data);
+      else handlers.message(data.toString('utf8'));
     });
     this.ws.on('error', (err: Error & { code?: string }) => {
       // ws closes the socket itself (1007 bad UTF-8, 1009 above maxPayload, 1002 protocol errors); the close event

@@ -82,12 +82,14 @@ function answerIdOf(id: unknown, isCall: boolean): string | undefined {
   return isValidId(id) ? id : isCall ? echoableId(id) : undefined;
 }
 
+/** Characters at the start of a frame that hold its type and any echoable id (an escaped character takes 6). */
+export const HEADER_CHARS = MAX_ECHOED_ID_LENGTH * 6 + 32;
+
 // Message type and (when simple) id of a frame too deep to parse, read off its first characters.
 const HEADER = /^\s*\[\s*([234])\s*,(?:\s*("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)\s*,)?/;
 
 function readHeader(text: string): { readonly type: number; readonly id: unknown } | undefined {
-  // An escaped id character takes at most 6 characters (\uXXXX): this prefix holds any echoable id.
-  const m = HEADER.exec(text.slice(0, MAX_ECHOED_ID_LENGTH * 6 + 32));
+  const m = HEADER.exec(text.slice(0, HEADER_CHARS));
   if (!m) return undefined;
   let id: unknown;
   try {
@@ -114,15 +116,20 @@ function startsLikeArray(text: string): boolean {
   return false;
 }
 
+/** The problem of a frame nested deeper than MAX_FRAME_DEPTH, from its first HEADER_CHARS characters (or more). */
+export function tooDeep(head: string): FrameProblem {
+  const h = readHeader(head);
+  const isCall = h?.type === CALL;
+  const messageId = h ? answerIdOf(h.id, isCall) : undefined;
+  const message = `nested deeper than ${MAX_FRAME_DEPTH} levels of arrays and objects`;
+  return messageId === undefined ? { kind: 'too-deep', message, isCall } : { kind: 'too-deep', message, isCall, messageId };
+}
+
 export function parseFrame(text: string): ParseResult {
   // Junk (another protocol, random bytes) is refused at its first character, however long it is.
   if (text.length > PRECISE_PROBLEM_CHARS && !startsLikeArray(text)) return problem('not-array', 'not an OCPP-J array: does not start with "["', false);
   // Before JSON.parse: parsing 8 MiB of "[" builds millions of arrays, and everything after it would recurse.
-  if (nestingExceeds(text, MAX_FRAME_DEPTH)) {
-    const head = readHeader(text);
-    const isCall = head?.type === CALL;
-    return problem('too-deep', `nested deeper than ${MAX_FRAME_DEPTH} levels of arrays and objects`, isCall, head ? answerIdOf(head.id, isCall) : undefined);
-  }
+  if (nestingExceeds(text, MAX_FRAME_DEPTH)) return { ok: false, problem: tooDeep(text) };
   let value: unknown;
   try {
     value = JSON.parse(text);

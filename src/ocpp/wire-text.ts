@@ -40,6 +40,13 @@ export function clip(text: string, max: number): string {
   return `${text.slice(0, end)}… [${text.length} characters in all]`;
 }
 
+/** As `clip`, for text still in UTF-8 bytes: only the first `max` bytes are decoded, and the cut names the size in bytes. */
+export function clipBytes(bytes: Buffer, max: number): string {
+  if (bytes.length <= max) return bytes.toString('utf8');
+  // A character cut in two decodes as U+FFFD at the end: drop it.
+  return `${bytes.toString('utf8', 0, max).replace(/\uFFFD$/, '')}… [${bytes.length} bytes in all]`;
+}
+
 /** A short description of a parsed JSON value for an error message: scalars shown (clipped), structures named. */
 export function describeJson(value: unknown): string {
   if (value === null) return 'null';

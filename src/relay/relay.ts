@@ -1,122 +1,25 @@
 // The relay: pairs every StationLink with an upstream (SteVe or the embedded central system) and moves frames
 // byte for byte, in order, both ways. Per frame it does only what forwarding needs (parse, pending-call
-// bookkeeping); observers get a copy through the FrameTap afterwards.
-import type pino from 'pino';
+// bookkeeping); observers get a copy through the FrameTap afterwards. Beside it: a station's state (session.ts),
+// the gateway's own calls (own-calls.ts), large frames judged by their head (large-frame.ts), options (relay-options.ts).
 import { GatewayError } from '../errors.js';
-import type { LinkKind, Mutable } from '../events/catalogue.js';
-import type { Direction, Disposition, FrameObservation, Leg, Origin, UpstreamState } from '../events/observations.js';
+import type { Mutable } from '../events/catalogue.js';
+import type { Direction, Disposition, FrameObservation, Leg, Origin } from '../events/observations.js';
 import { CloseCode, type StationLink } from '../links/link.js';
 import { isCallErrorCode, toOcpp16Code } from '../ocpp/errors.js';
-import { CALL, CALLERROR, encodeCall, encodeCallError, messageTypeName, parseFrame, type CallError, type Frame } from '../ocpp/frames.js';
-import { clip, describeJson } from '../ocpp/wire-text.js';
-import type { Upstream, UpstreamFactory, UpstreamFailure, UpstreamKind } from '../upstream/upstream.js';
-import { FaultRegistry, type FaultSink, type StationFaults } from './faults/index.js';
-import { FrameTap, nowUs } from './frame-tap.js';
-import type { OwnCallIds } from './own-call-ids.js';
-import { PendingCalls, type CallOwner } from './pending-calls.js';
+import { CALL, CALLERROR, encodeCallError, messageTypeName, parseFrame, type CallError, type Frame } from '../ocpp/frames.js';
+import { clip, clipBytes, describeJson } from '../ocpp/wire-text.js';
+import type { UpstreamFailure } from '../upstream/upstream.js';
+import { FaultRegistry, type FaultSink } from './faults/index.js';
+import { nowUs } from './frame-tap.js';
+import { refusalFromHead, type Refusal } from './large-frame.js';
+import { encodeOwnCall, settleOwnCall } from './own-calls.js';
+import type { CallOwner } from './pending-calls.js';
+import { DEFAULT_UPSTREAM_QUEUE_BYTES, OWN_CALL_QUEUE_BYTES, REFUSED_RAW_CHARS, type RelayOptions, type StationInfo } from './relay-options.js';
+import { closeReason, StationSession, stationInfo, type CallOutcome, type DisconnectSide } from './session.js';
 
-export type CallOutcome =
-  | { readonly kind: 'result'; readonly payload: unknown; readonly rttMs: number }
-  | { readonly kind: 'error'; readonly code: string; readonly description: string; readonly details: unknown; readonly rttMs: number }
-  | { readonly kind: 'timeout' }
-  /** The link went before an answer came: the station closed it, the upstream failed, or the gateway ended it. */
-  | { readonly kind: 'disconnected'; readonly side: DisconnectSide; readonly reason: string };
-
-/** Which side ended a station's session: 'gateway' covers shutdown, replacement and the gateway's own limits. */
-export type DisconnectSide = 'station' | 'upstream' | 'gateway';
-
-export interface StationInfo {
-  readonly chargeBoxId: string;
-  readonly linkKind: LinkKind;
-  readonly remoteAddress?: string;
-  readonly connectedSince: string;
-  readonly upstream: UpstreamState;
-  readonly lastFrameAt?: string;
-  readonly counters: { readonly fromStation: number; readonly toStation: number; readonly refused: number; readonly timeouts: number };
-  readonly pendingCalls: { readonly fromStation: number; readonly toStation: number };
-  readonly lastError?: string;
-}
-
-/** Read-only copies for mirror upstreams (src/mirror): handed text already written, O(1) work each. */
-export interface StationMirror {
-  /** A station CALL, after it went to the upstream. */
-  fromStation(text: string): void;
-  /** The upstream's answer to a station CALL, after it went to the station. */
-  fromUpstream(text: string): void;
-  close(): void;
-}
-
-export interface RelayOptions {
-  readonly upstreams: UpstreamFactory;
-  /** Opens a station's mirror upstreams when it attaches (none: no mirror work at all). */
-  readonly mirrors?: (chargeBoxId: string, linkKind: LinkKind) => StationMirror | undefined;
-  readonly upstreamKind: UpstreamKind;
-  readonly tap: FrameTap;
-  readonly logger: pino.Logger;
-  readonly callTimeoutMs: number;
-  readonly upstreamQueueLimit: number;
-  /** Characters of frames allowed to wait per station while its upstream opens (default 16 Mi). */
-  readonly upstreamQueueBytes?: number;
-  /** Message ids for the gateway's own calls (unique across restarts). */
-  readonly ownCallIds: OwnCallIds;
-  /** Bytes of own calls that may wait for one station (the one in flight not counted); default 1 MiB. */
-  readonly ownCallQueueBytes?: number;
-}
-
-const OWN_CALL_QUEUE_BYTES = 1024 * 1024;
-
-interface OwnCall {
-  readonly id: string;
-  readonly action: string;
-  readonly payload: unknown;
-  /** The CALL as sent, encoded once when it is accepted (its size is checked against the link's limit). */
-  readonly text: string;
-  readonly size: number;
-  readonly timeoutMs: number;
-  readonly resolve: (outcome: CallOutcome) => void;
-}
-
-interface InFlightOwnCall {
-  readonly id: string;
-  readonly sentAt: number;
-  readonly timer: NodeJS.Timeout;
-  readonly resolve: (outcome: CallOutcome) => void;
-}
-
-export const DEFAULT_UPSTREAM_QUEUE_BYTES = 16 * 1024 * 1024;
-
-/** A refused frame is observed (logged, streamed) as its first this many characters: enough to see what is wrong. */
-export const REFUSED_RAW_CHARS = 4096;
-
-/** Close reasons travel in a WebSocket close frame: at most 123 bytes. */
-function closeReason(text: string): string {
-  const buf = Buffer.from(text);
-  return buf.length <= 123 ? text : buf.subarray(0, 120).toString('utf8').replace(/\uFFFD$/, '') + '...';
-}
-
-class StationSession {
-  readonly fromStation = new PendingCalls();
-  readonly toStation = new PendingCalls();
-  readonly ownQueue: OwnCall[] = [];
-  ownQueueBytes = 0;
-  ownInFlight: InFlightOwnCall | undefined;
-  upstream: Upstream | undefined;
-  upstreamState: UpstreamState = 'connecting';
-  /** Frames from the station that arrived while the upstream was still opening. */
-  waiting: string[] = [];
-  /** Total length of `waiting`, against upstreamQueueBytes. */
-  waitingBytes = 0;
-  closed = false;
-  readonly connectedSince = new Date().toISOString();
-  lastFrameAt: number | undefined;
-  lastError: string | undefined;
-  readonly counters = { fromStation: 0, toStation: 0, refused: 0, timeouts: 0 };
-  /** Set only while the station has fault rules: otherwise one undefined check per frame. */
-  faults: StationFaults | undefined;
-  mirror: StationMirror | undefined;
-
-  constructor(readonly link: StationLink) {}
-}
+export type { CallOutcome, DisconnectSide } from './session.js';
+export { DEFAULT_UPSTREAM_QUEUE_BYTES, REFUSED_RAW_CHARS, type RelayOptions, type StationInfo, type StationMirror } from './relay-options.js';
 
 export class Relay {
   readonly #sessions = new Map<string, StationSession>();
@@ -172,6 +75,7 @@ export class Relay {
 
     link.attach({
       message: (text) => this.#fromStation(session, text),
+      messageBytes: (bytes) => this.#fromStationBytes(session, bytes),
       refused: (description) => {
         session.counters.refused++;
         this.#observe(session, 'station', 'in', 'station', 'refused', `<${description}>`, undefined, description);
@@ -202,19 +106,9 @@ export class Relay {
       return Promise.reject(new GatewayError('GW_ERR_STATION_NOT_CONNECTED', `station ${chargeBoxId} is not connected`, { chargeBoxId }));
     }
     const id = this.options.ownCallIds.next();
-    const text = encodeCall(id, action, payload);
-    const limit = session.link.maxMessageBytes;
-    const size = Buffer.byteLength(text);
-    if (limit !== undefined && size > limit) {
-      const message = `the call is ${size} bytes; station ${chargeBoxId} accepts messages of at most ${limit} bytes`;
-      return Promise.reject(new GatewayError('GW_ERR_CALL_TOO_LARGE', message, { chargeBoxId, size, limit }));
-    }
-    const budget = this.options.ownCallQueueBytes ?? OWN_CALL_QUEUE_BYTES;
-    if (session.ownQueueBytes + size > budget) {
-      const message = `station ${chargeBoxId} already has ${session.ownQueue.length} calls (${session.ownQueueBytes} bytes) waiting; at most ${budget} bytes may wait`;
-      this.options.logger.warn({ chargeBoxId, action, queued: session.ownQueue.length, bytes: session.ownQueueBytes }, 'own call refused: queue full');
-      return Promise.reject(new GatewayError('GW_ERR_CALL_QUEUE_FULL', message, { chargeBoxId, queued: session.ownQueue.length, bytes: session.ownQueueBytes, limit: budget }));
-    }
+    const encoded = encodeOwnCall(session, id, action, payload, this.options.ownCallQueueBytes ?? OWN_CALL_QUEUE_BYTES, this.options.logger);
+    if (encoded instanceof GatewayError) return Promise.reject(encoded);
+    const { text, size } = encoded;
     session.ownQueueBytes += size;
     return new Promise((resolve) => {
       session.ownQueue.push({ id, action, payload, text, size, timeoutMs: opts.timeoutMs ?? this.options.callTimeoutMs, resolve });
@@ -238,17 +132,7 @@ export class Relay {
   }
 
   stations(): StationInfo[] {
-    return [...this.#sessions.values()].map((s) => ({
-      chargeBoxId: s.link.chargeBoxId,
-      linkKind: s.link.kind,
-      ...(s.link.remoteAddress !== undefined ? { remoteAddress: s.link.remoteAddress } : {}),
-      connectedSince: s.connectedSince,
-      upstream: s.upstreamState,
-      ...(s.lastFrameAt !== undefined ? { lastFrameAt: new Date(s.lastFrameAt).toISOString() } : {}),
-      counters: { ...s.counters },
-      pendingCalls: { fromStation: s.fromStation.size, toStation: s.toStation.size },
-      ...(s.lastError !== undefined ? { lastError: s.lastError } : {}),
-    }));
+    return [...this.#sessions.values()].map(stationInfo);
   }
 
   /** Closes every link and upstream with the given code (shutdown). */
@@ -263,31 +147,32 @@ export class Relay {
 
   // ── station → upstream ─────────────────────────────────────────────────────────────────────────────────────
 
-  /** `pastFaults`: a frame a fault rule let through (delayed, held, duplicated) is not offered to the rules again. */
-  #fromStation(session: StationSession, text: string, pastFaults = false): void {
+  /**
+   * A large frame, still bytes. One that can never pass whatever the rest holds (an id too long to echo, an answer to
+   * no pending call, nesting past the limit) is refused from its first FRAME_HEAD_BYTES, so it is never decoded or
+   * parsed whole; any other goes the usual way. Fault rules see every frame's text, so with rules nothing is skipped.
+   */
+  #fromStationBytes(session: StationSession, bytes: Buffer): void {
+    const refusal = session.faults === undefined ? refusalFromHead(bytes, (id) => session.toStation.peek(id) !== undefined) : undefined;
+    if (refusal === undefined) return this.#fromStation(session, bytes.toString('utf8'), false, bytes);
+    session.lastFrameAt = Date.now();
+    this.#refuseFromStation(session, clipBytes(bytes, REFUSED_RAW_CHARS), refusal, performance.now());
+  }
+
+  /**
+   * `pastFaults`: a frame a fault rule let through (delayed, held, duplicated) is not offered to the rules again.
+   * `bytes`: the frame as the link received it (large frames), written upstream as is when the frame passes.
+   */
+  #fromStation(session: StationSession, text: string, pastFaults = false, bytes?: Buffer): void {
     const t0 = performance.now();
     session.lastFrameAt = Date.now();
     if (session.faults !== undefined && !pastFaults && session.faults.intercept('station', text)) return;
     const parsed = parseFrame(text);
-    if (!parsed.ok) {
-      // Never forwarded: SteVe would close the socket with 1011. A CALL with an id to answer gets a CALLERROR;
-      // a malformed answer to a pending call is replaced by an error, so the call does not hang.
-      session.counters.refused++;
-      const { problem } = parsed;
-      this.#observe(session, 'station', 'in', 'station', 'refused', clip(text, REFUSED_RAW_CHARS), undefined, problem.message, problem.messageId);
-      if (problem.messageId === undefined) return;
-      if (problem.isCall) {
-        const code = problem.kind === 'bad-action' ? 'NotImplemented' : 'FormationViolation';
-        this.#answerStation(session, { type: CALLERROR, id: problem.messageId, code, description: problem.message, details: {} });
-      } else {
-        this.#replaceAnswer(session, { type: CALLERROR, id: problem.messageId, code: 'GenericError', description: `the station's answer was malformed: ${problem.message}`, details: {} }, t0);
-      }
-      return;
-    }
+    if (!parsed.ok) return this.#refuseFromStation(session, clip(text, REFUSED_RAW_CHARS), parsed.problem, t0);
     const frame = parsed.frame;
     if (frame.type === CALL) {
       session.fromStation.add(frame.id, { action: frame.action, owner: 'station', sentAt: t0, deadline: t0 + this.options.callTimeoutMs });
-      this.#toUpstream(session, text, frame, t0, frame.action);
+      this.#toUpstream(session, text, frame, t0, frame.action, undefined, bytes);
       session.mirror?.fromStation(text);
       return;
     }
@@ -300,7 +185,7 @@ export class Relay {
     }
     const rttMs = t0 - call.sentAt;
     if (call.owner === 'gateway') {
-      this.#settleOwnCall(session, frame, rttMs);
+      settleOwnCall(session, frame, rttMs);
       this.#observe(session, 'station', 'in', 'station', 'own', text, frame, undefined, undefined, call.action, rttMs);
       this.#pumpOwnCalls(session);
       return;
@@ -316,20 +201,36 @@ export class Relay {
       this.#pumpOwnCalls(session);
       return;
     }
-    this.#toUpstream(session, text, frame, t0, call.action, rttMs);
+    this.#toUpstream(session, text, frame, t0, call.action, rttMs, bytes);
     this.#pumpOwnCalls(session);
   }
 
-  #toUpstream(session: StationSession, text: string, frame: Frame, t0: number, action: string, rttMs?: number): void {
+  /**
+   * Never forwarded: SteVe would close the socket with 1011. A CALL with an id to answer gets a CALLERROR; a malformed
+   * answer to a pending call is replaced by an error, so the call does not hang. `raw` is the frame clipped.
+   */
+  #refuseFromStation(session: StationSession, raw: string, problem: Refusal, t0: number): void {
+    session.counters.refused++;
+    this.#observe(session, 'station', 'in', 'station', 'refused', raw, undefined, problem.message, problem.messageId);
+    if (problem.messageId === undefined) return;
+    if (problem.isCall) {
+      const code = problem.kind === 'bad-action' ? 'NotImplemented' : 'FormationViolation';
+      this.#answerStation(session, { type: CALLERROR, id: problem.messageId, code, description: problem.message, details: {} });
+    } else {
+      this.#replaceAnswer(session, { type: CALLERROR, id: problem.messageId, code: 'GenericError', description: `the station's answer was malformed: ${problem.message}`, details: {} }, t0);
+    }
+  }
+
+  #toUpstream(session: StationSession, text: string, frame: Frame, t0: number, action: string, rttMs?: number, bytes?: Buffer): void {
     session.counters.fromStation++;
-    if (!this.#sendUpstream(session, text, frame)) return;
+    if (!this.#sendUpstream(session, text, frame, bytes)) return;
     this.#observe(session, 'station', 'in', 'station', 'forwarded', text, frame, undefined, undefined, action, rttMs, t0);
   }
 
   /** Writes to the upstream, or holds the frame while it opens; false when too many wait and the session ended. */
-  #sendUpstream(session: StationSession, text: string, frame?: Frame): boolean {
+  #sendUpstream(session: StationSession, text: string, frame?: Frame, bytes?: Buffer): boolean {
     if (session.upstreamState === 'open' || session.upstreamState === 'local') {
-      session.upstream?.send(text, frame);
+      session.upstream?.send(text, frame, bytes);
     } else if (session.upstreamState === 'connecting') {
       const maxBytes = this.options.upstreamQueueBytes ?? DEFAULT_UPSTREAM_QUEUE_BYTES;
       const overCount = session.waiting.length >= this.options.upstreamQueueLimit;
@@ -363,7 +264,7 @@ export class Relay {
     const call = session.toStation.take(error.id);
     if (!call) return; // an answer to nobody: refused, nothing more to do
     const rttMs = t0 - call.sentAt;
-    if (call.owner === 'gateway') this.#settleOwnCall(session, error, rttMs);
+    if (call.owner === 'gateway') settleOwnCall(session, error, rttMs);
     else this.#answerUpstream(session, error, call.action, rttMs, t0);
     this.#pumpOwnCalls(session);
   }
@@ -442,18 +343,6 @@ export class Relay {
     session.toStation.add(id, { action: next.action, owner: 'gateway', sentAt, deadline: Number.POSITIVE_INFINITY });
     session.link.send(text);
     this.#observe(session, 'station', 'out', 'gateway', 'own', text, { type: CALL, id, action: next.action, payload: next.payload }, undefined, undefined, next.action);
-  }
-
-  #settleOwnCall(session: StationSession, frame: Frame, rttMs: number): void {
-    const own = session.ownInFlight;
-    if (!own || own.id !== frame.id) return;
-    clearTimeout(own.timer);
-    session.ownInFlight = undefined;
-    if (frame.type === CALLERROR) {
-      own.resolve({ kind: 'error', code: frame.code, description: frame.description, details: frame.details, rttMs });
-    } else if (frame.type !== CALL) {
-      own.resolve({ kind: 'result', payload: frame.payload, rttMs });
-    }
   }
 
   // ── timeouts, teardown, observation ────────────────────────────────────────────────────────────────────────

@@ -74,6 +74,7 @@ export function parseSimConfig(env: Env, file: Readonly<Record<string, unknown>>
     stations,
     limits: {
       queueLimit: envInt(env, 'SIM_QUEUE_LIMIT', DEFAULT_LIMITS.queueLimit, 1, 1_000_000),
+      queueBytes: envInt(env, 'SIM_QUEUE_BYTES', DEFAULT_LIMITS.queueBytes, 1024),
       callTimeoutMs: envInt(env, 'SIM_CALL_TIMEOUT_MS', DEFAULT_LIMITS.callTimeoutMs, 100),
       reconnectMinMs,
       reconnectMaxMs: envInt(env, 'SIM_RECONNECT_MAX_MS', Math.max(DEFAULT_LIMITS.reconnectMaxMs, reconnectMinMs), reconnectMinMs),

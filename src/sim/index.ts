@@ -112,7 +112,7 @@ export function createSimulator(deps: SimulatorDeps): Simulator {
     },
     totals() {
       let online = 0, booted = 0, charging = 0, queued = 0, framesOut = 0, framesIn = 0, txStarted = 0, txStopped = 0;
-      let energyWh = 0, callErrors = 0, timeouts = 0, dropped = 0;
+      let energyWh = 0, callErrors = 0, timeouts = 0, dropped = 0, droppedForBytes = 0;
       for (const s of stations.values()) {
         if (s.online) online++;
         if (s.booted) booted++;
@@ -121,8 +121,9 @@ export function createSimulator(deps: SimulatorDeps): Simulator {
         const k = s.counters;
         framesOut += k.framesOut; framesIn += k.framesIn; txStarted += k.txStarted; txStopped += k.txStopped;
         energyWh += k.energyWh; callErrors += k.callErrors; timeouts += k.timeouts; dropped += k.dropped;
+        droppedForBytes += k.droppedForBytes ?? 0;
       }
-      return { stations: stations.size, online, booted, charging, queued, framesOut, framesIn, txStarted, txStopped, energyWh, callErrors, timeouts, dropped };
+      return { stations: stations.size, online, booted, charging, queued, framesOut, framesIn, txStarted, txStopped, energyWh, callErrors, timeouts, dropped, droppedForBytes };
     },
     router() {
       return simRouter(sim);

@@ -18,7 +18,11 @@ interface OutEntry {
   readonly onResult?: OnResult;
   /** Queued while the link was down, by a station with the forgetsOfflineQueue defect. */
   readonly offline?: true;
+  /** A transaction message's payload as JSON, in bytes (limits.queueBytes); 0 for the others. */
+  readonly bytes: number;
 }
+
+const jsonBytes = (payload: Record<string, unknown>): number => Buffer.byteLength(JSON.stringify(payload));
 
 const NON_TX_PREBOOT_LIMIT = 10; // MicroOcpp's memory-only queue before BootNotification is accepted
 
@@ -89,7 +93,7 @@ export class Outbox {
       }
     }
     const offline = this.host.defects?.has('forgetsOfflineQueue') && persisted !== undefined && !this.host.linkOpen();
-    this.#queue.push({ action, payload, persisted, notBefore: 0, ...(onResult ? { onResult } : {}), ...(offline ? { offline } : {}) });
+    this.#queue.push({ action, payload, persisted, notBefore: 0, bytes: persisted ? jsonBytes(payload) : 0, ...(onResult ? { onResult } : {}), ...(offline ? { offline } : {}) });
     if (persisted) {
       this.#bound();
       // Write-ahead, as the firmware keeps transactions on flash: a start or stop is on disk before it is sent.
@@ -106,7 +110,7 @@ export class Outbox {
   /** BootNotification goes ahead of everything (once), possibly not before a given time. */
   bootFirst(payload: Record<string, unknown>, onResult: OnResult, notBefore = 0): void {
     this.#queue = this.#queue.filter((e) => e.action !== 'BootNotification');
-    this.#queue.unshift({ action: 'BootNotification', payload, persisted: undefined, notBefore, onResult });
+    this.#queue.unshift({ action: 'BootNotification', payload, persisted: undefined, notBefore, onResult, bytes: 0 });
   }
 
   /** What `fn` enqueues goes ahead of what is already queued (the statuses right after a boot, before a replay). */
@@ -185,21 +189,33 @@ export class Outbox {
 
   /** Transaction messages read back after a restart. */
   restore(messages: readonly QueuedMessage[]): void {
-    for (const m of messages) this.#queue.push({ action: m.action, payload: m.payload, persisted: { ...m }, notBefore: 0 });
+    for (const m of messages) this.#queue.push({ action: m.action, payload: m.payload, persisted: { ...m }, notBefore: 0, bytes: jsonBytes(m.payload) });
   }
 
-  /** Keeps the persisted part of the queue within the limit: periodic meter values go first, as on MicroOcpp. */
+  /**
+   * Keeps the persisted part of the queue within its count and bytes: periodic meter values go first, as on
+   * MicroOcpp. Drops for bytes are also counted apart (counters.droppedForBytes).
+   */
   #bound(): void {
+    const { queueLimit, queueBytes } = this.env.limits;
     let persisted = 0;
-    for (const e of this.#queue) if (e.persisted) persisted++;
-    while (persisted > this.env.limits.queueLimit) {
+    let bytes = 0;
+    for (const e of this.#queue) {
+      if (!e.persisted) continue;
+      persisted++;
+      bytes += e.bytes;
+    }
+    while (persisted > queueLimit || bytes > queueBytes) {
       const inFlight = this.#inFlight?.entry;
       let victim = this.#queue.findIndex((e) => e !== inFlight && e.persisted?.kind === 'meter');
       if (victim < 0) victim = this.#queue.findIndex((e) => e !== inFlight && e.persisted !== undefined);
       if (victim < 0) return;
-      this.#queue.splice(victim, 1);
-      this.host.counters.dropped++;
+      const [gone] = this.#queue.splice(victim, 1);
+      const counters = this.host.counters;
+      counters.dropped++;
+      if (persisted <= queueLimit) counters.droppedForBytes = (counters.droppedForBytes ?? 0) + 1;
       persisted--;
+      bytes -= gone?.bytes ?? 0;
     }
   }
 

@@ -31,6 +31,8 @@ export interface SimTotals {
   readonly callErrors: number;
   readonly timeouts: number;
   readonly dropped: number;
+  /** Of `dropped`, transaction messages the offline queues lost to their byte budget (SIM_QUEUE_BYTES). */
+  readonly droppedForBytes: number;
 }
 
 export interface Simulator {

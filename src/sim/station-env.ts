@@ -8,6 +8,8 @@ import type { TimerWheel } from './wheel.js';
 export interface SimLimits {
   /** Most transaction messages a station keeps while offline. */
   readonly queueLimit: number;
+  /** Most bytes of them (their payloads as JSON) a station keeps while offline. */
+  readonly queueBytes: number;
   readonly callTimeoutMs: number;
   readonly reconnectMinMs: number;
   readonly reconnectMaxMs: number;
@@ -15,7 +17,7 @@ export interface SimLimits {
   readonly bootDelayMs: number;
 }
 
-export const DEFAULT_LIMITS: SimLimits = { queueLimit: 1000, callTimeoutMs: 30_000, reconnectMinMs: 1000, reconnectMaxMs: 60_000, bootDelayMs: 2000 };
+export const DEFAULT_LIMITS: SimLimits = { queueLimit: 1000, queueBytes: 1024 * 1024, callTimeoutMs: 30_000, reconnectMinMs: 1000, reconnectMaxMs: 60_000, bootDelayMs: 2000 };
 
 /** What all stations of one simulator share. */
 export interface StationEnv {
@@ -39,6 +41,8 @@ export interface StationCounters {
   callErrors: number;
   timeouts: number;
   dropped: number;
+  /** Of `dropped`, transaction messages dropped because the offline queue was over its bytes (limits.queueBytes). */
+  droppedForBytes?: number;
 }
 
 export const iso = (ms: number): string => new Date(ms).toISOString();

@@ -66,8 +66,9 @@ export function steveUpstreamFactory(options: SteveClientOptions): UpstreamFacto
 
     return {
       kind: 'steve',
-      send(text) {
-        if (ws.readyState === WebSocket.OPEN) ws.send(text);
+      send(text, _frame, bytes) {
+        // The station's own bytes, when the link kept them: no UTF-8 encoding of a large string on the way out.
+        if (ws.readyState === WebSocket.OPEN) ws.send(bytes ?? text, { binary: false });
       },
       close(code, reason) {
         done = true; // our own close: no failure to report

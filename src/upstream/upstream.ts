@@ -21,9 +21,10 @@ export interface Upstream {
   readonly kind: UpstreamKind;
   /**
    * Sends one OCPP-J message; only called after open(). `frame` is the relay's own parse of `text` when it has one
-   * (the embedded central system answers from it instead of parsing the text a second time).
+   * (the embedded central system answers from it instead of parsing the text a second time). `bytes` is the same
+   * message as the station's link delivered it (large frames): a socket writes those instead of encoding `text` again.
    */
-  send(text: string, frame?: Frame): void;
+  send(text: string, frame?: Frame, bytes?: Buffer): void;
   close(code: number, reason: string): void;
 }
 

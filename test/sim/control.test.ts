@@ -70,16 +70,16 @@ describe('parseSimConfig', () => {
     expect(parseSimConfig({ SIM_STATIONS: '0' }, {}).stations).toEqual([]);
     expect(parseSimConfig({ STEVE_WS_URL: 'ws://steve:8180/x' }, {}).stations).toEqual([]);
     expect(parseSimConfig({ STEVE_WS_URL: 'ws://steve:8180/x', SIM_STATIONS: '2', SIM_ID_PREFIX: 'LAB-' }, {}).stations.map((s) => s.id)).toEqual(['LAB-001', 'LAB-002']);
-    expect(c.limits).toEqual({ queueLimit: 1000, callTimeoutMs: 30_000, reconnectMinMs: 1000, reconnectMaxMs: 60_000, bootDelayMs: 2000 });
+    expect(c.limits).toEqual({ queueLimit: 1000, queueBytes: 1024 * 1024, callTimeoutMs: 30_000, reconnectMinMs: 1000, reconnectMaxMs: 60_000, bootDelayMs: 2000 });
   });
 
   test('env limits and the config file "simulator" section (specs and count templates) are read and checked', () => {
     const c = parseSimConfig(
-      { SIM_QUEUE_LIMIT: '50', SIM_RECONNECT_MIN_MS: '200', SIM_RECONNECT_MAX_MS: '5000', SIM_CALL_TIMEOUT_MS: '10000' },
+      { SIM_QUEUE_LIMIT: '50', SIM_QUEUE_BYTES: '65536', SIM_RECONNECT_MIN_MS: '200', SIM_RECONNECT_MAX_MS: '5000', SIM_CALL_TIMEOUT_MS: '10000' },
       { simulator: { stations: [{ id: 'BENCH-A', vehicle: { model: 'Max' } }, { count: 2, idPrefix: 'T-', autopilot: { dwellS: 5 } }] } },
     );
     expect(c.stations.map((s) => s.id)).toEqual(['BENCH-A', 'T-001', 'T-002']);
-    expect(c.limits).toMatchObject({ queueLimit: 50, reconnectMinMs: 200, reconnectMaxMs: 5000, callTimeoutMs: 10_000 });
+    expect(c.limits).toMatchObject({ queueLimit: 50, queueBytes: 65_536, reconnectMinMs: 200, reconnectMaxMs: 5000, callTimeoutMs: 10_000 });
     expect(() => parseSimConfig({ SIM_STATIONS: 'many' }, {})).toThrow(/SIM_STATIONS/);
     expect(() => parseSimConfig({}, { simulator: { stations: [{ id: 'X', vehicle: { model: 'Tesla' } }] } })).toThrow(/simulator.stations\[0\]/);
     expect(() => parseSimConfig({}, { simulator: [] })).toThrow(/"simulator" must be an object/);

@@ -161,18 +161,24 @@ test('one call in flight: the next waits until the first times out (30 s), and t
   expect(sent.at - hb.at).toBeLessThan(32_000);
 });
 
-test('the offline queue is bounded: periodic meter values are dropped first, StartTransaction/StopTransaction kept', async () => {
+/** A station that boots, loses its central system, and charges offline for `offlineMs` of its clock (speed 40). */
+async function chargeOffline(id: string, limits: Parameters<typeof startSim>[0]['limits'], offlineMs: number): Promise<SimHarness> {
   const d1 = await double();
-  const h = sim({ target: d1.url, speed: 40, limits: { queueLimit: 6, reconnectMinMs: 60_000, reconnectMaxMs: 60_000 } });
+  const h = sim({ target: d1.url, speed: 40, limits: { ...limits, reconnectMinMs: 60_000, reconnectMaxMs: 60_000 } });
   await h.sim.start();
-  h.sim.create({ id: 'BOUND', config: { AllowOfflineTxForUnknownId: 'true' } });
-  await until(() => h.sim.get('BOUND').booted);
+  h.sim.create({ id, config: { AllowOfflineTxForUnknownId: 'true' } });
+  await until(() => h.sim.get(id).booted);
   await d1.close();
-  await until(() => !h.sim.get('BOUND').online);
-  await h.sim.act('BOUND', { type: 'start' });
+  await until(() => !h.sim.get(id).online);
+  await h.sim.act(id, { type: 'start' });
   const t0 = h.clock.now();
-  await until(() => h.clock.now() - t0 > 50_000, 5000);
-  await h.sim.act('BOUND', { type: 'stop' });
+  await until(() => h.clock.now() - t0 > offlineMs, offlineMs / 10);
+  await h.sim.act(id, { type: 'stop' });
+  return h;
+}
+
+test('the offline queue is bounded: periodic meter values are dropped first, StartTransaction/StopTransaction kept', async () => {
+  const h = await chargeOffline('BOUND', { queueLimit: 6 }, 50_000);
   const info = h.sim.get('BOUND');
   expect(info.queued).toBe(6);
   expect(info.counters.dropped).toBeGreaterThan(0);
@@ -180,4 +186,20 @@ test('the offline queue is bounded: periodic meter values are dropped first, Sta
   await new Promise((r) => setTimeout(r, 1200));
   const saved = JSON.parse(readFileSync(queueFile(h.dataDir, 'BOUND'), 'utf8')) as { messages: { kind: string }[] };
   expect(saved.messages.map((m) => m.kind)).toEqual(['start', 'meter', 'meter', 'meter', 'stop', 'summary']);
+});
+
+test('the offline queue is bounded in bytes too: meter values go first, the drops are counted apart and in the totals', async () => {
+  const budget = 2048;
+  const h = await chargeOffline('BYTES', { queueBytes: budget }, 120_000);
+  const info = h.sim.get('BYTES');
+  expect(info.counters.droppedForBytes).toBeGreaterThan(0);
+  expect(info.counters.dropped).toBeGreaterThanOrEqual(info.counters.droppedForBytes ?? 0);
+  expect(h.sim.totals().droppedForBytes).toBe(info.counters.droppedForBytes);
+  await until(() => existsSync(queueFile(h.dataDir, 'BYTES')) && readFileSync(queueFile(h.dataDir, 'BYTES'), 'utf8').includes('"summary"'));
+  const saved = JSON.parse(readFileSync(queueFile(h.dataDir, 'BYTES'), 'utf8')) as { messages: { kind: string; payload: unknown }[] };
+  const kinds = saved.messages.map((m) => m.kind);
+  expect(kinds[0]).toBe('start');
+  expect(kinds.slice(-2)).toEqual(['stop', 'summary']);
+  expect(kinds.filter((k) => k === 'meter').length).toBeGreaterThan(0);
+  expect(saved.messages.reduce((n, m) => n + Buffer.byteLength(JSON.stringify(m.payload)), 0)).toBeLessThanOrEqual(budget);
 });

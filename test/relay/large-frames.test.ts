@@ -1,0 +1,88 @@
+// Large frames (issue 12): the link hands frames of LARGE_MESSAGE_BYTES and more to the relay as bytes. One that can
+// never pass (an id too long to echo, an answer to no pending call) is refused from its head without being decoded
+// or parsed; one that may pass reaches SteVe as the same text frame, and a large answer to a pending call still does.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { FrameObservation } from '../../src/events/observations.js';
+import { LARGE_MESSAGE_BYTES } from '../../src/links/link.js';
+import { startGateway } from '../support/gateway.js';
+import { connectStation } from '../support/station-client.js';
+import { startSteveDouble } from '../support/steve-double.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** Two UTF-8 bytes per "ÿ": the decoded string is two-byte, as in the fuzzer's huge strings. */
+const big = 'ÿx'.repeat(LARGE_MESSAGE_BYTES);
+
+async function relayMode() {
+  const steve = await startSteveDouble({ getConfigurationOnConnect: false });
+  cleanups.push(() => steve.close());
+  const gw = await startGateway({ STEVE_WS_URL: steve.url });
+  cleanups.push(() => gw.stop());
+  const seen: FrameObservation[] = [];
+  cleanups.push(gw.bus.on('frame', (f) => seen.push(f)));
+  const st = await connectStation(gw.wsUrl('CP-big'), { autoAnswer: false });
+  cleanups.push(() => st.close());
+  return { steve, gw, st, seen };
+}
+
+describe('large frames from a station', () => {
+  it('that may pass reach SteVe as the same text frame, calls and answers to pending calls alike', async () => {
+    const { steve, st } = await relayMode();
+    const payload = { vendorId: 'big', data: big };
+    const answer = await st.call('DataTransfer', payload, 'big-call');
+    expect(answer[0]).toBe(3);
+    const got = await steve.waitFor((f) => f.frame[1] === 'big-call');
+    expect(got.raw).toBe(JSON.stringify([2, 'big-call', 'DataTransfer', payload]));
+
+    const steveCall = steve.call('CP-big', 'GetConfiguration', {});
+    const call = await st.waitFor((f) => f[0] === 2 && f[2] === 'GetConfiguration');
+    const text = JSON.stringify([3, call[1], { unknownKey: [big] }]);
+    expect(Buffer.byteLength(text)).toBeGreaterThan(LARGE_MESSAGE_BYTES);
+    st.sendRaw(text);
+    expect(await steveCall).toEqual([3, call[1], { unknownKey: [big] }]);
+  });
+
+  it('that can never pass are refused from their head, recorded clipped, and the link goes on', async () => {
+    const { steve, st, seen } = await relayMode();
+    const tooLongId = `[2,"${big}","Heartbeat",{}]`;
+    const strayAnswer = `[4,"nobody","GenericError",${JSON.stringify(big)},{}]`;
+    // Not even JSON past the head: refused all the same, as parseFrame would (no answer is possible either way).
+    const strayBroken = `[3,"nobody",{"data":"${big}"`;
+    for (const text of [tooLongId, strayAnswer, strayBroken]) st.sendRaw(text);
+    expect((await st.call('Heartbeat', {}, 'after-big'))[0]).toBe(3);
+    expect(steve.received.map((f) => f.frame[1])).toEqual(['after-big']);
+    expect(steve.closes).toEqual([]);
+    const refused = seen.filter((o) => o.disposition === 'refused');
+    expect(refused.map((o) => o.problem)).toEqual([
+      `message id longer than 128 characters (a frame of ${Buffer.byteLength(tooLongId)} bytes, not read further)`,
+      `answer to unknown message id nobody (a frame of ${Buffer.byteLength(strayAnswer)} bytes, not read further)`,
+      `answer to unknown message id nobody (a frame of ${Buffer.byteLength(strayBroken)} bytes, not read further)`,
+    ]);
+    for (const o of refused) expect(o.raw).toMatch(/… \[\d+ bytes in all\]$/);
+    expect(refused.map((o) => o.messageId)).toEqual([undefined, 'nobody', 'nobody']);
+    // No answer to any of them: an id that long cannot be echoed, and nobody asked for the answers.
+    expect(st.received.filter((f) => f[0] !== 3 || f[1] !== 'after-big')).toEqual([]);
+  });
+
+  it('nested past the limit are refused like any too-deep frame, read from their head when it shows the depth', async () => {
+    const { steve, st, seen } = await relayMode();
+    const deep = `${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}`;
+    st.sendRaw(`[2,"deep-head","DataTransfer",{"vendorId":"x","data":${deep}}]`);
+    // The depth only after 16 KiB of string: the head does not show it, the parse does.
+    st.sendRaw(`[2,"deep-late","DataTransfer",{"vendorId":"${'v'.repeat(20_000)}","data":${deep}}]`);
+    for (const id of ['deep-head', 'deep-late']) {
+      const err = await st.waitFor((f) => f[0] === 4 && f[1] === id);
+      expect(err[2]).toBe('FormationViolation');
+      expect(String(err[3])).toMatch(/nested deeper than 64 levels/);
+    }
+    expect((await st.call('Heartbeat', {}, 'after-deep'))[0]).toBe(3);
+    expect(steve.received.map((f) => f.frame[1])).toEqual(['after-deep']);
+    const raws = seen.filter((o) => o.disposition === 'refused').map((o) => o.raw);
+    expect(raws).toHaveLength(2);
+    expect(raws[0]).toMatch(/… \[\d+ bytes in all\]$/);
+    expect(raws[1]).toMatch(/… \[\d+ characters in all\]$/);
+  });
+});
