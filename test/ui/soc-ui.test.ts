@@ -179,7 +179,7 @@ describe('flashCharge bench UI', () => {
 
   it('Remote Start sends connectorId and idTag and shows a Rejected answer', async () => {
     station.answers.set('RemoteStartTransaction', { status: 'Rejected' });
-    await page.getByLabel('idTag').fill('BENCH_01');
+    await page.getByRole('region', { name: 'Operator commands' }).getByLabel('idTag').fill('BENCH_01');
     await page.getByRole('button', { name: 'Remote Start' }).click();
     await text(page.locator('#call-result'), 'RemoteStartTransaction: Rejected by the station');
     expect(station.calls('RemoteStartTransaction')).toContainEqual({ connectorId: 1, idTag: 'BENCH_01' });
