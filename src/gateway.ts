@@ -51,6 +51,7 @@ import { registerRelayMetrics } from './metrics/relay-metrics.js';
 import { FrameTap } from './relay/frame-tap.js';
 import { PersistedOwnCallIds } from './relay/own-call-ids.js';
 import { Relay } from './relay/relay.js';
+import { localFaultsAccess } from './relay/faults/index.js';
 import { localUpstreamFactory } from './upstream/local-cs.js';
 import { steveUpstreamFactory } from './upstream/steve-client.js';
 import { TransactionIds } from './upstream/transaction-ids.js';
@@ -210,6 +211,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const cdc: CdcReader | undefined = reader && cluster ? cluster.leadBinlog(reader) : reader;
   const events = configError(() => createEventModel({ bus, dataDir: config.dataDir, logger, binlogConfigured: cdc !== undefined, ...eventsConfig, ...(cluster ? { inputs: cluster.eventInputs } : {}) }));
   const calls = cluster?.calls ?? relay;
+  const faults = cluster?.faults ?? localFaultsAccess(relay.faults);
 
   const serial = createSerialLinks({
     config: parseSerialConfig(config.env, config.file),
@@ -283,7 +285,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     calls,
     sim: cluster ? cluster.routeSim(simCommands, isSimulated) : simCommands,
     tests: testRuns,
-    faults: relay.faults,
+    faults,
     metrics: () => {
       const stations = relay.stations();
       const binlog = cdc?.health();
@@ -384,7 +386,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   app.use('/api/vendor-messages', auth.require({ role: 'operator' }), vendorMessagesRouter(events.vendorMessages));
   app.use('/api', createOcppSchemasRouter({ auth }));
   app.use('/api', createCallsRouter({ auth, calls, timeoutMs: pushConfig.callTimeoutMs }));
-  app.use('/api', createFaultsRouter({ auth, faults: relay.faults }));
+  app.use('/api', createFaultsRouter({ auth, faults }));
   app.use('/api', createTestCsRouter({ auth, testCs, mode }));
   app.use('/api', createConformanceRouter({ auth, conformance }));
   app.use('/api', createTestsRouter({ auth, runs: testRuns, casesDir: envString(config.env, 'CHARGER_TESTS_DIR') ?? DEFAULT_CHARGER_TESTS_DIR, connected }));

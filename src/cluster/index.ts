@@ -7,6 +7,7 @@ import type { CdcReader } from '../cdc/index.js';
 import type { Bus } from '../events/bus.js';
 import type { EventInput } from '../events/catalogue.js';
 import type { CallPort } from '../relay/commands.js';
+import type { FaultsAccess, FaultsPort } from '../relay/faults/index.js';
 import type { StationInfo } from '../relay/relay.js';
 import { BinlogLeader, SharedCheckpoints } from './binlog-leader.js';
 import { defaultNodeId, type ClusterConfig } from './config.js';
@@ -17,6 +18,7 @@ import { Membership } from './membership.js';
 import { StationOwnership, type StationCloser } from './ownership.js';
 import { RedisLink } from './redis.js';
 import { RoutedCalls } from './routed-calls.js';
+import { routedFaults } from './routed-faults.js';
 import { routedSim, type SimCommandPort } from './routed-sim.js';
 import { ClusterRpc } from './rpc.js';
 import { StreamPosition } from './stream-position.js';
@@ -26,6 +28,7 @@ export { parseClusterConfig, type ClusterConfig } from './config.js';
 /** What the relay offers the cluster. */
 export interface ClusterRelay extends StationCloser, CallPort {
   holds(chargeBoxId: string): boolean;
+  readonly faults: FaultsPort;
   stations(): StationInfo[];
 }
 
@@ -49,6 +52,8 @@ export interface Cluster {
   leadBinlog(reader: CdcReader): CdcReader;
   /** Operator calls reach the station through whichever node holds it. */
   readonly calls: CallPort;
+  /** Fault rules (REST and Socket.IO) act in the relay of the node holding the station. */
+  readonly faults: FaultsAccess;
   /** Simulator commands (Socket.IO `sim`) on stations simulated by another node run there. */
   routeSim(local: SimCommandPort, simulatedHere: (id: string) => boolean): SimCommandPort;
   /** Every node's stations (other nodes' as of their last heartbeat). */
@@ -72,7 +77,8 @@ export function createCluster(deps: ClusterDeps): Cluster {
   const outbox = new EventOutbox(redis, keys, config.streamMaxLen, config.outboxBytes, counters, logger);
   const rpc = new ClusterRpc(redis, sub, keys, me, logger);
   const ownership = new StationOwnership(redis, keys, rpc, me, relay, logger, (node) => membership.alive(node));
-  const calls = new RoutedCalls(relay, ownership, rpc, me, deps.callTimeoutMs, config.rpcTimeoutMs);
+  const calls = new RoutedCalls(relay, ownership, rpc, deps.callTimeoutMs, config.rpcTimeoutMs);
+  const faults = routedFaults(relay.faults, ownership, rpc, config.rpcTimeoutMs);
   let leader: BinlogLeader | undefined;
   const lease = new BinlogLease(redis, keys, me, config.leaseMs, {
     acquired: (fence) => leader?.acquired(fence),
@@ -120,6 +126,7 @@ export function createCluster(deps: ClusterDeps): Cluster {
       return leader;
     },
     calls,
+    faults,
     routeSim: (local, simulatedHere) => routedSim(local, simulatedHere, ownership, rpc, me, deps.callTimeoutMs + config.rpcTimeoutMs),
     stations() {
       const all = relay.stations().map((s) => ({ ...s, node: nodeId }));

@@ -1,0 +1,109 @@
+// Operator tools routed to the node holding the station (issue 16 follow-up): fault rules over REST and Socket.IO,
+// REST /api/sim, charger test runs. Two real nodes on a private Redis; stations connect straight to one node.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { io as ioClient, type Socket } from 'socket.io-client';
+import { connectStation, type StationClient } from '../support/station-client.js';
+import { killAll, operatorToken, startNode, startRedis, until, type GatewayNode, type PrivateRedis } from './support.js';
+
+let redis: PrivateRedis;
+let a: GatewayNode;
+let c: GatewayNode;
+const stations: StationClient[] = [];
+const sockets: Socket[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+  // A node TTL well above the RPC timeout: a paused node is still "alive" (its claim holds) when asked.
+  const env = { REDIS_URL: redis.url, CALL_TIMEOUT_MS: '3000', CLUSTER_RPC_TIMEOUT_MS: '500', CLUSTER_NODE_TTL_MS: '8000' };
+  [a, c] = await Promise.all([startNode('node-a', env), startNode('node-c', env)]);
+}, 120_000);
+
+afterAll(async () => {
+  for (const s of stations) s.close();
+  for (const s of sockets) s.close();
+  await Promise.all([a, c].filter(Boolean).map((n) => n.kill9()));
+  await redis?.stop();
+  killAll();
+});
+
+async function stationOn(node: GatewayNode, id: string): Promise<StationClient> {
+  const st = await connectStation(`ws://127.0.0.1:${node.port}/ocpp/${id}`);
+  stations.push(st);
+  await st.call('BootNotification', { chargePointVendor: 'V', chargePointModel: 'M' });
+  // Node A knows C holds it once C's claim is in Redis.
+  await until(async () => (await a.get<{ stations: { chargeBoxId: string; node: string }[] }>('/api/stations')).stations.some((s) => s.chargeBoxId === id && s.node === node.name), 10_000, `${id} listed`);
+  return st;
+}
+
+function pushClient(node: GatewayNode): Promise<Socket> {
+  const socket = ioClient(node.url, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { token: operatorToken() } });
+  sockets.push(socket);
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', reject);
+  });
+}
+
+const auth = { authorization: `Bearer ${operatorToken()}` };
+async function rest(node: GatewayNode, method: string, p: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(`${node.url}${p}`, { method, headers: { ...auth, 'content-type': 'application/json' }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  const text = await res.text();
+  return { status: res.status, body: text === '' ? undefined : JSON.parse(text) };
+}
+
+const authorizeStatus = async (st: StationClient): Promise<unknown> => ((await st.call('Authorize', { idTag: 'TAG1' }))[2] as { idTagInfo: { status: string } }).idTagInfo.status;
+
+const answeredWithin = (st: StationClient, ms: number): Promise<boolean> => Promise.race([
+  st.call('DataTransfer', { vendorId: 'test' }).then(() => true),
+  new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms)),
+]);
+
+interface Rule { id: string; chargeBoxId: string; spec: { kind: string } }
+
+describe('fault rules on a station held by another node', () => {
+  it('REST on node A sets, lists and deletes a rule that acts on node C\'s station', async () => {
+    const st = await stationOn(c, 'RO-F1');
+    expect(await authorizeStatus(st)).toBe('Accepted');
+    const set = await rest(a, 'POST', '/api/stations/RO-F1/faults', { kind: 'answer', actions: ['Authorize'], answer: { idTagStatus: 'Expired' } });
+    expect(set.status).toBe(201);
+    const rule = set.body as Rule;
+    // The rule acts in C's relay: the station's Authorize is answered Expired.
+    expect(await authorizeStatus(st)).toBe('Expired');
+    // Both nodes list the one rule C holds; A itself holds none.
+    for (const n of [a, c]) expect(((await rest(n, 'GET', '/api/stations/RO-F1/faults')).body as { rules: Rule[] }).rules.map((r) => r.id)).toEqual([rule.id]);
+    // A bad rule keeps its 400 and field from C.
+    const bad = await rest(a, 'POST', '/api/stations/RO-F1/faults', { kind: 'drop', rate: 2 });
+    expect(bad).toMatchObject({ status: 400, body: { error: { code: 'GW_ERR_FAULT_INVALID', field: 'rate' } } });
+    expect((await rest(a, 'DELETE', `/api/stations/RO-F1/faults/${rule.id}`)).status).toBe(204);
+    expect((await rest(a, 'DELETE', `/api/stations/RO-F1/faults/${rule.id}`)).status).toBe(404);
+    expect(await authorizeStatus(st)).toBe('Accepted');
+  });
+
+  it('Socket.IO on node A sets and clears a drop rule on node C\'s station', async () => {
+    const st = await stationOn(c, 'RO-F2');
+    const client = await pushClient(a);
+    const set = await client.timeout(5000).emitWithAck('faults', { op: 'set', chargeBoxId: 'RO-F2', rule: { kind: 'drop', direction: 'toUpstream', actions: ['DataTransfer'] } }) as { ok: boolean; rule: Rule };
+    expect(set).toMatchObject({ ok: true, rule: { chargeBoxId: 'RO-F2', spec: { kind: 'drop' } } });
+    // C drops the station's DataTransfer on its way upstream: no answer comes.
+    expect(await answeredWithin(st, 1000)).toBe(false);
+    const list = await client.timeout(5000).emitWithAck('faults', { op: 'list', chargeBoxId: 'RO-F2' }) as { ok: boolean; rules: Rule[] };
+    expect(list.rules.map((r) => r.id)).toEqual([set.rule.id]);
+    expect(await client.timeout(5000).emitWithAck('faults', { op: 'clear', chargeBoxId: 'RO-F2' })).toEqual({ ok: true, removed: 1 });
+    expect(await answeredWithin(st, 5000)).toBe(true);
+  });
+
+  it('a node holding the station that does not answer is a clear 504 (REST) and unreachable (Socket.IO)', async () => {
+    await stationOn(c, 'RO-F3');
+    const client = await pushClient(a);
+    c.pause(true);
+    try {
+      const r = await rest(a, 'GET', '/api/stations/RO-F3/faults');
+      expect(r.status).toBe(504);
+      expect(r.body).toMatchObject({ error: { code: 'GW_ERR_CLUSTER_UNREACHABLE', message: expect.stringContaining('node-c') } });
+      const ack = await client.timeout(5000).emitWithAck('faults', { op: 'list', chargeBoxId: 'RO-F3' });
+      expect(ack).toMatchObject({ ok: false, error: { code: 'unreachable' } });
+    } finally {
+      c.pause(false);
+    }
+  });
+});
