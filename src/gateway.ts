@@ -274,6 +274,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   });
 
   const simCommands = { command: (request: unknown) => runSimCommand(sim, request) };
+  const simPort = cluster ? cluster.routeSim(simCommands, isSimulated) : simCommands;
   const liveMetrics = new LiveMetrics(bus);
   const pushConfig = parsePushConfig(config.env, config);
   const push = createPushServer({
@@ -283,7 +284,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     state: events.state,
     history: events.history,
     calls,
-    sim: cluster ? cluster.routeSim(simCommands, isSimulated) : simCommands,
+    sim: simPort,
     tests: testRuns,
     faults,
     metrics: () => {
@@ -380,6 +381,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   app.use('/api/messages', auth.require({ role: 'operator' }), messagesRouter(messageLog));
   app.use('/api/stations/:id/device-log', auth.requireStation('id'), serial.deviceLogRouter());
   app.use('/api', eventsRouter(events));
+  // Cluster mode: stations simulated on other nodes, and the list of every node's (src/cluster/routed-sim-rest.ts).
+  if (cluster) app.use('/api/sim', auth.require({ role: 'operator' }), cluster.simRest(simPort, isSimulated, () => sim.list()));
   app.use('/api/sim', auth.require({ role: 'operator' }), sim.router());
   app.use('/api/webhooks', auth.require({ role: 'operator' }), webhooks.router());
   app.use('/api/mirrors', auth.require({ role: 'operator' }), mirrors.router());

@@ -2,6 +2,7 @@
 // only when REDIS_URL is set; single-process mode never loads Redis. Nothing here sits on the relay path: station
 // claims, event appends and heartbeats are sent after the relay has done its work, and fail fast while Redis is away.
 import { Gauge, type Registry } from 'prom-client';
+import type { Router } from 'express';
 import type { Logger } from 'pino';
 import type { CdcReader } from '../cdc/index.js';
 import type { Bus } from '../events/bus.js';
@@ -20,6 +21,7 @@ import { RedisLink } from './redis.js';
 import { RoutedCalls } from './routed-calls.js';
 import { routedFaults } from './routed-faults.js';
 import { routedSim, type SimCommandPort } from './routed-sim.js';
+import { routedSimRest } from './routed-sim-rest.js';
 import { ClusterRpc } from './rpc.js';
 import { StreamPosition } from './stream-position.js';
 
@@ -56,6 +58,8 @@ export interface Cluster {
   readonly faults: FaultsAccess;
   /** Simulator commands (Socket.IO `sim`) on stations simulated by another node run there. */
   routeSim(local: SimCommandPort, simulatedHere: (id: string) => boolean): SimCommandPort;
+  /** REST /api/sim in front of the simulator's router: other nodes' simulated stations, and every node's list. */
+  simRest(commands: SimCommandPort, simulatedHere: (id: string) => boolean, listHere: () => readonly object[]): Router;
   /** Every node's stations (other nodes' as of their last heartbeat). */
   stations(): StationInfo[];
   health(): Record<string, unknown>;
@@ -127,7 +131,8 @@ export function createCluster(deps: ClusterDeps): Cluster {
     },
     calls,
     faults,
-    routeSim: (local, simulatedHere) => routedSim(local, simulatedHere, ownership, rpc, me, deps.callTimeoutMs + config.rpcTimeoutMs),
+    simRest: (commands, simulatedHere, listHere) => routedSimRest({ commands, simulatedHere, listHere, nodeId: me, membership, rpc, timeoutMs: config.rpcTimeoutMs }),
+    routeSim: (local, simulatedHere) => routedSim(local, simulatedHere, ownership, rpc, deps.callTimeoutMs + config.rpcTimeoutMs),
     stations() {
       const all = relay.stations().map((s) => ({ ...s, node: nodeId }));
       for (const peer of membership.peerStations()) for (const s of peer.stations) all.push({ ...s, node: peer.nodeId });

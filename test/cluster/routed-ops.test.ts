@@ -107,3 +107,35 @@ describe('fault rules on a station held by another node', () => {
     }
   });
 });
+
+interface SimInfo { id: string; node?: string }
+
+describe('REST /api/sim across nodes', () => {
+  it('node A lists, looks at, acts on and removes a station simulated by node C', async () => {
+    expect((await rest(c, 'POST', '/api/sim/stations', { id: 'RO-SIM' })).status).toBe(201);
+    await until(async () => (await a.get<{ stations: { chargeBoxId: string; node: string }[] }>('/api/stations')).stations.some((s) => s.chargeBoxId === 'RO-SIM' && s.node === c.name), 10_000, 'RO-SIM held by C');
+    const list = (await rest(a, 'GET', '/api/sim/stations')).body as { stations: SimInfo[]; unanswered: unknown[] };
+    expect(list.stations.filter((s) => s.id === 'RO-SIM')).toEqual([expect.objectContaining({ id: 'RO-SIM', node: 'node-c' })]);
+    expect(list.unanswered).toEqual([]);
+    expect(await rest(a, 'GET', '/api/sim/stations/RO-SIM')).toMatchObject({ status: 200, body: { id: 'RO-SIM' } });
+    const act = await rest(a, 'POST', '/api/sim/stations/RO-SIM/actions/plugIn', {});
+    expect(act).toMatchObject({ status: 200, body: { ok: true } });
+    // The plug-in happened on C: C's own view of its station says so.
+    expect(JSON.stringify((await rest(c, 'GET', '/api/sim/stations/RO-SIM')).body)).toContain('Preparing');
+    const bad = await rest(a, 'POST', '/api/sim/stations/RO-SIM/actions/fly', {});
+    expect(bad.status).toBe(400);
+    expect((await rest(a, 'DELETE', '/api/sim/stations/RO-SIM')).status).toBe(204);
+    expect((await rest(c, 'GET', '/api/sim/stations/RO-SIM')).status).toBe(404);
+    expect((await rest(a, 'GET', '/api/sim/stations/NOBODY')).status).toBe(404);
+  });
+
+  it('the list names a node that did not answer', async () => {
+    c.pause(true);
+    try {
+      const list = (await rest(a, 'GET', '/api/sim/stations')).body as { unanswered: { node: string; message: string }[] };
+      expect(list.unanswered).toEqual([{ node: 'node-c', message: expect.stringContaining('node-c') }]);
+    } finally {
+      c.pause(false);
+    }
+  });
+});
