@@ -392,7 +392,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   app.use('/api', createFaultsRouter({ auth, faults }));
   app.use('/api', createTestCsRouter({ auth, testCs, mode }));
   app.use('/api', createConformanceRouter({ auth, conformance }));
-  app.use('/api', createTestsRouter({ auth, runs: testRuns, casesDir: envString(config.env, 'CHARGER_TESTS_DIR') ?? DEFAULT_CHARGER_TESTS_DIR, connected }));
+  app.use('/api', createTestsRouter({ auth, runs: testRuns, casesDir: envString(config.env, 'CHARGER_TESTS_DIR') ?? DEFAULT_CHARGER_TESTS_DIR, connected, ...(cluster ? { heldElsewhere: cluster.heldElsewhere } : {}) }));
   app.use('/api', createPushRouter({
     auth,
     stats: () => push.stats(),

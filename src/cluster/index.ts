@@ -54,6 +54,8 @@ export interface Cluster {
   leadBinlog(reader: CdcReader): CdcReader;
   /** Operator calls reach the station through whichever node holds it. */
   readonly calls: CallPort;
+  /** The other live node holding a station, if any (for what is not routed: test runs). */
+  heldElsewhere(chargeBoxId: string): Promise<string | undefined>;
   /** Fault rules (REST and Socket.IO) act in the relay of the node holding the station. */
   readonly faults: FaultsAccess;
   /** Simulator commands (Socket.IO `sim`) on stations simulated by another node run there. */
@@ -130,6 +132,7 @@ export function createCluster(deps: ClusterDeps): Cluster {
       return leader;
     },
     calls,
+    heldElsewhere: (chargeBoxId) => ownership.elsewhere(chargeBoxId),
     faults,
     simRest: (commands, simulatedHere, listHere) => routedSimRest({ commands, simulatedHere, listHere, nodeId: me, membership, rpc, timeoutMs: config.rpcTimeoutMs }),
     routeSim: (local, simulatedHere) => routedSim(local, simulatedHere, ownership, rpc, deps.callTimeoutMs + config.rpcTimeoutMs),

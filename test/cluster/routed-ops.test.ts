@@ -16,6 +16,8 @@ beforeAll(async () => {
   // A node TTL well above the RPC timeout: a paused node is still "alive" (its claim holds) when asked.
   const env = { REDIS_URL: redis.url, CALL_TIMEOUT_MS: '3000', CLUSTER_RPC_TIMEOUT_MS: '500', CLUSTER_NODE_TTL_MS: '8000' };
   [a, c] = await Promise.all([startNode('node-a', env), startNode('node-c', env)]);
+  // The stations the tests use, all held by node C, connected at once.
+  await Promise.all(['RO-F1', 'RO-F2', 'RO-F3', 'RO-T1'].map((id) => stationOn(c, id)));
 }, 120_000);
 
 afterAll(async () => {
@@ -26,14 +28,17 @@ afterAll(async () => {
   killAll();
 });
 
+const held = new Map<string, StationClient>();
 async function stationOn(node: GatewayNode, id: string): Promise<StationClient> {
   const st = await connectStation(`ws://127.0.0.1:${node.port}/ocpp/${id}`);
   stations.push(st);
+  held.set(id, st);
   await st.call('BootNotification', { chargePointVendor: 'V', chargePointModel: 'M' });
   // Node A knows C holds it once C's claim is in Redis.
   await until(async () => (await a.get<{ stations: { chargeBoxId: string; node: string }[] }>('/api/stations')).stations.some((s) => s.chargeBoxId === id && s.node === node.name), 10_000, `${id} listed`);
   return st;
 }
+const heldBy = (id: string): StationClient => held.get(id) ?? (() => { throw new Error(`${id} not connected`); })();
 
 function pushClient(node: GatewayNode): Promise<Socket> {
   const socket = ioClient(node.url, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { token: operatorToken() } });
@@ -62,7 +67,7 @@ interface Rule { id: string; chargeBoxId: string; spec: { kind: string } }
 
 describe('fault rules on a station held by another node', () => {
   it('REST on node A sets, lists and deletes a rule that acts on node C\'s station', async () => {
-    const st = await stationOn(c, 'RO-F1');
+    const st = heldBy('RO-F1');
     expect(await authorizeStatus(st)).toBe('Accepted');
     const set = await rest(a, 'POST', '/api/stations/RO-F1/faults', { kind: 'answer', actions: ['Authorize'], answer: { idTagStatus: 'Expired' } });
     expect(set.status).toBe(201);
@@ -80,7 +85,7 @@ describe('fault rules on a station held by another node', () => {
   });
 
   it('Socket.IO on node A sets and clears a drop rule on node C\'s station', async () => {
-    const st = await stationOn(c, 'RO-F2');
+    const st = heldBy('RO-F2');
     const client = await pushClient(a);
     const set = await client.timeout(5000).emitWithAck('faults', { op: 'set', chargeBoxId: 'RO-F2', rule: { kind: 'drop', direction: 'toUpstream', actions: ['DataTransfer'] } }) as { ok: boolean; rule: Rule };
     expect(set).toMatchObject({ ok: true, rule: { chargeBoxId: 'RO-F2', spec: { kind: 'drop' } } });
@@ -93,7 +98,6 @@ describe('fault rules on a station held by another node', () => {
   });
 
   it('a node holding the station that does not answer is a clear 504 (REST) and unreachable (Socket.IO)', async () => {
-    await stationOn(c, 'RO-F3');
     const client = await pushClient(a);
     c.pause(true);
     try {
@@ -137,5 +141,14 @@ describe('REST /api/sim across nodes', () => {
     } finally {
       c.pause(false);
     }
+  });
+});
+
+describe('charger test runs in a cluster', () => {
+  it('starting a run on a node that does not hold the station answers 409 naming the node that does', async () => {
+    const r = await rest(a, 'POST', '/api/stations/RO-T1/tests', { suite: 'core' });
+    expect(r).toMatchObject({ status: 409, body: { error: { code: 'GW_ERR_STATION_ON_OTHER_NODE', node: 'node-c', message: expect.stringContaining('node-c') } } });
+    // A station nobody holds is still the plain "not connected".
+    expect(await rest(a, 'POST', '/api/stations/NOBODY/tests', { suite: 'core' })).toMatchObject({ status: 409, body: { error: { code: 'GW_ERR_STATION_NOT_CONNECTED' } } });
   });
 });
