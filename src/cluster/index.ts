@@ -147,7 +147,7 @@ export function createCluster(deps: ClusterDeps): Cluster {
         nodeId,
         redis: redis.health(),
         // What stops working while Redis is away; relaying does not.
-        degraded: up ? [] : ['events from other nodes and this node\'s events to push clients wait', 'calls to stations on other nodes fail', 'binlog reading pauses once the lease ends', 'other nodes\' stations are not listed'],
+        degraded: up ? [] : ['events from other nodes and this node\'s events to push clients wait', 'calls, fault rules and simulator control for stations on other nodes fail', 'binlog reading pauses once the lease ends', 'other nodes\' stations are not listed'],
         peers: membership.peers().map((p) => ({ nodeId: p.nodeId, stations: p.stationCount, binlogLeader: p.binlogLeader, lastSeenMs: Date.now() - p.at })),
         binlogLeader: lease.holder,
         stationsHeld: ownership.held,
