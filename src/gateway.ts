@@ -378,7 +378,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     }),
   }));
   // The message log is the frame stream's history: operators only, like the live stream.
-  app.use('/api/messages', auth.require({ role: 'operator' }), messagesRouter(messageLog));
+  app.use('/api/messages', auth.require({ role: 'operator' }), messagesRouter(messageLog, cluster?.messages(messageLog)));
   app.use('/api/stations/:id/device-log', auth.requireStation('id'), serial.deviceLogRouter());
   app.use('/api', eventsRouter(events));
   // Cluster mode: stations simulated on other nodes, and the list of every node's (src/cluster/routed-sim-rest.ts).

@@ -10,6 +10,8 @@ import type { EventInput } from '../events/catalogue.js';
 import type { CallPort } from '../relay/commands.js';
 import type { FaultsAccess, FaultsPort } from '../relay/faults/index.js';
 import type { StationInfo } from '../relay/relay.js';
+import type { MessageLog } from '../log/index.js';
+import type { ClusterMessagesPort } from '../api/messages-routes.js';
 import { BinlogLeader, SharedCheckpoints } from './binlog-leader.js';
 import { defaultNodeId, type ClusterConfig } from './config.js';
 import { EventOutbox, EventStreamReader, type StreamCounters } from './event-stream.js';
@@ -19,6 +21,7 @@ import { Membership } from './membership.js';
 import { StationOwnership, type StationCloser } from './ownership.js';
 import { RedisLink } from './redis.js';
 import { RoutedCalls } from './routed-calls.js';
+import { clusterMessages, parseClusterCursor } from './cluster-messages.js';
 import { routedFaults } from './routed-faults.js';
 import { routedSim, type SimCommandPort } from './routed-sim.js';
 import { routedSimRest } from './routed-sim-rest.js';
@@ -54,6 +57,8 @@ export interface Cluster {
   leadBinlog(reader: CdcReader): CdcReader;
   /** Operator calls reach the station through whichever node holds it. */
   readonly calls: CallPort;
+  /** GET /api/messages JSON pages merged from every live node. */
+  messages(log: MessageLog): ClusterMessagesPort;
   /** The other live node holding a station, if any (for what is not routed: test runs). */
   heldElsewhere(chargeBoxId: string): Promise<string | undefined>;
   /** Fault rules (REST and Socket.IO) act in the relay of the node holding the station. */
@@ -132,6 +137,10 @@ export function createCluster(deps: ClusterDeps): Cluster {
       return leader;
     },
     calls,
+    messages(log) {
+      const page = clusterMessages(log, rpc, membership, me, config.rpcTimeoutMs);
+      return { parseCursor: parseClusterCursor, page: (q, cursor) => page(q, cursor as Record<string, string> | undefined) };
+    },
     heldElsewhere: (chargeBoxId) => ownership.elsewhere(chargeBoxId),
     faults,
     simRest: (commands, simulatedHere, listHere) => routedSimRest({ commands, simulatedHere, listHere, nodeId: me, membership, rpc, timeoutMs: config.rpcTimeoutMs }),

@@ -152,3 +152,53 @@ describe('charger test runs in a cluster', () => {
     expect(await rest(a, 'POST', '/api/stations/NOBODY/tests', { suite: 'core' })).toMatchObject({ status: 409, body: { error: { code: 'GW_ERR_STATION_NOT_CONNECTED' } } });
   });
 });
+
+interface Entry { id: number; time: string; node?: string; chargeBoxId: string }
+
+describe('GET /api/messages in a cluster', () => {
+  const ids = 'chargeBoxId=RO-M1&chargeBoxId=RO-T1';
+  const exportOf = async (n: GatewayNode): Promise<Entry[]> => {
+    const res = await fetch(`${n.url}/api/messages?format=jsonl&${ids}`, { headers: auth });
+    return (await res.text()).split('\n').filter((l) => l !== '').map((l) => ({ ...(JSON.parse(l) as Entry), node: n.name }));
+  };
+
+  it('pages through every node\'s log, newest first by time, with the node of each entry', async () => {
+    const st = await stationOn(a, 'RO-M1');
+    for (let k = 0; k < 3; k++) await st.call('Heartbeat', {});
+    await heldBy('RO-T1').call('Heartbeat', {});
+    // Each node's own export (not merged) is the truth to compare with, once the logs have written the frames.
+    const [mine, theirs] = await until(async () => {
+      const both = await Promise.all([exportOf(a), exportOf(c)]);
+      return both[0].length >= 8 && both[1].length >= 4 ? both : undefined;
+    }, 10_000, 'frames logged on both nodes');
+    const truth = [...mine, ...theirs].sort((x, y) => (x.time < y.time ? 1 : x.time > y.time ? -1 : x.node!.localeCompare(y.node!)));
+    const paged: Entry[] = [];
+    let cursor: string | undefined;
+    for (let pages = 0; pages < 20; pages++) {
+      const r = await rest(a, 'GET', `/api/messages?limit=3&${ids}${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(r.status).toBe(200);
+      const body = r.body as { entries: Entry[]; nextCursor?: string; unanswered: unknown[] };
+      expect(body.unanswered).toEqual([]);
+      paged.push(...body.entries);
+      cursor = body.nextCursor;
+      if (cursor === undefined) break;
+    }
+    expect(cursor).toBeUndefined();
+    expect(paged.map((e) => `${e.node}:${e.id}`)).toEqual(truth.map((e) => `${e.node}:${e.id}`));
+    expect((await rest(a, 'GET', '/api/messages?cursor=42')).status).toBe(400);
+  });
+
+  it('names a node that did not answer and still answers with the others', async () => {
+    c.pause(true);
+    try {
+      const r = await rest(a, 'GET', `/api/messages?${ids}`);
+      const body = r.body as { entries: Entry[]; unanswered: { node: string }[] };
+      expect(r.status).toBe(200);
+      expect(body.unanswered).toEqual([expect.objectContaining({ node: 'node-c' })]);
+      expect(body.entries.length).toBeGreaterThan(0);
+      expect(body.entries.every((e) => e.node === 'node-a')).toBe(true);
+    } finally {
+      c.pause(false);
+    }
+  });
+});
