@@ -51,6 +51,7 @@ import { registerRelayMetrics } from './metrics/relay-metrics.js';
 import { FrameTap } from './relay/frame-tap.js';
 import { PersistedOwnCallIds } from './relay/own-call-ids.js';
 import { Relay } from './relay/relay.js';
+import { localFaultsAccess } from './relay/faults/index.js';
 import { localUpstreamFactory } from './upstream/local-cs.js';
 import { steveUpstreamFactory } from './upstream/steve-client.js';
 import { TransactionIds } from './upstream/transaction-ids.js';
@@ -210,6 +211,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const cdc: CdcReader | undefined = reader && cluster ? cluster.leadBinlog(reader) : reader;
   const events = configError(() => createEventModel({ bus, dataDir: config.dataDir, logger, binlogConfigured: cdc !== undefined, ...eventsConfig, ...(cluster ? { inputs: cluster.eventInputs } : {}) }));
   const calls = cluster?.calls ?? relay;
+  const faults = cluster?.faults ?? localFaultsAccess(relay.faults);
 
   const serial = createSerialLinks({
     config: parseSerialConfig(config.env, config.file),
@@ -272,6 +274,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   });
 
   const simCommands = { command: (request: unknown) => runSimCommand(sim, request) };
+  const simPort = cluster ? cluster.routeSim(simCommands, isSimulated) : simCommands;
   const liveMetrics = new LiveMetrics(bus);
   const pushConfig = parsePushConfig(config.env, config);
   const push = createPushServer({
@@ -281,9 +284,9 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     state: events.state,
     history: events.history,
     calls,
-    sim: cluster ? cluster.routeSim(simCommands, isSimulated) : simCommands,
+    sim: simPort,
     tests: testRuns,
-    faults: relay.faults,
+    faults,
     metrics: () => {
       const stations = relay.stations();
       const binlog = cdc?.health();
@@ -375,19 +378,21 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     }),
   }));
   // The message log is the frame stream's history: operators only, like the live stream.
-  app.use('/api/messages', auth.require({ role: 'operator' }), messagesRouter(messageLog));
+  app.use('/api/messages', auth.require({ role: 'operator' }), messagesRouter(messageLog, cluster?.messages(messageLog)));
   app.use('/api/stations/:id/device-log', auth.requireStation('id'), serial.deviceLogRouter());
   app.use('/api', eventsRouter(events));
+  // Cluster mode: stations simulated on other nodes, and the list of every node's (src/cluster/routed-sim-rest.ts).
+  if (cluster) app.use('/api/sim', auth.require({ role: 'operator' }), cluster.simRest(simPort, isSimulated, () => sim.list()));
   app.use('/api/sim', auth.require({ role: 'operator' }), sim.router());
   app.use('/api/webhooks', auth.require({ role: 'operator' }), webhooks.router());
   app.use('/api/mirrors', auth.require({ role: 'operator' }), mirrors.router());
   app.use('/api/vendor-messages', auth.require({ role: 'operator' }), vendorMessagesRouter(events.vendorMessages));
   app.use('/api', createOcppSchemasRouter({ auth }));
   app.use('/api', createCallsRouter({ auth, calls, timeoutMs: pushConfig.callTimeoutMs }));
-  app.use('/api', createFaultsRouter({ auth, faults: relay.faults }));
+  app.use('/api', createFaultsRouter({ auth, faults }));
   app.use('/api', createTestCsRouter({ auth, testCs, mode }));
   app.use('/api', createConformanceRouter({ auth, conformance }));
-  app.use('/api', createTestsRouter({ auth, runs: testRuns, casesDir: envString(config.env, 'CHARGER_TESTS_DIR') ?? DEFAULT_CHARGER_TESTS_DIR, connected }));
+  app.use('/api', createTestsRouter({ auth, runs: testRuns, casesDir: envString(config.env, 'CHARGER_TESTS_DIR') ?? DEFAULT_CHARGER_TESTS_DIR, connected, ...(cluster ? { heldElsewhere: cluster.heldElsewhere } : {}) }));
   app.use('/api', createPushRouter({
     auth,
     stats: () => push.stats(),

@@ -138,22 +138,42 @@ async function exportEntries(res: Response, log: MessageLog, q: MessageQuery, fo
   if (!res.destroyed) res.end(chunk);
 }
 
-export function messagesRouter(log: MessageLog): Router {
+const cursorField = (next: string | undefined): string => (next === undefined ? '' : `,"nextCursor":${JSON.stringify(next)}`);
+
+/** Cluster mode: JSON pages for every node (src/cluster/cluster-messages.ts); its cursors are its own. */
+export interface ClusterMessagesPort {
+  parseCursor(text: string): object | undefined;
+  page(q: MessageQuery & { readonly limit: number }, cursor: object | undefined): Promise<{ readonly entries: readonly string[]; readonly nextCursor?: string; readonly unanswered: readonly object[] }>;
+}
+
+export function messagesRouter(log: MessageLog, cluster?: ClusterMessagesPort): Router {
   const router = Router();
   router.get('/', async (req, res) => {
     let parsed: ParsedRequest;
+    let clusterCursor: object | undefined;
+    // Cluster mode answers JSON pages for every node; exports (jsonl, csv) stay with the node asked.
+    const clusterPage = cluster !== undefined && (req.query.format ?? 'json') === 'json' ? cluster : undefined;
     try {
-      parsed = parse(req.query);
+      const { cursor, ...rest } = req.query;
+      if (clusterPage && cursor !== undefined) {
+        clusterCursor = typeof cursor === 'string' ? clusterPage.parseCursor(cursor) : undefined;
+        if (clusterCursor === undefined) throw new BadParameter('cursor', 'cursor must be a nextCursor value from an earlier page');
+      }
+      parsed = parse(clusterPage ? rest : req.query);
     } catch (err) {
       if (!(err instanceof BadParameter)) throw err;
       res.status(400).json({ error: { code: 'bad_request', parameter: err.parameter, message: err.message } });
       return;
     }
+    if (clusterPage) {
+      const page = await clusterPage.page({ ...parsed.query, limit: parsed.query.limit ?? DEFAULT_PAGE_LIMIT }, clusterCursor);
+      res.type('application/json').send(`{"entries":[${page.entries.join(',')}]${cursorField(page.nextCursor)},"unanswered":${JSON.stringify(page.unanswered)}}`);
+      return;
+    }
     if (parsed.format === 'json') {
       // Entry by entry, so one entry that cannot be serialised is rendered as raw text instead of failing the page.
       const page = await log.query({ limit: DEFAULT_PAGE_LIMIT, ...parsed.query });
-      const cursor = page.nextCursor === undefined ? '' : `,"nextCursor":${JSON.stringify(page.nextCursor)}`;
-      res.type('application/json').send(`{"entries":[${page.entries.map((e) => entryJson(e)).join(',')}]${cursor}}`);
+      res.type('application/json').send(`{"entries":[${page.entries.map((e) => entryJson(e)).join(',')}]${cursorField(page.nextCursor)}}`);
       return;
     }
     try {

@@ -12,6 +12,8 @@ export interface TestsRoutesDeps {
   /** Folder holding one sub-folder per suite (CHARGER_TESTS_DIR). */
   readonly casesDir: string;
   readonly connected: (chargeBoxId: string) => boolean;
+  /** Cluster mode: the other node holding a station not connected here (a run must start on that node). */
+  readonly heldElsewhere?: (chargeBoxId: string) => Promise<string | undefined>;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -34,7 +36,7 @@ export function createTestsRouter(deps: TestsRoutesDeps): Router {
     res.json({ dir: deps.casesDir, suites });
   });
 
-  router.post('/stations/:id/tests', operator, express.json({ limit: '64kb' }), (req, res) => {
+  router.post('/stations/:id/tests', operator, express.json({ limit: '64kb' }), async (req, res) => {
     const chargeBoxId = String(req.params.id);
     const body: Record<string, unknown> = isObject(req.body) ? req.body : {};
     const suite = body.suite ?? 'core';
@@ -49,6 +51,10 @@ export function createTestsRouter(deps: TestsRoutesDeps): Router {
     } catch (err) {
       if (err instanceof CaseError) return error(res, 400, 'GW_ERR_TEST_CASE', err.message);
       throw err;
+    }
+    const node = !deps.connected(chargeBoxId) ? await deps.heldElsewhere?.(chargeBoxId) : undefined;
+    if (node !== undefined) {
+      return void res.status(409).json({ error: { code: 'GW_ERR_STATION_ON_OTHER_NODE', node, message: `station ${chargeBoxId} is held by gateway node ${node}: start the run on that node (test runs are not routed across nodes)` } });
     }
     if (!deps.connected(chargeBoxId)) return error(res, 409, 'GW_ERR_STATION_NOT_CONNECTED', `station ${chargeBoxId} is not connected to the gateway: connect the board (ws://<gateway>/ocpp/${chargeBoxId}) and try again`);
     const active = deps.runs.activeFor(chargeBoxId);

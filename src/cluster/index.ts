@@ -2,12 +2,16 @@
 // only when REDIS_URL is set; single-process mode never loads Redis. Nothing here sits on the relay path: station
 // claims, event appends and heartbeats are sent after the relay has done its work, and fail fast while Redis is away.
 import { Gauge, type Registry } from 'prom-client';
+import type { Router } from 'express';
 import type { Logger } from 'pino';
 import type { CdcReader } from '../cdc/index.js';
 import type { Bus } from '../events/bus.js';
 import type { EventInput } from '../events/catalogue.js';
 import type { CallPort } from '../relay/commands.js';
+import type { FaultsAccess, FaultsPort } from '../relay/faults/index.js';
 import type { StationInfo } from '../relay/relay.js';
+import type { MessageLog } from '../log/index.js';
+import type { ClusterMessagesPort } from '../api/messages-routes.js';
 import { BinlogLeader, SharedCheckpoints } from './binlog-leader.js';
 import { defaultNodeId, type ClusterConfig } from './config.js';
 import { EventOutbox, EventStreamReader, type StreamCounters } from './event-stream.js';
@@ -17,7 +21,10 @@ import { Membership } from './membership.js';
 import { StationOwnership, type StationCloser } from './ownership.js';
 import { RedisLink } from './redis.js';
 import { RoutedCalls } from './routed-calls.js';
+import { clusterMessages, parseClusterCursor } from './cluster-messages.js';
+import { routedFaults } from './routed-faults.js';
 import { routedSim, type SimCommandPort } from './routed-sim.js';
+import { routedSimRest } from './routed-sim-rest.js';
 import { ClusterRpc } from './rpc.js';
 import { StreamPosition } from './stream-position.js';
 
@@ -26,6 +33,7 @@ export { parseClusterConfig, type ClusterConfig } from './config.js';
 /** What the relay offers the cluster. */
 export interface ClusterRelay extends StationCloser, CallPort {
   holds(chargeBoxId: string): boolean;
+  readonly faults: FaultsPort;
   stations(): StationInfo[];
 }
 
@@ -49,8 +57,16 @@ export interface Cluster {
   leadBinlog(reader: CdcReader): CdcReader;
   /** Operator calls reach the station through whichever node holds it. */
   readonly calls: CallPort;
+  /** GET /api/messages JSON pages merged from every live node. */
+  messages(log: MessageLog): ClusterMessagesPort;
+  /** The other live node holding a station, if any (for what is not routed: test runs). */
+  heldElsewhere(chargeBoxId: string): Promise<string | undefined>;
+  /** Fault rules (REST and Socket.IO) act in the relay of the node holding the station. */
+  readonly faults: FaultsAccess;
   /** Simulator commands (Socket.IO `sim`) on stations simulated by another node run there. */
   routeSim(local: SimCommandPort, simulatedHere: (id: string) => boolean): SimCommandPort;
+  /** REST /api/sim in front of the simulator's router: other nodes' simulated stations, and every node's list. */
+  simRest(commands: SimCommandPort, simulatedHere: (id: string) => boolean, listHere: () => readonly object[]): Router;
   /** Every node's stations (other nodes' as of their last heartbeat). */
   stations(): StationInfo[];
   health(): Record<string, unknown>;
@@ -72,7 +88,8 @@ export function createCluster(deps: ClusterDeps): Cluster {
   const outbox = new EventOutbox(redis, keys, config.streamMaxLen, config.outboxBytes, counters, logger);
   const rpc = new ClusterRpc(redis, sub, keys, me, logger);
   const ownership = new StationOwnership(redis, keys, rpc, me, relay, logger, (node) => membership.alive(node));
-  const calls = new RoutedCalls(relay, ownership, rpc, me, deps.callTimeoutMs, config.rpcTimeoutMs);
+  const calls = new RoutedCalls(relay, ownership, rpc, deps.callTimeoutMs, config.rpcTimeoutMs);
+  const faults = routedFaults(relay.faults, ownership, rpc, config.rpcTimeoutMs);
   let leader: BinlogLeader | undefined;
   const lease = new BinlogLease(redis, keys, me, config.leaseMs, {
     acquired: (fence) => leader?.acquired(fence),
@@ -120,7 +137,14 @@ export function createCluster(deps: ClusterDeps): Cluster {
       return leader;
     },
     calls,
-    routeSim: (local, simulatedHere) => routedSim(local, simulatedHere, ownership, rpc, me, deps.callTimeoutMs + config.rpcTimeoutMs),
+    messages(log) {
+      const page = clusterMessages(log, rpc, membership, me, config.rpcTimeoutMs);
+      return { parseCursor: parseClusterCursor, page: (q, cursor) => page(q, cursor as Record<string, string> | undefined) };
+    },
+    heldElsewhere: (chargeBoxId) => ownership.elsewhere(chargeBoxId),
+    faults,
+    simRest: (commands, simulatedHere, listHere) => routedSimRest({ commands, simulatedHere, listHere, nodeId: me, membership, rpc, timeoutMs: config.rpcTimeoutMs }),
+    routeSim: (local, simulatedHere) => routedSim(local, simulatedHere, ownership, rpc, deps.callTimeoutMs + config.rpcTimeoutMs),
     stations() {
       const all = relay.stations().map((s) => ({ ...s, node: nodeId }));
       for (const peer of membership.peerStations()) for (const s of peer.stations) all.push({ ...s, node: peer.nodeId });
@@ -132,7 +156,7 @@ export function createCluster(deps: ClusterDeps): Cluster {
         nodeId,
         redis: redis.health(),
         // What stops working while Redis is away; relaying does not.
-        degraded: up ? [] : ['events from other nodes and this node\'s events to push clients wait', 'calls to stations on other nodes fail', 'binlog reading pauses once the lease ends', 'other nodes\' stations are not listed'],
+        degraded: up ? [] : ['events from other nodes and this node\'s events to push clients wait', 'calls, fault rules and simulator control for stations on other nodes fail', 'binlog reading pauses once the lease ends', 'other nodes\' stations are not listed'],
         peers: membership.peers().map((p) => ({ nodeId: p.nodeId, stations: p.stationCount, binlogLeader: p.binlogLeader, lastSeenMs: Date.now() - p.at })),
         binlogLeader: lease.holder,
         stationsHeld: ownership.held,

@@ -66,6 +66,12 @@ export class StationOwnership {
     return node !== undefined && this.alive(node) ? node : undefined;
   }
 
+  /** The other live node holding the station; undefined when it is held here, by nobody, or Redis is away. */
+  async elsewhere(chargeBoxId: string): Promise<string | undefined> {
+    const node = await this.ownerOf(chargeBoxId).catch(() => undefined);
+    return node === this.nodeId() ? undefined : node;
+  }
+
   #claim(chargeBoxId: string): void {
     const claim = `${this.nodeId()} ${Date.now().toString(36)}.${(++this.#serial).toString(36)}`;
     this.#mine.set(chargeBoxId, claim);

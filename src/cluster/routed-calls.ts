@@ -1,10 +1,9 @@
 // Operator calls in cluster mode: a station held here is called through the local relay; one held by another node
 // is called through that node (request over Redis), and its answer comes back here.
-import { GATEWAY_ERRORS, GatewayError, type GatewayErrorCode } from '../errors.js';
 import type { CallPort } from '../relay/commands.js';
 import type { CallOutcome } from '../relay/relay.js';
 import type { StationOwnership } from './ownership.js';
-import { RpcError, type ClusterRpc } from './rpc.js';
+import { asGatewayError, type ClusterRpc } from './rpc.js';
 
 interface CallRequest {
   readonly chargeBoxId: string;
@@ -18,7 +17,6 @@ export class RoutedCalls implements CallPort {
     private readonly local: CallPort & { holds(chargeBoxId: string): boolean },
     private readonly ownership: StationOwnership,
     private readonly rpc: ClusterRpc,
-    private readonly nodeId: () => string,
     private readonly defaultTimeoutMs: number,
     private readonly rpcMarginMs: number,
   ) {
@@ -30,20 +28,13 @@ export class RoutedCalls implements CallPort {
 
   async call(chargeBoxId: string, action: string, payload: unknown, opts: { timeoutMs?: number } = {}): Promise<CallOutcome> {
     if (this.local.holds(chargeBoxId)) return this.local.call(chargeBoxId, action, payload, opts);
-    const node = await this.ownership.ownerOf(chargeBoxId).catch(() => undefined);
-    if (node === undefined || node === this.nodeId()) return this.local.call(chargeBoxId, action, payload, opts);
+    const node = await this.ownership.elsewhere(chargeBoxId);
+    if (node === undefined) return this.local.call(chargeBoxId, action, payload, opts);
     const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs;
     try {
       return (await this.rpc.request(node, 'call', { chargeBoxId, action, payload, timeoutMs }, timeoutMs + this.rpcMarginMs)) as CallOutcome;
     } catch (err) {
-      // The other node's refusal keeps its code (not connected, too large, queue full); a node that did not
-      // answer is GW_ERR_CLUSTER_UNREACHABLE.
-      if (err instanceof RpcError) {
-        const code = err.code !== undefined && err.code in GATEWAY_ERRORS ? (err.code as GatewayErrorCode) : 'GW_ERR_CLUSTER_UNREACHABLE';
-        const details = typeof err.details === 'object' && err.details !== null ? (err.details as Record<string, unknown>) : {};
-        throw new GatewayError(code, err.message, { ...details, node });
-      }
-      throw err;
+      throw asGatewayError(err, node);
     }
   }
 }

@@ -2,6 +2,7 @@
 // the asker's channel with the request's id. Pub/sub delivers at most once, so every request has a timeout.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { GATEWAY_ERRORS, GatewayError, type GatewayErrorCode } from '../errors.js';
 import type { ClusterKeys } from './keys.js';
 import type { RedisLink } from './redis.js';
 
@@ -23,6 +24,15 @@ export class RpcError extends Error {
     super(message);
     this.name = 'RpcError';
   }
+}
+
+/** Another node's refusal keeps its GW_ERR_* code (not connected, too large, queue full); a node that did not
+ * answer is GW_ERR_CLUSTER_UNREACHABLE. Either way the error names the node. */
+export function asGatewayError(err: unknown, node: string): unknown {
+  if (!(err instanceof RpcError)) return err;
+  const code = err.code !== undefined && err.code in GATEWAY_ERRORS ? (err.code as GatewayErrorCode) : 'GW_ERR_CLUSTER_UNREACHABLE';
+  const details = typeof err.details === 'object' && err.details !== null ? (err.details as Record<string, unknown>) : {};
+  return new GatewayError(code, err.message, { ...details, node });
 }
 
 export class ClusterRpc {

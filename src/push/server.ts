@@ -9,7 +9,7 @@ import type { LogEntry } from '../events/observations.js';
 import type { PushConfig } from './config.js';
 import { operatorCallAck } from './calls.js';
 import { faultsCommand } from './faults.js';
-import type { FaultsPort } from '../relay/faults/index.js';
+import type { FaultsAccess } from '../relay/faults/index.js';
 import { PushClient, type PushSocket, type SocketData } from './client.js';
 import { ALL_ROOM, FanOut, stationRoom } from './fanout.js';
 import { FleetFeed } from './fleet-feed.js';
@@ -48,7 +48,7 @@ export interface PushServerDeps {
   readonly calls: CallsPort;
   readonly sim?: SimControlPort;
   readonly tests?: TestAnswerPort;
-  readonly faults?: FaultsPort;
+  readonly faults?: FaultsAccess;
   readonly metrics: () => GatewayMetricsSnapshot;
   readonly verify: TokenVerifier;
   readonly logger: PushLogger;
@@ -323,7 +323,8 @@ export class PushServer {
       if (c.principal.role !== 'operator') return ack(fail('forbidden', 'fault injection is for operators'));
       if (Date.now() >= c.principal.expiresAt) return ack(fail('unauthorized', 'token expired'));
       const faults = this.#deps.faults;
-      ack(faults ? faultsCommand(faults, c.principal, req) : fail('not_connected', 'no fault injection in this gateway'));
+      if (!faults) return ack(fail('not_connected', 'no fault injection in this gateway'));
+      void faultsCommand(faults, c.principal, req).then(ack, (err: unknown) => ack(fail('internal', String(err))));
     });
     socket.on('disconnect', () => {
       c.forget();

@@ -5,7 +5,7 @@ import { checkAction, checkStationSpec } from './spec.js';
 
 export type SimCommandResult =
   | { readonly ok: true; readonly result: unknown }
-  | { readonly ok: false; readonly error: { readonly code: 'not_found' | 'invalid' | 'conflict' | 'internal'; readonly message: string } };
+  | { readonly ok: false; readonly error: { readonly code: 'not_found' | 'invalid' | 'conflict' | 'unreachable' | 'internal'; readonly message: string } };
 
 const invalid = (message: string): SimCommandResult => ({ ok: false, error: { code: 'invalid', message } });
 
@@ -21,6 +21,9 @@ export async function runSimCommand(sim: Simulator, request: unknown): Promise<S
         if (!checked.ok) return invalid(checked.message);
         return { ok: true, result: sim.create(checked.spec) };
       }
+      case 'get':
+        if (typeof r.id !== 'string') return invalid('"id" must be a string');
+        return { ok: true, result: sim.get(r.id) };
       case 'remove':
         if (typeof r.id !== 'string') return invalid('"id" must be a string');
         sim.remove(r.id);
@@ -32,7 +35,7 @@ export async function runSimCommand(sim: Simulator, request: unknown): Promise<S
         return { ok: true, result: await sim.act(r.id, checked.action) };
       }
       default:
-        return invalid('"op" must be one of list, create, remove, act');
+        return invalid('"op" must be one of list, create, get, remove, act');
     }
   } catch (err) {
     if (err instanceof SimError) return { ok: false, error: { code: err.code, message: err.message } };

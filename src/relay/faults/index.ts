@@ -13,3 +13,16 @@ export interface FaultsPort {
   remove(chargeBoxId: string, ruleId: string): boolean;
   clear(chargeBoxId: string): number;
 }
+
+/** FaultsPort as REST and Socket.IO use it: in cluster mode the station's rules may live on another node. */
+export type FaultsAccess = { [K in keyof FaultsPort]: (...args: Parameters<FaultsPort[K]>) => Promise<ReturnType<FaultsPort[K]>> };
+
+/** Single-process mode: the relay's own rules, unchanged. */
+export function localFaultsAccess(port: FaultsPort): FaultsAccess {
+  return {
+    list: async (id) => port.list(id),
+    set: async (id, raw, setBy) => port.set(id, raw, setBy),
+    remove: async (id, ruleId) => port.remove(id, ruleId),
+    clear: async (id) => port.clear(id),
+  };
+}

@@ -1,0 +1,204 @@
+// Operator tools routed to the node holding the station (issue 16 follow-up): fault rules over REST and Socket.IO,
+// REST /api/sim, charger test runs. Two real nodes on a private Redis; stations connect straight to one node.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { io as ioClient, type Socket } from 'socket.io-client';
+import { connectStation, type StationClient } from '../support/station-client.js';
+import { killAll, operatorToken, startNode, startRedis, until, type GatewayNode, type PrivateRedis } from './support.js';
+
+let redis: PrivateRedis;
+let a: GatewayNode;
+let c: GatewayNode;
+const stations: StationClient[] = [];
+const sockets: Socket[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+  // A node TTL well above the RPC timeout: a paused node is still "alive" (its claim holds) when asked.
+  const env = { REDIS_URL: redis.url, CALL_TIMEOUT_MS: '3000', CLUSTER_RPC_TIMEOUT_MS: '500', CLUSTER_NODE_TTL_MS: '8000' };
+  [a, c] = await Promise.all([startNode('node-a', env), startNode('node-c', env)]);
+  // The stations the tests use, all held by node C, connected at once.
+  await Promise.all(['RO-F1', 'RO-F2', 'RO-F3', 'RO-T1'].map((id) => stationOn(c, id)));
+}, 120_000);
+
+afterAll(async () => {
+  for (const s of stations) s.close();
+  for (const s of sockets) s.close();
+  await Promise.all([a, c].filter(Boolean).map((n) => n.kill9()));
+  await redis?.stop();
+  killAll();
+});
+
+const held = new Map<string, StationClient>();
+async function stationOn(node: GatewayNode, id: string): Promise<StationClient> {
+  const st = await connectStation(`ws://127.0.0.1:${node.port}/ocpp/${id}`);
+  stations.push(st);
+  held.set(id, st);
+  await st.call('BootNotification', { chargePointVendor: 'V', chargePointModel: 'M' });
+  // Node A knows C holds it once C's claim is in Redis.
+  await until(async () => (await a.get<{ stations: { chargeBoxId: string; node: string }[] }>('/api/stations')).stations.some((s) => s.chargeBoxId === id && s.node === node.name), 10_000, `${id} listed`);
+  return st;
+}
+const heldBy = (id: string): StationClient => held.get(id) ?? (() => { throw new Error(`${id} not connected`); })();
+
+function pushClient(node: GatewayNode): Promise<Socket> {
+  const socket = ioClient(node.url, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { token: operatorToken() } });
+  sockets.push(socket);
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', reject);
+  });
+}
+
+const auth = { authorization: `Bearer ${operatorToken()}` };
+async function rest(node: GatewayNode, method: string, p: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(`${node.url}${p}`, { method, headers: { ...auth, 'content-type': 'application/json' }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  const text = await res.text();
+  return { status: res.status, body: text === '' ? undefined : JSON.parse(text) };
+}
+
+const authorizeStatus = async (st: StationClient): Promise<unknown> => ((await st.call('Authorize', { idTag: 'TAG1' }))[2] as { idTagInfo: { status: string } }).idTagInfo.status;
+
+const answeredWithin = (st: StationClient, ms: number): Promise<boolean> => Promise.race([
+  st.call('DataTransfer', { vendorId: 'test' }).then(() => true),
+  new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms)),
+]);
+
+interface Rule { id: string; chargeBoxId: string; spec: { kind: string } }
+
+describe('fault rules on a station held by another node', () => {
+  it('REST on node A sets, lists and deletes a rule that acts on node C\'s station', async () => {
+    const st = heldBy('RO-F1');
+    expect(await authorizeStatus(st)).toBe('Accepted');
+    const set = await rest(a, 'POST', '/api/stations/RO-F1/faults', { kind: 'answer', actions: ['Authorize'], answer: { idTagStatus: 'Expired' } });
+    expect(set.status).toBe(201);
+    const rule = set.body as Rule;
+    // The rule acts in C's relay: the station's Authorize is answered Expired.
+    expect(await authorizeStatus(st)).toBe('Expired');
+    // Both nodes list the one rule C holds; A itself holds none.
+    for (const n of [a, c]) expect(((await rest(n, 'GET', '/api/stations/RO-F1/faults')).body as { rules: Rule[] }).rules.map((r) => r.id)).toEqual([rule.id]);
+    // A bad rule keeps its 400 and field from C.
+    const bad = await rest(a, 'POST', '/api/stations/RO-F1/faults', { kind: 'drop', rate: 2 });
+    expect(bad).toMatchObject({ status: 400, body: { error: { code: 'GW_ERR_FAULT_INVALID', field: 'rate' } } });
+    expect((await rest(a, 'DELETE', `/api/stations/RO-F1/faults/${rule.id}`)).status).toBe(204);
+    expect((await rest(a, 'DELETE', `/api/stations/RO-F1/faults/${rule.id}`)).status).toBe(404);
+    expect(await authorizeStatus(st)).toBe('Accepted');
+  });
+
+  it('Socket.IO on node A sets and clears a drop rule on node C\'s station', async () => {
+    const st = heldBy('RO-F2');
+    const client = await pushClient(a);
+    const set = await client.timeout(5000).emitWithAck('faults', { op: 'set', chargeBoxId: 'RO-F2', rule: { kind: 'drop', direction: 'toUpstream', actions: ['DataTransfer'] } }) as { ok: boolean; rule: Rule };
+    expect(set).toMatchObject({ ok: true, rule: { chargeBoxId: 'RO-F2', spec: { kind: 'drop' } } });
+    // C drops the station's DataTransfer on its way upstream: no answer comes.
+    expect(await answeredWithin(st, 1000)).toBe(false);
+    const list = await client.timeout(5000).emitWithAck('faults', { op: 'list', chargeBoxId: 'RO-F2' }) as { ok: boolean; rules: Rule[] };
+    expect(list.rules.map((r) => r.id)).toEqual([set.rule.id]);
+    expect(await client.timeout(5000).emitWithAck('faults', { op: 'clear', chargeBoxId: 'RO-F2' })).toEqual({ ok: true, removed: 1 });
+    expect(await answeredWithin(st, 5000)).toBe(true);
+  });
+
+  it('a node holding the station that does not answer is a clear 504 (REST) and unreachable (Socket.IO)', async () => {
+    const client = await pushClient(a);
+    c.pause(true);
+    try {
+      const r = await rest(a, 'GET', '/api/stations/RO-F3/faults');
+      expect(r.status).toBe(504);
+      expect(r.body).toMatchObject({ error: { code: 'GW_ERR_CLUSTER_UNREACHABLE', message: expect.stringContaining('node-c') } });
+      const ack = await client.timeout(5000).emitWithAck('faults', { op: 'list', chargeBoxId: 'RO-F3' });
+      expect(ack).toMatchObject({ ok: false, error: { code: 'unreachable' } });
+    } finally {
+      c.pause(false);
+    }
+  });
+});
+
+interface SimInfo { id: string; node?: string }
+
+describe('REST /api/sim across nodes', () => {
+  it('node A lists, looks at, acts on and removes a station simulated by node C', async () => {
+    expect((await rest(c, 'POST', '/api/sim/stations', { id: 'RO-SIM' })).status).toBe(201);
+    await until(async () => (await a.get<{ stations: { chargeBoxId: string; node: string }[] }>('/api/stations')).stations.some((s) => s.chargeBoxId === 'RO-SIM' && s.node === c.name), 10_000, 'RO-SIM held by C');
+    const list = (await rest(a, 'GET', '/api/sim/stations')).body as { stations: SimInfo[]; unanswered: unknown[] };
+    expect(list.stations.filter((s) => s.id === 'RO-SIM')).toEqual([expect.objectContaining({ id: 'RO-SIM', node: 'node-c' })]);
+    expect(list.unanswered).toEqual([]);
+    expect(await rest(a, 'GET', '/api/sim/stations/RO-SIM')).toMatchObject({ status: 200, body: { id: 'RO-SIM' } });
+    const act = await rest(a, 'POST', '/api/sim/stations/RO-SIM/actions/plugIn', {});
+    expect(act).toMatchObject({ status: 200, body: { ok: true } });
+    // The plug-in happened on C: C's own view of its station says so.
+    expect(JSON.stringify((await rest(c, 'GET', '/api/sim/stations/RO-SIM')).body)).toContain('Preparing');
+    const bad = await rest(a, 'POST', '/api/sim/stations/RO-SIM/actions/fly', {});
+    expect(bad.status).toBe(400);
+    expect((await rest(a, 'DELETE', '/api/sim/stations/RO-SIM')).status).toBe(204);
+    expect((await rest(c, 'GET', '/api/sim/stations/RO-SIM')).status).toBe(404);
+    expect((await rest(a, 'GET', '/api/sim/stations/NOBODY')).status).toBe(404);
+  });
+
+  it('the list names a node that did not answer', async () => {
+    c.pause(true);
+    try {
+      const list = (await rest(a, 'GET', '/api/sim/stations')).body as { unanswered: { node: string; message: string }[] };
+      expect(list.unanswered).toEqual([{ node: 'node-c', message: expect.stringContaining('node-c') }]);
+    } finally {
+      c.pause(false);
+    }
+  });
+});
+
+describe('charger test runs in a cluster', () => {
+  it('starting a run on a node that does not hold the station answers 409 naming the node that does', async () => {
+    const r = await rest(a, 'POST', '/api/stations/RO-T1/tests', { suite: 'core' });
+    expect(r).toMatchObject({ status: 409, body: { error: { code: 'GW_ERR_STATION_ON_OTHER_NODE', node: 'node-c', message: expect.stringContaining('node-c') } } });
+    // A station nobody holds is still the plain "not connected".
+    expect(await rest(a, 'POST', '/api/stations/NOBODY/tests', { suite: 'core' })).toMatchObject({ status: 409, body: { error: { code: 'GW_ERR_STATION_NOT_CONNECTED' } } });
+  });
+});
+
+interface Entry { id: number; time: string; node?: string; chargeBoxId: string }
+
+describe('GET /api/messages in a cluster', () => {
+  const ids = 'chargeBoxId=RO-M1&chargeBoxId=RO-T1';
+  const exportOf = async (n: GatewayNode): Promise<Entry[]> => {
+    const res = await fetch(`${n.url}/api/messages?format=jsonl&${ids}`, { headers: auth });
+    return (await res.text()).split('\n').filter((l) => l !== '').map((l) => ({ ...(JSON.parse(l) as Entry), node: n.name }));
+  };
+
+  it('pages through every node\'s log, newest first by time, with the node of each entry', async () => {
+    const st = await stationOn(a, 'RO-M1');
+    for (let k = 0; k < 3; k++) await st.call('Heartbeat', {});
+    await heldBy('RO-T1').call('Heartbeat', {});
+    // Each node's own export (not merged) is the truth to compare with, once the logs have written the frames.
+    const [mine, theirs] = await until(async () => {
+      const both = await Promise.all([exportOf(a), exportOf(c)]);
+      return both[0].length >= 8 && both[1].length >= 4 ? both : undefined;
+    }, 10_000, 'frames logged on both nodes');
+    const truth = [...mine, ...theirs].sort((x, y) => (x.time < y.time ? 1 : x.time > y.time ? -1 : x.node!.localeCompare(y.node!)));
+    const paged: Entry[] = [];
+    let cursor: string | undefined;
+    for (let pages = 0; pages < 20; pages++) {
+      const r = await rest(a, 'GET', `/api/messages?limit=3&${ids}${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(r.status).toBe(200);
+      const body = r.body as { entries: Entry[]; nextCursor?: string; unanswered: unknown[] };
+      expect(body.unanswered).toEqual([]);
+      paged.push(...body.entries);
+      cursor = body.nextCursor;
+      if (cursor === undefined) break;
+    }
+    expect(cursor).toBeUndefined();
+    expect(paged.map((e) => `${e.node}:${e.id}`)).toEqual(truth.map((e) => `${e.node}:${e.id}`));
+    expect((await rest(a, 'GET', '/api/messages?cursor=42')).status).toBe(400);
+  });
+
+  it('names a node that did not answer and still answers with the others', async () => {
+    c.pause(true);
+    try {
+      const r = await rest(a, 'GET', `/api/messages?${ids}`);
+      const body = r.body as { entries: Entry[]; unanswered: { node: string }[] };
+      expect(r.status).toBe(200);
+      expect(body.unanswered).toEqual([expect.objectContaining({ node: 'node-c' })]);
+      expect(body.entries.length).toBeGreaterThan(0);
+      expect(body.entries.every((e) => e.node === 'node-a')).toBe(true);
+    } finally {
+      c.pause(false);
+    }
+  });
+});
