@@ -24,7 +24,7 @@ const allowed: Record<string, readonly string[]> = {
   'charger-tests': ['relay', 'upstream', 'sim', 'events', 'ocpp', 'errors'],
   api: ['relay', 'log', 'events', 'ocpp', 'errors', 'upstream', 'charger-tests', 'conformance'],
   // Cluster mode wires the relay, the binlog reader and the event model across nodes; nothing below imports it.
-  cluster: ['relay', 'cdc', 'links', 'events', 'errors', 'config-env'],
+  cluster: ['relay', 'cdc', 'links', 'log', 'events', 'errors', 'config-env'],
 };
 
 function files(dir: string): string[] {

@@ -2,7 +2,7 @@
 // JSON Lines or CSV. Every bad parameter is a 400 that names it. Authentication is mounted in front by the caller.
 import { Router, type Request, type Response } from 'express';
 import type { LogEntry } from '../events/observations.js';
-import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, parseCursor, type MessageLog, type MessageQuery } from '../log/index.js';
+import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, parseCursor, type ClusterMessagesPort, type MessageLog, type MessageQuery } from '../log/index.js';
 import { csvHeader, csvRow } from '../log/csv.js';
 import { entryJson } from '../log/entry.js';
 import { DIRECTIONS, DISPOSITIONS, LEGS, MESSAGE_TYPES, ORIGINS } from '../log/record.js';
@@ -141,11 +141,6 @@ async function exportEntries(res: Response, log: MessageLog, q: MessageQuery, fo
 const cursorField = (next: string | undefined): string => (next === undefined ? '' : `,"nextCursor":${JSON.stringify(next)}`);
 
 /** Cluster mode: JSON pages for every node (src/cluster/cluster-messages.ts); its cursors are its own. */
-export interface ClusterMessagesPort {
-  parseCursor(text: string): object | undefined;
-  page(q: MessageQuery & { readonly limit: number }, cursor: object | undefined): Promise<{ readonly entries: readonly string[]; readonly nextCursor?: string; readonly unanswered: readonly object[] }>;
-}
-
 export function messagesRouter(log: MessageLog, cluster?: ClusterMessagesPort): Router {
   const router = Router();
   router.get('/', async (req, res) => {

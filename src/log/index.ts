@@ -44,6 +44,12 @@ export interface MessagePage {
   readonly nextCursor?: string;
 }
 
+/** A whole cluster's message log, paged by time across nodes (src/cluster implements it; the API serves it). */
+export interface ClusterMessagesPort {
+  parseCursor(text: string): object | undefined;
+  page(q: MessageQuery & { readonly limit: number }, cursor: object | undefined): Promise<{ readonly entries: readonly string[]; readonly nextCursor?: string; readonly unanswered: readonly object[] }>;
+}
+
 export interface MessageLogStats {
   readonly written: number;
   /** Every entry lost: writer behind (by count or bytes), a failed write, an observation that could not be logged. */
