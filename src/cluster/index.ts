@@ -25,9 +25,11 @@ import { routedFaults } from './routed-faults.js';
 import { routedSim, type SimCommandPort } from './routed-sim.js';
 import { routedSimRest } from './routed-sim-rest.js';
 import { ClusterRpc } from './rpc.js';
+import { routedTests, type TestsAcrossNodes } from './routed-tests.js';
 import { StreamPosition } from './stream-position.js';
 
 export { parseClusterConfig, type ClusterConfig } from './config.js';
+export type { TestsAcrossNodes } from './routed-tests.js';
 
 /** What the relay offers the cluster. */
 export interface ClusterRelay extends StationCloser, CallPort {
@@ -58,8 +60,8 @@ export interface Cluster {
   readonly calls: CallPort;
   /** GET /api/messages JSON pages merged from every live node. */
   messages(log: MessageLog): ClusterMessagesPort;
-  /** The other live node holding a station, if any (for what is not routed: test runs). */
-  heldElsewhere(chargeBoxId: string): Promise<string | undefined>;
+  /** Charger test runs of stations held by other nodes: started, followed and answered there from here. */
+  readonly tests: TestsAcrossNodes;
   /** Fault rules (REST and Socket.IO) act in the relay of the node holding the station. */
   readonly faults: FaultsAccess;
   /** Simulator commands (Socket.IO `sim`) on stations simulated by another node run there. */
@@ -104,6 +106,7 @@ export function createCluster(deps: ClusterDeps): Cluster {
     self: () => ({ nodeId, startedAt, binlogLeader: lease.holder }),
     stations: () => relay.stations(),
   });
+  const tests = routedTests({ bus, redis, keys, rpc, ownership, membership, nodeId: me, timeoutMs: config.rpcTimeoutMs, logger });
   let offInputs: (() => void) | undefined;
 
   new Gauge({
@@ -140,7 +143,7 @@ export function createCluster(deps: ClusterDeps): Cluster {
       const page = clusterMessages(log, rpc, membership, me, config.rpcTimeoutMs);
       return { parseCursor: parseClusterCursor, page: (q, cursor) => page(q, cursor as Record<string, string> | undefined) };
     },
-    heldElsewhere: (chargeBoxId) => ownership.elsewhere(chargeBoxId),
+    tests,
     faults,
     simRest: (commands, simulatedHere, listHere) => routedSimRest({ commands, simulatedHere, listHere, nodeId: me, membership, rpc, timeoutMs: config.rpcTimeoutMs }),
     routeSim: (local, simulatedHere) => routedSim(local, simulatedHere, ownership, rpc, deps.callTimeoutMs + config.rpcTimeoutMs),
@@ -187,6 +190,7 @@ export function createCluster(deps: ClusterDeps): Cluster {
     },
     async stop() {
       offInputs?.();
+      tests.stop();
       membership.stop();
       position.stop();
       await lease.stop();

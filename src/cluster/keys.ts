@@ -36,4 +36,16 @@ export class ClusterKeys {
   get events(): string {
     return `${this.prefix}:events`;
   }
+  /** Messages to every node (live charger-test updates). */
+  get broadcast(): string {
+    return `${this.prefix}:all`;
+  }
+  /** Which node keeps a charger test run (expires a week after the run started). */
+  testRun(runId: string): string {
+    return `${this.prefix}:testrun:${runId}`;
+  }
+  /** A webhook event taken for delivery by one node (expires after a day). */
+  webhookClaim(subscription: string, chargeBoxId: string, eventId: string): string {
+    return `${this.prefix}:webhook:${subscription}:${chargeBoxId}:${eventId}`;
+  }
 }

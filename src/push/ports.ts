@@ -45,5 +45,6 @@ export interface SimControlPort {
 
 /** Answers a charger test run's pending question (Socket.IO `tests:answer`; src/charger-tests TestRuns). */
 export interface TestAnswerPort {
-  answer(runId: string, askId: string, answer: 'done' | 'skipped'): 'ok' | 'no_run' | 'no_ask';
+  /** In cluster mode the run may be kept by another node, which may not answer. */
+  answer(runId: string, askId: string, answer: 'done' | 'skipped'): Promise<'ok' | 'no_run' | 'no_ask' | { readonly unreachable: string }>;
 }

@@ -270,21 +270,23 @@ export class PushServer {
         return { ok: true };
       }),
     );
-    socket.on('tests:answer', (req, ack) =>
-      this.#withAck(ack, () => {
-        if (c.principal.role !== 'operator') return fail('forbidden', 'test runs are for operators');
-        const tests = this.#deps.tests;
-        if (!tests) return fail('not_connected', 'no test runs in this gateway');
-        const r = typeof req === 'object' && req !== null ? (req as Record<string, unknown>) : {};
-        const answer = r.answer ?? 'done';
-        if (typeof r.runId !== 'string' || typeof r.askId !== 'string' || (answer !== 'done' && answer !== 'skipped')) {
-          return fail('invalid_params', 'expected { runId, askId, answer?: "done" | "skipped" }');
-        }
-        const result = tests.answer(r.runId, r.askId, answer);
-        if (result === 'ok') return { ok: true };
-        return fail('invalid_params', result === 'no_run' ? `no test run ${r.runId}` : 'the run is not waiting for that answer (timed out or already answered)');
-      }),
-    );
+    socket.on('tests:answer', (req, ack) => {
+      if (typeof ack !== 'function') return;
+      if (c.principal.role !== 'operator') return ack(fail('forbidden', 'test runs are for operators'));
+      const tests = this.#deps.tests;
+      if (!tests) return ack(fail('not_connected', 'no test runs in this gateway'));
+      const r = typeof req === 'object' && req !== null ? (req as Record<string, unknown>) : {};
+      const answer = r.answer ?? 'done';
+      if (typeof r.runId !== 'string' || typeof r.askId !== 'string' || (answer !== 'done' && answer !== 'skipped')) {
+        return ack(fail('invalid_params', 'expected { runId, askId, answer?: "done" | "skipped" }'));
+      }
+      const runId = r.runId;
+      void tests.answer(runId, r.askId, answer).then((result) => {
+        if (result === 'ok') return ack({ ok: true });
+        if (typeof result === 'object') return ack(fail('unreachable', result.unreachable));
+        ack(fail('invalid_params', result === 'no_run' ? `no test run ${runId}` : 'the run is not waiting for that answer (timed out or already answered)'));
+      }, (err: unknown) => ack(fail('internal', String(err))));
+    });
     socket.on('tests:unsubscribe', (ack) =>
       this.#withAck(ack, () => {
         this.#testClients.delete(c);
