@@ -271,6 +271,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     configured: parseConfigSubscriptions(config.file),
     logger,
     registry,
+    ...(cluster ? { once: cluster.webhookClaim } : {}),
   });
 
   const simCommands = { command: (request: unknown) => runSimCommand(sim, request) };

@@ -27,9 +27,11 @@ import { routedSimRest } from './routed-sim-rest.js';
 import { ClusterRpc } from './rpc.js';
 import { routedTests, type TestsAcrossNodes } from './routed-tests.js';
 import { StreamPosition } from './stream-position.js';
+import { webhookClaims, type WebhookClaim } from './webhook-claims.js';
 
 export { parseClusterConfig, type ClusterConfig } from './config.js';
 export type { TestsAcrossNodes } from './routed-tests.js';
+export type { WebhookClaim } from './webhook-claims.js';
 
 /** What the relay offers the cluster. */
 export interface ClusterRelay extends StationCloser, CallPort {
@@ -68,6 +70,8 @@ export interface Cluster {
   routeSim(local: SimCommandPort, simulatedHere: (id: string) => boolean): SimCommandPort;
   /** REST /api/sim in front of the simulator's router: other nodes' simulated stations, and every node's list. */
   simRest(commands: SimCommandPort, simulatedHere: (id: string) => boolean, listHere: () => readonly object[]): Router;
+  /** Webhook subscriptions every node has (CONFIG_FILE): each event is queued by one node only. */
+  readonly webhookClaim: WebhookClaim;
   /** Every node's stations (other nodes' as of their last heartbeat). */
   stations(): StationInfo[];
   health(): Record<string, unknown>;
@@ -75,6 +79,9 @@ export interface Cluster {
   start(port: number): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** How long a node not expected to deliver a webhook event waits before claiming it (the expected one died or lags). */
+const WEBHOOK_BACKUP_MS = 5000;
 
 export function createCluster(deps: ClusterDeps): Cluster {
   const { config, bus, relay } = deps;
@@ -106,6 +113,17 @@ export function createCluster(deps: ClusterDeps): Cluster {
     self: () => ({ nodeId, startedAt, binlogLeader: lease.holder }),
     stations: () => relay.stations(),
   });
+  // The node holding the station delivers its events at once; a station nobody holds is the binlog leader's.
+  const webhooks = webhookClaims({
+    redis, keys, logger, backupMs: WEBHOOK_BACKUP_MS,
+    first: (id) => relay.holds(id) || (lease.holder && !peerHolds(id)),
+  });
+  // Stations other nodes hold, from their heartbeats, as a set built again at most once a second.
+  let peerHeld = { at: 0, ids: new Set<string>() };
+  function peerHolds(id: string): boolean {
+    if (Date.now() - peerHeld.at > 1000) peerHeld = { at: Date.now(), ids: new Set(membership.peerStations().flatMap((p) => p.stations.map((s) => s.chargeBoxId))) };
+    return peerHeld.ids.has(id);
+  }
   const tests = routedTests({ bus, redis, keys, rpc, ownership, membership, nodeId: me, timeoutMs: config.rpcTimeoutMs, logger });
   let offInputs: (() => void) | undefined;
 
@@ -144,6 +162,7 @@ export function createCluster(deps: ClusterDeps): Cluster {
       return { parseCursor: parseClusterCursor, page: (q, cursor) => page(q, cursor as Record<string, string> | undefined) };
     },
     tests,
+    webhookClaim: webhooks.claim,
     faults,
     simRest: (commands, simulatedHere, listHere) => routedSimRest({ commands, simulatedHere, listHere, nodeId: me, membership, rpc, timeoutMs: config.rpcTimeoutMs }),
     routeSim: (local, simulatedHere) => routedSim(local, simulatedHere, ownership, rpc, deps.callTimeoutMs + config.rpcTimeoutMs),
@@ -165,6 +184,7 @@ export function createCluster(deps: ClusterDeps): Cluster {
         ownership: ownership.counters,
         stream: { ...counters, position: reader.position, outbox: outbox.queued },
         rpc: rpc.counters,
+        webhookClaims: webhooks.counters,
       };
     },
     async start(port) {

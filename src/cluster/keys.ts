@@ -44,8 +44,8 @@ export class ClusterKeys {
   testRun(runId: string): string {
     return `${this.prefix}:testrun:${runId}`;
   }
-  /** A webhook event taken for delivery by one node (expires after a day). */
-  webhookClaim(subscription: string, chargeBoxId: string, eventId: string): string {
-    return `${this.prefix}:webhook:${subscription}:${chargeBoxId}:${eventId}`;
+  /** Hash: per station, the highest event `seq` a node has taken for delivery to the webhook subscription. */
+  webhookClaim(subscription: string): string {
+    return `${this.prefix}:webhook:${subscription}`;
   }
 }
