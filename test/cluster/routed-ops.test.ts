@@ -228,21 +228,20 @@ interface Entry { id: number; time: string; node?: string; chargeBoxId: string }
 describe('GET /api/messages in a cluster', () => {
   // Stations of their own: the test runs above leave frames of RO-T1 still being logged.
   const ids = 'chargeBoxId=RO-M1&chargeBoxId=RO-M2';
-  const exportOf = async (n: GatewayNode): Promise<Entry[]> => {
-    const res = await fetch(`${n.url}/api/messages?format=jsonl&${ids}`, { headers: auth });
-    return (await res.text()).split('\n').filter((l) => l !== '').map((l) => ({ ...(JSON.parse(l) as Entry), node: n.name }));
+  const exportOf = async (n: GatewayNode, query = ''): Promise<Entry[]> => {
+    const res = await fetch(`${n.url}/api/messages?format=jsonl&${ids}${query}`, { headers: auth });
+    return (await res.text()).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Entry);
   };
 
   it('pages through every node\'s log, newest first by time, with the node of each entry', async () => {
     const st = await stationOn(a, 'RO-M1');
     for (let k = 0; k < 3; k++) await st.call('Heartbeat', {});
     await (await stationOn(c, 'RO-M2')).call('Heartbeat', {});
-    // Each node's own export (not merged) is the truth to compare with, once the logs have written the frames.
-    const [mine, theirs] = await until(async () => {
-      const both = await Promise.all([exportOf(a), exportOf(c)]);
-      return both[0].length >= 8 && both[1].length >= 4 ? both : undefined;
+    // The merged export is the truth to compare with, once the logs of both nodes have written the frames.
+    const truth = await until(async () => {
+      const all = await exportOf(c);
+      return all.filter((e) => e.node === 'node-a').length >= 8 && all.filter((e) => e.node === 'node-c').length >= 4 ? all : undefined;
     }, 10_000, 'frames logged on both nodes');
-    const truth = [...mine, ...theirs].sort((x, y) => (x.time < y.time ? 1 : x.time > y.time ? -1 : x.node!.localeCompare(y.node!)));
     const paged: Entry[] = [];
     let cursor: string | undefined;
     for (let pages = 0; pages < 20; pages++) {
@@ -259,9 +258,25 @@ describe('GET /api/messages in a cluster', () => {
     expect((await rest(a, 'GET', '/api/messages?cursor=42')).status).toBe(400);
   });
 
+  it('exports (jsonl, csv) hold every node\'s entries, newest first by time, each naming its node', async () => {
+    const all = await exportOf(a);
+    expect(new Set(all.map((e) => e.node))).toEqual(new Set(['node-a', 'node-c']));
+    expect(all.map((e) => `${e.node}:${e.id}`)).toEqual((await exportOf(c)).map((e) => `${e.node}:${e.id}`));
+    const times = all.map((e) => e.time);
+    expect(times).toEqual([...times].sort().reverse());
+    expect((await exportOf(a, '&limit=5')).map((e) => `${e.node}:${e.id}`)).toEqual(all.slice(0, 5).map((e) => `${e.node}:${e.id}`));
+    const csv = await (await fetch(`${a.url}/api/messages?format=csv&${ids}`, { headers: auth })).text();
+    const rows = csv.split('\r\n').filter((l) => l !== '');
+    expect(rows[0]).toMatch(/^node,id,time,chargeBoxId,/);
+    expect(rows.slice(1).map((r) => r.split(',').slice(0, 2).join(':'))).toEqual(all.map((e) => `${e.node}:${e.id}`));
+  });
+
   it('names a node that did not answer and still answers with the others', async () => {
     c.pause(true);
     try {
+      const res = await fetch(`${a.url}/api/messages?format=jsonl&${ids}`, { headers: auth });
+      expect(res.headers.get('x-unanswered-nodes')).toBe('node-c');
+      expect((await res.text()).split('\n').filter((l) => l !== '').every((l) => (JSON.parse(l) as Entry).node === 'node-a')).toBe(true);
       const r = await rest(a, 'GET', `/api/messages?${ids}`);
       const body = r.body as { entries: Entry[]; unanswered: { node: string }[] };
       expect(r.status).toBe(200);
