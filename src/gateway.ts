@@ -287,6 +287,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     calls,
     sim: simPort,
     tests: { answer: (runId, askId, answer) => tests.answer(runId, askId, answer) },
+    ...(cluster ? { remoteFrames: cluster.frames } : {}),
     faults,
     metrics: () => {
       const stations = relay.stations();

@@ -26,12 +26,14 @@ import { routedSim, type SimCommandPort } from './routed-sim.js';
 import { routedSimRest } from './routed-sim-rest.js';
 import { ClusterRpc } from './rpc.js';
 import { routedTests, type TestsAcrossNodes } from './routed-tests.js';
+import { routedFrames, type RemoteFrames } from './routed-frames.js';
 import { StreamPosition } from './stream-position.js';
 import { webhookClaims, type WebhookClaim } from './webhook-claims.js';
 
 export { parseClusterConfig, type ClusterConfig } from './config.js';
 export type { TestsAcrossNodes } from './routed-tests.js';
 export type { WebhookClaim } from './webhook-claims.js';
+export type { RemoteFrames } from './routed-frames.js';
 
 /** What the relay offers the cluster. */
 export interface ClusterRelay extends StationCloser, CallPort {
@@ -70,6 +72,8 @@ export interface Cluster {
   routeSim(local: SimCommandPort, simulatedHere: (id: string) => boolean): SimCommandPort;
   /** REST /api/sim in front of the simulator's router: other nodes' simulated stations, and every node's list. */
   simRest(commands: SimCommandPort, simulatedHere: (id: string) => boolean, listHere: () => readonly object[]): Router;
+  /** The live frame stream (Socket.IO) of stations held by other nodes. */
+  readonly frames: RemoteFrames;
   /** Webhook subscriptions every node has (CONFIG_FILE): each event is queued by one node only. */
   readonly webhookClaim: WebhookClaim;
   /** Every node's stations (other nodes' as of their last heartbeat). */
@@ -110,7 +114,7 @@ export function createCluster(deps: ClusterDeps): Cluster {
   const startedAt = new Date().toISOString();
   const membership = new Membership({
     redis, keys, ttlMs: config.nodeTtlMs, logger,
-    self: () => ({ nodeId, startedAt, binlogLeader: lease.holder }),
+    self: () => ({ nodeId, startedAt, binlogLeader: lease.holder, ...(frames.wanted ? { framesWanted: true } : {}) }),
     stations: () => relay.stations(),
   });
   // The node holding the station delivers its events at once; a station nobody holds is the binlog leader's.
@@ -126,6 +130,9 @@ export function createCluster(deps: ClusterDeps): Cluster {
   }
   const tests = routedTests({ bus, redis, keys, rpc, ownership, membership, nodeId: me, timeoutMs: config.rpcTimeoutMs, logger });
   let offInputs: (() => void) | undefined;
+  const frameCounters = { sent: 0, received: 0 };
+  const frames = routedFrames(bus, rpc, membership, frameCounters);
+  let offFrames: (() => void) | undefined;
 
   new Gauge({
     name: 'chargebridge_cluster_node_info', help: 'This gateway node in cluster mode (value 1; the node label names it)', labelNames: ['node'], registers: [deps.registry],
@@ -162,6 +169,7 @@ export function createCluster(deps: ClusterDeps): Cluster {
       return { parseCursor: parseClusterCursor, page: (q, cursor) => page(q, cursor as Record<string, string> | undefined) };
     },
     tests,
+    frames,
     webhookClaim: webhooks.claim,
     faults,
     simRest: (commands, simulatedHere, listHere) => routedSimRest({ commands, simulatedHere, listHere, nodeId: me, membership, rpc, timeoutMs: config.rpcTimeoutMs }),
@@ -185,6 +193,7 @@ export function createCluster(deps: ClusterDeps): Cluster {
         stream: { ...counters, position: reader.position, outbox: outbox.queued },
         rpc: rpc.counters,
         webhookClaims: webhooks.counters,
+        frames: frameCounters,
       };
     },
     async start(port) {
@@ -201,6 +210,7 @@ export function createCluster(deps: ClusterDeps): Cluster {
         else counters.fencedOut++;
       });
       rpc.start();
+      offFrames = frames.start();
       ownership.start(bus);
       reader.start();
       position.follow(() => reader.position);
@@ -210,6 +220,7 @@ export function createCluster(deps: ClusterDeps): Cluster {
     },
     async stop() {
       offInputs?.();
+      offFrames?.();
       tests.stop();
       membership.stop();
       position.stop();

@@ -225,6 +225,30 @@ describe('charger test runs in a cluster', () => {
 
 interface Entry { id: number; time: string; node?: string; chargeBoxId: string }
 
+describe('the live frame stream in a cluster', () => {
+  it('a client on node A follows the frames of a station held by node C, each naming its node, and its own node\'s once', async () => {
+    const client = await pushClient(a);
+    const frames: (Entry & { action?: string })[] = [];
+    client.on('frame', (e: Entry) => frames.push(e));
+    expect(await client.timeout(5000).emitWithAck('frames:subscribe', { chargeBoxIds: ['RO-FR-C', 'RO-FR-A'] })).toMatchObject({ ok: true });
+    const remote = await stationOn(c, 'RO-FR-C');
+    // Node C learns from A's heartbeat that A has frame clients: until then C sends nothing.
+    await until(async () => {
+      await remote.call('Heartbeat', {});
+      return frames.some((f) => f.chargeBoxId === 'RO-FR-C' && f.action === 'Heartbeat');
+    }, 15_000, 'a frame of node C\'s station on node A');
+    expect(frames.filter((f) => f.chargeBoxId === 'RO-FR-C').every((f) => f.node === 'node-c')).toBe(true);
+    const local = await stationOn(a, 'RO-FR-A');
+    await local.call('DataTransfer', { vendorId: 'frames-once' });
+    await until(() => frames.filter((f) => f.chargeBoxId === 'RO-FR-A' && f.action === 'DataTransfer').length >= 2, 10_000, 'the local station\'s call and answer');
+    await new Promise((r) => setTimeout(r, 500));
+    const mine = frames.filter((f) => f.chargeBoxId === 'RO-FR-A' && f.action === 'DataTransfer');
+    expect(mine.length).toBe(2);
+    expect(mine.every((f) => f.node === undefined)).toBe(true);
+    client.close();
+  });
+});
+
 describe('GET /api/messages in a cluster', () => {
   // Stations of their own: the test runs above leave frames of RO-T1 still being logged.
   const ids = 'chargeBoxId=RO-M1&chargeBoxId=RO-M2';
