@@ -216,6 +216,15 @@ describe('charger test runs in a cluster', () => {
     expect(await rest(a, 'POST', '/api/stations/RO-T1/tests', { suite: 'cluster' })).toMatchObject({ status: 409, body: { error: { code: 'GW_ERR_TEST_RUNNING' } } });
     expect(await rest(a, 'DELETE', `/api/tests/${runId}`)).toEqual({ status: 202, body: { ok: true } });
     await until(async () => ((await rest(a, 'GET', `/api/tests/${runId}`)).body as Report).state === 'aborted', 20_000, 'the run aborted');
+    // The node keeping the run does not answer: a clear 504 naming it (REST), unreachable (Socket.IO).
+    const client = await pushClient(a);
+    c.pause(true);
+    try {
+      expect(await rest(a, 'GET', `/api/tests/${runId}`)).toMatchObject({ status: 504, body: { error: { code: 'GW_ERR_CLUSTER_UNREACHABLE', node: 'node-c', message: expect.stringContaining('node-c') } } });
+      expect(await client.timeout(5000).emitWithAck('tests:answer', { runId, askId: 'any' })).toMatchObject({ ok: false, error: { code: 'unreachable' } });
+    } finally {
+      c.pause(false);
+    }
     expect((await rest(a, 'GET', '/api/tests/no-such-run')).status).toBe(404);
     // A bad request keeps C's 400; a station nobody holds is still the plain "not connected".
     expect(await rest(a, 'POST', '/api/stations/RO-T1/tests', { suite: 'cluster', cases: ['nope'] })).toMatchObject({ status: 400, body: { error: { code: 'GW_ERR_TEST_CASE' } } });
