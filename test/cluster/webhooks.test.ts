@@ -57,7 +57,8 @@ const statuses = async (st: StationClient, n: number): Promise<void> => {
 
 describe('CONFIG_FILE webhooks in a cluster', () => {
   it('each event reaches the receiver once, from whichever node, also for a station that moves between nodes', async () => {
-    await statuses(await station(a, 'WH-A'), 5);
+    const gone = await station(a, 'WH-A');
+    await statuses(gone, 5);
     await statuses(await station(b, 'WH-B'), 5);
     const first = await station(a, 'WH-MOVE');
     await statuses(first, 3);
@@ -65,6 +66,9 @@ describe('CONFIG_FILE webhooks in a cluster', () => {
     const moved = await station(b, 'WH-MOVE');
     await first.closed;
     await statuses(moved, 3);
+    // WH-A goes away: by the time a node reads its stationDisconnected event nobody holds the station, and without a
+    // binlog there is no leader, so no node claims it at once: it is delivered by whichever node claims it 5 s later.
+    gone.close();
 
     // Every node's history is the truth: the events of the three stations, each with its one seq.
     // (some statuses repeat the one before and make no event: the history settles at what the model made).
@@ -73,7 +77,8 @@ describe('CONFIG_FILE webhooks in a cluster', () => {
       const before = await history();
       await new Promise((r) => setTimeout(r, 1000));
       const after = await history();
-      return after.filter((e) => e.type === 'status').length >= 10 && after.length === before.length ? after : undefined;
+      const settled = after.filter((e) => e.type === 'status').length >= 10 && after.some((e) => e.chargeBoxId === 'WH-A' && e.type === 'stationDisconnected');
+      return settled && after.length === before.length ? after : undefined;
     }, 30_000, 'events in node A\'s history');
     const key = (e: GatewayEvent): string => `${e.chargeBoxId}#${e.seq}`;
     await until(() => truth.every((e) => received.some((r) => key(r) === key(e))), 20_000, 'every event at the receiver');
@@ -83,6 +88,10 @@ describe('CONFIG_FILE webhooks in a cluster', () => {
     for (const r of received) counts.set(key(r), (counts.get(key(r)) ?? 0) + 1);
     expect([...counts.entries()].filter(([, n]) => n > 1)).toEqual([]);
     expect(new Set(received.map(key))).toEqual(new Set(truth.map(key)));
+    expect(received.filter((r) => r.chargeBoxId === 'WH-A' && r.type === 'stationDisconnected')).toHaveLength(1);
+    // Each delivery is one claim won on one node (health → cluster.webhookClaims).
+    const claims = await Promise.all([a, b].map(async (n) => (await n.get<{ cluster: { webhookClaims: { won: number } } }>('/api/health')).cluster.webhookClaims));
+    expect(claims.reduce((sum, c) => sum + c.won, 0)).toBe(received.length);
     // One station's events arrive in seq order.
     for (const id of IDS) {
       const seqs = received.filter((r) => r.chargeBoxId === id).map((r) => r.seq);
