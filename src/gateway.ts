@@ -35,7 +35,7 @@ import { runSimCommand } from './sim/commands.js';
 import { createSimulator, type Simulator } from './sim/index.js';
 import { scaledClock } from './sim/clock.js';
 import { TestRuns } from './charger-tests/index.js';
-import { createTestsRouter } from './api/tests-routes.js';
+import { createTests } from './api/tests-routes.js';
 import { createTestCsRouter } from './api/test-cs-routes.js';
 import { parseTestCsConfig, TestCentralSystem } from './upstream/test-cs/index.js';
 import { envInt, envNumber, envString } from './config-env.js';
@@ -271,6 +271,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     configured: parseConfigSubscriptions(config.file),
     logger,
     registry,
+    ...(cluster ? { once: cluster.webhookClaim } : {}),
   });
 
   const simCommands = { command: (request: unknown) => runSimCommand(sim, request) };
@@ -285,7 +286,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     history: events.history,
     calls,
     sim: simPort,
-    tests: testRuns,
+    tests: { answer: (runId, askId, answer) => tests.answer(runId, askId, answer) },
+    ...(cluster ? { remoteFrames: cluster.frames } : {}),
     faults,
     metrics: () => {
       const stations = relay.stations();
@@ -392,7 +394,9 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   app.use('/api', createFaultsRouter({ auth, faults }));
   app.use('/api', createTestCsRouter({ auth, testCs, mode }));
   app.use('/api', createConformanceRouter({ auth, conformance }));
-  app.use('/api', createTestsRouter({ auth, runs: testRuns, casesDir: envString(config.env, 'CHARGER_TESTS_DIR') ?? DEFAULT_CHARGER_TESTS_DIR, connected, ...(cluster ? { heldElsewhere: cluster.heldElsewhere } : {}) }));
+  // Cluster mode: runs of stations held by other nodes start, run and are followed there (src/cluster/routed-tests.ts).
+  const tests = createTests({ auth, runs: testRuns, casesDir: envString(config.env, 'CHARGER_TESTS_DIR') ?? DEFAULT_CHARGER_TESTS_DIR, connected, ...(cluster ? { elsewhere: cluster.tests } : {}) });
+  app.use('/api', tests.router);
   app.use('/api', createPushRouter({
     auth,
     stats: () => push.stats(),

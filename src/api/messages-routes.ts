@@ -138,6 +138,42 @@ async function exportEntries(res: Response, log: MessageLog, q: MessageQuery, fo
   if (!res.destroyed) res.end(chunk);
 }
 
+/** Cluster mode: the whole selection of every live node, newest first by time, paged through the merged JSON pages;
+ * each line or row names its node. Nodes that did not answer the first page are named in a header. */
+async function exportCluster(res: Response, cluster: ClusterMessagesPort, q: MessageQuery, cursor: object | undefined, format: Exclude<Format, 'json'>): Promise<void> {
+  const { limit, cursor: _c, ...filter } = q;
+  let page = await cluster.page({ ...filter, limit: Math.min(limit ?? MAX_PAGE_LIMIT, MAX_PAGE_LIMIT) }, cursor);
+  res.status(200);
+  res.setHeader('Content-Type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
+  res.setHeader('Content-Disposition', `attachment; filename="messages.${format}"`);
+  const unanswered = page.unanswered.map((u) => (u as { node?: unknown }).node).filter((n): n is string => typeof n === 'string');
+  if (unanswered.length > 0) res.setHeader('X-Unanswered-Nodes', unanswered.join(', '));
+  // Cluster entries are JSON text that starts with their node: a CSV row gets it as a first column.
+  const row = format === 'csv'
+    ? (text: string): string => {
+      const e = JSON.parse(text) as LogEntry & { node: string };
+      return `${/[",\r\n]/.test(e.node) ? `"${e.node.replaceAll('"', '""')}"` : e.node},${csvRow(e)}`;
+    }
+    : (text: string): string => `${text}\n`;
+  let chunk = format === 'csv' ? `node,${csvHeader()}` : '';
+  let sent = 0;
+  for (;;) {
+    for (const text of page.entries) {
+      if (limit !== undefined && sent >= limit) break;
+      chunk += row(text);
+      sent++;
+    }
+    if (chunk.length >= FLUSH_BYTES) {
+      if (!res.write(chunk)) await drained(res);
+      chunk = '';
+    }
+    if (res.destroyed || page.nextCursor === undefined || (limit !== undefined && sent >= limit)) break;
+    const next = cluster.parseCursor(page.nextCursor);
+    page = await cluster.page({ ...filter, limit: Math.min(limit === undefined ? MAX_PAGE_LIMIT : limit - sent, MAX_PAGE_LIMIT) }, next);
+  }
+  if (!res.destroyed) res.end(chunk);
+}
+
 const cursorField = (next: string | undefined): string => (next === undefined ? '' : `,"nextCursor":${JSON.stringify(next)}`);
 
 /** Cluster mode: JSON pages for every node (src/cluster/cluster-messages.ts); its cursors are its own. */
@@ -146,8 +182,8 @@ export function messagesRouter(log: MessageLog, cluster?: ClusterMessagesPort): 
   router.get('/', async (req, res) => {
     let parsed: ParsedRequest;
     let clusterCursor: object | undefined;
-    // Cluster mode answers JSON pages for every node; exports (jsonl, csv) stay with the node asked.
-    const clusterPage = cluster !== undefined && (req.query.format ?? 'json') === 'json' ? cluster : undefined;
+    // Cluster mode answers for every node, JSON pages and exports (jsonl, csv) alike.
+    const clusterPage = cluster;
     try {
       const { cursor, ...rest } = req.query;
       if (clusterPage && cursor !== undefined) {
@@ -158,6 +194,15 @@ export function messagesRouter(log: MessageLog, cluster?: ClusterMessagesPort): 
     } catch (err) {
       if (!(err instanceof BadParameter)) throw err;
       res.status(400).json({ error: { code: 'bad_request', parameter: err.parameter, message: err.message } });
+      return;
+    }
+    if (clusterPage && parsed.format !== 'json') {
+      try {
+        await exportCluster(res, clusterPage, parsed.query, clusterCursor, parsed.format);
+      } catch (err) {
+        if (!res.headersSent) throw err;
+        res.destroy(err as Error);
+      }
       return;
     }
     if (clusterPage) {

@@ -25,9 +25,15 @@ import { routedFaults } from './routed-faults.js';
 import { routedSim, type SimCommandPort } from './routed-sim.js';
 import { routedSimRest } from './routed-sim-rest.js';
 import { ClusterRpc } from './rpc.js';
+import { routedTests, type TestsAcrossNodes } from './routed-tests.js';
+import { routedFrames, type RemoteFrames } from './routed-frames.js';
 import { StreamPosition } from './stream-position.js';
+import { webhookClaims, type WebhookClaim } from './webhook-claims.js';
 
 export { parseClusterConfig, type ClusterConfig } from './config.js';
+export type { TestsAcrossNodes } from './routed-tests.js';
+export type { WebhookClaim } from './webhook-claims.js';
+export type { RemoteFrames } from './routed-frames.js';
 
 /** What the relay offers the cluster. */
 export interface ClusterRelay extends StationCloser, CallPort {
@@ -58,14 +64,18 @@ export interface Cluster {
   readonly calls: CallPort;
   /** GET /api/messages JSON pages merged from every live node. */
   messages(log: MessageLog): ClusterMessagesPort;
-  /** The other live node holding a station, if any (for what is not routed: test runs). */
-  heldElsewhere(chargeBoxId: string): Promise<string | undefined>;
+  /** Charger test runs of stations held by other nodes: started, followed and answered there from here. */
+  readonly tests: TestsAcrossNodes;
   /** Fault rules (REST and Socket.IO) act in the relay of the node holding the station. */
   readonly faults: FaultsAccess;
   /** Simulator commands (Socket.IO `sim`) on stations simulated by another node run there. */
   routeSim(local: SimCommandPort, simulatedHere: (id: string) => boolean): SimCommandPort;
   /** REST /api/sim in front of the simulator's router: other nodes' simulated stations, and every node's list. */
   simRest(commands: SimCommandPort, simulatedHere: (id: string) => boolean, listHere: () => readonly object[]): Router;
+  /** The live frame stream (Socket.IO) of stations held by other nodes. */
+  readonly frames: RemoteFrames;
+  /** Webhook subscriptions every node has (CONFIG_FILE): each event is queued by one node only. */
+  readonly webhookClaim: WebhookClaim;
   /** Every node's stations (other nodes' as of their last heartbeat). */
   stations(): StationInfo[];
   health(): Record<string, unknown>;
@@ -73,6 +83,9 @@ export interface Cluster {
   start(port: number): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** How long a node not expected to deliver a webhook event waits before claiming it (the expected one died or lags). */
+const WEBHOOK_BACKUP_MS = 5000;
 
 export function createCluster(deps: ClusterDeps): Cluster {
   const { config, bus, relay } = deps;
@@ -101,10 +114,25 @@ export function createCluster(deps: ClusterDeps): Cluster {
   const startedAt = new Date().toISOString();
   const membership = new Membership({
     redis, keys, ttlMs: config.nodeTtlMs, logger,
-    self: () => ({ nodeId, startedAt, binlogLeader: lease.holder }),
+    self: () => ({ nodeId, startedAt, binlogLeader: lease.holder, ...(frames.wanted ? { framesWanted: true } : {}) }),
     stations: () => relay.stations(),
   });
+  // The node holding the station delivers its events at once; a station nobody holds is the binlog leader's.
+  const webhooks = webhookClaims({
+    redis, keys, logger, backupMs: WEBHOOK_BACKUP_MS,
+    first: (id) => relay.holds(id) || (lease.holder && !peerHolds(id)),
+  });
+  // Stations other nodes hold, from their heartbeats, as a set built again at most once a second.
+  let peerHeld = { at: 0, ids: new Set<string>() };
+  function peerHolds(id: string): boolean {
+    if (Date.now() - peerHeld.at > 1000) peerHeld = { at: Date.now(), ids: new Set(membership.peerStations().flatMap((p) => p.stations.map((s) => s.chargeBoxId))) };
+    return peerHeld.ids.has(id);
+  }
+  const tests = routedTests({ bus, redis, keys, rpc, ownership, membership, nodeId: me, timeoutMs: config.rpcTimeoutMs, logger });
   let offInputs: (() => void) | undefined;
+  const frameCounters = { sent: 0, received: 0 };
+  const frames = routedFrames(bus, rpc, membership, frameCounters);
+  let offFrames: (() => void) | undefined;
 
   new Gauge({
     name: 'chargebridge_cluster_node_info', help: 'This gateway node in cluster mode (value 1; the node label names it)', labelNames: ['node'], registers: [deps.registry],
@@ -140,7 +168,9 @@ export function createCluster(deps: ClusterDeps): Cluster {
       const page = clusterMessages(log, rpc, membership, me, config.rpcTimeoutMs);
       return { parseCursor: parseClusterCursor, page: (q, cursor) => page(q, cursor as Record<string, string> | undefined) };
     },
-    heldElsewhere: (chargeBoxId) => ownership.elsewhere(chargeBoxId),
+    tests,
+    frames,
+    webhookClaim: webhooks.claim,
     faults,
     simRest: (commands, simulatedHere, listHere) => routedSimRest({ commands, simulatedHere, listHere, nodeId: me, membership, rpc, timeoutMs: config.rpcTimeoutMs }),
     routeSim: (local, simulatedHere) => routedSim(local, simulatedHere, ownership, rpc, deps.callTimeoutMs + config.rpcTimeoutMs),
@@ -162,6 +192,8 @@ export function createCluster(deps: ClusterDeps): Cluster {
         ownership: ownership.counters,
         stream: { ...counters, position: reader.position, outbox: outbox.queued },
         rpc: rpc.counters,
+        webhookClaims: webhooks.counters,
+        frames: frameCounters,
       };
     },
     async start(port) {
@@ -178,6 +210,7 @@ export function createCluster(deps: ClusterDeps): Cluster {
         else counters.fencedOut++;
       });
       rpc.start();
+      offFrames = frames.start();
       ownership.start(bus);
       reader.start();
       position.follow(() => reader.position);
@@ -187,6 +220,8 @@ export function createCluster(deps: ClusterDeps): Cluster {
     },
     async stop() {
       offInputs?.();
+      offFrames?.();
+      tests.stop();
       membership.stop();
       position.stop();
       await lease.stop();

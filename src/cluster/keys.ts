@@ -36,4 +36,16 @@ export class ClusterKeys {
   get events(): string {
     return `${this.prefix}:events`;
   }
+  /** Messages to every node (live charger-test updates). */
+  get broadcast(): string {
+    return `${this.prefix}:all`;
+  }
+  /** Which node keeps a charger test run (expires a week after the run started). */
+  testRun(runId: string): string {
+    return `${this.prefix}:testrun:${runId}`;
+  }
+  /** Hash: per station, the highest event `seq` a node has taken for delivery to the webhook subscription. */
+  webhookClaim(subscription: string): string {
+    return `${this.prefix}:webhook:${subscription}`;
+  }
 }

@@ -11,6 +11,8 @@ export interface NodeRecord {
   readonly at: number;
   readonly binlogLeader: boolean;
   readonly stationCount: number;
+  /** It has Socket.IO clients following the live frame stream (routed-frames.ts). */
+  readonly framesWanted?: boolean;
 }
 
 /** Station lists are larger than a heartbeat: written at most this often, read only when asked for. */

@@ -7,6 +7,7 @@ import type { ClusterKeys } from './keys.js';
 import type { RedisLink } from './redis.js';
 
 type Handler = (body: unknown, from: string) => Promise<unknown>;
+type Listener = (body: unknown, from: string) => void;
 
 interface Envelope {
   readonly id: string;
@@ -37,6 +38,7 @@ export function asGatewayError(err: unknown, node: string): unknown {
 
 export class ClusterRpc {
   readonly #handlers = new Map<string, Handler>();
+  readonly #listeners = new Map<string, Listener>();
   readonly #pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   readonly counters = { sent: 0, served: 0, timeouts: 0, failed: 0 };
 
@@ -52,14 +54,30 @@ export class ClusterRpc {
     this.#handlers.set(kind, fn);
   }
 
-  /** Subscribes (again after every reconnection) to this node's channel. */
+  /** Messages other nodes send to every node with broadcast (not this node's own). */
+  listen(kind: string, fn: Listener): void {
+    this.#listeners.set(kind, fn);
+  }
+
+  /** To every other listening node, at most once, no answer. */
+  broadcast(kind: string, body: unknown): void {
+    if (!this.pub.up) return;
+    this.pub.client.publish(this.keys.broadcast, JSON.stringify({ id: '', from: this.nodeId(), kind, body })).catch(() => {
+      this.counters.failed++;
+    });
+  }
+
+  /** Subscribes (again after every reconnection) to this node's channel and the one to every node. */
   start(): void {
     const subscribe = (): void => {
-      this.sub.client.subscribe(this.keys.rpc(this.nodeId())).catch((err: unknown) => this.logger.warn({ err: String(err) }, 'cluster rpc subscribe failed'));
+      this.sub.client.subscribe(this.keys.rpc(this.nodeId()), this.keys.broadcast).catch((err: unknown) => this.logger.warn({ err: String(err) }, 'cluster rpc subscribe failed'));
     };
     this.sub.onUp(subscribe);
     if (this.sub.up) subscribe();
-    this.sub.client.on('message', (_channel: string, text: string) => this.#received(text));
+    this.sub.client.on('message', (channel: string, text: string) => {
+      if (channel === this.keys.broadcast) this.#heard(text);
+      else this.#received(text);
+    });
   }
 
   stop(): void {
@@ -89,6 +107,15 @@ export class ClusterRpc {
         (err: unknown) => this.#settle(id, { id, from: node, ok: false, error: { code: 'GW_ERR_CLUSTER_UNREACHABLE', message: `cannot reach node ${node}: ${String(err)}` } }),
       );
     });
+  }
+
+  #heard(text: string): void {
+    try {
+      const env = JSON.parse(text) as Envelope;
+      if (env.from !== this.nodeId() && env.kind !== undefined) this.#listeners.get(env.kind)?.(env.body, env.from);
+    } catch (err) {
+      this.logger.debug({ err: String(err) }, 'cluster broadcast not understood');
+    }
   }
 
   #received(text: string): void {

@@ -1,7 +1,7 @@
 // What the push server needs from the rest of the gateway, as narrow ports. main.ts plugs in the event model
 // (src/events), the relay and the metrics collector; tests plug in small real implementations fed from the bus.
 import type { GatewayEvent, LinkKind } from '../events/catalogue.js';
-import type { UpstreamState } from '../events/observations.js';
+import type { LogEntry, UpstreamState } from '../events/observations.js';
 import type { StationLink, StationSnapshot, StationSummary } from '../events/station-state.js';
 
 export type { StationSnapshot, StationSummary };
@@ -45,5 +45,13 @@ export interface SimControlPort {
 
 /** Answers a charger test run's pending question (Socket.IO `tests:answer`; src/charger-tests TestRuns). */
 export interface TestAnswerPort {
-  answer(runId: string, askId: string, answer: 'done' | 'skipped'): 'ok' | 'no_run' | 'no_ask';
+  /** In cluster mode the run may be kept by another node, which may not answer. */
+  answer(runId: string, askId: string, answer: 'done' | 'skipped'): Promise<'ok' | 'no_run' | 'no_ask' | { readonly unreachable: string }>;
+}
+
+/** Cluster mode: frames logged by other nodes (each with `node`), for the live frame stream; `want` tells the
+ * cluster whether this node has frame clients (src/cluster/routed-frames.ts). */
+export interface RemoteFramesPort {
+  on(deliver: (entry: LogEntry) => void): () => void;
+  want(wanted: boolean): void;
 }

@@ -17,7 +17,7 @@ import { describeFilter, matchFrame, parseFrameFilter } from './frame-filter.js'
 import { bearerToken, canSee, type TokenVerifier } from './jwt.js';
 import { FrameQueue } from './frame-queue.js';
 import { PacedDelivery, reportLostFrames } from './paced-delivery.js';
-import type { CallsPort, GatewayMetricsSnapshot, HistorySource, SimControlPort, StateSource, TestAnswerPort } from './ports.js';
+import type { CallsPort, GatewayMetricsSnapshot, HistorySource, RemoteFramesPort, SimControlPort, StateSource, TestAnswerPort } from './ports.js';
 import {
   fail,
   type ClientToServerEvents,
@@ -49,6 +49,8 @@ export interface PushServerDeps {
   readonly sim?: SimControlPort;
   readonly tests?: TestAnswerPort;
   readonly faults?: FaultsAccess;
+  /** Cluster mode: frames of stations held by other nodes. */
+  readonly remoteFrames?: RemoteFramesPort;
   readonly metrics: () => GatewayMetricsSnapshot;
   readonly verify: TokenVerifier;
   readonly logger: PushLogger;
@@ -150,6 +152,7 @@ export class PushServer {
     this.#unsubscribe = [
       bus.on('event', (ev) => this.#onEvent(ev)),
       bus.on('logged', (entry) => this.#onFrame(entry)),
+      ...(this.#deps.remoteFrames ? [this.#deps.remoteFrames.on((entry) => this.#onFrame(entry))] : []),
       // A few updates per test step: written straight to the subscribed operators.
       bus.on('testRun', (update) => {
         for (const c of this.#testClients) c.socket.emit('test', update);
@@ -258,6 +261,7 @@ export class PushServer {
     socket.on('frames:unsubscribe', (ack) =>
       this.#withAck(ack, () => {
         this.#frameClients.delete(c);
+        this.#deps.remoteFrames?.want(this.#frameClients.size > 0);
         c.frames = undefined;
         c.frameFilter = undefined;
         return { ok: true };
@@ -270,21 +274,23 @@ export class PushServer {
         return { ok: true };
       }),
     );
-    socket.on('tests:answer', (req, ack) =>
-      this.#withAck(ack, () => {
-        if (c.principal.role !== 'operator') return fail('forbidden', 'test runs are for operators');
-        const tests = this.#deps.tests;
-        if (!tests) return fail('not_connected', 'no test runs in this gateway');
-        const r = typeof req === 'object' && req !== null ? (req as Record<string, unknown>) : {};
-        const answer = r.answer ?? 'done';
-        if (typeof r.runId !== 'string' || typeof r.askId !== 'string' || (answer !== 'done' && answer !== 'skipped')) {
-          return fail('invalid_params', 'expected { runId, askId, answer?: "done" | "skipped" }');
-        }
-        const result = tests.answer(r.runId, r.askId, answer);
-        if (result === 'ok') return { ok: true };
-        return fail('invalid_params', result === 'no_run' ? `no test run ${r.runId}` : 'the run is not waiting for that answer (timed out or already answered)');
-      }),
-    );
+    socket.on('tests:answer', (req, ack) => {
+      if (typeof ack !== 'function') return;
+      if (c.principal.role !== 'operator') return ack(fail('forbidden', 'test runs are for operators'));
+      const tests = this.#deps.tests;
+      if (!tests) return ack(fail('not_connected', 'no test runs in this gateway'));
+      const r = typeof req === 'object' && req !== null ? (req as Record<string, unknown>) : {};
+      const answer = r.answer ?? 'done';
+      if (typeof r.runId !== 'string' || typeof r.askId !== 'string' || (answer !== 'done' && answer !== 'skipped')) {
+        return ack(fail('invalid_params', 'expected { runId, askId, answer?: "done" | "skipped" }'));
+      }
+      const runId = r.runId;
+      void tests.answer(runId, r.askId, answer).then((result) => {
+        if (result === 'ok') return ack({ ok: true });
+        if (typeof result === 'object') return ack(fail('unreachable', result.unreachable));
+        ack(fail('invalid_params', result === 'no_run' ? `no test run ${runId}` : 'the run is not waiting for that answer (timed out or already answered)'));
+      }, (err: unknown) => ack(fail('internal', String(err))));
+    });
     socket.on('tests:unsubscribe', (ack) =>
       this.#withAck(ack, () => {
         this.#testClients.delete(c);
@@ -329,7 +335,7 @@ export class PushServer {
     socket.on('disconnect', () => {
       c.forget();
       this.#fleet.unsubscribe(c);
-      this.#frameClients.delete(c);
+      if (this.#frameClients.delete(c)) this.#deps.remoteFrames?.want(this.#frameClients.size > 0);
       this.#testClients.delete(c);
       this.#clients.delete(socket.id);
     });
@@ -493,6 +499,7 @@ export class PushServer {
     c.frameFilter = parsed.filter;
     c.frames ??= new FrameQueue(this.#deps.config.frameQueueLimit, this.#deps.config.frameQueueBytes);
     this.#frameClients.add(c);
+    this.#deps.remoteFrames?.want(true);
     return { ok: true as const, filter: describeFilter(parsed.filter) };
   }
 

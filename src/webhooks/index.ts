@@ -49,6 +49,9 @@ export interface WebhooksDeps {
   readonly configured: readonly Subscription[];
   readonly logger: Logger;
   readonly registry: Registry;
+  /** Cluster mode (src/cluster/webhook-claims.ts): every node sees every event and has the CONFIG_FILE
+   * subscriptions, so each of their events is queued by the one node that claims it (`deliver`, in order). */
+  readonly once?: (subscription: string, events: readonly GatewayEvent[], deliver: (e: GatewayEvent) => void) => void;
 }
 
 interface Entry {
@@ -178,13 +181,27 @@ export class Webhooks {
     const batch = this.#batch;
     if (batch.length === 0) return;
     this.#batch = [];
+    const once = this.#deps.once;
+    const shared = new Map<Entry, GatewayEvent[]>();
     for (const e of batch) {
       let body: string | undefined;
-      for (const { sub, outbox } of this.#entries.values()) {
-        if (!wants(sub, e)) continue;
+      for (const entry of this.#entries.values()) {
+        if (!wants(entry.sub, e)) continue;
+        // Subscriptions over REST live on one node; those of CONFIG_FILE on every node of a cluster.
+        if (once && entry.sub.origin === 'config') {
+          const list = shared.get(entry);
+          if (list) list.push(e);
+          else shared.set(entry, [e]);
+          continue;
+        }
         body ??= JSON.stringify(e);
-        outbox.enqueue(e.id, e.chargeBoxId, body);
+        entry.outbox.enqueue(e.id, e.chargeBoxId, body);
       }
+    }
+    for (const [entry, events] of shared) {
+      once!(entry.sub.id, events, (e) => {
+        if (this.#entries.get(entry.sub.id) === entry) entry.outbox.enqueue(e.id, e.chargeBoxId, JSON.stringify(e));
+      });
     }
   }
 

@@ -3,16 +3,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import type { GatewayEvent } from '../../src/events/catalogue.js';
 import { connectStation, type StationClient } from '../support/station-client.js';
+import { startSteveDouble, type SteveDouble } from '../support/steve-double.js';
 import { killAll, operatorToken, startHaproxy, startNode, startRedis, until, type GatewayNode, type Haproxy, type PrivateRedis } from './support.js';
 
 let redis: PrivateRedis;
 let nodes: GatewayNode[];
 let proxy: Haproxy;
+/** The upstream every node relays to (SteVe's stand-in). */
+let steve: SteveDouble;
 const stations: StationClient[] = [];
 
 beforeAll(async () => {
   redis = await startRedis();
-  nodes = await Promise.all(['node-a', 'node-b', 'node-c'].map((n) => startNode(n, { REDIS_URL: redis.url, CALL_TIMEOUT_MS: '3000', CLUSTER_RPC_TIMEOUT_MS: '500' })));
+  steve = await startSteveDouble({ getConfigurationOnConnect: false });
+  nodes = await Promise.all(['node-a', 'node-b', 'node-c'].map((n) => startNode(n, { REDIS_URL: redis.url, CALL_TIMEOUT_MS: '3000', CLUSTER_RPC_TIMEOUT_MS: '500', STEVE_WS_URL: steve.url })));
   proxy = await startHaproxy(nodes.map((n) => n.port));
 }, 120_000);
 
@@ -20,6 +24,7 @@ afterAll(async () => {
   for (const s of stations) s.close();
   await proxy?.stop();
   await Promise.all((nodes ?? []).map((n) => n.kill9()));
+  await steve?.close();
   await redis?.stop();
   killAll();
 });
@@ -202,7 +207,7 @@ describe('a gateway cluster on Redis', () => {
     client.close();
   });
 
-  it('kill -9 of a node holding stations: they reconnect through HAProxy to the others', async () => {
+  it('kill -9 of a node holding stations: they reconnect through HAProxy to the others and their offline queues drain upstream', async () => {
     const ids = Array.from({ length: 6 }, (_, i) => `CL-LB-${i}`);
     const held = new Map<string, StationClient>();
     for (const id of ids) held.set(id, await station(proxy.port, id));
@@ -219,10 +224,34 @@ describe('a gateway cluster on Redis', () => {
     const victim = nodes[2]!;
     const orphans = ids.filter((id) => before.get(id) === victim.name);
     await victim.kill9();
-    for (const id of orphans) {
+    // Each orphan does what a station does offline: it keeps metering into its queue while it cannot reach the
+    // gateway, and sends the queue in order once it is back through the balancer.
+    const queued = new Map<string, string[]>();
+    await Promise.all(orphans.map(async (id) => {
       await held.get(id)!.closed;
+      const queue: string[] = [];
+      queued.set(id, queue);
+      const meter = (): void => {
+        queue.push(`${id}/offline-${queue.length}`);
+      };
+      meter();
+      const ticker = setInterval(meter, 50);
       // A station retries until the balancer sends it to a live node.
-      held.set(id, await until(async () => station(proxy.port, id).catch(() => undefined), 10_000, `${id} reconnects`));
+      const back = await until(async () => station(proxy.port, id).catch(() => undefined), 10_000, `${id} reconnects`);
+      clearInterval(ticker);
+      held.set(id, back);
+      for (const value of queue) {
+        const answer = await back.call('MeterValues', { connectorId: 1, meterValue: [{ timestamp: new Date().toISOString(), sampledValue: [{ value }] }] });
+        expect(answer[0]).toBe(3);
+      }
+    }));
+    // Every queued frame reached the upstream stand-in through a surviving node, once and in order.
+    for (const id of orphans) {
+      const upstream = steve.received
+        .filter((f) => f.chargeBoxId === id && f.frame[2] === 'MeterValues')
+        .map((f) => (f.frame[3] as { meterValue: { sampledValue: { value: string }[] }[] }).meterValue[0]!.sampledValue[0]!.value);
+      expect(queued.get(id)!.length).toBeGreaterThan(0);
+      expect(upstream).toEqual(queued.get(id));
     }
     const survivors = nodes.slice(0, 2);
     const after = await until(async () => {
