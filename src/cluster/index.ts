@@ -6,14 +6,15 @@ import type { Router } from 'express';
 import type { Logger } from 'pino';
 import type { CdcReader } from '../cdc/index.js';
 import type { Bus } from '../events/bus.js';
-import type { EventInput } from '../events/catalogue.js';
+import type { GatewayEvent } from '../events/catalogue.js';
+import type { SharedSequencing } from '../events/index.js';
 import type { CallPort } from '../relay/commands.js';
 import type { FaultsAccess, FaultsPort } from '../relay/faults/index.js';
 import type { StationInfo } from '../relay/relay.js';
 import type { ClusterMessagesPort, MessageLog } from '../log/index.js';
 import { BinlogLeader, SharedCheckpoints } from './binlog-leader.js';
 import { defaultNodeId, type ClusterConfig } from './config.js';
-import { EventOutbox, EventStreamReader, type StreamCounters } from './event-stream.js';
+import { caughtUp, EventOutbox, EventStreamReader, type StreamCounters } from './event-stream.js';
 import { ClusterKeys } from './keys.js';
 import { BinlogLease } from './lease.js';
 import { Membership } from './membership.js';
@@ -48,8 +49,8 @@ export interface ClusterDeps {
 
 export interface Cluster {
   readonly nodeId: string;
-  /** The event model's input in cluster mode: the shared stream, in its order (replaces the bus's eventInput). */
-  readonly eventInputs: (accept: (input: EventInput) => void) => () => void;
+  /** The event model's seq in cluster mode: given by Redis to the producing node's events; every node's read back. */
+  readonly sequencing: SharedSequencing;
   /** Checkpoint store for the binlog reader: shared in Redis, written only under the lease. */
   readonly checkpoints: SharedCheckpoints;
   /** The binlog reader, run only while this node holds the lease. */
@@ -96,15 +97,14 @@ export function createCluster(deps: ClusterDeps): Cluster {
   }, logger);
   const checkpoints = new SharedCheckpoints(outbox, () => lease.fence);
   const position = new StreamPosition(deps.dataDir);
-  let sink: ((input: EventInput) => void) | undefined;
-  const reader = new EventStreamReader(reading, keys, position.load(), (input) => sink?.(input), counters, logger);
+  let sink: ((event: GatewayEvent, line: string) => void) | undefined;
+  const reader = new EventStreamReader(reading, keys, position.load(), (event, line) => sink?.(event, line), counters, logger);
   const startedAt = new Date().toISOString();
   const membership = new Membership({
     redis, keys, ttlMs: config.nodeTtlMs, logger,
     self: () => ({ nodeId, startedAt, binlogLeader: lease.holder }),
     stations: () => relay.stations(),
   });
-  let offInputs: (() => void) | undefined;
 
   new Gauge({
     name: 'chargebridge_cluster_node_info', help: 'This gateway node in cluster mode (value 1; the node label names it)', labelNames: ['node'], registers: [deps.registry],
@@ -124,15 +124,27 @@ export function createCluster(deps: ClusterDeps): Cluster {
     get nodeId() {
       return nodeId;
     },
-    eventInputs: (accept) => {
-      sink = accept;
-      return () => {
-        sink = undefined;
-      };
+    sequencing: {
+      // This node's events: SteVe's only while it holds the lease (the script checks the lease again).
+      publish(event) {
+        if (event.source !== 'steve') {
+          outbox.event(event, '');
+          return;
+        }
+        const fence = lease.fence;
+        if (fence !== undefined) outbox.event(event, fence);
+        else counters.fencedOut++;
+      },
+      sequenced(accept) {
+        sink = accept;
+        return () => {
+          sink = undefined;
+        };
+      },
     },
     checkpoints,
     leadBinlog(inner) {
-      leader = new BinlogLeader(inner, checkpoints, redis, keys, outbox, logger);
+      leader = new BinlogLeader(inner, checkpoints, redis, keys, outbox, logger, () => caughtUp(redis, keys, () => reader.position));
       return leader;
     },
     calls,
@@ -167,16 +179,6 @@ export function createCluster(deps: ClusterDeps): Cluster {
     async start(port) {
       nodeId = config.nodeId ?? defaultNodeId(port);
       await Promise.all([redis.connect(), sub.connect(), reading.connect()]);
-      // Every input this node produces goes to the shared stream; SteVe's only while this node holds the lease.
-      offInputs = bus.on('eventInput', (input) => {
-        if (input.source !== 'steve') {
-          outbox.event(input, '');
-          return;
-        }
-        const fence = lease.fence;
-        if (fence !== undefined) outbox.event(input, fence);
-        else counters.fencedOut++;
-      });
       rpc.start();
       ownership.start(bus);
       reader.start();
@@ -186,7 +188,6 @@ export function createCluster(deps: ClusterDeps): Cluster {
       logger.info({ nodeId, redis: redis.up ? 'up' : 'down' }, 'cluster node started');
     },
     async stop() {
-      offInputs?.();
       membership.stop();
       position.stop();
       await lease.stop();

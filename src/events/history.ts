@@ -192,9 +192,17 @@ export class EventHistory {
     process.on('exit', this.#onExit);
   }
 
-  /** Records an event; returns it as kept (a finding in its place when it was too large or too deep). */
-  append(input: GatewayEvent): GatewayEvent {
-    const { event, line } = this.#keepable(input);
+  /** The event as it would be kept, with its JSON line (cluster mode serialises once, on the node that produced it). */
+  prepare(event: GatewayEvent): Keepable {
+    return this.#keepable(event);
+  }
+
+  /**
+   * Records an event; returns it as kept (a finding in its place when it was too large or too deep). `line`, when
+   * given, is the event's JSON text already made (cluster mode: as read from the shared stream).
+   */
+  append(input: GatewayEvent, made?: string): GatewayEvent {
+    const { event, line } = this.#keepable(input, made);
     let ring = this.#stations.get(event.chargeBoxId);
     if (!ring) this.#stations.set(event.chargeBoxId, (ring = new Ring()));
     const cost = eventCost(line.length);
