@@ -45,10 +45,6 @@ interface CheckpointItem {
 
 type Item = EventItem | CheckpointItem;
 
-/** Appends wait this long for company, so a busy node sends one script per batch rather than one per event. */
-export const APPEND_LINGER_MS = 2;
-/** A read that found less than a full batch waits this long before the next, so reads carry batches too. */
-export const READ_LINGER_MS = 2;
 
 const BATCH = 256;
 const READ_BATCH = 1000;
@@ -77,6 +73,8 @@ export class EventOutbox {
     private readonly maxBytes: number,
     counters: StreamCounters,
     private readonly logger: Logger,
+    /** Events wait this long for company: a busy node sends one script per batch, not one per event. */
+    private readonly lingerMs = 0,
   ) {
     this.counters = counters;
     redis.onUp(() => this.#schedule());
@@ -118,7 +116,7 @@ export class EventOutbox {
     setTimeout(() => {
       this.#scheduled = false;
       void this.#flush();
-    }, APPEND_LINGER_MS);
+    }, this.lingerMs);
   }
 
   /** The script by its digest (loaded again after a Redis restart emptied its script cache). */
@@ -178,6 +176,9 @@ export class EventStreamReader {
     private readonly sink: (event: GatewayEvent, line: string) => void,
     private readonly counters: StreamCounters,
     private readonly logger: Logger,
+    /** At most one read per this long while events flow: each round trip carries a batch (the first after a quiet
+     * spell returns at once). On this kind of machine a round trip costs more than recording a dozen events. */
+    private readonly intervalMs = 0,
   ) {
     this.#position = from;
   }
@@ -204,6 +205,7 @@ export class EventStreamReader {
         continue;
       }
       try {
+        const started = Date.now();
         const res = await this.redis.client.xread('COUNT', READ_BATCH, 'BLOCK', 1000, 'STREAMS', this.keys.events, this.#position);
         let got = 0;
         for (const [, entries] of res ?? []) {
@@ -220,7 +222,8 @@ export class EventStreamReader {
             }
           }
         }
-        if (got > 0 && got < READ_BATCH) await new Promise((r) => setTimeout(r, READ_LINGER_MS));
+        const wait = started + this.intervalMs - Date.now();
+        if (got > 0 && got < READ_BATCH && wait > 0) await new Promise((r) => setTimeout(r, wait));
       } catch (err) {
         if (!this.#running) return;
         this.counters.readErrors++;

@@ -85,7 +85,7 @@ export function createCluster(deps: ClusterDeps): Cluster {
   const sub = new RedisLink(config.redisUrl, 'chargebridge-sub', logger);
   const reading = new RedisLink(config.redisUrl, 'chargebridge-stream', logger);
   const counters: StreamCounters = { appended: 0, droppedForBytes: 0, fencedOut: 0, read: 0, readErrors: 0 };
-  const outbox = new EventOutbox(redis, keys, config.streamMaxLen, config.outboxBytes, counters, logger);
+  const outbox = new EventOutbox(redis, keys, config.streamMaxLen, config.outboxBytes, counters, logger, config.batchMs);
   const rpc = new ClusterRpc(redis, sub, keys, me, logger);
   const ownership = new StationOwnership(redis, keys, rpc, me, relay, logger, (node) => membership.alive(node));
   const calls = new RoutedCalls(relay, ownership, rpc, deps.callTimeoutMs, config.rpcTimeoutMs);
@@ -98,7 +98,7 @@ export function createCluster(deps: ClusterDeps): Cluster {
   const checkpoints = new SharedCheckpoints(outbox, () => lease.fence);
   const position = new StreamPosition(deps.dataDir);
   let sink: ((event: GatewayEvent, line: string) => void) | undefined;
-  const reader = new EventStreamReader(reading, keys, position.load(), (event, line) => sink?.(event, line), counters, logger);
+  const reader = new EventStreamReader(reading, keys, position.load(), (event, line) => sink?.(event, line), counters, logger, config.batchMs);
   const startedAt = new Date().toISOString();
   const membership = new Membership({
     redis, keys, ttlMs: config.nodeTtlMs, logger,
