@@ -127,8 +127,8 @@ export class EventHistory {
   }
 
   /** The event as it may be kept, with its JSON line: replaced by a finding when too deep, unserialisable or too large. */
-  #keepable(event: GatewayEvent, line?: string): Keepable {
-    const kept = keepable(event, this.#maxEventBytes, line);
+  #keepable(event: GatewayEvent, line?: string, slack = 0): Keepable {
+    const kept = keepable(event, this.#maxEventBytes + slack, line);
     if (kept.replaced) this.#replaced++;
     return kept;
   }
@@ -202,7 +202,8 @@ export class EventHistory {
    * given, is the event's JSON text already made (cluster mode: as read from the shared stream).
    */
   append(input: GatewayEvent, made?: string): GatewayEvent {
-    const { event, line } = this.#keepable(input, made);
+    // A line made elsewhere was checked with seq 0: its real seq may be a few digits longer.
+    const { event, line } = this.#keepable(input, made, made === undefined ? 0 : 20);
     let ring = this.#stations.get(event.chargeBoxId);
     if (!ring) this.#stations.set(event.chargeBoxId, (ring = new Ring()));
     const cost = eventCost(line.length);
