@@ -261,6 +261,14 @@ try {
   console.log(`cluster / one node, gateway CPU per relayed call: ${ratio(r3.relayCpuPerCall, r1.relayCpuPerCall)}×, with Redis: ${ratio(r3.relayCpuPerCall + r3.extraRelay[0]!, r1.relayCpuPerCall)}×`);
   console.log(`cluster / one node, gateway CPU per pushed event: ${ratio(r3.pushCpuPerEvent, r1.pushCpuPerEvent)}×, with Redis: ${ratio(r3.pushCpuPerEvent + r3.extraPush[0]!, r1.pushCpuPerEvent)}×`);
   console.log(`cluster / one node, above idle: ${ratio(r3.relayMarginal, r1.relayMarginal)}× per relayed call, ${ratio(r3.pushMarginal, r1.pushMarginal)}× per pushed event`);
+  // Read as cost = a + b·N for N nodes (a: done once, on the node holding the station; b: done on every node): our
+  // fit from the two setups above idle, the figure behind "nodes per 10,000 stations" in BENCHMARKS.md.
+  const fit = (one: number, three: number): string => {
+    const b = (three - one) / 2;
+    return `once ${us(one - b)} µs, on every node ${us(b)} µs`;
+  };
+  console.log(`fit a + b·N above idle, per relayed call: ${fit(r1.relayMarginal, r3.relayMarginal)}; per pushed event: ${fit(r1.pushMarginal, r3.pushMarginal)}`);
+  console.log(`CLUSTER_BATCH_MS=${process.env.CLUSTER_BATCH_MS ?? '(default)'}`);
   console.log(`kill -9 of a node: its ${fo.orphans} stations answered again through HAProxy after ${fo.ms.toFixed(0)} ms`);
 } finally {
   for (const p of procs) p.kill('SIGKILL');
