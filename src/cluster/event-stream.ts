@@ -176,8 +176,8 @@ export class EventStreamReader {
     private readonly sink: (event: GatewayEvent, line: string) => void,
     private readonly counters: StreamCounters,
     private readonly logger: Logger,
-    /** At most one read per this long while events flow: each round trip carries a batch (the first after a quiet
-     * spell returns at once). On this kind of machine a round trip costs more than recording a dozen events. */
+    /** At most one read per this long while events flow, so each round trip carries a batch (the first event after
+     * a quiet spell is read at once). */
     private readonly intervalMs = 0,
   ) {
     this.#position = from;

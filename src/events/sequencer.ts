@@ -61,7 +61,8 @@ export interface SequencerOptions {
 }
 
 const SEQ_ZERO = '{"seq":0,';
-const MAX_PUBLISHED = 65_536;
+/** More than the outbox holds (16 MiB by default, a few hundred bytes an event). */
+const MAX_PUBLISHED = 262_144;
 
 export class Sequencer {
   readonly counters: SequencerCounters = { received: 0, emitted: 0, duplicates: 0 };
@@ -149,12 +150,19 @@ export class Sequencer {
       this.counters.duplicates++;
       return;
     }
+    this.#seq.set(event.chargeBoxId, event.seq);
     if (!this.#published.delete(event.id)) {
+      const recent = this.#recentFor(event.chargeBoxId);
+      // An id already recorded came twice (a batch that landed in Redis before the connection dropped was sent
+      // again; a new binlog leader read a row again): every node drops it alike, leaving its seq unused.
+      if (recent.has(event.id)) {
+        this.counters.duplicates++;
+        return;
+      }
       // Another node's: remembered as if it had passed here, so a repeat or twin arriving here later is known.
-      this.#recentFor(event.chargeBoxId).add(event.id);
+      recent.add(event.id);
       this.#opts.rule.seed([event]);
     }
-    this.#seq.set(event.chargeBoxId, event.seq);
     this.#deliver(this.#opts.history.append(event, line));
   }
 
