@@ -61,6 +61,7 @@ export interface SequencerOptions {
 }
 
 const SEQ_ZERO = '{"seq":0,';
+const publishedKey = (chargeBoxId: string, id: string): string => `${chargeBoxId}\n${id}`;
 /** More than the outbox holds (16 MiB by default, a few hundred bytes an event). */
 const MAX_PUBLISHED = 262_144;
 
@@ -69,7 +70,8 @@ export class Sequencer {
   readonly #opts: SequencerOptions;
   readonly #seq = new Map<string, number>();
   readonly #recent = new Map<string, RecentIds>();
-  /** Cluster mode: ids this node published and has not yet read back sequenced. */
+  /** Cluster mode: station and id of events this node published and has not yet read back sequenced (ids are only
+   * unique per station: another node's message log numbers its frames too). */
   readonly #published = new Set<string>();
   #off: (() => void) | undefined;
   #offShared: (() => void) | undefined;
@@ -131,7 +133,7 @@ export class Sequencer {
       // Serialised once, here, as the history keeps it; seq first, so the store can write its own in its place.
       const kept = this.#opts.history.prepare({ seq: 0, ...input } as GatewayEvent);
       const fields = kept.line.startsWith(SEQ_ZERO) ? `{${kept.line.slice(SEQ_ZERO.length)}` : JSON.stringify({ ...kept.event, seq: undefined });
-      this.#published.add(input.id);
+      this.#published.add(publishedKey(input.chargeBoxId, input.id));
       // Bounded: an event that never comes back (Redis lost it, the lease passed on) is forgotten in time.
       if (this.#published.size > MAX_PUBLISHED) this.#published.delete(this.#published.values().next().value as string);
       shared.publish({ chargeBoxId: input.chargeBoxId, source: input.source, floor: this.lastSeq(input.chargeBoxId), fields });
@@ -151,7 +153,7 @@ export class Sequencer {
       return;
     }
     this.#seq.set(event.chargeBoxId, event.seq);
-    if (!this.#published.delete(event.id)) {
+    if (!this.#published.delete(publishedKey(event.chargeBoxId, event.id))) {
       const recent = this.#recentFor(event.chargeBoxId);
       // An id already recorded came twice (a batch that landed in Redis before the connection dropped was sent
       // again; a new binlog leader read a row again): every node drops it alike, leaving its seq unused.

@@ -56,11 +56,15 @@ describe('sequencer with a shared store', () => {
     expect(store.published[0]).toMatchObject({ chargeBoxId: 'CP-SH', source: 'station', floor: 1 });
     expect(store.published[0]!.fields.startsWith('{"id":"local-1"')).toBe(true);
     expect(emitted).toHaveLength(1); // this node's event waits for its seq
+    // Ids are unique per station only: another node's frame log numbers its own (log:1 on every node).
+    store.deliver('CP-OTHER', fields({ ...input('local-1', 'Available'), chargeBoxId: 'CP-OTHER' }));
     store.flush();
     store.deliver('CP-SH', fields(input('remote-1', 'Preparing'))); // sent twice by its node: seq 3 stays unused
     store.deliver('CP-SH', fields(input('remote-2', 'Finishing')));
 
-    expect(emitted.map((e) => [e.id, e.seq])).toEqual([['remote-1', 1], ['local-1', 2], ['remote-2', 4]]);
+    expect(emitted.map((e) => [e.chargeBoxId, e.id, e.seq])).toEqual([
+      ['CP-SH', 'remote-1', 1], ['CP-OTHER', 'local-1', 1], ['CP-SH', 'local-1', 2], ['CP-SH', 'remote-2', 4],
+    ]);
     expect(model.history.since('CP-SH', 0).map((e) => e.seq)).toEqual([1, 2, 4]);
     expect(model.state.snapshot('CP-SH')?.connectors.find((c) => c.connectorId === 1)?.status).toBe('Finishing');
     expect(model.stats().duplicates).toBe(2);
