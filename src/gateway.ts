@@ -209,7 +209,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     : undefined;
   const reader = cdcConfig ? createCdcReader({ config: cdcConfig, bus, logger, dataDir: config.dataDir, registry, ...(cluster ? { checkpoints: cluster.checkpoints } : {}) }) : undefined;
   const cdc: CdcReader | undefined = reader && cluster ? cluster.leadBinlog(reader) : reader;
-  const events = configError(() => createEventModel({ bus, dataDir: config.dataDir, logger, binlogConfigured: cdc !== undefined, ...eventsConfig, ...(cluster ? { inputs: cluster.eventInputs } : {}) }));
+  const events = configError(() => createEventModel({ bus, dataDir: config.dataDir, logger, binlogConfigured: cdc !== undefined, ...eventsConfig, ...(cluster ? { shared: cluster.sequencing } : {}) }));
   const calls = cluster?.calls ?? relay;
   const faults = cluster?.faults ?? localFaultsAccess(relay.faults);
 

@@ -43,7 +43,22 @@ function spawnTracked(cmd: string, args: string[]): ChildProcess {
   return p;
 }
 
-interface Setup { name: string; nodes: { pid: number; port: number; child: ChildProcess }[]; stationPort: number; extra: { name: string; pid: number }[] }
+interface Setup { name: string; nodes: { pid: number; port: number; child: ChildProcess }[]; stationPort: number; extra: { name: string; pid: number }[]; redisPort?: number }
+
+/** Commands Redis has served so far, by name (INFO commandstats): round trips are most of what the cluster costs. */
+function redisCalls(setup: Setup): Map<string, number> {
+  const out = new Map<string, number>();
+  if (setup.redisPort === undefined) return out;
+  const text = execFileSync('redis-cli', ['-p', String(setup.redisPort), 'INFO', 'commandstats'], { encoding: 'utf8' });
+  for (const m of text.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)) out.set(m[1]!, Number(m[2]));
+  return out;
+}
+
+/** Redis commands per unit between two readings, the busiest first ("xread 0.52, evalsha 0.34, ..."). */
+function perUnit(before: Map<string, number>, after: Map<string, number>, units: number): string {
+  const rows = [...after].map(([k, v]) => [k, (v - (before.get(k) ?? 0)) / Math.max(1, units)] as const).filter(([, v]) => v >= 0.005);
+  return rows.sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ') || '-';
+}
 
 /** A node as `npm start` runs it (compiled, no tsx), started one after another; its port is read from its log. */
 async function startNodes(n: number, env: Record<string, string>): Promise<Setup['nodes']> {
@@ -123,7 +138,7 @@ function cpuOf(setup: Setup): { nodes: number; extra: number[] } {
   return { nodes: setup.nodes.reduce((s, n) => s + cpuSeconds(n.pid), 0), extra: setup.extra.map((e) => cpuSeconds(e.pid)) };
 }
 
-interface Result { idlePerS: number; relayMarginal: number; pushMarginal: number; relayCpuPerCall: number; relayP50: number; relayP99: number; relayCalls: number; pushCpuPerEvent: number; pushed: number; pushP50: number; pushP99: number; extraRelay: number[]; extraPush: number[] }
+interface Result { redisRelay: string; redisPush: string; idlePerS: number; relayMarginal: number; pushMarginal: number; relayCpuPerCall: number; relayP50: number; relayP99: number; relayCalls: number; pushCpuPerEvent: number; pushed: number; pushP50: number; pushP99: number; extraRelay: number[]; extraPush: number[] }
 
 const progress = (msg: string): void => void process.stderr.write(`[bench/cluster] ${msg}\n`);
 
@@ -140,9 +155,11 @@ async function measure(setup: Setup): Promise<Result> {
   // Relay: Heartbeats only, nobody subscribed.
   await drive(sockets, (id) => `[2,"${id}","Heartbeat",{}]`, 2);
   c0 = cpuOf(setup);
+  const q0 = redisCalls(setup);
   t0 = performance.now();
   const relay = await drive(sockets, (id) => `[2,"${id}","Heartbeat",{}]`, seconds);
   let c1 = cpuOf(setup);
+  const redisRelay = perUnit(q0, redisCalls(setup), relay.length);
   const relayCpu = c1.nodes - c0.nodes;
   const relayIdle = idlePerS * (performance.now() - t0) / 1000;
   const extraRelay = c1.extra.map((x, i) => (x - c0.extra[i]!) / relay.length);
@@ -172,9 +189,11 @@ async function measure(setup: Setup): Promise<Result> {
   pushed = 0;
   lat.length = 0;
   c0 = cpuOf(setup);
+  const q1 = redisCalls(setup);
   t0 = performance.now();
   await drive(senders, status, seconds);
   c1 = cpuOf(setup);
+  const redisPush = perUnit(q1, redisCalls(setup), pushed / clients);
   const pushCpu = c1.nodes - c0.nodes;
   const pushIdle = idlePerS * (performance.now() - t0) / 1000;
   const extraPush = c1.extra.map((x, i) => (x - c0.extra[i]!) / Math.max(1, pushed));
@@ -182,7 +201,7 @@ async function measure(setup: Setup): Promise<Result> {
   sockets.forEach((ws) => ws.terminate());
   lat.sort((a, b) => a - b);
   return {
-    idlePerS, relayMarginal: (relayCpu - relayIdle) / relay.length, pushMarginal: (pushCpu - pushIdle) / Math.max(1, pushed),
+    redisRelay, redisPush, idlePerS, relayMarginal: (relayCpu - relayIdle) / relay.length, pushMarginal: (pushCpu - pushIdle) / Math.max(1, pushed),
     relayCpuPerCall: relayCpu / relay.length, relayP50: percentile(relay, 50), relayP99: percentile(relay, 99), relayCalls: relay.length,
     pushCpuPerEvent: pushCpu / Math.max(1, pushed), pushed, pushP50: percentile(lat, 50), pushP99: percentile(lat, 99), extraRelay, extraPush,
   };
@@ -241,7 +260,7 @@ try {
     ...three.map((n, i) => `  server n${i} 127.0.0.1:${n.port} check inter 300 fall 2 rise 2`), ''].join('\n'));
   const lb = spawnTracked('haproxy', ['-f', cfg, '-db']);
   await Promise.race([waitPort(lbPort), new Promise((_, reject) => lb.once('exit', (code) => reject(new Error(`haproxy exited ${code}`))))]);
-  const cluster: Setup = { name: '3 nodes', nodes: three, stationPort: lbPort, extra: [{ name: 'redis', pid: redis.pid as number }, { name: 'haproxy', pid: lb.pid as number }] };
+  const cluster: Setup = { name: '3 nodes', nodes: three, stationPort: lbPort, extra: [{ name: 'redis', pid: redis.pid as number }, { name: 'haproxy', pid: lb.pid as number }], redisPort };
   const r3 = await measure(cluster);
   const fo = await failover(cluster);
 
@@ -257,10 +276,19 @@ try {
   }
   console.log(`  Redis   CPU µs: ${us(r3.extraRelay[0]!)} per call, ${us(r3.extraPush[0]!)} per pushed event`);
   console.log(`  HAProxy CPU µs: ${us(r3.extraRelay[1]!)} per call, ${us(r3.extraPush[1]!)} per pushed event`);
+  console.log(`  Redis commands per relayed call: ${r3.redisRelay}; per status event (before fan-out): ${r3.redisPush}`);
   const ratio = (a: number, b: number): string => (a / b).toFixed(2);
   console.log(`cluster / one node, gateway CPU per relayed call: ${ratio(r3.relayCpuPerCall, r1.relayCpuPerCall)}×, with Redis: ${ratio(r3.relayCpuPerCall + r3.extraRelay[0]!, r1.relayCpuPerCall)}×`);
   console.log(`cluster / one node, gateway CPU per pushed event: ${ratio(r3.pushCpuPerEvent, r1.pushCpuPerEvent)}×, with Redis: ${ratio(r3.pushCpuPerEvent + r3.extraPush[0]!, r1.pushCpuPerEvent)}×`);
   console.log(`cluster / one node, above idle: ${ratio(r3.relayMarginal, r1.relayMarginal)}× per relayed call, ${ratio(r3.pushMarginal, r1.pushMarginal)}× per pushed event`);
+  // Read as cost = a + b·N for N nodes (a: done once, on the node holding the station; b: done on every node): our
+  // fit from the two setups above idle, the figure behind "nodes per 10,000 stations" in BENCHMARKS.md.
+  const fit = (one: number, three: number): string => {
+    const b = (three - one) / 2;
+    return `once ${us(one - b)} µs, on every node ${us(b)} µs`;
+  };
+  console.log(`fit a + b·N above idle, per relayed call: ${fit(r1.relayMarginal, r3.relayMarginal)}; per pushed event: ${fit(r1.pushMarginal, r3.pushMarginal)}`);
+  console.log(`CLUSTER_BATCH_MS=${process.env.CLUSTER_BATCH_MS ?? '(default)'}`);
   console.log(`kill -9 of a node: its ${fo.orphans} stations answered again through HAProxy after ${fo.ms.toFixed(0)} ms`);
 } finally {
   for (const p of procs) p.kill('SIGKILL');

@@ -53,6 +53,8 @@ export class BinlogLeader implements CdcReader {
     private readonly keys: ClusterKeys,
     private readonly outbox: EventOutbox,
     private readonly logger: Logger,
+    /** Resolves once this node has read what the previous holder published (its events are known by id here). */
+    private readonly caughtUp: () => Promise<void> = async () => undefined,
   ) {}
 
   /** The lease decides when the reader runs; start() itself only says the gateway is ready for it. */
@@ -67,6 +69,8 @@ export class BinlogLeader implements CdcReader {
     this.#fence = fence;
     this.counters.acquired++;
     void this.#enqueue(async () => {
+      if (this.#fence !== fence) return;
+      await this.caughtUp();
       if (this.#fence !== fence) return;
       const raw = await this.redis.client.get(this.keys.checkpoint).catch(() => null);
       this.checkpoints.preload(raw ? (JSON.parse(raw) as Checkpoint) : undefined);

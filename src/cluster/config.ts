@@ -18,6 +18,8 @@ export interface ClusterConfig {
   readonly streamMaxLen: number;
   /** Bytes of events that may wait for Redis while it is down; beyond, new ones are dropped and counted. */
   readonly outboxBytes: number;
+  /** Events wait up to this long to be appended, and a node reads the stream at most once per this long, in batches. */
+  readonly batchMs: number;
 }
 
 export function parseClusterConfig(env: Env): ClusterConfig | undefined {
@@ -32,6 +34,7 @@ export function parseClusterConfig(env: Env): ClusterConfig | undefined {
     rpcTimeoutMs: envInt(env, 'CLUSTER_RPC_TIMEOUT_MS', 2000, 100),
     streamMaxLen: envInt(env, 'CLUSTER_STREAM_MAXLEN', 200_000, 1000),
     outboxBytes: envInt(env, 'CLUSTER_OUTBOX_BYTES', 16 * 1024 * 1024, 1024),
+    batchMs: envInt(env, 'CLUSTER_BATCH_MS', 10, 0),
   };
 }
 

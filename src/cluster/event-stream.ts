@@ -1,27 +1,53 @@
-// The shared event stream: every node appends the event inputs it produces (wire events from its stations, and the
-// binlog leader's SteVe events) to one Redis stream, and every node reads the whole stream in its one order into its
-// own sequencer. Same inputs in the same order give the same per-station seq, history and state on every node.
+// The shared event stream of sequenced events. The node that produces an event (the holder of the station for its
+// wire events, the binlog leader for SteVe's) runs the source rule and de-dup and serialises it once; the append
+// script gives it the station's next seq (one counter per station in Redis, continued from the larger of its own
+// value and the producer's last known seq, so a station moving between nodes, or a Redis that lost its data, keeps
+// counting) and adds it to one stream. Every node reads the stream and records the events as they are.
 // Appends wait in a bounded outbox (never on the relay path); binlog appends and the binlog checkpoint are written
 // by one script that first checks the lease, so only the current holder's events and position land.
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { EventInput } from '../events/catalogue.js';
+import type { GatewayEvent } from '../events/catalogue.js';
+import type { UnsequencedEvent } from '../events/index.js';
 import type { ClusterKeys } from './keys.js';
 import type { RedisLink } from './redis.js';
 
+// KEYS: stream, lease, checkpoint, seq counters. ARGV: fence, maxlen, checkpoint, then per event station, floor and
+// the event's JSON without seq ("{...}"), into which the script writes seq first.
 const APPEND = `
 if ARGV[1] ~= '' and redis.call('GET', KEYS[2]) ~= ARGV[1] then return -1 end
-for i = 4, #ARGV do redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'e', ARGV[i]) end
+for i = 4, #ARGV, 3 do
+  local seq = tonumber(redis.call('HGET', KEYS[4], ARGV[i]) or '0')
+  local floor = tonumber(ARGV[i + 1])
+  if floor > seq then seq = floor end
+  seq = seq + 1
+  redis.call('HSET', KEYS[4], ARGV[i], seq)
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'e', '{"seq":' .. string.format('%d', seq) .. ',' .. string.sub(ARGV[i + 2], 2))
+end
 if ARGV[3] ~= '' then redis.call('SET', KEYS[3], ARGV[3]) end
-return #ARGV - 3`;
+return (#ARGV - 3) / 3`;
+const APPEND_SHA = createHash('sha1').update(APPEND).digest('hex');
 
-interface Item {
+interface EventItem {
+  readonly kind: 'event';
   /** '' for events that need no lease; else the lease value they were produced under. */
   readonly fence: string;
-  readonly json: string;
-  readonly kind: 'event' | 'checkpoint';
+  readonly event: UnsequencedEvent;
+  readonly bytes: number;
 }
 
+interface CheckpointItem {
+  readonly kind: 'checkpoint';
+  readonly fence: string;
+  readonly json: string;
+  readonly bytes: number;
+}
+
+type Item = EventItem | CheckpointItem;
+
+
 const BATCH = 256;
+const READ_BATCH = 1000;
 
 export interface StreamCounters {
   appended: number;
@@ -47,6 +73,8 @@ export class EventOutbox {
     private readonly maxBytes: number,
     counters: StreamCounters,
     private readonly logger: Logger,
+    /** Events wait this long for company: a busy node sends one script per batch, not one per event. */
+    private readonly lingerMs = 0,
   ) {
     this.counters = counters;
     redis.onUp(() => this.#schedule());
@@ -56,39 +84,50 @@ export class EventOutbox {
     return { items: this.#items.length, bytes: this.#bytes };
   }
 
-  event(input: EventInput, fence: string): void {
-    this.#add({ fence, json: JSON.stringify(input), kind: 'event' });
+  event(event: UnsequencedEvent, fence: string): void {
+    this.#add({ kind: 'event', fence, event, bytes: event.fields.length + event.chargeBoxId.length });
   }
 
   checkpoint(json: string, fence: string): void {
-    this.#add({ fence, json, kind: 'checkpoint' });
+    this.#add({ kind: 'checkpoint', fence, json, bytes: json.length });
   }
 
   /** A lease ended: what it had not yet published never will be (the next holder re-reads from the checkpoint). */
   dropFence(fence: string): void {
     const before = this.#items.length;
     this.#items = this.#items.filter((i) => i.fence !== fence);
-    this.#bytes = this.#items.reduce((n, i) => n + i.json.length, 0);
+    this.#bytes = this.#items.reduce((n, i) => n + i.bytes, 0);
     this.counters.fencedOut += before - this.#items.length;
   }
 
   #add(item: Item): void {
-    if (this.#bytes + item.json.length > this.maxBytes) {
+    if (this.#bytes + item.bytes > this.maxBytes) {
       this.counters.droppedForBytes++;
       return;
     }
     this.#items.push(item);
-    this.#bytes += item.json.length;
+    this.#bytes += item.bytes;
     this.#schedule();
   }
 
   #schedule(): void {
     if (this.#scheduled || this.#flushing) return;
     this.#scheduled = true;
-    setImmediate(() => {
+    setTimeout(() => {
       this.#scheduled = false;
       void this.#flush();
-    });
+    }, this.lingerMs);
+  }
+
+  /** The script by its digest (loaded again after a Redis restart emptied its script cache). */
+  async #append(args: (string | number)[]): Promise<unknown> {
+    const { client } = this.redis;
+    try {
+      return await client.evalsha(APPEND_SHA, 4, ...args);
+    } catch (err) {
+      if (!String(err).includes('NOSCRIPT')) throw err;
+      return client.eval(APPEND, 4, ...args);
+    }
   }
 
   async #flush(): Promise<void> {
@@ -100,12 +139,13 @@ export class EventOutbox {
         let n = 0;
         while (n < this.#items.length && n < BATCH && this.#items[n]!.fence === fence && this.#items[n]!.kind === 'event') n++;
         // A checkpoint rides with the events before it, so the position never passes an event not yet in the stream.
-        const cp = this.#items[n]?.fence === fence && this.#items[n]?.kind === 'checkpoint' ? this.#items[n]!.json : '';
+        const next = this.#items[n];
+        const cp = next?.fence === fence && next.kind === 'checkpoint' ? next.json : '';
         const take = n + (cp ? 1 : 0);
-        const batch = this.#items.slice(0, n).map((i) => i.json);
-        const r = await this.redis.client.eval(APPEND, 3, this.keys.events, this.keys.lease, this.keys.checkpoint, fence, this.maxLen, cp, ...batch);
+        const batch = (this.#items.slice(0, n) as EventItem[]).flatMap(({ event: e }) => [e.chargeBoxId, e.floor, e.fields]);
+        const r = await this.#append([this.keys.events, this.keys.lease, this.keys.checkpoint, this.keys.seqs, fence, this.maxLen, cp, ...batch]);
         const done = this.#items.splice(0, take);
-        this.#bytes -= done.reduce((s, i) => s + i.json.length, 0);
+        this.#bytes -= done.reduce((s, i) => s + i.bytes, 0);
         if (Number(r) === -1) {
           this.logger.warn({ events: n }, 'binlog events not published: the lease has passed to another node');
           this.counters.fencedOut += take;
@@ -133,9 +173,12 @@ export class EventStreamReader {
     private readonly redis: RedisLink,
     private readonly keys: ClusterKeys,
     from: string,
-    private readonly sink: (input: EventInput, position: string) => void,
+    private readonly sink: (event: GatewayEvent, line: string) => void,
     private readonly counters: StreamCounters,
     private readonly logger: Logger,
+    /** At most one read per this long while events flow, so each round trip carries a batch (the first event after
+     * a quiet spell is read at once). */
+    private readonly intervalMs = 0,
   ) {
     this.#position = from;
   }
@@ -162,20 +205,25 @@ export class EventStreamReader {
         continue;
       }
       try {
-        const res = await this.redis.client.xread('COUNT', 1000, 'BLOCK', 1000, 'STREAMS', this.keys.events, this.#position);
+        const started = Date.now();
+        const res = await this.redis.client.xread('COUNT', READ_BATCH, 'BLOCK', 1000, 'STREAMS', this.keys.events, this.#position);
+        let got = 0;
         for (const [, entries] of res ?? []) {
+          got += entries.length;
           for (const [id, fields] of entries) {
             this.#position = id;
-            const json = fields[1];
-            if (json === undefined) continue;
+            const line = fields[1];
+            if (line === undefined) continue;
             this.counters.read++;
             try {
-              this.sink(JSON.parse(json) as EventInput, id);
+              this.sink(JSON.parse(line) as GatewayEvent, line);
             } catch (err) {
               this.logger.error({ err: String(err), id }, 'event from the cluster stream could not be applied');
             }
           }
         }
+        const wait = started + this.intervalMs - Date.now();
+        if (got > 0 && got < READ_BATCH && wait > 0) await new Promise((r) => setTimeout(r, wait));
       } catch (err) {
         if (!this.#running) return;
         this.counters.readErrors++;
@@ -184,4 +232,23 @@ export class EventStreamReader {
       }
     }
   }
+}
+
+/**
+ * Resolves once this node has read the stream up to its newest entry as of the call (or after `timeoutMs`): a new
+ * binlog leader first learns every event the previous one published, so its de-dup by id drops what it reads again.
+ */
+export async function caughtUp(redis: RedisLink, keys: ClusterKeys, position: () => string, timeoutMs = 5000): Promise<void> {
+  if (!redis.up) return;
+  const newest = await redis.client.xrevrange(keys.events, '+', '-', 'COUNT', 1).then((r) => r[0]?.[0], () => undefined);
+  if (newest === undefined) return;
+  const deadline = Date.now() + timeoutMs;
+  while (compareIds(position(), newest) < 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}
+
+/** Orders stream ids ("ms-n"; "0" is before all). */
+export function compareIds(a: string, b: string): number {
+  const [am = 0, an = 0] = a.split('-').map(Number);
+  const [bm = 0, bn = 0] = b.split('-').map(Number);
+  return am !== bm ? am - bm : an - bn;
 }

@@ -6,14 +6,15 @@ import type { Router } from 'express';
 import type { Logger } from 'pino';
 import type { CdcReader } from '../cdc/index.js';
 import type { Bus } from '../events/bus.js';
-import type { EventInput } from '../events/catalogue.js';
+import type { GatewayEvent } from '../events/catalogue.js';
+import type { SharedSequencing } from '../events/index.js';
 import type { CallPort } from '../relay/commands.js';
 import type { FaultsAccess, FaultsPort } from '../relay/faults/index.js';
 import type { StationInfo } from '../relay/relay.js';
 import type { ClusterMessagesPort, MessageLog } from '../log/index.js';
 import { BinlogLeader, SharedCheckpoints } from './binlog-leader.js';
 import { defaultNodeId, type ClusterConfig } from './config.js';
-import { EventOutbox, EventStreamReader, type StreamCounters } from './event-stream.js';
+import { caughtUp, EventOutbox, EventStreamReader, type StreamCounters } from './event-stream.js';
 import { ClusterKeys } from './keys.js';
 import { BinlogLease } from './lease.js';
 import { Membership } from './membership.js';
@@ -54,8 +55,8 @@ export interface ClusterDeps {
 
 export interface Cluster {
   readonly nodeId: string;
-  /** The event model's input in cluster mode: the shared stream, in its order (replaces the bus's eventInput). */
-  readonly eventInputs: (accept: (input: EventInput) => void) => () => void;
+  /** The event model's seq in cluster mode: given by Redis to the producing node's events; every node's read back. */
+  readonly sequencing: SharedSequencing;
   /** Checkpoint store for the binlog reader: shared in Redis, written only under the lease. */
   readonly checkpoints: SharedCheckpoints;
   /** The binlog reader, run only while this node holds the lease. */
@@ -97,7 +98,7 @@ export function createCluster(deps: ClusterDeps): Cluster {
   const sub = new RedisLink(config.redisUrl, 'chargebridge-sub', logger);
   const reading = new RedisLink(config.redisUrl, 'chargebridge-stream', logger);
   const counters: StreamCounters = { appended: 0, droppedForBytes: 0, fencedOut: 0, read: 0, readErrors: 0 };
-  const outbox = new EventOutbox(redis, keys, config.streamMaxLen, config.outboxBytes, counters, logger);
+  const outbox = new EventOutbox(redis, keys, config.streamMaxLen, config.outboxBytes, counters, logger, config.batchMs);
   const rpc = new ClusterRpc(redis, sub, keys, me, logger);
   const ownership = new StationOwnership(redis, keys, rpc, me, relay, logger, (node) => membership.alive(node));
   const calls = new RoutedCalls(relay, ownership, rpc, deps.callTimeoutMs, config.rpcTimeoutMs);
@@ -109,8 +110,8 @@ export function createCluster(deps: ClusterDeps): Cluster {
   }, logger);
   const checkpoints = new SharedCheckpoints(outbox, () => lease.fence);
   const position = new StreamPosition(deps.dataDir);
-  let sink: ((input: EventInput) => void) | undefined;
-  const reader = new EventStreamReader(reading, keys, position.load(), (input) => sink?.(input), counters, logger);
+  let sink: ((event: GatewayEvent, line: string) => void) | undefined;
+  const reader = new EventStreamReader(reading, keys, position.load(), (event, line) => sink?.(event, line), counters, logger, config.batchMs);
   const startedAt = new Date().toISOString();
   const membership = new Membership({
     redis, keys, ttlMs: config.nodeTtlMs, logger,
@@ -129,7 +130,6 @@ export function createCluster(deps: ClusterDeps): Cluster {
     return peerHeld.ids.has(id);
   }
   const tests = routedTests({ bus, redis, keys, rpc, ownership, membership, nodeId: me, timeoutMs: config.rpcTimeoutMs, logger });
-  let offInputs: (() => void) | undefined;
   const frameCounters = { sent: 0, received: 0 };
   const frames = routedFrames(bus, rpc, membership, frameCounters);
   let offFrames: (() => void) | undefined;
@@ -152,15 +152,27 @@ export function createCluster(deps: ClusterDeps): Cluster {
     get nodeId() {
       return nodeId;
     },
-    eventInputs: (accept) => {
-      sink = accept;
-      return () => {
-        sink = undefined;
-      };
+    sequencing: {
+      // This node's events: SteVe's only while it holds the lease (the script checks the lease again).
+      publish(event) {
+        if (event.source !== 'steve') {
+          outbox.event(event, '');
+          return;
+        }
+        const fence = lease.fence;
+        if (fence !== undefined) outbox.event(event, fence);
+        else counters.fencedOut++;
+      },
+      sequenced(accept) {
+        sink = accept;
+        return () => {
+          sink = undefined;
+        };
+      },
     },
     checkpoints,
     leadBinlog(inner) {
-      leader = new BinlogLeader(inner, checkpoints, redis, keys, outbox, logger);
+      leader = new BinlogLeader(inner, checkpoints, redis, keys, outbox, logger, () => caughtUp(redis, keys, () => reader.position));
       return leader;
     },
     calls,
@@ -199,16 +211,6 @@ export function createCluster(deps: ClusterDeps): Cluster {
     async start(port) {
       nodeId = config.nodeId ?? defaultNodeId(port);
       await Promise.all([redis.connect(), sub.connect(), reading.connect()]);
-      // Every input this node produces goes to the shared stream; SteVe's only while this node holds the lease.
-      offInputs = bus.on('eventInput', (input) => {
-        if (input.source !== 'steve') {
-          outbox.event(input, '');
-          return;
-        }
-        const fence = lease.fence;
-        if (fence !== undefined) outbox.event(input, fence);
-        else counters.fencedOut++;
-      });
       rpc.start();
       offFrames = frames.start();
       ownership.start(bus);
@@ -219,7 +221,6 @@ export function createCluster(deps: ClusterDeps): Cluster {
       logger.info({ nodeId, redis: redis.up ? 'up' : 'down' }, 'cluster node started');
     },
     async stop() {
-      offInputs?.();
       offFrames?.();
       tests.stop();
       membership.stop();

@@ -32,9 +32,13 @@ export class ClusterKeys {
   get checkpoint(): string {
     return `${this.prefix}:binlog:checkpoint`;
   }
-  /** The stream of every event input, in the one order all nodes sequence them in. */
+  /** The stream of every node's sequenced events, in the one order all nodes record them in. */
   get events(): string {
-    return `${this.prefix}:events`;
+    return `${this.prefix}:sequenced`;
+  }
+  /** Hash: chargeBoxId → the station's newest seq. */
+  get seqs(): string {
+    return `${this.prefix}:seq`;
   }
   /** Messages to every node (live charger-test updates). */
   get broadcast(): string {

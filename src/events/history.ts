@@ -127,8 +127,8 @@ export class EventHistory {
   }
 
   /** The event as it may be kept, with its JSON line: replaced by a finding when too deep, unserialisable or too large. */
-  #keepable(event: GatewayEvent, line?: string): Keepable {
-    const kept = keepable(event, this.#maxEventBytes, line);
+  #keepable(event: GatewayEvent, line?: string, slack = 0): Keepable {
+    const kept = keepable(event, this.#maxEventBytes + slack, line);
     if (kept.replaced) this.#replaced++;
     return kept;
   }
@@ -192,9 +192,18 @@ export class EventHistory {
     process.on('exit', this.#onExit);
   }
 
-  /** Records an event; returns it as kept (a finding in its place when it was too large or too deep). */
-  append(input: GatewayEvent): GatewayEvent {
-    const { event, line } = this.#keepable(input);
+  /** The event as it would be kept, with its JSON line (cluster mode serialises once, on the node that produced it). */
+  prepare(event: GatewayEvent): Keepable {
+    return this.#keepable(event);
+  }
+
+  /**
+   * Records an event; returns it as kept (a finding in its place when it was too large or too deep). `line`, when
+   * given, is the event's JSON text already made (cluster mode: as read from the shared stream).
+   */
+  append(input: GatewayEvent, made?: string): GatewayEvent {
+    // A line made elsewhere was checked with seq 0: its real seq may be a few digits longer.
+    const { event, line } = this.#keepable(input, made, made === undefined ? 0 : 20);
     let ring = this.#stations.get(event.chargeBoxId);
     if (!ring) this.#stations.set(event.chargeBoxId, (ring = new Ring()));
     const cost = eventCost(line.length);

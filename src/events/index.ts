@@ -3,10 +3,10 @@
 import type { Logger } from 'pino';
 import type { Bus } from './bus.js';
 import { WireEvents } from './from-wire.js';
-import type { EventInput, EventType } from './catalogue.js';
+import type { EventType } from './catalogue.js';
 import { EventHistory, type HistoryBudget } from './history.js';
 import { StateKeepFile } from './state-keep.js';
-import { Sequencer } from './sequencer.js';
+import { Sequencer, type SharedSequencing } from './sequencer.js';
 import { SourceRule } from './source-rule.js';
 import { StationStateStore } from './station-state.js';
 import { DEFAULT_KM_PER_AH, DEFAULT_VENDOR_ID } from './vehicle.js';
@@ -17,6 +17,7 @@ export {
   StationStateStore, type ConnectorReason, type ConnectorSummary, type StationSnapshot, type StationSummary, type TransactionRecord, type VehicleState,
 } from './station-state.js';
 export { BINLOG_OWNED } from './source-rule.js';
+export type { SharedSequencing, UnsequencedEvent } from './sequencer.js';
 export { DEFAULT_KM_PER_AH, DEFAULT_VENDOR_ID } from './vehicle.js';
 export { VendorMessageError, VendorRegistry } from './vendor-registry.js';
 
@@ -39,8 +40,8 @@ export interface EventModelDeps {
   readonly maxDataBytes?: number;
   /** Operator's vendor message files, beside the shipped ones (a bad file throws VendorMessageError). */
   readonly vendorMessagesDir?: string;
-  /** Event inputs from elsewhere than the bus (cluster mode: every node's, in one shared order). */
-  readonly inputs?: (accept: (input: EventInput) => void) => () => void;
+  /** Cluster mode: seq from a store shared by every node, and every node's events recorded here (src/cluster). */
+  readonly shared?: SharedSequencing;
 }
 
 export interface EventModel {
@@ -80,7 +81,7 @@ export function createEventModel(deps: EventModelDeps): EventModel {
     ...(deps.maxEventBytes !== undefined ? { maxEventBytes: deps.maxEventBytes } : {}),
   });
   const rule = new SourceRule({ binlogConfigured: deps.binlogConfigured, ...vendor });
-  const sequencer = new Sequencer({ bus: deps.bus, history, rule, logger, recentIdsPerStation: Math.max(4096, deps.historyPerStation ?? 1000), ...(deps.inputs ? { inputs: deps.inputs } : {}) });
+  const sequencer = new Sequencer({ bus: deps.bus, history, rule, logger, recentIdsPerStation: Math.max(4096, deps.historyPerStation ?? 1000), ...(deps.shared ? { shared: deps.shared } : {}) });
   const state = new StationStateStore({ kmPerAh: vendor.kmPerAh });
   const wire = new WireEvents({ bus: deps.bus, logger, vendor });
   const keepFile = new StateKeepFile(deps.dataDir, logger);

@@ -1,9 +1,12 @@
 // Turns producer inputs (bus 'eventInput') into sequenced events (bus 'event'): applies the source rule,
 // drops repeats by id, stamps seq (+1 per station) and records each event in the history before anyone sees it.
 // seq and the recent ids are restored from the history, so both survive restarts.
+// In cluster mode (SharedSequencing) the node that produced an input does the rule, de-dup and serialising once and
+// hands the event to the shared store, which gives it the station's next seq; every node then records and emits
+// the sequenced events of every node, in the store's one order.
 import type { Logger } from 'pino';
 import type { Bus } from './bus.js';
-import type { EventInput, GatewayEvent } from './catalogue.js';
+import type { EventInput, EventSource, GatewayEvent } from './catalogue.js';
 import type { EventHistory } from './history.js';
 import type { SourceRule } from './source-rule.js';
 
@@ -11,6 +14,23 @@ export interface SequencerCounters {
   received: number;
   emitted: number;
   duplicates: number;
+}
+
+/** An event that passed the rule and de-dup on this node, waiting for its seq from the shared store. */
+export interface UnsequencedEvent {
+  readonly chargeBoxId: string;
+  readonly source: EventSource;
+  /** The station's newest seq this node knows: the store continues after the larger of it and its own. */
+  readonly floor: number;
+  /** The event as the history keeps it, without seq: a JSON object text ("{...}"). */
+  readonly fields: string;
+}
+
+/** Cluster mode: seq comes from a store every node shares (src/cluster). */
+export interface SharedSequencing {
+  publish(event: UnsequencedEvent): void;
+  /** Every node's sequenced events in the store's one order, each with its JSON line. */
+  sequenced(accept: (event: GatewayEvent, line: string) => void): () => void;
 }
 
 /** Insertion-ordered set that forgets its oldest entries beyond a bound. */
@@ -36,16 +56,25 @@ export interface SequencerOptions {
   readonly logger: Logger;
   /** Ids remembered per station for de-duplication. */
   readonly recentIdsPerStation?: number;
-  /** Where inputs come from instead of the bus's eventInput (cluster mode: the shared stream, src/cluster). */
-  readonly inputs?: (accept: (input: EventInput) => void) => () => void;
+  /** Cluster mode: seq from the shared store, and every node's events recorded here. */
+  readonly shared?: SharedSequencing;
 }
+
+const SEQ_ZERO = '{"seq":0,';
+const publishedKey = (chargeBoxId: string, id: string): string => `${chargeBoxId}\n${id}`;
+/** More than the outbox holds (16 MiB by default, a few hundred bytes an event). */
+const MAX_PUBLISHED = 262_144;
 
 export class Sequencer {
   readonly counters: SequencerCounters = { received: 0, emitted: 0, duplicates: 0 };
   readonly #opts: SequencerOptions;
   readonly #seq = new Map<string, number>();
   readonly #recent = new Map<string, RecentIds>();
+  /** Cluster mode: station and id of events this node published and has not yet read back sequenced (ids are only
+   * unique per station: another node's message log numbers its frames too). */
+  readonly #published = new Set<string>();
   #off: (() => void) | undefined;
+  #offShared: (() => void) | undefined;
 
   constructor(opts: SequencerOptions) {
     this.#opts = opts;
@@ -64,13 +93,15 @@ export class Sequencer {
   }
 
   start(): void {
-    const accept = (input: EventInput): void => this.accept(input);
-    this.#off ??= this.#opts.inputs ? this.#opts.inputs(accept) : this.#opts.bus.on('eventInput', accept);
+    this.#off ??= this.#opts.bus.on('eventInput', (input) => this.accept(input));
+    this.#offShared ??= this.#opts.shared?.sequenced((event, line) => this.#record(event, line));
   }
 
   stop(): void {
     this.#off?.();
     this.#off = undefined;
+    this.#offShared?.();
+    this.#offShared = undefined;
   }
 
   lastSeq(chargeBoxId: string): number {
@@ -97,10 +128,47 @@ export class Sequencer {
       return;
     }
     recent.add(input.id);
+    const shared = this.#opts.shared;
+    if (shared) {
+      // Serialised once, here, as the history keeps it; seq first, so the store can write its own in its place.
+      const kept = this.#opts.history.prepare({ seq: 0, ...input } as GatewayEvent);
+      const fields = kept.line.startsWith(SEQ_ZERO) ? `{${kept.line.slice(SEQ_ZERO.length)}` : JSON.stringify({ ...kept.event, seq: undefined });
+      this.#published.add(publishedKey(input.chargeBoxId, input.id));
+      // Bounded: an event that never comes back (Redis lost it, the lease passed on) is forgotten in time.
+      if (this.#published.size > MAX_PUBLISHED) this.#published.delete(this.#published.values().next().value as string);
+      shared.publish({ chargeBoxId: input.chargeBoxId, source: input.source, floor: this.lastSeq(input.chargeBoxId), fields });
+      return;
+    }
     const seq = (this.#seq.get(input.chargeBoxId) ?? 0) + 1;
     this.#seq.set(input.chargeBoxId, seq);
     // Everyone sees the event as the history keeps it (a finding in place of one too large to keep).
-    const event = this.#opts.history.append({ ...input, seq } as GatewayEvent);
+    this.#deliver(this.#opts.history.append({ ...input, seq } as GatewayEvent));
+  }
+
+  /** Cluster mode: a sequenced event from the shared store (this node's or another's). */
+  #record(event: GatewayEvent, line: string): void {
+    // Seq only grows in the store's order: anything not newer was read before (a restart resumes a little behind).
+    if (event.seq <= this.lastSeq(event.chargeBoxId)) {
+      this.counters.duplicates++;
+      return;
+    }
+    this.#seq.set(event.chargeBoxId, event.seq);
+    if (!this.#published.delete(publishedKey(event.chargeBoxId, event.id))) {
+      const recent = this.#recentFor(event.chargeBoxId);
+      // An id already recorded came twice (a batch that landed in Redis before the connection dropped was sent
+      // again; a new binlog leader read a row again): every node drops it alike, leaving its seq unused.
+      if (recent.has(event.id)) {
+        this.counters.duplicates++;
+        return;
+      }
+      // Another node's: remembered as if it had passed here, so a repeat or twin arriving here later is known.
+      recent.add(event.id);
+      this.#opts.rule.seed([event]);
+    }
+    this.#deliver(this.#opts.history.append(event, line));
+  }
+
+  #deliver(event: GatewayEvent): void {
     this.counters.emitted++;
     try {
       this.#opts.bus.emit('event', event);

@@ -6,7 +6,7 @@ import { EventOutbox, type StreamCounters } from '../../src/cluster/event-stream
 import { ClusterKeys } from '../../src/cluster/keys.js';
 import { BinlogLease } from '../../src/cluster/lease.js';
 import { RedisLink } from '../../src/cluster/redis.js';
-import type { EventInput } from '../../src/events/catalogue.js';
+import type { UnsequencedEvent } from '../../src/events/index.js';
 import { startRedis, until, type PrivateRedis } from './support.js';
 
 let redis: PrivateRedis;
@@ -29,7 +29,10 @@ async function link(): Promise<RedisLink> {
 }
 
 const counters = (): StreamCounters => ({ appended: 0, droppedForBytes: 0, fencedOut: 0, read: 0, readErrors: 0 });
-const input = (n: number): EventInput => ({ id: `steve:test:${n}`, type: 'heartbeat', chargeBoxId: 'CP-F', timestamp: new Date().toISOString(), receivedAt: new Date().toISOString(), source: 'steve', data: {} } as unknown as EventInput);
+const input = (n: number): UnsequencedEvent => ({
+  chargeBoxId: 'CP-F', source: 'steve', floor: 0,
+  fields: JSON.stringify({ id: `steve:test:${n}`, type: 'heartbeat', chargeBoxId: 'CP-F', timestamp: new Date().toISOString(), receivedAt: new Date().toISOString(), source: 'steve', data: {} }),
+});
 
 describe('binlog lease fencing', () => {
   it('refuses the old holder\'s events and checkpoint once another node holds the lease', async () => {
