@@ -104,7 +104,7 @@ export class ThreadedReader implements CdcReader {
     } catch (err) {
       this.#log.error({ err: String(err) }, 'cannot close the binlog checkpoint journal');
     }
-    this.#setHealth({ ...this.#health, state: 'stopped', error: null, lagSeconds: 0 });
+    this.#setHealth({ ...this.#health, state: 'stopped', stateSince: new Date().toISOString(), error: null, lagSeconds: 0 });
   }
 
   /** Ends the thread the way a crash would (tests, and an operator's last resort); it is started again. */
@@ -140,7 +140,7 @@ export class ThreadedReader implements CdcReader {
     this.#restarts += 1;
     const at = new Date().toISOString();
     this.#log.error({ err: message, restarts: this.#restarts, checkpoint: this.#checkpoint }, 'binlog reader thread died; starting it again from the checkpoint');
-    this.#setHealth({ ...this.#health, state: 'reconnecting', error: message, lastError: { message, at } });
+    this.#setHealth({ ...this.#health, state: 'reconnecting', stateSince: at, error: message, lastError: { message, at } });
     this.#restartTimer = setTimeout(() => {
       this.#restartTimer = undefined;
       if (this.#stopping) return;
