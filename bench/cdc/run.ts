@@ -7,7 +7,7 @@
 // The reader runs as the gateway runs it, in a thread of its own, and (for comparison) in the main thread
 // (CDC_READER_THREAD=off). The ratios to the floor and each side's slowest round / median are printed.
 // Usage: npx tsx bench/cdc/run.ts   (CDC_BENCH_ROWS=1000000, CDC_BENCH_LATENCY_TX=3000, CDC_BENCH_ROUNDS=5,
-//   CDC_THREAD_YOUNG_MB: the thread's young generation, as for the gateway)
+//   CDC_THREAD_YOUNG_MB: the thread's young generation, as for the gateway; CDC_BENCH_YOUNG_MB=48,96: several)
 // Each side gets one untimed warm-up pass before the measured rounds.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -36,10 +36,14 @@ const server = await startMariadb();
 const url = await createSteveDatabase(server, { database: 'stevedb', generation: '3.13' });
 const config = parseCdcConfig({ STEVE_DB_URL: url, CDC_SERVER_ID: '901', ...(process.env.CDC_THREAD_YOUNG_MB ? { CDC_THREAD_YOUNG_MB: process.env.CDC_THREAD_YOUNG_MB } : {}) }) as CdcConfig;
 const { thread: _thread, ...inProcess } = config;
-const MODES = [
-  { label: 'reader (own thread)', config },
+// CDC_BENCH_YOUNG_MB=48,96: one reader-thread side per young-generation size, to compare them in one run.
+const youngSizes = (process.env.CDC_BENCH_YOUNG_MB ?? '').split(',').filter(Boolean).map(Number);
+const MODES: readonly { label: string; config: CdcConfig }[] = [
+  ...(youngSizes.length > 0
+    ? youngSizes.map((mb) => ({ label: `reader (own thread, young ${mb} MB)`, config: { ...config, thread: { youngGenerationMb: mb } } }))
+    : [{ label: 'reader (own thread)', config }]),
   { label: 'reader (main thread)', config: inProcess },
-] as const;
+];
 const w = await SteveWriter.open(server, 'stevedb', '3.13');
 await w.addStation('BENCH');
 const pk = await w.tx(() => w.insertIgnoreConnector('BENCH', 1));
