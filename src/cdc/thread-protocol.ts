@@ -17,10 +17,11 @@ export type ThreadMetric = { readonly name: 'reconnects' } | { readonly name: 's
 
 export type FromThread =
   /**
-   * The events of one or more transactions, in order, as one JSON array (one string is copied between heaps in one
-   * piece; a structured clone walks every object), then the checkpoint to save once they are on the bus.
+   * The events of one or more transactions, in order, as one JSON array in UTF-8, its buffer transferred (a
+   * structured clone would walk every object, and even one large string is copied), then the checkpoint to save
+   * once they are on the bus.
    */
-  | { readonly kind: 'batch'; readonly events: string; readonly checkpoint: Checkpoint | undefined; readonly durable: boolean; readonly health: CdcHealth }
+  | { readonly kind: 'batch'; readonly events: Uint8Array | undefined; readonly checkpoint: Checkpoint | undefined; readonly durable: boolean; readonly health: CdcHealth }
   | { readonly kind: 'health'; readonly health: CdcHealth }
   | { readonly kind: 'metric'; readonly metric: ThreadMetric }
   /** A pino line of the thread's logger, written again by the main thread's. */

@@ -1,6 +1,7 @@
 // The main thread's side of the reader thread (worker.ts): it starts the thread, puts the events of each batch on
 // the bus and then saves the batch's checkpoint, mirrors the thread's health and metrics, and starts a thread that
 // died again from the last saved checkpoint (its transactions in flight are read again; ids de-duplicate).
+import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type pino from 'pino';
 import { GatewayError, type GatewayErrorCode } from '../errors.js';
@@ -14,15 +15,37 @@ import { StatusMirror } from './status-mirror.js';
 import type { CurrentStatus } from './translate.js';
 import type { FromThread, ThreadSetup, ToThread } from './thread-protocol.js';
 
+/** The process's own `--max-semi-space-size` (MB; 0 = V8's default), from its command line or NODE_OPTIONS. */
+function processSemiSpaceMb(): number {
+  const args = [...(process.env.NODE_OPTIONS ?? '').split(/\s+/), ...process.execArgv];
+  let mb = 0;
+  args.forEach((a, i) => {
+    const m = /^--max[-_]semi[-_]space[-_]size(?:=(\d+))?$/.exec(a);
+    if (m) mb = Number(m[1] ?? args[i + 1] ?? 0) || 0;
+  });
+  return mb;
+}
+
 /** How the worker is started: the compiled file, or under tsx (tests, benches) its TypeScript source. */
 function spawn(setup: ThreadSetup, youngGenerationMb: number): Worker {
   const options = { workerData: setup, resourceLimits: { maxYoungGenerationSizeMb: youngGenerationMb } };
+  // A process-wide --max-semi-space-size (say 2 MB for the relay's pauses) would override the thread's resource
+  // limit: V8 reads the flag when it builds each heap. Set the thread's size while its heap is built, then put
+  // the process's value back (the main thread's heap is built already).
+  const own = processSemiSpaceMb();
+  v8.setFlagsFromString(`--max-semi-space-size=${Math.max(1, Math.round(youngGenerationMb / 3))}`);
   const self = import.meta.url;
-  if (!self.endsWith('.ts')) return new Worker(new URL('./worker.js', self), options);
   // Workers do not inherit tsx's loader hooks: register them before importing the source.
-  const source = JSON.stringify(new URL('./worker.ts', self).href);
-  return new Worker(`import('tsx/esm/api').then((api) => { api.register(); return import(${source}); })`, { ...options, eval: true });
+  const worker = self.endsWith('.ts')
+    ? new Worker(`import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(new URL('./worker.ts', self).href)}); })`, { ...options, eval: true })
+    : new Worker(new URL('./worker.js', self), options);
+  const restore = (): void => v8.setFlagsFromString(`--max-semi-space-size=${own}`);
+  worker.once('online', restore);
+  worker.once('exit', restore);
+  return worker;
 }
+
+const UTF8 = new TextDecoder();
 
 export class ThreadedReader implements CdcReader {
   readonly #config: CdcConfig;
@@ -153,7 +176,7 @@ export class ThreadedReader implements CdcReader {
   #onMessage(m: Exclude<FromThread, { kind: 'started' }>): void {
     switch (m.kind) {
       case 'batch':
-        if (m.events !== '') this.#emit(JSON.parse(m.events) as EventInput[]);
+        if (m.events) this.#emit(JSON.parse(UTF8.decode(m.events)) as EventInput[]);
         if (m.checkpoint) this.#save(m.checkpoint, m.durable);
         this.#setHealth(m.health);
         return;

@@ -15,7 +15,8 @@ import type { FromThread, ThreadMetric, ThreadSetup, ToThread } from './thread-p
 const port = parentPort;
 if (!port) throw new Error('src/cdc/worker.ts runs as a worker thread');
 const setup = workerData as ThreadSetup;
-const post = (m: FromThread): void => port.postMessage(m);
+const post = (m: FromThread, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
+const utf8 = new TextEncoder();
 const metric = (m: ThreadMetric): void => post({ kind: 'metric', metric: m });
 
 let pending: EventInput[] = [];
@@ -23,9 +24,9 @@ let flushQueued = false;
 
 /** Everything emitted so far in one message; `checkpoint` is saved by the main thread after the events. */
 function flush(checkpoint: Checkpoint | undefined, durable: boolean): void {
-  const events = pending.length > 0 ? JSON.stringify(pending) : '';
+  const events = pending.length > 0 ? utf8.encode(JSON.stringify(pending)) : undefined;
   pending = [];
-  post({ kind: 'batch', events, checkpoint, durable, health: reader.health() });
+  post({ kind: 'batch', events, checkpoint, durable, health: reader.health() }, events ? [events.buffer as ArrayBuffer] : []);
 }
 
 const bus = new Bus();
