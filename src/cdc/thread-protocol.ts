@@ -17,7 +17,7 @@ export type ThreadMetric = { readonly name: 'reconnects' } | { readonly name: 's
 
 export type FromThread =
   /**
-   * The events of one or more transactions, in order, as one JSON array in UTF-8, its buffer transferred (a
+   * The events of one or more transactions, in order, as one JSON text in UTF-8 (batch-codec.ts), its buffer transferred (a
    * structured clone would walk every object, and even one large string is copied), then the checkpoint to save
    * once they are on the bus.
    */

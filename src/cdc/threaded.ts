@@ -7,6 +7,7 @@ import type pino from 'pino';
 import { GatewayError, type GatewayErrorCode } from '../errors.js';
 import type { Bus } from '../events/bus.js';
 import type { EventInput } from '../events/catalogue.js';
+import { decodeBatch } from './batch-codec.js';
 import { CheckpointStore, type Checkpoint } from './checkpoint.js';
 import type { CdcConfig } from './config.js';
 import { createCdcMetrics, type CdcMetrics } from './metrics.js';
@@ -176,7 +177,7 @@ export class ThreadedReader implements CdcReader {
   #onMessage(m: Exclude<FromThread, { kind: 'started' }>): void {
     switch (m.kind) {
       case 'batch':
-        if (m.events) this.#emit(JSON.parse(UTF8.decode(m.events)) as EventInput[]);
+        if (m.events) this.#emit(decodeBatch(UTF8.decode(m.events)));
         if (m.checkpoint) this.#save(m.checkpoint, m.durable);
         this.#setHealth(m.health);
         return;

@@ -7,6 +7,7 @@ import { Registry } from 'prom-client';
 import { GatewayError } from '../errors.js';
 import { Bus } from '../events/bus.js';
 import type { EventInput } from '../events/catalogue.js';
+import { encodeBatch } from './batch-codec.js';
 import type { Checkpoint } from './checkpoint.js';
 import type { CdcMetrics } from './metrics.js';
 import { BinlogReader, type CheckpointPort } from './reader.js';
@@ -24,7 +25,7 @@ let flushQueued = false;
 
 /** Everything emitted so far in one message; `checkpoint` is saved by the main thread after the events. */
 function flush(checkpoint: Checkpoint | undefined, durable: boolean): void {
-  const events = pending.length > 0 ? utf8.encode(JSON.stringify(pending)) : undefined;
+  const events = pending.length > 0 ? utf8.encode(encodeBatch(pending)) : undefined;
   pending = [];
   post({ kind: 'batch', events, checkpoint, durable, health: reader.health() }, events ? [events.buffer as ArrayBuffer] : []);
 }
