@@ -4,8 +4,8 @@
 //  2. catch-up throughput on CDC_BENCH_ROWS connector_meter_value rows (1000-row transactions, 4 measurands per
 //     sample), the reader against bare @vlasky/zongji reading the same binlog range in the same run: once asking
 //     for the same stream as the reader (ANNOTATE_ROWS included), once without those events.
-// The reader runs as the gateway runs it, in a thread of its own, and (for comparison) in the main thread
-// (CDC_READER_THREAD=off). The ratios to the floor and each side's slowest round / median are printed.
+// The reader runs both ways: in the main thread (the default) and in a thread of its own (CDC_READER_THREAD=on).
+// The ratios to the floor and each side's slowest round / median are printed.
 // Usage: npx tsx bench/cdc/run.ts   (CDC_BENCH_ROWS=1000000, CDC_BENCH_LATENCY_TX=3000, CDC_BENCH_ROUNDS=5,
 //   CDC_THREAD_YOUNG_MB: the thread's young generation, as for the gateway; CDC_BENCH_YOUNG_MB=48,96: several)
 // Each side gets one untimed warm-up pass before the measured rounds.
@@ -34,7 +34,12 @@ function pct(sorted: number[], p: number): number {
 
 const server = await startMariadb();
 const url = await createSteveDatabase(server, { database: 'stevedb', generation: '3.13' });
-const config = parseCdcConfig({ STEVE_DB_URL: url, CDC_SERVER_ID: '901', ...(process.env.CDC_THREAD_YOUNG_MB ? { CDC_THREAD_YOUNG_MB: process.env.CDC_THREAD_YOUNG_MB } : {}) }) as CdcConfig;
+const config = parseCdcConfig({
+  STEVE_DB_URL: url,
+  CDC_SERVER_ID: '901',
+  CDC_READER_THREAD: 'on',
+  ...(process.env.CDC_THREAD_YOUNG_MB ? { CDC_THREAD_YOUNG_MB: process.env.CDC_THREAD_YOUNG_MB } : {}),
+}) as CdcConfig;
 const { thread: _thread, ...inProcess } = config;
 // CDC_BENCH_YOUNG_MB=48,96: one reader-thread side per young-generation size, to compare them in one run.
 const youngSizes = (process.env.CDC_BENCH_YOUNG_MB ?? '').split(',').filter(Boolean).map(Number);

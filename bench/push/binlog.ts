@@ -10,7 +10,7 @@
 //   npm run bench:push-binlog
 //   npx tsx bench/push/binlog.ts --clients 1000 --rate 200 --fanout-rate 10 --seconds 10 [--only own|one]
 //     [--reader-thread [--worker-young-mb 48]]   (the experiment in reader-thread.ts)
-// The reader runs as the gateway runs it (in a thread of its own unless CDC_READER_THREAD=off; CDC_THREAD_YOUNG_MB).
+// The reader runs as the gateway runs it (in the main thread, or in its own with CDC_READER_THREAD=on; CDC_THREAD_YOUNG_MB).
 // The gateway's p50 and p99 are printed as ratios to the floor's, measured in the same run.
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -19,8 +19,9 @@ export interface CdcConfig {
   /** TLS to the database server; undefined = plain TCP. */
   readonly tls?: CdcTls;
   /**
-   * The reader runs in a worker thread of its own (default), with its own heap: its young generation is sized for
-   * catching up (large row batches) while the main thread's can stay small for the relay's pauses.
+   * Set: the reader runs in a worker thread of its own, with its own heap and young generation (CDC_READER_THREAD=on).
+   * Off by default: measured, the thread costs catch-up speed (every event is still built again on the main
+   * thread) and gains no commit → client latency by itself; see BENCHMARKS.md "Binlog reader".
    */
   readonly thread?: { readonly youngGenerationMb: number };
 }
@@ -84,6 +85,6 @@ export function parseCdcConfig(env: Env): CdcConfig | undefined {
     reconnectMinMs,
     reconnectMaxMs: envInt(env, 'CDC_RECONNECT_MAX_MS', 30_000, reconnectMinMs, 3_600_000),
     ...(tls !== undefined ? { tls } : {}),
-    ...(envEnum(env, 'CDC_READER_THREAD', ['on', 'off'], 'on') === 'on' ? { thread: { youngGenerationMb: envInt(env, 'CDC_THREAD_YOUNG_MB', DEFAULT_YOUNG_MB, 3, 4096) } } : {}),
+    ...(envEnum(env, 'CDC_READER_THREAD', ['on', 'off'], 'off') === 'on' ? { thread: { youngGenerationMb: envInt(env, 'CDC_THREAD_YOUNG_MB', DEFAULT_YOUNG_MB, 3, 4096) } } : {}),
   };
 }

@@ -7,7 +7,7 @@ export { parseCdcConfig } from './config.js';
 export type { CdcDeps, CdcHealth, CdcReader } from './reader.js';
 export type { CdcState } from './metrics.js';
 
-/** In a thread of its own unless CDC_READER_THREAD=off (then in the calling thread). */
+/** In the calling thread, or with CDC_READER_THREAD=on in a thread of its own. */
 export function createCdcReader(deps: CdcDeps): CdcReader {
   const thread = deps.config.thread;
   return thread ? new ThreadedReader(deps, thread.youngGenerationMb) : new BinlogReader(deps);

@@ -133,13 +133,14 @@ describe('parseCdcConfig', () => {
   it('reads the URL, server id, heartbeat and backoff', () => {
     expect(
       parseCdcConfig({ STEVE_DB_URL: 'mysql://c%40dc:p%3Ass@db.local:3307/stevedb', CDC_SERVER_ID: '42', CDC_HEARTBEAT_MS: '2000', CDC_RECONNECT_MAX_MS: '9000' }),
-    ).toEqual({ host: 'db.local', port: 3307, user: 'c@dc', password: 'p:ss', database: 'stevedb', serverId: 42, heartbeatMs: 2000, reconnectMinMs: 500, reconnectMaxMs: 9000, thread: { youngGenerationMb: 48 } });
+    ).toEqual({ host: 'db.local', port: 3307, user: 'c@dc', password: 'p:ss', database: 'stevedb', serverId: 42, heartbeatMs: 2000, reconnectMinMs: 500, reconnectMaxMs: 9000 });
   });
 
-  it('runs the reader in a thread of its own unless CDC_READER_THREAD=off; CDC_THREAD_YOUNG_MB sizes its young generation', () => {
+  it('runs the reader in a thread of its own with CDC_READER_THREAD=on; CDC_THREAD_YOUNG_MB sizes its young generation', () => {
     const url = 'mysql://cdc:x@h/stevedb';
-    expect(parseCdcConfig({ STEVE_DB_URL: url, CDC_THREAD_YOUNG_MB: '96' })?.thread).toEqual({ youngGenerationMb: 96 });
-    expect(parseCdcConfig({ STEVE_DB_URL: url, CDC_READER_THREAD: 'off' })?.thread).toBeUndefined();
+    expect(parseCdcConfig({ STEVE_DB_URL: url, CDC_READER_THREAD: 'on' })?.thread).toEqual({ youngGenerationMb: 48 });
+    expect(parseCdcConfig({ STEVE_DB_URL: url, CDC_READER_THREAD: 'on', CDC_THREAD_YOUNG_MB: '96' })?.thread).toEqual({ youngGenerationMb: 96 });
+    expect(parseCdcConfig({ STEVE_DB_URL: url })?.thread).toBeUndefined();
     expect(() => parseCdcConfig({ STEVE_DB_URL: url, CDC_READER_THREAD: 'maybe' })).toThrow(/CDC_READER_THREAD/);
   });
 

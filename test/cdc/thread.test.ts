@@ -31,7 +31,7 @@ describe('binlog reader thread', () => {
     const url = await createSteveDatabase(server, { database: 'crash_db', generation: '3.13' });
     const w = await SteveWriter.open(server, 'crash_db', '3.13');
     await w.addStation('CB1');
-    const rig = makeReader(url, await tempDir());
+    const rig = makeReader(url, await tempDir(), { CDC_READER_THREAD: 'on' });
     expect(rig.reader).toBeInstanceOf(ThreadedReader);
     await rig.reader.start();
     await rig.waitFor(() => rig.reader.health().state === 'streaming');
@@ -69,7 +69,7 @@ describe('binlog reader thread', () => {
     const url = await createSteveDatabase(server, { database: 'order_db', generation: '3.13' });
     const w = await SteveWriter.open(server, 'order_db', '3.13');
     await w.addStation('CB1');
-    const config = parseCdcConfig({ STEVE_DB_URL: url, CDC_SERVER_ID: '7301', CDC_HEARTBEAT_MS: '1000' })!;
+    const config = parseCdcConfig({ STEVE_DB_URL: url, CDC_SERVER_ID: '7301', CDC_HEARTBEAT_MS: '1000', CDC_READER_THREAD: 'on' })!;
     const events: EventInput[] = [];
     const saves: { cp: Checkpoint; seen: number }[] = [];
     let saved: Checkpoint | undefined;
