@@ -45,7 +45,7 @@ describe('binlog reader thread', () => {
     })();
     await rig.waitFor(() => rig.ofType('status').length >= 50);
     await (rig.reader as ThreadedReader).crashThread();
-    await rig.waitFor(() => rig.reader.health().restarts === 1 && rig.reader.health().state === 'reconnecting');
+    await rig.waitFor(() => rig.reader.health().restarts === 1);
     expect(rig.reader.health().lastError?.message).toMatch(/thread exited/);
     await rig.waitFor(() => rig.reader.health().state === 'streaming', 30_000);
     const after = rig.ofType('status').length;
