@@ -4,7 +4,10 @@
 //  2. catch-up throughput on CDC_BENCH_ROWS connector_meter_value rows (1000-row transactions, 4 measurands per
 //     sample), the reader against bare @vlasky/zongji reading the same binlog range in the same run: once asking
 //     for the same stream as the reader (ANNOTATE_ROWS included), once without those events.
-// Usage: npx tsx bench/cdc/run.ts   (CDC_BENCH_ROWS=1000000, CDC_BENCH_LATENCY_TX=3000, CDC_BENCH_ROUNDS=5)
+// The reader runs both ways: in the main thread (the default) and in a thread of its own (CDC_READER_THREAD=on).
+// The ratios to the floor and each side's slowest round / median are printed.
+// Usage: npx tsx bench/cdc/run.ts   (CDC_BENCH_ROWS=1000000, CDC_BENCH_LATENCY_TX=3000, CDC_BENCH_ROUNDS=5,
+//   CDC_THREAD_YOUNG_MB: the thread's young generation, as for the gateway; CDC_BENCH_YOUNG_MB=48,96: several)
 // Each side gets one untimed warm-up pass before the measured rounds.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -31,7 +34,21 @@ function pct(sorted: number[], p: number): number {
 
 const server = await startMariadb();
 const url = await createSteveDatabase(server, { database: 'stevedb', generation: '3.13' });
-const config = parseCdcConfig({ STEVE_DB_URL: url, CDC_SERVER_ID: '901' }) as CdcConfig;
+const config = parseCdcConfig({
+  STEVE_DB_URL: url,
+  CDC_SERVER_ID: '901',
+  CDC_READER_THREAD: 'on',
+  ...(process.env.CDC_THREAD_YOUNG_MB ? { CDC_THREAD_YOUNG_MB: process.env.CDC_THREAD_YOUNG_MB } : {}),
+}) as CdcConfig;
+const { thread: _thread, ...inProcess } = config;
+// CDC_BENCH_YOUNG_MB=48,96: one reader-thread side per young-generation size, to compare them in one run.
+const youngSizes = (process.env.CDC_BENCH_YOUNG_MB ?? '').split(',').filter(Boolean).map(Number);
+const MODES: readonly { label: string; config: CdcConfig }[] = [
+  ...(youngSizes.length > 0
+    ? youngSizes.map((mb) => ({ label: `reader (own thread, young ${mb} MB)`, config: { ...config, thread: { youngGenerationMb: mb } } }))
+    : [{ label: 'reader (own thread)', config }]),
+  { label: 'reader (main thread)', config: inProcess },
+];
 const w = await SteveWriter.open(server, 'stevedb', '3.13');
 await w.addStation('BENCH');
 const pk = await w.tx(() => w.insertIgnoreConnector('BENCH', 1));
@@ -47,7 +64,7 @@ try {
   // The same paced INSERTs twice: once followed by the reader, once by bare @vlasky/zongji (the floor: what the
   // library alone takes from commit to event on this machine). Arrivals pair with INSERTs in commit order.
   type Follow = (arrived: () => void) => Promise<() => Promise<void>>;
-  const followReader: Follow = async (arrived) => {
+  const followReader = (config: CdcConfig): Follow => async (arrived) => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cb-bench-'));
     const bus = new Bus();
     bus.on('eventInput', (e) => {
@@ -105,8 +122,10 @@ try {
   };
   {
     const floor = await latency('bare @vlasky/zongji (floor)', followBare);
-    const ours = await latency('chargebridge reader', followReader);
-    console.log(`  the reader adds over the bare library: p50 ${(ours.p50 - floor.p50).toFixed(3)} ms, p99 ${(ours.p99 - floor.p99).toFixed(3)} ms`);
+    for (const mode of MODES) {
+      const ours = await latency(`chargebridge ${mode.label}`, followReader(mode.config));
+      console.log(`  the reader adds over the bare library: p50 ${(ours.p50 - floor.p50).toFixed(3)} ms, p99 ${(ours.p99 - floor.p99).toFixed(3)} ms; p99 ${(ours.p99 / floor.p99).toFixed(2)}× the floor's`);
+    }
   }
 
   // ---- 2. catch-up ------------------------------------------------------------------------------------------
@@ -128,12 +147,18 @@ try {
   interface Pass {
     readonly wall: number;
     readonly cpu: number;
+    /** From the first row to the last: the pass without its start (connection, a reader thread's start-up). */
+    readonly stream: number;
   }
-  const timed = async (run: () => Promise<number>): Promise<Pass> => {
+  interface Timing {
+    readonly wall: number;
+    readonly stream: number;
+  }
+  const timed = async (run: () => Promise<Timing>): Promise<Pass> => {
     const c0 = process.cpuUsage();
-    const wall = await run();
+    const t = await run();
     const c = process.cpuUsage(c0);
-    return { wall, cpu: (c.user + c.system) / 1e6 };
+    return { ...t, cpu: (c.user + c.system) / 1e6 };
   };
 
   /**
@@ -141,19 +166,21 @@ try {
    * reader, ANNOTATE_ROWS events included (the reader needs a statement's text to tell a reboot with unchanged
    * details from a heartbeat); without, the server leaves those events out.
    */
-  const bareOnce = (annotated: boolean): Promise<number> =>
+  const bareOnce = (annotated: boolean): Promise<Timing> =>
     new Promise((resolve, reject) => {
       const z = new ZongJi(connectionOptions(config));
       let rows = 0;
       const t = performance.now();
+      let first = 0;
       z.on('error', reject);
       z.on('binlog', (ev: AnyBinlogEvent) => {
         if (ev.getEventName() !== 'writerows') return;
+        first ||= performance.now();
         rows += (ev as WriteRowsEvent).rows.length;
         if (rows >= ROWS) {
-          const s = (performance.now() - t) / 1000;
+          const now = performance.now();
           z.stop();
-          resolve(s);
+          resolve({ wall: (now - t) / 1000, stream: (now - first) / 1000 });
         }
       });
       z.start({
@@ -167,22 +194,27 @@ try {
 
   const bare = (): Promise<Pass> => timed(() => bareOnce(true));
   const barePlain = (): Promise<Pass> => timed(() => bareOnce(false));
-  const ours = (): Promise<Pass> => timed(oursOnce);
-  const oursOnce = async (): Promise<number> => {
+  const ours = (c: CdcConfig) => (): Promise<Pass> => timed(() => oursOnce(c));
+  const oursOnce = async (c: CdcConfig): Promise<Timing> => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cb-bench-'));
     await mkdir(path.join(dataDir, 'cdc'));
     await writeFile(path.join(dataDir, 'cdc', 'checkpoint.json'), JSON.stringify({ gtid: startGtid, updatedAt: new Date().toISOString() }));
     const bus = new Bus();
     let rows = 0;
     const t = performance.now();
-    const done = new Promise<number>((resolve) => {
+    let first = 0;
+    const done = new Promise<Timing>((resolve) => {
       bus.on('eventInput', (e) => {
         if (e.type !== 'meterValues') return;
+        first ||= performance.now();
         rows += e.data.sampledValues.length;
-        if (rows >= ROWS) resolve((performance.now() - t) / 1000);
+        if (rows >= ROWS) {
+          const now = performance.now();
+          resolve({ wall: (now - t) / 1000, stream: (now - first) / 1000 });
+        }
       });
     });
-    const reader = createCdcReader({ config: { ...config, serverId: 903 }, bus, logger: quiet, dataDir, registry: new Registry() });
+    const reader = createCdcReader({ config: { ...c, serverId: 903 }, bus, logger: quiet, dataDir, registry: new Registry() });
     await reader.start();
     const s = await done;
     await reader.stop();
@@ -196,25 +228,37 @@ try {
   // the core away. The ratio that counts is against the bare library reading the same stream as the reader.
   const sides = [
     { name: 'bare, same stream', run: bare },
-    { name: 'reader', run: ours },
+    ...MODES.map((m) => ({ name: m.label, run: ours(m.config) })),
     { name: 'bare, no annotations', run: barePlain },
-  ] as const;
+  ];
   for (const side of sides) await side.run();
   const results: Pass[][] = sides.map(() => []);
-  const show = (p: Pass): string => `${(ROWS / p.wall).toFixed(0)} rows/s (${p.wall.toFixed(2)} s, ${p.cpu.toFixed(2)} s CPU)`;
+  const show = (p: Pass): string => `${(ROWS / p.wall).toFixed(0)} rows/s (${p.wall.toFixed(2)} s, ${p.cpu.toFixed(2)} s CPU; first → last row ${p.stream.toFixed(2)} s)`;
   for (let run = 0; run < ROUNDS; run++) {
     for (let k = 0; k < sides.length; k++) {
       const i = (k + run) % sides.length;
       results[i]!.push(await sides[i]!.run());
     }
-    const [b, o, p] = results.map((r) => r[run]!) as [Pass, Pass, Pass];
-    console.log(`  round ${run + 1}: bare same stream ${show(b)}  reader ${show(o)}  ratio ${((b.wall / o.wall) * 100).toFixed(0)} %  |  bare without annotations ${show(p)}`);
+    const b = results[0]![run]!;
+    const parts = sides.map((side, i) => {
+      const p = results[i]![run]!;
+      return i === 0 ? `${side.name} ${show(p)}` : `${side.name} ${show(p)} ${((b.wall / p.wall) * 100).toFixed(0)} %`;
+    });
+    console.log(`  round ${run + 1}: ${parts.join('  |  ')}`);
   }
-  const [medBare, medOurs, medPlain] = results.map((r) => median(r.map((p) => p.wall))) as [number, number, number];
-  const [cpuBare, cpuOurs, cpuPlain] = results.map((r) => median(r.map((p) => p.cpu))) as [number, number, number];
-  console.log(`  median of ${ROUNDS}: bare (same stream) ${(ROWS / medBare).toFixed(0)} rows/s, reader ${(ROWS / medOurs).toFixed(0)} rows/s (${(ROWS / 4 / medOurs).toFixed(0)} meterValues events/s), ratio ${((medBare / medOurs) * 100).toFixed(0)} %`);
-  console.log(`  median CPU: bare (same stream) ${cpuBare.toFixed(2)} s, reader ${cpuOurs.toFixed(2)} s per ${ROWS} rows, ratio ${((cpuBare / cpuOurs) * 100).toFixed(0)} %`);
-  console.log(`  against bare without annotations: ${(ROWS / medPlain).toFixed(0)} rows/s (${cpuPlain.toFixed(2)} s CPU), ratio ${((medPlain / medOurs) * 100).toFixed(0)} %`);
+  // CPU is the whole process's (a reader thread's included); the bare passes are all in the main thread.
+  const medBare = median(results[0]!.map((p) => p.wall));
+  const medBareStream = median(results[0]!.map((p) => p.stream));
+  console.log(`  median of ${ROUNDS}: bare (same stream) ${(ROWS / medBare).toFixed(0)} rows/s, ${median(results[0]!.map((p) => p.cpu)).toFixed(2)} s CPU`);
+  sides.forEach((side, i) => {
+    const walls = results[i]!.map((p) => p.wall);
+    const med = median(walls);
+    const cpu = median(results[i]!.map((p) => p.cpu));
+    const slowest = Math.max(...walls);
+    const stream = median(results[i]!.map((p) => p.stream));
+    const ratio = i === 0 ? '' : `, ratio to bare (same stream) ${((medBare / med) * 100).toFixed(0)} % (first → last row: ${((medBareStream / stream) * 100).toFixed(0)} %)`;
+    console.log(`  ${side.name}: median ${(ROWS / med).toFixed(0)} rows/s (${med.toFixed(2)} s, ${cpu.toFixed(2)} s CPU, first → last row ${stream.toFixed(2)} s)${ratio}; slowest round / median ${(slowest / med).toFixed(2)}`);
+  });
 } finally {
   await w.close();
   await server.stop();

@@ -10,6 +10,8 @@
 //   npm run bench:push-binlog
 //   npx tsx bench/push/binlog.ts --clients 1000 --rate 200 --fanout-rate 10 --seconds 10 [--only own|one]
 //     [--reader-thread [--worker-young-mb 48]]   (the experiment in reader-thread.ts)
+// The reader runs as the gateway runs it (in the main thread, or in its own with CDC_READER_THREAD=on; CDC_THREAD_YOUNG_MB).
+// The gateway's p50 and p99 are printed as ratios to the floor's, measured in the same run.
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
@@ -30,6 +32,13 @@ import { startReaderThread } from './reader-thread.js';
 import { startBenchPush } from './server.js';
 
 const WORKERS = 2;
+
+/** The reader-thread settings of this process's environment, for the reader's config. */
+function threadEnv(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of ['CDC_READER_THREAD', 'CDC_THREAD_YOUNG_MB']) if (process.env[k] !== undefined) out[k] = process.env[k]!;
+  return out;
+}
 const DATABASE = 'stevedb';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -114,6 +123,7 @@ async function runBench(): Promise<void> {
   let keys = 0;
 
   // ---- the floor: bare library → one ws hop → client, same writer and rate, before the gateway starts -------
+  let floor: { p50: number; p99: number } | undefined;
   async function floorScenario(): Promise<void> {
     const chain = path.join(import.meta.dirname, 'floor-chain.ts');
     const follower = forkTs(chain, ['--follow', dbUrl]);
@@ -132,6 +142,7 @@ async function runBench(): Promise<void> {
     }
     const acked = new Map(done.written.map(([key, , at]) => [key, at]));
     const fromAck = receipts.flatMap(([key, at]) => (acked.has(key) ? [at - acked.get(key)!] : [])).sort((a, b) => a - b);
+    floor = { p50: percentile(fromAck, 50), p99: percentile(fromAck, 99) };
     console.log(
       `floor: bare @vlasky/zongji → one bare ws hop → client, ${done.written.length} commits at ${(done.written.length / done.seconds).toFixed(0)} tx/s, ` +
         `${fromAck.length}/${done.written.length} receipts\n` +
@@ -158,7 +169,7 @@ async function runBench(): Promise<void> {
     : await startInProcessReader();
   async function startInProcessReader(): Promise<{ stop(): Promise<void> }> {
     const r = createCdcReader({
-      config: parseCdcConfig({ STEVE_DB_URL: dbUrl, CDC_SERVER_ID: '911' }) as CdcConfig,
+      config: parseCdcConfig({ STEVE_DB_URL: dbUrl, CDC_SERVER_ID: '911', ...threadEnv() }) as CdcConfig,
       bus, logger, dataDir, registry: new Registry(),
     });
     await r.start().catch((err: unknown) => fail(`the binlog reader did not start: ${String(err)}`));
@@ -248,6 +259,9 @@ async function runBench(): Promise<void> {
         `${commits} commits at ${(commits / done.seconds).toFixed(0)} tx/s over ${new Set(targets).size} station(s), ` +
         `${fromAck.length}/${expected} receipts, ${toBus.length}/${commits} on the bus\n` +
         `  commit ack → client receipt:  p50 ${ms(percentile(fromAck, 50))} ms, p99 ${ms(percentile(fromAck, 99))} ms, max ${ms(fromAck.at(-1) ?? NaN)} ms\n` +
+        (floor && name === 'own station'
+          ? `  ratio to the floor (same run): p50 ${(percentile(fromAck, 50) / floor.p50).toFixed(2)}×, p99 ${(percentile(fromAck, 99) / floor.p99).toFixed(2)}× (target p99 ≤ 1.25×)\n`
+          : '') +
         `  INSERT sent → client receipt: p50 ${ms(percentile(fromSend, 50))} ms, p99 ${ms(percentile(fromSend, 99))} ms\n` +
         `  commit ack → event on the bus (in-process): p50 ${ms(percentile(toBus, 50))} ms, p99 ${ms(percentile(toBus, 99))} ms, max ${ms(toBus.at(-1) ?? NaN)} ms\n` +
         `  CPU per commit: gateway process (reader + model + push) ${ms((cpu.user + cpu.system) / 1000 / commits)} ms, mariadbd ${ms(dbCpuMs / commits)} ms\n` +

@@ -18,6 +18,12 @@ export interface CdcConfig {
   readonly reconnectMaxMs: number;
   /** TLS to the database server; undefined = plain TCP. */
   readonly tls?: CdcTls;
+  /**
+   * Set: the reader runs in a worker thread of its own, with its own heap and young generation (CDC_READER_THREAD=on).
+   * Off by default: measured, the thread costs catch-up speed (every event is still built again on the main
+   * thread) and gains no commit → client latency by itself; see BENCHMARKS.md "Binlog reader".
+   */
+  readonly thread?: { readonly youngGenerationMb: number };
 }
 
 /**
@@ -48,6 +54,9 @@ function parseTls(env: Env): CdcTls | undefined {
   }
 }
 
+/** The reader thread's young generation (V8 `maxYoungGenerationSizeMb`, three semi-spaces): see BENCHMARKS.md. */
+const DEFAULT_YOUNG_MB = 48;
+
 /** Undefined when STEVE_DB_URL is unset: the gateway then runs without the binlog reader. */
 export function parseCdcConfig(env: Env): CdcConfig | undefined {
   const url = envUrl(env, 'STEVE_DB_URL', ['mysql:', 'mariadb:']);
@@ -76,5 +85,6 @@ export function parseCdcConfig(env: Env): CdcConfig | undefined {
     reconnectMinMs,
     reconnectMaxMs: envInt(env, 'CDC_RECONNECT_MAX_MS', 30_000, reconnectMinMs, 3_600_000),
     ...(tls !== undefined ? { tls } : {}),
+    ...(envEnum(env, 'CDC_READER_THREAD', ['on', 'off'], 'off') === 'on' ? { thread: { youngGenerationMb: envInt(env, 'CDC_THREAD_YOUNG_MB', DEFAULT_YOUNG_MB, 3, 4096) } } : {}),
   };
 }

@@ -4,14 +4,15 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 export const CDC_STATES = ['starting', 'snapshotting', 'streaming', 'reconnecting', 'stopped', 'failed'] as const;
 export type CdcState = (typeof CDC_STATES)[number];
 
+/** What the reader records; the reader thread (worker.ts) passes these on to the main thread's registry. */
 export interface CdcMetrics {
   setState(state: CdcState): void;
-  readonly lag: Gauge;
+  readonly lag: { set(seconds: number): void };
   /** Counts one emitted event; kept in a map and copied to Prometheus on scrape (this runs once per event). */
   countEvent(type: string): void;
-  readonly reconnects: Counter;
-  readonly snapshots: Counter<'reason'>;
-  readonly unmapped: Counter<'table'>;
+  readonly reconnects: { inc(): void };
+  readonly snapshots: { inc(labels: { reason: string }): void };
+  readonly unmapped: { inc(labels: { table: string }): void };
 }
 
 export function createCdcMetrics(registry: Registry): CdcMetrics {

@@ -24,6 +24,8 @@ export interface CdcDeps {
   readonly registry: Registry;
   /** Where the position is kept; DATA_DIR/cdc by default, Redis in cluster mode (src/cluster). */
   readonly checkpoints?: CheckpointPort;
+  /** Where counts go; on `registry` by default (the reader thread passes them to the main thread instead). */
+  readonly metrics?: CdcMetrics;
 }
 
 /** What the reader needs of a checkpoint store. */
@@ -41,6 +43,8 @@ export interface CdcHealth {
   readonly error: string | null;
   /** History: the most recent error and when it happened, kept after recovery. */
   readonly lastError: { readonly message: string; readonly at: string } | null;
+  /** Reader threads that died and were started again from the checkpoint (0 for a reader in the main thread). */
+  readonly restarts: number;
 }
 
 export interface CdcReader {
@@ -93,7 +97,7 @@ export class BinlogReader implements CdcReader {
     this.#bus = deps.bus;
     this.#log = deps.logger.child({ module: 'cdc' });
     this.#store = deps.checkpoints ?? new CheckpointStore(deps.dataDir);
-    this.#metrics = createCdcMetrics(deps.registry);
+    this.#metrics = deps.metrics ?? createCdcMetrics(deps.registry);
     this.#metrics.setState('stopped');
   }
 
@@ -107,6 +111,7 @@ export class BinlogReader implements CdcReader {
       stateSince: this.#stateSince,
       error: this.#error,
       lastError: this.#lastError,
+      restarts: 0,
     };
   }
 

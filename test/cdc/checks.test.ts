@@ -136,6 +136,14 @@ describe('parseCdcConfig', () => {
     ).toEqual({ host: 'db.local', port: 3307, user: 'c@dc', password: 'p:ss', database: 'stevedb', serverId: 42, heartbeatMs: 2000, reconnectMinMs: 500, reconnectMaxMs: 9000 });
   });
 
+  it('runs the reader in a thread of its own with CDC_READER_THREAD=on; CDC_THREAD_YOUNG_MB sizes its young generation', () => {
+    const url = 'mysql://cdc:x@h/stevedb';
+    expect(parseCdcConfig({ STEVE_DB_URL: url, CDC_READER_THREAD: 'on' })?.thread).toEqual({ youngGenerationMb: 48 });
+    expect(parseCdcConfig({ STEVE_DB_URL: url, CDC_READER_THREAD: 'on', CDC_THREAD_YOUNG_MB: '96' })?.thread).toEqual({ youngGenerationMb: 96 });
+    expect(parseCdcConfig({ STEVE_DB_URL: url })?.thread).toBeUndefined();
+    expect(() => parseCdcConfig({ STEVE_DB_URL: url, CDC_READER_THREAD: 'maybe' })).toThrow(/CDC_READER_THREAD/);
+  });
+
   it('rejects a URL without database or user, and a bad server id, naming the variable', () => {
     expect(() => parseCdcConfig({ STEVE_DB_URL: 'mysql://cdc:x@h:3306/' })).toThrow(/STEVE_DB_URL must name SteVe's database/);
     expect(() => parseCdcConfig({ STEVE_DB_URL: 'mysql://h:3306/stevedb' })).toThrow(/STEVE_DB_URL must carry the CDC user/);
