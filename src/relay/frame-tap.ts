@@ -9,7 +9,7 @@ type Observed = { readonly channel: 'frame'; readonly value: FrameObservation; r
 /** How long one turn of observer work may hold the event loop (the relay's added latency at the tail). */
 export const DEFAULT_OBSERVER_SLICE_MS = 0.25;
 /** Observations allowed to wait for their observers, in bytes (a frame counts 2 bytes per character + 256). */
-export const DEFAULT_OBSERVER_QUEUE_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_OBSERVER_QUEUE_BYTES = 16 * 1024 * 1024;
 
 export interface FrameTapOptions {
   readonly sliceMs?: number;
