@@ -6,10 +6,10 @@ import { performance } from 'node:perf_hooks';
 
 export const root = path.resolve(import.meta.dirname, '../..');
 
-export function startProcess(script: string, env: Record<string, string>, portPattern: RegExp, nodeArgs: readonly string[] = []): Promise<{ child: ChildProcess; port: number }> {
+export function startProcess(script: string, env: Record<string, string>, portPattern: RegExp, nodeArgs: readonly string[] = [], cwd: string = root): Promise<{ child: ChildProcess; port: number }> {
   // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the processes under test.
   const extra = [...nodeArgs, ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
-  const child = spawn(process.execPath, [...extra, '--import', 'tsx', script], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', script], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`${script} did not report a port: ${out}`)), 30_000);

@@ -4,7 +4,7 @@
 // percentiles per path and round, their medians, what the proxy and the gateway add, and the gateway's CPU and RSS.
 // --mirror adds a fourth path: a second gateway, alike but for one mirror upstream (a `ws` central system in its
 // own process) that gets every CALL and answer, and prints what the mirror adds as a ratio to the gateway alone.
-// Usage: npx tsx bench/relay/run.ts [--stations 1000] [--seconds 20] [--rounds 3] [--pin] [--mirror]
+// Usage: npx tsx bench/relay/run.ts [--stations 1000] [--seconds 20] [--rounds 3] [--pin] [--mirror] [--compare DIR]
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import WebSocket from 'ws';
@@ -18,6 +18,10 @@ const rounds = arg('rounds', 3);
 // share core 0, so the relay never waits for a core. (Measured on this VM: the floor's p99 barely moves with it.)
 const pin = process.argv.includes('--pin');
 const withMirror = process.argv.includes('--mirror');
+// --compare DIR: a second gateway from another checkout (e.g. the code before a change) as one more path of the
+// same rounds, so before and after are measured side by side on this shared machine.
+const compareIdx = process.argv.indexOf('--compare');
+const compareDir = compareIdx >= 0 ? process.argv[compareIdx + 1] : undefined;
 const pinTo = (pid: number | undefined, cpu: number): void => {
   if (pin && pid !== undefined) execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
 };
@@ -120,6 +124,15 @@ try {
     paths.push({ name: 'gateway + mirror', url: (id: string) => `ws://127.0.0.1:${gwm.port}/ocpp/${id}` });
     cpuOf.set('gateway + mirror', { pid: gwm.child.pid as number, cpu: 0, seconds: 0, answered: 0 });
   }
+  if (compareDir !== undefined) {
+    const gwc = await startProcess('src/main.ts', {
+      PORT: '0', HOST: '127.0.0.1', STEVE_WS_URL: steveUrl, LOG_LEVEL: 'info', SIM_STATIONS: '0', DATA_DIR: `/tmp/cb-bench-relay-compare-${process.pid}`,
+    }, /"port":(\d+)/, [], compareDir);
+    procs.push(gwc.child);
+    pinTo(gwc.child.pid, 1);
+    paths.push({ name: 'compared gateway', url: (id: string) => `ws://127.0.0.1:${gwc.port}/ocpp/${id}` });
+    cpuOf.set('compared gateway', { pid: gwc.child.pid as number, cpu: 0, seconds: 0, answered: 0 });
+  }
   const results = new Map<string, Summary[]>(paths.map((p) => [p.name, []]));
   // From here on the GC reports count (start-up and the first connections left out).
   proxy.child.kill('SIGUSR2');
@@ -178,6 +191,11 @@ try {
   console.log('\nratios to the floor (bare ws proxy), same run:');
   console.log(`  added p50             gateway ${gwP50.toFixed(3)} ms / proxy ${pxP50.toFixed(3)} ms = ${ratio(gwP50, pxP50, 1.25)}`);
   console.log(`  added p99             gateway ${gwP99.toFixed(3)} ms / proxy ${pxP99.toFixed(3)} ms = ${ratio(gwP99, pxP99, stations >= 5000 ? 1.5 : 1.25)}`);
+  if (compareDir !== undefined) {
+    const cP99 = added('compared gateway', 'direct', 'p99');
+    const cP50 = added('compared gateway', 'direct', 'p50');
+    console.log(`  compared gateway (${compareDir}): added p50 ${cP50.toFixed(3)} ms = ${(cP50 / pxP50).toFixed(2)}x, p99 ${cP99.toFixed(3)} ms = ${(cP99 / pxP99).toFixed(2)}x the proxy's; CPU per call ${cpuPerCallUs('compared gateway').toFixed(0)} µs = ${(cpuPerCallUs('compared gateway') / cpuPerCallUs('bare ws proxy')).toFixed(2)}x`);
+  }
   console.log(`  CPU per relayed call  gateway ${cpuPerCallUs('via gateway').toFixed(0)} µs / proxy ${cpuPerCallUs('bare ws proxy').toFixed(0)} µs = ${ratio(cpuPerCallUs('via gateway'), cpuPerCallUs('bare ws proxy'), 1.5)}`);
   const calls = (name: string): number => Math.max(1, cpuOf.get(name)!.answered);
   for (const [name, label] of [['gateway', 'via gateway'], ['proxy', 'bare ws proxy']] as const) {
