@@ -4,7 +4,7 @@
 // percentiles per path and round, their medians, what the proxy and the gateway add, and the gateway's CPU and RSS.
 // --mirror adds a fourth path: a second gateway, alike but for one mirror upstream (a `ws` central system in its
 // own process) that gets every CALL and answer, and prints what the mirror adds as a ratio to the gateway alone.
-// Usage: npx tsx bench/relay/run.ts [--stations 1000] [--seconds 20] [--rounds 3] [--pin] [--mirror] [--compare DIR]
+// Usage: npx tsx bench/relay/run.ts [--stations 1000] [--seconds 20] [--rounds 3] [--pin] [--mirror] [--compare DIR] [--compare-args "node flags"]
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import WebSocket from 'ws';
@@ -20,8 +20,11 @@ const pin = process.argv.includes('--pin');
 const withMirror = process.argv.includes('--mirror');
 // --compare DIR: a second gateway from another checkout (e.g. the code before a change) as one more path of the
 // same rounds, so before and after are measured side by side on this shared machine.
+// --compare-args "...": node flags for that gateway (alone, this checkout with other flags, e.g. a young generation).
 const compareIdx = process.argv.indexOf('--compare');
-const compareDir = compareIdx >= 0 ? process.argv[compareIdx + 1] : undefined;
+const compareArgsIdx = process.argv.indexOf('--compare-args');
+const compareArgs = compareArgsIdx >= 0 ? (process.argv[compareArgsIdx + 1] ?? '').split(' ').filter(Boolean) : [];
+const compareDir = compareIdx >= 0 ? process.argv[compareIdx + 1] : compareArgsIdx >= 0 ? '.' : undefined;
 const pinTo = (pid: number | undefined, cpu: number): void => {
   if (pin && pid !== undefined) execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
 };
@@ -127,7 +130,7 @@ try {
   if (compareDir !== undefined) {
     const gwc = await startProcess('src/main.ts', {
       PORT: '0', HOST: '127.0.0.1', STEVE_WS_URL: steveUrl, LOG_LEVEL: 'info', SIM_STATIONS: '0', DATA_DIR: `/tmp/cb-bench-relay-compare-${process.pid}`,
-    }, /"port":(\d+)/, [], compareDir);
+    }, /"port":(\d+)/, compareArgs, compareDir === '.' ? undefined : compareDir);
     procs.push(gwc.child);
     pinTo(gwc.child.pid, 1);
     paths.push({ name: 'compared gateway', url: (id: string) => `ws://127.0.0.1:${gwc.port}/ocpp/${id}` });
@@ -194,7 +197,7 @@ try {
   if (compareDir !== undefined) {
     const cP99 = added('compared gateway', 'direct', 'p99');
     const cP50 = added('compared gateway', 'direct', 'p50');
-    console.log(`  compared gateway (${compareDir}): added p50 ${cP50.toFixed(3)} ms = ${(cP50 / pxP50).toFixed(2)}x, p99 ${cP99.toFixed(3)} ms = ${(cP99 / pxP99).toFixed(2)}x the proxy's; CPU per call ${cpuPerCallUs('compared gateway').toFixed(0)} µs = ${(cpuPerCallUs('compared gateway') / cpuPerCallUs('bare ws proxy')).toFixed(2)}x`);
+    console.log(`  compared gateway (${compareDir} ${compareArgs.join(' ')}): added p50 ${cP50.toFixed(3)} ms = ${(cP50 / pxP50).toFixed(2)}x, p99 ${cP99.toFixed(3)} ms = ${(cP99 / pxP99).toFixed(2)}x the proxy's; CPU per call ${cpuPerCallUs('compared gateway').toFixed(0)} µs = ${(cpuPerCallUs('compared gateway') / cpuPerCallUs('bare ws proxy')).toFixed(2)}x`);
   }
   console.log(`  CPU per relayed call  gateway ${cpuPerCallUs('via gateway').toFixed(0)} µs / proxy ${cpuPerCallUs('bare ws proxy').toFixed(0)} µs = ${ratio(cpuPerCallUs('via gateway'), cpuPerCallUs('bare ws proxy'), 1.5)}`);
   const calls = (name: string): number => Math.max(1, cpuOf.get(name)!.answered);
