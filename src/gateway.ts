@@ -48,7 +48,7 @@ import { StationKeys } from './links/station-keys.js';
 import { createLogger, type Logger } from './logger.js';
 import { AuthorizationKeyWatch } from './relay/authorization-key.js';
 import { registerRelayMetrics } from './metrics/relay-metrics.js';
-import { FrameTap } from './relay/frame-tap.js';
+import { DEFAULT_OBSERVER_QUEUE_BYTES, FrameTap } from './relay/frame-tap.js';
 import { PersistedOwnCallIds } from './relay/own-call-ids.js';
 import { Relay } from './relay/relay.js';
 import { localFaultsAccess } from './relay/faults/index.js';
@@ -156,7 +156,9 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       );
     },
   });
-  const tap = new FrameTap(bus, (err) => logger.error({ err }, 'frame observer failed'), (obs) => keyWatch.sanitize(obs));
+  const tap = new FrameTap(bus, (err) => logger.error({ err }, 'frame observer failed'), (obs) => keyWatch.sanitize(obs), {
+    queueBytes: envInt(config.env, 'OBSERVER_QUEUE_BYTES', DEFAULT_OBSERVER_QUEUE_BYTES, 64 * 1024),
+  });
   const mirrors: Mirrors = new Mirrors({
     dataDir: config.dataDir,
     limits: parseMirrorLimits(config.env, config.maxFrameBytes),
@@ -309,6 +311,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     budgets: {
       global: {
         messageLogQueueBytes: config.messageLog.queueBytes,
+        observerQueueBytes: tap.stats().queueBytes,
         eventHistoryBytes: eventsConfig.historyTotalBytes,
       },
       perStation: {
@@ -326,13 +329,14 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     },
     used: () => {
       const log = messageLog.stats();
-      return { messageLogQueuedBytes: log.queuedBytes, eventHistoryBytes: events.history.budget().usedBytes };
+      return { observerQueuedBytes: tap.stats().queuedBytes, messageLogQueuedBytes: log.queuedBytes, eventHistoryBytes: events.history.budget().usedBytes };
     },
     drops: () => {
       const log = messageLog.stats();
       const history = events.history.budget();
       const p = push.stats().dropped;
       return {
+        observerFrames: tap.stats().dropped,
         messageLogEntries: log.dropped,
         messageLogEntriesForBytes: log.droppedForBytes,
         eventHistoryForStationBytes: history.droppedForStationBytes,
@@ -366,6 +370,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       ...(cluster ? { cluster: cluster.health() } : {}),
       // A bug in an observer never reaches the relay; it is logged and counted here.
       observerErrors: tap.observerErrors,
+      // Frames observers fell too far behind to see (still relayed): OBSERVER_QUEUE_BYTES.
+      observers: tap.stats(),
       // Counts only: which stations have learned keys is not shown.
       stationAuth: { learnedKeys: stationKeys.size, redactedFrames: keyWatch.redacted, mutualTls: config.tls?.clientCaFile !== undefined },
       messageLog: messageLog.stats(),

@@ -6,10 +6,10 @@ import { performance } from 'node:perf_hooks';
 
 export const root = path.resolve(import.meta.dirname, '../..');
 
-export function startProcess(script: string, env: Record<string, string>, portPattern: RegExp): Promise<{ child: ChildProcess; port: number }> {
+export function startProcess(script: string, env: Record<string, string>, portPattern: RegExp, nodeArgs: readonly string[] = [], cwd: string = root): Promise<{ child: ChildProcess; port: number }> {
   // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the processes under test.
-  const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...extra, '--import', 'tsx', script], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const extra = [...nodeArgs, ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', script], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`${script} did not report a port: ${out}`)), 30_000);
@@ -74,4 +74,14 @@ export function ask<T>(child: ChildProcess, msg: object, kind: string): Promise<
 /** Wall clock in ms with sub-ms resolution, comparable between the bench's processes (receipts in one, sends in another). */
 export function wall(): number {
   return performance.timeOrigin + performance.now();
+}
+
+/** Sends SIGTERM and waits (at most `ms`) for the process to exit. */
+export function stopProcess(child: ChildProcess, ms = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => { child.kill('SIGKILL'); resolve(); }, ms);
+    child.once('exit', () => { clearTimeout(timer); resolve(); });
+    child.kill('SIGTERM');
+  });
 }

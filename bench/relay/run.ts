@@ -4,11 +4,11 @@
 // percentiles per path and round, their medians, what the proxy and the gateway add, and the gateway's CPU and RSS.
 // --mirror adds a fourth path: a second gateway, alike but for one mirror upstream (a `ws` central system in its
 // own process) that gets every CALL and answer, and prints what the mirror adds as a ratio to the gateway alone.
-// Usage: npx tsx bench/relay/run.ts [--stations 1000] [--seconds 20] [--rounds 3] [--pin] [--mirror]
+// Usage: npx tsx bench/relay/run.ts [--stations 1000] [--seconds 20] [--rounds 3] [--pin] [--mirror] [--compare DIR] [--compare-args "node flags"]
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import WebSocket from 'ws';
-import { arg, cpuSeconds, median, percentile, rssBytes, startProcess } from '../lib/proc.js';
+import { arg, cpuSeconds, median, percentile, rssBytes, startProcess, stopProcess } from '../lib/proc.js';
 
 const stations = arg('stations', 1000);
 const seconds = arg('seconds', 20);
@@ -18,12 +18,19 @@ const rounds = arg('rounds', 3);
 // share core 0, so the relay never waits for a core. (Measured on this VM: the floor's p99 barely moves with it.)
 const pin = process.argv.includes('--pin');
 const withMirror = process.argv.includes('--mirror');
+// --compare DIR: a second gateway from another checkout (e.g. the code before a change) as one more path of the
+// same rounds, so before and after are measured side by side on this shared machine.
+// --compare-args "...": node flags for that gateway (alone, this checkout with other flags, e.g. a young generation).
+const compareIdx = process.argv.indexOf('--compare');
+const compareArgsIdx = process.argv.indexOf('--compare-args');
+const compareArgs = compareArgsIdx >= 0 ? (process.argv[compareArgsIdx + 1] ?? '').split(' ').filter(Boolean) : [];
+const compareDir = compareIdx >= 0 ? process.argv[compareIdx + 1] : compareArgsIdx >= 0 ? '.' : undefined;
 const pinTo = (pid: number | undefined, cpu: number): void => {
   if (pin && pid !== undefined) execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
 };
 pinTo(process.pid, 0);
 
-async function load(urlFor: (id: string) => string, label: string): Promise<number[]> {
+async function load(urlFor: (id: string) => string, label: string): Promise<{ rtts: number[]; answered: number }> {
   const sockets: WebSocket[] = [];
   for (let i = 0; i < stations; i++) {
     const ws = new WebSocket(urlFor(`BENCH${i}`), ['ocpp1.6'], { perMessageDeflate: false });
@@ -33,10 +40,12 @@ async function load(urlFor: (id: string) => string, label: string): Promise<numb
   const rtts: number[] = [];
   const sentAt = new Map<string, number>();
   const measuring = { on: false };
+  let answered = 0;
   sockets.forEach((ws) => ws.on('message', (d) => {
     const f = JSON.parse(d.toString()) as [number, string];
     const t = sentAt.get(f[1]);
     if (t !== undefined) {
+      answered++;
       sentAt.delete(f[1]);
       if (measuring.on) rtts.push(performance.now() - t);
     }
@@ -62,7 +71,7 @@ async function load(urlFor: (id: string) => string, label: string): Promise<numb
   timers.forEach((t) => { clearTimeout(t); clearInterval(t); });
   sockets.forEach((ws) => ws.terminate());
   console.log(`${label}: ${rtts.length} round trips measured over ${seconds} s`);
-  return rtts.sort((a, b) => a - b);
+  return { rtts: rtts.sort((a, b) => a - b), answered };
 }
 
 type Summary = { p50: number; p99: number; max: number };
@@ -77,20 +86,26 @@ try {
   procs.push(steve.child);
   pinTo(steve.child.pid, 0);
   const steveUrl = `ws://127.0.0.1:${steve.port}/steve/websocket/CentralSystemService`;
-  const proxy = await startProcess('bench/relay/floor-proxy.ts', { UPSTREAM_URL: steveUrl }, /"port":(\d+)/);
+  // The gateway and its floor carry the GC report (bench/lib/gc-report.mjs): allocation per call and GC pauses.
+  const gcArgs = ['--import', './bench/lib/gc-report.mjs'];
+  const gcFile = (name: string): string => `/tmp/cb-bench-relay-gc-${process.pid}-${name}.json`;
+  const proxy = await startProcess('bench/relay/floor-proxy.ts', { UPSTREAM_URL: steveUrl, GC_REPORT_FILE: gcFile('proxy') }, /"port":(\d+)/, gcArgs);
   procs.push(proxy.child);
   pinTo(proxy.child.pid, 1);
   const gw = await startProcess('src/main.ts', {
     // info: the start-up line carries the port; per-station lines go to a pipe nobody reads synchronously.
     PORT: '0', HOST: '127.0.0.1', STEVE_WS_URL: steveUrl, LOG_LEVEL: 'info', SIM_STATIONS: '0',
-    DATA_DIR: `/tmp/cb-bench-relay-${process.pid}`,
-  }, /"port":(\d+)/);
+    DATA_DIR: `/tmp/cb-bench-relay-${process.pid}`, GC_REPORT_FILE: gcFile('gateway'),
+  }, /"port":(\d+)/, gcArgs);
   procs.push(gw.child);
   pinTo(gw.child.pid, 1);
   const gwPid = gw.child.pid as number;
 
   // The gateway processes whose CPU is measured while their path runs.
-  const cpuOf = new Map<string, { pid: number; cpu: number; seconds: number }>([['via gateway', { pid: gwPid, cpu: 0, seconds: 0 }]]);
+  const cpuOf = new Map<string, { pid: number; cpu: number; seconds: number; answered: number }>([
+    ['via gateway', { pid: gwPid, cpu: 0, seconds: 0, answered: 0 }],
+    ['bare ws proxy', { pid: proxy.child.pid as number, cpu: 0, seconds: 0, answered: 0 }],
+  ]);
   const paths: { name: string; url: (id: string) => string }[] = [
     { name: 'direct', url: (id: string) => `${steveUrl}/${id}` },
     { name: 'bare ws proxy', url: (id: string) => `ws://127.0.0.1:${proxy.port}/ocpp/${id}` },
@@ -110,9 +125,21 @@ try {
     procs.push(gwm.child);
     pinTo(gwm.child.pid, 1);
     paths.push({ name: 'gateway + mirror', url: (id: string) => `ws://127.0.0.1:${gwm.port}/ocpp/${id}` });
-    cpuOf.set('gateway + mirror', { pid: gwm.child.pid as number, cpu: 0, seconds: 0 });
+    cpuOf.set('gateway + mirror', { pid: gwm.child.pid as number, cpu: 0, seconds: 0, answered: 0 });
+  }
+  if (compareDir !== undefined) {
+    const gwc = await startProcess('src/main.ts', {
+      PORT: '0', HOST: '127.0.0.1', STEVE_WS_URL: steveUrl, LOG_LEVEL: 'info', SIM_STATIONS: '0', DATA_DIR: `/tmp/cb-bench-relay-compare-${process.pid}`,
+    }, /"port":(\d+)/, compareArgs, compareDir === '.' ? undefined : compareDir);
+    procs.push(gwc.child);
+    pinTo(gwc.child.pid, 1);
+    paths.push({ name: 'compared gateway', url: (id: string) => `ws://127.0.0.1:${gwc.port}/ocpp/${id}` });
+    cpuOf.set('compared gateway', { pid: gwc.child.pid as number, cpu: 0, seconds: 0, answered: 0 });
   }
   const results = new Map<string, Summary[]>(paths.map((p) => [p.name, []]));
+  // From here on the GC reports count (start-up and the first connections left out).
+  proxy.child.kill('SIGUSR2');
+  gw.child.kill('SIGUSR2');
   const f = (n: number) => n.toFixed(3).padStart(8);
   for (let round = 0; round < rounds; round++) {
     // Rotate the order so that no path always runs first (warm caches) or last (a tired machine).
@@ -121,10 +148,12 @@ try {
       const measured = cpuOf.get(path.name);
       const cpu0 = measured ? cpuSeconds(measured.pid) : 0;
       const t0 = performance.now();
-      const s = summary(await load(path.url, `round ${round + 1} ${path.name}`));
+      const { rtts, answered } = await load(path.url, `round ${round + 1} ${path.name}`);
+      const s = summary(rtts);
       if (measured) {
         measured.cpu += cpuSeconds(measured.pid) - cpu0;
         measured.seconds += (performance.now() - t0) / 1000;
+        measured.answered += answered;
       }
       results.get(path.name)!.push(s);
       console.log(`  p50 ${f(s.p50)}  p99 ${f(s.p99)}  max ${f(s.max)} ms`);
@@ -149,6 +178,34 @@ try {
   const cpuShare = (name: string): number => { const m = cpuOf.get(name)!; return (m.cpu / m.seconds) * 100; };
   console.log(`gateway CPU ${cpuShare('via gateway').toFixed(1)} % of one core (incl. message log and event model), RSS ${(rss / 1048576).toFixed(0)} MiB`);
   if (withMirror) console.log(`gateway + mirror CPU ${cpuShare('gateway + mirror').toFixed(1)} % of one core (${(cpuShare('gateway + mirror') / cpuShare('via gateway')).toFixed(2)}x the gateway alone)`);
+
+  // Issue 17's ratios, each to the floor measured in this run (no arithmetic left to the reader).
+  type GcReport = { allocatedBytes: number; gcCount: number; majors: number; pauseP50Ms: number; pauseP99Ms: number; pauseMaxMs: number; pauseTotalMs: number };
+  await Promise.all([stopProcess(gw.child), stopProcess(proxy.child)]);
+  const gcOf = (name: string): GcReport | undefined => {
+    try { return JSON.parse(readFileSync(gcFile(name), 'utf8')) as GcReport; } catch { return undefined; }
+  };
+  const cpuPerCallUs = (name: string): number => { const m = cpuOf.get(name)!; return (m.cpu / Math.max(1, m.answered)) * 1e6; };
+  const ratio = (a: number, b: number, target: number): string => `${(a / b).toFixed(2)}x (target <= ${target}) ${a / b <= target ? 'met' : 'NOT met'}`;
+  const gwP50 = added('via gateway', 'direct', 'p50');
+  const gwP99 = added('via gateway', 'direct', 'p99');
+  const pxP50 = added('bare ws proxy', 'direct', 'p50');
+  const pxP99 = added('bare ws proxy', 'direct', 'p99');
+  console.log('\nratios to the floor (bare ws proxy), same run:');
+  console.log(`  added p50             gateway ${gwP50.toFixed(3)} ms / proxy ${pxP50.toFixed(3)} ms = ${ratio(gwP50, pxP50, 1.25)}`);
+  console.log(`  added p99             gateway ${gwP99.toFixed(3)} ms / proxy ${pxP99.toFixed(3)} ms = ${ratio(gwP99, pxP99, stations >= 5000 ? 1.5 : 1.25)}`);
+  if (compareDir !== undefined) {
+    const cP99 = added('compared gateway', 'direct', 'p99');
+    const cP50 = added('compared gateway', 'direct', 'p50');
+    console.log(`  compared gateway (${compareDir} ${compareArgs.join(' ')}): added p50 ${cP50.toFixed(3)} ms = ${(cP50 / pxP50).toFixed(2)}x, p99 ${cP99.toFixed(3)} ms = ${(cP99 / pxP99).toFixed(2)}x the proxy's; CPU per call ${cpuPerCallUs('compared gateway').toFixed(0)} µs = ${(cpuPerCallUs('compared gateway') / cpuPerCallUs('bare ws proxy')).toFixed(2)}x`);
+  }
+  console.log(`  CPU per relayed call  gateway ${cpuPerCallUs('via gateway').toFixed(0)} µs / proxy ${cpuPerCallUs('bare ws proxy').toFixed(0)} µs = ${ratio(cpuPerCallUs('via gateway'), cpuPerCallUs('bare ws proxy'), 1.5)}`);
+  const calls = (name: string): number => Math.max(1, cpuOf.get(name)!.answered);
+  for (const [name, label] of [['gateway', 'via gateway'], ['proxy', 'bare ws proxy']] as const) {
+    const g = gcOf(name);
+    if (!g) { console.log(`  ${name}: no GC report`); continue; }
+    console.log(`  ${name.padEnd(8)} allocated ${(g.allocatedBytes / calls(label) / 1024).toFixed(1)} KiB per relayed call; GC pauses n=${g.gcCount} (${g.majors} not scavenges) p50 ${g.pauseP50Ms.toFixed(2)} p99 ${g.pauseP99Ms.toFixed(2)} max ${g.pauseMaxMs.toFixed(2)} ms, ${g.pauseTotalMs.toFixed(0)} ms in all`);
+  }
 } finally {
   for (const p of procs) p.kill('SIGTERM');
 }

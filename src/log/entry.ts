@@ -101,8 +101,9 @@ export function toLogEntry(obs: FrameObservation, id: number, maxRawBytes: numbe
  * which keeps files a third smaller.
  */
 export function encodeLine(entry: LogEntry): Buffer {
-  const { payload: _payload, ...stored } = entry;
-  return Buffer.from(`${JSON.stringify(stored)}\n`);
+  // JSON leaves out undefined members: a spread copy (V8's fast clone) instead of a rest pattern, which cost more
+  // than the stringify itself in the relay bench's profile.
+  return Buffer.from(`${JSON.stringify(entry.payload === undefined ? entry : { ...entry, payload: undefined })}\n`);
 }
 
 /**

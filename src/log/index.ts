@@ -83,6 +83,11 @@ const BATCH = 64;
  * station's next frame for all of them. Measured in BENCHMARKS.md ("Fuzz: well-behaved p99 under hostile load").
  */
 export const BATCH_CHARS = 256 * 1024;
+/**
+ * How long one turn of numbering may hold the event loop: with the 'logged' listeners (event model, push) an entry
+ * costs tens of microseconds, so a full batch of 64 held every station's next frame for over a millisecond.
+ */
+const SLICE_MS = 0.25;
 /** Entries per write. */
 const WRITE_BATCH = 1024;
 const RETENTION_CHECK_MS = 3_600_000;
@@ -170,7 +175,7 @@ export function createMessageLog(deps: MessageLogDeps): MessageLog {
 
   function processBatch(): void {
     immediate = undefined;
-    numberEntries(BATCH, BATCH_CHARS);
+    numberEntries(BATCH, BATCH_CHARS, performance.now() + SLICE_MS);
     if (head < queue.length) immediate = setImmediate(processBatch);
   }
 
@@ -178,13 +183,13 @@ export function createMessageLog(deps: MessageLogDeps): MessageLog {
    * Turns up to `max` queued observations (and, after the first, up to `maxChars` of raw text) into entries,
    * announces them on the bus and hands them to the writer.
    */
-  function numberEntries(max: number, maxChars = Infinity): void {
+  function numberEntries(max: number, maxChars = Infinity, deadline = Infinity): void {
     const start = head;
     const end = Math.min(queue.length, head + max);
     let chars = 0;
     while (head < end) {
       const obs = queue[head] as FrameObservation;
-      if (head > start && chars + obs.raw.length > maxChars) break;
+      if (head > start && (chars + obs.raw.length > maxChars || ((head - start) & 7) === 0 && performance.now() >= deadline)) break;
       chars += obs.raw.length;
       head++;
       let entry: LogEntry;

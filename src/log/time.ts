@@ -20,8 +20,17 @@ let lastHead = '';
 
 /** The UTC day of a µs time, as used in file names: "2025-03-01". */
 export function utcDay(atUs: number): string {
-  return new Date(Math.floor(Math.trunc(atUs) / 1000)).toISOString().slice(0, 10);
+  // Called for every entry written: the day's name is made once per day.
+  const dayIndex = Math.floor(Math.trunc(atUs) / US_PER_DAY);
+  if (dayIndex !== lastDayIndex) {
+    lastDayIndex = dayIndex;
+    lastDay = new Date(dayIndex * 86_400_000).toISOString().slice(0, 10);
+  }
+  return lastDay;
 }
+
+let lastDayIndex = Number.NaN;
+let lastDay = '';
 
 /** µs at 00:00:00 UTC of a "YYYY-MM-DD" day. */
 export function dayStartUs(day: string): number {

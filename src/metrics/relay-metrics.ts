@@ -80,13 +80,16 @@ export function registerRelayMetrics(bus: Bus, registry: Registry, sources: Rela
     },
   });
 
+  // Children bound once: observe() with a label object hashes the labels on every frame.
+  const rttStation = rtt.labels({ leg: 'station' });
+  const rttUpstream = rtt.labels({ leg: 'upstream' });
   const offFrame = bus.on('frame', (f) => {
     const byAction = branch(branch(branch(frameCounts, f.leg), f.direction), f.disposition);
     // The action is wire text: only OCPP 1.6 names become labels, so a station cannot mint series without end.
     const action = f.action === undefined ? '' : isOcpp16Action(f.action) ? f.action : OTHER_ACTION;
     byAction.set(action, (byAction.get(action) ?? 0) + 1);
     if (f.forwardUs !== undefined) forward.observe(f.forwardUs / 1e6);
-    if (f.rttMs !== undefined) rtt.observe({ leg: f.leg }, f.rttMs / 1000);
+    if (f.rttMs !== undefined) (f.leg === 'station' ? rttStation : rttUpstream).observe(f.rttMs / 1000);
   });
   const offLink = bus.on('link', (l) => {
     if (l.kind === 'upstream' && (l.state === 'open' || l.state === 'local')) upstreamOpens.inc();

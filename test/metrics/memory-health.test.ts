@@ -23,10 +23,10 @@ describe('memory in /api/health', () => {
     expect(idle.rssBytes).toBeGreaterThan(0);
     expect(idle.heapUsedBytes).toBeGreaterThan(0);
     expect(idle.peakRssBytes).toBeGreaterThanOrEqual(idle.rssBytes);
-    expect(idle.budgets.global).toEqual({ messageLogQueueBytes: 64 * MiB, eventHistoryBytes: 256 * MiB });
+    expect(idle.budgets.global).toEqual({ observerQueueBytes: 16 * MiB, messageLogQueueBytes: 64 * MiB, eventHistoryBytes: 256 * MiB });
     expect(idle.budgets.perStation).toEqual({ upstreamQueueBytes: 32 * MiB, frameInFlightBytes: 24 * MiB });
     expect(idle.ceiling.peakStations).toBe(0);
-    expect(idle.ceilingBytes).toBe(BASE_RSS_BYTES + GC_FACTOR * (64 + 256) * MiB);
+    expect(idle.ceilingBytes).toBe(BASE_RSS_BYTES + GC_FACTOR * (16 + 64 + 256) * MiB);
 
     const a = await connectStation(gw.wsUrl('CP-A'));
     const b = await connectStation(gw.wsUrl('CP-B'));
