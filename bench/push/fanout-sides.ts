@@ -28,19 +28,28 @@ export interface RoundCmd {
   gapMs: number;
   /** Floor only: the gateway's event packet with `{{info}}` where the send time goes. */
   template?: string;
+  /**
+   * Floor only: the gateway's summary packet. Given, the floor writes it as the gateway does (push/summaries.ts):
+   * with the event when the station's window is closed (corked with it: one write), else once at the window's end.
+   */
+  summary?: string;
+  summaryIntervalMs?: number;
 }
 export interface RoundReport {
   kind: 'round';
   /** User + system CPU of this process from the first write to `settle` after the last. */
   cpuMs: number;
-  /** Synchronous time of each event's write call (the gateway's first slice only). */
+  /** Synchronous time of each event's write call. */
   loopMs: number[];
+  /** Summary packets each socket got in the round. */
+  summaries: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** One round: `send(info)` per event, CPU measured over the sends and the time the writes take to finish. */
-async function round(cmd: RoundCmd, send: (info: string) => void): Promise<RoundReport> {
+async function round(cmd: RoundCmd, send: (info: string) => void, summaries: () => number): Promise<RoundReport> {
+  const summaries0 = summaries();
   const loopMs: number[] = [];
   const cpu0 = process.cpuUsage();
   for (let i = 0; i < cmd.events; i++) {
@@ -52,7 +61,7 @@ async function round(cmd: RoundCmd, send: (info: string) => void): Promise<Round
   // The last event's slices and write callbacks.
   await sleep(Math.max(300, cmd.gapMs * 3));
   const cpu = process.cpuUsage(cpu0);
-  return { kind: 'round', cpuMs: (cpu.user + cpu.system) / 1000, loopMs };
+  return { kind: 'round', cpuMs: (cpu.user + cpu.system) / 1000, loopMs, summaries: summaries() - summaries0 };
 }
 
 function serve(handle: (cmd: RoundCmd) => Promise<RoundReport>, close: () => Promise<void>): void {
@@ -66,13 +75,42 @@ const role = process.argv[2];
 if (role === '--floor') {
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
   await new Promise((r) => wss.once('listening', r));
+  // The summary window, as push/summaries.ts keeps it for one station.
+  let window: NodeJS.Timeout | undefined;
+  let trailing = false;
+  let summariesSent = 0;
+  const openWindow = (cmd: RoundCmd): void => {
+    window = setTimeout(() => {
+      window = undefined;
+      if (!trailing) return;
+      trailing = false;
+      for (const ws of wss.clients) ws.send(cmd.summary!);
+      summariesSent++;
+      openWindow(cmd);
+    }, cmd.summaryIntervalMs);
+  };
   serve(
     (cmd) =>
       round(cmd, (info) => {
         // Encoded once, written to every socket: what the gateway would do with nothing of its own around it.
         const frame = cmd.template!.replace('{{info}}', info);
-        for (const ws of wss.clients) ws.send(frame);
-      }),
+        if (cmd.summary === undefined) {
+          for (const ws of wss.clients) ws.send(frame);
+        } else if (window !== undefined) {
+          trailing = true;
+          for (const ws of wss.clients) ws.send(frame);
+        } else {
+          for (const ws of wss.clients) {
+            const raw = (ws as unknown as { _socket: { cork(): void; uncork(): void } })._socket;
+            raw.cork();
+            ws.send(frame);
+            ws.send(cmd.summary);
+            raw.uncork();
+          }
+          summariesSent++;
+          openWindow(cmd);
+        }
+      }, () => summariesSent),
     async () => {
       for (const ws of wss.clients) ws.terminate();
       wss.close();
@@ -85,7 +123,7 @@ if (role === '--floor') {
   const bus = new Bus();
   const model = createEventModel({ bus, dataDir, logger, binlogConfigured: false });
   await model.start();
-  const { push, url, token, stop } = await startBenchPush({ bus, model, dataDir, logger });
+  const { push, url, token, summaryIntervalMs, stop } = await startBenchPush({ bus, model, dataDir, logger });
   let seq = 0;
   const emit = (info: string): void => {
     const now = new Date().toISOString();
@@ -98,8 +136,9 @@ if (role === '--floor') {
   off();
   // Socket.IO's wire form of emit('event', ev): engine "message" (4) + Socket.IO EVENT (2) + JSON.
   const packet = `42${JSON.stringify(['event', sample])}`;
+  const summary = `42${JSON.stringify(['summary', { ...model.state.summary(STATION), seq: sample?.seq }])}`;
   serve(
-    (cmd) => round(cmd, emit),
+    (cmd) => round(cmd, emit, () => push.stats().pushed.summaries / Math.max(1, push.stats().clients.total)),
     async () => {
       const s = push.stats();
       console.log(`  gateway counters: pushed ${s.pushed.events} events, lost to gaps ${s.dropped.eventsDropped}, slow disconnects ${s.disconnects.slowConsumer}`);
@@ -108,5 +147,5 @@ if (role === '--floor') {
       rmSync(dataDir, { recursive: true, force: true });
     },
   );
-  process.send?.({ kind: 'ready', url, token, packet });
+  process.send?.({ kind: 'ready', url, token, packet, summary, summaryIntervalMs });
 }

@@ -1,8 +1,9 @@
 // Fan-out of one event to N clients, the gateway against its floor in the same run: the real push server (fed by
 // the real event model, every client watching one station) and bare `ws` writing the same bytes (the gateway's
-// own engine.io packet text) to the same number of loopback clients. Each server runs in a process of its own
-// (bench/push/fanout-sides.ts), so each one's CPU is only its side's work; rounds alternate between the two (and
-// which goes first), and the ratio of the medians is printed. Clients run in four child processes, two per side.
+// own engine.io packets: each event, and the station summary as often as the gateway sends it) to the same number
+// of loopback clients; a second floor writes the event packets alone. Each server runs in a process of its own
+// (bench/push/fanout-sides.ts), so each one's CPU is only its side's work; rounds rotate the order of the sides,
+// and the ratio of the medians is printed. Clients run in four child processes, two per server.
 //   node --import tsx bench/push/floor.ts [--clients 1000] [--events 50] [--gap 100] [--rounds 5]
 import { fork, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
@@ -25,8 +26,8 @@ if (process.argv.includes('--as-clients')) {
       ws.on('message', (d) => {
         const now = wall();
         // Parsed as the Socket.IO clients parse theirs: the same work on the receiving side.
-        const [, ev] = JSON.parse(d.toString().slice(2)) as [string, { data: { info: string } }];
-        receipts.push([ev.data.info, now]);
+        const [name, ev] = JSON.parse(d.toString().slice(2)) as [string, { data: { info: string } }];
+        if (name === 'event') receipts.push([ev.data.info, now]);
       });
     });
   process.on('message', (m: { cmd: 'start'; url: string; count: number } | { cmd: 'report' } | { cmd: 'close' }) => {
@@ -77,21 +78,34 @@ if (process.argv.includes('--as-clients')) {
 
   console.log(
     `fan-out, gateway vs bare ws floor: ${clients} clients per side (${failed} failed), ${events} events ${gapMs} ms apart per round, ` +
-      `${rounds} rounds alternating, ${template.length + 1}-byte frames (engine.io packet), ${os.cpus().length} cores, node ${process.version}`,
+      `${rounds} rounds alternating, ${template.length + 1}-byte event frames (engine.io packet), ${os.cpus().length} cores, node ${process.version}\n` +
+      `  floor = bare ws writing the gateway's packets: each event, and its summary as the gateway throttles them (${g.summaryIntervalMs} ms window);\n` +
+      `  floor (events only) = bare ws writing the event packets alone`,
   );
-  const sides = { floor: { proc: floor, cpu: [] as number[], loops: [] as number[] }, gateway: { proc: gateway, cpu: [] as number[], loops: [] as number[] } };
+  type Name = 'floor' | 'floor (events only)' | 'gateway';
+  const proc: Record<Name, ChildProcess> = { floor, 'floor (events only)': floor, gateway };
+  const cmd: Record<Name, object> = {
+    floor: { cmd: 'round', events, gapMs, template, summary: g.summary, summaryIntervalMs: Number(g.summaryIntervalMs) },
+    'floor (events only)': { cmd: 'round', events, gapMs, template },
+    gateway: { cmd: 'round', events, gapMs },
+  };
+  const names: Name[] = ['floor', 'gateway', 'floor (events only)'];
+  const cpu = new Map<Name, number[]>(names.map((n) => [n, []]));
+  const loops = new Map<Name, number[]>(names.map((n) => [n, []]));
+  const summaries = new Map<Name, number[]>(names.map((n) => [n, []]));
   for (let r = 0; r < rounds; r++) {
-    const order = r % 2 === 0 ? (['floor', 'gateway'] as const) : (['gateway', 'floor'] as const);
+    // Each side goes first, second and third in turn.
+    const order = names.map((_, i) => names[(i + r) % names.length]!);
     const line: string[] = [];
     for (const name of order) {
-      const side = sides[name];
-      const rep = await ask<RoundReport>(side.proc, { cmd: 'round', events, gapMs, template: name === 'floor' ? template : undefined }, 'round');
-      side.cpu.push(rep.cpuMs / events);
-      side.loops.push(...rep.loopMs);
+      const rep = await ask<RoundReport>(proc[name], cmd[name], 'round');
+      cpu.get(name)!.push(rep.cpuMs / events);
+      loops.get(name)!.push(...rep.loopMs);
+      summaries.get(name)!.push(rep.summaries / events);
       line.push(`${name} ${(rep.cpuMs / events).toFixed(2)} ms`);
     }
-    const [fc, gc] = [sides.floor.cpu.at(-1)!, sides.gateway.cpu.at(-1)!];
-    console.log(`  round ${r + 1}: CPU per event ${line.join(', ')}; ratio ${(gc / fc).toFixed(2)}×`);
+    const last = (n: Name): number => cpu.get(n)!.at(-1)!;
+    console.log(`  round ${r + 1}: CPU per event ${line.join(', ')}; gateway / floor ${(last('gateway') / last('floor')).toFixed(2)}×`);
   }
 
   const latencies = async (procs: ChildProcess[]): Promise<number[]> =>
@@ -99,18 +113,23 @@ if (process.argv.includes('--as-clients')) {
       .flatMap((r) => r.receipts.map(([info, at]) => at - Number(info)))
       .filter(Number.isFinite)
       .sort((a, b) => a - b);
-  const expected = clients * events * rounds;
-  for (const [name, procs] of [['floor', floorClients], ['gateway', gatewayClients]] as const) {
-    const side = sides[name];
-    const all = await latencies(procs);
-    const loops = [...side.loops].sort((a, b) => a - b);
+  const received = { floor: await latencies(floorClients), gateway: await latencies(gatewayClients) };
+  for (const name of names) {
+    const l = [...loops.get(name)!].sort((a, b) => a - b);
+    const cs = cpu.get(name)!;
     console.log(
-      `  ${name.padEnd(7)} CPU per event (all ${clients} writes): median ${median(side.cpu).toFixed(2)} ms [${side.cpu.map((c) => c.toFixed(2)).join(', ')}]; ` +
-        `write call p50 ${percentile(loops, 50).toFixed(2)} ms; receipts ${all.length}/${expected}, send → receipt p50 ${percentile(all, 50).toFixed(2)} / p99 ${percentile(all, 99).toFixed(2)} ms`,
+      `  ${name.padEnd(19)} CPU per event: median ${median(cs).toFixed(2)} ms [${cs.map((c) => c.toFixed(2)).join(', ')}]; ` +
+        `summaries per event ${median(summaries.get(name)!).toFixed(2)}; write call p50 ${percentile(l, 50).toFixed(2)} ms`,
     );
   }
-  const ratio = median(sides.gateway.cpu) / median(sides.floor.cpu);
-  console.log(`  ratio gateway / floor, CPU per event (medians): ${ratio.toFixed(2)}× (target ≤ 1.2×: ${ratio <= 1.2 ? 'met' : 'not met'})`);
+  for (const [name, all] of Object.entries(received)) {
+    const expected = clients * events * rounds * (name === 'floor' ? 2 : 1);
+    console.log(`  ${name} clients: event receipts ${all.length}/${expected}, send → receipt p50 ${percentile(all, 50).toFixed(2)} / p99 ${percentile(all, 99).toFixed(2)} ms`);
+  }
+  const ratio = median(cpu.get('gateway')!) / median(cpu.get('floor')!);
+  const perRound = cpu.get('gateway')!.map((c, i) => c / cpu.get('floor')![i]!);
+  console.log(`  ratio gateway / floor, CPU per event (medians): ${ratio.toFixed(2)}× (target ≤ 1.2×: ${ratio <= 1.2 ? 'met' : 'not met'}); per round median ${median(perRound).toFixed(2)}×`);
+  console.log(`  ratio gateway / floor (events only): ${(median(cpu.get('gateway')!) / median(cpu.get('floor (events only)')!)).toFixed(2)}×`);
 
   const all = [floor, gateway, ...floorClients, ...gatewayClients];
   await Promise.all(all.map((c) => new Promise((r) => { c.removeAllListeners('exit'); c.once('exit', r); c.send({ cmd: 'close' }); })));
