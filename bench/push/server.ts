@@ -15,6 +15,8 @@ export interface BenchPush {
   readonly token: string;
   /** Sockets written per turn of the event loop (PUSH_FANOUT_SLICE, as the gateway reads it). */
   readonly fanOutSlice: number;
+  /** PUSH_SUMMARY_INTERVAL_MS as the server reads it. */
+  readonly summaryIntervalMs: number;
   stop(): Promise<void>;
 }
 
@@ -37,6 +39,7 @@ export async function startBenchPush(opts: { bus: Bus; model: EventModel; dataDi
     url: `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`,
     token: push.issueToken({ sub: 'bench', role: 'operator', ttl: '1h' }),
     fanOutSlice: config.fanOutSlice,
+    summaryIntervalMs: config.summaryIntervalMs,
     async stop() {
       await push.stop();
       httpServer.closeAllConnections();

@@ -2,6 +2,7 @@
 // how much the engine holds for it. Nothing here holds event payloads: events a socket has no room for stay
 // in the history and are read from there when it drains.
 import type { Socket } from 'socket.io';
+import { onSocketDrain, socketBuffered } from './direct-write.js';
 import type { FrameFilter } from './frame-filter.js';
 import type { Principal } from './jwt.js';
 import type { FrameQueue } from './frame-queue.js';
@@ -62,8 +63,13 @@ export class PushClient {
   constructor(
     readonly socket: PushSocket,
     readonly principal: Principal,
+    /** The socket can take more: called on engine.io's drain and on the WebSocket's own (after direct writes). */
+    onDrain: () => void,
   ) {
     const conn = socket.conn;
+    conn.on('drain', onDrain);
+    onSocketDrain(conn, onDrain);
+    conn.on('upgrade', () => onSocketDrain(conn, onDrain));
     conn.on('packetCreate', (packet: EnginePacket) => {
       this.waitingPackets++;
       this.waitingBytes += typeof packet.data === 'string' ? packet.data.length : Buffer.isBuffer(packet.data) ? packet.data.length : 0;
@@ -85,9 +91,14 @@ export class PushClient {
     return this.behind.size + this.replays.size + this.summaries.size + (this.metricsDue ? 1 : 0) + (this.frames?.size ?? 0);
   }
 
-  /** The socket stopped draining: bytes wait in the engine and the transport has taken nothing for `ms`. */
-  stalled(now: number, ms: number): boolean {
-    return this.waitingPackets > 0 && now - this.lastDrainAt > ms;
+  /** Bytes written straight to the WebSocket (and any engine.io wrote) that the kernel has not taken yet. */
+  get socketBuffered(): number {
+    return socketBuffered(this.socket.conn);
+  }
+
+  /** The socket stopped draining: bytes wait (in the engine or the socket) and nothing was taken for `ms`. */
+  stalled(now: number, ms: number, buffered: number): boolean {
+    return (this.waitingPackets > 0 || buffered > 0) && now - this.lastDrainAt > ms;
   }
 
   forget(): void {

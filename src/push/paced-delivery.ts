@@ -5,6 +5,7 @@
 // disconnect. What the history no longer holds when the socket gets to it is announced as a `gap`.
 import type { GatewayEvent } from '../events/catalogue.js';
 import type { PushClient } from './client.js';
+import { writeDirect } from './direct-write.js';
 import type { FanOutPacket } from './fanout-packet.js';
 import type { HistorySource, StateSource } from './ports.js';
 import type { MetricsPush } from './protocol.js';
@@ -36,8 +37,9 @@ export class PacedDelivery {
     this.#d = deps;
   }
 
+  /** Room in the engine's write buffer (packets, bytes) and, counted with it, in the WebSocket's own buffer. */
   hasRoom(c: PushClient): boolean {
-    return c.waitingPackets < this.#d.socketBufferPackets && c.waitingBytes < this.#d.clientBufferBytes;
+    return c.waitingPackets < this.#d.socketBufferPackets && c.waitingBytes + c.socketBuffered < this.#d.clientBufferBytes;
   }
 
   /** A live event for a socket in its room: written now, or left in the history until the socket drains. */
@@ -209,9 +211,12 @@ export class PacedDelivery {
   }
 
   #write(c: PushClient, name: 'event' | 'summary' | 'metrics', payload: unknown, packet: FanOutPacket | undefined): void {
-    // The packet is the fan-out's encoded-once form; written as is to the engine socket.
-    if (packet !== undefined) c.socket.conn.write(packet.text, packet.options);
-    else emitRaw(c, name, payload);
+    // The packet is the fan-out's encoded-once form: its frame straight to the WebSocket where nothing can be
+    // reordered by that, else its text through engine.io (which still skips re-framing it when it can).
+    if (packet !== undefined) {
+      const frame = packet.options.wsPreEncodedFrame;
+      if (frame === undefined || !writeDirect(c.socket.conn, frame)) c.socket.conn.write(packet.text, packet.options);
+    } else emitRaw(c, name, payload);
     if (name === 'event') this.#d.counters.events++;
     else if (name === 'summary') this.#d.counters.summaries++;
   }

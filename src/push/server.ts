@@ -229,10 +229,9 @@ export class PushServer {
 
   #onConnection(socket: PushSocket): void {
     const { config } = this.#deps;
-    const c = new PushClient(socket, socket.data.principal);
+    // The engine handed what waited to the transport, or the WebSocket's socket drained: room for more.
+    const c: PushClient = new PushClient(socket, socket.data.principal, () => this.#delivery.pump(c));
     this.#clients.set(socket.id, c);
-    // The engine handed what waited to the transport: room for more.
-    socket.conn.on('drain', () => this.#delivery.pump(c));
     this.#scheduleExpiry(c);
 
     // Resumed events follow the ack: it is written first, they are read from the history as the socket drains.
@@ -368,13 +367,19 @@ export class PushServer {
     const late = now - this.#lastStallCheck - this.#stallCheckMs;
     this.#lastStallCheck = now;
     for (const c of this.#clients.values()) {
-      if (c.waitingPackets === 0 || c.closing) continue;
+      if (c.closing) continue;
+      // Fan-out writes go straight to the WebSocket (direct-write.ts): its own buffer counts as waiting too.
+      const buffered = c.socketBuffered;
+      if (c.waitingPackets === 0 && buffered === 0) {
+        c.lastDrainAt = now;
+        c.lastBuffered = Number.POSITIVE_INFINITY;
+        continue;
+      }
       if (late > this.#stallCheckMs) c.lastDrainAt = Math.min(now, c.lastDrainAt + late);
       // Within a batch the transport is writing, the socket's own buffer shrinking is progress too (slow links).
-      const buffered = rawWebSocket(c.socket)?.bufferedAmount;
-      if (buffered !== undefined && buffered < c.lastBuffered) c.lastDrainAt = now;
-      c.lastBuffered = buffered ?? Number.POSITIVE_INFINITY;
-      if (c.stalled(now, stallTimeoutMs)) {
+      if (buffered < c.lastBuffered) c.lastDrainAt = now;
+      c.lastBuffered = buffered;
+      if (c.stalled(now, stallTimeoutMs, buffered)) {
         this.#goodbye(c, 'slow_consumer', `the connection took nothing for ${Math.round((now - c.lastDrainAt) / 1000)} s: reconnect and resume with since`);
       }
     }
@@ -510,8 +515,9 @@ export class PushServer {
     this.#fleet.changed(ev);
     // Nobody watches this station: no fan-out, no summary (a later subscriber gets both in its snapshot).
     if (!this.#fanOut.watched(ev.chargeBoxId)) return;
-    this.#fanOut.push(ev.chargeBoxId, { name: 'event', payload: ev });
+    // The summary's microtask first, the fan-out's after it: a summary due now joins the event's fan-out job.
     this.#summaries.changed(ev.chargeBoxId);
+    this.#fanOut.push(ev.chargeBoxId, { name: 'event', payload: ev });
   }
 
   #onFrame(entry: LogEntry): void {

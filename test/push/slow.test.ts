@@ -247,7 +247,10 @@ describe('fan-out in slices', () => {
     for (const c of clients) await ack(c, 'subscribe', { chargeBoxIds: ['CP1'] });
     const before = pg.push.stats().pushed.events;
     for (let i = 0; i < 50; i++) pg.gw.bus.emit('eventInput', statusInput('CP1', i % 2 ? 'Charging' : 'SuspendedEV'));
-    // Synchronously only the first slice went out; the rest follows on later turns.
+    // Nothing goes out synchronously (the fan-out starts at the end of the tick); one turn later only the first
+    // slice (two deliveries) has gone out, the rest follows on later turns.
+    expect(pg.push.stats().pushed.events - before).toBe(0);
+    await tick();
     expect(pg.push.stats().pushed.events - before).toBe(2);
     await until(() => got.every((g) => g.length === 50), 10_000, 'all events at all clients');
     for (const g of got) {
