@@ -1,14 +1,17 @@
 // One mirror's connection for one station: its own WebSocket to URL/{id the mirror sees}, its own Basic auth and
-// CA, reconnects with exponential backoff and jitter, and a byte-bounded queue. Frames are queued in O(1) and
-// written on a later turn of the loop, so nothing here runs on the relay's path.
+// CA, reconnects with exponential backoff and jitter, and a byte-bounded queue. Runs in the mirror worker
+// (worker-thread.ts), never on the relay's thread; frames are queued in O(1) and written on a later turn.
 import WebSocket from 'ws';
-import type { MirrorLimits, MirrorSpec } from './config.js';
+import type { MirrorLimits } from './config.js';
 import { FrameQueue } from './frame-queue.js';
+import type { LinkSetup } from './worker-protocol.js';
 
 export type MirrorLinkState = 'connecting' | 'open' | 'backoff' | 'closed';
 
 /** Bytes handed to the socket and not yet flushed before the pump waits for the socket to drain. */
 const HIGH_WATER = 256 * 1024;
+/** Frames arrive as UTF-8 bytes but are OCPP text frames. */
+const TEXT = { binary: false } as const;
 
 export interface MirrorLinkStats {
   readonly chargeBoxId: string;
@@ -27,10 +30,9 @@ export interface MirrorLinkStats {
 }
 
 export interface MirrorLinkOptions {
-  readonly spec: MirrorSpec;
+  readonly setup: LinkSetup;
   readonly chargeBoxId: string;
   readonly limits: MirrorLimits;
-  readonly ca: Buffer | undefined;
   /** A frame the mirror sent, as received (text frames only). */
   readonly onFrame: (data: Buffer) => void;
   readonly random?: () => number;
@@ -51,8 +53,8 @@ export class MirrorLink {
 
   constructor(options: MirrorLinkOptions) {
     this.#o = options;
-    this.mirrorChargeBoxId = options.spec.rename[options.chargeBoxId] ?? options.chargeBoxId;
-    const limit = options.spec.queueBytes ?? options.limits.queueBytes;
+    this.mirrorChargeBoxId = options.setup.mirrorChargeBoxId;
+    const limit = options.setup.queueBytes;
     this.#queue = new FrameQueue(() => limit);
     this.#connect();
   }
@@ -61,9 +63,9 @@ export class MirrorLink {
     return this.#state;
   }
 
-  /** Queues a frame for the mirror (the relay's copy or the gateway's own answer to the mirror). O(1). */
-  send(text: string): void {
-    if (this.#state === 'closed' || !this.#queue.push(text, Date.now())) return;
+  /** Queues a frame (UTF-8) for the mirror: the relay's copy or the gateway's own answer to the mirror. O(1). */
+  send(text: Uint8Array, at: number): void {
+    if (this.#state === 'closed' || !this.#queue.push(text, at)) return;
     if (this.#state === 'open' && !this.#pumpScheduled) {
       this.#pumpScheduled = true;
       setImmediate(() => this.#pump());
@@ -96,7 +98,8 @@ export class MirrorLink {
   }
 
   #connect(): void {
-    const { spec, limits, ca } = this.#o;
+    const { setup: spec, limits } = this.#o;
+    const ca = spec.ca ? Buffer.from(spec.ca) : undefined;
     const headers: Record<string, string> = {};
     if (spec.password !== undefined) {
       const user = spec.username ?? this.mirrorChargeBoxId;
@@ -173,10 +176,10 @@ export class MirrorLink {
       batch++;
       const next = this.#queue.inSocket < HIGH_WATER ? this.#queue.take() : undefined;
       if (next !== undefined) {
-        ws.send(text);
+        ws.send(text, TEXT);
       } else {
         const count = batch;
-        ws.send(text, (err) => {
+        ws.send(text, TEXT, (err) => {
           if (err || this.#ws !== ws) return; // the connection went: rewind() re-sends the batch on the next one
           this.#sent += count;
           this.#queue.flushed(count);
