@@ -3,10 +3,12 @@
 // bookkeeping or observers), and through the gateway. Each round runs all three, in rotating order; round-trip
 // percentiles per path and round, their medians, what the proxy and the gateway add, and the gateway's CPU and RSS.
 // --mirror adds a fourth path: a second gateway, alike but for one mirror upstream (a `ws` central system in its
-// own process) that gets every CALL and answer, and prints what the mirror adds as a ratio to the gateway alone.
+// own process) that gets every CALL and answer, and prints what the mirror adds as a ratio to the gateway alone,
+// in p99 and in CPU: the whole process's and its main thread's (the relay's loop; the mirror worker is a thread of
+// its own).
 // Usage: npx tsx bench/relay/run.ts [--stations 1000] [--seconds 20] [--rounds 3] [--pin] [--mirror]
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { arg, cpuSeconds, median, percentile, rssBytes, startProcess } from '../lib/proc.js';
 
@@ -18,6 +20,12 @@ const rounds = arg('rounds', 3);
 // share core 0, so the relay never waits for a core. (Measured on this VM: the floor's p99 barely moves with it.)
 const pin = process.argv.includes('--pin');
 const withMirror = process.argv.includes('--mirror');
+/** CPU seconds of a process's main thread (its event loop), from /proc like cpuSeconds. */
+const mainThreadCpu = (pid: number): number => {
+  const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
 const pinTo = (pid: number | undefined, cpu: number): void => {
   if (pin && pid !== undefined) execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
 };
@@ -90,7 +98,7 @@ try {
   const gwPid = gw.child.pid as number;
 
   // The gateway processes whose CPU is measured while their path runs.
-  const cpuOf = new Map<string, { pid: number; cpu: number; seconds: number }>([['via gateway', { pid: gwPid, cpu: 0, seconds: 0 }]]);
+  const cpuOf = new Map<string, { pid: number; cpu: number; mainCpu: number; seconds: number }>([['via gateway', { pid: gwPid, cpu: 0, mainCpu: 0, seconds: 0 }]]);
   const paths: { name: string; url: (id: string) => string }[] = [
     { name: 'direct', url: (id: string) => `${steveUrl}/${id}` },
     { name: 'bare ws proxy', url: (id: string) => `ws://127.0.0.1:${proxy.port}/ocpp/${id}` },
@@ -110,7 +118,7 @@ try {
     procs.push(gwm.child);
     pinTo(gwm.child.pid, 1);
     paths.push({ name: 'gateway + mirror', url: (id: string) => `ws://127.0.0.1:${gwm.port}/ocpp/${id}` });
-    cpuOf.set('gateway + mirror', { pid: gwm.child.pid as number, cpu: 0, seconds: 0 });
+    cpuOf.set('gateway + mirror', { pid: gwm.child.pid as number, cpu: 0, mainCpu: 0, seconds: 0 });
   }
   const results = new Map<string, Summary[]>(paths.map((p) => [p.name, []]));
   const f = (n: number) => n.toFixed(3).padStart(8);
@@ -120,10 +128,12 @@ try {
     for (const path of order) {
       const measured = cpuOf.get(path.name);
       const cpu0 = measured ? cpuSeconds(measured.pid) : 0;
+      const main0 = measured ? mainThreadCpu(measured.pid) : 0;
       const t0 = performance.now();
       const s = summary(await load(path.url, `round ${round + 1} ${path.name}`));
       if (measured) {
         measured.cpu += cpuSeconds(measured.pid) - cpu0;
+        measured.mainCpu += mainThreadCpu(measured.pid) - main0;
         measured.seconds += (performance.now() - t0) / 1000;
       }
       results.get(path.name)!.push(s);
@@ -147,8 +157,12 @@ try {
     console.log(`one mirror: the gateway's added p99 is ${(mirrored / alone).toFixed(2)}x its added p99 without a mirror (target <= 1.1); over the proxy ${overProxy.toFixed(2)}x`);
   }
   const cpuShare = (name: string): number => { const m = cpuOf.get(name)!; return (m.cpu / m.seconds) * 100; };
-  console.log(`gateway CPU ${cpuShare('via gateway').toFixed(1)} % of one core (incl. message log and event model), RSS ${(rss / 1048576).toFixed(0)} MiB`);
-  if (withMirror) console.log(`gateway + mirror CPU ${cpuShare('gateway + mirror').toFixed(1)} % of one core (${(cpuShare('gateway + mirror') / cpuShare('via gateway')).toFixed(2)}x the gateway alone)`);
+  const mainShare = (name: string): number => { const m = cpuOf.get(name)!; return (m.mainCpu / m.seconds) * 100; };
+  console.log(`gateway CPU ${cpuShare('via gateway').toFixed(1)} % of one core (incl. message log and event model; main thread ${mainShare('via gateway').toFixed(1)} %), RSS ${(rss / 1048576).toFixed(0)} MiB`);
+  if (withMirror) {
+    const ratio = (share: (name: string) => number): string => (share('gateway + mirror') / share('via gateway')).toFixed(2);
+    console.log(`gateway + mirror CPU ${cpuShare('gateway + mirror').toFixed(1)} % of one core (${ratio(cpuShare)}x the gateway alone); main thread ${mainShare('gateway + mirror').toFixed(1)} % (${ratio(mainShare)}x)`);
+  }
 } finally {
   for (const p of procs) p.kill('SIGTERM');
 }
