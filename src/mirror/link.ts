@@ -35,6 +35,8 @@ export interface MirrorLinkOptions {
   readonly limits: MirrorLimits;
   /** A frame the mirror sent, as received (text frames only). */
   readonly onFrame: (data: Buffer) => void;
+  /** The state or the last error changed, or a frame was dropped: numbers worth reporting soon. */
+  readonly onNotable?: () => void;
   readonly random?: () => number;
 }
 
@@ -49,7 +51,6 @@ export class MirrorLink {
   #sent = 0;
   #lastError: string | null = null;
   #timer: NodeJS.Timeout | undefined;
-  #pumpScheduled = false;
 
   constructor(options: MirrorLinkOptions) {
     this.#o = options;
@@ -63,18 +64,24 @@ export class MirrorLink {
     return this.#state;
   }
 
-  /** Queues a frame (UTF-8) for the mirror: the relay's copy or the gateway's own answer to the mirror. O(1). */
+  /**
+   * Queues a frame (UTF-8) for the mirror: the relay's copy or the gateway's own answer to the mirror. O(1); the
+   * worker calls pump() once it queued a batch's frames.
+   */
   send(text: Uint8Array, at: number): void {
-    if (this.#state === 'closed' || !this.#queue.push(text, at)) return;
-    if (this.#state === 'open' && !this.#pumpScheduled) {
-      this.#pumpScheduled = true;
-      setImmediate(() => this.#pump());
-    }
+    if (this.#state === 'closed') return;
+    if (!this.#queue.push(text, at)) this.#o.onNotable?.();
+  }
+
+  /** Writes what was queued, if the connection is open. */
+  pump(): void {
+    this.#pump();
   }
 
   close(): void {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
+    this.#o.onNotable?.();
     clearTimeout(this.#timer);
     const ws = this.#ws;
     this.#ws = undefined;
@@ -106,6 +113,7 @@ export class MirrorLink {
       headers.authorization = `Basic ${Buffer.from(`${user}:${spec.password}`).toString('base64')}`;
     }
     this.#state = 'connecting';
+    this.#o.onNotable?.();
     const ws = new WebSocket(`${spec.url}/${encodeURIComponent(this.mirrorChargeBoxId)}`, ['ocpp1.6'], {
       headers,
       maxPayload: limits.maxFrameBytes,
@@ -129,6 +137,7 @@ export class MirrorLink {
         return;
       }
       this.#state = 'open';
+      this.#o.onNotable?.();
       this.#failures = 0;
       this.#pump();
     });
@@ -150,6 +159,7 @@ export class MirrorLink {
     if (this.#state === 'closed') return;
     this.#queue.rewind();
     this.#state = 'backoff';
+    this.#o.onNotable?.();
     const { retryBaseMs, retryMaxMs } = this.#o.limits;
     const delay = Math.min(retryMaxMs, retryBaseMs * 2 ** Math.min(this.#failures, 20));
     this.#failures++;
@@ -167,7 +177,6 @@ export class MirrorLink {
    * complete in order, so its flush frees the whole batch's budget (one closure per batch, not per frame).
    */
   #pump(): void {
-    this.#pumpScheduled = false;
     const ws = this.#ws;
     if (this.#state !== 'open' || !ws) return;
     let text = this.#queue.take();

@@ -24,8 +24,6 @@ if (!port) throw new Error('worker-thread.ts runs as the mirror worker only');
 const { limits } = workerData as WorkerSetup;
 /** State, drops, reconnects and errors are reported within this long; the other numbers every statsIntervalMs. */
 const NOTABLE_MS = 50;
-/** Fields of a stats row whose change is reported within NOTABLE_MS (state, dropped, reconnects). */
-const NOTABLE = [1, 6, 7];
 const links = new Map<number, Link>();
 /** Station number → its links, replaced (not mutated) when links come and go. */
 const stations = new Map<number, readonly Link[]>();
@@ -33,6 +31,11 @@ const stationOf = new Map<number, number>();
 let bytesTaken = 0;
 let seqAnswered = 0;
 let lastReport = 0;
+/** A link's state or error changed, or it dropped a frame, since the last report. */
+let notable = false;
+const noteChange = (): void => {
+  notable = true;
+};
 const post = (m: FromWorker, transfer?: ArrayBuffer[]): void => port.postMessage(m, transfer);
 
 /** Writes the link's numbers into `out` at `at`; returns its last error. */
@@ -50,12 +53,6 @@ function row(l: Link, out: Float64Array, at: number, now: number): string | null
   return s.lastError;
 }
 
-/** Whether a link's state, drop count, reconnect count or error changed since it was last reported. */
-function notable(l: Link, scratch: Float64Array, now: number): boolean {
-  const err = row(l, scratch, 0, now);
-  return err !== l.lastError || NOTABLE.some((i) => scratch[i] !== l.last[i]);
-}
-
 /**
  * Reports the links whose numbers changed: when asked, every statsIntervalMs (the report doubles as the worker's
  * heartbeat), and within NOTABLE_MS of a notable change.
@@ -63,8 +60,9 @@ function notable(l: Link, scratch: Float64Array, now: number): boolean {
 function reportStats(force: boolean): void {
   const now = Date.now();
   const scratch = new Float64Array(STAT_STRIDE);
-  if (!force && now - lastReport < limits.statsIntervalMs && ![...links.values()].some((l) => notable(l, scratch, now))) return;
+  if (!force && !notable && now - lastReport < limits.statsIntervalMs) return;
   lastReport = now;
+  notable = false;
   const changed: number[] = [];
   const errors: [number, string | null][] = [];
   for (const l of links.values()) {
@@ -107,6 +105,7 @@ function open(m: Extract<ToWorker, { op: 'open' }>): void {
       setup: m.setup,
       chargeBoxId: m.chargeBoxId,
       limits,
+      onNotable: noteChange,
       onFrame: (data) => {
         // A mirror's answers, the usual traffic, are counted here unless they are to be logged.
         if (!l.setup.logAnswers && isAnswer(data)) l.answersDiscarded++;
@@ -138,6 +137,7 @@ function frames(b: Extract<ToWorker, { op: 'frames' }>): void {
   const { routes, at } = b;
   const texts = Buffer.from(b.texts.buffer, b.texts.byteOffset, b.texts.byteLength);
   bytesTaken += texts.byteLength;
+  const touched = new Set<MirrorLink>();
   let start = 0;
   for (let i = 0; i < routes.length; i += 2) {
     let end = texts.indexOf(0, start);
@@ -147,13 +147,21 @@ function frames(b: Extract<ToWorker, { op: 'frames' }>): void {
     const target = routes[i]!;
     const route = routes[i + 1]!;
     if (route === ROUTE_TO_LINK) {
-      links.get(target)?.link.send(text, at);
+      const l = links.get(target);
+      if (l) send(l.link, text, at, touched);
       continue;
     }
     const ls = stations.get(target);
     if (!ls) continue;
-    for (const l of ls) if (route === ROUTE_FROM_STATION || (route === ROUTE_FROM_UPSTREAM && l.setup.answers)) l.link.send(text, at);
+    for (const l of ls) if (route === ROUTE_FROM_STATION || (route === ROUTE_FROM_UPSTREAM && l.setup.answers)) send(l.link, text, at, touched);
   }
+  // Each link writes its share of the batch at once.
+  for (const link of touched) link.pump();
+}
+
+function send(link: MirrorLink, text: Buffer, at: number, touched: Set<MirrorLink>): void {
+  link.send(text, at);
+  touched.add(link);
 }
 
 port.on('message', (m: ToWorker) => {
