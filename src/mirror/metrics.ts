@@ -27,7 +27,7 @@ export function registerMirrorMetrics(registry: Registry, summaries: () => Mirro
     },
   });
   gauge('chargebridge_mirror_lag_seconds', 'Age of the oldest frame a mirror has not been sent yet, largest over its links', (s) => s.lagMs / 1000);
-  gauge('chargebridge_mirror_queued_bytes', 'Characters queued for a mirror, all its links (budget MIRROR_QUEUE_BYTES per link)', (s) => s.queuedBytes);
+  gauge('chargebridge_mirror_queued_bytes', 'UTF-8 bytes queued for a mirror, all its links (budget MIRROR_QUEUE_BYTES per link)', (s) => s.queuedBytes);
   gauge('chargebridge_mirror_sent_total', 'Frames written to a mirror since start', (s) => s.sent);
   gauge('chargebridge_mirror_dropped_total', 'Frames not sent to a mirror because its queue was full, since start', (s) => s.dropped);
   gauge('chargebridge_mirror_reconnects_total', 'Reconnects to a mirror since start', (s) => s.reconnects);
