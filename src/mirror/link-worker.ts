@@ -76,7 +76,8 @@ export interface MirrorWorkerOptions {
 }
 
 export interface MirrorWorkerHealth {
-  readonly state: 'running' | 'restarting' | 'stopped';
+  /** idle: no mirror link was opened yet, so no thread was started. */
+  readonly state: 'idle' | 'running' | 'restarting' | 'stopped';
   readonly restarts: number;
   readonly lastFailure: string | null;
   /** Frames not handed to the worker because it was not taking them (counted in their links' drops too). */
@@ -91,13 +92,13 @@ export class MirrorWorker {
   /** Closed links whose last numbers the worker has not reported yet. */
   readonly #closing = new Map<number, LinkHandle>();
   #worker: Worker | undefined;
-  #state: MirrorWorkerHealth['state'] = 'restarting';
+  #state: MirrorWorkerHealth['state'] = 'idle';
   #restarts = 0;
   #lastFailure: string | null = null;
   #startedAt = 0;
   #retryMs = 0;
   #heardAt = 0;
-  #watch: NodeJS.Timeout;
+  #watch: NodeJS.Timeout | undefined;
   #restartTimer: NodeJS.Timeout | undefined;
   #nextId = 1;
   // The current turn's batch.
@@ -111,14 +112,9 @@ export class MirrorWorker {
   #refreshSeq = 0;
   readonly #refreshes: { seq: number; resolve: () => void }[] = [];
 
+  /** The thread starts with the first link: a gateway without mirrors has none. */
   constructor(options: MirrorWorkerOptions) {
     this.#o = options;
-    this.#spawn();
-    const { stallMs } = options.limits;
-    this.#watch = setInterval(() => {
-      if (this.#worker && Date.now() - this.#heardAt > stallMs) this.#fail(`the mirror worker did not report for ${stallMs} ms`);
-    }, Math.max(50, stallMs / 4));
-    this.#watch.unref();
   }
 
   /** A number for a station, the target of its frames. */
@@ -129,7 +125,8 @@ export class MirrorWorker {
   open(mirror: string, station: number, chargeBoxId: string, setup: LinkSetup): LinkHandle {
     const link = new LinkHandle(this.#nextId++, mirror, station, chargeBoxId, setup);
     this.#links.set(link.id, link);
-    this.#control({ op: 'open', link: link.id, station, chargeBoxId, setup });
+    if (this.#state === 'idle') this.#start();
+    else this.#control({ op: 'open', link: link.id, station, chargeBoxId, setup });
     return link;
   }
 
@@ -229,6 +226,16 @@ export class MirrorWorker {
     this.#worker?.postMessage(m);
   }
 
+  #start(): void {
+    this.#spawn();
+    const { stallMs } = this.#o.limits;
+    this.#watch = setInterval(() => {
+      if (this.#worker && Date.now() - this.#heardAt > stallMs) this.#fail(`the mirror worker did not report for ${stallMs} ms`);
+    }, Math.max(50, stallMs / 4));
+    this.#watch.unref();
+  }
+
+  /** A new thread, with every open link opened in it. */
   #spawn(): void {
     const setup: WorkerSetup = { limits: this.#o.limits };
     const worker = workerFor(setup);
