@@ -82,6 +82,8 @@ export interface MirrorWorkerHealth {
   readonly lastFailure: string | null;
   /** Frames not handed to the worker because it was not taking them (counted in their links' drops too). */
   readonly backlogDrops: number;
+  /** Batches the worker refused because their texts did not split into their frames (a defect: should stay 0). */
+  readonly refusedBatches: number;
 }
 
 const encoder = new TextEncoder();
@@ -109,6 +111,8 @@ export class MirrorWorker {
   #postedBytes = 0;
   #takenBytes = 0;
   #backlogDrops = 0;
+  #refused = 0;
+  #refusedBefore = 0;
   #refreshSeq = 0;
   readonly #refreshes: { seq: number; resolve: () => void }[] = [];
 
@@ -150,7 +154,7 @@ export class MirrorWorker {
   }
 
   health(): MirrorWorkerHealth {
-    return { state: this.#state, restarts: this.#restarts, lastFailure: this.#lastFailure, backlogDrops: this.#backlogDrops };
+    return { state: this.#state, restarts: this.#restarts, lastFailure: this.#lastFailure, backlogDrops: this.#backlogDrops, refusedBatches: this.#refusedBefore + this.#refused };
   }
 
   /** Resolves once the worker reported the numbers as of now (or after `timeoutMs` when it does not). */
@@ -280,6 +284,8 @@ export class MirrorWorker {
       l.queuedBytes = 0;
     }
     this.#closing.clear();
+    this.#refusedBefore += this.#refused;
+    this.#refused = 0;
     for (const r of this.#refreshes.splice(0)) r.resolve();
     this.#retryMs = Date.now() - this.#startedAt > CALM_MS ? 0 : Math.min(30_000, Math.max(100, this.#retryMs * 2));
     this.#o.logger.error({ restarts: this.#restarts, retryMs: this.#retryMs }, `${why}: restarting it; the relay is not affected, mirrors reconnect`);
@@ -310,6 +316,8 @@ export class MirrorWorker {
       }
       case 'stats': {
         this.#takenBytes = m.bytesTaken;
+        if (m.refusedBatches > this.#refused) this.#o.logger.error({ refusedBatches: m.refusedBatches }, 'mirror worker: a batch of frames did not split into its frames and was dropped (a frame held a NUL)');
+        this.#refused = m.refusedBatches;
         for (let i = 0; i < m.rows.length; i += STAT_STRIDE) {
           const link = this.#links.get(m.rows[i]!);
           if (link) this.#apply(link, m.rows, i);

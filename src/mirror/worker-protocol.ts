@@ -51,7 +51,7 @@ export type FromWorker =
    * links that changed, the last error of links whose error changed, the bytes of batches taken so far, and the
    * last `stats` request answered.
    */
-  | { readonly op: 'stats'; readonly rows: Float64Array; readonly errors: readonly (readonly [number, string | null])[]; readonly bytesTaken: number; readonly seq: number }
+  | { readonly op: 'stats'; readonly rows: Float64Array; readonly errors: readonly (readonly [number, string | null])[]; readonly bytesTaken: number; readonly refusedBatches: number; readonly seq: number }
   /** A link closed by the relay's side: its last numbers (one row), so totals stay exact. */
   | { readonly op: 'closed'; readonly row: Float64Array }
   /** A frame a mirror sent that the relay's side must handle (a call, or an answer to log). */

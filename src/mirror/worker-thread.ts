@@ -29,6 +29,8 @@ const links = new Map<number, Link>();
 const stations = new Map<number, readonly Link[]>();
 const stationOf = new Map<number, number>();
 let bytesTaken = 0;
+/** Batches refused because their texts did not split into their frames. */
+let refusedBatches = 0;
 let seqAnswered = 0;
 let lastReport = 0;
 /** A link's state or error changed, or it dropped a frame, since the last report. */
@@ -79,7 +81,7 @@ function reportStats(force: boolean): void {
     }
   }
   const rows = Float64Array.from(changed);
-  post({ op: 'stats', rows, errors, bytesTaken, seq: seqAnswered }, [rows.buffer]);
+  post({ op: 'stats', rows, errors, bytesTaken, refusedBatches, seq: seqAnswered }, [rows.buffer]);
 }
 
 const SPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
@@ -137,15 +139,31 @@ function frames(b: Extract<ToWorker, { op: 'frames' }>): void {
   const { routes, at } = b;
   const texts = Buffer.from(b.texts.buffer, b.texts.byteOffset, b.texts.byteLength);
   bytesTaken += texts.byteLength;
+  // Where each frame ends. A NUL inside a frame (the relay mirrors only frames that parsed, so none should hold
+  // one) would shift every later frame onto the wrong station: such a batch is refused whole, and counted.
+  const count = routes.length / 2;
+  if (count === 0) return;
+  const ends = new Int32Array(count);
+  let n = 0;
+  for (let from = 0; n < count; n++) {
+    const end = texts.indexOf(0, from);
+    ends[n] = end < 0 ? texts.length : end;
+    if (end < 0) break;
+    from = end + 1;
+  }
+  if (n !== count - 1 || ends[count - 1] !== texts.length) {
+    refusedBatches++;
+    noteChange();
+    return;
+  }
   const touched = new Set<MirrorLink>();
   let start = 0;
-  for (let i = 0; i < routes.length; i += 2) {
-    let end = texts.indexOf(0, start);
-    if (end < 0) end = texts.length;
+  for (let i = 0; i < count; i++) {
+    const end = ends[i]!;
     const text = texts.subarray(start, end);
     start = end + 1;
-    const target = routes[i]!;
-    const route = routes[i + 1]!;
+    const target = routes[2 * i]!;
+    const route = routes[2 * i + 1]!;
     if (route === ROUTE_TO_LINK) {
       const l = links.get(target);
       if (l) send(l.link, text, at, touched);
