@@ -6,7 +6,7 @@
 // own process) that gets every CALL and answer, and prints what the mirror adds as a ratio to the gateway alone,
 // in p99 and in CPU: the whole process's and its main thread's (the relay's loop; the mirror worker is a thread of
 // its own).
-// Usage: npx tsx bench/relay/run.ts [--stations 1000] [--seconds 20] [--rounds 3] [--pin] [--mirror [--mirror-batch-ms N]]
+// Usage: npx tsx bench/relay/run.ts [--stations 1000] [--seconds 20] [--rounds 3] [--pin] [--mirror]
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import WebSocket from 'ws';
@@ -20,8 +20,6 @@ const rounds = arg('rounds', 3);
 // share core 0, so the relay never waits for a core. (Measured on this VM: the floor's p99 barely moves with it.)
 const pin = process.argv.includes('--pin');
 const withMirror = process.argv.includes('--mirror');
-// The mirror gateway's MIRROR_BATCH_MS (0: one batch per turn of its loop).
-const mirrorBatchMs = arg('mirror-batch-ms', 0);
 /** CPU seconds of a process's main thread (its event loop), from /proc like cpuSeconds. */
 const mainThreadCpu = (pid: number): number => {
   const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
@@ -116,7 +114,6 @@ try {
     writeFileSync(`${dir}/config.json`, JSON.stringify({ mirrors: [{ id: 'bench', url: `ws://127.0.0.1:${mirror.port}/mirror` }] }));
     const gwm = await startProcess('src/main.ts', {
       PORT: '0', HOST: '127.0.0.1', STEVE_WS_URL: steveUrl, LOG_LEVEL: 'info', SIM_STATIONS: '0', DATA_DIR: dir, CONFIG_FILE: `${dir}/config.json`,
-      MIRROR_BATCH_MS: String(mirrorBatchMs),
     }, /"port":(\d+)/);
     procs.push(gwm.child);
     pinTo(gwm.child.pid, 1);

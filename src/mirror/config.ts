@@ -19,8 +19,6 @@ export interface MirrorLimits {
   readonly statsIntervalMs: number;
   /** The mirror worker is restarted when it has not reported for this long (MIRROR_WORKER_STALL_MS, default 10000). */
   readonly stallMs: number;
-  /** Frames for the worker are collected for this long before they are posted (MIRROR_BATCH_MS; default 0: one batch per turn of the loop). */
-  readonly batchMs: number;
 }
 
 export function parseMirrorLimits(env: Env, maxFrameBytes: number): MirrorLimits {
@@ -34,7 +32,6 @@ export function parseMirrorLimits(env: Env, maxFrameBytes: number): MirrorLimits
     maxFrameBytes,
     statsIntervalMs,
     stallMs: Math.max(4 * statsIntervalMs, envInt(env, 'MIRROR_WORKER_STALL_MS', 10_000, 200, 3_600_000)),
-    batchMs: envInt(env, 'MIRROR_BATCH_MS', 0, 0, 1000),
   };
 }
 

@@ -187,8 +187,7 @@ export class MirrorWorker {
   #push(target: number, route: number, text: string): void {
     if (this.#texts.length === 0) {
       this.#at = Date.now();
-      if (this.#o.limits.batchMs > 0) setTimeout(this.#flush, this.#o.limits.batchMs);
-      else setImmediate(this.#flush);
+      setImmediate(this.#flush);
     }
     this.#texts.push(text);
     this.#routes.push(target, route);
