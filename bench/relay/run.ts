@@ -3,7 +3,9 @@
 // bookkeeping or observers), and through the gateway. Each round runs all three, in rotating order; round-trip
 // percentiles per path and round, their medians, what the proxy and the gateway add, and the gateway's CPU and RSS.
 // --mirror adds a fourth path: a second gateway, alike but for one mirror upstream (a `ws` central system in its
-// own process) that gets every CALL and answer, and prints what the mirror adds as a ratio to the gateway alone.
+// own process) that gets every CALL and answer, and prints what the mirror adds as a ratio to the gateway alone,
+// in p99 and in CPU: the whole process's and its main thread's (the relay's loop; the mirror worker is a thread of
+// its own).
 // Usage: npx tsx bench/relay/run.ts [--stations 1000] [--seconds 20] [--rounds 3] [--pin] [--mirror] [--compare DIR] [--compare-args "node flags"]
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -25,6 +27,12 @@ const compareIdx = process.argv.indexOf('--compare');
 const compareArgsIdx = process.argv.indexOf('--compare-args');
 const compareArgs = compareArgsIdx >= 0 ? (process.argv[compareArgsIdx + 1] ?? '').split(' ').filter(Boolean) : [];
 const compareDir = compareIdx >= 0 ? process.argv[compareIdx + 1] : compareArgsIdx >= 0 ? '.' : undefined;
+/** CPU seconds of a process's main thread (its event loop), from /proc like cpuSeconds. */
+const mainThreadCpu = (pid: number): number => {
+  const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
 const pinTo = (pid: number | undefined, cpu: number): void => {
   if (pin && pid !== undefined) execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
 };
@@ -102,9 +110,9 @@ try {
   const gwPid = gw.child.pid as number;
 
   // The gateway processes whose CPU is measured while their path runs.
-  const cpuOf = new Map<string, { pid: number; cpu: number; seconds: number; answered: number }>([
-    ['via gateway', { pid: gwPid, cpu: 0, seconds: 0, answered: 0 }],
-    ['bare ws proxy', { pid: proxy.child.pid as number, cpu: 0, seconds: 0, answered: 0 }],
+  const cpuOf = new Map<string, { pid: number; cpu: number; mainCpu: number; seconds: number; answered: number }>([
+    ['via gateway', { pid: gwPid, cpu: 0, mainCpu: 0, seconds: 0, answered: 0 }],
+    ['bare ws proxy', { pid: proxy.child.pid as number, cpu: 0, mainCpu: 0, seconds: 0, answered: 0 }],
   ]);
   const paths: { name: string; url: (id: string) => string }[] = [
     { name: 'direct', url: (id: string) => `${steveUrl}/${id}` },
@@ -125,7 +133,7 @@ try {
     procs.push(gwm.child);
     pinTo(gwm.child.pid, 1);
     paths.push({ name: 'gateway + mirror', url: (id: string) => `ws://127.0.0.1:${gwm.port}/ocpp/${id}` });
-    cpuOf.set('gateway + mirror', { pid: gwm.child.pid as number, cpu: 0, seconds: 0, answered: 0 });
+    cpuOf.set('gateway + mirror', { pid: gwm.child.pid as number, cpu: 0, mainCpu: 0, seconds: 0, answered: 0 });
   }
   if (compareDir !== undefined) {
     const gwc = await startProcess('src/main.ts', {
@@ -134,7 +142,7 @@ try {
     procs.push(gwc.child);
     pinTo(gwc.child.pid, 1);
     paths.push({ name: 'compared gateway', url: (id: string) => `ws://127.0.0.1:${gwc.port}/ocpp/${id}` });
-    cpuOf.set('compared gateway', { pid: gwc.child.pid as number, cpu: 0, seconds: 0, answered: 0 });
+    cpuOf.set('compared gateway', { pid: gwc.child.pid as number, cpu: 0, mainCpu: 0, seconds: 0, answered: 0 });
   }
   const results = new Map<string, Summary[]>(paths.map((p) => [p.name, []]));
   // From here on the GC reports count (start-up and the first connections left out).
@@ -147,11 +155,13 @@ try {
     for (const path of order) {
       const measured = cpuOf.get(path.name);
       const cpu0 = measured ? cpuSeconds(measured.pid) : 0;
+      const main0 = measured ? mainThreadCpu(measured.pid) : 0;
       const t0 = performance.now();
       const { rtts, answered } = await load(path.url, `round ${round + 1} ${path.name}`);
       const s = summary(rtts);
       if (measured) {
         measured.cpu += cpuSeconds(measured.pid) - cpu0;
+        measured.mainCpu += mainThreadCpu(measured.pid) - main0;
         measured.seconds += (performance.now() - t0) / 1000;
         measured.answered += answered;
       }
@@ -176,8 +186,12 @@ try {
     console.log(`one mirror: the gateway's added p99 is ${(mirrored / alone).toFixed(2)}x its added p99 without a mirror (target <= 1.1); over the proxy ${overProxy.toFixed(2)}x`);
   }
   const cpuShare = (name: string): number => { const m = cpuOf.get(name)!; return (m.cpu / m.seconds) * 100; };
-  console.log(`gateway CPU ${cpuShare('via gateway').toFixed(1)} % of one core (incl. message log and event model), RSS ${(rss / 1048576).toFixed(0)} MiB`);
-  if (withMirror) console.log(`gateway + mirror CPU ${cpuShare('gateway + mirror').toFixed(1)} % of one core (${(cpuShare('gateway + mirror') / cpuShare('via gateway')).toFixed(2)}x the gateway alone)`);
+  const mainShare = (name: string): number => { const m = cpuOf.get(name)!; return (m.mainCpu / m.seconds) * 100; };
+  console.log(`gateway CPU ${cpuShare('via gateway').toFixed(1)} % of one core (incl. message log and event model; main thread ${mainShare('via gateway').toFixed(1)} %), RSS ${(rss / 1048576).toFixed(0)} MiB`);
+  if (withMirror) {
+    const share = (of: (name: string) => number): string => (of('gateway + mirror') / of('via gateway')).toFixed(2);
+    console.log(`gateway + mirror CPU ${cpuShare('gateway + mirror').toFixed(1)} % of one core (${share(cpuShare)}x the gateway alone); main thread ${mainShare('gateway + mirror').toFixed(1)} % (${share(mainShare)}x)`);
+  }
 
   // Issue 17's ratios, each to the floor measured in this run (no arithmetic left to the reader).
   type GcReport = { allocatedBytes: number; gcCount: number; majors: number; pauseP50Ms: number; pauseP99Ms: number; pauseMaxMs: number; pauseTotalMs: number };

@@ -5,7 +5,7 @@ import { envInt, type Env } from '../config-env.js';
 import { GatewayError } from '../errors.js';
 
 export interface MirrorLimits {
-  /** Characters queued per mirror and station, written or not yet flushed (MIRROR_QUEUE_BYTES, default 1 MiB). */
+  /** UTF-8 bytes queued per mirror and station, written or not yet flushed (MIRROR_QUEUE_BYTES, default 1 MiB). */
   readonly queueBytes: number;
   /** First reconnect delay; doubles per failure, with jitter (MIRROR_RETRY_BASE_MS, default 1000). */
   readonly retryBaseMs: number;
@@ -15,16 +15,23 @@ export interface MirrorLimits {
   readonly openTimeoutMs: number;
   /** Largest frame accepted from a mirror (MAX_FRAME_BYTES). */
   readonly maxFrameBytes: number;
+  /** How often the mirror worker reports its links' numbers (MIRROR_STATS_MS, default 1000; changes of state, drops, reconnects and errors within 50 ms). */
+  readonly statsIntervalMs: number;
+  /** The mirror worker is restarted when it has not reported for this long (MIRROR_WORKER_STALL_MS, default 10000). */
+  readonly stallMs: number;
 }
 
 export function parseMirrorLimits(env: Env, maxFrameBytes: number): MirrorLimits {
   const retryBaseMs = envInt(env, 'MIRROR_RETRY_BASE_MS', 1000, 10, 3_600_000);
+  const statsIntervalMs = envInt(env, 'MIRROR_STATS_MS', 1000, 50, 60_000);
   return {
     queueBytes: envInt(env, 'MIRROR_QUEUE_BYTES', 1024 * 1024, 1024),
     retryBaseMs,
     retryMaxMs: Math.max(retryBaseMs, envInt(env, 'MIRROR_RETRY_MAX_MS', 60_000, 10, 86_400_000)),
     openTimeoutMs: envInt(env, 'MIRROR_OPEN_TIMEOUT_MS', 10_000, 100),
     maxFrameBytes,
+    statsIntervalMs,
+    stallMs: Math.max(4 * statsIntervalMs, envInt(env, 'MIRROR_WORKER_STALL_MS', 10_000, 200, 3_600_000)),
   };
 }
 

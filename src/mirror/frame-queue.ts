@@ -1,9 +1,9 @@
-// The frames of one mirror link, oldest first, bounded in characters. A frame stays counted until the socket has
+// The frames of one mirror link (UTF-8 bytes, views into the batch they came in), oldest first, bounded in bytes. A frame stays counted until the socket has
 // flushed it, so a mirror that stops reading fills this budget (and then loses frames, counted) instead of the heap.
 // Two parallel arrays, emptied whenever everything is flushed (the usual state): no object per frame, and no
 // flushed frame kept alive until a compaction (old frames surviving scavenges cost the relay's p99).
 export class FrameQueue {
-  #texts: string[] = [];
+  #texts: Uint8Array[] = [];
   #ats: number[] = [];
   #head = 0;
   /** Index of the first frame not yet handed to the socket. */
@@ -15,30 +15,30 @@ export class FrameQueue {
   constructor(private readonly limit: () => number) {}
 
   /** O(1): appends, or counts a drop when the budget is full. */
-  push(text: string, at: number): boolean {
-    if (this.#bytes + text.length > this.limit()) {
+  push(text: Uint8Array, at: number): boolean {
+    if (this.#bytes + text.byteLength > this.limit()) {
       this.dropped++;
       return false;
     }
     this.#texts.push(text);
     this.#ats.push(at);
-    this.#bytes += text.length;
+    this.#bytes += text.byteLength;
     return true;
   }
 
   /** The next frame to write, marked written; undefined when all are. */
-  take(): string | undefined {
+  take(): Uint8Array | undefined {
     const text = this.#texts[this.#next];
     if (text === undefined) return undefined;
     this.#next++;
-    this.#inSocket += text.length;
+    this.#inSocket += text.byteLength;
     return text;
   }
 
   /** The oldest `count` written frames were flushed: they leave the budget. */
   flushed(count: number): void {
     for (let i = 0; i < count && this.#head < this.#next; i++) {
-      const n = this.#texts[this.#head]!.length;
+      const n = this.#texts[this.#head]!.byteLength;
       this.#bytes -= n;
       this.#inSocket -= n;
       this.#head++;

@@ -1,6 +1,7 @@
 // Mirror upstreams: read-only central systems beside the primary one. Each follows the stations it is set for
-// (CONFIG_FILE `mirrors` or REST /api/mirrors) through its own connection per station (link.ts); the relay hands
-// it copies through a StationMirror (station-mirrors.ts) and never waits for it.
+// (CONFIG_FILE `mirrors` or REST /api/mirrors) through its own connection per station (link.ts), held by the
+// mirror worker thread (worker-thread.ts, driven from link-worker.ts); the relay hands it copies through a
+// StationMirror (station-mirrors.ts), batched per turn of its loop, and never waits for it.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -11,12 +12,15 @@ import type { FrameObservation } from '../events/observations.js';
 import { GatewayError } from '../errors.js';
 import type { StationMirror } from '../relay/relay.js';
 import { checkMirror, mirrors as follows, MirrorInputError, MirrorNotFound, MirrorReadOnly, type MirrorLimits, type MirrorSpec } from './config.js';
-import { MirrorLink, type MirrorLinkStats } from './link.js';
+import type { MirrorLinkStats } from './link.js';
+import { MirrorWorker, type LinkNumbers, type MirrorWorkerHealth } from './link-worker.js';
 import { registerMirrorMetrics } from './metrics.js';
 import { mirrorsRouter } from './routes.js';
 import { StationMirrors, type MirrorCounters, type MirrorEntry, type StationCalls } from './station-mirrors.js';
+import { linkSetup } from './worker-protocol.js';
 
 export { parseConfigMirrors, parseMirrorLimits, type MirrorLimits, type MirrorSpec } from './config.js';
+export type { MirrorWorkerHealth } from './link-worker.js';
 
 /** A mirror as the API shows it: the password only as `passwordSet`. */
 export interface MirrorView {
@@ -49,6 +53,8 @@ export interface MirrorSummary {
   readonly answersDiscarded: number;
   readonly callsRefused: number;
   readonly callsRelayed: number;
+  /** Restarts of the mirror worker (shared by all mirrors) since the gateway started. */
+  readonly workerRestarts: number;
 }
 
 export interface MirrorsDeps {
@@ -71,6 +77,9 @@ export class Mirrors {
   readonly #past = new Map<string, { sent: number; dropped: number; reconnects: number } & MirrorCounters>();
   readonly #ca = new Map<string, Buffer>();
   readonly #logger: Logger;
+  readonly #worker: MirrorWorker;
+  /** Open links by their number with the worker: where the frames a mirror sends go. */
+  readonly #byLink = new Map<number, { station: StationMirrors; entry: MirrorEntry }>();
 
   constructor(deps: MirrorsDeps) {
     this.#deps = deps;
@@ -83,7 +92,16 @@ export class Mirrors {
       }
       this.#specs.set(spec.id, spec);
     }
-    registerMirrorMetrics(deps.registry, () => this.summaries());
+    this.#worker = new MirrorWorker({
+      limits: deps.limits,
+      logger: this.#logger,
+      onFrame: (link, text) => {
+        const at = this.#byLink.get(link.id);
+        at?.station.received(at.entry, text);
+      },
+      onLate: (link, more) => this.#addPast(link.mirror, more, undefined),
+    });
+    registerMirrorMetrics(deps.registry, () => this.summaries(), () => this.#worker.health());
   }
 
   /** The relay's hook: a station attached. */
@@ -91,6 +109,8 @@ export class Mirrors {
     const station = new StationMirrors({
       chargeBoxId,
       linkKind,
+      worker: this.#worker,
+      station: this.#worker.station(),
       calls: this.#deps.calls,
       observe: this.#deps.observe,
       onClose: (s) => {
@@ -148,7 +168,23 @@ export class Mirrors {
   }
 
   summaries(): MirrorSummary[] {
-    return [...this.#specs.values()].map((s) => summarize(s.id, this.#linksOf(s.id), this.#past.get(s.id)));
+    const restarts = this.#worker.health().restarts;
+    return [...this.#specs.values()].map((s) => summarize(s.id, this.#linksOf(s.id), this.#past.get(s.id), restarts));
+  }
+
+  /** The thread that holds the mirrors' connections: state, restarts, last failure. */
+  worker(): MirrorWorkerHealth {
+    return this.#worker.health();
+  }
+
+  /** Resolves once the links' numbers are as of now (the worker reports them periodically otherwise). */
+  refresh(): Promise<void> {
+    return this.#worker.refresh();
+  }
+
+  /** Tests only: make the mirror worker crash or stall, as a defect would. */
+  injectWorkerFault(kind: 'crash' | 'stall'): void {
+    this.#worker.fault(kind);
   }
 
   router(): Router {
@@ -157,21 +193,14 @@ export class Mirrors {
 
   stop(): void {
     for (const station of [...this.#stations.values()]) station.close();
+    this.#worker.stop();
   }
 
   #open(station: StationMirrors, chargeBoxId: string, spec: MirrorSpec): void {
     const counters: MirrorCounters = { answersDiscarded: 0, callsRefused: 0, callsRelayed: 0 };
-    const entry: MirrorEntry = {
-      spec,
-      counters,
-      link: new MirrorLink({
-        spec,
-        chargeBoxId,
-        limits: this.#deps.limits,
-        ca: this.#caOf(spec),
-        onFrame: (text) => station.received(entry, text),
-      }),
-    };
+    const link = this.#worker.open(spec.id, station.number, chargeBoxId, linkSetup(spec, chargeBoxId, this.#deps.limits, this.#caOf(spec)));
+    const entry: MirrorEntry = { spec, counters, link };
+    this.#byLink.set(link.id, { station, entry });
     station.add(entry);
   }
 
@@ -186,17 +215,24 @@ export class Mirrors {
     }
   }
 
-  /** Keeps a closing link's counters in its mirror's totals. */
+  /** Keeps a closing link's counters in its mirror's totals (what the worker counts after this comes via onLate). */
   #retire(e: MirrorEntry): void {
-    const s = e.link.stats();
-    const p = this.#past.get(e.spec.id) ?? { sent: 0, dropped: 0, reconnects: 0, answersDiscarded: 0, callsRefused: 0, callsRelayed: 0 };
-    this.#past.set(e.spec.id, {
-      sent: p.sent + s.sent, dropped: p.dropped + s.dropped, reconnects: p.reconnects + s.reconnects,
-      answersDiscarded: p.answersDiscarded + e.counters.answersDiscarded, callsRefused: p.callsRefused + e.counters.callsRefused, callsRelayed: p.callsRelayed + e.counters.callsRelayed,
+    this.#byLink.delete(e.link.id);
+    this.#addPast(e.spec.id, e.link.totals(), e.counters);
+  }
+
+  #addPast(id: string, n: LinkNumbers, c: MirrorCounters | undefined): void {
+    // A removed mirror's totals are gone with it.
+    if (!this.#specs.has(id)) return;
+    const p = this.#past.get(id) ?? { sent: 0, dropped: 0, reconnects: 0, answersDiscarded: 0, callsRefused: 0, callsRelayed: 0 };
+    this.#past.set(id, {
+      sent: p.sent + n.sent, dropped: p.dropped + n.dropped, reconnects: p.reconnects + n.reconnects,
+      answersDiscarded: p.answersDiscarded + n.answersDiscarded + (c?.answersDiscarded ?? 0),
+      callsRefused: p.callsRefused + (c?.callsRefused ?? 0), callsRelayed: p.callsRelayed + (c?.callsRelayed ?? 0),
     });
   }
 
-  #caOf(spec: MirrorSpec): Buffer | undefined {
+  #caOf(spec: MirrorSpec): Uint8Array | undefined {
     if (spec.caFile === undefined) return undefined;
     let ca = this.#ca.get(spec.caFile);
     if (!ca) this.#ca.set(spec.caFile, (ca = readFileSync(spec.caFile)));
@@ -204,10 +240,13 @@ export class Mirrors {
   }
 
   #linksOf(id: string): (MirrorLinkStats & MirrorCounters)[] {
-    const now = Date.now();
     const out: (MirrorLinkStats & MirrorCounters)[] = [];
     for (const station of this.#stations.values()) {
-      for (const e of station.entries) if (e.spec.id === id) out.push({ ...e.link.stats(now), ...e.counters });
+      for (const e of station.entries) {
+        if (e.spec.id !== id) continue;
+        const s = e.link.stats();
+        out.push({ ...s, ...e.counters, answersDiscarded: s.answersDiscarded + e.counters.answersDiscarded });
+      }
     }
     return out;
   }
@@ -233,7 +272,7 @@ export class Mirrors {
       logAnswers: spec.logAnswers,
       queueBytes: spec.queueBytes ?? this.#deps.limits.queueBytes,
       origin: spec.origin,
-      summary: summarize(spec.id, links, this.#past.get(spec.id)),
+      summary: summarize(spec.id, links, this.#past.get(spec.id), this.#worker.health().restarts),
       links,
     };
   }
@@ -259,7 +298,7 @@ export class Mirrors {
   }
 }
 
-function summarize(id: string, links: readonly (MirrorLinkStats & MirrorCounters)[], past: ({ sent: number; dropped: number; reconnects: number } & MirrorCounters) | undefined): MirrorSummary {
+function summarize(id: string, links: readonly (MirrorLinkStats & MirrorCounters)[], past: ({ sent: number; dropped: number; reconnects: number } & MirrorCounters) | undefined, workerRestarts: number): MirrorSummary {
   const states: Record<string, number> = {};
   let lagMs = 0;
   let queuedBytes = 0;
@@ -275,5 +314,5 @@ function summarize(id: string, links: readonly (MirrorLinkStats & MirrorCounters
     t.callsRefused += l.callsRefused;
     t.callsRelayed += l.callsRelayed;
   }
-  return { id, links: states, lagMs, queuedBytes, ...t };
+  return { id, links: states, lagMs, queuedBytes, ...t, workerRestarts };
 }

@@ -1,14 +1,17 @@
 // One mirror's connection for one station: its own WebSocket to URL/{id the mirror sees}, its own Basic auth and
-// CA, reconnects with exponential backoff and jitter, and a byte-bounded queue. Frames are queued in O(1) and
-// written on a later turn of the loop, so nothing here runs on the relay's path.
+// CA, reconnects with exponential backoff and jitter, and a byte-bounded queue. Runs in the mirror worker
+// (worker-thread.ts), never on the relay's thread; frames are queued in O(1) and written on a later turn.
 import WebSocket from 'ws';
-import type { MirrorLimits, MirrorSpec } from './config.js';
+import type { MirrorLimits } from './config.js';
 import { FrameQueue } from './frame-queue.js';
+import type { LinkSetup } from './worker-protocol.js';
 
 export type MirrorLinkState = 'connecting' | 'open' | 'backoff' | 'closed';
 
 /** Bytes handed to the socket and not yet flushed before the pump waits for the socket to drain. */
 const HIGH_WATER = 256 * 1024;
+/** Frames arrive as UTF-8 bytes but are OCPP text frames. */
+const TEXT = { binary: false } as const;
 
 export interface MirrorLinkStats {
   readonly chargeBoxId: string;
@@ -27,12 +30,13 @@ export interface MirrorLinkStats {
 }
 
 export interface MirrorLinkOptions {
-  readonly spec: MirrorSpec;
+  readonly setup: LinkSetup;
   readonly chargeBoxId: string;
   readonly limits: MirrorLimits;
-  readonly ca: Buffer | undefined;
   /** A frame the mirror sent, as received (text frames only). */
   readonly onFrame: (data: Buffer) => void;
+  /** The state or the last error changed, or a frame was dropped: numbers worth reporting soon. */
+  readonly onNotable?: () => void;
   readonly random?: () => number;
 }
 
@@ -47,12 +51,11 @@ export class MirrorLink {
   #sent = 0;
   #lastError: string | null = null;
   #timer: NodeJS.Timeout | undefined;
-  #pumpScheduled = false;
 
   constructor(options: MirrorLinkOptions) {
     this.#o = options;
-    this.mirrorChargeBoxId = options.spec.rename[options.chargeBoxId] ?? options.chargeBoxId;
-    const limit = options.spec.queueBytes ?? options.limits.queueBytes;
+    this.mirrorChargeBoxId = options.setup.mirrorChargeBoxId;
+    const limit = options.setup.queueBytes;
     this.#queue = new FrameQueue(() => limit);
     this.#connect();
   }
@@ -61,18 +64,24 @@ export class MirrorLink {
     return this.#state;
   }
 
-  /** Queues a frame for the mirror (the relay's copy or the gateway's own answer to the mirror). O(1). */
-  send(text: string): void {
-    if (this.#state === 'closed' || !this.#queue.push(text, Date.now())) return;
-    if (this.#state === 'open' && !this.#pumpScheduled) {
-      this.#pumpScheduled = true;
-      setImmediate(() => this.#pump());
-    }
+  /**
+   * Queues a frame (UTF-8) for the mirror: the relay's copy or the gateway's own answer to the mirror. O(1); the
+   * worker calls pump() once it queued a batch's frames.
+   */
+  send(text: Uint8Array, at: number): void {
+    if (this.#state === 'closed') return;
+    if (!this.#queue.push(text, at)) this.#o.onNotable?.();
+  }
+
+  /** Writes what was queued, if the connection is open. */
+  pump(): void {
+    this.#pump();
   }
 
   close(): void {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
+    this.#o.onNotable?.();
     clearTimeout(this.#timer);
     const ws = this.#ws;
     this.#ws = undefined;
@@ -96,13 +105,15 @@ export class MirrorLink {
   }
 
   #connect(): void {
-    const { spec, limits, ca } = this.#o;
+    const { setup: spec, limits } = this.#o;
+    const ca = spec.ca ? Buffer.from(spec.ca) : undefined;
     const headers: Record<string, string> = {};
     if (spec.password !== undefined) {
       const user = spec.username ?? this.mirrorChargeBoxId;
       headers.authorization = `Basic ${Buffer.from(`${user}:${spec.password}`).toString('base64')}`;
     }
     this.#state = 'connecting';
+    this.#o.onNotable?.();
     const ws = new WebSocket(`${spec.url}/${encodeURIComponent(this.mirrorChargeBoxId)}`, ['ocpp1.6'], {
       headers,
       maxPayload: limits.maxFrameBytes,
@@ -126,6 +137,7 @@ export class MirrorLink {
         return;
       }
       this.#state = 'open';
+      this.#o.onNotable?.();
       this.#failures = 0;
       this.#pump();
     });
@@ -147,6 +159,7 @@ export class MirrorLink {
     if (this.#state === 'closed') return;
     this.#queue.rewind();
     this.#state = 'backoff';
+    this.#o.onNotable?.();
     const { retryBaseMs, retryMaxMs } = this.#o.limits;
     const delay = Math.min(retryMaxMs, retryBaseMs * 2 ** Math.min(this.#failures, 20));
     this.#failures++;
@@ -164,7 +177,6 @@ export class MirrorLink {
    * complete in order, so its flush frees the whole batch's budget (one closure per batch, not per frame).
    */
   #pump(): void {
-    this.#pumpScheduled = false;
     const ws = this.#ws;
     if (this.#state !== 'open' || !ws) return;
     let text = this.#queue.take();
@@ -173,10 +185,10 @@ export class MirrorLink {
       batch++;
       const next = this.#queue.inSocket < HIGH_WATER ? this.#queue.take() : undefined;
       if (next !== undefined) {
-        ws.send(text);
+        ws.send(text, TEXT);
       } else {
         const count = batch;
-        ws.send(text, (err) => {
+        ws.send(text, TEXT, (err) => {
           if (err || this.#ws !== ws) return; // the connection went: rewind() re-sends the batch on the next one
           this.#sent += count;
           this.#queue.flushed(count);

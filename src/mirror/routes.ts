@@ -1,5 +1,5 @@
 // REST for mirror upstreams (mounted behind the operator guard at /api/mirrors). Errors in the documented shape.
-import express, { type Request, type Response, type Router } from 'express';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { MirrorInputError, MirrorNotFound, MirrorReadOnly } from './config.js';
 import type { Mirrors } from './index.js';
 
@@ -24,9 +24,13 @@ export function mirrorsRouter(mirrors: Mirrors): Router {
       fail(res, err);
     }
   };
-  r.get('/', handle((_req, res) => res.json({ mirrors: mirrors.list() })));
+  // Views are read after the worker reported its links' numbers as of the request.
+  const fresh = (fn: (req: Request, res: Response) => void) => (req: Request, res: Response, next: NextFunction): void => {
+    mirrors.refresh().then(() => handle(fn)(req, res)).catch(next);
+  };
+  r.get('/', fresh((_req, res) => res.json({ mirrors: mirrors.list() })));
   r.post('/', handle((req, res) => res.status(201).json(mirrors.create(req.body))));
-  r.get('/:id', handle((req, res) => res.json(mirrors.get(id(req)))));
+  r.get('/:id', fresh((req, res) => res.json(mirrors.get(id(req)))));
   r.patch('/:id', handle((req, res) => res.json(mirrors.update(id(req), req.body))));
   r.delete('/:id', handle((req, res) => {
     mirrors.remove(id(req));

@@ -10,7 +10,7 @@ import { redactAnswerPayload } from '../relay/authorization-key.js';
 import { nowUs } from '../relay/frame-tap.js';
 import type { CallOutcome, StationMirror } from '../relay/relay.js';
 import type { MirrorSpec } from './config.js';
-import type { MirrorLink } from './link.js';
+import type { LinkHandle, MirrorWorker } from './link-worker.js';
 
 /** Sends a call to a station as the gateway's own (the relay's `call`). */
 export type StationCalls = (chargeBoxId: string, action: string, payload: unknown) => Promise<CallOutcome>;
@@ -23,13 +23,17 @@ export interface MirrorCounters {
 
 export interface MirrorEntry {
   readonly spec: MirrorSpec;
-  readonly link: MirrorLink;
+  /** The link, held by the mirror worker. */
+  readonly link: LinkHandle;
   readonly counters: MirrorCounters;
 }
 
 export interface StationMirrorsDeps {
   readonly chargeBoxId: string;
   readonly linkKind: LinkKind;
+  readonly worker: MirrorWorker;
+  /** The station's number with the worker. */
+  readonly station: number;
   readonly calls: StationCalls;
   readonly observe: (obs: FrameObservation) => void;
   /** Runs once when the station leaves, before its links close (their counters go into the totals). */
@@ -38,11 +42,18 @@ export interface StationMirrorsDeps {
 
 export class StationMirrors implements StationMirror {
   readonly #deps: StationMirrorsDeps;
-  /** Replaced, never mutated, when mirrors come and go: the relay's copies iterate a stable array. */
+  /** Replaced, never mutated, when mirrors come and go. */
   #entries: readonly MirrorEntry[] = [];
+  /** Whether any mirror takes the primary's answers. */
+  #answers = false;
 
   constructor(deps: StationMirrorsDeps) {
     this.#deps = deps;
+  }
+
+  /** The station's number with the mirror worker. */
+  get number(): number {
+    return this.#deps.station;
   }
 
   get entries(): readonly MirrorEntry[] {
@@ -50,36 +61,40 @@ export class StationMirrors implements StationMirror {
   }
 
   add(entry: MirrorEntry): void {
-    this.#entries = [...this.#entries, entry];
+    this.#set([...this.#entries, entry]);
   }
 
   remove(id: string): void {
     const gone = this.#entries.filter((e) => e.spec.id === id);
-    this.#entries = this.#entries.filter((e) => e.spec.id !== id);
-    for (const e of gone) e.link.close();
+    this.#set(this.#entries.filter((e) => e.spec.id !== id));
+    for (const e of gone) this.#deps.worker.close(e.link);
   }
 
+  /** One push onto the worker's batch for all the station's mirrors: the worker fans it out. */
   fromStation(text: string): void {
-    for (const e of this.#entries) e.link.send(text);
+    if (this.#entries.length) this.#deps.worker.fromStation(this.#deps.station, text);
   }
 
   fromUpstream(text: string): void {
-    for (const e of this.#entries) if (e.spec.answers) e.link.send(text);
+    if (this.#answers) this.#deps.worker.fromUpstream(this.#deps.station, text);
   }
 
   close(): void {
     this.#deps.onClose(this);
-    for (const e of this.#entries) e.link.close();
-    this.#entries = [];
+    for (const e of this.#entries) this.#deps.worker.close(e.link);
+    this.#set([]);
   }
 
-  /** A frame a mirror sent. Its answers, the usual traffic, are counted without being decoded or parsed. */
-  received(entry: MirrorEntry, data: Buffer): void {
-    if (!entry.spec.logAnswers && isAnswer(data)) {
-      entry.counters.answersDiscarded++;
-      return;
-    }
-    const text = data.toString();
+  #set(entries: readonly MirrorEntry[]): void {
+    this.#entries = entries;
+    this.#answers = entries.some((e) => e.spec.answers);
+  }
+
+  /**
+   * A frame a mirror sent that the worker handed over: a call, or an answer of a mirror with `logAnswers` (the
+   * worker counts the other mirrors' answers without decoding them).
+   */
+  received(entry: MirrorEntry, text: string): void {
     const parsed = parseFrame(text);
     if (!parsed.ok) {
       this.#observe(entry, 'upstream', 'in', 'mirror', clip(text, 4096), undefined, `mirror ${entry.spec.id}: malformed frame ignored (${parsed.problem.message})`, parsed.problem.messageId);
@@ -109,7 +124,7 @@ export class StationMirrors implements StationMirror {
 
   #reply(entry: MirrorEntry, text: string, action: string, origin: Origin): void {
     if (entry.link.state === 'closed') return;
-    entry.link.send(text);
+    this.#deps.worker.toLink(entry.link, text);
     const parsed = parseFrame(text);
     this.#observe(entry, 'upstream', 'out', origin, text, parsed.ok ? parsed.frame : undefined, `to mirror ${entry.spec.id} only`, undefined, action);
   }
@@ -127,18 +142,6 @@ export class StationMirrors implements StationMirror {
     if (act !== undefined) obs.action = act;
     this.#deps.observe(obs);
   }
-}
-
-const SPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
-
-/** Whether a frame starts like a CALLRESULT or CALLERROR (`[3` or `[4`, JSON whitespace allowed). */
-function isAnswer(data: Buffer): boolean {
-  let i = 0;
-  while (i < data.length && SPACE.has(data[i]!)) i++;
-  if (data[i] !== 0x5b) return false;
-  i++;
-  while (i < data.length && SPACE.has(data[i]!)) i++;
-  return (data[i] === 0x33 || data[i] === 0x34) && (i + 1 >= data.length || !(data[i + 1]! >= 0x30 && data[i + 1]! <= 0x39));
 }
 
 /** The answer a mirror gets for a call the station answered (or did not); like an operator, never a station's key. */
