@@ -23,6 +23,8 @@ export interface PushConfig {
   readonly frameQueueBytes: number;
   /** Packets the engine may hold for a socket before we stop writing to it (the rest waits on our side). */
   readonly socketBufferPackets: number;
+  /** Fan-out frames straight to the WebSocket when engine.io holds nothing back (off: every packet through engine.io). */
+  readonly directWrites: boolean;
   /** Bytes the engine may hold for a socket before we stop writing to it: the per-client byte budget. */
   readonly clientBufferBytes: number;
   /** A socket with bytes waiting that drains nothing for this long is a slow consumer and is cut off. */
@@ -88,6 +90,7 @@ export function parsePushConfig(env: Env = process.env, core: Pick<Config, 'data
     frameQueueLimit: envInt(env, 'PUSH_FRAME_QUEUE_LIMIT', 1000, 10),
     frameQueueBytes: envInt(env, 'PUSH_FRAME_QUEUE_BYTES', 16 * 1024 * 1024, 64 * 1024),
     socketBufferPackets: envInt(env, 'PUSH_SOCKET_BUFFER_PACKETS', 64, 1),
+    directWrites: envBool(env, 'PUSH_DIRECT_WRITES', true),
     clientBufferBytes: envInt(env, 'PUSH_CLIENT_BUFFER_BYTES', 1_048_576, 4096),
     stallTimeoutMs: envInt(env, 'PUSH_STALL_TIMEOUT_MS', 30_000, 500),
     fanOutSlice: envInt(env, 'PUSH_FANOUT_SLICE', 256, 1),

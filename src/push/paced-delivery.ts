@@ -19,6 +19,7 @@ export interface PacedDeliveryDeps {
   readonly lastSeq: (chargeBoxId: string) => number;
   readonly metrics: () => MetricsPush;
   readonly socketBufferPackets: number;
+  readonly directWrites: boolean;
   readonly clientBufferBytes: number;
 }
 
@@ -215,7 +216,7 @@ export class PacedDelivery {
     // reordered by that, else its text through engine.io (which still skips re-framing it when it can).
     if (packet !== undefined) {
       const frame = packet.options.wsPreEncodedFrame;
-      if (frame === undefined || !writeDirect(c.socket.conn, frame)) c.socket.conn.write(packet.text, packet.options);
+      if (frame === undefined || !this.#d.directWrites || !writeDirect(c.socket.conn, frame)) c.socket.conn.write(packet.text, packet.options);
     } else emitRaw(c, name, payload);
     if (name === 'event') this.#d.counters.events++;
     else if (name === 'summary') this.#d.counters.summaries++;

@@ -108,6 +108,7 @@ export class PushServer {
       lastSeq,
       metrics: () => this.#metricsPayload(),
       socketBufferPackets: config.socketBufferPackets,
+      directWrites: config.directWrites,
       clientBufferBytes: config.clientBufferBytes,
     });
     this.#fanOut = new FanOut({

@@ -30,8 +30,9 @@ async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 
 }
 
 beforeAll(async () => {
-  // A tiny history and one engine packet per socket: a burst leaves the page far behind what is kept.
-  ui = await startUiGateway({ env: { EVENTS_HISTORY_PER_STATION: '10', PUSH_SOCKET_BUFFER_PACKETS: '1' } });
+  // A tiny history and one engine packet per socket: a burst leaves the page far behind what is kept. Direct
+  // writes are off: on loopback the page reads as fast as they write, so it would never fall behind.
+  ui = await startUiGateway({ env: { EVENTS_HISTORY_PER_STATION: '10', PUSH_SOCKET_BUFFER_PACKETS: '1', PUSH_DIRECT_WRITES: 'false' } });
   browser = await launchBrowser();
   for (const s of ['Available', 'Preparing', 'Charging']) ui.gw.bus.emit('eventInput', statusInput(s));
 });
