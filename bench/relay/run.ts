@@ -26,7 +26,8 @@ const withMirror = process.argv.includes('--mirror');
 const compareIdx = process.argv.indexOf('--compare');
 const compareArgsIdx = process.argv.indexOf('--compare-args');
 const compareArgs = compareArgsIdx >= 0 ? (process.argv[compareArgsIdx + 1] ?? '').split(' ').filter(Boolean) : [];
-const compareDir = compareIdx >= 0 ? process.argv[compareIdx + 1] : compareArgsIdx >= 0 ? '.' : undefined;
+const compareDir = compareIdx >= 0 ? process.argv[compareIdx + 1] : undefined;
+const compared = compareIdx >= 0 || compareArgsIdx >= 0;
 /** CPU seconds of a process's main thread (its event loop), from /proc like cpuSeconds. */
 const mainThreadCpu = (pid: number): number => {
   const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
@@ -135,10 +136,10 @@ try {
     paths.push({ name: 'gateway + mirror', url: (id: string) => `ws://127.0.0.1:${gwm.port}/ocpp/${id}` });
     cpuOf.set('gateway + mirror', { pid: gwm.child.pid as number, cpu: 0, mainCpu: 0, seconds: 0, answered: 0 });
   }
-  if (compareDir !== undefined) {
+  if (compared) {
     const gwc = await startProcess('src/main.ts', {
       PORT: '0', HOST: '127.0.0.1', STEVE_WS_URL: steveUrl, LOG_LEVEL: 'info', SIM_STATIONS: '0', DATA_DIR: `/tmp/cb-bench-relay-compare-${process.pid}`,
-    }, /"port":(\d+)/, compareArgs, compareDir === '.' ? undefined : compareDir);
+    }, /"port":(\d+)/, compareArgs, compareDir);
     procs.push(gwc.child);
     pinTo(gwc.child.pid, 1);
     paths.push({ name: 'compared gateway', url: (id: string) => `ws://127.0.0.1:${gwc.port}/ocpp/${id}` });
@@ -208,10 +209,10 @@ try {
   console.log('\nratios to the floor (bare ws proxy), same run:');
   console.log(`  added p50             gateway ${gwP50.toFixed(3)} ms / proxy ${pxP50.toFixed(3)} ms = ${ratio(gwP50, pxP50, 1.25)}`);
   console.log(`  added p99             gateway ${gwP99.toFixed(3)} ms / proxy ${pxP99.toFixed(3)} ms = ${ratio(gwP99, pxP99, stations >= 5000 ? 1.5 : 1.25)}`);
-  if (compareDir !== undefined) {
+  if (compared) {
     const cP99 = added('compared gateway', 'direct', 'p99');
     const cP50 = added('compared gateway', 'direct', 'p50');
-    console.log(`  compared gateway (${compareDir} ${compareArgs.join(' ')}): added p50 ${cP50.toFixed(3)} ms = ${(cP50 / pxP50).toFixed(2)}x, p99 ${cP99.toFixed(3)} ms = ${(cP99 / pxP99).toFixed(2)}x the proxy's; CPU per call ${cpuPerCallUs('compared gateway').toFixed(0)} µs = ${(cpuPerCallUs('compared gateway') / cpuPerCallUs('bare ws proxy')).toFixed(2)}x`);
+    console.log(`  compared gateway (${compareDir ?? 'this checkout'} ${compareArgs.join(' ')}): added p50 ${cP50.toFixed(3)} ms = ${(cP50 / pxP50).toFixed(2)}x, p99 ${cP99.toFixed(3)} ms = ${(cP99 / pxP99).toFixed(2)}x the proxy's; CPU per call ${cpuPerCallUs('compared gateway').toFixed(0)} µs = ${(cpuPerCallUs('compared gateway') / cpuPerCallUs('bare ws proxy')).toFixed(2)}x`);
   }
   console.log(`  CPU per relayed call  gateway ${cpuPerCallUs('via gateway').toFixed(0)} µs / proxy ${cpuPerCallUs('bare ws proxy').toFixed(0)} µs = ${ratio(cpuPerCallUs('via gateway'), cpuPerCallUs('bare ws proxy'), 1.5)}`);
   const calls = (name: string): number => Math.max(1, cpuOf.get(name)!.answered);

@@ -5,28 +5,7 @@ import type { ApiAuth } from './auth.js';
 import {
   CaseError, describeSuite, listSuites, loadSuite, selectCases, toHtml, toJUnit, type TestRuns,
 } from '../charger-tests/index.js';
-
-/** A REST answer as it travels between gateway nodes: status, content type (JSON when absent) and body. */
-export interface TestsReply {
-  readonly status: number;
-  readonly type?: string;
-  readonly body: unknown;
-}
-
-export type TestRunOp =
-  | { readonly op: 'get'; readonly format: string }
-  | { readonly op: 'answer'; readonly askId: string; readonly answer: unknown }
-  | { readonly op: 'abort' };
-
-/** Cluster mode (src/cluster/routed-tests.ts): runs of stations held by other nodes, kept there. */
-export interface TestsElsewhere {
-  /** Serves other nodes' requests with this node's runs. */
-  serve(here: { start(chargeBoxId: string, body: unknown): TestsReply; run(runId: string, op: TestRunOp): TestsReply | undefined; list(): readonly object[] }): void;
-  holder(chargeBoxId: string): Promise<string | undefined>;
-  start(node: string, chargeBoxId: string, body: unknown): Promise<TestsReply>;
-  run(runId: string, op: TestRunOp): Promise<TestsReply | undefined>;
-  list(): Promise<{ runs: object[]; unanswered: { node: string; message: string }[] }>;
-}
+import type { TestRunOp, TestsAcrossNodes, TestsReply } from '../events/test-runs.js';
 
 export interface TestsRoutesDeps {
   readonly auth: ApiAuth;
@@ -34,7 +13,7 @@ export interface TestsRoutesDeps {
   /** Folder holding one sub-folder per suite (CHARGER_TESTS_DIR). */
   readonly casesDir: string;
   readonly connected: (chargeBoxId: string) => boolean;
-  readonly elsewhere?: TestsElsewhere;
+  readonly elsewhere?: TestsAcrossNodes;
 }
 
 /** Socket.IO `tests:answer`: the same answer as REST, from whichever node keeps the run. */

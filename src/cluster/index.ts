@@ -26,13 +26,13 @@ import { routedFaults } from './routed-faults.js';
 import { routedSim, type SimCommandPort } from './routed-sim.js';
 import { routedSimRest } from './routed-sim-rest.js';
 import { ClusterRpc } from './rpc.js';
-import { routedTests, type TestsAcrossNodes } from './routed-tests.js';
+import { routedTests } from './routed-tests.js';
+import type { TestsAcrossNodes } from '../events/test-runs.js';
 import { routedFrames, type RemoteFrames } from './routed-frames.js';
 import { StreamPosition } from './stream-position.js';
 import { webhookClaims, type WebhookClaim } from './webhook-claims.js';
 
 export { parseClusterConfig, type ClusterConfig } from './config.js';
-export type { TestsAcrossNodes } from './routed-tests.js';
 export type { WebhookClaim } from './webhook-claims.js';
 export type { RemoteFrames } from './routed-frames.js';
 

@@ -3,44 +3,12 @@
 // node: the holder writes which node keeps each run in Redis, and its progress updates go to every node's bus.
 import type { Logger } from 'pino';
 import type { Bus } from '../events/bus.js';
-import type { TestRunUpdate } from '../events/test-runs.js';
+import type { TestRunOp, TestRunUpdate, TestsAcrossNodes, TestsHere, TestsReply } from '../events/test-runs.js';
 import type { ClusterKeys } from './keys.js';
 import type { Membership } from './membership.js';
 import type { StationOwnership } from './ownership.js';
 import type { RedisLink } from './redis.js';
 import type { ClusterRpc } from './rpc.js';
-
-/** A REST answer as it travels between nodes: status, content type (JSON when absent) and body. */
-export interface TestsReply {
-  readonly status: number;
-  readonly type?: string;
-  readonly body: unknown;
-}
-
-export type TestRunOp =
-  | { readonly op: 'get'; readonly format: string }
-  | { readonly op: 'answer'; readonly askId: string; readonly answer: unknown }
-  | { readonly op: 'abort' };
-
-/** This node's runs, as its REST routes serve them (src/api/tests-routes.ts). */
-export interface TestsHere {
-  start(chargeBoxId: string, body: unknown): TestsReply;
-  /** Undefined: this node keeps no run with that id. */
-  run(runId: string, op: TestRunOp): TestsReply | undefined;
-  list(): readonly object[];
-}
-
-/** What the REST routes ask of the other nodes. */
-export interface TestsAcrossNodes {
-  serve(here: TestsHere): void;
-  /** The other live node holding the station, if any. */
-  holder(chargeBoxId: string): Promise<string | undefined>;
-  start(node: string, chargeBoxId: string, body: unknown): Promise<TestsReply>;
-  /** The run on the other node that keeps it; undefined when no node does. */
-  run(runId: string, op: TestRunOp): Promise<TestsReply | undefined>;
-  /** Every other live node's runs (with `node`), naming those that did not answer. */
-  list(): Promise<{ runs: object[]; unanswered: { node: string; message: string }[] }>;
-}
 
 export interface RoutedTestsDeps {
   readonly bus: Bus;
