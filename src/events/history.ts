@@ -97,6 +97,8 @@ export class EventHistory {
   #pending: string[] = [];
   #pendingEvents: GatewayEvent[] = [];
   #scheduled = false;
+  /** Bound once: a closure per turn is garbage on every event. */
+  readonly #onTurn = (): void => this.flush();
   #writeErrors = 0;
   readonly #onExit = (): void => this.flush();
 
@@ -217,7 +219,7 @@ export class EventHistory {
     this.#pendingEvents.push(event);
     if (!this.#scheduled) {
       this.#scheduled = true;
-      setImmediate(() => this.flush());
+      setImmediate(this.#onTurn);
     }
     return event;
   }

@@ -193,7 +193,7 @@ export function createMessageLog(deps: MessageLogDeps): MessageLog {
       chars += obs.raw.length;
       head++;
       let entry: LogEntry;
-      let line: Buffer;
+      let line: string;
       try {
         entry = toLogEntry(obs, ids.take(), maxRawBytes);
         line = encodeLine(entry);

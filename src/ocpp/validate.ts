@@ -2,6 +2,7 @@
 // Kept off the relay path: callers run it on a copy after the frame is forwarded.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { isDateTime } from './date-time.js';
 import { ocpp16Schemas } from './schemas.js';
 import type { CallErrorCode } from './errors.js';
 import { OCPP16_ACTIONS, type Ocpp16Action } from './generated/ocpp16.js';
@@ -45,11 +46,15 @@ const addFormats: AddFormats = formatsModule.default ?? formatsModule;
 
 const ajv = new Ajv({ allErrors: false, strict: false });
 addFormats(ajv);
-const compiled = new Map<string, ValidateFunction>();
+// Same verdicts as ajv-formats' date-time, without its per-call split and match arrays (date-time.ts).
+ajv.addFormat('date-time', { type: 'string', validate: isDateTime });
+/** Validators by action, one map per kind: no key string built per frame. */
+const compiled: Record<SchemaKind, Map<string, ValidateFunction>> = { req: new Map(), conf: new Map() };
 for (const schema of ocpp16Schemas()) {
   // The schemas' "urn:X.req" ids trip ajv's URI resolver; they are keys here, not refs.
   const { $schema: _s, $id: _id, ...body } = schema;
-  compiled.set(schema.$id, ajv.compile(body));
+  const m = /^urn:(.+)\.(req|conf)$/.exec(schema.$id);
+  if (m) compiled[m[2] as SchemaKind].set(m[1] as string, ajv.compile(body));
 }
 
 const ACTIONS: ReadonlySet<string> = new Set(OCPP16_ACTIONS);
@@ -60,7 +65,7 @@ export function isOcpp16Action(action: string): action is Ocpp16Action {
 
 /** null when valid; a violation otherwise. An unknown action is itself a violation (NotImplemented). */
 export function validate(action: string, kind: SchemaKind, payload: unknown): SchemaViolation | null {
-  const fn = compiled.get(`urn:${action}.${kind}`);
+  const fn = compiled[kind].get(action);
   if (!fn) {
     return { action, kind, rule: 'action', field: '', message: `unknown OCPP 1.6 action "${action}"`, code: 'NotImplemented' };
   }
