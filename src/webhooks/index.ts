@@ -95,7 +95,9 @@ export class Webhooks {
       this.#open(sub);
     }
     this.#off = this.#deps.bus.on('event', (e) => {
-      if (this.#batch.push(e) === 1) setImmediate(() => this.#drain());
+      // Without subscriptions (the usual bench) an event costs nothing here: no batch, no turn scheduled.
+      if (this.#entries.size === 0) return;
+      if (this.#batch.push(e) === 1) setImmediate(this.#onTurn);
     });
     if (this.#entries.size > 0) this.#logger.info({ subscriptions: [...this.#entries.keys()] }, 'webhooks started');
   }
@@ -176,6 +178,8 @@ export class Webhooks {
   router(): Router {
     return webhooksRouter(this);
   }
+
+  readonly #onTurn = (): void => this.#drain();
 
   #drain(): void {
     const batch = this.#batch;
