@@ -65,6 +65,8 @@ interface Segment {
   readonly seqs: Map<string, number[]>;
 }
 
+/** How long a station's wire event may wait to be written to the journal (a crash loses at most this much). */
+export const STATION_EVENT_WRITE_MS = 20;
 const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 const DEFAULT_SEGMENT_LINES = 200_000;
 export const DEFAULT_STATION_BYTES = 2 * 1024 * 1024;
@@ -96,7 +98,9 @@ export class EventHistory {
   #lines = 0;
   #pending: string[] = [];
   #pendingEvents: GatewayEvent[] = [];
-  #scheduled = false;
+  /** A write is scheduled: at the end of this turn ('turn') or after STATION_EVENT_WRITE_MS ('timer'). */
+  #scheduled: 'turn' | 'timer' | false = false;
+  #timer: NodeJS.Timeout | undefined;
   /** Bound once: a closure per turn is garbage on every event. */
   readonly #onTurn = (): void => this.flush();
   #writeErrors = 0;
@@ -217,8 +221,18 @@ export class EventHistory {
     if (this.#usedBytes > this.#totalBytes) this.#holdTotalBudget();
     this.#pending.push(`${line}\n`);
     this.#pendingEvents.push(event);
-    if (!this.#scheduled) {
-      this.#scheduled = true;
+    if (event.source === 'station') {
+      // Wire events come with every station frame: one write system call per turn was the history's whole cost
+      // in the relay bench. They are written within STATION_EVENT_WRITE_MS, as the message log writes the frames
+      // they come from (WRITE_DELAY_MS there); a clean stop writes them at once.
+      if (this.#scheduled === false) {
+        this.#scheduled = 'timer';
+        this.#timer = setTimeout(this.#onTurn, STATION_EVENT_WRITE_MS);
+      }
+    } else if (this.#scheduled !== 'turn') {
+      // Events from SteVe's database and the gateway's own are written at the end of this turn, before the binlog
+      // reader's next checkpoint can be, and take any station events waiting with them.
+      this.#scheduled = 'turn';
       setImmediate(this.#onTurn);
     }
     return event;
@@ -291,6 +305,8 @@ export class EventHistory {
 
   /** Writes what is queued now, in one write. Synchronous so it can run at process exit. */
   flush(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
     this.#scheduled = false;
     if (this.#pending.length === 0) return;
     const lines = this.#pending;

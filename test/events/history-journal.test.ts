@@ -7,7 +7,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GatewayEvent } from '../../src/events/catalogue.js';
-import { EventHistory, type EventHistoryOptions } from '../../src/events/history.js';
+import { EventHistory, STATION_EVENT_WRITE_MS, type EventHistoryOptions } from '../../src/events/history.js';
 
 const logger = pino({ level: 'silent' });
 const opened: EventHistory[] = [];
@@ -179,5 +179,34 @@ describe('EventHistory journal', () => {
     expect(seqs(history.since('CP2', 0))).toEqual([1, 2, 3]);
     expect(seqs(journalLines(dataDir, 'CP2'))).toEqual([1, 2, 3]);
     expect(existsSync(path.join(dir, 'CP2.jsonl'))).toBe(false);
+  });
+});
+
+describe('when events reach the journal', () => {
+  it("writes a station's wire events together within STATION_EVENT_WRITE_MS, and SteVe's at the end of the turn", async () => {
+    const dir = tempDir();
+    const history = open(dir, { perStation: 100 });
+    for (let seq = 1; seq <= 50; seq++) history.append(heartbeat('W1', seq));
+    // Not yet after a turn: 50 events wait for one write instead of one write per turn.
+    await new Promise((r) => setImmediate(r));
+    expect(journalLines(dir, 'W1')).toHaveLength(0);
+    await new Promise((r) => setTimeout(r, STATION_EVENT_WRITE_MS + 30));
+    expect(seqs(journalLines(dir, 'W1'))).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+
+    // An event from SteVe's database goes out at the end of the turn, and takes waiting station events with it.
+    history.append(heartbeat('W1', 51));
+    history.append({ ...heartbeat('S1', 1), source: 'steve' });
+    await new Promise((r) => setImmediate(r));
+    expect(seqs(journalLines(dir, 'S1'))).toEqual([1]);
+    expect(seqs(journalLines(dir, 'W1')).at(-1)).toBe(51);
+  });
+
+  it('writes waiting station events at once on close', () => {
+    const dir = tempDir();
+    const history = open(dir);
+    history.append(heartbeat('W2', 1));
+    history.close();
+    opened.splice(opened.indexOf(history), 1);
+    expect(seqs(journalLines(dir, 'W2'))).toEqual([1]);
   });
 });
