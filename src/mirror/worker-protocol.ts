@@ -1,7 +1,8 @@
 // The messages between the relay's thread and the mirror worker (worker-thread.ts). Frames travel in batches: one
 // message per event-loop turn at most, the turn's frames as one transferred buffer of UTF-8 texts joined by NUL
-// (a byte no valid JSON text holds; the relay mirrors only frames that parsed) and one transferred Int32Array of
-// routing pairs. Everything else is rare and travels as plain objects.
+// (a byte no valid JSON text holds; the relay mirrors only frames that parsed) and one Int32Array of routing pairs
+// (copied: the relay side keeps it until the worker reports the batch taken). Everything else is rare and travels
+// as plain objects.
 import type { MirrorLimits, MirrorSpec } from './config.js';
 import type { MirrorLinkStats } from './link.js';
 
