@@ -20,6 +20,8 @@ export interface Config {
   readonly port: number;
   readonly dataDir: string;
   readonly logLevel: LogLevel;
+  /** JSON log lines (characters) that may wait for a slow stdout before new ones are dropped and counted. */
+  readonly logBufferBytes: number;
   /** Absent: the embedded local central system answers stations. */
   readonly steveWsUrl?: URL;
   readonly steveCaFile?: string;
@@ -111,6 +113,7 @@ export function loadConfig(env: Env = process.env): Config {
     port: envInt(env, 'PORT', 8080, 0, 65535),
     dataDir: path.resolve(envString(env, 'DATA_DIR') ?? './data'),
     logLevel: envEnum(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    logBufferBytes: envInt(env, 'LOG_BUFFER_BYTES', 1024 * 1024, 1024),
     ...(steveWsUrl ? { steveWsUrl } : {}),
     ...(steveCaFile ? { steveCaFile } : {}),
     ...(certFile && keyFile ? { tls: { certFile, keyFile, ...(clientCaFile ? { clientCaFile } : {}) } } : {}),

@@ -7,7 +7,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import express from 'express';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { Config } from './config.js';
 import { Bus } from './events/bus.js';
 import type { LinkKind } from './events/catalogue.js';
@@ -46,6 +46,7 @@ import { createStationEndpoint, STATION_PATH_PREFIX, type StationEndpoint } from
 import { createStationAuthenticator, UpstreamPasswords } from './links/station-auth.js';
 import { StationKeys } from './links/station-keys.js';
 import { createLogger, type Logger } from './logger.js';
+import type { LogSinkStats } from './log-sink.js';
 import { AuthorizationKeyWatch } from './relay/authorization-key.js';
 import { registerRelayMetrics } from './metrics/relay-metrics.js';
 import { DEFAULT_OBSERVER_QUEUE_BYTES, FrameTap } from './relay/frame-tap.js';
@@ -117,6 +118,8 @@ export interface GatewayOptions {
   readonly logger?: Logger;
   /** Runs the in-process simulated stations this many times faster than real time (tests of the test catalogue). */
   readonly simClockSpeed?: number;
+  /** The process's log destination (main.ts): the lines it dropped are shown in health and metrics. */
+  readonly logSink?: { stats(): LogSinkStats };
 }
 
 /** The charger test suites shipped with the gateway (CHARGER_TESTS_DIR overrides). */
@@ -126,6 +129,17 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const logger = options.logger ?? createLogger(config.logLevel);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'chargebridge_process_' });
+  const logSink = options.logSink;
+  if (logSink) {
+    new Gauge({
+      name: 'chargebridge_log_lines_dropped_total',
+      help: 'Log lines not written to stdout since start: its reader was too slow (LOG_BUFFER_BYTES) or gone',
+      registers: [registry],
+      collect() {
+        this.set(logSink.stats().dropped);
+      },
+    });
+  }
   const bus = new Bus();
   const app = express();
   app.disable('x-powered-by');
@@ -383,6 +397,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       memory: memory.snapshot(),
       webhooks: webhooks.stats(),
       mirrors: mirrors.summaries(),
+      // Log lines stdout's reader did not take (slow, stopped or gone): dropped, never waited for.
+      ...(logSink ? { logging: logSink.stats() } : {}),
     }),
   }));
   // The message log is the frame stream's history: operators only, like the live stream.

@@ -1,6 +1,8 @@
 // The relay side of the mirror worker (worker-thread.ts): a handle per mirror link, the frames of one event-loop
 // turn sent as one batch, the links' numbers as the worker last reported them, and the worker restarted (links
-// opened again, the restart counted) when it crashes or stops answering, while the relay goes on relaying.
+// opened again, the restart counted) when it crashes or stops answering, while the relay goes on relaying. Every
+// frame handed over is accounted for: a worker that fails takes with it what it held queued and the batches posted
+// to it that it had not reported taken, and both count as dropped on the links they were for.
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { MirrorLimits } from './config.js';
@@ -82,11 +84,24 @@ export interface MirrorWorkerHealth {
   readonly lastFailure: string | null;
   /** Frames not handed to the worker because it was not taking them (counted in their links' drops too). */
   readonly backlogDrops: number;
+  /**
+   * Frames of batches posted to a worker that then crashed or stalled before it reported them taken (counted in
+   * their links' drops too).
+   */
+  readonly unacknowledgedDrops: number;
   /** Batches the worker refused because their texts did not split into their frames (a defect: should stay 0). */
   readonly refusedBatches: number;
 }
 
 const encoder = new TextEncoder();
+
+/** A batch posted to the worker and not yet reported taken. */
+interface Posted {
+  /** (target, route) per frame, as posted: where its frames count as dropped if the worker fails. */
+  readonly routes: Int32Array;
+  /** Links numbered from here on were opened after the batch: it was never theirs. */
+  readonly linksBelow: number;
+}
 
 export class MirrorWorker {
   readonly #o: MirrorWorkerOptions;
@@ -111,6 +126,11 @@ export class MirrorWorker {
   #postedBytes = 0;
   #takenBytes = 0;
   #backlogDrops = 0;
+  #unacknowledgedDrops = 0;
+  /** Batches posted to the current worker, oldest first, from the first one it has not reported taken. */
+  #unacked: Posted[] = [];
+  /** Batches the current worker reported taken. */
+  #acked = 0;
   #refused = 0;
   #refusedBefore = 0;
   #refreshSeq = 0;
@@ -154,7 +174,10 @@ export class MirrorWorker {
   }
 
   health(): MirrorWorkerHealth {
-    return { state: this.#state, restarts: this.#restarts, lastFailure: this.#lastFailure, backlogDrops: this.#backlogDrops, refusedBatches: this.#refusedBefore + this.#refused };
+    return {
+      state: this.#state, restarts: this.#restarts, lastFailure: this.#lastFailure, backlogDrops: this.#backlogDrops,
+      unacknowledgedDrops: this.#unacknowledgedDrops, refusedBatches: this.#refusedBefore + this.#refused,
+    };
   }
 
   /** Resolves once the worker reported the numbers as of now (or after `timeoutMs` when it does not). */
@@ -202,26 +225,42 @@ export class MirrorWorker {
     this.#texts = [];
     this.#routes = [];
     this.#chars = 0;
-    if (!this.#worker || this.#postedBytes - this.#takenBytes + chars > BACKLOG_BYTES) return this.#drop(routes);
+    if (!this.#worker || this.#postedBytes - this.#takenBytes + chars > BACKLOG_BYTES) {
+      this.#backlogDrops += this.#drop(routes, this.#nextId, undefined);
+      return;
+    }
     const bytes = encoder.encode(texts.join('\0'));
     const table = Int32Array.from(routes);
     this.#postedBytes += bytes.byteLength;
-    this.#worker.postMessage({ op: 'frames', texts: bytes, routes: table, at: this.#at } satisfies ToWorker, [bytes.buffer, table.buffer]);
+    // The routes are kept until the worker reports the batch taken (one small table per turn, none per frame), so
+    // the worker copies them rather than taking them over.
+    this.#unacked.push({ routes: table, linksBelow: this.#nextId });
+    this.#worker.postMessage({ op: 'frames', texts: bytes, routes: table, at: this.#at } satisfies ToWorker, [bytes.buffer]);
   };
 
-  /** The worker is gone or not taking frames: the batch is dropped, counted on the links it was for. */
-  #drop(routes: readonly number[]): void {
+  /**
+   * A batch that the worker will never take: its frames count as dropped on the links they were for (open links
+   * numbered below `linksBelow`, and in `closing` the closed links whose last numbers will not come). Returns the
+   * number of frames.
+   */
+  #drop(routes: ArrayLike<number>, linksBelow: number, closing: Map<number, number> | undefined): number {
+    const dropOn = (l: LinkHandle): void => {
+      if (l.id >= linksBelow) return;
+      if (l.state !== 'closed') l.before.dropped++;
+      else if (closing) closing.set(l.id, (closing.get(l.id) ?? 0) + 1);
+    };
     for (let i = 0; i < routes.length; i += 2) {
-      this.#backlogDrops++;
       const target = routes[i]!;
       const route = routes[i + 1]!;
       if (route === ROUTE_TO_LINK) {
-        const l = this.#links.get(target);
-        if (l) l.before.dropped++;
+        const l = this.#links.get(target) ?? (closing ? this.#closing.get(target) : undefined);
+        if (l) dropOn(l);
         continue;
       }
-      for (const l of this.#links.values()) if (l.station === target && (route === ROUTE_FROM_STATION || l.setup.answers)) l.before.dropped++;
+      for (const l of this.#links.values()) if (l.station === target && (route === ROUTE_FROM_STATION || l.setup.answers)) dropOn(l);
+      if (closing) for (const l of this.#closing.values()) if (l.station === target && (route === ROUTE_FROM_STATION || l.setup.answers)) dropOn(l);
     }
+    return routes.length / 2;
   }
 
   /** Controls keep their order with frames: this turn's batch goes first. */
@@ -251,6 +290,8 @@ export class MirrorWorker {
     this.#heardAt = Date.now() + 30_000;
     this.#postedBytes = 0;
     this.#takenBytes = 0;
+    this.#unacked = [];
+    this.#acked = 0;
     worker.on('message', (m: FromWorker) => this.#received(worker, m));
     worker.on('error', (err) => {
       if (this.#worker === worker) this.#fail(`the mirror worker failed: ${err.message}`);
@@ -269,7 +310,18 @@ export class MirrorWorker {
     this.#restarts++;
     this.#lastFailure = why;
     void worker.terminate();
-    // What the worker counted stays counted; what it held queued is lost with it.
+    // What the worker counted stays counted. What it held queued as of its last report, and the batches posted to
+    // it that it had not reported taken by then, are lost with it: dropped, on the links they were for. (A frame it
+    // sent after its last report is counted as dropped too: nothing confirmed it.)
+    const closing = new Map<number, number>();
+    for (const b of this.#unacked) this.#unacknowledgedDrops += this.#drop(b.routes, b.linksBelow, closing);
+    this.#unacked = [];
+    for (const l of this.#closing.values()) {
+      const more = { ...zero(), dropped: l.queued + (closing.get(l.id) ?? 0) };
+      l.queued = 0;
+      l.queuedBytes = 0;
+      if (more.dropped) this.#o.onLate(l, more);
+    }
     for (const l of this.#links.values()) {
       const b = l.before;
       const c = l.current;
@@ -316,6 +368,10 @@ export class MirrorWorker {
       }
       case 'stats': {
         this.#takenBytes = m.bytesTaken;
+        if (m.batchesTaken > this.#acked) {
+          this.#unacked.splice(0, m.batchesTaken - this.#acked);
+          this.#acked = m.batchesTaken;
+        }
         if (m.refusedBatches > this.#refused) this.#o.logger.error({ refusedBatches: m.refusedBatches }, 'mirror worker: a batch of frames did not split into its frames and was dropped (a frame held a NUL)');
         this.#refused = m.refusedBatches;
         for (let i = 0; i < m.rows.length; i += STAT_STRIDE) {

@@ -29,10 +29,21 @@ export function registerMirrorMetrics(registry: Registry, summaries: () => Mirro
   gauge('chargebridge_mirror_lag_seconds', 'Age of the oldest frame a mirror has not been sent yet, largest over its links', (s) => s.lagMs / 1000);
   gauge('chargebridge_mirror_queued_bytes', 'UTF-8 bytes queued for a mirror, all its links (budget MIRROR_QUEUE_BYTES per link)', (s) => s.queuedBytes);
   gauge('chargebridge_mirror_sent_total', 'Frames written to a mirror since start', (s) => s.sent);
-  gauge('chargebridge_mirror_dropped_total', 'Frames not sent to a mirror because its queue was full, since start', (s) => s.dropped);
+  gauge('chargebridge_mirror_dropped_total', 'Frames not sent to a mirror since start: its queue was full, the worker was not taking them, or a worker that crashed or stalled held them', (s) => s.dropped);
   gauge('chargebridge_mirror_reconnects_total', 'Reconnects to a mirror since start', (s) => s.reconnects);
   gauge('chargebridge_mirror_calls_refused_total', 'Calls from a mirror refused with a CALLERROR (action not allowed)', (s) => s.callsRefused);
   gauge('chargebridge_mirror_calls_relayed_total', 'Calls from a mirror relayed to the station (allowActions)', (s) => s.callsRelayed);
+  new Gauge({
+    name: 'chargebridge_mirror_worker_dropped_total',
+    help: 'Frames the mirror worker never took, since start (also in the dropped count of each mirror they were for): backlog = not handed to it (gone or not taking them), unacknowledged = posted to a worker that crashed or stalled before it took them',
+    labelNames: ['cause'],
+    registers: [registry],
+    collect() {
+      const h = worker();
+      this.set({ cause: 'backlog' }, h.backlogDrops);
+      this.set({ cause: 'unacknowledged' }, h.unacknowledgedDrops);
+    },
+  });
   new Gauge({
     name: 'chargebridge_mirror_worker_restarts_total',
     help: 'Restarts of the mirror worker thread (it crashed or stopped reporting) since start',

@@ -1,7 +1,8 @@
 // The messages between the relay's thread and the mirror worker (worker-thread.ts). Frames travel in batches: one
 // message per event-loop turn at most, the turn's frames as one transferred buffer of UTF-8 texts joined by NUL
-// (a byte no valid JSON text holds; the relay mirrors only frames that parsed) and one transferred Int32Array of
-// routing pairs. Everything else is rare and travels as plain objects.
+// (a byte no valid JSON text holds; the relay mirrors only frames that parsed) and one Int32Array of routing pairs
+// (copied: the relay side keeps it until the worker reports the batch taken). Everything else is rare and travels
+// as plain objects.
 import type { MirrorLimits, MirrorSpec } from './config.js';
 import type { MirrorLinkStats } from './link.js';
 
@@ -48,10 +49,11 @@ export const STAT_STRIDE = 1 + LINK_STAT_FIELDS.length;
 export type FromWorker =
   /**
    * Periodic, also when nothing changed (it doubles as the worker's heartbeat): rows of STAT_STRIDE numbers for the
-   * links that changed, the last error of links whose error changed, the bytes of batches taken so far, and the
-   * last `stats` request answered.
+   * links that changed, the last error of links whose error changed, the bytes and the number of batches taken so
+   * far (the relay side counts the frames of batches not taken as dropped if the worker fails), and the last
+   * `stats` request answered.
    */
-  | { readonly op: 'stats'; readonly rows: Float64Array; readonly errors: readonly (readonly [number, string | null])[]; readonly bytesTaken: number; readonly refusedBatches: number; readonly seq: number }
+  | { readonly op: 'stats'; readonly rows: Float64Array; readonly errors: readonly (readonly [number, string | null])[]; readonly bytesTaken: number; readonly batchesTaken: number; readonly refusedBatches: number; readonly seq: number }
   /** A link closed by the relay's side: its last numbers (one row), so totals stay exact. */
   | { readonly op: 'closed'; readonly row: Float64Array }
   /** A frame a mirror sent that the relay's side must handle (a call, or an answer to log). */

@@ -29,6 +29,8 @@ const links = new Map<number, Link>();
 const stations = new Map<number, readonly Link[]>();
 const stationOf = new Map<number, number>();
 let bytesTaken = 0;
+/** Batches taken so far, refused ones included: the relay side's acknowledgement, reported with the links' numbers. */
+let batchesTaken = 0;
 /** Batches refused because their texts did not split into their frames. */
 let refusedBatches = 0;
 let seqAnswered = 0;
@@ -81,7 +83,7 @@ function reportStats(force: boolean): void {
     }
   }
   const rows = Float64Array.from(changed);
-  post({ op: 'stats', rows, errors, bytesTaken, refusedBatches, seq: seqAnswered }, [rows.buffer]);
+  post({ op: 'stats', rows, errors, bytesTaken, batchesTaken, refusedBatches, seq: seqAnswered }, [rows.buffer]);
 }
 
 const SPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
@@ -139,6 +141,7 @@ function frames(b: Extract<ToWorker, { op: 'frames' }>): void {
   const { routes, at } = b;
   const texts = Buffer.from(b.texts.buffer, b.texts.byteOffset, b.texts.byteLength);
   bytesTaken += texts.byteLength;
+  batchesTaken++;
   // Where each frame ends. A NUL inside a frame (the relay mirrors only frames that parsed, so none should hold
   // one) would shift every later frame onto the wrong station: such a batch is refused whole, and counted.
   const count = routes.length / 2;

@@ -1,5 +1,6 @@
 // The mirror links live in a worker thread: when it crashes or stalls, the relay goes on relaying, the worker is
-// restarted (counted in health and metrics) and the mirrors reconnect and follow the station again.
+// restarted (counted in health and metrics) and the mirrors reconnect and follow the station again; the copies the
+// failed worker never sent are counted as dropped.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -51,5 +52,14 @@ describe('Mirror worker', () => {
     expect(ids.filter((id) => String(id).startsWith('crash-') || String(id).startsWith('stall-'))).toHaveLength(40);
     const metrics = await (await fetch(`${gw.httpUrl}/metrics`, { headers: gw.authHeader() })).text();
     expect(metrics).toMatch(/chargebridge_mirror_worker_restarts_total 2/);
+    // Nothing lost uncounted: each of the 40 calls and its answer (80 copies) reached the mirror or counts as
+    // dropped, in health and in Prometheus (at least once: one sent after the worker's last report may be in both).
+    await gw.mirrors.refresh();
+    const dropped = (await health()).dropped;
+    const reached = mirror.received.filter((f) => f.chargeBoxId === 'CPW' && /^(crash|stall)-/.test(String(f.frame[1]))).length;
+    expect(dropped + reached).toBeGreaterThanOrEqual(80);
+    const after = await (await fetch(`${gw.httpUrl}/metrics`, { headers: gw.authHeader() })).text();
+    expect(after).toMatch(/chargebridge_mirror_worker_dropped_total\{cause="unacknowledged"\} [1-9]/);
+    expect(after).toMatch(new RegExp(`chargebridge_mirror_dropped_total\\{mirror="w1"\\} ${dropped}\\b`));
   });
 });
