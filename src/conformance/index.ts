@@ -48,16 +48,26 @@ export function createConformance(opts: ConformanceOptions): Conformance {
     ? new Counter({ name: 'chargebridge_conformance_findings_total', help: 'Frames that broke a passive conformance rule, by rule', labelNames: ['rule'] as const, registers: [opts.registry] })
     : undefined;
 
+  // When each station's rules were last used: the least recently seen goes when a new one would pass maxStations.
+  // A stamp per frame instead of moving the station to the end of the map (a delete and a set on every frame).
+  const lastSeen = new Map<string, number>();
+  let clock = 0;
   const rulesOf = (id: string): StationRules => {
+    lastSeen.set(id, ++clock);
     let r = stations.get(id);
-    if (r) {
-      stations.delete(id);
-      stations.set(id, r);
-      return r;
-    }
+    if (r) return r;
     r = new StationRules(maxSkewMs, opts.heartbeatSlackS ?? 5);
     stations.set(id, r);
-    if (stations.size > maxStations) stations.delete(stations.keys().next().value as string);
+    if (stations.size > maxStations) {
+      // Rare (a new station with the map full): one scan for the oldest stamp.
+      let oldest: string | undefined;
+      let at = Infinity;
+      for (const [sid, t] of lastSeen) if (t < at) (at = t), (oldest = sid);
+      if (oldest !== undefined) {
+        stations.delete(oldest);
+        lastSeen.delete(oldest);
+      }
+    }
     return r;
   };
 
