@@ -22,7 +22,8 @@ import { vendorMessagesRouter } from './api/vendor-messages-routes.js';
 import { createOcppSchemasRouter } from './api/ocpp-schemas-routes.js';
 import { createPushServer, parsePushConfig, viewerPushStats, type PushHandle } from './push/index.js';
 import { LiveMetrics } from './metrics/live-metrics.js';
-import { MemoryReport } from './metrics/memory.js';
+import { BASE_RSS_BYTES, MemoryReport } from './metrics/memory.js';
+import { YOUNG_GENERATION_EXTRA_BYTES } from './node-flags.js';
 import { healthRouter } from './api/health-routes.js';
 import { messagesRouter } from './api/messages-routes.js';
 import { createCdcReader, parseCdcConfig, type CdcReader } from './cdc/index.js';
@@ -322,6 +323,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
 
   // The RSS ceiling: a measured base plus every byte budget (README "Memory").
   const memory = new MemoryReport(bus, {
+    // The measured base plus the young generation the start command asks for (src/node-flags.ts).
+    baseBytes: BASE_RSS_BYTES + YOUNG_GENERATION_EXTRA_BYTES,
     budgets: {
       global: {
         messageLogQueueBytes: config.messageLog.queueBytes,

@@ -7,6 +7,7 @@ import { armExitWatchdog } from './exit-watchdog.js';
 import { createGateway } from './gateway.js';
 import { LogSink } from './log-sink.js';
 import { createLogger, logFormatFor } from './logger.js';
+import { GATEWAY_NODE_FLAGS, hasSemiSpaceFlag } from './node-flags.js';
 
 /** The documented bound of a shutdown (README "Start and stop"): beyond it, exit code 1. */
 const SHUTDOWN_MS = 10_000;
@@ -45,6 +46,11 @@ async function main(): Promise<void> {
     }
     process.exit(code);
   };
+
+  // Started without the young-generation flag (node dist/main.js): it runs, with longer tail latencies.
+  if (!hasSemiSpaceFlag(process.execArgv, process.env.NODE_OPTIONS)) {
+    logger.info({ recommended: GATEWAY_NODE_FLAGS.join(' ') }, `started without ${GATEWAY_NODE_FLAGS.join(' ')}: V8's default young generation pauses the relay more often (README "Start and stop")`);
+  }
 
   let gateway;
   try {

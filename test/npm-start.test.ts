@@ -94,7 +94,7 @@ describe('npm start', () => {
         expect(await portOpen(port)).toBe(true);
         tree = descendantsOf(npmPid);
         // One process: no shell and no TypeScript loader between npm and the gateway.
-        expect(tree.map(cmdline)).toEqual([expect.stringMatching(/^\S*node dist\/main\.js$/)]);
+        expect(tree.map(cmdline)).toEqual([expect.stringMatching(/^\S*node --max-semi-space-size=64 dist\/main\.js$/)]);
         process.kill(npmPid, signal);
         await run.exited;
         await until('every process npm started to exit', () => tree.every((p) => !alive(p)), 20_000);

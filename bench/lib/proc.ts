@@ -3,12 +3,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { GATEWAY_NODE_FLAGS } from '../../src/node-flags.js';
 
 export const root = path.resolve(import.meta.dirname, '../..');
 
 export function startProcess(script: string, env: Record<string, string>, portPattern: RegExp, nodeArgs: readonly string[] = [], cwd: string = root): Promise<{ child: ChildProcess; port: number }> {
+  // The gateway runs with the flags it ships with (src/node-flags.ts); nodeArgs come after them, so a bench can
+  // override one (e.g. --compare-args "--max-semi-space-size=16" for V8's default).
   // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the processes under test.
-  const extra = [...nodeArgs, ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+  const own = /(^|\/)(src\/main\.ts|dist\/main\.js)$/.test(script) ? GATEWAY_NODE_FLAGS : [];
+  const extra = [...own, ...nodeArgs, ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   const child = spawn(process.execPath, [...extra, '--import', 'tsx', script], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import jwt from 'jsonwebtoken';
 import { track, trackDir } from './children.js';
+import { GATEWAY_NODE_FLAGS } from '../../src/node-flags.js';
 
 export const root = path.resolve(import.meta.dirname, '../..');
 
@@ -52,7 +53,8 @@ export async function startGatewayProcess(entry: Entry, home: GatewayHome, env: 
   const { dataDir, secret } = home;
   // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" or "--import ./bench/lib/loop-probe.mjs") examines the
   // gateway under fuzz, as in the other benches; the fuzzer and its well-behaved stations run without it.
-  const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  // The gateway's own flags first (src/node-flags.ts: what npm start runs); BENCH_NODE_ARGS may override them.
+  const extra = [...GATEWAY_NODE_FLAGS, ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   const args = [...extra, ...(entry === 'dist' ? [path.join(root, 'dist/main.js')] : ['--import', 'tsx', path.join(root, 'src/main.ts')])];
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: root,

@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MemoryHealth } from '../../src/metrics/memory.js';
 import { BASE_RSS_BYTES, GC_FACTOR } from '../../src/metrics/memory.js';
+import { YOUNG_GENERATION_EXTRA_BYTES } from '../../src/node-flags.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 import { connectStation } from '../support/station-client.js';
 
@@ -26,7 +27,7 @@ describe('memory in /api/health', () => {
     expect(idle.budgets.global).toEqual({ observerQueueBytes: 16 * MiB, messageLogQueueBytes: 64 * MiB, eventHistoryBytes: 256 * MiB });
     expect(idle.budgets.perStation).toEqual({ upstreamQueueBytes: 32 * MiB, frameInFlightBytes: 24 * MiB });
     expect(idle.ceiling.peakStations).toBe(0);
-    expect(idle.ceilingBytes).toBe(BASE_RSS_BYTES + GC_FACTOR * (16 + 64 + 256) * MiB);
+    expect(idle.ceilingBytes).toBe(BASE_RSS_BYTES + YOUNG_GENERATION_EXTRA_BYTES + GC_FACTOR * (16 + 64 + 256) * MiB);
 
     const a = await connectStation(gw.wsUrl('CP-A'));
     const b = await connectStation(gw.wsUrl('CP-B'));
