@@ -62,6 +62,7 @@ export interface StreamCounters {
 export class EventOutbox {
   #items: Item[] = [];
   #bytes = 0;
+  #lastBatch = 0;
   #flushing = false;
   #scheduled = false;
   readonly counters: StreamCounters;
@@ -73,8 +74,10 @@ export class EventOutbox {
     private readonly maxBytes: number,
     counters: StreamCounters,
     private readonly logger: Logger,
-    /** Events wait this long for company: a busy node sends one script per batch, not one per event. */
-    private readonly lingerMs = 0,
+    /** How long events wait for company: a busy node sends one script per batch, not one per event. A function is
+     * asked per batch with the events queued and the size of the last batch (cluster/index.ts: longer while no node
+     * has anyone waiting for events, none while events come one at a time); 0 sends in this turn of the event loop. */
+    private readonly lingerMs: number | ((queued: number, lastBatch: number) => number) = 0,
   ) {
     this.counters = counters;
     redis.onUp(() => this.#schedule());
@@ -113,10 +116,14 @@ export class EventOutbox {
   #schedule(): void {
     if (this.#scheduled || this.#flushing) return;
     this.#scheduled = true;
-    setTimeout(() => {
+    const run = (): void => {
       this.#scheduled = false;
       void this.#flush();
-    }, this.lingerMs);
+    };
+    const ms = typeof this.lingerMs === 'number' ? this.lingerMs : this.lingerMs(this.#items.length, this.#lastBatch);
+    // No timer for no wait: a timer that fires after the process went idle wakes it once more (BENCHMARKS.md).
+    if (ms > 0) setTimeout(run, ms);
+    else setImmediate(run);
   }
 
   /** The script by its digest (loaded again after a Redis restart emptied its script cache). */
@@ -151,6 +158,7 @@ export class EventOutbox {
           this.counters.fencedOut += take;
           this.dropFence(fence);
         } else this.counters.appended += n;
+        this.#lastBatch = n;
       }
     } catch (err) {
       // Redis went away mid-flush: the items stay and go when it is back (a batch that did land is read twice
@@ -177,8 +185,10 @@ export class EventStreamReader {
     private readonly counters: StreamCounters,
     private readonly logger: Logger,
     /** At most one read per this long while events flow, so each round trip carries a batch (the first event after
-     * a quiet spell is read at once). */
-    private readonly intervalMs = 0,
+     * a quiet spell is read at once). A function is asked per read with the entries it returned: a paced read wakes
+     * the node twice (the reply, then the timer), which costs more CPU than the events it carries (BENCHMARKS.md,
+     * "Cluster"), so pacing pays only once reads return several entries. */
+    private readonly intervalMs: number | ((got: number) => number) = 0,
   ) {
     this.#position = from;
   }
@@ -222,7 +232,7 @@ export class EventStreamReader {
             }
           }
         }
-        const wait = started + this.intervalMs - Date.now();
+        const wait = started + (typeof this.intervalMs === 'number' ? this.intervalMs : this.intervalMs(got)) - Date.now();
         if (got > 0 && got < READ_BATCH && wait > 0) await new Promise((r) => setTimeout(r, wait));
       } catch (err) {
         if (!this.#running) return;
