@@ -2,13 +2,13 @@
 // waits for events a trickle goes in a few quiet batches; while someone waits, a lone event is appended and read at
 // once instead of waiting out a batch interval (each wait is one more wake-up of the node, BENCHMARKS.md "Cluster").
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EventOutbox, EventStreamReader, type StreamCounters } from '../../src/cluster/event-stream.js';
 import { ClusterKeys } from '../../src/cluster/keys.js';
 import { streamPacing } from '../../src/cluster/pacing.js';
-import { RedisLink } from '../../src/cluster/redis.js';
+import type { RedisLink } from '../../src/cluster/redis.js';
 import type { UnsequencedEvent } from '../../src/events/index.js';
-import { startRedis, until, type PrivateRedis } from './support.js';
+import { redisForTests, until } from './support.js';
 
 describe('stream pacing policy', () => {
   it('waits the quiet time while nobody waits, nothing for a lone event, the batch time once events crowd', () => {
@@ -25,24 +25,8 @@ describe('stream pacing policy', () => {
   });
 });
 
-let redis: PrivateRedis;
-const links: RedisLink[] = [];
+const { link } = redisForTests();
 const log = pino({ level: 'silent' });
-
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  for (const l of links) l.close();
-  await redis?.stop();
-});
-
-async function link(): Promise<RedisLink> {
-  const l = new RedisLink(redis.url, 'test', log);
-  links.push(l);
-  await l.connect();
-  return l;
-}
 
 const counters = (): StreamCounters => ({ appended: 0, droppedForBytes: 0, fencedOut: 0, read: 0, readErrors: 0 });
 const event = (id: string): UnsequencedEvent => ({
