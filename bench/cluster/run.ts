@@ -48,6 +48,8 @@ async function waitPort(port: number): Promise<void> {
 function spawnTracked(cmd: string, args: string[]): ChildProcess {
   const p = spawn(cmd, args, { stdio: 'ignore' });
   procs.push(p);
+  // A program that is not installed must fail the run through `finally` (which stops the nodes), not crash past it.
+  p.once('error', (err) => progress(`${cmd} could not be started: ${err.message}`));
   return p;
 }
 
@@ -273,7 +275,10 @@ async function balancer(nodes: Setup['nodes']): Promise<{ port: number; pid: num
     'frontend stations', `  bind 127.0.0.1:${port}`, '  default_backend gateways', 'backend gateways', '  balance roundrobin',
     ...nodes.map((n, i) => `  server n${i} 127.0.0.1:${n.port} check inter 300 fall 2 rise 2`), ''].join('\n'));
   const child = spawnTracked('haproxy', ['-f', cfg, '-db']);
-  await Promise.race([waitPort(port), new Promise((_, reject) => child.once('exit', (code) => reject(new Error(`haproxy exited ${code}`))))]);
+  await Promise.race([waitPort(port), new Promise((_, reject) => {
+    child.once('exit', (code) => reject(new Error(`haproxy exited ${code}`)));
+    child.once('error', reject);
+  })]);
   return { port, pid: child.pid as number, child };
 }
 
