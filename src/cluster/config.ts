@@ -18,7 +18,8 @@ export interface ClusterConfig {
   readonly streamMaxLen: number;
   /** Bytes of events that may wait for Redis while it is down; beyond, new ones are dropped and counted. */
   readonly outboxBytes: number;
-  /** Events wait up to this long to be appended, and a node reads the stream at most once per this long, in batches. */
+  /** Once events come faster than one a round trip (and someone waits for them), they wait up to this long to be
+   * appended, and a node reads the stream at most once per this long, in batches (pacing.ts). */
   readonly batchMs: number;
   /** While no node has a push client or webhook waiting for events, they are appended and read at most once per this
    * long instead (each read and append wakes a node, which costs more CPU than the events it carries); 0: never. */

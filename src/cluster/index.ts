@@ -83,8 +83,8 @@ export interface Cluster {
   health(): Record<string, unknown>;
   /**
    * Whether anyone on this node waits for events as they happen (push clients, webhooks). Until this is called, or
-   * while it says yes, events are appended and read every CLUSTER_BATCH_MS; while no node says yes, every
-   * CLUSTER_QUIET_MS: what REST answers here then lags the stream by up to that long.
+   * while it says yes, events are appended and read as they come (pacing.ts); while no node says yes, at most once
+   * per CLUSTER_QUIET_MS: what REST answers here then lags the stream by up to that long.
    */
   eventsWanted(here: () => boolean): void;
   /** After the HTTP server is bound (the default node id needs the port). */

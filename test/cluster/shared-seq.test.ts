@@ -54,6 +54,20 @@ describe('seq from the shared store', () => {
     expect((await readAll(keys)).map((r) => r.event.seq)).toEqual([42, 43]);
   });
 
+  it('a node that has not yet read back its own events still continues after their seq when Redis comes back empty', async () => {
+    const keys = new ClusterKeys('own-floor-test');
+    const c = counters();
+    const out = new EventOutbox(await link(), keys, 10_000, 1 << 20, c, log);
+    out.event(event('o1', 0), '');
+    out.event(event('o2', 0), '');
+    await until(() => c.appended === 2, 5000, 'appends');
+    // Nothing read back (a node reading the stream every CLUSTER_QUIET_MS): its history still says 0. Redis loses it all.
+    await (await link()).client.flushall();
+    out.event(event('o3', 0), '');
+    await until(() => c.appended === 3, 5000, 'append after the loss');
+    expect((await readAll(keys)).map((r) => r.event.seq)).toEqual([3]);
+  });
+
   it('a busy stream is appended and read in batches, not one round trip per event', async () => {
     const keys = new ClusterKeys('batch-test');
     const admin = await link();
