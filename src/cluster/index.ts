@@ -218,7 +218,7 @@ export function createCluster(deps: ClusterDeps): Cluster {
         binlogLeader: lease.holder,
         stationsHeld: ownership.held,
         ownership: ownership.counters,
-        stream: { ...counters, position: reader.position, outbox: outbox.queued },
+        stream: { ...counters, position: reader.position, outbox: outbox.queued, eventsWanted: wantedHere() },
         rpc: rpc.counters,
         webhookClaims: webhooks.counters,
         frames: frameCounters,
