@@ -320,6 +320,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     logger,
     registry,
   });
+  // Cluster mode: events are read and appended promptly only while someone here or on a peer waits for them.
+  cluster?.eventsWanted(() => push.stats().clients.total > 0 || webhooks.stats().subscriptions > 0);
 
   // The RSS ceiling: a measured base plus every byte budget (README "Memory").
   const memory = new MemoryReport(bus, {

@@ -2,7 +2,12 @@
 // nodes with Redis and HAProxy, in the same run. Per phase it reports round trips, CPU per relayed call and per
 // pushed event (all gateway nodes together, Redis and HAProxy shown apart), and for the cluster the time stations of
 // a node killed with -9 need to be answered again through HAProxy.
-// Usage: npm run bench:cluster -- [--stations 300] [--push-stations 100] [--clients 20] [--seconds 15]
+// Usage: npm run bench:cluster -- [--stations 300] [--push-stations 100] [--clients 20] [--seconds 15] [--control 0|1]
+//   [--failover 1|0]
+// --control 1 adds a third setup: three nodes behind HAProxy without Redis (three independent gateways), the cost
+// of splitting the same load over three processes on this machine, without any cluster machinery.
+// BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") is passed to the gateway nodes; each phase's start is
+// printed on the monotonic clock V8's profiles use (`mono=` µs), for `node bench/lib/cpu-report.mjs file from to`.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -11,12 +16,15 @@ import path from 'node:path';
 import jwt from 'jsonwebtoken';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
-import { arg, cpuSeconds, percentile, root, startProcess } from '../lib/proc.js';
+import { arg, cpuSeconds, percentile, root, startProcess, stopProcess, threadCpuSeconds, threadSleeps } from '../lib/proc.js';
 
 const stations = arg('stations', 300);
 const pushStations = arg('push-stations', 100);
 const clients = arg('clients', 20);
 const seconds = arg('seconds', 15);
+const control = arg('control', 0) === 1;
+const withFailover = arg('failover', 1) === 1;
+const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const SECRET = 'bench-cluster-secret-0123456789-abcdefgh';
 const procs: ChildProcess[] = [];
 
@@ -40,6 +48,8 @@ async function waitPort(port: number): Promise<void> {
 function spawnTracked(cmd: string, args: string[]): ChildProcess {
   const p = spawn(cmd, args, { stdio: 'ignore' });
   procs.push(p);
+  // A program that is not installed must fail the run through `finally` (which stops the nodes), not crash past it.
+  p.once('error', (err) => progress(`${cmd} could not be started: ${err.message}`));
   return p;
 }
 
@@ -64,7 +74,7 @@ function perUnit(before: Map<string, number>, after: Map<string, number>, units:
 async function startNodes(n: number, env: Record<string, string>): Promise<Setup['nodes']> {
   const out = [];
   for (let i = 0; i < n; i++) {
-    const child = spawn(process.execPath, ['dist/main.js'], {
+    const child = spawn(process.execPath, [...nodeArgs, 'dist/main.js'], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'inherit'],
       env: {
@@ -134,13 +144,22 @@ async function drive(sockets: WebSocket[], frame: (id: string, now: number) => s
   return rtts.sort((a, b) => a - b);
 }
 
-function cpuOf(setup: Setup): { nodes: number; extra: number[] } {
-  return { nodes: setup.nodes.reduce((s, n) => s + cpuSeconds(n.pid), 0), extra: setup.extra.map((e) => cpuSeconds(e.pid)) };
+/** CPU of the gateway nodes, of their main (JavaScript) threads alone, and of the extra processes. The rest of a
+ * node's CPU is its other threads: V8's compiler and GC helpers, libuv's pool (file writes), a profiler if any. */
+function cpuOf(setup: Setup): { nodes: number; main: number; sleeps: number; extra: number[] } {
+  return {
+    sleeps: setup.nodes.reduce((s, n) => s + threadSleeps(n.pid, n.pid), 0),
+    nodes: setup.nodes.reduce((s, n) => s + cpuSeconds(n.pid), 0),
+    main: setup.nodes.reduce((s, n) => s + threadCpuSeconds(n.pid, n.pid), 0),
+    extra: setup.extra.map((e) => cpuSeconds(e.pid)),
+  };
 }
 
-interface Result { redisRelay: string; redisPush: string; idlePerS: number; relayMarginal: number; pushMarginal: number; relayCpuPerCall: number; relayP50: number; relayP99: number; relayCalls: number; pushCpuPerEvent: number; pushed: number; pushP50: number; pushP99: number; extraRelay: number[]; extraPush: number[] }
+interface Result { relaySleepsPerCall: number; pushSleepsPerEvent: number; relayMainPerCall: number; pushMainPerEvent: number; redisRelay: string; redisPush: string; idlePerS: number; relayMarginal: number; pushMarginal: number; relayCpuPerCall: number; relayP50: number; relayP99: number; relayCalls: number; pushCpuPerEvent: number; pushed: number; pushP50: number; pushP99: number; extraRelay: number[]; extraPush: number[] }
 
 const progress = (msg: string): void => void process.stderr.write(`[bench/cluster] ${msg}\n`);
+/** A phase boundary on the clock of V8's CPU profiles (CLOCK_MONOTONIC, µs), and each node's CPU so far. */
+const mark = (setup: Setup, phase: string): void => progress(`${setup.name}: ${phase} mono=${process.hrtime.bigint() / 1000n} cpu=${setup.nodes.map((n) => `${n.pid}:${cpuSeconds(n.pid).toFixed(2)}`).join(',')}`);
 
 async function measure(setup: Setup): Promise<Result> {
   progress(`${setup.name}: connecting ${stations} stations`);
@@ -148,19 +167,25 @@ async function measure(setup: Setup): Promise<Result> {
   for (let i = 0; i < stations; i++) sockets.push(await openStation(setup.stationPort, `BC${i}`));
   await new Promise((r) => setTimeout(r, 1500));
   // Idle: stations connected and silent; what the processes burn anyway (timers, heartbeats, GC), per second.
+  mark(setup, 'idle start');
   let c0 = cpuOf(setup);
   let t0 = performance.now();
   await new Promise((r) => setTimeout(r, seconds * 1000));
+  mark(setup, 'idle end');
   const idlePerS = (cpuOf(setup).nodes - c0.nodes) / ((performance.now() - t0) / 1000);
   // Relay: Heartbeats only, nobody subscribed.
   await drive(sockets, (id) => `[2,"${id}","Heartbeat",{}]`, 2);
+  mark(setup, 'relay start');
   c0 = cpuOf(setup);
   const q0 = redisCalls(setup);
   t0 = performance.now();
   const relay = await drive(sockets, (id) => `[2,"${id}","Heartbeat",{}]`, seconds);
   let c1 = cpuOf(setup);
+  mark(setup, 'relay end');
   const redisRelay = perUnit(q0, redisCalls(setup), relay.length);
   const relayCpu = c1.nodes - c0.nodes;
+  const [relayMain0, relayMain1] = [c0.main, c1.main];
+  const relaySleeps = c1.sleeps - c0.sleeps;
   const relayIdle = idlePerS * (performance.now() - t0) / 1000;
   const extraRelay = c1.extra.map((x, i) => (x - c0.extra[i]!) / relay.length);
 
@@ -188,11 +213,13 @@ async function measure(setup: Setup): Promise<Result> {
   await drive(senders, status, 2);
   pushed = 0;
   lat.length = 0;
+  mark(setup, 'push start');
   c0 = cpuOf(setup);
   const q1 = redisCalls(setup);
   t0 = performance.now();
   await drive(senders, status, seconds);
   c1 = cpuOf(setup);
+  mark(setup, 'push end');
   const redisPush = perUnit(q1, redisCalls(setup), pushed / clients);
   const pushCpu = c1.nodes - c0.nodes;
   const pushIdle = idlePerS * (performance.now() - t0) / 1000;
@@ -201,6 +228,8 @@ async function measure(setup: Setup): Promise<Result> {
   sockets.forEach((ws) => ws.terminate());
   lat.sort((a, b) => a - b);
   return {
+    relaySleepsPerCall: relaySleeps / relay.length, pushSleepsPerEvent: (c1.sleeps - c0.sleeps) / Math.max(1, pushed),
+    relayMainPerCall: (relayMain1 - relayMain0) / relay.length, pushMainPerEvent: (c1.main - c0.main) / Math.max(1, pushed),
     redisRelay, redisPush, idlePerS, relayMarginal: (relayCpu - relayIdle) / relay.length, pushMarginal: (pushCpu - pushIdle) / Math.max(1, pushed),
     relayCpuPerCall: relayCpu / relay.length, relayP50: percentile(relay, 50), relayP99: percentile(relay, 99), relayCalls: relay.length,
     pushCpuPerEvent: pushCpu / Math.max(1, pushed), pushed, pushP50: percentile(lat, 50), pushP99: percentile(lat, 99), extraRelay, extraPush,
@@ -238,6 +267,21 @@ async function failover(setup: Setup): Promise<{ orphans: number; ms: number }> 
   return { orphans: orphans.length, ms };
 }
 
+/** HAProxy in front of the nodes, round robin, as the cluster tests run it. */
+async function balancer(nodes: Setup['nodes']): Promise<{ port: number; pid: number; child: ChildProcess }> {
+  const port = await freePort();
+  const cfg = path.join(mkdtempSync(path.join(os.tmpdir(), 'cb-bench-lb-')), 'haproxy.cfg');
+  writeFileSync(cfg, ['global', '  maxconn 8000', 'defaults', '  mode http', '  timeout connect 1s', '  timeout client 60s', '  timeout server 60s', '  timeout tunnel 1h',
+    'frontend stations', `  bind 127.0.0.1:${port}`, '  default_backend gateways', 'backend gateways', '  balance roundrobin',
+    ...nodes.map((n, i) => `  server n${i} 127.0.0.1:${n.port} check inter 300 fall 2 rise 2`), ''].join('\n'));
+  const child = spawnTracked('haproxy', ['-f', cfg, '-db']);
+  await Promise.race([waitPort(port), new Promise((_, reject) => {
+    child.once('exit', (code) => reject(new Error(`haproxy exited ${code}`)));
+    child.once('error', reject);
+  })]);
+  return { port, pid: child.pid as number, child };
+}
+
 try {
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
   const steve = await startProcess('bench/relay/steve-proc.ts', {}, /steve-port (\d+)/);
@@ -247,32 +291,40 @@ try {
   const single = await startNodes(1, { STEVE_WS_URL });
   const one: Setup = { name: '1 node', nodes: single, stationPort: single[0]!.port, extra: [] };
   const r1 = await measure(one);
-  single[0]!.child.kill('SIGTERM');
+  await stopProcess(single[0]!.child); // waited for: a profiled node writes its profile on exit
+
+  let rc: Result | undefined;
+  if (control) {
+    const solo = await startNodes(3, { STEVE_WS_URL });
+    const lb = await balancer(solo);
+    rc = await measure({ name: '3 nodes, no Redis', nodes: solo, stationPort: lb.port, extra: [{ name: 'haproxy', pid: lb.pid }] });
+    await Promise.all(solo.map((n) => stopProcess(n.child)));
+    lb.child.kill('SIGKILL');
+  }
 
   const redisPort = await freePort();
   const redis = spawnTracked('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
   await waitPort(redisPort);
   const three = await startNodes(3, { STEVE_WS_URL, REDIS_URL: `redis://127.0.0.1:${redisPort}`, CLUSTER_NODE_TTL_MS: '1500' });
-  const lbPort = await freePort();
-  const cfg = path.join(mkdtempSync(path.join(os.tmpdir(), 'cb-bench-lb-')), 'haproxy.cfg');
-  writeFileSync(cfg, ['global', '  maxconn 8000', 'defaults', '  mode http', '  timeout connect 1s', '  timeout client 60s', '  timeout server 60s', '  timeout tunnel 1h',
-    'frontend stations', `  bind 127.0.0.1:${lbPort}`, '  default_backend gateways', 'backend gateways', '  balance roundrobin',
-    ...three.map((n, i) => `  server n${i} 127.0.0.1:${n.port} check inter 300 fall 2 rise 2`), ''].join('\n'));
-  const lb = spawnTracked('haproxy', ['-f', cfg, '-db']);
-  await Promise.race([waitPort(lbPort), new Promise((_, reject) => lb.once('exit', (code) => reject(new Error(`haproxy exited ${code}`))))]);
-  const cluster: Setup = { name: '3 nodes', nodes: three, stationPort: lbPort, extra: [{ name: 'redis', pid: redis.pid as number }, { name: 'haproxy', pid: lb.pid as number }], redisPort };
+  const lb = await balancer(three);
+  const cluster: Setup = { name: '3 nodes', nodes: three, stationPort: lb.port, extra: [{ name: 'redis', pid: redis.pid as number }, { name: 'haproxy', pid: lb.pid }], redisPort };
   const r3 = await measure(cluster);
-  const fo = await failover(cluster);
+  const fo = withFailover ? await failover(cluster) : undefined;
+  await Promise.all(three.map((n) => stopProcess(n.child)));
 
   const us = (s: number): string => (s * 1e6).toFixed(1).padStart(7);
   const ms = (x: number): string => x.toFixed(2).padStart(7);
   console.log(`\nstations=${stations} (1 Heartbeat/s each), push: ${pushStations} stations × 1 status/s to ${clients} clients subscribed to all, ${seconds} s per phase`);
   console.log('                      relay: calls  CPU µs/call  p50 ms  p99 ms | push: events  CPU µs/event  p50 ms  p99 ms');
-  for (const [name, r] of [['1 node (no Redis)', r1], ['3 nodes + Redis', r3]] as const) {
+  const rows = [['1 node (no Redis)', r1], ...(rc ? [['3 nodes, no Redis', rc] as const] : []), ['3 nodes + Redis', r3]] as const;
+  for (const [name, r] of rows) {
     console.log(`${name.padEnd(22)} ${String(r.relayCalls).padStart(11)} ${us(r.relayCpuPerCall)}     ${ms(r.relayP50)} ${ms(r.relayP99)} | ${String(r.pushed).padStart(12)} ${us(r.pushCpuPerEvent)}       ${ms(r.pushP50)} ${ms(r.pushP99)}`);
   }
-  for (const [name, r] of [['1 node (no Redis)', r1], ['3 nodes + Redis', r3]] as const) {
+  for (const [name, r] of rows) {
     console.log(`${name.padEnd(22)} idle CPU ${(r.idlePerS * 100).toFixed(1)} % of a core; above idle: ${us(r.relayMarginal)} µs/call, ${us(r.pushMarginal)} µs/pushed event`);
+  }
+  for (const [name, r] of rows) {
+    console.log(`${name.padEnd(22)} main threads alone: ${us(r.relayMainPerCall)} µs/call, ${us(r.pushMainPerEvent)} µs/pushed event (the rest: V8 compiler and GC helpers, libuv pool); main threads woken ${r.relaySleepsPerCall.toFixed(2)} times per call, ${r.pushSleepsPerEvent.toFixed(2)} per pushed event`);
   }
   console.log(`  Redis   CPU µs: ${us(r3.extraRelay[0]!)} per call, ${us(r3.extraPush[0]!)} per pushed event`);
   console.log(`  HAProxy CPU µs: ${us(r3.extraRelay[1]!)} per call, ${us(r3.extraPush[1]!)} per pushed event`);
@@ -287,9 +339,13 @@ try {
     const b = (three - one) / 2;
     return `once ${us(one - b)} µs, on every node ${us(b)} µs`;
   };
+  if (rc) {
+    console.log(`3 nodes without Redis / one node: ${ratio(rc.relayCpuPerCall, r1.relayCpuPerCall)}× per relayed call, ${ratio(rc.pushCpuPerEvent, r1.pushCpuPerEvent)}× per pushed event (above idle ${ratio(rc.relayMarginal, r1.relayMarginal)}×, ${ratio(rc.pushMarginal, r1.pushMarginal)}×)`);
+    console.log(`cluster / 3 nodes without Redis: ${ratio(r3.relayCpuPerCall, rc.relayCpuPerCall)}× per relayed call, ${ratio(r3.pushCpuPerEvent, rc.pushCpuPerEvent)}× per pushed event (above idle ${ratio(r3.relayMarginal, rc.relayMarginal)}×, ${ratio(r3.pushMarginal, rc.pushMarginal)}×)`);
+  }
   console.log(`fit a + b·N above idle, per relayed call: ${fit(r1.relayMarginal, r3.relayMarginal)}; per pushed event: ${fit(r1.pushMarginal, r3.pushMarginal)}`);
   console.log(`CLUSTER_BATCH_MS=${process.env.CLUSTER_BATCH_MS ?? '(default)'}`);
-  console.log(`kill -9 of a node: its ${fo.orphans} stations answered again through HAProxy after ${fo.ms.toFixed(0)} ms`);
+  if (fo) console.log(`kill -9 of a node: its ${fo.orphans} stations answered again through HAProxy after ${fo.ms.toFixed(0)} ms`);
 } finally {
   for (const p of procs) p.kill('SIGKILL');
 }

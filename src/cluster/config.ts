@@ -18,8 +18,12 @@ export interface ClusterConfig {
   readonly streamMaxLen: number;
   /** Bytes of events that may wait for Redis while it is down; beyond, new ones are dropped and counted. */
   readonly outboxBytes: number;
-  /** Events wait up to this long to be appended, and a node reads the stream at most once per this long, in batches. */
+  /** Once events come faster than one a round trip (and someone waits for them), they wait up to this long to be
+   * appended, and a node reads the stream at most once per this long, in batches (pacing.ts). */
   readonly batchMs: number;
+  /** While no node has a push client or webhook waiting for events, they are appended and read at most once per this
+   * long instead (each read and append wakes a node, which costs more CPU than the events it carries); 0: never. */
+  readonly quietMs: number;
 }
 
 export function parseClusterConfig(env: Env): ClusterConfig | undefined {
@@ -35,6 +39,7 @@ export function parseClusterConfig(env: Env): ClusterConfig | undefined {
     streamMaxLen: envInt(env, 'CLUSTER_STREAM_MAXLEN', 200_000, 1000),
     outboxBytes: envInt(env, 'CLUSTER_OUTBOX_BYTES', 16 * 1024 * 1024, 1024),
     batchMs: envInt(env, 'CLUSTER_BATCH_MS', 10, 0),
+    quietMs: envInt(env, 'CLUSTER_QUIET_MS', 250, 0),
   };
 }
 

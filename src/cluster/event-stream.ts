@@ -13,9 +13,11 @@ import type { ClusterKeys } from './keys.js';
 import type { RedisLink } from './redis.js';
 
 // KEYS: stream, lease, checkpoint, seq counters. ARGV: fence, maxlen, checkpoint, then per event station, floor and
-// the event's JSON without seq ("{...}"), into which the script writes seq first.
+// the event's JSON without seq ("{...}"), into which the script writes seq first. Returns the seqs given (-1: the
+// lease has passed on).
 const APPEND = `
 if ARGV[1] ~= '' and redis.call('GET', KEYS[2]) ~= ARGV[1] then return -1 end
+local given = {}
 for i = 4, #ARGV, 3 do
   local seq = tonumber(redis.call('HGET', KEYS[4], ARGV[i]) or '0')
   local floor = tonumber(ARGV[i + 1])
@@ -23,9 +25,10 @@ for i = 4, #ARGV, 3 do
   seq = seq + 1
   redis.call('HSET', KEYS[4], ARGV[i], seq)
   redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'e', '{"seq":' .. string.format('%d', seq) .. ',' .. string.sub(ARGV[i + 2], 2))
+  given[#given + 1] = seq
 end
 if ARGV[3] ~= '' then redis.call('SET', KEYS[3], ARGV[3]) end
-return (#ARGV - 3) / 3`;
+return given`;
 const APPEND_SHA = createHash('sha1').update(APPEND).digest('hex');
 
 interface EventItem {
@@ -62,6 +65,10 @@ export interface StreamCounters {
 export class EventOutbox {
   #items: Item[] = [];
   #bytes = 0;
+  #lastBatch = 0;
+  /** The newest seq Redis gave this node's events, per station: a floor for the next ones even before this node has
+   * read its own events back (it may read every CLUSTER_QUIET_MS), in case Redis lost its counters meanwhile. */
+  readonly #given = new Map<string, number>();
   #flushing = false;
   #scheduled = false;
   readonly counters: StreamCounters;
@@ -73,8 +80,10 @@ export class EventOutbox {
     private readonly maxBytes: number,
     counters: StreamCounters,
     private readonly logger: Logger,
-    /** Events wait this long for company: a busy node sends one script per batch, not one per event. */
-    private readonly lingerMs = 0,
+    /** How long events wait for company: a busy node sends one script per batch, not one per event. A function is
+     * asked per batch with the events queued and the size of the last batch (cluster/index.ts: longer while no node
+     * has anyone waiting for events, none while events come one at a time); 0 sends in this turn of the event loop. */
+    private readonly lingerMs: number | ((queued: number, lastBatch: number) => number) = 0,
   ) {
     this.counters = counters;
     redis.onUp(() => this.#schedule());
@@ -113,10 +122,14 @@ export class EventOutbox {
   #schedule(): void {
     if (this.#scheduled || this.#flushing) return;
     this.#scheduled = true;
-    setTimeout(() => {
+    const run = (): void => {
       this.#scheduled = false;
       void this.#flush();
-    }, this.lingerMs);
+    };
+    const ms = typeof this.lingerMs === 'number' ? this.lingerMs : this.lingerMs(this.#items.length, this.#lastBatch);
+    // No timer for no wait: a timer that fires after the process went idle wakes it once more (BENCHMARKS.md).
+    if (ms > 0) setTimeout(run, ms);
+    else setImmediate(run);
   }
 
   /** The script by its digest (loaded again after a Redis restart emptied its script cache). */
@@ -142,15 +155,20 @@ export class EventOutbox {
         const next = this.#items[n];
         const cp = next?.fence === fence && next.kind === 'checkpoint' ? next.json : '';
         const take = n + (cp ? 1 : 0);
-        const batch = (this.#items.slice(0, n) as EventItem[]).flatMap(({ event: e }) => [e.chargeBoxId, e.floor, e.fields]);
+        const events = (this.#items.slice(0, n) as EventItem[]).map((i) => i.event);
+        const batch = events.flatMap((e) => [e.chargeBoxId, Math.max(e.floor, this.#given.get(e.chargeBoxId) ?? 0), e.fields]);
         const r = await this.#append([this.keys.events, this.keys.lease, this.keys.checkpoint, this.keys.seqs, fence, this.maxLen, cp, ...batch]);
         const done = this.#items.splice(0, take);
         this.#bytes -= done.reduce((s, i) => s + i.bytes, 0);
-        if (Number(r) === -1) {
+        if (r === -1) {
           this.logger.warn({ events: n }, 'binlog events not published: the lease has passed to another node');
           this.counters.fencedOut += take;
           this.dropFence(fence);
-        } else this.counters.appended += n;
+        } else {
+          this.counters.appended += n;
+          (r as number[]).forEach((seq, k) => this.#given.set(events[k]!.chargeBoxId, seq));
+        }
+        this.#lastBatch = n;
       }
     } catch (err) {
       // Redis went away mid-flush: the items stay and go when it is back (a batch that did land is read twice
@@ -177,8 +195,10 @@ export class EventStreamReader {
     private readonly counters: StreamCounters,
     private readonly logger: Logger,
     /** At most one read per this long while events flow, so each round trip carries a batch (the first event after
-     * a quiet spell is read at once). */
-    private readonly intervalMs = 0,
+     * a quiet spell is read at once). A function is asked per read with the entries it returned: a paced read wakes
+     * the node twice (the reply, then the timer), which costs more CPU than the events it carries (BENCHMARKS.md,
+     * "Cluster"), so pacing pays only once reads return several entries. */
+    private readonly intervalMs: number | ((got: number) => number) = 0,
   ) {
     this.#position = from;
   }
@@ -222,7 +242,7 @@ export class EventStreamReader {
             }
           }
         }
-        const wait = started + this.intervalMs - Date.now();
+        const wait = started + (typeof this.intervalMs === 'number' ? this.intervalMs : this.intervalMs(got)) - Date.now();
         if (got > 0 && got < READ_BATCH && wait > 0) await new Promise((r) => setTimeout(r, wait));
       } catch (err) {
         if (!this.#running) return;

@@ -29,6 +29,7 @@ import { ClusterRpc } from './rpc.js';
 import { routedTests } from './routed-tests.js';
 import type { TestsAcrossNodes } from '../events/test-runs.js';
 import { routedFrames, type RemoteFrames } from './routed-frames.js';
+import { streamPacing } from './pacing.js';
 import { StreamPosition } from './stream-position.js';
 import { webhookClaims, type WebhookClaim } from './webhook-claims.js';
 
@@ -80,6 +81,12 @@ export interface Cluster {
   /** Every node's stations (other nodes' as of their last heartbeat). */
   stations(): StationInfo[];
   health(): Record<string, unknown>;
+  /**
+   * Whether anyone on this node waits for events as they happen (push clients, webhooks). Until this is called, or
+   * while it says yes, events are appended and read as they come (pacing.ts); while no node says yes, at most once
+   * per CLUSTER_QUIET_MS: what REST answers here then lags the stream by up to that long.
+   */
+  eventsWanted(here: () => boolean): void;
   /** After the HTTP server is bound (the default node id needs the port). */
   start(port: number): Promise<void>;
   stop(): Promise<void>;
@@ -98,7 +105,16 @@ export function createCluster(deps: ClusterDeps): Cluster {
   const sub = new RedisLink(config.redisUrl, 'chargebridge-sub', logger);
   const reading = new RedisLink(config.redisUrl, 'chargebridge-stream', logger);
   const counters: StreamCounters = { appended: 0, droppedForBytes: 0, fencedOut: 0, read: 0, readErrors: 0 };
-  const outbox = new EventOutbox(redis, keys, config.streamMaxLen, config.outboxBytes, counters, logger, config.batchMs);
+  let askWanted: () => boolean = () => true;
+  // Asked at most every 100 ms: the answer may walk every push client.
+  let wanted = { at: 0, yes: true };
+  const wantedHere = (): boolean => {
+    const now = Date.now();
+    if (now - wanted.at >= 100) wanted = { at: now, yes: askWanted() };
+    return wanted.yes;
+  };
+  const pacing = streamPacing(config, wantedHere, () => wantedHere() || membership.peers().some((p) => p.eventsWanted === true));
+  const outbox = new EventOutbox(redis, keys, config.streamMaxLen, config.outboxBytes, counters, logger, (queued, last) => pacing.linger(queued, last));
   const rpc = new ClusterRpc(redis, sub, keys, me, logger);
   const ownership = new StationOwnership(redis, keys, rpc, me, relay, logger, (node) => membership.alive(node));
   const calls = new RoutedCalls(relay, ownership, rpc, deps.callTimeoutMs, config.rpcTimeoutMs);
@@ -111,11 +127,11 @@ export function createCluster(deps: ClusterDeps): Cluster {
   const checkpoints = new SharedCheckpoints(outbox, () => lease.fence);
   const position = new StreamPosition(deps.dataDir);
   let sink: ((event: GatewayEvent, line: string) => void) | undefined;
-  const reader = new EventStreamReader(reading, keys, position.load(), (event, line) => sink?.(event, line), counters, logger, config.batchMs);
+  const reader = new EventStreamReader(reading, keys, position.load(), (event, line) => sink?.(event, line), counters, logger, (got) => pacing.interval(got));
   const startedAt = new Date().toISOString();
   const membership = new Membership({
     redis, keys, ttlMs: config.nodeTtlMs, logger,
-    self: () => ({ nodeId, startedAt, binlogLeader: lease.holder, ...(frames.wanted ? { framesWanted: true } : {}) }),
+    self: () => ({ nodeId, startedAt, binlogLeader: lease.holder, ...(frames.wanted ? { framesWanted: true } : {}), ...(wantedHere() ? { eventsWanted: true } : {}) }),
     stations: () => relay.stations(),
   });
   // The node holding the station delivers its events at once; a station nobody holds is the binlog leader's.
@@ -202,11 +218,15 @@ export function createCluster(deps: ClusterDeps): Cluster {
         binlogLeader: lease.holder,
         stationsHeld: ownership.held,
         ownership: ownership.counters,
-        stream: { ...counters, position: reader.position, outbox: outbox.queued },
+        stream: { ...counters, position: reader.position, outbox: outbox.queued, eventsWanted: wantedHere() },
         rpc: rpc.counters,
         webhookClaims: webhooks.counters,
         frames: frameCounters,
       };
+    },
+    eventsWanted(here) {
+      askWanted = here;
+      wanted = { at: 0, yes: true };
     },
     async start(port) {
       nodeId = config.nodeId ?? defaultNodeId(port);

@@ -13,6 +13,8 @@ export interface NodeRecord {
   readonly stationCount: number;
   /** It has Socket.IO clients following the live frame stream (routed-frames.ts). */
   readonly framesWanted?: boolean;
+  /** It has push clients or webhooks waiting for events: every node appends its events without the quiet delay. */
+  readonly eventsWanted?: boolean;
 }
 
 /** Station lists are larger than a heartbeat: written at most this often, read only when asked for. */

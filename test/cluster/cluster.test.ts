@@ -64,6 +64,16 @@ describe('a gateway cluster on Redis', () => {
     expect(metrics).toMatch(/chargebridge_cluster_node_info\{node="node-a"\} 1/);
   });
 
+  it('reads the stream quietly while nobody waits for events, and as they come once a push client connects', async () => {
+    const [a] = nodes as [GatewayNode];
+    const wanted = async (): Promise<boolean> => (await a.get<{ cluster: { stream: { eventsWanted: boolean } } }>('/api/health')).cluster.stream.eventsWanted;
+    expect(await wanted()).toBe(false);
+    const client = await pushClient(a);
+    await until(async () => (await wanted()) || undefined, 5000, 'eventsWanted on node A');
+    client.close();
+    await until(async () => !(await wanted()) || undefined, 5000, 'quiet again on node A');
+  });
+
   it('calls a station on node C from node A, lists every node\'s stations, and pushes all events to a client on B with gap-free seq', async () => {
     const [a, b, c] = nodes as [GatewayNode, GatewayNode, GatewayNode];
     const client = await pushClient(b);

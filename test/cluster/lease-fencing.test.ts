@@ -1,32 +1,15 @@
 // The fencing behind the binlog lease, on a real Redis: a holder whose lease passed to another node (it paused
 // past its expiry) cannot append events or move the checkpoint any more, whatever it still has queued.
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EventOutbox, type StreamCounters } from '../../src/cluster/event-stream.js';
 import { ClusterKeys } from '../../src/cluster/keys.js';
 import { BinlogLease } from '../../src/cluster/lease.js';
-import { RedisLink } from '../../src/cluster/redis.js';
 import type { UnsequencedEvent } from '../../src/events/index.js';
-import { startRedis, until, type PrivateRedis } from './support.js';
+import { redisForTests, until } from './support.js';
 
-let redis: PrivateRedis;
-const links: RedisLink[] = [];
+const { link } = redisForTests();
 const log = pino({ level: 'silent' });
-
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  for (const l of links) l.close();
-  await redis?.stop();
-});
-
-async function link(): Promise<RedisLink> {
-  const l = new RedisLink(redis.url, 'test', log);
-  links.push(l);
-  await l.connect();
-  return l;
-}
 
 const counters = (): StreamCounters => ({ appended: 0, droppedForBytes: 0, fencedOut: 0, read: 0, readErrors: 0 });
 const input = (n: number): UnsequencedEvent => ({

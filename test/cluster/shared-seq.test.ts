@@ -2,32 +2,15 @@
 // (its holder's wire events, the binlog leader's SteVe events) get one gap-free seq in stream order, and a floor
 // from a node's history keeps the count going when Redis lost it.
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EventOutbox, EventStreamReader, type StreamCounters } from '../../src/cluster/event-stream.js';
 import { ClusterKeys } from '../../src/cluster/keys.js';
-import { RedisLink } from '../../src/cluster/redis.js';
 import type { GatewayEvent } from '../../src/events/catalogue.js';
 import type { UnsequencedEvent } from '../../src/events/index.js';
-import { startRedis, until, type PrivateRedis } from './support.js';
+import { redisForTests, until } from './support.js';
 
-let redis: PrivateRedis;
-const links: RedisLink[] = [];
+const { link } = redisForTests();
 const log = pino({ level: 'silent' });
-
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  for (const l of links) l.close();
-  await redis?.stop();
-});
-
-async function link(): Promise<RedisLink> {
-  const l = new RedisLink(redis.url, 'test', log);
-  links.push(l);
-  await l.connect();
-  return l;
-}
 
 const BATCH_MS = 50;
 const counters = (): StreamCounters => ({ appended: 0, droppedForBytes: 0, fencedOut: 0, read: 0, readErrors: 0 });
@@ -40,7 +23,7 @@ async function readAll(keys: ClusterKeys): Promise<{ event: GatewayEvent; line: 
   const read: { event: GatewayEvent; line: string }[] = [];
   const reader = new EventStreamReader(await link(), keys, '0', (e, line) => read.push({ event: e, line }), counters(), log);
   reader.start();
-  const total = Number(await links[0]!.client.xlen(keys.events));
+  const total = Number(await (await link()).client.xlen(keys.events));
   await until(() => read.length >= total, 5000, 'stream read');
   await reader.stop();
   return read;
@@ -69,6 +52,20 @@ describe('seq from the shared store', () => {
     out.event(event('f2', 0), ''); // a node that knows less does not pull it back
     await until(() => c.appended === 2, 5000, 'appends');
     expect((await readAll(keys)).map((r) => r.event.seq)).toEqual([42, 43]);
+  });
+
+  it('a node that has not yet read back its own events still continues after their seq when Redis comes back empty', async () => {
+    const keys = new ClusterKeys('own-floor-test');
+    const c = counters();
+    const out = new EventOutbox(await link(), keys, 10_000, 1 << 20, c, log);
+    out.event(event('o1', 0), '');
+    out.event(event('o2', 0), '');
+    await until(() => c.appended === 2, 5000, 'appends');
+    // Nothing read back (a node reading the stream every CLUSTER_QUIET_MS): its history still says 0. Redis loses it all.
+    await (await link()).client.flushall();
+    out.event(event('o3', 0), '');
+    await until(() => c.appended === 3, 5000, 'append after the loss');
+    expect((await readAll(keys)).map((r) => r.event.seq)).toEqual([3]);
   });
 
   it('a busy stream is appended and read in batches, not one round trip per event', async () => {

@@ -6,6 +6,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import jwt from 'jsonwebtoken';
+import pino from 'pino';
+import { afterAll, beforeAll } from 'vitest';
+import { RedisLink } from '../../src/cluster/redis.js';
 import { freePort } from '../support/mariadb.js';
 
 export { freePort };
@@ -174,6 +177,27 @@ export async function startHaproxy(backends: readonly number[]): Promise<Haproxy
     async stop() {
       child.kill('SIGKILL');
       await exited;
+    },
+  };
+}
+
+/** A private Redis for one test file (started before its tests, stopped after) and connections to it. */
+export function redisForTests(): { link(): Promise<RedisLink> } {
+  let redis: PrivateRedis | undefined;
+  const links: RedisLink[] = [];
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    for (const l of links) l.close();
+    await redis?.stop();
+  });
+  return {
+    async link() {
+      const l = new RedisLink(redis!.url, 'test', pino({ level: 'silent' }));
+      links.push(l);
+      await l.connect();
+      return l;
     },
   };
 }
