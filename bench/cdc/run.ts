@@ -9,7 +9,7 @@
 // Usage: npx tsx bench/cdc/run.ts   (CDC_BENCH_ROWS=1000000, CDC_BENCH_LATENCY_TX=3000 (0: no latency part), CDC_BENCH_ROUNDS=5,
 //   CDC_THREAD_YOUNG_MB: the thread's young generation, as for the gateway; CDC_BENCH_YOUNG_MB=48,96: several)
 // Each side gets one untimed warm-up pass before the measured rounds.
-// CDC_BENCH_SIDES=bare,main: only these sides (bare, main, thread, plain), e.g. for a profile.
+// CDC_BENCH_SIDES=bare,main: only these sides (bare, main, thread, plain, base), e.g. for a profile.
 // CDC_BENCH_PROFILE=/tmp/dir: a CPU profile of each measured pass (this thread only), <side>-<round>.cpuprofile.
 // CDC_BENCH_ALLOC=1: a sampling heap profile of each measured pass, collected objects included: bytes allocated per
 //   row are printed per side (slows the passes: the ratios of such a run are not the bench's figures).
@@ -54,6 +54,10 @@ const MODES: readonly { label: string; config: CdcConfig }[] = [
     : [{ label: 'reader (own thread)', config }]),
   { label: 'reader (main thread)', config: inProcess },
 ];
+// CDC_BENCH_BASE=/tmp/checkout: one more side, the reader of another checkout (say the commit before a change) in the
+// main thread, measured in the same rounds as this one.
+const BASE = process.env.CDC_BENCH_BASE;
+const baseReader = BASE ? ((await import(path.resolve(BASE, 'src/cdc/index.ts'))) as { createCdcReader: typeof createCdcReader }).createCdcReader : undefined;
 const w = await SteveWriter.open(server, 'stevedb', '3.13');
 await w.addStation('BENCH');
 const pk = await w.tx(() => w.insertIgnoreConnector('BENCH', 1));
@@ -243,8 +247,8 @@ try {
 
   const bare = (): Promise<Pass> => timed(() => bareOnce(true));
   const barePlain = (): Promise<Pass> => timed(() => bareOnce(false));
-  const ours = (c: CdcConfig) => (): Promise<Pass> => timed(() => oursOnce(c));
-  const oursOnce = async (c: CdcConfig): Promise<Timing> => {
+  const ours = (c: CdcConfig, create: typeof createCdcReader = createCdcReader) => (): Promise<Pass> => timed(() => oursOnce(c, create));
+  const oursOnce = async (c: CdcConfig, create: typeof createCdcReader): Promise<Timing> => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cb-bench-'));
     await mkdir(path.join(dataDir, 'cdc'));
     await writeFile(path.join(dataDir, 'cdc', 'checkpoint.json'), JSON.stringify({ gtid: startGtid, updatedAt: new Date().toISOString() }));
@@ -263,7 +267,7 @@ try {
         }
       });
     });
-    const reader = createCdcReader({ config: { ...c, serverId: 903 }, bus, logger: quiet, dataDir, registry: new Registry() });
+    const reader = create({ config: { ...c, serverId: 903 }, bus, logger: quiet, dataDir, registry: new Registry() });
     await reader.start();
     const s = await done;
     await reader.stop();
@@ -279,6 +283,7 @@ try {
   const sides = [
     { key: 'bare', name: 'bare, same stream', run: bare },
     ...MODES.map((m) => ({ key: m.config.thread ? 'thread' : 'main', name: m.label, run: ours(m.config) })),
+    ...(baseReader ? [{ key: 'base', name: `reader at ${BASE} (main thread)`, run: ours(inProcess, baseReader) }] : []),
     { key: 'plain', name: 'bare, no annotations', run: barePlain },
   ].filter((side) => side.key === 'bare' || only.length === 0 || only.includes(side.key));
   for (const side of sides) await side.run();
@@ -308,9 +313,19 @@ try {
     const cpu = median(results[i]!.map((p) => p.cpu));
     const slowest = Math.max(...walls);
     const stream = median(results[i]!.map((p) => p.stream));
-    const ratio = i === 0 ? '' : `, ratio to bare (same stream) ${((medBare / med) * 100).toFixed(0)} % (first → last row: ${((medBareStream / stream) * 100).toFixed(0)} %)`;
+    // Also the median of each round's own ratio: the two sides of a round ran back to back, so the machine's
+    // swings between rounds cancel out more.
+    const perRound = median(results[i]!.map((p, r) => results[0]![r]!.wall / p.wall));
+    const ratio = i === 0 ? '' : `, ratio to bare (same stream) ${((medBare / med) * 100).toFixed(0)} % (first → last row: ${((medBareStream / stream) * 100).toFixed(0)} %; median of the rounds' ratios ${(perRound * 100).toFixed(0)} %)`;
     console.log(`  ${side.name}: median ${(ROWS / med).toFixed(0)} rows/s (${med.toFixed(2)} s, ${cpu.toFixed(2)} s CPU, first → last row ${stream.toFixed(2)} s)${ratio}; slowest round / median ${(slowest / med).toFixed(2)}`);
   });
+  const mainAt = sides.findIndex((side) => side.key === 'main');
+  const baseAt = sides.findIndex((side) => side.key === 'base');
+  if (mainAt >= 0 && baseAt >= 0) {
+    const walls = (i: number): number[] => results[i]!.map((p) => p.wall);
+    const perRound = median(results[mainAt]!.map((p, r) => results[baseAt]![r]!.wall / p.wall));
+    console.log(`  this reader's rows/s against the reader at ${BASE} (both in the main thread): ${((median(walls(baseAt)) / median(walls(mainAt))) * 100).toFixed(0)} % (median of the rounds' ratios ${(perRound * 100).toFixed(0)} %)`);
+  }
   if (allocated[0]!.length > 0) {
     sides.forEach((side, i) => console.log(`  ${side.name}: allocated per row, median ${(median(allocated[i]!) / ROWS).toFixed(0)} bytes (${allocated[i]!.map((b) => (b / ROWS).toFixed(0)).join(', ')})`));
   }
