@@ -6,12 +6,17 @@
 //     for the same stream as the reader (ANNOTATE_ROWS included), once without those events.
 // The reader runs both ways: in the main thread (the default) and in a thread of its own (CDC_READER_THREAD=on).
 // The ratios to the floor and each side's slowest round / median are printed.
-// Usage: npx tsx bench/cdc/run.ts   (CDC_BENCH_ROWS=1000000, CDC_BENCH_LATENCY_TX=3000, CDC_BENCH_ROUNDS=5,
+// Usage: npx tsx bench/cdc/run.ts   (CDC_BENCH_ROWS=1000000, CDC_BENCH_LATENCY_TX=3000 (0: no latency part), CDC_BENCH_ROUNDS=5,
 //   CDC_THREAD_YOUNG_MB: the thread's young generation, as for the gateway; CDC_BENCH_YOUNG_MB=48,96: several)
 // Each side gets one untimed warm-up pass before the measured rounds.
+// CDC_BENCH_SIDES=bare,main: only these sides (bare, main, thread, plain, base), e.g. for a profile.
+// CDC_BENCH_PROFILE=/tmp/dir: a CPU profile of each measured pass (this thread only), <side>-<round>.cpuprofile.
+// CDC_BENCH_ALLOC=1: a sampling heap profile of each measured pass, collected objects included: bytes allocated per
+//   row are printed per side (slows the passes: the ratios of such a run are not the bench's figures).
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Session } from 'node:inspector';
 import { performance } from 'node:perf_hooks';
 import ZongJi, { type AnyBinlogEvent, type WriteRowsEvent } from '@vlasky/zongji';
 import pino from 'pino';
@@ -49,6 +54,10 @@ const MODES: readonly { label: string; config: CdcConfig }[] = [
     : [{ label: 'reader (own thread)', config }]),
   { label: 'reader (main thread)', config: inProcess },
 ];
+// CDC_BENCH_BASE=/tmp/checkout: one more side, the reader of another checkout (say the commit before a change) in the
+// main thread, measured in the same rounds as this one.
+const BASE = process.env.CDC_BENCH_BASE;
+const baseReader = BASE ? ((await import(path.resolve(BASE, 'src/cdc/index.ts'))) as { createCdcReader: typeof createCdcReader }).createCdcReader : undefined;
 const w = await SteveWriter.open(server, 'stevedb', '3.13');
 await w.addStation('BENCH');
 const pk = await w.tx(() => w.insertIgnoreConnector('BENCH', 1));
@@ -57,6 +66,50 @@ const quiet = pino({ level: 'silent' });
 async function gtidNow(): Promise<string> {
   const rows = await server.query<{ g: string }[]>('SELECT @@gtid_binlog_pos AS g');
   return rows[0]!.g;
+}
+
+/**
+ * Wraps a measured pass in a CPU profile (CDC_BENCH_PROFILE) and/or a sampling heap profile that counts collected
+ * objects too (CDC_BENCH_ALLOC): the bytes a pass allocated go to `bytes`. Both see this thread only.
+ */
+function probe(): <P>(name: string, run: () => Promise<P>, bytes: number[]) => Promise<P> {
+  const dir = process.env.CDC_BENCH_PROFILE;
+  const alloc = process.env.CDC_BENCH_ALLOC === '1';
+  if (!dir && !alloc) return (_name, run) => run();
+  const session = new Session();
+  session.connect();
+  const post = <T>(method: string, params: object = {}): Promise<T> =>
+    new Promise((resolve, reject) => session.post(method, params, (err, r) => (err ? reject(err) : resolve(r as T))));
+  return async (name, run, bytes) => {
+    if (dir) {
+      await mkdir(dir, { recursive: true });
+      await post('Profiler.enable');
+      await post('Profiler.setSamplingInterval', { interval: 200 });
+      await post('Profiler.start');
+    }
+    if (alloc) {
+      await post('HeapProfiler.enable');
+      await post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMinorGC: true, includeObjectsCollectedByMajorGC: true });
+    }
+    const pass = await run();
+    if (alloc) {
+      interface HeapNode { selfSize: number; children: HeapNode[] }
+      const { profile } = await post<{ profile: { head: HeapNode } }>('HeapProfiler.stopSampling');
+      let total = 0;
+      const walk = (n: HeapNode): void => {
+        total += n.selfSize;
+        n.children.forEach(walk);
+      };
+      walk(profile.head);
+      bytes.push(total);
+      if (dir) await writeFile(path.join(dir, `${name}.heapprofile`), JSON.stringify(profile));
+    }
+    if (dir) {
+      const { profile } = await post<{ profile: object }>('Profiler.stop');
+      await writeFile(path.join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    }
+    return pass;
+  };
 }
 
 try {
@@ -120,7 +173,7 @@ try {
     console.log(`  send INSERT → event p50 ${pct(fromSend, 50).toFixed(3)} ms  p99 ${pct(fromSend, 99).toFixed(3)} ms  max ${fromSend.at(-1)!.toFixed(3)} ms`);
     return { p50: pct(fromAck, 50), p99: pct(fromAck, 99) };
   };
-  {
+  if (LATENCY_TX > 0) {
     const floor = await latency('bare @vlasky/zongji (floor)', followBare);
     for (const mode of MODES) {
       const ours = await latency(`chargebridge ${mode.label}`, followReader(mode.config));
@@ -194,8 +247,8 @@ try {
 
   const bare = (): Promise<Pass> => timed(() => bareOnce(true));
   const barePlain = (): Promise<Pass> => timed(() => bareOnce(false));
-  const ours = (c: CdcConfig) => (): Promise<Pass> => timed(() => oursOnce(c));
-  const oursOnce = async (c: CdcConfig): Promise<Timing> => {
+  const ours = (c: CdcConfig, create: typeof createCdcReader = createCdcReader) => (): Promise<Pass> => timed(() => oursOnce(c, create));
+  const oursOnce = async (c: CdcConfig, create: typeof createCdcReader): Promise<Timing> => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cb-bench-'));
     await mkdir(path.join(dataDir, 'cdc'));
     await writeFile(path.join(dataDir, 'cdc', 'checkpoint.json'), JSON.stringify({ gtid: startGtid, updatedAt: new Date().toISOString() }));
@@ -214,7 +267,7 @@ try {
         }
       });
     });
-    const reader = createCdcReader({ config: { ...c, serverId: 903 }, bus, logger: quiet, dataDir, registry: new Registry() });
+    const reader = create({ config: { ...c, serverId: 903 }, bus, logger: quiet, dataDir, registry: new Registry() });
     await reader.start();
     const s = await done;
     await reader.stop();
@@ -226,18 +279,22 @@ try {
   // side (all start with cold JIT and caches), then several rounds, rotating which side goes first, compared by
   // median. CPU seconds are printed beside wall time: a pass is CPU-bound, so they agree unless the machine took
   // the core away. The ratio that counts is against the bare library reading the same stream as the reader.
+  const only = (process.env.CDC_BENCH_SIDES ?? '').split(',').filter(Boolean);
   const sides = [
-    { name: 'bare, same stream', run: bare },
-    ...MODES.map((m) => ({ name: m.label, run: ours(m.config) })),
-    { name: 'bare, no annotations', run: barePlain },
-  ];
+    { key: 'bare', name: 'bare, same stream', run: bare },
+    ...MODES.map((m) => ({ key: m.config.thread ? 'thread' : 'main', name: m.label, run: ours(m.config) })),
+    ...(baseReader ? [{ key: 'base', name: `reader at ${BASE} (main thread)`, run: ours(inProcess, baseReader) }] : []),
+    { key: 'plain', name: 'bare, no annotations', run: barePlain },
+  ].filter((side) => side.key === 'bare' || only.length === 0 || only.includes(side.key));
   for (const side of sides) await side.run();
   const results: Pass[][] = sides.map(() => []);
+  const allocated: number[][] = sides.map(() => []);
+  const probed = probe();
   const show = (p: Pass): string => `${(ROWS / p.wall).toFixed(0)} rows/s (${p.wall.toFixed(2)} s, ${p.cpu.toFixed(2)} s CPU; first → last row ${p.stream.toFixed(2)} s)`;
   for (let run = 0; run < ROUNDS; run++) {
     for (let k = 0; k < sides.length; k++) {
       const i = (k + run) % sides.length;
-      results[i]!.push(await sides[i]!.run());
+      results[i]!.push(await probed(`${sides[i]!.key}-${run + 1}`, sides[i]!.run, allocated[i]!));
     }
     const b = results[0]![run]!;
     const parts = sides.map((side, i) => {
@@ -256,9 +313,22 @@ try {
     const cpu = median(results[i]!.map((p) => p.cpu));
     const slowest = Math.max(...walls);
     const stream = median(results[i]!.map((p) => p.stream));
-    const ratio = i === 0 ? '' : `, ratio to bare (same stream) ${((medBare / med) * 100).toFixed(0)} % (first → last row: ${((medBareStream / stream) * 100).toFixed(0)} %)`;
+    // Also the median of each round's own ratio: the two sides of a round ran back to back, so the machine's
+    // swings between rounds cancel out more.
+    const perRound = median(results[i]!.map((p, r) => results[0]![r]!.wall / p.wall));
+    const ratio = i === 0 ? '' : `, ratio to bare (same stream) ${((medBare / med) * 100).toFixed(0)} % (first → last row: ${((medBareStream / stream) * 100).toFixed(0)} %; median of the rounds' ratios ${(perRound * 100).toFixed(0)} %)`;
     console.log(`  ${side.name}: median ${(ROWS / med).toFixed(0)} rows/s (${med.toFixed(2)} s, ${cpu.toFixed(2)} s CPU, first → last row ${stream.toFixed(2)} s)${ratio}; slowest round / median ${(slowest / med).toFixed(2)}`);
   });
+  const mainAt = sides.findIndex((side) => side.key === 'main');
+  const baseAt = sides.findIndex((side) => side.key === 'base');
+  if (mainAt >= 0 && baseAt >= 0) {
+    const walls = (i: number): number[] => results[i]!.map((p) => p.wall);
+    const perRound = median(results[mainAt]!.map((p, r) => results[baseAt]![r]!.wall / p.wall));
+    console.log(`  this reader's rows/s against the reader at ${BASE} (both in the main thread): ${((median(walls(baseAt)) / median(walls(mainAt))) * 100).toFixed(0)} % (median of the rounds' ratios ${(perRound * 100).toFixed(0)} %)`);
+  }
+  if (allocated[0]!.length > 0) {
+    sides.forEach((side, i) => console.log(`  ${side.name}: allocated per row, median ${(median(allocated[i]!) / ROWS).toFixed(0)} bytes (${allocated[i]!.map((b) => (b / ROWS).toFixed(0)).join(', ')})`));
+  }
 } finally {
   await w.close();
   await server.stop();

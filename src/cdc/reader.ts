@@ -399,7 +399,7 @@ export class BinlogReader implements CdcReader {
       case 'commit': {
         const receivedAt = this.#txReceivedAt ?? new Date().toISOString();
         this.#txReceivedAt = undefined;
-        const events = translator.commit({ key: item.key, statement: 'none', receivedAt });
+        const events = translator.commit();
         for (const e of events) this.#emit(e);
         if (events.length > 0) {
           this.#lastEventAt = receivedAt;

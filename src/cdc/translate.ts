@@ -48,13 +48,17 @@ const BOOT_COLUMNS = [
   ['meter_serial_number', 'meterSerialNumber'],
 ] as const;
 
+/**
+ * A meter sample of the open transaction: its event is built when the sample's first row arrives and goes to the
+ * output then (in row order); later rows of the sample only add to `sampledValues`.
+ */
 interface MeterGroup {
-  readonly kind: 'meter';
-  readonly id: string;
-  readonly ref: ConnectorRef;
+  readonly pk: number;
   readonly transactionId: number | undefined;
   readonly timestamp: string;
   readonly sampledValues: SampledValue[];
+  /** In the index: the transaction's earlier sample with the same timestamp (another connector or transaction). */
+  next: MeterGroup | undefined;
 }
 
 export interface CurrentStatus {
@@ -75,8 +79,14 @@ function same(a: unknown, b: unknown): boolean {
 }
 
 export class Translator {
-  #out: (EventInput | MeterGroup)[] = [];
-  #groups = new Map<string, MeterGroup>();
+  #out: EventInput[] = [];
+  /** This transaction's meter samples, in order. */
+  #groups: MeterGroup[] = [];
+  /** The latest timestamp among them: a sample later than it cannot join an earlier one. */
+  #newest = '';
+  /** The samples by timestamp, built only once a sample is not later than all before it (rare: SteVe writes a
+   * message's samples in order), then kept up to date for the rest of the transaction. */
+  #index: Map<string, MeterGroup> | undefined;
   /** The group the previous meter row joined, with that row's raw key columns. */
   #lastGroup: MeterGroup | undefined;
   #lastPk: number | undefined;
@@ -187,27 +197,8 @@ export class Translator {
   }
 
   /** The transaction committed: its events, in row order. */
-  commit(tx: TxContext): EventInput[] {
-    const events: EventInput[] = [];
-    for (const o of this.#out) {
-      if ('kind' in o) {
-        // Field by field rather than with a conditional spread: one of these per meter sample.
-        const e: Mutable<EventInput<'meterValues'>> = {
-          id: o.id,
-          type: 'meterValues',
-          chargeBoxId: o.ref.chargeBoxId,
-          connectorId: o.ref.connectorId,
-          timestamp: o.timestamp,
-          receivedAt: tx.receivedAt,
-          source: 'steve',
-          data: { sampledValues: o.sampledValues },
-        };
-        if (o.transactionId !== undefined) e.transactionId = o.transactionId;
-        events.push(e);
-      } else {
-        events.push(o);
-      }
-    }
+  commit(): EventInput[] {
+    const events = this.#out;
     this.discard();
     return events;
   }
@@ -215,7 +206,9 @@ export class Translator {
   /** Drop a partly seen transaction (connection lost before its commit: it will be streamed again). */
   discard(): void {
     this.#out = [];
-    this.#groups.clear();
+    this.#groups = [];
+    this.#newest = '';
+    this.#index = undefined;
     this.#lastGroup = this.#lastPk = undefined;
   }
 
@@ -294,10 +287,10 @@ export class Translator {
 
   #meter(row: RowData, pk: number | undefined, tx: TxContext, index: number): void {
     // SteVe writes one row per measurand, so a sample's rows arrive together: match the previous row's raw
-    // values before paying for the lookup, the time conversion and the group key. Kept in plain fields, not an
+    // values before paying for the connector lookup and the time conversion. Kept in plain fields, not an
     // object per sample: this runs once per meter row.
     const group = this.#lastGroup;
-    if (group !== undefined && row.value_timestamp === this.#lastRawTimestamp && row.transaction_pk === this.#lastRawTransaction && pk === this.#lastPk) {
+    if (group !== undefined && pk === this.#lastPk && row.transaction_pk === this.#lastRawTransaction && row.value_timestamp === this.#lastRawTimestamp) {
       group.sampledValues.push(sampledValue(row));
       return;
     }
@@ -309,18 +302,53 @@ export class Translator {
     this.#expectSynthetic.delete(pk);
     const transactionId = int(row.transaction_pk);
     const timestamp = isoTime(row.value_timestamp) ?? '';
-    const key = `${pk}|${transactionId ?? ''}|${timestamp}`;
-    let found = this.#groups.get(key);
+    // An earlier sample of the same connector, transaction and timestamp takes this row too. Looked up by
+    // timestamp, and only when this one is not later than every sample before it (a map per sample costs more
+    // than the rest of the sample's work).
+    let found: MeterGroup | undefined;
+    if (timestamp > this.#newest && this.#index === undefined) this.#newest = timestamp;
+    else {
+      found = this.#indexed().get(timestamp);
+      while (found !== undefined && (found.pk !== pk || found.transactionId !== transactionId)) found = found.next;
+    }
     if (found === undefined) {
-      found = { kind: 'meter', id: eventId(tx, index), ref, transactionId, timestamp, sampledValues: [] };
-      this.#groups.set(key, found);
-      this.#out.push(found);
+      const sampledValues: SampledValue[] = [];
+      // The event itself, field by field rather than with a conditional spread: one per meter sample.
+      const e: Mutable<EventInput<'meterValues'>> = {
+        id: eventId(tx, index),
+        type: 'meterValues',
+        chargeBoxId: ref.chargeBoxId,
+        connectorId: ref.connectorId,
+        timestamp,
+        receivedAt: tx.receivedAt,
+        source: 'steve',
+        data: { sampledValues },
+      };
+      if (transactionId !== undefined) e.transactionId = transactionId;
+      found = { pk, transactionId, timestamp, sampledValues, next: undefined };
+      this.#groups.push(found);
+      if (this.#index !== undefined) this.#addToIndex(this.#index, found);
+      this.#out.push(e);
     }
     found.sampledValues.push(sampledValue(row));
     this.#lastGroup = found;
     this.#lastPk = pk;
     this.#lastRawTimestamp = row.value_timestamp;
     this.#lastRawTransaction = row.transaction_pk;
+  }
+
+  #indexed(): Map<string, MeterGroup> {
+    if (this.#index === undefined) {
+      const index = new Map<string, MeterGroup>();
+      for (const g of this.#groups) this.#addToIndex(index, g);
+      this.#index = index;
+    }
+    return this.#index;
+  }
+
+  #addToIndex(index: Map<string, MeterGroup>, g: MeterGroup): void {
+    g.next = index.get(g.timestamp);
+    index.set(g.timestamp, g);
   }
 
   #started(row: RowData, id: string, tx: TxContext): void {

@@ -192,6 +192,33 @@ describe.each<Generation>(['3.12', '3.13'])('SteVe %s schema', (generation) => {
     expect(rig.reader.currentStatus(CB).get(3)).toEqual({ status: 'Charging', errorCode: 'NoError', timestamp: '2026-03-01T12:00:00.000Z' });
   });
 
+  it('meter rows of one transaction apart or out of order: one meterValues per (connector, transaction, timestamp), in order of its first row', async () => {
+    const t10 = '2026-03-01T13:00:10.000Z';
+    const t00 = '2026-03-01T13:00:00.000Z';
+    await w.tx(async () => {
+      const four = await w.insertIgnoreConnector(CB, 4);
+      const five = await w.insertIgnoreConnector(CB, 5);
+      await w.insertMeterRows(four, null, [
+        { timestamp: t10, samples: [{ value: '1' }] },
+        { timestamp: t00, samples: [{ value: '2' }] },
+        { timestamp: t10, samples: [{ value: '3' }] },
+      ]);
+      await w.insertMeterRows(five, null, [{ timestamp: t10, samples: [{ value: '4' }] }]);
+      await w.insertMeterRows(four, null, [{ timestamp: t00, samples: [{ value: '5' }] }]);
+    });
+    const mine = (): { connectorId: number | undefined; timestamp: string; values: string[] }[] =>
+      rig
+        .ofType('meterValues')
+        .filter((e) => e.connectorId === 4 || e.connectorId === 5)
+        .map((e) => ({ connectorId: e.connectorId, timestamp: e.timestamp, values: e.data.sampledValues.map((v) => v.value) }));
+    await rig.waitFor(() => mine().length >= 3);
+    expect(mine()).toEqual([
+      { connectorId: 4, timestamp: t10, values: ['1', '3'] },
+      { connectorId: 4, timestamp: t00, values: ['2', '5'] },
+      { connectorId: 5, timestamp: t10, values: ['4'] },
+    ]);
+  });
+
   it('every event is from steve, with a unique id built from binlog coordinates; metrics count them', async () => {
     const ids = rig.events.map((e) => e.id);
     expect(new Set(ids).size).toBe(ids.length);
