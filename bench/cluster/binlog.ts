@@ -16,6 +16,7 @@ import { io as ioClient, type Socket } from 'socket.io-client';
 import { SteveWriter } from '../../test/cdc/steve-writes.js';
 import { startRedis } from '../../test/cluster/support.js';
 import { createSteveDatabase, startMariadb } from '../../test/support/mariadb.js';
+import { GATEWAY_NODE_FLAGS } from '../../src/node-flags.js';
 import { arg, ask, cpuSeconds, percentile, root, wall } from '../lib/proc.js';
 
 const clients = arg('clients', 12);
@@ -38,7 +39,7 @@ interface Node { name: string; port: number; child: ChildProcess }
 async function startNode(name: string, env: Record<string, string>): Promise<Node> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cb-bench-cbinlog-'));
   temp.push(dataDir);
-  const child = spawn(process.execPath, ['dist/main.js'], {
+  const child = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, 'dist/main.js'], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', SIM_STATIONS: '0', JWT_SECRET: SECRET, DATA_DIR: dataDir, ...env },

@@ -16,6 +16,7 @@ import path from 'node:path';
 import jwt from 'jsonwebtoken';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
+import { GATEWAY_NODE_FLAGS } from '../../src/node-flags.js';
 import { arg, cpuSeconds, percentile, root, startProcess, stopProcess, threadCpuSeconds, threadSleeps } from '../lib/proc.js';
 
 const stations = arg('stations', 300);
@@ -24,7 +25,8 @@ const clients = arg('clients', 20);
 const seconds = arg('seconds', 15);
 const control = arg('control', 0) === 1;
 const withFailover = arg('failover', 1) === 1;
-const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+// The nodes run with the gateway's own flags (src/node-flags.ts, what npm start runs), then BENCH_NODE_ARGS.
+const nodeArgs = [...GATEWAY_NODE_FLAGS, ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
 const SECRET = 'bench-cluster-secret-0123456789-abcdefgh';
 const procs: ChildProcess[] = [];
 
