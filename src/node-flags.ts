@@ -4,8 +4,9 @@
 // A 64 MiB semi-space (V8's default on Node 20 is 16): the gateway allocates about 20 KiB per relayed call, almost
 // all of it garbage within a turn, so with the default young generation it paused for a scavenge about once a
 // second at 1,000 calls/s, and those pauses were its p99. Four times the room means a quarter of the pauses, each
-// about as long (their cost is what survives, not the room). Measured in BENCHMARKS.md ("Tuning: the young
-// generation"); the cost is up to 96 MiB more RSS, counted in the memory ceiling (src/metrics/memory.ts).
+// about as long (their cost is what survives, not the room). The price: up to 96 MiB more RSS (counted in the
+// memory ceiling, src/metrics/memory.ts) and a longer tail on binlog commit → client, where fewer pauses are each
+// longer. Measured in BENCHMARKS.md ("Relay, 2026-12-07, second pass").
 export const SEMI_SPACE_MB = 64;
 
 export const GATEWAY_NODE_FLAGS: readonly string[] = [`--max-semi-space-size=${SEMI_SPACE_MB}`];
