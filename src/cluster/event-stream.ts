@@ -126,7 +126,11 @@ export class EventOutbox {
       this.#scheduled = false;
       void this.#flush();
     };
-    const ms = typeof this.lingerMs === 'number' ? this.lingerMs : this.lingerMs(this.#items.length, this.#lastBatch);
+    // Binlog events and checkpoints (fenced by the lease) never linger: events waiting in a leader that dies are
+    // read again by the next one only from the last checkpoint that reached Redis, so the shorter the wait, the
+    // less a kill -9 costs (docs/cluster.md, "Limits").
+    const fenced = this.#items.some((i) => i.fence !== '');
+    const ms = fenced ? 0 : typeof this.lingerMs === 'number' ? this.lingerMs : this.lingerMs(this.#items.length, this.#lastBatch);
     // No timer for no wait: a timer that fires after the process went idle wakes it once more (BENCHMARKS.md).
     if (ms > 0) setTimeout(run, ms);
     else setImmediate(run);
