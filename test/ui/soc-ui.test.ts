@@ -234,7 +234,9 @@ describe('flashCharge bench UI', () => {
     await page.getByLabel('Action', { exact: true }).fill('');
     await page.getByLabel('Findings only').check();
     await page.getByRole('button', { name: 'Clear' }).click();
-    await new Promise((r) => setTimeout(r, 500)); // the filter is debounced before it reaches the gateway
+    // The filter is debounced, then sent: the count says "applying filter…" (from the first keystroke) until the
+    // gateway confirms it.
+    await text(page.locator('#ff-count'), /frames shown$/);
     await station.status(1, 'Available');
     await station.client.call('MeterValues', { connectorId: 1, meterValue: [{ timestamp: new Date().toISOString(), sampledValue: [{ value: 12 }] }] });
     await text(page.locator('#frame-rows'), 'MeterValues');

@@ -130,10 +130,14 @@ export function createConnection({ getToken, handlers }) {
     });
   }
 
+  /** Resolves once the gateway confirmed (true) or did not (false): frames before that still follow the old filter. */
   function sendFrameFilter(event) {
-    socket.timeout(ACK_TIMEOUT_MS).emit(event, frameFilter, (err, ack) => {
-      if (err) handlers.onNotice('The gateway did not confirm the frame filter.', 'warning');
-      else if (!ack.ok) handlers.onNotice(`Frame stream: ${ack.error.message}`, 'alert');
+    return new Promise((resolve) => {
+      socket.timeout(ACK_TIMEOUT_MS).emit(event, frameFilter, (err, ack) => {
+        if (err) handlers.onNotice('The gateway did not confirm the frame filter.', 'warning');
+        else if (!ack.ok) handlers.onNotice(`Frame stream: ${ack.error.message}`, 'alert');
+        resolve(!err && ack.ok);
+      });
     });
   }
 
@@ -288,12 +292,13 @@ export function createConnection({ getToken, handlers }) {
     setFrameFilter(filter) {
       const wasOn = frameFilter !== undefined;
       frameFilter = filter;
-      if (!socket.connected) return;
+      // Not connected: the filter goes with the next (re)subscription.
+      if (!socket.connected) return Promise.resolve(false);
       if (filter === undefined) {
         if (wasOn) socket.emit('frames:unsubscribe', () => {});
-        return;
+        return Promise.resolve(true);
       }
-      sendFrameFilter(wasOn ? 'frames:filter' : 'frames:subscribe');
+      return sendFrameFilter(wasOn ? 'frames:filter' : 'frames:subscribe');
     },
   };
 }

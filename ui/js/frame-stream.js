@@ -106,6 +106,9 @@ export function createFrameStream({ connection, getToken, knownStations }) {
   let pending = [];
   let drawScheduled = false;
   let debounce;
+  /** A filter change the gateway has not confirmed yet: frames shown meanwhile may follow the old one. */
+  let applying = false;
+  let filterSent = 0;
   /** The log's cursor for the next older page under the current filter; null: no older frames. */
   let cursor;
   let cursorFor = '';
@@ -138,7 +141,8 @@ export function createFrameStream({ connection, getToken, knownStations }) {
 
   function updateCount() {
     const n = el.rows.childElementCount;
-    setText(el.count, `${n} ${n === 1 ? 'frame' : 'frames'} shown${lost > 0 ? `, ${lost} lost (this page read too slowly)` : ''}${live ? '' : ' · paused'}`);
+    const state = !live ? ' · paused' : applying ? ' · applying filter…' : '';
+    setText(el.count, `${n} ${n === 1 ? 'frame' : 'frames'} shown${lost > 0 ? `, ${lost} lost (this page read too slowly)` : ''}${state}`);
   }
 
   /** Links a request row and its answer row both ways once both are shown. */
@@ -194,12 +198,24 @@ export function createFrameStream({ connection, getToken, knownStations }) {
     }
   }
 
+  /** Sends the filter (or stops the stream) and says "applying filter…" until the gateway confirms. */
+  function sendFilter() {
+    const sent = ++filterSent;
+    applying = live;
+    updateCount();
+    void connection.setFrameFilter(live ? filter() : undefined).then(() => {
+      if (sent !== filterSent) return;
+      applying = false;
+      updateCount();
+    });
+  }
+
   function setLive(on) {
     live = on;
     el.live.setAttribute('aria-pressed', on ? 'true' : 'false');
     el.live.textContent = on ? 'Pause stream' : 'Start stream';
-    connection.setFrameFilter(on ? filter() : undefined);
-    updateCount();
+    clearTimeout(debounce);
+    sendFilter();
   }
 
   const authHeaders = () => ({ Authorization: `Bearer ${getToken() ?? ''}` });
@@ -272,9 +288,10 @@ export function createFrameStream({ connection, getToken, knownStations }) {
   el.form.addEventListener('input', (ev) => {
     if (ev.target === el.live) return;
     clearTimeout(debounce);
-    debounce = setTimeout(() => {
-      if (live) connection.setFrameFilter(filter());
-    }, FILTER_DEBOUNCE_MS);
+    if (!live) return;
+    applying = true;
+    updateCount();
+    debounce = setTimeout(sendFilter, FILTER_DEBOUNCE_MS);
   });
   el.live.addEventListener('click', () => setLive(!live));
   el.clear.addEventListener('click', () => {
