@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { GatewayError } from './errors.js';
 import { envBool, envEnum, envInt, envString, envUrl, type Env } from './config-env.js';
+import { MAX_GROWTH_PERCENT } from './heap-growth.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -22,6 +23,8 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** JSON log lines (characters) that may wait for a slow stdout before new ones are dropped and counted. */
   readonly logBufferBytes: number;
+  /** The most V8's old generation may grow past its live size (src/heap-growth.ts); 0: V8's own rule. */
+  readonly heapGrowthMaxPercent: number;
   /** Absent: the embedded local central system answers stations. */
   readonly steveWsUrl?: URL;
   readonly steveCaFile?: string;
@@ -114,6 +117,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: path.resolve(envString(env, 'DATA_DIR') ?? './data'),
     logLevel: envEnum(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     logBufferBytes: envInt(env, 'LOG_BUFFER_BYTES', 1024 * 1024, 1024),
+    heapGrowthMaxPercent: envInt(env, 'HEAP_GROWTH_MAX_PERCENT', MAX_GROWTH_PERCENT, 0, 900),
     ...(steveWsUrl ? { steveWsUrl } : {}),
     ...(steveCaFile ? { steveCaFile } : {}),
     ...(certFile && keyFile ? { tls: { certFile, keyFile, ...(clientCaFile ? { clientCaFile } : {}) } } : {}),

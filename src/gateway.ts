@@ -24,6 +24,7 @@ import { createPushServer, parsePushConfig, viewerPushStats, type PushHandle } f
 import { LiveMetrics } from './metrics/live-metrics.js';
 import { BASE_RSS_BYTES, MemoryReport } from './metrics/memory.js';
 import { YOUNG_GENERATION_EXTRA_BYTES } from './node-flags.js';
+import { HeapGrowth } from './heap-growth.js';
 import { healthRouter } from './api/health-routes.js';
 import { messagesRouter } from './api/messages-routes.js';
 import { createCdcReader, parseCdcConfig, type CdcReader } from './cdc/index.js';
@@ -121,6 +122,11 @@ export interface GatewayOptions {
   readonly simClockSpeed?: number;
   /** The process's log destination (main.ts): the lines it dropped are shown in health and metrics. */
   readonly logSink?: { stats(): LogSinkStats };
+  /**
+   * Sets V8's old-generation growth from the memory ceiling (src/heap-growth.ts). A process-wide V8 flag, so only
+   * the process's one gateway may (main.ts); tests that run several gateways in one process leave it off.
+   */
+  readonly heapGrowth?: boolean;
 }
 
 /** The charger test suites shipped with the gateway (CHARGER_TESTS_DIR overrides). */
@@ -370,6 +376,11 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     pushClients: () => push.stats().clients.total,
   }, registry);
 
+  const heapGrowth =
+    options.heapGrowth && config.heapGrowthMaxPercent > 0
+      ? new HeapGrowth({ ceilingBytes: () => memory.ceilingBytes(), maxPercent: config.heapGrowthMaxPercent })
+      : undefined;
+
   // Every route that reveals station data sits behind the JWT guard (Bearer header only).
   const auth = createApiAuth({
     verify: push.verifyToken,
@@ -399,7 +410,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       binlog: cdc ? cdc.health() : { state: 'off', hint: 'set STEVE_DB_URL to follow SteVe through its binlog' },
       push: scope.operator ? push.stats() : viewerPushStats(push.stats(), scope.sub),
       simulator: sim.totals(),
-      memory: memory.snapshot(),
+      memory: { ...memory.snapshot(), ...(heapGrowth ? { heapGrowth: heapGrowth.stats() } : {}) },
       webhooks: webhooks.stats(),
       mirrors: mirrors.summaries(),
       // Log lines stdout's reader did not take (slow, stopped or gone): dropped, never waited for.
@@ -526,6 +537,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       await push.stop();
       liveMetrics.close();
       memory.close();
+      heapGrowth?.close();
       httpServer.closeAllConnections?.();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
     },

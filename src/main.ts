@@ -54,7 +54,7 @@ async function main(): Promise<void> {
 
   let gateway;
   try {
-    gateway = await createGateway(config, { logger, ...(sink ? { logSink: sink } : {}) });
+    gateway = await createGateway(config, { logger, heapGrowth: true, ...(sink ? { logSink: sink } : {}) });
   } catch (err) {
     // Sections that feature modules read while the gateway is built (webhooks, vendor message files).
     if (err instanceof GatewayError && err.code === 'GW_ERR_CONFIG') {

@@ -59,6 +59,9 @@ export interface MemoryHealth {
 
 const sum = (r: Readonly<Record<string, number>>): number => Object.values(r).reduce((a, b) => a + b, 0);
 
+const ceilingOf = (c: Omit<MemoryHealth['ceiling'], 'gcFactor'>): number =>
+  c.baseBytes + GC_FACTOR * (c.globalBytes + c.peakStations * c.perStationBytes + c.peakPushClients * c.perPushClientBytes);
+
 export class MemoryReport {
   readonly #sources: MemorySources;
   readonly #timer: NodeJS.Timeout;
@@ -98,14 +101,25 @@ export class MemoryReport {
       rssBytes: rss,
       peakRssBytes: this.#peakRss,
       heapUsedBytes: heapUsed,
-      ceilingBytes:
-        ceiling.baseBytes +
-        GC_FACTOR * (ceiling.globalBytes + ceiling.peakStations * ceiling.perStationBytes + ceiling.peakPushClients * ceiling.perPushClientBytes),
+      ceilingBytes: ceilingOf(ceiling),
       ceiling,
       budgets,
       used: this.#sources.used(),
       drops: this.#sources.drops(),
     };
+  }
+
+  /** The ceiling alone, as snapshot() gives it, without reading what the budgets hold (the heap's growth asks often). */
+  ceilingBytes(): number {
+    const { budgets } = this.#sources;
+    return ceilingOf({
+      baseBytes: this.#sources.baseBytes ?? BASE_RSS_BYTES,
+      globalBytes: sum(budgets.global),
+      perStationBytes: sum(budgets.perStation),
+      peakStations: this.#peakStations,
+      perPushClientBytes: sum(budgets.perPushClient),
+      peakPushClients: this.#peakPushClients,
+    });
   }
 
   close(): void {
