@@ -2,6 +2,7 @@
 // of a catch-up, go as flat arrays (no property names to write, read and look up per sampled value); the others go
 // as they are. decode(encode(events)) equals events field for field, absent fields absent.
 import type { EventInput, Mutable, SampledValue } from '../events/catalogue.js';
+import { Reading } from './meter-row.js';
 
 /** Fields of one sampled value in the flat form; an absent optional field is null. */
 const SAMPLE_FIELDS = 7;
@@ -37,7 +38,7 @@ export function decodeBatch(text: string): EventInput[] {
 
 function meterEvent(f: unknown[]): Meter {
   const sampledValues: SampledValue[] = [];
-  for (let k = 6; k + SAMPLE_FIELDS <= f.length; k += SAMPLE_FIELDS) sampledValues.push(new FlatReading(f, k));
+  for (let k = 6; k + SAMPLE_FIELDS <= f.length; k += SAMPLE_FIELDS) sampledValues.push(readingAt(f, k));
   const e: Mutable<Meter> = {
     id: f[0] as string,
     type: 'meterValues',
@@ -52,24 +53,8 @@ function meterEvent(f: unknown[]): Meter {
   return e;
 }
 
-/** A sampled value from its flat form; a class so that every instance has one shape (see meter-row.ts). */
-class FlatReading implements SampledValue {
-  declare readonly value: string;
-  declare readonly measurand: string;
-  declare readonly unit?: string;
-  declare readonly context?: string;
-  declare readonly format?: string;
-  declare readonly location?: string;
-  declare readonly phase?: string;
+/** The sampled value at `k` of the flat form (null: absent). */
+const readingAt = (f: unknown[], k: number): Reading =>
+  new Reading(f[k] as string, f[k + 1] as string, opt(f[k + 2]), opt(f[k + 3]), opt(f[k + 4]), opt(f[k + 5]), opt(f[k + 6]));
 
-  constructor(f: unknown[], k: number) {
-    const self = this as Mutable<FlatReading>;
-    self.value = f[k] as string;
-    self.measurand = f[k + 1] as string;
-    if (f[k + 2] !== null) self.unit = f[k + 2] as string;
-    if (f[k + 3] !== null) self.context = f[k + 3] as string;
-    if (f[k + 4] !== null) self.format = f[k + 4] as string;
-    if (f[k + 5] !== null) self.location = f[k + 5] as string;
-    if (f[k + 6] !== null) self.phase = f[k + 6] as string;
-  }
-}
+const opt = (v: unknown): string | undefined => (v === null ? undefined : (v as string));

@@ -3,8 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import type { GatewayEvent } from '../../src/events/catalogue.js';
-import { connectStation, type StationClient } from '../support/station-client.js';
-import { killAll, operatorToken, startNode, startRedis, until, type GatewayNode, type PrivateRedis } from './support.js';
+import type { StationClient } from '../support/station-client.js';
+import { bootedStation, killAll, operatorToken, startNode, startRedis, until, type GatewayNode, type PrivateRedis } from './support.js';
 
 let redis: PrivateRedis;
 let nodes: GatewayNode[];
@@ -24,12 +24,7 @@ afterAll(async () => {
   killAll();
 });
 
-async function station(node: GatewayNode, id: string): Promise<StationClient> {
-  const st = await connectStation(`ws://127.0.0.1:${node.port}/ocpp/${id}`);
-  stations.push(st);
-  await st.call('BootNotification', { chargePointVendor: 'V', chargePointModel: 'M' });
-  return st;
-}
+const station = (node: GatewayNode, id: string): Promise<StationClient> => bootedStation(node, id, stations);
 
 async function pushClient(node: GatewayNode): Promise<Socket> {
   const socket = ioClient(node.url, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { token: operatorToken() } });

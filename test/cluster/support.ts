@@ -10,6 +10,7 @@ import pino from 'pino';
 import { afterAll, beforeAll } from 'vitest';
 import { RedisLink } from '../../src/cluster/redis.js';
 import { freePort } from '../support/mariadb.js';
+import { connectStation, type StationClient } from '../support/station-client.js';
 
 export { freePort };
 
@@ -96,6 +97,14 @@ export interface GatewayNode {
 
 export function operatorToken(): string {
   return jwt.sign({ sub: 'op', role: 'operator' }, SECRET, { algorithm: 'HS256', expiresIn: '1h' });
+}
+
+/** A station on `node` that has booted; kept in `into` so the test's afterAll closes it. */
+export async function bootedStation(node: GatewayNode, id: string, into: StationClient[]): Promise<StationClient> {
+  const st = await connectStation(`ws://127.0.0.1:${node.port}/ocpp/${id}`);
+  into.push(st);
+  await st.call('BootNotification', { chargePointVendor: 'V', chargePointModel: 'M' });
+  return st;
 }
 
 export async function startNode(name: string, env: Record<string, string>): Promise<GatewayNode> {

@@ -7,8 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayEvent } from '../../src/events/catalogue.js';
-import { connectStation, type StationClient } from '../support/station-client.js';
-import { killAll, startNode, startRedis, until, type GatewayNode, type PrivateRedis } from './support.js';
+import type { StationClient } from '../support/station-client.js';
+import { bootedStation, killAll, startNode, startRedis, until, type GatewayNode, type PrivateRedis } from './support.js';
 
 const IDS = ['WH-A', 'WH-B', 'WH-MOVE'];
 let redis: PrivateRedis;
@@ -44,12 +44,7 @@ afterAll(async () => {
   killAll();
 });
 
-async function station(node: GatewayNode, id: string): Promise<StationClient> {
-  const st = await connectStation(`ws://127.0.0.1:${node.port}/ocpp/${id}`);
-  stations.push(st);
-  await st.call('BootNotification', { chargePointVendor: 'V', chargePointModel: 'M' });
-  return st;
-}
+const station = (node: GatewayNode, id: string): Promise<StationClient> => bootedStation(node, id, stations);
 
 const statuses = async (st: StationClient, n: number): Promise<void> => {
   for (let k = 0; k < n; k++) await st.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: k % 2 ? 'Available' : 'Preparing' });
