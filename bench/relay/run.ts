@@ -6,7 +6,7 @@
 // own process) that gets every CALL and answer, and prints what the mirror adds as a ratio to the gateway alone,
 // in p99 and in CPU: the whole process's and its main thread's (the relay's loop; the mirror worker is a thread of
 // its own).
-// Usage: npx tsx bench/relay/run.ts [--stations 1000] [--seconds 20] [--rounds 3] [--pin] [--mirror] [--compare DIR] [--compare-args "node flags"]
+// Usage: npx tsx bench/relay/run.ts [--stations 1000] [--seconds 20] [--rounds 3] [--pin] [--mirror] [--compare DIR] [--compare-args "node flags"] [--compare-env "K=V ..."]
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import WebSocket from 'ws';
@@ -27,7 +27,12 @@ const compareIdx = process.argv.indexOf('--compare');
 const compareArgsIdx = process.argv.indexOf('--compare-args');
 const compareArgs = compareArgsIdx >= 0 ? (process.argv[compareArgsIdx + 1] ?? '').split(' ').filter(Boolean) : [];
 const compareDir = compareIdx >= 0 ? process.argv[compareIdx + 1] : undefined;
-const compared = compareIdx >= 0 || compareArgsIdx >= 0;
+// --compare-env "K=V ...": environment for that gateway (this checkout with another setting, e.g. HEAP_GROWTH_MAX_PERCENT=0).
+const compareEnvIdx = process.argv.indexOf('--compare-env');
+const compareEnv: Record<string, string> = Object.fromEntries(
+  (compareEnvIdx >= 0 ? (process.argv[compareEnvIdx + 1] ?? '').split(' ').filter(Boolean) : []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+);
+const compared = compareIdx >= 0 || compareArgsIdx >= 0 || compareEnvIdx >= 0;
 /** CPU seconds of a process's main thread (its event loop), from /proc like cpuSeconds. */
 const mainThreadCpu = (pid: number): number => {
   const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
@@ -138,7 +143,7 @@ try {
   }
   if (compared) {
     const gwc = await startProcess('src/main.ts', {
-      PORT: '0', HOST: '127.0.0.1', STEVE_WS_URL: steveUrl, LOG_LEVEL: 'info', SIM_STATIONS: '0', DATA_DIR: `/tmp/cb-bench-relay-compare-${process.pid}`,
+      PORT: '0', HOST: '127.0.0.1', STEVE_WS_URL: steveUrl, LOG_LEVEL: 'info', SIM_STATIONS: '0', DATA_DIR: `/tmp/cb-bench-relay-compare-${process.pid}`, ...compareEnv,
     }, /"port":(\d+)/, compareArgs, compareDir);
     procs.push(gwc.child);
     pinTo(gwc.child.pid, 1);
@@ -212,7 +217,7 @@ try {
   if (compared) {
     const cP99 = added('compared gateway', 'direct', 'p99');
     const cP50 = added('compared gateway', 'direct', 'p50');
-    console.log(`  compared gateway (${compareDir ?? 'this checkout'} ${compareArgs.join(' ')}): added p50 ${cP50.toFixed(3)} ms = ${(cP50 / pxP50).toFixed(2)}x, p99 ${cP99.toFixed(3)} ms = ${(cP99 / pxP99).toFixed(2)}x the proxy's; CPU per call ${cpuPerCallUs('compared gateway').toFixed(0)} µs = ${(cpuPerCallUs('compared gateway') / cpuPerCallUs('bare ws proxy')).toFixed(2)}x`);
+    console.log(`  compared gateway (${compareDir ?? 'this checkout'} ${[...compareArgs, ...Object.entries(compareEnv).map(([k, v]) => `${k}=${v}`)].join(' ')}): added p50 ${cP50.toFixed(3)} ms = ${(cP50 / pxP50).toFixed(2)}x, p99 ${cP99.toFixed(3)} ms = ${(cP99 / pxP99).toFixed(2)}x the proxy's; CPU per call ${cpuPerCallUs('compared gateway').toFixed(0)} µs = ${(cpuPerCallUs('compared gateway') / cpuPerCallUs('bare ws proxy')).toFixed(2)}x`);
   }
   console.log(`  CPU per relayed call  gateway ${cpuPerCallUs('via gateway').toFixed(0)} µs / proxy ${cpuPerCallUs('bare ws proxy').toFixed(0)} µs = ${ratio(cpuPerCallUs('via gateway'), cpuPerCallUs('bare ws proxy'), 1.5)}`);
   const calls = (name: string): number => Math.max(1, cpuOf.get(name)!.answered);
