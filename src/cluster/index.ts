@@ -177,12 +177,17 @@ export function createCluster(deps: ClusterDeps): Cluster {
         }
         const fence = lease.fence;
         if (fence !== undefined) outbox.event(event, fence);
-        else counters.fencedOut++;
+        else {
+          counters.fencedOut++;
+          outbox.unpublished([event]);
+        }
       },
-      sequenced(accept) {
+      sequenced(accept, unpublished) {
         sink = accept;
+        outbox.onUnpublished(unpublished);
         return () => {
           sink = undefined;
+          outbox.onUnpublished(() => undefined);
         };
       },
     },
