@@ -47,14 +47,20 @@ const input = (id: string, status: string): EventInput => ({
 } as EventInput);
 const fields = (e: EventInput): string => JSON.stringify(e);
 
+/** An event model on a fresh bus with a stand-in store, started, and the events it emits. */
+async function started(): Promise<{ bus: Bus; store: Store; model: ReturnType<typeof createEventModel>; emitted: GatewayEvent[] }> {
+  const bus = new Bus();
+  const store = new Store();
+  const model = createEventModel({ bus, dataDir: tempDir(), logger: silent, binlogConfigured: false, shared: store });
+  const emitted: GatewayEvent[] = [];
+  bus.on('event', (e) => emitted.push(e));
+  await model.start();
+  return { bus, store, model, emitted };
+}
+
 describe('sequencer with a shared store', () => {
   it('publishes once, records every node\'s events in the store\'s order, drops an id that comes twice', async () => {
-    const bus = new Bus();
-    const store = new Store();
-    const model = createEventModel({ bus, dataDir: tempDir(), logger: silent, binlogConfigured: false, shared: store });
-    const emitted: GatewayEvent[] = [];
-    bus.on('event', (e) => emitted.push(e));
-    await model.start();
+    const { bus, store, model, emitted } = await started();
 
     store.deliver('CP-SH', fields(input('remote-1', 'Preparing'))); // another node's
     bus.emit('eventInput', input('local-1', 'Charging'));
@@ -79,12 +85,7 @@ describe('sequencer with a shared store', () => {
   });
 
   it('forgets the id of an event the store refused, so reading its row again publishes it', async () => {
-    const bus = new Bus();
-    const store = new Store();
-    const model = createEventModel({ bus, dataDir: tempDir(), logger: silent, binlogConfigured: false, shared: store });
-    const emitted: GatewayEvent[] = [];
-    bus.on('event', (e) => emitted.push(e));
-    await model.start();
+    const { bus, store, model, emitted } = await started();
 
     bus.emit('eventInput', input('row-1', 'Charging'));
     bus.emit('eventInput', input('row-2', 'Available'));
