@@ -72,7 +72,8 @@ export class BinlogLeader implements CdcReader {
       if (this.#fence !== fence) return;
       await this.caughtUp();
       if (this.#fence !== fence) return;
-      const raw = await this.redis.client.get(this.keys.checkpoint).catch(() => null);
+      const raw = await this.#sharedCheckpoint(fence);
+      if (raw === undefined) return;
       this.checkpoints.preload(raw ? (JSON.parse(raw) as Checkpoint) : undefined);
       this.logger.info({ checkpoint: raw ? JSON.parse(raw) as unknown : null }, 'binlog reader starting from the shared checkpoint');
       this.#running = true;
@@ -95,6 +96,22 @@ export class BinlogLeader implements CdcReader {
 
   currentStatus(chargeBoxId: string): ReturnType<CdcReader['currentStatus']> {
     return this.inner.currentStatus(chargeBoxId);
+  }
+
+  /**
+   * The checkpoint in Redis (null: there is none), asked again while the lease lasts (undefined once it is gone). A
+   * failed read is not "none": this node would take a snapshot and skip every row since its predecessor's checkpoint.
+   */
+  async #sharedCheckpoint(fence: string): Promise<string | null | undefined> {
+    while (this.#fence === fence) {
+      try {
+        return await this.redis.client.get(this.keys.checkpoint);
+      } catch (err) {
+        this.logger.warn({ err: String(err) }, 'cannot read the shared binlog checkpoint; asking again');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    return undefined;
   }
 
   async #stopInner(): Promise<void> {
