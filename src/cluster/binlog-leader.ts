@@ -41,6 +41,8 @@ export interface LeaderHealth extends CdcHealth {
 
 export class BinlogLeader implements CdcReader {
   #fence: string | undefined;
+  /** The lease term the running reader was started in; undefined from the moment that term ends. */
+  #readerFence: string | undefined;
   /** Start and stop run one after another, in the order the lease changed. */
   #chain: Promise<void> = Promise.resolve();
   #running = false;
@@ -56,6 +58,16 @@ export class BinlogLeader implements CdcReader {
     /** Resolves once this node has read what the previous holder published (its events are known by id here). */
     private readonly caughtUp: () => Promise<void> = async () => undefined,
   ) {}
+
+  /**
+   * The fence SteVe's events and checkpoints go out under: the term the running reader was started in, and none
+   * once that term has ended, even after this node took the lease again. A reader of an ended term still runs until
+   * its stop completes (a binlog connection can take seconds to close); what it read after its term ended was not
+   * published, so a checkpoint of it (its stop saves one) in the new term would skip those rows.
+   */
+  get readerFence(): string | undefined {
+    return this.#readerFence;
+  }
 
   /** The lease decides when the reader runs; start() itself only says the gateway is ready for it. */
   async start(): Promise<void> {}
@@ -77,6 +89,7 @@ export class BinlogLeader implements CdcReader {
       this.checkpoints.preload(raw ? (JSON.parse(raw) as Checkpoint) : undefined);
       this.logger.info({ checkpoint: raw ? JSON.parse(raw) as unknown : null }, 'binlog reader starting from the shared checkpoint');
       this.#running = true;
+      this.#readerFence = fence;
       await this.inner.start().catch((err: unknown) => this.logger.error({ err: String(err) }, 'binlog reader cannot start on this node'));
     });
   }
@@ -84,6 +97,7 @@ export class BinlogLeader implements CdcReader {
   lost(): void {
     const fence = this.#fence;
     this.#fence = undefined;
+    this.#readerFence = undefined;
     this.counters.lost++;
     if (fence !== undefined) this.outbox.dropFence(fence);
     void this.#enqueue(() => this.#stopInner());
@@ -115,6 +129,7 @@ export class BinlogLeader implements CdcReader {
   }
 
   async #stopInner(): Promise<void> {
+    this.#readerFence = undefined;
     if (!this.#running) return;
     this.#running = false;
     await this.inner.stop();

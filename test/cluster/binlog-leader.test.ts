@@ -1,6 +1,7 @@
-// The binlog reader under the lease, without processes: what a new holder resumes from. A read of the shared
-// checkpoint that fails is asked again, never taken for "no checkpoint" (which would make the node take a snapshot
-// and skip every row since its predecessor's checkpoint).
+// The binlog reader under the lease, without processes: what a new holder resumes from, and under which fence a
+// reader publishes. A read of the shared checkpoint that fails is asked again, never taken for "no checkpoint" (which
+// would make the node take a snapshot and skip every row since its predecessor's checkpoint). A reader of a lease
+// term that ended publishes nothing, even while it stops after this node took the lease again.
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { Checkpoint } from '../../src/cdc/checkpoint.js';
@@ -13,14 +14,20 @@ import { until } from './support.js';
 
 const log = pino({ level: 'silent' });
 
-/** Records what the shared checkpoint store offered it when it started. */
+/** Records what the shared checkpoint store offered it when it started; its stop saves its position, as the reader's. */
 class Inner implements CdcReader {
   readonly startedFrom: (Checkpoint | undefined)[] = [];
+  /** Until resolved, a stop waits (a binlog connection slow to close). */
+  stopping: Promise<void> = Promise.resolve();
+  position: Checkpoint | undefined;
   constructor(private readonly checkpoints: SharedCheckpoints) {}
   async start(): Promise<void> {
     this.startedFrom.push(this.checkpoints.load());
   }
-  async stop(): Promise<void> {}
+  async stop(): Promise<void> {
+    await this.stopping;
+    if (this.position) this.checkpoints.save(this.position);
+  }
   health(): CdcHealth {
     return { state: 'stopped', lagSeconds: 0, lastEventAt: null, position: { file: null, position: null, gtid: null }, stateSince: '', error: null, lastError: null, restarts: 0 };
   }
@@ -49,5 +56,37 @@ describe('binlog leader', () => {
     await until(() => inner.startedFrom.length > 0, 3000, 'the reader starts');
     expect(inner.startedFrom).toEqual([cp]);
     expect(reads).toBe(2);
+  });
+
+  it('a reader of an ended lease term publishes no checkpoint, even once this node holds the lease again', async () => {
+    const cp: Checkpoint = { file: 'binlog.000001', position: 100, updatedAt: '2026-12-07T00:00:00.000Z' };
+    const redis = { client: { get: async () => JSON.stringify(cp) } } as unknown as RedisLink;
+    const saved: [string, string][] = [];
+    const outbox = { checkpoint: (json: string, fence: string) => saved.push([fence, json]), dropFence: () => undefined } as unknown as EventOutbox;
+    let held: string | undefined = '1 a';
+    let leader: BinlogLeader | undefined;
+    // As cluster/index.ts wires it: the lease held now, if the running reader was started in that term.
+    const checkpoints = new SharedCheckpoints(outbox, () => (held !== undefined && held === leader?.readerFence ? held : undefined));
+    const inner = new Inner(checkpoints);
+    leader = new BinlogLeader(inner, checkpoints, redis, new ClusterKeys('leader-test'), outbox, log);
+    leader.acquired('1 a');
+    await until(() => inner.startedFrom.length === 1, 3000, 'the reader starts');
+    expect(leader.readerFence).toBe('1 a');
+
+    // Its lease lapses while it has read up to position 900, whose events were not published; its stop is slow and
+    // the node takes the lease again meanwhile.
+    inner.position = { ...cp, position: 900 };
+    let release = (): void => undefined;
+    inner.stopping = new Promise((r) => (release = r));
+    held = undefined;
+    leader.lost();
+    held = '2 a';
+    leader.acquired('2 a');
+    expect(leader.readerFence).toBeUndefined();
+    release();
+    await until(() => inner.startedFrom.length === 2, 3000, 'the reader starts again');
+    expect(saved).toEqual([]); // position 900 never reached Redis: the new term resumes from 100 and reads the rows again
+    expect(inner.startedFrom[1]).toEqual(cp);
+    expect(leader.readerFence).toBe('2 a');
   });
 });
