@@ -1,9 +1,10 @@
 // The binlog reader under the cluster lease: it runs only on the node holding the lease, resumes from the
 // checkpoint kept in Redis, and stops the moment the lease goes. Its events and checkpoint reach Redis through the
-// fenced outbox (event-stream.ts), so nothing it reads after losing the lease is published.
+// fenced outbox (event-stream.ts), so nothing it reads after losing the lease is published. It says it streams only
+// once its starting position is in Redis: from then on a successor resumes at or before any row it reads.
 import type { Logger } from 'pino';
 import type { Checkpoint } from '../cdc/checkpoint.js';
-import type { CdcHealth, CdcReader } from '../cdc/index.js';
+import type { CdcHealth, CdcReader, CdcState } from '../cdc/index.js';
 import type { CheckpointPort } from '../cdc/reader.js';
 import type { EventOutbox } from './event-stream.js';
 import type { ClusterKeys } from './keys.js';
@@ -13,11 +14,20 @@ import type { RedisLink } from './redis.js';
 export class SharedCheckpoints implements CheckpointPort {
   readonly file = 'redis';
   #loaded: Checkpoint | undefined;
+  /** The lease term that has a checkpoint in Redis: it resumed from one there, or one it saved was appended. */
+  #inRedis: string | undefined;
 
   constructor(private readonly outbox: EventOutbox, private readonly fence: () => string | undefined) {}
 
-  preload(cp: Checkpoint | undefined): void {
+  /** What Redis had when the lease term `fence` began. */
+  preload(cp: Checkpoint | undefined, fence: string): void {
     this.#loaded = cp;
+    this.#inRedis = cp ? fence : undefined;
+  }
+
+  /** Whether a checkpoint of this term is in Redis (the outbox appends in order, so a later one never precedes it). */
+  inRedis(fence: string): boolean {
+    return this.#inRedis === fence;
   }
 
   load(): Checkpoint | undefined {
@@ -27,7 +37,7 @@ export class SharedCheckpoints implements CheckpointPort {
   save(cp: Checkpoint): void {
     this.#loaded = cp;
     const fence = this.fence();
-    if (fence !== undefined) this.outbox.checkpoint(JSON.stringify(cp), fence);
+    if (fence !== undefined) this.outbox.checkpoint(JSON.stringify(cp), fence, () => (this.#inRedis = fence));
   }
 
   async flush(): Promise<void> {}
@@ -86,7 +96,7 @@ export class BinlogLeader implements CdcReader {
       if (this.#fence !== fence) return;
       const raw = await this.#sharedCheckpoint(fence);
       if (raw === undefined) return;
-      this.checkpoints.preload(raw ? (JSON.parse(raw) as Checkpoint) : undefined);
+      this.checkpoints.preload(raw ? (JSON.parse(raw) as Checkpoint) : undefined, fence);
       this.logger.info({ checkpoint: raw ? JSON.parse(raw) as unknown : null }, 'binlog reader starting from the shared checkpoint');
       this.#running = true;
       this.#readerFence = fence;
@@ -104,8 +114,22 @@ export class BinlogLeader implements CdcReader {
   }
 
   health(): LeaderHealth {
+    const inner = this.inner.health();
     const lease = { held: this.#fence !== undefined, ...this.counters };
-    return { ...this.inner.health(), lease };
+    return { ...inner, state: this.#state(inner.state), lease };
+  }
+
+  /**
+   * 'streaming' means what the reader reads will be published: its term is the current one and its starting
+   * position (the snapshot's, when Redis had none) is in Redis. Before, a kill -9 of this node would make the next
+   * leader take a snapshot of its own, and the rows read in between would reach clients only as that snapshot's
+   * state, not as events.
+   */
+  #state(s: CdcState): CdcState {
+    if (s !== 'streaming') return s;
+    const fence = this.#readerFence;
+    if (fence === undefined) return 'stopped';
+    return this.checkpoints.inRedis(fence) ? 'streaming' : 'starting';
   }
 
   currentStatus(chargeBoxId: string): ReturnType<CdcReader['currentStatus']> {

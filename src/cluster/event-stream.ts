@@ -44,6 +44,8 @@ interface CheckpointItem {
   readonly fence: string;
   readonly json: string;
   readonly bytes: number;
+  /** Told once the checkpoint is in Redis. */
+  readonly landed: (() => void) | undefined;
 }
 
 type Item = EventItem | CheckpointItem;
@@ -110,8 +112,8 @@ export class EventOutbox {
     if (events.length > 0) this.#unpublished(events);
   }
 
-  checkpoint(json: string, fence: string): void {
-    this.#add({ kind: 'checkpoint', fence, json, bytes: json.length });
+  checkpoint(json: string, fence: string, landed?: () => void): void {
+    this.#add({ kind: 'checkpoint', fence, json, bytes: json.length, landed });
   }
 
   /** A lease ended: what it had not yet published never will be (the next holder re-reads from the checkpoint). A
@@ -209,6 +211,7 @@ export class EventOutbox {
         } else {
           this.counters.appended += n;
           (r as number[]).forEach((seq, k) => this.#given.set(events[k]!.chargeBoxId, seq));
+          for (const i of sent) if (i.kind === 'checkpoint') i.landed?.();
         }
         this.#lastBatch = n;
       }

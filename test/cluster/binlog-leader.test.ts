@@ -1,11 +1,12 @@
 // The binlog reader under the lease, without processes: what a new holder resumes from, and under which fence a
 // reader publishes. A read of the shared checkpoint that fails is asked again, never taken for "no checkpoint" (which
 // would make the node take a snapshot and skip every row since its predecessor's checkpoint). A reader of a lease
-// term that ended publishes nothing, even while it stops after this node took the lease again.
+// term that ended publishes nothing, even while it stops after this node took the lease again. It says it streams
+// only once its starting position is in Redis.
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { Checkpoint } from '../../src/cdc/checkpoint.js';
-import type { CdcHealth, CdcReader } from '../../src/cdc/index.js';
+import type { CdcHealth, CdcReader, CdcState } from '../../src/cdc/index.js';
 import { BinlogLeader, SharedCheckpoints } from '../../src/cluster/binlog-leader.js';
 import type { EventOutbox } from '../../src/cluster/event-stream.js';
 import { ClusterKeys } from '../../src/cluster/keys.js';
@@ -20,16 +21,22 @@ class Inner implements CdcReader {
   /** Until resolved, a stop waits (a binlog connection slow to close). */
   stopping: Promise<void> = Promise.resolve();
   position: Checkpoint | undefined;
+  state: CdcState = 'stopped';
   constructor(private readonly checkpoints: SharedCheckpoints) {}
-  async start(): Promise<void> {
-    this.startedFrom.push(this.checkpoints.load());
+  /** Resumes from the checkpoint offered, or takes a "snapshot" at `snapshotAt` and saves its position. */
+  async start(snapshotAt: Checkpoint = { file: 'binlog.000001', position: 7, updatedAt: '' }): Promise<void> {
+    const from = this.checkpoints.load();
+    this.startedFrom.push(from);
+    if (from === undefined) this.checkpoints.save(snapshotAt);
+    this.state = 'streaming';
   }
   async stop(): Promise<void> {
     await this.stopping;
     if (this.position) this.checkpoints.save(this.position);
+    this.state = 'stopped';
   }
   health(): CdcHealth {
-    return { state: 'stopped', lagSeconds: 0, lastEventAt: null, position: { file: null, position: null, gtid: null }, stateSince: '', error: null, lastError: null, restarts: 0 };
+    return { state: this.state, lagSeconds: 0, lastEventAt: null, position: { file: null, position: null, gtid: null }, stateSince: '', error: null, lastError: null, restarts: 0 };
   }
   currentStatus(): ReturnType<CdcReader['currentStatus']> {
     return new Map();
@@ -88,5 +95,27 @@ describe('binlog leader', () => {
     expect(saved).toEqual([]); // position 900 never reached Redis: the new term resumes from 100 and reads the rows again
     expect(inner.startedFrom[1]).toEqual(cp);
     expect(leader.readerFence).toBe('2 a');
+  });
+
+  it('says it streams only once its snapshot\'s position is in Redis, and not once its term has ended', async () => {
+    const redis = { client: { get: async () => null } } as unknown as RedisLink;
+    const landed: (() => void)[] = [];
+    const outbox = {
+      checkpoint: (_json: string, _fence: string, done?: () => void) => done && landed.push(done),
+      dropFence: () => undefined,
+    } as unknown as EventOutbox;
+    let leader: BinlogLeader | undefined;
+    const checkpoints = new SharedCheckpoints(outbox, () => leader?.readerFence);
+    const inner = new Inner(checkpoints);
+    leader = new BinlogLeader(inner, checkpoints, redis, new ClusterKeys('leader-test'), outbox, log);
+    leader.acquired('1 a');
+    await until(() => inner.state === 'streaming', 3000, 'the reader streams');
+    expect(landed).toHaveLength(1); // the snapshot's position, on its way
+    expect(leader.health().state).toBe('starting');
+    landed[0]!();
+    expect(leader.health().state).toBe('streaming');
+    inner.stopping = new Promise(() => undefined); // a stop that does not end: the reader still says streaming
+    leader.lost();
+    expect(leader.health().state).toBe('stopped');
   });
 });
