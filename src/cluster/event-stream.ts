@@ -44,6 +44,8 @@ interface CheckpointItem {
   readonly fence: string;
   readonly json: string;
   readonly bytes: number;
+  /** Told once the checkpoint is in Redis. */
+  readonly landed: (() => void) | undefined;
 }
 
 type Item = EventItem | CheckpointItem;
@@ -71,6 +73,10 @@ export class EventOutbox {
   readonly #given = new Map<string, number>();
   #flushing = false;
   #scheduled = false;
+  /** The batch on its way to Redis: its fence, and whether that lease ended meanwhile. */
+  #inFlight: { readonly fence: string; ended: boolean } | undefined;
+  /** Told of this node's events that will never be appended, so the event model forgets their ids (sequencer.ts). */
+  #unpublished: (events: readonly UnsequencedEvent[]) => void = () => undefined;
   readonly counters: StreamCounters;
 
   constructor(
@@ -97,21 +103,35 @@ export class EventOutbox {
     this.#add({ kind: 'event', fence, event, bytes: event.fields.length + event.chargeBoxId.length });
   }
 
-  checkpoint(json: string, fence: string): void {
-    this.#add({ kind: 'checkpoint', fence, json, bytes: json.length });
+  onUnpublished(fn: (events: readonly UnsequencedEvent[]) => void): void {
+    this.#unpublished = fn;
   }
 
-  /** A lease ended: what it had not yet published never will be (the next holder re-reads from the checkpoint). */
+  /** Events that will never be appended (their lease has passed on, the outbox was full). */
+  unpublished(events: readonly UnsequencedEvent[]): void {
+    if (events.length > 0) this.#unpublished(events);
+  }
+
+  checkpoint(json: string, fence: string, landed?: () => void): void {
+    this.#add({ kind: 'checkpoint', fence, json, bytes: json.length, landed });
+  }
+
+  /** A lease ended: what it had not yet published never will be (the next holder re-reads from the checkpoint). A
+   * batch on its way to Redis is not in the queue: the script decides about it. */
   dropFence(fence: string): void {
-    const before = this.#items.length;
+    if (this.#inFlight?.fence === fence) this.#inFlight.ended = true;
+    const dropped = this.#items.filter((i) => i.fence === fence);
+    if (dropped.length === 0) return;
     this.#items = this.#items.filter((i) => i.fence !== fence);
     this.#bytes = this.#items.reduce((n, i) => n + i.bytes, 0);
-    this.counters.fencedOut += before - this.#items.length;
+    this.counters.fencedOut += dropped.length;
+    this.unpublished(eventsOf(dropped));
   }
 
   #add(item: Item): void {
     if (this.#bytes + item.bytes > this.maxBytes) {
       this.counters.droppedForBytes++;
+      if (item.kind === 'event') this.unpublished([item.event]);
       return;
     }
     this.#items.push(item);
@@ -158,19 +178,40 @@ export class EventOutbox {
         // A checkpoint rides with the events before it, so the position never passes an event not yet in the stream.
         const next = this.#items[n];
         const cp = next?.fence === fence && next.kind === 'checkpoint' ? next.json : '';
-        const take = n + (cp ? 1 : 0);
-        const events = (this.#items.slice(0, n) as EventItem[]).map((i) => i.event);
+        // Off the queue while on its way: a lease lost meanwhile (dropFence) leaves this batch to the script's verdict,
+        // and what is queued behind it is never taken for it.
+        const sent = this.#items.splice(0, n + (cp ? 1 : 0));
+        const sentBytes = sent.reduce((s, i) => s + i.bytes, 0);
+        this.#bytes -= sentBytes;
+        const events = eventsOf(sent);
         const batch = events.flatMap((e) => [e.chargeBoxId, Math.max(e.floor, this.#given.get(e.chargeBoxId) ?? 0), e.fields]);
-        const r = await this.#append([this.keys.events, this.keys.lease, this.keys.checkpoint, this.keys.seqs, fence, this.maxLen, cp, ...batch]);
-        const done = this.#items.splice(0, take);
-        this.#bytes -= done.reduce((s, i) => s + i.bytes, 0);
+        let r: unknown;
+        const flight = (this.#inFlight = { fence, ended: false });
+        try {
+          r = await this.#append([this.keys.events, this.keys.lease, this.keys.checkpoint, this.keys.seqs, fence, this.maxLen, cp, ...batch]);
+        } catch (err) {
+          // Sent again once Redis is back, unless its lease ended meanwhile: then it never will be (it may have
+          // landed before the connection dropped; an id read back from the stream is still known as seen).
+          if (flight.ended) {
+            this.counters.fencedOut += sent.length;
+            this.unpublished(events);
+          } else {
+            this.#items.unshift(...sent);
+            this.#bytes += sentBytes;
+          }
+          throw err;
+        } finally {
+          this.#inFlight = undefined;
+        }
         if (r === -1) {
           this.logger.warn({ events: n }, 'binlog events not published: the lease has passed to another node');
-          this.counters.fencedOut += take;
+          this.counters.fencedOut += sent.length;
+          this.unpublished(events);
           this.dropFence(fence);
         } else {
           this.counters.appended += n;
           (r as number[]).forEach((seq, k) => this.#given.set(events[k]!.chargeBoxId, seq));
+          for (const i of sent) if (i.kind === 'checkpoint') i.landed?.();
         }
         this.#lastBatch = n;
       }
@@ -183,6 +224,10 @@ export class EventOutbox {
       if (this.#items.length > 0 && this.redis.up) this.#schedule();
     }
   }
+}
+
+function eventsOf(items: readonly Item[]): UnsequencedEvent[] {
+  return items.flatMap((i) => (i.kind === 'event' ? [i.event] : []));
 }
 
 /** Reads the stream from a position on, forever, with its own (blocking) connection. */

@@ -124,7 +124,13 @@ export function createCluster(deps: ClusterDeps): Cluster {
     acquired: (fence) => leader?.acquired(fence),
     lost: () => leader?.lost(),
   }, logger);
-  const checkpoints = new SharedCheckpoints(outbox, () => lease.fence);
+  /** What SteVe's events and checkpoints are published under: the lease this node holds, if its running binlog
+   * reader was started in that very term (binlog-leader.ts, readerFence). */
+  const binlogFence = (): string | undefined => {
+    const held = lease.fence;
+    return held !== undefined && held === leader?.readerFence ? held : undefined;
+  };
+  const checkpoints = new SharedCheckpoints(outbox, binlogFence);
   const position = new StreamPosition(deps.dataDir);
   let sink: ((event: GatewayEvent, line: string) => void) | undefined;
   const reader = new EventStreamReader(reading, keys, position.load(), (event, line) => sink?.(event, line), counters, logger, (got) => pacing.interval(got));
@@ -169,20 +175,26 @@ export function createCluster(deps: ClusterDeps): Cluster {
       return nodeId;
     },
     sequencing: {
-      // This node's events: SteVe's only while it holds the lease (the script checks the lease again).
+      // This node's events: SteVe's only from a reader started in the lease term held now (the script checks the
+      // lease again).
       publish(event) {
         if (event.source !== 'steve') {
           outbox.event(event, '');
           return;
         }
-        const fence = lease.fence;
+        const fence = binlogFence();
         if (fence !== undefined) outbox.event(event, fence);
-        else counters.fencedOut++;
+        else {
+          counters.fencedOut++;
+          outbox.unpublished([event]);
+        }
       },
-      sequenced(accept) {
+      sequenced(accept, unpublished) {
         sink = accept;
+        outbox.onUnpublished(unpublished);
         return () => {
           sink = undefined;
+          outbox.onUnpublished(() => undefined);
         };
       },
     },

@@ -19,6 +19,8 @@ export interface SequencerCounters {
 /** An event that passed the rule and de-dup on this node, waiting for its seq from the shared store. */
 export interface UnsequencedEvent {
   readonly chargeBoxId: string;
+  /** The event's id (also inside `fields`): what this node forgets again if the event never reaches the store. */
+  readonly id: string;
   readonly source: EventSource;
   /** The station's newest seq this node knows: the store continues after the larger of it and its own. */
   readonly floor: number;
@@ -29,8 +31,11 @@ export interface UnsequencedEvent {
 /** Cluster mode: seq comes from a store every node shares (src/cluster). */
 export interface SharedSequencing {
   publish(event: UnsequencedEvent): void;
-  /** Every node's sequenced events in the store's one order, each with its JSON line. */
-  sequenced(accept: (event: GatewayEvent, line: string) => void): () => void;
+  /**
+   * Every node's sequenced events in the store's one order, each with its JSON line; and this node's published
+   * events that will never reach the store (refused by the binlog lease's fence, or dropped from a full outbox).
+   */
+  sequenced(accept: (event: GatewayEvent, line: string) => void, unpublished: (events: readonly UnsequencedEvent[]) => void): () => void;
 }
 
 /** Insertion-ordered set that forgets its oldest entries beyond a bound. */
@@ -39,6 +44,9 @@ class RecentIds {
   constructor(private readonly max: number) {}
   has(id: string): boolean {
     return this.#ids.has(id);
+  }
+  delete(id: string): void {
+    this.#ids.delete(id);
   }
   add(id: string): void {
     this.#ids.add(id);
@@ -94,7 +102,7 @@ export class Sequencer {
 
   start(): void {
     this.#off ??= this.#opts.bus.on('eventInput', (input) => this.accept(input));
-    this.#offShared ??= this.#opts.shared?.sequenced((event, line) => this.#record(event, line));
+    this.#offShared ??= this.#opts.shared?.sequenced((event, line) => this.#record(event, line), (events) => this.#unpublished(events));
   }
 
   stop(): void {
@@ -136,13 +144,25 @@ export class Sequencer {
       this.#published.add(publishedKey(input.chargeBoxId, input.id));
       // Bounded: an event that never comes back (Redis lost it, the lease passed on) is forgotten in time.
       if (this.#published.size > MAX_PUBLISHED) this.#published.delete(this.#published.values().next().value as string);
-      shared.publish({ chargeBoxId: input.chargeBoxId, source: input.source, floor: this.lastSeq(input.chargeBoxId), fields });
+      shared.publish({ chargeBoxId: input.chargeBoxId, id: input.id, source: input.source, floor: this.lastSeq(input.chargeBoxId), fields });
       return;
     }
     const seq = (this.#seq.get(input.chargeBoxId) ?? 0) + 1;
     this.#seq.set(input.chargeBoxId, seq);
     // Everyone sees the event as the history keeps it (a finding in place of one too large to keep).
     this.#deliver(this.#opts.history.append({ ...input, seq } as GatewayEvent));
+  }
+
+  /**
+   * Cluster mode: events this node published that the store will never have (their binlog lease passed on before
+   * they were appended). Their ids were taken as seen when they were published; kept, a binlog reader that reads
+   * the same rows again (this node taking the lease again and resuming from the last checkpoint in Redis) would drop
+   * them as repeats and they would be lost. An id already read back from the store (another node's copy) stays.
+   */
+  #unpublished(events: readonly UnsequencedEvent[]): void {
+    for (const e of events) {
+      if (this.#published.delete(publishedKey(e.chargeBoxId, e.id))) this.#recent.get(e.chargeBoxId)?.delete(e.id);
+    }
   }
 
   /** Cluster mode: a sequenced event from the shared store (this node's or another's). */

@@ -1,5 +1,6 @@
 // The binlog lease across gateway processes: one reader in the cluster; kill -9 of its node while SteVe writes rows,
-// another node takes over from the shared checkpoint within seconds and no row's event is lost or repeated.
+// another node takes over from the shared checkpoint within seconds and no row's event is lost or repeated. And a
+// reader that paused past its lease and takes it again reads again, and publishes, what it could not publish.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayEvent } from '../../src/events/catalogue.js';
 import { createSteveDatabase, startMariadb, type PrivateMariadb } from '../support/mariadb.js';
@@ -23,7 +24,7 @@ afterAll(async () => {
   await db?.stop();
 });
 
-interface Health { cluster: { binlogLeader: boolean }; binlog: { state: string; lease?: { held: boolean } } }
+interface Health { cluster: { binlogLeader: boolean }; binlog: { state: string; lease?: { held: boolean; acquired: number } } }
 
 async function leaders(of: GatewayNode[]): Promise<GatewayNode[]> {
   const hs = await Promise.all(of.map((n) => n.get<Health>('/api/health').then((h) => [n, h] as const)));
@@ -75,6 +76,56 @@ describe('binlog lease', () => {
     const sorted = x!.events.map((e) => e.seq).sort((a, b) => a - b);
     expect(sorted).toEqual(Array.from({ length: sorted.length }, (_, k) => sorted[0]! + k));
     expect(second).toBeDefined();
+    await writer.close();
+  }, 120_000);
+});
+
+describe('binlog lease taken again by the same node', () => {
+  it('rows read while the lease had lapsed are read again and published once the node holds it again', async () => {
+    const writer = await SteveWriter.open(db, 'stevedb', '3.13');
+    await writer.addStation('CP-AGAIN');
+    const mine = await Promise.all(['again-a', 'again-b', 'again-c'].map((n, i) => startNode(n, { REDIS_URL: redis.url, STEVE_DB_URL: url, CDC_SERVER_ID: String(7200 + i), CDC_RECONNECT_MIN_MS: '100', CLUSTER_PREFIX: 'again' })));
+    nodes.push(...mine);
+    const leader = await until(async () => {
+      const l = await leaders(mine);
+      return l.length === 1 ? l[0] : undefined;
+    }, 20_000, 'one binlog reader');
+    const rows = async (n: GatewayNode): Promise<string[]> => {
+      const { events } = await n.get<{ events: GatewayEvent[] }>('/api/events?chargeBoxId=CP-AGAIN&type=status&limit=1000');
+      return events.map((e) => (e.data as { info?: string }).info).filter((x): x is string => x?.startsWith('again-') === true);
+    };
+    const write = async (from: number, to: number): Promise<void> => {
+      for (let i = from; i < to; i++) {
+        await writer.statusNotification('CP-AGAIN', 1, i % 2 ? 'Available' : 'Charging', 'NoError', { info: `again-${i}`, timestamp: new Date(Date.UTC(2026, 0, 2, 0, 0, i)) });
+      }
+    };
+    await write(0, 5);
+    await until(async () => (await rows(leader)).length === 5 || undefined, 10_000, 'the first rows');
+
+    // Redis stops answering and the other nodes stall, while SteVe writes on: the leader reads the rows but its lease
+    // runs out before it can publish them. When Redis answers again the leader takes the lease again (the others are
+    // still stalled) and resumes from the last checkpoint that reached Redis: the rows after it must be read again
+    // and published, not dropped as already seen.
+    const others = mine.filter((n) => n !== leader);
+    for (const n of others) n.pause(true);
+    redis.pause(true);
+    await write(5, 15);
+    await new Promise((r) => setTimeout(r, 2500));
+    redis.pause(false);
+    await until(async () => {
+      const h = await leader.get<Health>('/api/health');
+      return h.cluster.binlogLeader && h.binlog.state === 'streaming' && (h.binlog.lease?.acquired ?? 0) >= 2;
+    }, 10_000, 'the leader holds the lease again');
+    for (const n of others) n.pause(false);
+    await write(15, 20);
+
+    for (const n of mine) {
+      const got = await until(async () => {
+        const r = await rows(n);
+        return r.length >= 20 ? r : undefined;
+      }, 10_000, `every row on ${n.name}`).catch(async () => rows(n));
+      expect(got.sort()).toEqual(Array.from({ length: 20 }, (_, i) => `again-${i}`).sort());
+    }
     await writer.close();
   }, 120_000);
 });

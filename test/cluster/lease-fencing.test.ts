@@ -13,7 +13,7 @@ const log = pino({ level: 'silent' });
 
 const counters = (): StreamCounters => ({ appended: 0, droppedForBytes: 0, fencedOut: 0, read: 0, readErrors: 0 });
 const input = (n: number): UnsequencedEvent => ({
-  chargeBoxId: 'CP-F', source: 'steve', floor: 0,
+  chargeBoxId: 'CP-F', id: `steve:test:${n}`, source: 'steve', floor: 0,
   fields: JSON.stringify({ id: `steve:test:${n}`, type: 'heartbeat', chargeBoxId: 'CP-F', timestamp: new Date().toISOString(), receivedAt: new Date().toISOString(), source: 'steve', data: {} }),
 });
 
@@ -51,5 +51,28 @@ describe('binlog lease fencing', () => {
     expect(a.fence).toBeUndefined();
     await a.stop();
     await b.stop();
+  });
+
+  it('a lease lost while its batch is on the way: the batch gets the script\'s verdict, what is queued behind it is appended, what is dropped is reported', async () => {
+    const keys = new ClusterKeys('flight-test');
+    const ra = await link();
+    const a = new BinlogLease(ra, keys, () => 'a', 400, { acquired: () => undefined, lost: () => undefined }, log);
+    a.start();
+    const fenceA = await until(() => a.fence, 3000, 'a holds the lease');
+    const ca = counters();
+    const out = new EventOutbox(ra, keys, 1000, 1 << 20, ca, log);
+    const unpublished: string[] = [];
+    out.onUnpublished((events) => unpublished.push(...events.map((e) => e.id)));
+    out.event(input(1), fenceA);
+    await new Promise((r) => setImmediate(r)); // the batch with event 1 is on its way
+    out.event(input(2), fenceA);
+    out.dropFence(fenceA); // the lease ends: event 2 never goes, event 1 is the script's to judge
+    out.event({ ...input(3), source: 'station' }, ''); // a wire event, queued behind
+    await until(() => ca.appended === 2, 3000, 'events 1 and 3 appended');
+    const ids = (await ra.client.xrange(keys.events, '-', '+')).map(([, f]) => (JSON.parse(f[1]!) as { id: string }).id);
+    expect(ids).toEqual(['steve:test:1', 'steve:test:3']);
+    expect(unpublished).toEqual(['steve:test:2']);
+    expect(out.queued.items).toBe(0);
+    await a.stop();
   });
 });

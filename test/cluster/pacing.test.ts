@@ -30,7 +30,7 @@ const log = pino({ level: 'silent' });
 
 const counters = (): StreamCounters => ({ appended: 0, droppedForBytes: 0, fencedOut: 0, read: 0, readErrors: 0 });
 const event = (id: string): UnsequencedEvent => ({
-  chargeBoxId: 'CP-P', source: 'station', floor: 0,
+  chargeBoxId: 'CP-P', id, source: 'station', floor: 0,
   fields: JSON.stringify({ id, type: 'heartbeat', chargeBoxId: 'CP-P', timestamp: '2026-12-07T00:00:00.000Z', receivedAt: '2026-12-07T00:00:00.000Z', source: 'station', data: {} }),
 });
 

@@ -15,7 +15,7 @@ const log = pino({ level: 'silent' });
 const BATCH_MS = 50;
 const counters = (): StreamCounters => ({ appended: 0, droppedForBytes: 0, fencedOut: 0, read: 0, readErrors: 0 });
 const event = (id: string, floor = 0): UnsequencedEvent => ({
-  chargeBoxId: 'CP-S', source: 'station', floor,
+  chargeBoxId: 'CP-S', id, source: 'station', floor,
   fields: JSON.stringify({ id, type: 'heartbeat', chargeBoxId: 'CP-S', timestamp: '2026-12-07T00:00:00.000Z', receivedAt: '2026-12-07T00:00:00.000Z', source: 'station', data: {} }),
 });
 

@@ -57,6 +57,8 @@ export interface PrivateRedis {
   readonly url: string;
   stop(): Promise<void>;
   start(): Promise<void>;
+  /** SIGSTOP / SIGCONT: a Redis that holds its connections open but answers nothing. */
+  pause(paused: boolean): void;
 }
 
 /** No persistence: a restart comes back empty, the harshest case for the cluster. */
@@ -73,8 +75,12 @@ export async function startRedis(atPort?: number): Promise<PrivateRedis> {
       await waitForPort(port);
     },
     async stop() {
+      child?.kill('SIGCONT');
       child?.kill('SIGKILL');
       await exited;
+    },
+    pause(paused: boolean) {
+      child?.kill(paused ? 'SIGSTOP' : 'SIGCONT');
     },
   };
   await redis.start();
