@@ -3,7 +3,7 @@
 // pushed event (all gateway nodes together, Redis and HAProxy shown apart), and for the cluster the time stations of
 // a node killed with -9 need to be answered again through HAProxy.
 // Usage: npm run bench:cluster -- [--stations 300] [--push-stations 100] [--clients 20] [--seconds 15] [--control 0|1]
-//   [--failover 1|0]
+//   [--failover 1|0] [--machinery 1|0]
 // --control 1 adds a third setup: three nodes behind HAProxy without Redis (three independent gateways), the cost
 // of splitting the same load over three processes on this machine, without any cluster machinery.
 // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") is passed to the gateway nodes; each phase's start is
@@ -25,6 +25,9 @@ const clients = arg('clients', 20);
 const seconds = arg('seconds', 15);
 const control = arg('control', 0) === 1;
 const withFailover = arg('failover', 1) === 1;
+// --machinery 1 (default) adds one node with Redis (no HAProxy): the cluster machinery's cost with the process count
+// unchanged, set against the single plain node.
+const machinery = arg('machinery', 1) === 1;
 // The nodes run with the gateway's own flags (src/node-flags.ts, what npm start runs), then BENCH_NODE_ARGS.
 const nodeArgs = [...GATEWAY_NODE_FLAGS, ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
 const SECRET = 'bench-cluster-secret-0123456789-abcdefgh';
@@ -307,6 +310,13 @@ try {
   const redisPort = await freePort();
   const redis = spawnTracked('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
   await waitPort(redisPort);
+  let rm: Result | undefined;
+  if (machinery) {
+    const lone = await startNodes(1, { STEVE_WS_URL, REDIS_URL: `redis://127.0.0.1:${redisPort}`, CLUSTER_NODE_TTL_MS: '1500' });
+    rm = await measure({ name: '1 node + Redis', nodes: lone, stationPort: lone[0]!.port, extra: [{ name: 'redis', pid: redis.pid as number }], redisPort });
+    await stopProcess(lone[0]!.child);
+    execFileSync('redis-cli', ['-p', String(redisPort), 'FLUSHALL']); // the three nodes start on an empty Redis
+  }
   const three = await startNodes(3, { STEVE_WS_URL, REDIS_URL: `redis://127.0.0.1:${redisPort}`, CLUSTER_NODE_TTL_MS: '1500' });
   const lb = await balancer(three);
   const cluster: Setup = { name: '3 nodes', nodes: three, stationPort: lb.port, extra: [{ name: 'redis', pid: redis.pid as number }, { name: 'haproxy', pid: lb.pid }], redisPort };
@@ -318,7 +328,7 @@ try {
   const ms = (x: number): string => x.toFixed(2).padStart(7);
   console.log(`\nstations=${stations} (1 Heartbeat/s each), push: ${pushStations} stations × 1 status/s to ${clients} clients subscribed to all, ${seconds} s per phase`);
   console.log('                      relay: calls  CPU µs/call  p50 ms  p99 ms | push: events  CPU µs/event  p50 ms  p99 ms');
-  const rows = [['1 node (no Redis)', r1], ...(rc ? [['3 nodes, no Redis', rc] as const] : []), ['3 nodes + Redis', r3]] as const;
+  const rows = [['1 node (no Redis)', r1], ...(rm ? [['1 node + Redis', rm] as const] : []), ...(rc ? [['3 nodes, no Redis', rc] as const] : []), ['3 nodes + Redis', r3]] as const;
   for (const [name, r] of rows) {
     console.log(`${name.padEnd(22)} ${String(r.relayCalls).padStart(11)} ${us(r.relayCpuPerCall)}     ${ms(r.relayP50)} ${ms(r.relayP99)} | ${String(r.pushed).padStart(12)} ${us(r.pushCpuPerEvent)}       ${ms(r.pushP50)} ${ms(r.pushP99)}`);
   }
@@ -341,6 +351,10 @@ try {
     const b = (three - one) / 2;
     return `once ${us(one - b)} µs, on every node ${us(b)} µs`;
   };
+  if (rm) {
+    // The machinery's own cost: sequencing, claims, the stream and heartbeats, with the process count unchanged.
+    console.log(`1 node with Redis / 1 node without: ${ratio(rm.relayCpuPerCall, r1.relayCpuPerCall)}× per relayed call, ${ratio(rm.pushCpuPerEvent, r1.pushCpuPerEvent)}× per pushed event (with Redis's own CPU: ${ratio(rm.relayCpuPerCall + rm.extraRelay[0]!, r1.relayCpuPerCall)}×, ${ratio(rm.pushCpuPerEvent + rm.extraPush[0]!, r1.pushCpuPerEvent)}×)`);
+  }
   if (rc) {
     console.log(`3 nodes without Redis / one node: ${ratio(rc.relayCpuPerCall, r1.relayCpuPerCall)}× per relayed call, ${ratio(rc.pushCpuPerEvent, r1.pushCpuPerEvent)}× per pushed event (above idle ${ratio(rc.relayMarginal, r1.relayMarginal)}×, ${ratio(rc.pushMarginal, r1.pushMarginal)}×)`);
     console.log(`cluster / 3 nodes without Redis: ${ratio(r3.relayCpuPerCall, rc.relayCpuPerCall)}× per relayed call, ${ratio(r3.pushCpuPerEvent, rc.pushCpuPerEvent)}× per pushed event (above idle ${ratio(r3.relayMarginal, rc.relayMarginal)}×, ${ratio(r3.pushMarginal, rc.pushMarginal)}×)`);
