@@ -310,7 +310,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     calls,
     sim: simPort,
     tests: { answer: (runId, askId, answer) => tests.answer(runId, askId, answer) },
-    ...(cluster ? { remoteFrames: cluster.frames } : {}),
+    ...(cluster ? { remoteFrames: cluster.frames, settled: () => cluster.settled() } : {}),
     faults,
     metrics: () => {
       const stations = relay.stations();
@@ -420,6 +420,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   // The message log is the frame stream's history: operators only, like the live stream.
   app.use('/api/messages', auth.require({ role: 'operator' }), messagesRouter(messageLog, cluster?.messages(messageLog)));
   app.use('/api/stations/:id/device-log', auth.requireStation('id'), serial.deviceLogRouter());
+  // In a cluster, reads answered from this node's history first read what the shared stream holds (paced reads).
+  if (cluster) app.use(['/api/events', '/api/transactions', '/api/stations/:id/state'], (_req, _res, next) => void cluster.settled().then(() => next()));
   app.use('/api', eventsRouter(events));
   // Cluster mode: stations simulated on other nodes, and the list of every node's (src/cluster/routed-sim-rest.ts).
   if (cluster) app.use('/api/sim', auth.require({ role: 'operator' }), cluster.simRest(simPort, isSimulated, () => sim.list()));

@@ -39,7 +39,7 @@ export function parseClusterConfig(env: Env): ClusterConfig | undefined {
     streamMaxLen: envInt(env, 'CLUSTER_STREAM_MAXLEN', 200_000, 1000),
     outboxBytes: envInt(env, 'CLUSTER_OUTBOX_BYTES', 16 * 1024 * 1024, 1024),
     batchMs: envInt(env, 'CLUSTER_BATCH_MS', 10, 0),
-    quietMs: envInt(env, 'CLUSTER_QUIET_MS', 0, 0),
+    quietMs: envInt(env, 'CLUSTER_QUIET_MS', 250, 0),
   };
 }
 

@@ -73,6 +73,8 @@ export class EventOutbox {
   readonly #given = new Map<string, number>();
   #flushing = false;
   #scheduled = false;
+  /** The pacing timer of a lingering append. */
+  #lingering: NodeJS.Timeout | undefined;
   /** The batch on its way to Redis: its fence, and whether that lease ended meanwhile. */
   #inFlight: { readonly fence: string; ended: boolean } | undefined;
   /** Told of this node's events that will never be appended, so the event model forgets their ids (sequencer.ts). */
@@ -139,10 +141,20 @@ export class EventOutbox {
     this.#schedule();
   }
 
+  /** Appends now what lingers for the stream's pacing (someone here or on a peer now waits for events). */
+  hurry(): void {
+    if (this.#lingering === undefined) return;
+    clearTimeout(this.#lingering);
+    this.#lingering = undefined;
+    this.#scheduled = false;
+    void this.#flush();
+  }
+
   #schedule(): void {
     if (this.#scheduled || this.#flushing) return;
     this.#scheduled = true;
     const run = (): void => {
+      this.#lingering = undefined;
       this.#scheduled = false;
       void this.#flush();
     };
@@ -152,7 +164,7 @@ export class EventOutbox {
     const fenced = this.#items.some((i) => i.fence !== '');
     const ms = fenced ? 0 : typeof this.lingerMs === 'number' ? this.lingerMs : this.lingerMs(this.#items.length, this.#lastBatch);
     // No timer for no wait: a timer that fires after the process went idle wakes it once more (BENCHMARKS.md).
-    if (ms > 0) setTimeout(run, ms);
+    if (ms > 0) this.#lingering = setTimeout(run, ms);
     else setImmediate(run);
   }
 
@@ -235,6 +247,8 @@ export class EventStreamReader {
   #position: string;
   #running = false;
   #loop: Promise<void> | undefined;
+  /** Ends the paced wait between two reads early (wake()). */
+  #endNap: (() => void) | undefined;
 
   constructor(
     private readonly redis: RedisLink,
@@ -261,10 +275,28 @@ export class EventStreamReader {
     this.#loop = this.#run();
   }
 
+  /** Reads again now instead of at the end of the paced wait (a REST read wants what the stream holds). */
+  wake(): void {
+    this.#endNap?.();
+  }
+
   async stop(): Promise<void> {
     this.#running = false;
+    this.wake();
     this.redis.close();
     await this.#loop;
+  }
+
+  #nap(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#endNap = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#endNap = done;
+    });
   }
 
   async #run(): Promise<void> {
@@ -292,7 +324,7 @@ export class EventStreamReader {
           }
         }
         const wait = started + (typeof this.intervalMs === 'number' ? this.intervalMs : this.intervalMs(got)) - Date.now();
-        if (got > 0 && got < READ_BATCH && wait > 0) await new Promise((r) => setTimeout(r, wait));
+        if (got > 0 && got < READ_BATCH && wait > 0) await this.#nap(wait);
       } catch (err) {
         if (!this.#running) return;
         this.counters.readErrors++;
@@ -307,12 +339,12 @@ export class EventStreamReader {
  * Resolves once this node has read the stream up to its newest entry as of the call (or after `timeoutMs`): a new
  * binlog leader first learns every event the previous one published, so its de-dup by id drops what it reads again.
  */
-export async function caughtUp(redis: RedisLink, keys: ClusterKeys, position: () => string, timeoutMs = 5000): Promise<void> {
+export async function caughtUp(redis: RedisLink, keys: ClusterKeys, position: () => string, timeoutMs = 5000, pollMs = 20): Promise<void> {
   if (!redis.up) return;
   const newest = await redis.client.xrevrange(keys.events, '+', '-', 'COUNT', 1).then((r) => r[0]?.[0], () => undefined);
   if (newest === undefined) return;
   const deadline = Date.now() + timeoutMs;
-  while (compareIds(position(), newest) < 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  while (compareIds(position(), newest) < 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, pollMs));
 }
 
 /** Orders stream ids ("ms-n"; "0" is before all). */

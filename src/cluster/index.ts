@@ -87,10 +87,19 @@ export interface Cluster {
    * per CLUSTER_QUIET_MS: what REST answers here then lags the stream by up to that long.
    */
   eventsWanted(here: () => boolean): void;
+  /**
+   * Resolves once this node has read what the stream held when asked (at most SETTLE_MS): REST reads answered from
+   * this node's history wait for it, and so do Socket.IO subscriptions (their snapshot and replay), so paced reads
+   * (CLUSTER_QUIET_MS) never make them lag what the stream holds. At once with CLUSTER_QUIET_MS=0.
+   */
+  settled(): Promise<void>;
   /** After the HTTP server is bound (the default node id needs the port). */
   start(port: number): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** The most a REST read waits for this node to read the stream (Redis slow or away: it answers from what it has). */
+const SETTLE_MS = 1000;
 
 /** How long a node not expected to deliver a webhook event waits before claiming it (the expected one died or lags). */
 const WEBHOOK_BACKUP_MS = 5000;
@@ -110,7 +119,15 @@ export function createCluster(deps: ClusterDeps): Cluster {
   let wanted = { at: 0, yes: true };
   const wantedHere = (): boolean => {
     const now = Date.now();
-    if (now - wanted.at >= 100) wanted = { at: now, yes: askWanted() };
+    if (now - wanted.at >= 100) {
+      const yes = askWanted();
+      // Someone came to wait: what lingers or sleeps for the quiet pace goes now.
+      if (yes && !wanted.yes) {
+        outbox.hurry();
+        reader.wake();
+      }
+      wanted = { at: now, yes };
+    }
     return wanted.yes;
   };
   const pacing = streamPacing(config, wantedHere, () => wantedHere() || membership.peers().some((p) => p.eventsWanted === true));
@@ -239,6 +256,14 @@ export function createCluster(deps: ClusterDeps): Cluster {
     eventsWanted(here) {
       askWanted = here;
       wanted = { at: 0, yes: true };
+    },
+    async settled() {
+      // Without a quiet time reads are never paced. With one, the reader may be in a quiet wait even once someone
+      // here waits for events (a client that just came): asked then, it reads at once.
+      if (config.quietMs === 0) return;
+      outbox.hurry();
+      reader.wake();
+      await caughtUp(redis, keys, () => reader.position, SETTLE_MS, 2).catch(() => undefined);
     },
     async start(port) {
       nodeId = config.nodeId ?? defaultNodeId(port);

@@ -51,6 +51,11 @@ export interface PushServerDeps {
   readonly faults?: FaultsAccess;
   /** Cluster mode: frames of stations held by other nodes. */
   readonly remoteFrames?: RemoteFramesPort;
+  /**
+   * Cluster mode: resolves once this node has read what the shared stream holds. A subscription waits for it, so its
+   * snapshot and replay are not behind a node that was reading the stream at a quiet pace (CLUSTER_QUIET_MS).
+   */
+  readonly settled?: () => Promise<void>;
   readonly metrics: () => GatewayMetricsSnapshot;
   readonly verify: TokenVerifier;
   readonly logger: PushLogger;
@@ -238,8 +243,13 @@ export class PushServer {
     // Resumed events follow the ack: it is written first, they are read from the history as the socket drains.
     socket.on('subscribe', (req, ack) => {
       if (typeof ack !== 'function') return;
-      ack(this.#subscribe(c, req));
-      this.#delivery.pump(c);
+      const answer = (): void => {
+        ack(this.#subscribe(c, req));
+        this.#delivery.pump(c);
+      };
+      const settled = this.#deps.settled;
+      if (settled) void settled().then(answer, answer);
+      else answer();
     });
     // The page's liveness probe: an ack proves the whole path still carries packets both ways.
     socket.on('alive', (ack) => this.#withAck(ack, () => ({ ok: true })));

@@ -64,6 +64,25 @@ describe('stream pacing on Redis', () => {
     expect(delta('xread')).toBeLessThanOrEqual(5);
   });
 
+  it('a paced reader woken by a REST read reads at once, not at the end of its quiet wait', async () => {
+    const keys = new ClusterKeys('wake-test');
+    const out = new EventOutbox(await link(), keys, 10_000, 1 << 20, counters(), log, () => 0);
+    const read: string[] = [];
+    // Five seconds between reads once a read returned anything: the quiet mode of a node nobody waits on.
+    const reader = new EventStreamReader(await link(), keys, '0', (e) => read.push(e.id), counters(), log, () => 5000);
+    reader.start();
+    out.event(event('w0'), '');
+    await until(() => read.length === 1, 5000, 'the first event');
+    out.event(event('w1'), '');
+    await new Promise((r) => setTimeout(r, 300)); // appended by now; the reader sleeps out its 5 s
+    expect(read).toEqual(['w0']);
+    const woken = performance.now();
+    reader.wake();
+    await until(() => read.length === 2, 5000, 'the second event after wake()');
+    expect(performance.now() - woken).toBeLessThan(1000);
+    await reader.stop();
+  });
+
   it('while someone waits, events that come one at a time are appended and read at once, not a batch interval later', async () => {
     const keys = new ClusterKeys('eager-test');
     // A batch time far longer than the gap between events: were it waited out, events would arrive up to a second late.
