@@ -16,6 +16,13 @@ describe('growthPercent', () => {
     expect(growthPercent(2000 * MB, 1600 * MB)).toBe(0);
   });
 
+  it('keeps an operator\'s cap under 2× while the room allows it', () => {
+    expect(growthPercent(30 * MB, 1600 * MB, 50)).toBe(50);
+    expect(growthPercent(400 * MB, 1600 * MB, 50)).toBe(50);
+    expect(growthPercent(600 * MB, 1600 * MB, 50)).toBe(0); // 1.33× fits: under the cap's 1.5×, V8's own rule
+    expect(growthPercent(30 * MB, 1600 * MB, 0)).toBe(0);
+  });
+
   it('leaves V8 its own rule when the readings make no sense', () => {
     expect(growthPercent(0, 1600 * MB)).toBe(0);
     expect(growthPercent(30 * MB, -5)).toBe(0);
