@@ -47,6 +47,13 @@ export type ParsedFrame =
   | { readonly type: 3; readonly id: string; readonly payload: Record<string, unknown> }
   | { readonly type: 4; readonly id: string; readonly code: string; readonly description: string };
 
+/** What the recording upstream needs of a judged frame to answer it or check its answer. */
+export interface FrameHead {
+  readonly type: 2 | 3 | 4;
+  readonly id: string;
+  readonly action?: string;
+}
+
 export type FrameVerdict = { readonly ok: true; readonly frame: ParsedFrame } | { readonly ok: false; readonly problem: string };
 
 /** Judges a frame as SteVe would before it answers or closes with 1011. `maxIdLength` 36 is OCPP-J's limit. */

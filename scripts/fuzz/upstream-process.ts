@@ -14,6 +14,6 @@ const upstream = await startRecordingUpstream(violations);
 process.on('disconnect', () => void upstream.close().finally(() => process.exit(0)));
 process.on('message', (m: UpstreamRequest) => {
   if (m.kind === 'startCalls') upstream.startCalls(m.intervalMs, (id) => id.startsWith(m.prefix));
-  else send({ kind: 'report', received: upstream.received(), answered: upstream.answered(), violations: violations.entries() });
+  else void upstream.settled().then(() => send({ kind: 'report', received: upstream.received(), answered: upstream.answered(), violations: violations.entries() }));
 });
 send({ kind: 'listening', url: upstream.url });

@@ -3,9 +3,21 @@
 // sends CALLs of its own to hostile stations so their bad answers have something to be bad about.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { judgeFrame, sample } from './ocpp-check.js';
+import type { JudgeReply, JudgeRequest } from './judge-worker.js';
+import { judgeFrame, sample, type FrameHead } from './ocpp-check.js';
 import type { Violations } from './violations.js';
+
+/** Frames this large are judged in the worker (judge-worker.ts); smaller ones cost less than the hand-over. */
+const JUDGE_APART_BYTES = 64 * 1024;
+
+/** The judge worker, started from sources: workers do not inherit tsx's loader, so it is registered first. */
+function judgeWorker(): Worker {
+  const entry = new URL('./judge-worker.ts', import.meta.url).href;
+  const code = `import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(entry)}); })`;
+  return new Worker(code, { eval: true });
+}
 
 export const UPSTREAM_PATH = '/steve/websocket/CentralSystemService';
 
@@ -21,6 +33,8 @@ export interface RecordingUpstream {
   readonly url: string;
   readonly received: () => number;
   readonly answered: () => number;
+  /** Resolves once every frame handed to the judge worker has its verdict (before a report is read). */
+  settled(): Promise<void>;
   /** Starts sending one CALL every `intervalMs` to each session whose chargeBoxId passes `target`. */
   startCalls(intervalMs: number, target: (chargeBoxId: string) => boolean): void;
   close(): Promise<void>;
@@ -47,6 +61,14 @@ export async function startRecordingUpstream(violations: Violations): Promise<Re
   let answered = 0;
   let callSeq = 0;
   let caller: NodeJS.Timeout | undefined;
+  const judge = judgeWorker();
+  let judged = 0;
+  const awaiting = new Map<number, (r: JudgeReply) => void>();
+  judge.on('message', (r: JudgeReply) => {
+    awaiting.get(r.n)?.(r);
+    awaiting.delete(r.n);
+  });
+  judge.on('error', (err) => violations.add('upstream-judge', `the stand-in's judge worker failed: ${String(err)}`));
 
   wss.on('connection', (ws, req) => {
     const url = req.url ?? '';
@@ -67,23 +89,36 @@ export async function startRecordingUpstream(violations: Violations): Promise<Re
     sessions.set(ws, session);
     // SteVe asks every newly connected station for its configuration.
     sendCall(ws, session, 'GetConfiguration', {});
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      received++;
-      if (isBinary) return violations.add('malformed-upstream', `binary frame of ${data.length} bytes reached the upstream from ${id}`);
-      const text = data.toString('utf8');
-      const verdict = judgeFrame(text);
-      if (!verdict.ok) return violations.add('malformed-upstream', `${verdict.problem}: ${sample(text)} (from ${id})`);
-      const frame = verdict.frame;
+    // `text`: a sample of the frame for a violation's message (made only then, for small frames).
+    const act = (frame: FrameHead, text: () => string): void => {
       if (frame.type === 2) {
-        const conf = answerFor(frame.action);
-        ws.send(conf ? JSON.stringify([3, frame.id, conf]) : JSON.stringify([4, frame.id, 'NotImplemented', `unknown action ${frame.action.slice(0, 40)}`, {}]));
+        const action = frame.action ?? '';
+        const conf = answerFor(action);
+        if (ws.readyState !== ws.OPEN) return;
+        ws.send(conf ? JSON.stringify([3, frame.id, conf]) : JSON.stringify([4, frame.id, 'NotImplemented', `unknown action ${action.slice(0, 40)}`, {}]));
         answered++;
         return;
       }
       const sentAt = session.outstanding.get(frame.id);
-      if (sentAt === undefined) return violations.add('malformed-upstream', `answer to an id the upstream has not asked or already had answered: ${sample(text)} (from ${id})`);
+      if (sentAt === undefined) return violations.add('malformed-upstream', `answer to an id the upstream has not asked or already had answered: ${text()} (from ${id})`);
       session.outstanding.delete(frame.id);
-      if (Date.now() - sentAt > STEVE_ANSWER_WINDOW_MS) violations.add('malformed-upstream', `answer ${Math.round((Date.now() - sentAt) / 1000)} s after the call (SteVe allows 30 s): ${sample(text)}`);
+      if (Date.now() - sentAt > STEVE_ANSWER_WINDOW_MS) violations.add('malformed-upstream', `answer ${Math.round((Date.now() - sentAt) / 1000)} s after the call (SteVe allows 30 s): ${text()}`);
+    };
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      received++;
+      if (isBinary) return violations.add('malformed-upstream', `binary frame of ${data.length} bytes reached the upstream from ${id}`);
+      if (data.length >= JUDGE_APART_BYTES) {
+        // A copy of its own to hand over: `ws` may deliver a slice of a larger buffer.
+        const bytes = new Uint8Array(data).buffer;
+        const n = ++judged;
+        awaiting.set(n, (r) => (r.ok ? act(r.head, () => r.sample) : violations.add('malformed-upstream', `${r.problem}: ${r.sample} (from ${id})`)));
+        judge.postMessage({ n, bytes } satisfies JudgeRequest, [bytes]);
+        return;
+      }
+      const text = data.toString('utf8');
+      const verdict = judgeFrame(text);
+      if (!verdict.ok) return violations.add('malformed-upstream', `${verdict.problem}: ${sample(text)} (from ${id})`);
+      act(verdict.frame, () => sample(text));
     });
     ws.on('close', () => sessions.delete(ws));
     ws.on('error', () => undefined);
@@ -102,6 +137,11 @@ export async function startRecordingUpstream(violations: Violations): Promise<Re
     url: `ws://127.0.0.1:${port}${UPSTREAM_PATH}`,
     received: () => received,
     answered: () => answered,
+    async settled() {
+      const deadline = Date.now() + 30_000;
+      while (awaiting.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      if (awaiting.size > 0) violations.add('upstream-judge', `${awaiting.size} large frames never judged (the judge worker did not answer within 30 s)`);
+    },
     startCalls(intervalMs, target) {
       caller = setInterval(() => {
         for (const [ws, session] of sessions) {
@@ -111,6 +151,7 @@ export async function startRecordingUpstream(violations: Violations): Promise<Re
     },
     async close() {
       if (caller) clearInterval(caller);
+      await judge.terminate();
       for (const ws of sessions.keys()) ws.terminate();
       wss.close();
       server.closeAllConnections();

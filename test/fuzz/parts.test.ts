@@ -105,6 +105,33 @@ describe('recording upstream', () => {
   });
 });
 
+describe('recording upstream, large frames', () => {
+  it('judges them apart: a small call is answered while a large one is judged, and a bad large frame is still a violation', async () => {
+    const v = new Violations();
+    const upstream = await startRecordingUpstream(v);
+    try {
+      const ws = new WebSocket(`${upstream.url}/CP2`, ['ocpp1.6']);
+      const inbox: unknown[][] = [];
+      ws.on('message', (d: Buffer) => inbox.push(JSON.parse(d.toString()) as unknown[]));
+      await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+      const big = 'ÿx'.repeat(200_000);
+      ws.send(JSON.stringify([2, 'big-1', 'DataTransfer', { vendorId: 'V', data: big }]));
+      ws.send('[2,"small-1","Heartbeat",{}]');
+      ws.send(`[2,"big-2","DataTransfer",{"vendorId":"V","data":"${big}"`); // cut short: not JSON
+      for (let i = 0; i < 200 && inbox.filter((f) => f[0] === 3 && String(f[1]).match(/^(big-1|small-1)$/)).length < 2; i++) await new Promise((r) => setTimeout(r, 25));
+      expect(inbox.find((f) => f[1] === 'big-1')?.[2]).toEqual({ status: 'Accepted' });
+      expect(inbox.find((f) => f[1] === 'small-1')?.[0]).toBe(3);
+      await upstream.settled();
+      expect(v.count('malformed-upstream')).toBe(1);
+      expect(v.lines('').join('\n')).toMatch(/not JSON: \[2,"big-2","DataTransfer"/);
+      expect(inbox.some((f) => f[1] === 'big-2')).toBe(false);
+      ws.close();
+    } finally {
+      await upstream.close();
+    }
+  });
+});
+
 describe('hostile station', () => {
   it("names today's embedded-mode answers to inherited action names: an echo is wrong, silence is missing", async () => {
     // A stand-in gateway that answers like the embedded central system did before it used a Map: `constructor`
