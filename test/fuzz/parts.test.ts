@@ -73,18 +73,25 @@ describe('frame generator', () => {
   });
 });
 
+/** A station socket on the recording upstream, with every frame it receives. */
+async function stationAt(url: string): Promise<{ ws: WebSocket; inbox: unknown[][] }> {
+  const ws = new WebSocket(url, ['ocpp1.6']);
+  const inbox: unknown[][] = [];
+  ws.on('message', (d: Buffer) => inbox.push(JSON.parse(d.toString()) as unknown[]));
+  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+  return { ws, inbox };
+}
+
+async function until(pred: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !pred(); i++) await new Promise((r) => setTimeout(r, 25));
+}
+
 describe('recording upstream', () => {
   it('answers CALLs, and records a bad CALLERROR code, an unasked answer and a folded path as violations', async () => {
     const v = new Violations();
     const upstream = await startRecordingUpstream(v);
     try {
-      const ws = new WebSocket(`${upstream.url}/CP1`, ['ocpp1.6']);
-      const inbox: unknown[][] = [];
-      ws.on('message', (d: Buffer) => inbox.push(JSON.parse(d.toString()) as unknown[]));
-      await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
-      const until = async (pred: () => boolean): Promise<void> => {
-        for (let i = 0; i < 200 && !pred(); i++) await new Promise((r) => setTimeout(r, 25));
-      };
+      const { ws, inbox } = await stationAt(`${upstream.url}/CP1`);
       await until(() => inbox.some((f) => f[2] === 'GetConfiguration'));
       const getConfiguration = inbox.find((f) => f[2] === 'GetConfiguration') as unknown[];
       ws.send(JSON.stringify([4, getConfiguration[1], 'FormatViolation', '', {}]));
@@ -110,15 +117,12 @@ describe('recording upstream, large frames', () => {
     const v = new Violations();
     const upstream = await startRecordingUpstream(v);
     try {
-      const ws = new WebSocket(`${upstream.url}/CP2`, ['ocpp1.6']);
-      const inbox: unknown[][] = [];
-      ws.on('message', (d: Buffer) => inbox.push(JSON.parse(d.toString()) as unknown[]));
-      await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+      const { ws, inbox } = await stationAt(`${upstream.url}/CP2`);
       const big = 'ÿx'.repeat(200_000);
       ws.send(JSON.stringify([2, 'big-1', 'DataTransfer', { vendorId: 'V', data: big }]));
       ws.send('[2,"small-1","Heartbeat",{}]');
       ws.send(`[2,"big-2","DataTransfer",{"vendorId":"V","data":"${big}"`); // cut short: not JSON
-      for (let i = 0; i < 200 && inbox.filter((f) => f[0] === 3 && String(f[1]).match(/^(big-1|small-1)$/)).length < 2; i++) await new Promise((r) => setTimeout(r, 25));
+      await until(() => inbox.filter((f) => f[0] === 3 && /^(big-1|small-1)$/.test(String(f[1]))).length === 2);
       expect(inbox.find((f) => f[1] === 'big-1')?.[2]).toEqual({ status: 'Accepted' });
       expect(inbox.find((f) => f[1] === 'small-1')?.[0]).toBe(3);
       await upstream.settled();
