@@ -17,7 +17,7 @@ parentPort?.on('message', ({ n, bytes }: JudgeRequest) => {
   const text = Buffer.from(bytes).toString('utf8');
   const v = judgeFrame(text);
   const reply: JudgeReply = v.ok
-    ? { n, ok: true, head: { type: v.frame.type, id: v.frame.id, ...(v.frame.type === 2 ? { action: v.frame.action } : {}) }, sample: sample(text) }
+    ? { n, ok: true, head: v.frame.type === 2 ? { type: 2, id: v.frame.id, action: v.frame.action } : { type: v.frame.type, id: v.frame.id }, sample: sample(text) }
     : { n, ok: false, problem: v.problem, sample: sample(text) };
   parentPort?.postMessage(reply);
 });

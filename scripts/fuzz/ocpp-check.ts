@@ -48,11 +48,7 @@ export type ParsedFrame =
   | { readonly type: 4; readonly id: string; readonly code: string; readonly description: string };
 
 /** What the recording upstream needs of a judged frame to answer it or check its answer. */
-export interface FrameHead {
-  readonly type: 2 | 3 | 4;
-  readonly id: string;
-  readonly action?: string;
-}
+export type FrameHead = { readonly type: 2; readonly id: string; readonly action: string } | { readonly type: 3 | 4; readonly id: string };
 
 export type FrameVerdict = { readonly ok: true; readonly frame: ParsedFrame } | { readonly ok: false; readonly problem: string };
 

@@ -92,10 +92,9 @@ export async function startRecordingUpstream(violations: Violations): Promise<Re
     // `text`: a sample of the frame for a violation's message (made only then, for small frames).
     const act = (frame: FrameHead, text: () => string): void => {
       if (frame.type === 2) {
-        const action = frame.action ?? '';
-        const conf = answerFor(action);
+        const conf = answerFor(frame.action);
         if (ws.readyState !== ws.OPEN) return;
-        ws.send(conf ? JSON.stringify([3, frame.id, conf]) : JSON.stringify([4, frame.id, 'NotImplemented', `unknown action ${action.slice(0, 40)}`, {}]));
+        ws.send(conf ? JSON.stringify([3, frame.id, conf]) : JSON.stringify([4, frame.id, 'NotImplemented', `unknown action ${frame.action.slice(0, 40)}`, {}]));
         answered++;
         return;
       }

@@ -84,7 +84,7 @@ export interface Cluster {
   /**
    * Whether anyone on this node waits for events as they happen (push clients, webhooks). Until this is called, or
    * while it says yes, events are appended and read as they come (pacing.ts); while no node says yes, at most once
-   * per CLUSTER_QUIET_MS: what REST answers here then lags the stream by up to that long.
+   * per CLUSTER_QUIET_MS (reads answered from this node's history first wait for settled()).
    */
   eventsWanted(here: () => boolean): void;
   /**

@@ -59,8 +59,8 @@ export interface MemoryHealth {
 
 const sum = (r: Readonly<Record<string, number>>): number => Object.values(r).reduce((a, b) => a + b, 0);
 
-const ceilingOf = (c: Omit<MemoryHealth['ceiling'], 'gcFactor'>): number =>
-  c.baseBytes + GC_FACTOR * (c.globalBytes + c.peakStations * c.perStationBytes + c.peakPushClients * c.perPushClientBytes);
+const ceilingOf = (c: MemoryHealth['ceiling']): number =>
+  c.baseBytes + c.gcFactor * (c.globalBytes + c.peakStations * c.perStationBytes + c.peakPushClients * c.perPushClientBytes);
 
 export class MemoryReport {
   readonly #sources: MemorySources;
@@ -87,16 +87,7 @@ export class MemoryReport {
   snapshot(): MemoryHealth {
     const { rss, heapUsed } = this.#sample();
     const { budgets } = this.#sources;
-    const baseBytes = this.#sources.baseBytes ?? BASE_RSS_BYTES;
-    const ceiling = {
-      baseBytes,
-      gcFactor: GC_FACTOR,
-      globalBytes: sum(budgets.global),
-      perStationBytes: sum(budgets.perStation),
-      peakStations: this.#peakStations,
-      perPushClientBytes: sum(budgets.perPushClient),
-      peakPushClients: this.#peakPushClients,
-    };
+    const ceiling = this.#ceiling();
     return {
       rssBytes: rss,
       peakRssBytes: this.#peakRss,
@@ -111,15 +102,20 @@ export class MemoryReport {
 
   /** The ceiling alone, as snapshot() gives it, without reading what the budgets hold (the heap's growth asks often). */
   ceilingBytes(): number {
+    return ceilingOf(this.#ceiling());
+  }
+
+  #ceiling(): MemoryHealth['ceiling'] {
     const { budgets } = this.#sources;
-    return ceilingOf({
+    return {
       baseBytes: this.#sources.baseBytes ?? BASE_RSS_BYTES,
+      gcFactor: GC_FACTOR,
       globalBytes: sum(budgets.global),
       perStationBytes: sum(budgets.perStation),
       peakStations: this.#peakStations,
       perPushClientBytes: sum(budgets.perPushClient),
       peakPushClients: this.#peakPushClients,
-    });
+    };
   }
 
   close(): void {

@@ -10,6 +10,7 @@ let redis: PrivateRedis;
 let nodes: GatewayNode[];
 const stations: StationClient[] = [];
 let client: Socket | undefined;
+let clientA: Socket | undefined;
 
 beforeAll(async () => {
   redis = await startRedis();
@@ -20,6 +21,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const s of stations) s.close();
   client?.close();
+  clientA?.close();
   await Promise.all((nodes ?? []).map((n) => n.kill9()));
   await redis?.stop();
   killAll();
@@ -49,5 +51,17 @@ describe('REST reads on a quiet node', () => {
       const { events } = await a.get<{ events: GatewayEvent[] }>('/api/events?chargeBoxId=REST-1&type=status');
       expect(events.map((e) => [e.id, e.seq])).toContainEqual([pushed.id, pushed.seq]);
     }
+
+    // A Socket.IO subscription on A gets a snapshot with the status B has just pushed, not A's from before its wait.
+    await status(st, 'Available');
+    const pushed = await until(() => seen.find((e) => e.type === 'status' && (e.data as { status?: string }).status === 'Available'), 5000, 'Available pushed on B');
+    const onA = (clientA = ioClient(a.url, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { token: operatorToken() } }));
+    await new Promise<void>((resolve, reject) => {
+      onA.once('connect', () => resolve());
+      onA.once('connect_error', reject);
+    });
+    const ack = (await onA.timeout(5000).emitWithAck('subscribe', { chargeBoxIds: ['REST-1'] })) as { stations: { seq: number; snapshot: { connectors: { connectorId: number; status?: string }[] } | null }[] };
+    expect(ack.stations[0]?.seq).toBe(pushed.seq);
+    expect(ack.stations[0]?.snapshot?.connectors.find((k) => k.connectorId === 1)?.status).toBe('Available');
   }, 60_000);
 });

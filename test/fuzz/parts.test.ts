@@ -8,7 +8,7 @@ import { CATEGORIES, createFrameGenerator, INHERITED_NAMES, type HostileFrame } 
 import { HostileStation } from '../../scripts/fuzz/hostile.js';
 import { judgeFrame, MAX_UPSTREAM_DEPTH, nestingDepth } from '../../scripts/fuzz/ocpp-check.js';
 import { createRng } from '../../scripts/fuzz/prng.js';
-import { startRecordingUpstream } from '../../scripts/fuzz/upstream.js';
+import { startRecordingUpstream, type RecordingUpstream } from '../../scripts/fuzz/upstream.js';
 import { Violations } from '../../scripts/fuzz/violations.js';
 
 describe('judgeFrame', () => {
@@ -73,13 +73,28 @@ describe('frame generator', () => {
   });
 });
 
-/** A station socket on the recording upstream, with every frame it receives. */
-async function stationAt(url: string): Promise<{ ws: WebSocket; inbox: unknown[][] }> {
-  const ws = new WebSocket(url, ['ocpp1.6']);
-  const inbox: unknown[][] = [];
-  ws.on('message', (d: Buffer) => inbox.push(JSON.parse(d.toString()) as unknown[]));
-  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
-  return { ws, inbox };
+interface OnUpstream {
+  readonly upstream: RecordingUpstream;
+  readonly v: Violations;
+  readonly ws: WebSocket;
+  /** Every frame the station received. */
+  readonly inbox: unknown[][];
+}
+
+/** A recording upstream with one station socket on it as `chargeBoxId`, for the length of `run`. */
+async function onUpstream(chargeBoxId: string, run: (on: OnUpstream) => Promise<void>): Promise<void> {
+  const v = new Violations();
+  const upstream = await startRecordingUpstream(v);
+  try {
+    const ws = new WebSocket(`${upstream.url}/${chargeBoxId}`, ['ocpp1.6']);
+    const inbox: unknown[][] = [];
+    ws.on('message', (d: Buffer) => inbox.push(JSON.parse(d.toString()) as unknown[]));
+    await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+    await run({ upstream, v, ws, inbox });
+    ws.close();
+  } finally {
+    await upstream.close();
+  }
 }
 
 async function until(pred: () => boolean): Promise<void> {
@@ -88,10 +103,7 @@ async function until(pred: () => boolean): Promise<void> {
 
 describe('recording upstream', () => {
   it('answers CALLs, and records a bad CALLERROR code, an unasked answer and a folded path as violations', async () => {
-    const v = new Violations();
-    const upstream = await startRecordingUpstream(v);
-    try {
-      const { ws, inbox } = await stationAt(`${upstream.url}/CP1`);
+    await onUpstream('CP1', async ({ upstream, v, ws, inbox }) => {
       await until(() => inbox.some((f) => f[2] === 'GetConfiguration'));
       const getConfiguration = inbox.find((f) => f[2] === 'GetConfiguration') as unknown[];
       ws.send(JSON.stringify([4, getConfiguration[1], 'FormatViolation', '', {}]));
@@ -105,19 +117,13 @@ describe('recording upstream', () => {
       expect(v.count('malformed-upstream')).toBe(2);
       expect(v.count('upstream-path')).toBe(1);
       expect(v.lines('').join('\n')).toMatch(/"FormatViolation" is not an OCPP 1.6 code/);
-      ws.close();
-    } finally {
-      await upstream.close();
-    }
+    });
   });
 });
 
 describe('recording upstream, large frames', () => {
   it('judges them apart: a small call is answered while a large one is judged, and a bad large frame is still a violation', async () => {
-    const v = new Violations();
-    const upstream = await startRecordingUpstream(v);
-    try {
-      const { ws, inbox } = await stationAt(`${upstream.url}/CP2`);
+    await onUpstream('CP2', async ({ upstream, v, ws, inbox }) => {
       const big = 'ÿx'.repeat(200_000);
       ws.send(JSON.stringify([2, 'big-1', 'DataTransfer', { vendorId: 'V', data: big }]));
       ws.send('[2,"small-1","Heartbeat",{}]');
@@ -129,10 +135,7 @@ describe('recording upstream, large frames', () => {
       expect(v.count('malformed-upstream')).toBe(1);
       expect(v.lines('').join('\n')).toMatch(/not JSON: \[2,"big-2","DataTransfer"/);
       expect(inbox.some((f) => f[1] === 'big-2')).toBe(false);
-      ws.close();
-    } finally {
-      await upstream.close();
-    }
+    });
   });
 });
 
