@@ -87,8 +87,9 @@ describe('CONFIG_FILE webhooks in a cluster', () => {
     // Each delivery is one claim won on one node (health → cluster.webhookClaims).
     const claims = await Promise.all([a, b].map(async (n) => (await n.get<{ cluster: { webhookClaims: { won: number } } }>('/api/health')).cluster.webhookClaims));
     expect(claims.reduce((sum, c) => sum + c.won, 0)).toBe(received.length);
-    // One station's events arrive in seq order.
-    for (const id of IDS) {
+    // A station that stayed on one node has its events arrive in seq order. (WH-MOVE's two nodes can overlap in
+    // time while each delivers its share: docs/cluster.md "Limits".)
+    for (const id of ['WH-A', 'WH-B']) {
       const seqs = received.filter((r) => r.chargeBoxId === id).map((r) => r.seq);
       expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
     }
