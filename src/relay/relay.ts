@@ -7,16 +7,18 @@ import type { Mutable } from '../events/catalogue.js';
 import type { Direction, Disposition, FrameObservation, Leg, Origin } from '../events/observations.js';
 import { CloseCode, type StationLink } from '../links/link.js';
 import { isCallErrorCode, toOcpp16Code } from '../ocpp/errors.js';
-import { CALL, CALLERROR, encodeCallError, messageTypeName, parseFrame, type CallError, type Frame } from '../ocpp/frames.js';
+import { CALL, CALLERROR, encodeCallError, messageTypeName, parseFrame, type CallError, type Frame, type ParseResult } from '../ocpp/frames.js';
 import { clip, clipBytes, describeJson } from '../ocpp/wire-text.js';
 import type { UpstreamFailure } from '../upstream/upstream.js';
 import { FaultRegistry, type FaultSink } from './faults/index.js';
+import { FrameDecoder } from './frame-decoder.js';
 import { nowUs } from './frame-tap.js';
 import { refusalFromHead, type Refusal } from './large-frame.js';
 import { encodeOwnCall, settleOwnCall } from './own-calls.js';
 import type { CallOwner } from './pending-calls.js';
 import { DEFAULT_UPSTREAM_QUEUE_BYTES, OWN_CALL_QUEUE_BYTES, REFUSED_RAW_CHARS, type RelayOptions, type StationInfo } from './relay-options.js';
 import { closeReason, StationSession, stationInfo, type CallOutcome, type DisconnectSide } from './session.js';
+import { StationInbox } from './station-inbox.js';
 
 export type { CallOutcome, DisconnectSide } from './session.js';
 export { DEFAULT_UPSTREAM_QUEUE_BYTES, REFUSED_RAW_CHARS, type RelayOptions, type StationInfo, type StationMirror } from './relay-options.js';
@@ -27,6 +29,8 @@ export class Relay {
   #waitingOverflows = 0;
   /** Fault rules per station (src/relay/faults); REST, Socket.IO and test cases set them here. */
   readonly faults = new FaultRegistry();
+  /** Large station frames are decoded and parsed on its thread, off this event loop. */
+  readonly decoder = new FrameDecoder();
 
   constructor(private readonly options: RelayOptions) {
     this.faults.bindTo({
@@ -61,7 +65,7 @@ export class Relay {
       this.options.logger.warn({ chargeBoxId: id, linkKind: link.kind, previousLinkKind: previous.link.kind }, 'second connection for this chargeBoxId replaces the first');
       this.#end(previous, CloseCode.policyViolation, 'replaced by a new connection for the same chargeBoxId', true);
     }
-    const session = new StationSession(link);
+    const session = new StationSession(link, (s) => this.#inbox(s));
     this.#sessions.set(id, session);
     this.options.tap.link({
       kind: 'connected',
@@ -74,13 +78,12 @@ export class Relay {
     this.options.logger.info({ chargeBoxId: id, linkKind: link.kind, remoteAddress: link.remoteAddress }, 'station connected');
 
     link.attach({
-      message: (text) => this.#fromStation(session, text),
-      messageBytes: (bytes) => this.#fromStationBytes(session, bytes),
-      refused: (description) => {
-        session.counters.refused++;
-        this.#observe(session, 'station', 'in', 'station', 'refused', `<${description}>`, undefined, description);
-      },
+      message: (text) => (session.inbox.idle ? this.#fromStation(session, text) : session.inbox.text(text)),
+      messageBytes: (bytes) => session.inbox.bytes(bytes),
+      refused: (description) => session.inbox.refused(description),
       close: (code, reason) => {
+        // What the station sent before it closed is still handled, in order.
+        session.inbox.flush();
         if (this.#sessions.get(id) === session) this.#sessions.delete(id);
         this.#end(session, code, reason, false);
       },
@@ -139,6 +142,7 @@ export class Relay {
   closeAll(code: number, reason: string): void {
     clearInterval(this.#sweeper);
     this.faults.close();
+    void this.decoder.close();
     for (const session of [...this.#sessions.values()]) {
       this.#sessions.delete(session.link.chargeBoxId);
       this.#end(session, code, reason, true);
@@ -147,27 +151,42 @@ export class Relay {
 
   // ── station → upstream ─────────────────────────────────────────────────────────────────────────────────────
 
+  /** The station's frames in order, large ones decoded on the decoder's thread (station-inbox.ts). */
+  #inbox(session: StationSession): StationInbox {
+    return new StationInbox(this.decoder, {
+      text: (text) => this.#fromStation(session, text),
+      refused: (description) => {
+        session.counters.refused++;
+        this.#observe(session, 'station', 'in', 'station', 'refused', `<${description}>`, undefined, description);
+      },
+      refusedByHead: (bytes) => this.#refusedByHead(session, bytes),
+      decoded: (bytes, d) => this.#fromStation(session, d.text, false, bytes, d.parsed),
+    });
+  }
+
   /**
    * A large frame, still bytes. One that can never pass whatever the rest holds (an id too long to echo, an answer to
    * no pending call, nesting past the limit) is refused from its first FRAME_HEAD_BYTES, so it is never decoded or
    * parsed whole; any other goes the usual way. Fault rules see every frame's text, so with rules nothing is skipped.
    */
-  #fromStationBytes(session: StationSession, bytes: Buffer): void {
+  #refusedByHead(session: StationSession, bytes: Buffer): boolean {
     const refusal = session.faults === undefined ? refusalFromHead(bytes, (id) => session.toStation.peek(id) !== undefined) : undefined;
-    if (refusal === undefined) return this.#fromStation(session, bytes.toString('utf8'), false, bytes);
+    if (refusal === undefined) return false;
     session.lastFrameAt = Date.now();
     this.#refuseFromStation(session, clipBytes(bytes, REFUSED_RAW_CHARS), refusal, performance.now());
+    return true;
   }
 
   /**
    * `pastFaults`: a frame a fault rule let through (delayed, held, duplicated) is not offered to the rules again.
-   * `bytes`: the frame as the link received it (large frames), written upstream as is when the frame passes.
+   * `bytes`: the frame as the link received it (large frames), written upstream as is when the frame passes, and
+   * `given` its parse from the decoder's thread.
    */
-  #fromStation(session: StationSession, text: string, pastFaults = false, bytes?: Buffer): void {
+  #fromStation(session: StationSession, text: string, pastFaults = false, bytes?: Buffer, given?: ParseResult): void {
     const t0 = performance.now();
     session.lastFrameAt = Date.now();
     if (session.faults !== undefined && !pastFaults && session.faults.intercept('station', text)) return;
-    const parsed = parseFrame(text);
+    const parsed = given ?? parseFrame(text);
     if (!parsed.ok) return this.#refuseFromStation(session, clip(text, REFUSED_RAW_CHARS), parsed.problem, t0);
     const frame = parsed.frame;
     if (frame.type === CALL) {
@@ -376,6 +395,7 @@ export class Relay {
   #end(session: StationSession, code: number, reason: string, closeLink: boolean, side: DisconnectSide = closeLink ? 'gateway' : 'station'): void {
     if (session.closed) return;
     session.closed = true;
+    session.inbox.drop();
     const id = session.link.chargeBoxId;
     if (session.faults) this.faults.detached(id, session.faults);
     session.faults = undefined;

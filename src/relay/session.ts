@@ -7,6 +7,7 @@ import type { StationFaults } from './faults/index.js';
 import type { InFlightOwnCall, OwnCall } from './own-calls.js';
 import type { StationInfo, StationMirror } from './relay-options.js';
 import { PendingCalls } from './pending-calls.js';
+import type { StationInbox } from './station-inbox.js';
 
 export type CallOutcome =
   | { readonly kind: 'result'; readonly payload: unknown; readonly rttMs: number }
@@ -40,7 +41,15 @@ export class StationSession {
   /** Set only when mirror upstreams follow the station. */
   mirror: StationMirror | undefined;
 
-  constructor(readonly link: StationLink) {}
+  /** The station's frames waiting behind a large one on the decoder's thread. */
+  readonly inbox: StationInbox;
+
+  constructor(
+    readonly link: StationLink,
+    inboxFor: (s: StationSession) => StationInbox,
+  ) {
+    this.inbox = inboxFor(this);
+  }
 }
 
 /** What /api/stations shows of a session. */

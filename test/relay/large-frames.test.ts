@@ -1,6 +1,7 @@
 // Large frames (issue 12): the link hands frames of LARGE_MESSAGE_BYTES and more to the relay as bytes. One that can
 // never pass (an id too long to echo, an answer to no pending call) is refused from its head without being decoded
 // or parsed; one that may pass reaches SteVe as the same text frame, and a large answer to a pending call still does.
+// Those are decoded and parsed on the decoder's thread (src/relay/frame-decoder.ts), in each station's order.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FrameObservation } from '../../src/events/observations.js';
 import { LARGE_MESSAGE_BYTES } from '../../src/links/link.js';
@@ -84,5 +85,29 @@ describe('large frames from a station', () => {
     expect(raws).toHaveLength(2);
     expect(raws[0]).toMatch(/… \[\d+ bytes in all\]$/);
     expect(raws[1]).toMatch(/… \[\d+ characters in all\]$/);
+  });
+
+  it('are decoded on the decoder\'s thread, and the station\'s frames still reach SteVe in the order sent', async () => {
+    const { steve, gw, st, seen } = await relayMode();
+    const bigCall = (id: string): string => JSON.stringify([2, id, 'DataTransfer', { vendorId: 'big', data: big }]);
+    const small = (id: string): string => JSON.stringify([2, id, 'Heartbeat', {}]);
+    const ids = ['big-1', 'small-2', 'small-3', 'big-4', 'small-5'];
+    for (const id of ids) st.sendRaw(id.startsWith('big') ? bigCall(id) : small(id));
+    for (const id of ids) await st.waitFor((f) => f[0] === 3 && f[1] === id);
+    expect(steve.received.map((f) => f.frame[1])).toEqual(ids);
+    expect(seen.filter((o) => o.leg === 'station' && o.direction === 'in').map((o) => o.messageId)).toEqual(ids);
+    expect(gw.relay.decoder.stats).toMatchObject({ offThread: 2, inPlace: 0, inFlight: 0, inFlightBytes: 0 });
+  });
+
+  it('sent just before the station closes its link still reach SteVe', async () => {
+    const { steve, gw, st } = await relayMode();
+    st.sendRaw(JSON.stringify([2, 'last-words', 'DataTransfer', { vendorId: 'big', data: big }]));
+    st.close();
+    const got = await steve.waitFor((f) => f.frame[1] === 'last-words');
+    expect(got.raw.length).toBeGreaterThan(LARGE_MESSAGE_BYTES);
+    expect(steve.received.filter((f) => f.frame[1] === 'last-words')).toHaveLength(1);
+    // The thread's late answer for a frame decoded in place at the close is let go.
+    await expect.poll(() => gw.relay.decoder.stats.inFlight).toBe(0);
+    expect(steve.received.filter((f) => f.frame[1] === 'last-words')).toHaveLength(1);
   });
 });

@@ -1,0 +1,14 @@
+// The large-frame decoder's thread (frame-decoder.ts): UTF-8 → text → parseFrame, off the relay's event loop. A
+// 768 KiB frame of non-ASCII text costs about 2.5 ms to decode and 0.4 ms to parse (BENCHMARKS.md, "Fuzz"); here
+// that delays no other station.
+import { parentPort } from 'node:worker_threads';
+import { parseFrame } from '../ocpp/frames.js';
+import type { DecodeReply, DecodeRequest } from './frame-decoder.js';
+
+const port = parentPort;
+if (!port) throw new Error('frame-decoder-worker.ts runs as the frame decoder thread only');
+port.on('message', ({ id, bytes }: DecodeRequest) => {
+  const text = Buffer.from(bytes).toString('utf8');
+  const reply: DecodeReply = { id, text, parsed: parseFrame(text) };
+  port.postMessage(reply);
+});

@@ -1,0 +1,127 @@
+// Large station frames decoded and parsed on a thread of their own (frame-decoder-worker.ts), so that one station's
+// megabyte costs the relay's event loop a copy, not milliseconds of decoding. The relay keeps each station's order
+// (relay.ts, the session's inbox) and the frame's bytes, which it forwards as they came. Whatever goes wrong with the
+// thread (not started, exited, too much in flight), the frame is decoded in place as before: never lost.
+import { Worker } from 'node:worker_threads';
+import { parseFrame, type ParseResult } from '../ocpp/frames.js';
+
+export interface DecodeRequest {
+  readonly id: number;
+  readonly bytes: ArrayBuffer;
+}
+
+export interface DecodeReply {
+  readonly id: number;
+  readonly text: string;
+  readonly parsed: ParseResult;
+}
+
+export interface Decoded {
+  readonly text: string;
+  readonly parsed: ParseResult;
+  /** Whether the thread did the work (false: decoded in place). */
+  readonly offThread: boolean;
+}
+
+/** Bytes in flight to the thread at most; past this a frame is decoded in place (the thread is behind anyway). */
+export const DECODER_MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
+
+export function decodeInPlace(bytes: Buffer): Decoded {
+  const text = bytes.toString('utf8');
+  return { text, parsed: parseFrame(text), offThread: false };
+}
+
+interface Waiting {
+  readonly bytes: Buffer;
+  readonly done: (d: Decoded) => void;
+}
+
+export class FrameDecoder {
+  #worker: Worker | undefined;
+  readonly #waiting = new Map<number, Waiting>();
+  #nextId = 1;
+  #inFlightBytes = 0;
+  #closed = false;
+  readonly counters = { offThread: 0, inPlace: 0, threadFailures: 0 };
+
+  /**
+   * Calls `done` with the frame's text and parse, later (from the thread) or at once (in place). `done` is called
+   * exactly once.
+   */
+  decode(bytes: Buffer, done: (d: Decoded) => void): void {
+    const worker = this.#closed || this.#inFlightBytes + bytes.length > DECODER_MAX_IN_FLIGHT_BYTES ? undefined : this.#thread();
+    if (worker === undefined) {
+      this.counters.inPlace++;
+      return done(decodeInPlace(bytes));
+    }
+    const id = this.#nextId++;
+    this.#waiting.set(id, { bytes, done });
+    this.#inFlightBytes += bytes.length;
+    // A copy of exactly the frame's bytes, handed over: a Buffer may be a view into a larger pool.
+    const copy = new ArrayBuffer(bytes.length);
+    new Uint8Array(copy).set(bytes);
+    const request: DecodeRequest = { id, bytes: copy };
+    worker.postMessage(request, [copy]);
+  }
+
+  get stats(): { readonly inFlight: number; readonly inFlightBytes: number; readonly offThread: number; readonly inPlace: number; readonly threadFailures: number } {
+    return { inFlight: this.#waiting.size, inFlightBytes: this.#inFlightBytes, ...this.counters };
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const worker = this.#worker;
+    this.#worker = undefined;
+    this.#failAll();
+    await worker?.terminate();
+  }
+
+  #thread(): Worker | undefined {
+    if (this.#worker) return this.#worker;
+    let worker: Worker;
+    try {
+      worker = spawn();
+    } catch {
+      this.counters.threadFailures++;
+      return undefined;
+    }
+    worker.unref();
+    worker.on('message', (reply: DecodeReply) => {
+      const w = this.#waiting.get(reply.id);
+      if (!w) return;
+      this.#waiting.delete(reply.id);
+      this.#inFlightBytes -= w.bytes.length;
+      this.counters.offThread++;
+      w.done({ text: reply.text, parsed: reply.parsed, offThread: true });
+    });
+    const failed = (): void => {
+      if (this.#worker !== worker) return;
+      this.#worker = undefined;
+      if (!this.#closed) this.counters.threadFailures++;
+      this.#failAll();
+    };
+    worker.on('error', failed);
+    worker.on('exit', failed);
+    this.#worker = worker;
+    return worker;
+  }
+
+  /** What the thread will never answer is decoded in place, in the order it was sent. */
+  #failAll(): void {
+    const waiting = [...this.#waiting.values()];
+    this.#waiting.clear();
+    this.#inFlightBytes = 0;
+    for (const w of waiting) {
+      this.counters.inPlace++;
+      w.done(decodeInPlace(w.bytes));
+    }
+  }
+}
+
+/** The compiled worker beside this file; from sources (tsx, vitest) tsx's loader is registered first. */
+function spawn(): Worker {
+  const here = import.meta.url;
+  if (here.endsWith('.js')) return new Worker(new URL('./frame-decoder-worker.js', here));
+  const entry = new URL('./frame-decoder-worker.ts', here).href;
+  return new Worker(`import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(entry)}); })`, { eval: true });
+}

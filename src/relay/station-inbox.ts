@@ -1,0 +1,99 @@
+// One station's frames in arrival order while a large one is being decoded off the event loop (frame-decoder.ts):
+// what comes behind it waits here, so the relay still handles a station's frames strictly one after another. Empty
+// (the usual case) it costs one check per frame.
+import { decodeInPlace, type Decoded, type FrameDecoder } from './frame-decoder.js';
+
+export interface InboxHandlers {
+  text(text: string): void;
+  /** A frame the link refused itself (binary, invalid UTF-8), as a description. */
+  refused(description: string): void;
+  /** A large frame refused from its head alone (large-frame.ts): true when handled, so it is never decoded. */
+  refusedByHead(bytes: Buffer): boolean;
+  decoded(bytes: Buffer, d: Decoded): void;
+}
+
+type Item =
+  | { readonly kind: 'text'; readonly text: string }
+  | { readonly kind: 'refused'; readonly description: string }
+  | { readonly kind: 'bytes'; readonly bytes: Buffer; sent: boolean; decoded: Decoded | undefined };
+
+export class StationInbox {
+  #items: Item[] = [];
+  #pumping = false;
+  #dropped = false;
+
+  constructor(
+    private readonly decoder: FrameDecoder,
+    private readonly handlers: InboxHandlers,
+  ) {}
+
+  /** Nothing waits: a text frame can be handled at once. */
+  get idle(): boolean {
+    return this.#items.length === 0;
+  }
+
+  get waiting(): number {
+    return this.#items.length;
+  }
+
+  text(text: string): void {
+    this.#add({ kind: 'text', text });
+  }
+
+  refused(description: string): void {
+    this.#add({ kind: 'refused', description });
+  }
+
+  bytes(bytes: Buffer): void {
+    this.#add({ kind: 'bytes', bytes, sent: false, decoded: undefined });
+  }
+
+  /** The link is closing: whatever waits is handled now (a frame still on the decoder's thread is decoded in place). */
+  flush(): void {
+    for (const item of this.#items) if (item.kind === 'bytes' && item.decoded === undefined) item.decoded = decodeInPlace(item.bytes);
+    this.#pump();
+  }
+
+  /** The session ended: nothing more is handled, and late answers from the decoder are ignored. */
+  drop(): void {
+    this.#dropped = true;
+    this.#items = [];
+  }
+
+  #add(item: Item): void {
+    if (this.#dropped) return;
+    this.#items.push(item);
+    this.#pump();
+  }
+
+  #pump(): void {
+    // A decode answered in place re-enters through its callback: the loop below carries on with it.
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      while (this.#items.length > 0 && !this.#dropped) {
+        const item = this.#items[0]!;
+        if (item.kind === 'bytes' && item.decoded === undefined) {
+          if (item.sent) return;
+          if (this.handlers.refusedByHead(item.bytes)) {
+            this.#items.shift();
+            continue;
+          }
+          item.sent = true;
+          this.decoder.decode(item.bytes, (d) => {
+            if (item.decoded !== undefined || this.#dropped) return;
+            item.decoded = d;
+            this.#pump();
+          });
+          if (item.decoded === undefined) return;
+        }
+        this.#items.shift();
+        if (item.kind === 'text') this.handlers.text(item.text);
+        else if (item.kind === 'refused') this.handlers.refused(item.description);
+        else if (item.decoded !== undefined) this.handlers.decoded(item.bytes, item.decoded);
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+}
