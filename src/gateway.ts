@@ -53,7 +53,9 @@ import { AuthorizationKeyWatch } from './relay/authorization-key.js';
 import { registerRelayMetrics } from './metrics/relay-metrics.js';
 import { DEFAULT_OBSERVER_QUEUE_BYTES, FrameTap } from './relay/frame-tap.js';
 import { PersistedOwnCallIds } from './relay/own-call-ids.js';
+import { DECODER_MEMORY_BYTES } from './relay/frame-decoder.js';
 import { Relay } from './relay/relay.js';
+import { INBOX_MAX_BYTES } from './relay/station-inbox.js';
 import { localFaultsAccess } from './relay/faults/index.js';
 import { localUpstreamFactory } from './upstream/local-cs.js';
 import { steveUpstreamFactory } from './upstream/steve-client.js';
@@ -332,7 +334,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   // The RSS ceiling: a measured base plus every byte budget (README "Memory").
   const memory = new MemoryReport(bus, {
     // The measured base plus the young generation the start command asks for (src/node-flags.ts).
-    baseBytes: BASE_RSS_BYTES + YOUNG_GENERATION_EXTRA_BYTES,
+    // The large-frame decoder's thread has a hard heap cap (garbage included): counted once, like the base.
+    baseBytes: BASE_RSS_BYTES + YOUNG_GENERATION_EXTRA_BYTES + DECODER_MEMORY_BYTES,
     budgets: {
       global: {
         messageLogQueueBytes: config.messageLog.queueBytes,
@@ -344,6 +347,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
         upstreamQueueBytes: 2 * config.upstreamQueueBytes,
         // A frame being received, its text and its parse.
         frameInFlightBytes: 3 * config.maxFrameBytes,
+        // Frames waiting behind a large one on the decoder's thread: that one, then up to the budget and one more.
+        inboxBytes: 2 * config.maxFrameBytes + INBOX_MAX_BYTES,
       },
       perPushClient: {
         // Events are never queued per client (they wait in the history). The engine holds up to the byte budget
@@ -402,6 +407,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       observerErrors: tap.observerErrors,
       // Frames observers fell too far behind to see (still relayed): OBSERVER_QUEUE_BYTES.
       observers: tap.stats(),
+      // Large station frames decoded on the decoder's thread or, when it cannot take them, in place.
+      largeFrames: relay.decoder.stats,
       // Counts only: which stations have learned keys is not shown.
       stationAuth: { learnedKeys: stationKeys.size, redactedFrames: keyWatch.redacted, mutualTls: config.tls?.clientCaFile !== undefined },
       messageLog: messageLog.stats(),

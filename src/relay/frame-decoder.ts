@@ -24,9 +24,13 @@ export interface Decoded {
 }
 
 /** Bytes in flight to the thread at most; past this a frame is decoded in place (the thread is behind anyway). */
-export const DECODER_MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
+export const DECODER_MAX_IN_FLIGHT_BYTES = 16 * 1024 * 1024;
+/** The thread's heap, garbage included: a hard cap (a thread past it ends, and its frames are decoded in place). */
+const THREAD_HEAP = { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 128 };
+/** What the decoder may hold beyond the relay's own heap: the thread's heap and the copies on their way to it. */
+export const DECODER_MEMORY_BYTES = (THREAD_HEAP.maxYoungGenerationSizeMb + THREAD_HEAP.maxOldGenerationSizeMb) * 1024 * 1024 + DECODER_MAX_IN_FLIGHT_BYTES;
 
-export function decodeInPlace(bytes: Buffer): Decoded {
+function inPlace(bytes: Buffer): Decoded {
   const text = bytes.toString('utf8');
   return { text, parsed: parseFrame(text), offThread: false };
 }
@@ -42,7 +46,14 @@ export class FrameDecoder {
   #nextId = 1;
   #inFlightBytes = 0;
   #closed = false;
-  readonly counters = { offThread: 0, inPlace: 0, threadFailures: 0 };
+  /** inboxFlushes: times a station's inbox went over INBOX_MAX_BYTES (station-inbox.ts) and was decoded in place. */
+  readonly counters = { offThread: 0, inPlace: 0, threadFailures: 0, inboxFlushes: 0 };
+
+  /** Decodes here and now (a station's inbox over its budget, or its link closing). */
+  decodeInPlace(bytes: Buffer): Decoded {
+    this.counters.inPlace++;
+    return inPlace(bytes);
+  }
 
   /**
    * Calls `done` with the frame's text and parse, later (from the thread) or at once (in place). `done` is called
@@ -50,10 +61,7 @@ export class FrameDecoder {
    */
   decode(bytes: Buffer, done: (d: Decoded) => void): void {
     const worker = this.#closed || this.#inFlightBytes + bytes.length > DECODER_MAX_IN_FLIGHT_BYTES ? undefined : this.#thread();
-    if (worker === undefined) {
-      this.counters.inPlace++;
-      return done(decodeInPlace(bytes));
-    }
+    if (worker === undefined) return done(this.decodeInPlace(bytes));
     const id = this.#nextId++;
     this.#waiting.set(id, { bytes, done });
     this.#inFlightBytes += bytes.length;
@@ -64,7 +72,7 @@ export class FrameDecoder {
     worker.postMessage(request, [copy]);
   }
 
-  get stats(): { readonly inFlight: number; readonly inFlightBytes: number; readonly offThread: number; readonly inPlace: number; readonly threadFailures: number } {
+  get stats(): { readonly inFlight: number; readonly inFlightBytes: number; readonly offThread: number; readonly inPlace: number; readonly threadFailures: number; readonly inboxFlushes: number } {
     return { inFlight: this.#waiting.size, inFlightBytes: this.#inFlightBytes, ...this.counters };
   }
 
@@ -111,17 +119,15 @@ export class FrameDecoder {
     const waiting = [...this.#waiting.values()];
     this.#waiting.clear();
     this.#inFlightBytes = 0;
-    for (const w of waiting) {
-      this.counters.inPlace++;
-      w.done(decodeInPlace(w.bytes));
-    }
+    for (const w of waiting) w.done(this.decodeInPlace(w.bytes));
   }
 }
 
 /** The compiled worker beside this file; from sources (tsx, vitest) tsx's loader is registered first. */
 function spawn(): Worker {
   const here = import.meta.url;
-  if (here.endsWith('.js')) return new Worker(new URL('./frame-decoder-worker.js', here));
+  const options = { resourceLimits: THREAD_HEAP };
+  if (here.endsWith('.js')) return new Worker(new URL('./frame-decoder-worker.js', here), options);
   const entry = new URL('./frame-decoder-worker.ts', here).href;
-  return new Worker(`import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(entry)}); })`, { eval: true });
+  return new Worker(`import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(entry)}); })`, { ...options, eval: true });
 }

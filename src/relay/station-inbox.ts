@@ -1,7 +1,11 @@
 // One station's frames in arrival order while a large one is being decoded off the event loop (frame-decoder.ts):
 // what comes behind it waits here, so the relay still handles a station's frames strictly one after another. Empty
-// (the usual case) it costs one check per frame.
-import { decodeInPlace, type Decoded, type FrameDecoder } from './frame-decoder.js';
+// (the usual case) it costs one check per frame. A station that sends faster than the thread decodes fills it up to
+// INBOX_MAX_BYTES; then its frames are decoded in place, as before there was a thread.
+import type { Decoded, FrameDecoder } from './frame-decoder.js';
+
+/** Bytes waiting behind the frame on the thread (text counted at 2 bytes a character). */
+export const INBOX_MAX_BYTES = 1024 * 1024;
 
 export interface InboxHandlers {
   text(text: string): void;
@@ -19,6 +23,7 @@ type Item =
 
 export class StationInbox {
   #items: Item[] = [];
+  #bytes = 0;
   #pumping = false;
   #dropped = false;
 
@@ -37,20 +42,21 @@ export class StationInbox {
   }
 
   text(text: string): void {
-    this.#add({ kind: 'text', text });
+    this.#add({ kind: 'text', text }, 2 * text.length);
   }
 
   refused(description: string): void {
-    this.#add({ kind: 'refused', description });
+    this.#add({ kind: 'refused', description }, 2 * description.length);
   }
 
   bytes(bytes: Buffer): void {
-    this.#add({ kind: 'bytes', bytes, sent: false, decoded: undefined });
+    this.#add({ kind: 'bytes', bytes, sent: false, decoded: undefined }, bytes.length);
   }
 
-  /** The link is closing: whatever waits is handled now (a frame still on the decoder's thread is decoded in place). */
+  /** Whatever waits is handled now, a frame still on the decoder's thread decoded in place (the link is closing, or
+   * the inbox is over its budget). */
   flush(): void {
-    for (const item of this.#items) if (item.kind === 'bytes' && item.decoded === undefined) item.decoded = decodeInPlace(item.bytes);
+    for (const item of this.#items) if (item.kind === 'bytes' && item.decoded === undefined) item.decoded = this.decoder.decodeInPlace(item.bytes);
     this.#pump();
   }
 
@@ -58,11 +64,17 @@ export class StationInbox {
   drop(): void {
     this.#dropped = true;
     this.#items = [];
+    this.#bytes = 0;
   }
 
-  #add(item: Item): void {
+  #add(item: Item, bytes: number): void {
     if (this.#dropped) return;
     this.#items.push(item);
+    this.#bytes += bytes;
+    if (this.#items.length > 1 && this.#bytes > INBOX_MAX_BYTES) {
+      this.decoder.counters.inboxFlushes++;
+      return this.flush();
+    }
     this.#pump();
   }
 
@@ -77,6 +89,7 @@ export class StationInbox {
           if (item.sent) return;
           if (this.handlers.refusedByHead(item.bytes)) {
             this.#items.shift();
+            this.#bytes -= item.bytes.length;
             continue;
           }
           item.sent = true;
@@ -88,6 +101,7 @@ export class StationInbox {
           if (item.decoded === undefined) return;
         }
         this.#items.shift();
+        this.#bytes -= item.kind === 'bytes' ? item.bytes.length : 2 * (item.kind === 'text' ? item.text.length : item.description.length);
         if (item.kind === 'text') this.handlers.text(item.text);
         else if (item.kind === 'refused') this.handlers.refused(item.description);
         else if (item.decoded !== undefined) this.handlers.decoded(item.bytes, item.decoded);
