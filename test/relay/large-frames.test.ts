@@ -97,6 +97,8 @@ describe('large frames from a station', () => {
     expect(steve.received.map((f) => f.frame[1])).toEqual(ids);
     expect(seen.filter((o) => o.leg === 'station' && o.direction === 'in').map((o) => o.messageId)).toEqual(ids);
     expect(gw.relay.decoder.stats).toMatchObject({ offThread: 2, inPlace: 0, inFlight: 0, inFlightBytes: 0 });
+    const health = await gw.getJson<{ largeFrames: { offThread: number; inPlace: number } }>('/api/health');
+    expect(health.largeFrames).toMatchObject({ offThread: 2, inPlace: 0 });
   });
 
   it('sent just before the station closes its link still reach SteVe', async () => {

@@ -1,0 +1,69 @@
+// A station's inbox (src/relay/station-inbox.ts) with the real decoder thread: order kept behind a large frame, and a
+// station that sends faster than the thread decodes is bounded by INBOX_MAX_BYTES, with nothing lost.
+import { afterEach, describe, expect, it } from 'vitest';
+import { FrameDecoder } from '../../src/relay/frame-decoder.js';
+import { INBOX_MAX_BYTES, StationInbox } from '../../src/relay/station-inbox.js';
+
+const decoders: FrameDecoder[] = [];
+afterEach(async () => {
+  for (const d of decoders.splice(0)) await d.close();
+});
+
+function inbox(refuse: (bytes: Buffer) => boolean = () => false) {
+  const decoder = new FrameDecoder();
+  decoders.push(decoder);
+  const handled: string[] = [];
+  const box = new StationInbox(decoder, {
+    text: (t) => handled.push(`text ${JSON.parse(t)[1]}`),
+    refused: (d) => handled.push(`refused ${d}`),
+    refusedByHead: (b) => refuse(b) && handled.push(`head ${b.length}`) > 0,
+    decoded: (_b, d) => handled.push(`${d.offThread ? 'thread' : 'here'} ${d.parsed.ok && d.parsed.frame.id}`),
+  });
+  return { decoder, box, handled };
+}
+
+const large = (id: string, size = 100_000): Buffer => Buffer.from(JSON.stringify([2, id, 'DataTransfer', { vendorId: 'v', data: 'x'.repeat(size) }]));
+const small = (id: string): string => JSON.stringify([2, id, 'Heartbeat', {}]);
+
+describe('a station inbox', () => {
+  it('handles text at once when nothing waits, and everything behind a large frame after it, in order', async () => {
+    const { box, handled } = inbox();
+    box.text(small('a'));
+    expect(handled).toEqual(['text a']);
+    box.bytes(large('b'));
+    box.text(small('c'));
+    box.refused('binary frame');
+    box.bytes(large('d'));
+    expect(box.idle).toBe(false);
+    await expect.poll(() => handled.length).toBe(5);
+    expect(handled).toEqual(['text a', 'thread b', 'text c', 'refused binary frame', 'thread d']);
+    expect(box.idle).toBe(true);
+  });
+
+  it('decodes in place once more than INBOX_MAX_BYTES wait, losing and reordering nothing', async () => {
+    const { decoder, box, handled } = inbox();
+    const n = Math.ceil(INBOX_MAX_BYTES / 100_000) + 3;
+    for (let i = 0; i < n; i++) box.bytes(large(`f${i}`));
+    // Synchronously, at the frame that crossed the budget: all of it handled here and now.
+    expect(decoder.counters.inboxFlushes).toBe(1);
+    expect(handled.length).toBeGreaterThanOrEqual(Math.ceil(INBOX_MAX_BYTES / 100_000));
+    await expect.poll(() => handled.length).toBe(n);
+    expect(handled.map((h) => h.split(' ')[1])).toEqual(Array.from({ length: n }, (_, i) => `f${i}`));
+    expect(handled[0]).toBe('here f0');
+    await expect.poll(() => decoder.stats.inFlight).toBe(0);
+    expect(handled).toHaveLength(n);
+  });
+
+  it('handles a frame refused from its head without decoding it, and nothing once dropped', async () => {
+    const x = large('x', 70_000);
+    const { decoder, box, handled } = inbox((b) => b === x);
+    box.bytes(x);
+    expect(handled).toEqual([`head ${x.length}`]);
+    box.bytes(large('y'));
+    box.text(small('z'));
+    box.drop();
+    box.text(small('after'));
+    await expect.poll(() => decoder.stats.inFlight).toBe(0);
+    expect(handled).toEqual([`head ${x.length}`]);
+  });
+});
