@@ -3,7 +3,10 @@
 // pushed event (all gateway nodes together, Redis and HAProxy shown apart), and for the cluster the time stations of
 // a node killed with -9 need to be answered again through HAProxy.
 // Usage: npm run bench:cluster -- [--stations 300] [--push-stations 100] [--clients 20] [--seconds 15] [--control 0|1]
-//   [--failover 1|0] [--machinery 1|0]
+//   [--failover 1|0] [--machinery 1|0] [--machinery-rounds N]
+// --machinery-rounds N measures only the machinery: N rounds of one node without and one with Redis, in alternating
+// order, each round's ratios and their median (a machine whose speed drifts between two phases moves one round, not
+// the verdict).
 // --control 1 adds a third setup: three nodes behind HAProxy without Redis (three independent gateways), the cost
 // of splitting the same load over three processes on this machine, without any cluster machinery.
 // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") is passed to the gateway nodes; each phase's start is
@@ -28,6 +31,7 @@ const withFailover = arg('failover', 1) === 1;
 // --machinery 1 (default) adds one node with Redis (no HAProxy): the cluster machinery's cost with the process count
 // unchanged, set against the single plain node.
 const machinery = arg('machinery', 1) === 1;
+const machineryRounds = arg('machinery-rounds', 0);
 // The nodes run with the gateway's own flags (src/node-flags.ts, what npm start runs), then BENCH_NODE_ARGS.
 const nodeArgs = [...GATEWAY_NODE_FLAGS, ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
 const SECRET = 'bench-cluster-secret-0123456789-abcdefgh';
@@ -287,81 +291,130 @@ async function balancer(nodes: Setup['nodes']): Promise<{ port: number; pid: num
   return { port, pid: child.pid as number, child };
 }
 
+/** One node without Redis against one node with it, `rounds` times in alternating order. */
+async function machineryOnly(STEVE_WS_URL: string, rounds: number): Promise<void> {
+  const redisPort = await freePort();
+  const redis = spawnTracked('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+  await waitPort(redisPort);
+  const plain = async (): Promise<Result> => {
+    const n = await startNodes(1, { STEVE_WS_URL });
+    const r = await measure({ name: '1 node', nodes: n, stationPort: n[0]!.port, extra: [] });
+    await stopProcess(n[0]!.child);
+    return r;
+  };
+  const withRedis = async (): Promise<Result> => {
+    const n = await startNodes(1, { STEVE_WS_URL, REDIS_URL: `redis://127.0.0.1:${redisPort}`, CLUSTER_NODE_TTL_MS: '1500' });
+    const r = await measure({ name: '1 node + Redis', nodes: n, stationPort: n[0]!.port, extra: [{ name: 'redis', pid: redis.pid as number }], redisPort });
+    await stopProcess(n[0]!.child);
+    execFileSync('redis-cli', ['-p', String(redisPort), 'FLUSHALL']);
+    return r;
+  };
+  const perCall: number[] = [];
+  const perEvent: number[] = [];
+  const us = (x: number): string => (x * 1e6).toFixed(1);
+  console.log(`\nthe machinery alone: stations=${stations} (1 Heartbeat/s each), push: ${pushStations} stations × 1 status/s to ${clients} clients, ${seconds} s per phase, ${rounds} rounds`);
+  for (let k = 0; k < rounds; k++) {
+    let a: Result;
+    let b: Result;
+    if (k % 2 === 0) {
+      a = await plain();
+      b = await withRedis();
+    } else {
+      b = await withRedis();
+      a = await plain();
+    }
+    perCall.push(b.relayCpuPerCall / a.relayCpuPerCall);
+    perEvent.push(b.pushCpuPerEvent / a.pushCpuPerEvent);
+    console.log(`round ${k + 1} (${k % 2 === 0 ? 'plain first' : 'Redis first'}): CPU per relayed call ${us(b.relayCpuPerCall)} against ${us(a.relayCpuPerCall)} µs = ${perCall[k]!.toFixed(2)}×; per pushed event ${us(b.pushCpuPerEvent)} against ${us(a.pushCpuPerEvent)} µs = ${perEvent[k]!.toFixed(2)}× (Redis's own CPU: +${us(b.extraRelay[0]!)} and +${us(b.extraPush[0]!)} µs)`);
+  }
+  const median = (xs: number[]): number => {
+    const v = [...xs].sort((x, y) => x - y);
+    return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+  };
+  console.log(`1 node with Redis / 1 node without, median of ${rounds} rounds: ${median(perCall).toFixed(2)}× per relayed call, ${median(perEvent).toFixed(2)}× per pushed event`);
+}
+
+/** The single node, the machinery (--machinery), three plain nodes (--control) and the cluster, once each. */
+async function fullRun(STEVE_WS_URL: string): Promise<void> {
+    const single = await startNodes(1, { STEVE_WS_URL });
+    const one: Setup = { name: '1 node', nodes: single, stationPort: single[0]!.port, extra: [] };
+    const r1 = await measure(one);
+    await stopProcess(single[0]!.child); // waited for: a profiled node writes its profile on exit
+
+    let rc: Result | undefined;
+    if (control) {
+      const solo = await startNodes(3, { STEVE_WS_URL });
+      const lb = await balancer(solo);
+      rc = await measure({ name: '3 nodes, no Redis', nodes: solo, stationPort: lb.port, extra: [{ name: 'haproxy', pid: lb.pid }] });
+      await Promise.all(solo.map((n) => stopProcess(n.child)));
+      lb.child.kill('SIGKILL');
+    }
+
+    const redisPort = await freePort();
+    const redis = spawnTracked('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+    await waitPort(redisPort);
+    let rm: Result | undefined;
+    if (machinery) {
+      const lone = await startNodes(1, { STEVE_WS_URL, REDIS_URL: `redis://127.0.0.1:${redisPort}`, CLUSTER_NODE_TTL_MS: '1500' });
+      rm = await measure({ name: '1 node + Redis', nodes: lone, stationPort: lone[0]!.port, extra: [{ name: 'redis', pid: redis.pid as number }], redisPort });
+      await stopProcess(lone[0]!.child);
+      execFileSync('redis-cli', ['-p', String(redisPort), 'FLUSHALL']); // the three nodes start on an empty Redis
+    }
+    const three = await startNodes(3, { STEVE_WS_URL, REDIS_URL: `redis://127.0.0.1:${redisPort}`, CLUSTER_NODE_TTL_MS: '1500' });
+    const lb = await balancer(three);
+    const cluster: Setup = { name: '3 nodes', nodes: three, stationPort: lb.port, extra: [{ name: 'redis', pid: redis.pid as number }, { name: 'haproxy', pid: lb.pid }], redisPort };
+    const r3 = await measure(cluster);
+    const fo = withFailover ? await failover(cluster) : undefined;
+    await Promise.all(three.map((n) => stopProcess(n.child)));
+
+    const us = (s: number): string => (s * 1e6).toFixed(1).padStart(7);
+    const ms = (x: number): string => x.toFixed(2).padStart(7);
+    console.log(`\nstations=${stations} (1 Heartbeat/s each), push: ${pushStations} stations × 1 status/s to ${clients} clients subscribed to all, ${seconds} s per phase`);
+    console.log('                      relay: calls  CPU µs/call  p50 ms  p99 ms | push: events  CPU µs/event  p50 ms  p99 ms');
+    const rows = [['1 node (no Redis)', r1], ...(rm ? [['1 node + Redis', rm] as const] : []), ...(rc ? [['3 nodes, no Redis', rc] as const] : []), ['3 nodes + Redis', r3]] as const;
+    for (const [name, r] of rows) {
+      console.log(`${name.padEnd(22)} ${String(r.relayCalls).padStart(11)} ${us(r.relayCpuPerCall)}     ${ms(r.relayP50)} ${ms(r.relayP99)} | ${String(r.pushed).padStart(12)} ${us(r.pushCpuPerEvent)}       ${ms(r.pushP50)} ${ms(r.pushP99)}`);
+    }
+    for (const [name, r] of rows) {
+      console.log(`${name.padEnd(22)} idle CPU ${(r.idlePerS * 100).toFixed(1)} % of a core; above idle: ${us(r.relayMarginal)} µs/call, ${us(r.pushMarginal)} µs/pushed event`);
+    }
+    for (const [name, r] of rows) {
+      console.log(`${name.padEnd(22)} main threads alone: ${us(r.relayMainPerCall)} µs/call, ${us(r.pushMainPerEvent)} µs/pushed event (the rest: V8 compiler and GC helpers, libuv pool); main threads woken ${r.relaySleepsPerCall.toFixed(2)} times per call, ${r.pushSleepsPerEvent.toFixed(2)} per pushed event`);
+    }
+    console.log(`  Redis   CPU µs: ${us(r3.extraRelay[0]!)} per call, ${us(r3.extraPush[0]!)} per pushed event`);
+    console.log(`  HAProxy CPU µs: ${us(r3.extraRelay[1]!)} per call, ${us(r3.extraPush[1]!)} per pushed event`);
+    console.log(`  Redis commands per relayed call: ${r3.redisRelay}; per status event (before fan-out): ${r3.redisPush}`);
+    const ratio = (a: number, b: number): string => (a / b).toFixed(2);
+    console.log(`cluster / one node, gateway CPU per relayed call: ${ratio(r3.relayCpuPerCall, r1.relayCpuPerCall)}×, with Redis: ${ratio(r3.relayCpuPerCall + r3.extraRelay[0]!, r1.relayCpuPerCall)}×`);
+    console.log(`cluster / one node, gateway CPU per pushed event: ${ratio(r3.pushCpuPerEvent, r1.pushCpuPerEvent)}×, with Redis: ${ratio(r3.pushCpuPerEvent + r3.extraPush[0]!, r1.pushCpuPerEvent)}×`);
+    console.log(`cluster / one node, above idle: ${ratio(r3.relayMarginal, r1.relayMarginal)}× per relayed call, ${ratio(r3.pushMarginal, r1.pushMarginal)}× per pushed event`);
+    // Read as cost = a + b·N for N nodes (a: done once, on the node holding the station; b: done on every node): our
+    // fit from the two setups above idle, the figure behind "nodes per 10,000 stations" in BENCHMARKS.md.
+    const fit = (one: number, three: number): string => {
+      const b = (three - one) / 2;
+      return `once ${us(one - b)} µs, on every node ${us(b)} µs`;
+    };
+    if (rm) {
+      // The machinery's own cost: sequencing, claims, the stream and heartbeats, with the process count unchanged.
+      console.log(`1 node with Redis / 1 node without: ${ratio(rm.relayCpuPerCall, r1.relayCpuPerCall)}× per relayed call, ${ratio(rm.pushCpuPerEvent, r1.pushCpuPerEvent)}× per pushed event (with Redis's own CPU: ${ratio(rm.relayCpuPerCall + rm.extraRelay[0]!, r1.relayCpuPerCall)}×, ${ratio(rm.pushCpuPerEvent + rm.extraPush[0]!, r1.pushCpuPerEvent)}×)`);
+    }
+    if (rc) {
+      console.log(`3 nodes without Redis / one node: ${ratio(rc.relayCpuPerCall, r1.relayCpuPerCall)}× per relayed call, ${ratio(rc.pushCpuPerEvent, r1.pushCpuPerEvent)}× per pushed event (above idle ${ratio(rc.relayMarginal, r1.relayMarginal)}×, ${ratio(rc.pushMarginal, r1.pushMarginal)}×)`);
+      console.log(`cluster / 3 nodes without Redis: ${ratio(r3.relayCpuPerCall, rc.relayCpuPerCall)}× per relayed call, ${ratio(r3.pushCpuPerEvent, rc.pushCpuPerEvent)}× per pushed event (above idle ${ratio(r3.relayMarginal, rc.relayMarginal)}×, ${ratio(r3.pushMarginal, rc.pushMarginal)}×)`);
+    }
+    console.log(`fit a + b·N above idle, per relayed call: ${fit(r1.relayMarginal, r3.relayMarginal)}; per pushed event: ${fit(r1.pushMarginal, r3.pushMarginal)}`);
+    console.log(`CLUSTER_BATCH_MS=${process.env.CLUSTER_BATCH_MS ?? '(default)'}`);
+    if (fo) console.log(`kill -9 of a node: its ${fo.orphans} stations answered again through HAProxy after ${fo.ms.toFixed(0)} ms`);
+}
+
 try {
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
   const steve = await startProcess('bench/relay/steve-proc.ts', {}, /steve-port (\d+)/);
   procs.push(steve.child);
   const STEVE_WS_URL = `ws://127.0.0.1:${steve.port}/steve/websocket/CentralSystemService`;
 
-  const single = await startNodes(1, { STEVE_WS_URL });
-  const one: Setup = { name: '1 node', nodes: single, stationPort: single[0]!.port, extra: [] };
-  const r1 = await measure(one);
-  await stopProcess(single[0]!.child); // waited for: a profiled node writes its profile on exit
-
-  let rc: Result | undefined;
-  if (control) {
-    const solo = await startNodes(3, { STEVE_WS_URL });
-    const lb = await balancer(solo);
-    rc = await measure({ name: '3 nodes, no Redis', nodes: solo, stationPort: lb.port, extra: [{ name: 'haproxy', pid: lb.pid }] });
-    await Promise.all(solo.map((n) => stopProcess(n.child)));
-    lb.child.kill('SIGKILL');
-  }
-
-  const redisPort = await freePort();
-  const redis = spawnTracked('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
-  await waitPort(redisPort);
-  let rm: Result | undefined;
-  if (machinery) {
-    const lone = await startNodes(1, { STEVE_WS_URL, REDIS_URL: `redis://127.0.0.1:${redisPort}`, CLUSTER_NODE_TTL_MS: '1500' });
-    rm = await measure({ name: '1 node + Redis', nodes: lone, stationPort: lone[0]!.port, extra: [{ name: 'redis', pid: redis.pid as number }], redisPort });
-    await stopProcess(lone[0]!.child);
-    execFileSync('redis-cli', ['-p', String(redisPort), 'FLUSHALL']); // the three nodes start on an empty Redis
-  }
-  const three = await startNodes(3, { STEVE_WS_URL, REDIS_URL: `redis://127.0.0.1:${redisPort}`, CLUSTER_NODE_TTL_MS: '1500' });
-  const lb = await balancer(three);
-  const cluster: Setup = { name: '3 nodes', nodes: three, stationPort: lb.port, extra: [{ name: 'redis', pid: redis.pid as number }, { name: 'haproxy', pid: lb.pid }], redisPort };
-  const r3 = await measure(cluster);
-  const fo = withFailover ? await failover(cluster) : undefined;
-  await Promise.all(three.map((n) => stopProcess(n.child)));
-
-  const us = (s: number): string => (s * 1e6).toFixed(1).padStart(7);
-  const ms = (x: number): string => x.toFixed(2).padStart(7);
-  console.log(`\nstations=${stations} (1 Heartbeat/s each), push: ${pushStations} stations × 1 status/s to ${clients} clients subscribed to all, ${seconds} s per phase`);
-  console.log('                      relay: calls  CPU µs/call  p50 ms  p99 ms | push: events  CPU µs/event  p50 ms  p99 ms');
-  const rows = [['1 node (no Redis)', r1], ...(rm ? [['1 node + Redis', rm] as const] : []), ...(rc ? [['3 nodes, no Redis', rc] as const] : []), ['3 nodes + Redis', r3]] as const;
-  for (const [name, r] of rows) {
-    console.log(`${name.padEnd(22)} ${String(r.relayCalls).padStart(11)} ${us(r.relayCpuPerCall)}     ${ms(r.relayP50)} ${ms(r.relayP99)} | ${String(r.pushed).padStart(12)} ${us(r.pushCpuPerEvent)}       ${ms(r.pushP50)} ${ms(r.pushP99)}`);
-  }
-  for (const [name, r] of rows) {
-    console.log(`${name.padEnd(22)} idle CPU ${(r.idlePerS * 100).toFixed(1)} % of a core; above idle: ${us(r.relayMarginal)} µs/call, ${us(r.pushMarginal)} µs/pushed event`);
-  }
-  for (const [name, r] of rows) {
-    console.log(`${name.padEnd(22)} main threads alone: ${us(r.relayMainPerCall)} µs/call, ${us(r.pushMainPerEvent)} µs/pushed event (the rest: V8 compiler and GC helpers, libuv pool); main threads woken ${r.relaySleepsPerCall.toFixed(2)} times per call, ${r.pushSleepsPerEvent.toFixed(2)} per pushed event`);
-  }
-  console.log(`  Redis   CPU µs: ${us(r3.extraRelay[0]!)} per call, ${us(r3.extraPush[0]!)} per pushed event`);
-  console.log(`  HAProxy CPU µs: ${us(r3.extraRelay[1]!)} per call, ${us(r3.extraPush[1]!)} per pushed event`);
-  console.log(`  Redis commands per relayed call: ${r3.redisRelay}; per status event (before fan-out): ${r3.redisPush}`);
-  const ratio = (a: number, b: number): string => (a / b).toFixed(2);
-  console.log(`cluster / one node, gateway CPU per relayed call: ${ratio(r3.relayCpuPerCall, r1.relayCpuPerCall)}×, with Redis: ${ratio(r3.relayCpuPerCall + r3.extraRelay[0]!, r1.relayCpuPerCall)}×`);
-  console.log(`cluster / one node, gateway CPU per pushed event: ${ratio(r3.pushCpuPerEvent, r1.pushCpuPerEvent)}×, with Redis: ${ratio(r3.pushCpuPerEvent + r3.extraPush[0]!, r1.pushCpuPerEvent)}×`);
-  console.log(`cluster / one node, above idle: ${ratio(r3.relayMarginal, r1.relayMarginal)}× per relayed call, ${ratio(r3.pushMarginal, r1.pushMarginal)}× per pushed event`);
-  // Read as cost = a + b·N for N nodes (a: done once, on the node holding the station; b: done on every node): our
-  // fit from the two setups above idle, the figure behind "nodes per 10,000 stations" in BENCHMARKS.md.
-  const fit = (one: number, three: number): string => {
-    const b = (three - one) / 2;
-    return `once ${us(one - b)} µs, on every node ${us(b)} µs`;
-  };
-  if (rm) {
-    // The machinery's own cost: sequencing, claims, the stream and heartbeats, with the process count unchanged.
-    console.log(`1 node with Redis / 1 node without: ${ratio(rm.relayCpuPerCall, r1.relayCpuPerCall)}× per relayed call, ${ratio(rm.pushCpuPerEvent, r1.pushCpuPerEvent)}× per pushed event (with Redis's own CPU: ${ratio(rm.relayCpuPerCall + rm.extraRelay[0]!, r1.relayCpuPerCall)}×, ${ratio(rm.pushCpuPerEvent + rm.extraPush[0]!, r1.pushCpuPerEvent)}×)`);
-  }
-  if (rc) {
-    console.log(`3 nodes without Redis / one node: ${ratio(rc.relayCpuPerCall, r1.relayCpuPerCall)}× per relayed call, ${ratio(rc.pushCpuPerEvent, r1.pushCpuPerEvent)}× per pushed event (above idle ${ratio(rc.relayMarginal, r1.relayMarginal)}×, ${ratio(rc.pushMarginal, r1.pushMarginal)}×)`);
-    console.log(`cluster / 3 nodes without Redis: ${ratio(r3.relayCpuPerCall, rc.relayCpuPerCall)}× per relayed call, ${ratio(r3.pushCpuPerEvent, rc.pushCpuPerEvent)}× per pushed event (above idle ${ratio(r3.relayMarginal, rc.relayMarginal)}×, ${ratio(r3.pushMarginal, rc.pushMarginal)}×)`);
-  }
-  console.log(`fit a + b·N above idle, per relayed call: ${fit(r1.relayMarginal, r3.relayMarginal)}; per pushed event: ${fit(r1.pushMarginal, r3.pushMarginal)}`);
-  console.log(`CLUSTER_BATCH_MS=${process.env.CLUSTER_BATCH_MS ?? '(default)'}`);
-  if (fo) console.log(`kill -9 of a node: its ${fo.orphans} stations answered again through HAProxy after ${fo.ms.toFixed(0)} ms`);
+  if (machineryRounds > 0) await machineryOnly(STEVE_WS_URL, machineryRounds);
+  else await fullRun(STEVE_WS_URL);
 } finally {
   for (const p of procs) p.kill('SIGKILL');
 }
