@@ -63,6 +63,8 @@ export class Relay {
     const previous = this.#sessions.get(id);
     if (previous) {
       this.options.logger.warn({ chargeBoxId: id, linkKind: link.kind, previousLinkKind: previous.link.kind }, 'second connection for this chargeBoxId replaces the first');
+      // What the old link sent before the new one came is still handled, in order.
+      previous.inbox.flush();
       this.#end(previous, CloseCode.policyViolation, 'replaced by a new connection for the same chargeBoxId', true);
     }
     const session = new StationSession(link, (s) => this.#inbox(s));
@@ -145,6 +147,7 @@ export class Relay {
     void this.decoder.close();
     for (const session of [...this.#sessions.values()]) {
       this.#sessions.delete(session.link.chargeBoxId);
+      session.inbox.flush();
       this.#end(session, code, reason, true);
     }
   }

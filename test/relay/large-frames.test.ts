@@ -112,4 +112,16 @@ describe('large frames from a station', () => {
     await expect.poll(() => gw.relay.decoder.stats.inFlight).toBe(0);
     expect(steve.received.filter((f) => f.frame[1] === 'last-words')).toHaveLength(1);
   });
+
+  it('sent just before a new connection replaces the link still reach SteVe, before the new link\'s frames', async () => {
+    const { steve, gw, st } = await relayMode();
+    st.sendRaw(JSON.stringify([2, 'before-replace', 'DataTransfer', { vendorId: 'big', data: big }]));
+    const next = await connectStation(gw.wsUrl('CP-big'), { autoAnswer: false });
+    cleanups.push(() => next.close());
+    await st.closed;
+    expect((await next.call('Heartbeat', {}, 'after-replace'))[0]).toBe(3);
+    const ids = steve.received.map((f) => f.frame[1]);
+    expect(ids.filter((id) => id === 'before-replace')).toHaveLength(1);
+    expect(ids.indexOf('before-replace')).toBeLessThan(ids.indexOf('after-replace'));
+  });
 });
