@@ -1,18 +1,29 @@
 // Sums a V8 CPU profile (node --cpu-prof) over its busy stretches only: runs of consecutive non-idle samples of at
 // least `minMs`, i.e. what a well-behaved frame can wait behind. Prints their count and longest, then self time by
 // function and time by the nearest frame of the gateway's own code (src/ or dist/).
-// Use: node bench/lib/stretch-report.mjs /tmp/prof/CPU.*.cpuprofile [minMs=5]
+// Use: node bench/lib/stretch-report.mjs /tmp/prof/CPU.*.cpuprofile [minMs=5] [fromS toS] (a window in seconds from the
+// profile's start, e.g. to leave out set-up; bench/lib/cpu-report.mjs prints busy ms per second to find it)
 import { readFileSync } from 'node:fs';
 const profile = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const minMs = Number(process.argv[3] ?? 5);
+const fromS = Number(process.argv[4] ?? 0);
+const toS = Number(process.argv[5] ?? Infinity);
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const parent = new Map();
 for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
 const label = (id) => { const { functionName, url, lineNumber } = byId.get(id).callFrame; return `${functionName || '(anon)'} ${url.replace(/.*node_modules\//, '').replace(/^file:\/\/.*?\/(src|dist|bench)\//, '$1/')}:${lineNumber}`; };
 // attribute each sample to the nearest own-code frame (src/ or dist/) and to self
 let stretch = []; const stretches = [];
+let at = profile.startTime;
 profile.samples.forEach((id, i) => {
   const dt = profile.timeDeltas[i] ?? 0;
+  at += dt;
+  const s = (at - profile.startTime) / 1e6;
+  if (s < fromS || s >= toS) {
+    if (stretch.length) stretches.push(stretch);
+    stretch = [];
+    return;
+  }
   const idle = byId.get(id).callFrame.functionName === '(idle)';
   if (idle) { if (stretch.length) stretches.push(stretch); stretch = []; return; }
   stretch.push([id, dt]);
