@@ -21,7 +21,8 @@ const gatewayPids = (out: string): number[] => [...out.matchAll(/gateway pid (\d
 describe('fuzz', () => {
   it('a short fixed-seed run (embedded and relay) finds no violation', async () => {
     // No p99 ratio here: the test machine is shared, and tests assert no wall-clock speed (bench:fuzz does).
-    const run = await fuzz(['--frames', '3000', '--seconds', '4', '--seed', '20261206', '--mode', 'both', '--max-p99-ratio', '0']);
+    // Frames up to 256 KiB, so that large ones also go through the relay's decoder thread (64 KiB and more).
+    const run = await fuzz(['--frames', '3000', '--seconds', '4', '--seed', '20261206', '--mode', 'both', '--max-p99-ratio', '0', '--max-frame-bytes', '262144']);
     expect(run.out.split('\n').filter((l) => l.includes('VIOLATION'))).toEqual([]);
     expect(run.out).toContain('fuzz: PASS, 0 violations');
     expect(run.code).toBe(0);
@@ -29,6 +30,8 @@ describe('fuzz', () => {
     expect(run.out).toMatch(/\[embedded\] frames: \d{4} sent/);
     expect(run.out).toMatch(/\[relay\] frames: \d{4} sent/);
     expect(run.out).toMatch(/\[relay\] upstream: [1-9]\d* frames received, 0 malformed/);
+    expect(run.out).toMatch(/\[embedded\] large frames: offThread [1-9]\d*, inPlace \d+, inboxFlushes \d+, threadFailures 0/);
+    expect(run.out).toMatch(/\[relay\] large frames: offThread [1-9]\d*, inPlace \d+, inboxFlushes \d+, threadFailures 0/);
     const pids = gatewayPids(run.out);
     expect(pids).toHaveLength(2);
     for (const pid of pids) expect(existsSync(`/proc/${pid}`)).toBe(false);
