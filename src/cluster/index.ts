@@ -159,7 +159,7 @@ export function createCluster(deps: ClusterDeps): Cluster {
   });
   // The node holding the station delivers its events at once; a station nobody holds is the binlog leader's.
   const webhooks = webhookClaims({
-    redis, keys, logger, backupMs: WEBHOOK_BACKUP_MS,
+    redis, keys, logger, backupMs: WEBHOOK_BACKUP_MS, nodeId: me,
     first: (id) => relay.holds(id) || (lease.holder && !peerHolds(id)),
   });
   // Stations other nodes hold, from their heartbeats, as a set built again at most once a second.

@@ -52,4 +52,8 @@ export class ClusterKeys {
   webhookClaim(subscription: string): string {
     return `${this.prefix}:webhook:${subscription}`;
   }
+  /** Hash: per station, the node that claimed its last event for the webhook subscription, and when ("node ms"). */
+  webhookDeliverer(subscription: string): string {
+    return `${this.prefix}:webhook:${subscription}:by`;
+  }
 }
