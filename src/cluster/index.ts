@@ -192,6 +192,9 @@ export function createCluster(deps: ClusterDeps): Cluster {
       return nodeId;
     },
     sequencing: {
+      get nodeId() {
+        return nodeId;
+      },
       // This node's events: SteVe's only from a reader started in the lease term held now (the script checks the
       // lease again).
       publish(event) {

@@ -18,6 +18,9 @@ export interface WireEventsOptions {
   readonly vendor: VendorOptions;
   /** A station CALL still unanswered after this is reported without its answer. */
   readonly answerTimeoutMs?: number;
+  /** Cluster mode: this node's id, put in the ids of events made from its message log (whose ids are per node), so
+   * that a station moving to another node never has a new event taken for a repeat of an old one. */
+  readonly idScope?: string;
 }
 
 interface PendingCall {
@@ -389,7 +392,8 @@ export class WireEvents {
   }
 
   #base(entry: LogEntry, id: string): { id: string; chargeBoxId: string; timestamp: string; receivedAt: string; source: 'station' } {
-    return { id, chargeBoxId: entry.chargeBoxId, timestamp: entry.time, receivedAt: entry.time, source: 'station' };
+    const scoped = this.#opts.idScope === undefined ? id : `${this.#opts.idScope}/${id}`;
+    return { id: scoped, chargeBoxId: entry.chargeBoxId, timestamp: entry.time, receivedAt: entry.time, source: 'station' };
   }
 
   #emit(input: EventInput): void {

@@ -30,6 +30,8 @@ export interface UnsequencedEvent {
 
 /** Cluster mode: seq comes from a store every node shares (src/cluster). */
 export interface SharedSequencing {
+  /** This node's id: wire events' ids carry it, because message-log ids (which they are made from) are per node. */
+  readonly nodeId: string;
   publish(event: UnsequencedEvent): void;
   /**
    * Every node's sequenced events in the store's one order, each with its JSON line; and this node's published

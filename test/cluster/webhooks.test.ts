@@ -11,6 +11,7 @@ import type { StationClient } from '../support/station-client.js';
 import { bootedStation, killAll, startNode, startRedis, until, type GatewayNode, type PrivateRedis } from './support.js';
 
 const IDS = ['WH-A', 'WH-B', 'WH-MOVE'];
+const DIES = 'WH-DIE';
 let redis: PrivateRedis;
 let a: GatewayNode;
 let b: GatewayNode;
@@ -35,7 +36,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'cb-cluster-webhooks-')), 'config.json');
-  writeFileSync(file, JSON.stringify({ webhooks: [{ id: 'everything', url, secret: 'cluster-webhook-secret-0123', types: 'all', stations: IDS }] }));
+  writeFileSync(file, JSON.stringify({ webhooks: [{ id: 'everything', url, secret: 'cluster-webhook-secret-0123', types: 'all', stations: [...IDS, DIES] }] }));
   redis = await startRedis();
   const env = { REDIS_URL: redis.url, CONFIG_FILE: file, CLUSTER_NODE_TTL_MS: '3000' };
   [a, b] = await Promise.all([startNode('node-a', env), startNode('node-b', env)]);
@@ -98,5 +99,27 @@ describe('CONFIG_FILE webhooks in a cluster', () => {
       const seqs = received.filter((r) => r.chargeBoxId === id).map((r) => r.seq);
       expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
     }
+  }, 90_000);
+
+  it('a station whose deliverer dies is delivered by the node it moves to, once that node is gone', async () => {
+    const before = await station(a, DIES);
+    await statuses(before, 2);
+    const seen = (): number[] => received.filter((r) => r.chargeBoxId === DIES).map((r) => r.seq);
+    await until(() => seen().length >= 3, 20_000, 'the first events from node A');
+    await a.kill9();
+    // The station comes back on B: A was its deliverer, and stays so (for a claim) until its heartbeat expires.
+    const after = await station(b, DIES);
+    await statuses(after, 2);
+    const newest = async (): Promise<number> => Math.max(...(await b.get<{ events: GatewayEvent[] }>(`/api/events?chargeBoxId=${DIES}&limit=500`)).events.map((e) => e.seq));
+    const last = await until(async () => {
+      const n = await newest();
+      return n >= 6 ? n : undefined;
+    }, 20_000, 'B\'s events for the station');
+    await until(() => seen().includes(last), 30_000, 'B\'s events at the receiver');
+    const got = seen();
+    expect(got).toEqual([...got].sort((x, y) => x - y));
+    expect(new Set(got).size).toBe(got.length);
+    const claims = (await b.get<{ cluster: { webhookClaims: { deferred: number } } }>('/api/health')).cluster.webhookClaims;
+    expect(claims.deferred).toBeGreaterThan(0);
   }, 90_000);
 });

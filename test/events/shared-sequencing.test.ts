@@ -10,6 +10,7 @@ import { silent, tempDir } from './helpers.js';
 
 /** Numbers events per station like the append script (after the larger of its count and the floor). */
 class Store implements SharedSequencing {
+  readonly nodeId = 'node-test';
   readonly published: UnsequencedEvent[] = [];
   readonly #seq = new Map<string, number>();
   #accept: ((e: GatewayEvent, line: string) => void) | undefined;
