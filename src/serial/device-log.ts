@@ -23,6 +23,9 @@ export interface DeviceLogOptions {
   readonly bus: Bus;
   readonly logger: pino.Logger;
   readonly onLine?: () => void;
+  /** Cluster mode: this node's id, put in the events' ids. A board's lines are numbered in this node's files, so a
+   * board moved to another node would otherwise have its new lines taken for repeats of old ones. */
+  readonly idScope?: string;
 }
 
 interface BoardLog {
@@ -98,7 +101,7 @@ export class DeviceLogStore {
       touched.add(board);
       this.options.onLine?.();
       this.options.bus.emit('eventInput', {
-        id: `serial-log:${chargeBoxId}:${n}`,
+        id: this.options.idScope === undefined ? `serial-log:${chargeBoxId}:${n}` : `${this.options.idScope}/serial-log:${chargeBoxId}:${n}`,
         type: 'deviceLog',
         chargeBoxId,
         timestamp: iso,

@@ -43,6 +43,8 @@ export interface SerialLinksDeps {
   readonly listPorts?: () => Promise<readonly ListedPort[]>;
   /** Where auto-discovery reads sysfs when udev is unavailable (tests). */
   readonly sysRoot?: string;
+  /** Cluster mode: this node's id, in the ids of device-log events (numbered per node's files). */
+  readonly idScope?: string;
 }
 
 export interface SerialLinks {
@@ -66,6 +68,7 @@ export function createSerialLinks(deps: SerialLinksDeps): SerialLinks {
     bus: deps.bus,
     logger: log,
     onLine: () => metrics.logLines.inc(),
+    ...(deps.idScope !== undefined ? { idScope: deps.idScope } : {}),
   });
   let started = false;
   let discoverTimer: NodeJS.Timeout | undefined;

@@ -44,6 +44,18 @@ describe('device log', () => {
     expect((await again.read('FC/1', { after: 99, limit: 10 })).map((l) => l.line)).toEqual([`line 100 ${'.'.repeat(150)}`, 'after restart']);
   });
 
+  it('in a cluster names the node in its events\' ids: a board moved to another node numbers its lines anew there', async () => {
+    const bus = new Bus();
+    const events: EventInput[] = [];
+    bus.on('eventInput', (e) => events.push(e));
+    for (const node of ['node-a', 'node-b']) {
+      const store = new DeviceLogStore({ dir: mkdtempSync(path.join(os.tmpdir(), 'cb-devlog-')), maxFileBytes: 4096, files: 3, bus, logger, idScope: node });
+      store.append('FC-MOVE', `hello from ${node}`);
+      await store.flush();
+    }
+    expect(events.map((e) => e.id)).toEqual(['node-a/serial-log:FC-MOVE:1', 'node-b/serial-log:FC-MOVE:1']);
+  });
+
   it('never keeps a line that mentions AuthorizationKey (a board echoing its OCPP traffic)', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'cb-devlog-'));
     const bus = new Bus();
