@@ -37,10 +37,6 @@ export class StationInbox {
     return this.#items.length === 0;
   }
 
-  get waiting(): number {
-    return this.#items.length;
-  }
-
   text(text: string): void {
     this.#add({ kind: 'text', text }, 2 * text.length);
   }
