@@ -80,6 +80,21 @@ describe('frame faults, station → upstream', () => {
     await clearFaults('F-DROP');
   });
 
+  it('drop of a large frame: fault rules see frames decoded on the decoder\'s thread like any other, in order', async () => {
+    const st = await station('F-DROP-BIG');
+    await setFault('F-DROP-BIG', { kind: 'drop', direction: 'toUpstream', actions: ['DataTransfer'] });
+    const big = { vendorId: 'big', data: 'ÿx'.repeat(70_000) };
+    st.sendRaw(JSON.stringify([2, 'dt-big', 'DataTransfer', big]));
+    await st.call('Heartbeat', {}, 'hb-after'); // waits behind the large frame, then passes
+    await sleep(300);
+    expect(steveGot('F-DROP-BIG', (f) => f[2] === 'DataTransfer')).toEqual([]);
+    expect(steveGot('F-DROP-BIG', (f) => f[1] === 'hb-after')).toHaveLength(1);
+    const [e] = await injected('F-DROP-BIG', 1);
+    expect(e).toMatchObject({ disposition: 'injected', action: 'DataTransfer', messageId: 'dt-big' });
+    expect(gw.relay.decoder.stats.offThread).toBeGreaterThan(0);
+    await clearFaults('F-DROP-BIG');
+  });
+
   it('delay (fixed): the CALL reaches SteVe no sooner than the delay, then is answered as usual', async () => {
     const st = await station('F-DELAY');
     await setFault('F-DELAY', { kind: 'delay', direction: 'toUpstream', actions: ['Heartbeat'], delay: { ms: 400 } });
