@@ -348,8 +348,9 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
         upstreamQueueBytes: 2 * config.upstreamQueueBytes,
         // A frame being received, its text and its parse.
         frameInFlightBytes: 3 * config.maxFrameBytes,
-        // Frames waiting behind a large one on the decoder's thread: that one, then up to the budget and one more.
-        inboxBytes: 2 * config.maxFrameBytes + INBOX_MAX_BYTES,
+        // Frames waiting behind a large one on the decoder's thread: that one, then up to twice the budget (the link
+        // stops reading past one budget; what it had read still comes) and one more.
+        inboxBytes: 2 * config.maxFrameBytes + 2 * INBOX_MAX_BYTES,
       },
       perPushClient: {
         // Events are never queued per client (they wait in the history). The engine holds up to the byte budget

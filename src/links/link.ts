@@ -46,4 +46,8 @@ export interface StationLink {
   close(code: CloseCodeValue, reason: string): void;
   /** Drops the link without a close frame (fault injection's abrupt cut); links that cannot, lack it. */
   terminate?(reason: string): void;
+  /** Stops reading from the station until resume(): back-pressure, the station's later frames wait in TCP. A few
+   * frames already read may still be delivered. Links that cannot, lack both. */
+  pause?(): void;
+  resume?(): void;
 }

@@ -69,6 +69,14 @@ export class WsStationLink implements StationLink {
     if (this.ws.readyState === WebSocket.OPEN) this.ws.send(text);
   }
 
+  pause(): void {
+    this.ws.pause();
+  }
+
+  resume(): void {
+    this.ws.resume();
+  }
+
   close(code: CloseCodeValue, reason: string): void {
     if (this.#closed) return;
     this.#closed = true;

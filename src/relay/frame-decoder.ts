@@ -46,8 +46,9 @@ export class FrameDecoder {
   #nextId = 1;
   #inFlightBytes = 0;
   #closed = false;
-  /** inboxFlushes: times a station's inbox went over INBOX_MAX_BYTES (station-inbox.ts) and was decoded in place. */
-  readonly counters = { offThread: 0, inPlace: 0, threadFailures: 0, inboxFlushes: 0 };
+  /** inboxPauses: times a station's inbox went over INBOX_MAX_BYTES (station-inbox.ts) and its link stopped reading;
+   * inboxFlushes: times it was decoded in place instead (a link that cannot pause, or twice the budget). */
+  readonly counters = { offThread: 0, inPlace: 0, threadFailures: 0, inboxPauses: 0, inboxFlushes: 0 };
 
   /** Decodes here and now (a station's inbox over its budget, or its link closing). */
   decodeInPlace(bytes: Buffer): Decoded {
@@ -72,7 +73,7 @@ export class FrameDecoder {
     worker.postMessage(request, [copy]);
   }
 
-  get stats(): { readonly inFlight: number; readonly inFlightBytes: number; readonly offThread: number; readonly inPlace: number; readonly threadFailures: number; readonly inboxFlushes: number } {
+  get stats(): { readonly inFlight: number; readonly inFlightBytes: number; readonly offThread: number; readonly inPlace: number; readonly threadFailures: number; readonly inboxPauses: number; readonly inboxFlushes: number } {
     return { inFlight: this.#waiting.size, inFlightBytes: this.#inFlightBytes, ...this.counters };
   }
 

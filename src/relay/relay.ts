@@ -18,7 +18,7 @@ import { encodeOwnCall, settleOwnCall } from './own-calls.js';
 import type { CallOwner } from './pending-calls.js';
 import { DEFAULT_UPSTREAM_QUEUE_BYTES, OWN_CALL_QUEUE_BYTES, REFUSED_RAW_CHARS, type RelayOptions, type StationInfo } from './relay-options.js';
 import { closeReason, StationSession, stationInfo, type CallOutcome, type DisconnectSide } from './session.js';
-import { StationInbox } from './station-inbox.js';
+import { StationInbox, type Pausable } from './station-inbox.js';
 
 export type { CallOutcome, DisconnectSide } from './session.js';
 export { DEFAULT_UPSTREAM_QUEUE_BYTES, REFUSED_RAW_CHARS, type RelayOptions, type StationInfo, type StationMirror } from './relay-options.js';
@@ -164,7 +164,7 @@ export class Relay {
       },
       refusedByHead: (bytes) => this.#refusedByHead(session, bytes),
       decoded: (bytes, d) => this.#fromStation(session, d.text, false, bytes, d.parsed),
-    });
+    }, pausable(session.link));
   }
 
   /**
@@ -474,4 +474,10 @@ export class Relay {
     if (frame) obs.frame = frame;
     this.options.tap.frame(obs);
   }
+}
+
+/** The link's pause and resume, when it has both. */
+function pausable(link: StationLink): Pausable | undefined {
+  const { pause, resume } = link;
+  return pause && resume ? { pause: () => pause.call(link), resume: () => resume.call(link) } : undefined;
 }

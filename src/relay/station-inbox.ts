@@ -1,11 +1,19 @@
 // One station's frames in arrival order while a large one is being decoded off the event loop (frame-decoder.ts):
 // what comes behind it waits here, so the relay still handles a station's frames strictly one after another. Empty
 // (the usual case) it costs one check per frame. A station that sends faster than the thread decodes fills it up to
-// INBOX_MAX_BYTES; then its frames are decoded in place, as before there was a thread.
+// INBOX_MAX_BYTES; then its link stops reading until the inbox has drained (the station's frames wait in TCP, and
+// nobody else waits for them). A link that cannot pause, or frames still arriving past twice the budget, are decoded
+// in place, as before there was a thread.
 import type { Decoded, FrameDecoder } from './frame-decoder.js';
 
 /** Bytes waiting behind the frame on the thread (text counted at 2 bytes a character). */
 export const INBOX_MAX_BYTES = 1024 * 1024;
+
+/** What the inbox asks of the station's link when it is full. */
+export interface Pausable {
+  pause(): void;
+  resume(): void;
+}
 
 export interface InboxHandlers {
   text(text: string): void;
@@ -26,10 +34,12 @@ export class StationInbox {
   #bytes = 0;
   #pumping = false;
   #dropped = false;
+  #paused = false;
 
   constructor(
     private readonly decoder: FrameDecoder,
     private readonly handlers: InboxHandlers,
+    private readonly link?: Pausable,
   ) {}
 
   /** Nothing waits: a text frame can be handled at once. */
@@ -68,8 +78,16 @@ export class StationInbox {
     this.#items.push(item);
     this.#bytes += bytes;
     if (this.#items.length > 1 && this.#bytes > INBOX_MAX_BYTES) {
-      this.decoder.counters.inboxFlushes++;
-      return this.flush();
+      if (this.link !== undefined && this.#bytes <= 2 * INBOX_MAX_BYTES) {
+        if (!this.#paused) {
+          this.#paused = true;
+          this.decoder.counters.inboxPauses++;
+          this.link.pause();
+        }
+      } else {
+        this.decoder.counters.inboxFlushes++;
+        return this.flush();
+      }
     }
     this.#pump();
   }
@@ -104,6 +122,11 @@ export class StationInbox {
       }
     } finally {
       this.#pumping = false;
+      // Drained to half the budget: the station is read again.
+      if (this.#paused && !this.#dropped && this.#bytes <= INBOX_MAX_BYTES / 2) {
+        this.#paused = false;
+        this.link?.resume();
+      }
     }
   }
 }

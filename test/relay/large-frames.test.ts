@@ -124,4 +124,17 @@ describe('large frames from a station', () => {
     expect(ids.filter((id) => id === 'before-replace')).toHaveLength(1);
     expect(ids.indexOf('before-replace')).toBeLessThan(ids.indexOf('after-replace'));
   });
+
+  it('sent faster than the thread decodes them make the station wait (its link stops reading), and all pass in order', async () => {
+    const { steve, gw, st } = await relayMode();
+    const data = 'ÿx'.repeat(40_000);
+    const ids = Array.from({ length: 40 }, (_, i) => `flood-${i}`);
+    for (const id of ids) st.sendRaw(JSON.stringify([2, id, 'DataTransfer', { vendorId: 'big', data }]));
+    for (const id of ids) await st.waitFor((f) => f[0] === 3 && f[1] === id);
+    expect(steve.received.map((f) => f.frame[1])).toEqual(ids);
+    const stats = gw.relay.decoder.stats;
+    expect(stats.inboxPauses + stats.inboxFlushes).toBeGreaterThan(0);
+    expect(stats.offThread + stats.inPlace).toBe(ids.length);
+    expect((await st.call('Heartbeat', {}, 'after-flood'))[0]).toBe(3);
+  });
 });

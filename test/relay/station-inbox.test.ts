@@ -2,14 +2,14 @@
 // station that sends faster than the thread decodes is bounded by INBOX_MAX_BYTES, with nothing lost.
 import { afterEach, describe, expect, it } from 'vitest';
 import { FrameDecoder } from '../../src/relay/frame-decoder.js';
-import { INBOX_MAX_BYTES, StationInbox } from '../../src/relay/station-inbox.js';
+import { INBOX_MAX_BYTES, StationInbox, type Pausable } from '../../src/relay/station-inbox.js';
 
 const decoders: FrameDecoder[] = [];
 afterEach(async () => {
   for (const d of decoders.splice(0)) await d.close();
 });
 
-function inbox(refuse: (bytes: Buffer) => boolean = () => false) {
+function inbox(refuse: (bytes: Buffer) => boolean = () => false, link?: Pausable) {
   const decoder = new FrameDecoder();
   decoders.push(decoder);
   const handled: string[] = [];
@@ -18,7 +18,7 @@ function inbox(refuse: (bytes: Buffer) => boolean = () => false) {
     refused: (d) => handled.push(`refused ${d}`),
     refusedByHead: (b) => refuse(b) && handled.push(`head ${b.length}`) > 0,
     decoded: (_b, d) => handled.push(`${d.offThread ? 'thread' : 'here'} ${d.parsed.ok && d.parsed.frame.id}`),
-  });
+  }, link);
   return { decoder, box, handled };
 }
 
@@ -40,7 +40,26 @@ describe('a station inbox', () => {
     expect(box.idle).toBe(true);
   });
 
-  it('decodes in place once more than INBOX_MAX_BYTES wait, losing and reordering nothing', async () => {
+  it('stops reading a link that can pause once more than INBOX_MAX_BYTES wait, and reads it again once drained', async () => {
+    const calls: string[] = [];
+    const { decoder, box, handled } = inbox(undefined, { pause: () => calls.push('pause'), resume: () => calls.push('resume') });
+    const n = Math.ceil(INBOX_MAX_BYTES / 100_000) + 3;
+    for (let i = 0; i < n; i++) box.bytes(large(`p${i}`));
+    // Still within twice the budget: nothing decoded here, the link asked to stop.
+    expect(calls).toEqual(['pause']);
+    expect(handled).toEqual([]);
+    await expect.poll(() => handled.length, { timeout: 10_000 }).toBe(n);
+    expect(handled.map((h) => h.split(' ')[1])).toEqual(Array.from({ length: n }, (_, i) => `p${i}`));
+    expect(calls).toEqual(['pause', 'resume']);
+    expect(decoder.counters).toMatchObject({ inboxPauses: 1, inboxFlushes: 0 });
+    // Past twice the budget (frames the link had read before it stopped), what waits is decoded in place.
+    for (let i = 0; i < 2 * n; i++) box.bytes(large(`q${i}`));
+    expect(decoder.counters.inboxFlushes).toBe(1);
+    await expect.poll(() => handled.length, { timeout: 10_000 }).toBe(3 * n);
+    expect(handled.slice(n).map((h) => h.split(' ')[1])).toEqual(Array.from({ length: 2 * n }, (_, i) => `q${i}`));
+  });
+
+  it('decodes in place once more than INBOX_MAX_BYTES wait and the link cannot pause, losing and reordering nothing', async () => {
     const { decoder, box, handled } = inbox();
     const n = Math.ceil(INBOX_MAX_BYTES / 100_000) + 3;
     for (let i = 0; i < n; i++) box.bytes(large(`f${i}`));
