@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Bus } from './bus.js';
 import type { EventDataMap, EventInput, EventType, SampledValue } from './catalogue.js';
 import type { LinkStateChange, LogEntry } from './observations.js';
+import { nodeScopedId } from './sequencer.js';
 import { CALLERROR, parseFrame } from '../ocpp/frames.js';
 import { interpretDataTransfer, type VendorOptions } from './vehicle.js';
 
@@ -392,8 +393,7 @@ export class WireEvents {
   }
 
   #base(entry: LogEntry, id: string): { id: string; chargeBoxId: string; timestamp: string; receivedAt: string; source: 'station' } {
-    const scoped = this.#opts.idScope === undefined ? id : `${this.#opts.idScope}/${id}`;
-    return { id: scoped, chargeBoxId: entry.chargeBoxId, timestamp: entry.time, receivedAt: entry.time, source: 'station' };
+    return { id: nodeScopedId(this.#opts.idScope, id), chargeBoxId: entry.chargeBoxId, timestamp: entry.time, receivedAt: entry.time, source: 'station' };
   }
 
   #emit(input: EventInput): void {

@@ -28,6 +28,14 @@ export interface UnsequencedEvent {
   readonly fields: string;
 }
 
+/**
+ * An event id made from something this node counts on its own (message-log ids, device-log line numbers), with the
+ * node in front in cluster mode (`scope`): there the same station's events from two nodes meet in one de-dup by id.
+ */
+export function nodeScopedId(scope: string | undefined, id: string): string {
+  return scope === undefined ? id : `${scope}/${id}`;
+}
+
 /** Cluster mode: seq comes from a store every node shares (src/cluster). */
 export interface SharedSequencing {
   /** This node's id: wire events' ids carry it, because message-log ids (which they are made from) are per node. */

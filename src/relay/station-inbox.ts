@@ -24,10 +24,11 @@ export interface InboxHandlers {
   decoded(bytes: Buffer, d: Decoded): void;
 }
 
+/** `size`: what the item counts against INBOX_MAX_BYTES. */
 type Item =
-  | { readonly kind: 'text'; readonly text: string }
-  | { readonly kind: 'refused'; readonly description: string }
-  | { readonly kind: 'bytes'; readonly bytes: Buffer; sent: boolean; decoded: Decoded | undefined };
+  | { readonly kind: 'text'; readonly text: string; readonly size: number }
+  | { readonly kind: 'refused'; readonly description: string; readonly size: number }
+  | { readonly kind: 'bytes'; readonly bytes: Buffer; readonly size: number; sent: boolean; decoded: Decoded | undefined };
 
 export class StationInbox {
   #items: Item[] = [];
@@ -48,15 +49,15 @@ export class StationInbox {
   }
 
   text(text: string): void {
-    this.#add({ kind: 'text', text }, 2 * text.length);
+    this.#add({ kind: 'text', text, size: 2 * text.length });
   }
 
   refused(description: string): void {
-    this.#add({ kind: 'refused', description }, 2 * description.length);
+    this.#add({ kind: 'refused', description, size: 2 * description.length });
   }
 
   bytes(bytes: Buffer): void {
-    this.#add({ kind: 'bytes', bytes, sent: false, decoded: undefined }, bytes.length);
+    this.#add({ kind: 'bytes', bytes, size: bytes.length, sent: false, decoded: undefined });
   }
 
   /** Whatever waits is handled now, a frame still on the decoder's thread decoded in place (the link is closing, or
@@ -73,10 +74,10 @@ export class StationInbox {
     this.#bytes = 0;
   }
 
-  #add(item: Item, bytes: number): void {
+  #add(item: Item): void {
     if (this.#dropped) return;
     this.#items.push(item);
-    this.#bytes += bytes;
+    this.#bytes += item.size;
     if (this.#items.length > 1 && this.#bytes > INBOX_MAX_BYTES) {
       if (this.link !== undefined && this.#bytes <= 2 * INBOX_MAX_BYTES) {
         if (!this.#paused) {
@@ -103,7 +104,7 @@ export class StationInbox {
           if (item.sent) return;
           if (this.handlers.refusedByHead(item.bytes)) {
             this.#items.shift();
-            this.#bytes -= item.bytes.length;
+            this.#bytes -= item.size;
             continue;
           }
           item.sent = true;
@@ -115,7 +116,7 @@ export class StationInbox {
           if (item.decoded === undefined) return;
         }
         this.#items.shift();
-        this.#bytes -= item.kind === 'bytes' ? item.bytes.length : 2 * (item.kind === 'text' ? item.text.length : item.description.length);
+        this.#bytes -= item.size;
         if (item.kind === 'text') this.handlers.text(item.text);
         else if (item.kind === 'refused') this.handlers.refused(item.description);
         else if (item.decoded !== undefined) this.handlers.decoded(item.bytes, item.decoded);

@@ -7,6 +7,7 @@ import { appendFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type pino from 'pino';
 import type { Bus } from '../events/bus.js';
+import { nodeScopedId } from '../events/sequencer.js';
 
 export interface DeviceLogLine {
   /** Per-board sequence number, increasing by one per line, kept across restarts. */
@@ -101,7 +102,7 @@ export class DeviceLogStore {
       touched.add(board);
       this.options.onLine?.();
       this.options.bus.emit('eventInput', {
-        id: this.options.idScope === undefined ? `serial-log:${chargeBoxId}:${n}` : `${this.options.idScope}/serial-log:${chargeBoxId}:${n}`,
+        id: nodeScopedId(this.options.idScope, `serial-log:${chargeBoxId}:${n}`),
         type: 'deviceLog',
         chargeBoxId,
         timestamp: iso,
