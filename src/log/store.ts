@@ -18,7 +18,7 @@ const NEWLINE = 0x0a;
 /** An entry with its line already encoded (done in the log's small batches, not in one long write). */
 export interface EncodedEntry {
   readonly entry: LogEntry;
-  /** The JSON line, newline included. */
+  /** The JSON line without its newline (encodeLine; the store adds the byte). */
   readonly line: string;
 }
 
@@ -151,12 +151,13 @@ export class MessageStore {
     const records = Buffer.alloc(entries.length * RECORD_BYTES);
     // The batch's lines encoded into one buffer: no Buffer per line, no concatenation copy.
     let total = 0;
-    for (const e of entries) total += Buffer.byteLength(e.line);
+    for (const e of entries) total += Buffer.byteLength(e.line) + 1;
     const lines = Buffer.allocUnsafe(total);
     let at = 0;
     let offset = file.dataSize;
     entries.forEach(({ entry, line }, i) => {
-      const bytes = lines.write(line, at);
+      const bytes = lines.write(line, at) + 1;
+      lines[at + bytes - 1] = NEWLINE;
       at += bytes;
       writeRecord(records, i * RECORD_BYTES, recordOf(entry, offset, bytes - 1));
       offset += bytes;
