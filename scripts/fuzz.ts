@@ -6,6 +6,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CATEGORIES, type Category } from './fuzz/frames.js';
 import { root, type Entry } from './fuzz/gateway-process.js';
+import { freshMemoryMsPerMiB } from './fuzz/machine.js';
 import { randomSeed } from './fuzz/prng.js';
 import { runMode, type Mode, type RunOptions } from './fuzz/run.js';
 
@@ -104,6 +105,7 @@ async function main(): Promise<number> {
   }
   const { modes, run } = parsed;
   process.stdout.write(`fuzz: seed ${run.seed} (repeat with --seed ${run.seed}); ${run.frames} frames in ${run.seconds} s per mode; modes ${modes.join(', ')}; entry ${run.entry}\n`);
+  process.stdout.write(`fuzz: machine: fresh memory costs ${freshMemoryMsPerMiB().toFixed(2)} ms per MiB to allocate and first touch (scripts/fuzz/machine.ts)\n`);
   // Bounded in time whatever happens: start-up, phases, drain and stop, per mode, plus slack.
   const budgetMs = modes.length * (90 + run.baselineSeconds + run.seconds * 1.5 + (run.callTimeoutMs / 1000) * 2 + 40) * 1000;
   const watchdog = setTimeout(() => {

@@ -49,7 +49,7 @@ async function main(): Promise<void> {
 
   // Started without the young-generation flag (node dist/main.js): it runs, with longer tail latencies.
   if (!hasSemiSpaceFlag(process.execArgv, process.env.NODE_OPTIONS)) {
-    logger.info({ recommended: GATEWAY_NODE_FLAGS.join(' ') }, `started without ${GATEWAY_NODE_FLAGS.join(' ')}: V8's default young generation pauses the relay more often (README "Start and stop")`);
+    logger.info({ recommended: GATEWAY_NODE_FLAGS.join(' ') }, `started without ${GATEWAY_NODE_FLAGS.join(' ')}: V8's default young generation grows and shrinks, which lengthens the relay's pauses where memory is slow to map (README "Start and stop")`);
   }
 
   let gateway;

@@ -6,6 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { GATEWAY_NODE_FLAGS } from '../src/node-flags.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -94,7 +95,7 @@ describe('npm start', () => {
         expect(await portOpen(port)).toBe(true);
         tree = descendantsOf(npmPid);
         // One process: no shell and no TypeScript loader between npm and the gateway.
-        expect(tree.map(cmdline)).toEqual([expect.stringMatching(/^\S*node --max-semi-space-size=64 dist\/main\.js$/)]);
+        expect(tree.map(cmdline)).toEqual([expect.stringMatching(new RegExp(`^\\S*node ${GATEWAY_NODE_FLAGS.join(' ')} dist/main\\.js$`))]);
         process.kill(npmPid, signal);
         await run.exited;
         await until('every process npm started to exit', () => tree.every((p) => !alive(p)), 20_000);

@@ -107,8 +107,10 @@ export async function startRecordingUpstream(violations: Violations): Promise<Re
       received++;
       if (isBinary) return violations.add('malformed-upstream', `binary frame of ${data.length} bytes reached the upstream from ${id}`);
       if (data.length >= JUDGE_APART_BYTES) {
-        // A copy of its own to hand over: `ws` may deliver a slice of a larger buffer.
-        const bytes = new Uint8Array(data).buffer;
+        // Handed over as it is when the frame owns its memory (`ws` joins a large frame's pieces into a buffer of its
+        // own); a copy when it is a slice of a larger one. A copy is a fresh megabyte for this process to fault in.
+        const owns = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer;
+        const bytes = owns ? (data.buffer as ArrayBuffer) : new Uint8Array(data).buffer;
         const n = ++judged;
         awaiting.set(n, (r) => (r.ok ? act(r.head, () => r.sample) : violations.add('malformed-upstream', `${r.problem}: ${r.sample} (from ${id})`)));
         judge.postMessage({ n, bytes } satisfies JudgeRequest, [bytes]);
