@@ -104,9 +104,13 @@ describe('deeply nested frames (issue 12, item 2)', () => {
         expect(o.problem).toMatch(/deeper than/);
         expect(o.raw.length).toBeLessThan(5000); // a refused frame is recorded clipped
       }
-      // The message log reads back (no recursion anywhere), each refusal with its finding.
-      const page = await gw.getJson<{ entries: { disposition: string; findings: { rule: string }[] }[] }>('/api/messages?chargeBoxId=CP-deep&limit=100');
-      const logged = page.entries.filter((e) => e.disposition === 'refused');
+      // The message log reads back (no recursion anywhere), each refusal with its finding. It numbers what the bus
+      // saw in slices after the relay's turn, so the read is repeated until the last of them is there.
+      let logged: { disposition: string; findings: { rule: string }[] }[] = [];
+      for (const deadline = Date.now() + 10_000; logged.length < frames.length && Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+        const page = await gw.getJson<{ entries: { disposition: string; findings: { rule: string }[] }[] }>('/api/messages?chargeBoxId=CP-deep&limit=100');
+        logged = page.entries.filter((e) => e.disposition === 'refused');
+      }
       expect(logged).toHaveLength(frames.length);
       expect(logged.every((e) => e.findings.some((f) => /^frame\./.test(f.rule)))).toBe(true);
     });
