@@ -245,7 +245,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     logger,
     dataDir: config.dataDir,
     registry,
-    ...(cluster ? { idScope: cluster.nodeId } : {}),
+    ...(cluster ? { idScope: () => cluster.nodeId } : {}),
   });
 
   // Always built, so operators can create stations over REST even when none start with the gateway.

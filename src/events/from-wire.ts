@@ -21,7 +21,7 @@ export interface WireEventsOptions {
   readonly answerTimeoutMs?: number;
   /** Cluster mode: this node's id, put in the ids of events made from its message log (whose ids are per node), so
    * that a station moving to another node never has a new event taken for a repeat of an old one. */
-  readonly idScope?: string;
+  readonly idScope?: () => string;
 }
 
 interface PendingCall {

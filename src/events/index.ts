@@ -83,7 +83,8 @@ export function createEventModel(deps: EventModelDeps): EventModel {
   const rule = new SourceRule({ binlogConfigured: deps.binlogConfigured, ...vendor });
   const sequencer = new Sequencer({ bus: deps.bus, history, rule, logger, recentIdsPerStation: Math.max(4096, deps.historyPerStation ?? 1000), ...(deps.shared ? { shared: deps.shared } : {}) });
   const state = new StationStateStore({ kmPerAh: vendor.kmPerAh });
-  const wire = new WireEvents({ bus: deps.bus, logger, vendor, ...(deps.shared ? { idScope: deps.shared.nodeId } : {}) });
+  const shared = deps.shared;
+  const wire = new WireEvents({ bus: deps.bus, logger, vendor, ...(shared ? { idScope: () => shared.nodeId } : {}) });
   const keepFile = new StateKeepFile(deps.dataDir, logger);
   let offSave: (() => void) | undefined;
   let started = false;

@@ -31,9 +31,10 @@ export interface UnsequencedEvent {
 /**
  * An event id made from something this node counts on its own (message-log ids, device-log line numbers), with the
  * node in front in cluster mode (`scope`): there the same station's events from two nodes meet in one de-dup by id.
+ * The scope is asked each time: a node's default id is known only once it listens (src/cluster, from host and port).
  */
-export function nodeScopedId(scope: string | undefined, id: string): string {
-  return scope === undefined ? id : `${scope}/${id}`;
+export function nodeScopedId(scope: (() => string) | undefined, id: string): string {
+  return scope === undefined ? id : `${scope()}/${id}`;
 }
 
 /** Cluster mode: seq comes from a store every node shares (src/cluster). */

@@ -26,7 +26,7 @@ export interface DeviceLogOptions {
   readonly onLine?: () => void;
   /** Cluster mode: this node's id, put in the events' ids. A board's lines are numbered in this node's files, so a
    * board moved to another node would otherwise have its new lines taken for repeats of old ones. */
-  readonly idScope?: string;
+  readonly idScope?: () => string;
 }
 
 interface BoardLog {

@@ -44,7 +44,7 @@ export interface SerialLinksDeps {
   /** Where auto-discovery reads sysfs when udev is unavailable (tests). */
   readonly sysRoot?: string;
   /** Cluster mode: this node's id, in the ids of device-log events (numbered per node's files). */
-  readonly idScope?: string;
+  readonly idScope?: () => string;
 }
 
 export interface SerialLinks {

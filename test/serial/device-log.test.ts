@@ -49,7 +49,7 @@ describe('device log', () => {
     const events: EventInput[] = [];
     bus.on('eventInput', (e) => events.push(e));
     for (const node of ['node-a', 'node-b']) {
-      const store = new DeviceLogStore({ dir: mkdtempSync(path.join(os.tmpdir(), 'cb-devlog-')), maxFileBytes: 4096, files: 3, bus, logger, idScope: node });
+      const store = new DeviceLogStore({ dir: mkdtempSync(path.join(os.tmpdir(), 'cb-devlog-')), maxFileBytes: 4096, files: 3, bus, logger, idScope: () => node });
       store.append('FC-MOVE', `hello from ${node}`);
       await store.flush();
     }
