@@ -1,6 +1,7 @@
 // Preload for benchmark processes: event-loop delay (1 ms resolution) and GC pauses of the gateway process,
 // printed when it receives SIGTERM. Use: BENCH_NODE_ARGS="--import ./bench/lib/loop-probe.mjs" npm run bench:relay
 import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
 
 const GC_KINDS = { [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor', [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major', [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental', [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb' };
@@ -35,5 +36,8 @@ if (process.argv.some((a) => /main\.[jt]s$/.test(a))) {
       promoted += Math.max(0, old(g.afterGC) - old(g.beforeGC));
     }
     process.stderr.write(`loop-probe: ${scavenges} scavenges promoted ${(promoted / 1048576).toFixed(1)} MiB to the old generation\n`);
+    // Minor page faults: where a page's first touch is dear, scavenges and large strings cost mostly these.
+    const stat = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]?.split(' ') ?? [];
+    process.stderr.write(`loop-probe: minor page faults ${stat[7] ?? 'n/a'}\n`);
   });
 }
