@@ -72,7 +72,8 @@ export function createConformance(opts: ConformanceOptions): Conformance {
   };
 
   const offs = [
-    opts.bus.on('link', (c) => {
+    // In order with 'logged': an old connection's last frames are checked before a new connection starts afresh.
+    opts.bus.on('loggedLink', (c) => {
       if (c.kind === 'connected') rulesOf(c.chargeBoxId).connected();
     }),
     opts.bus.on('logged', (e) => {

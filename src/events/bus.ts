@@ -11,8 +11,14 @@ export interface BusChannels {
   frame: [FrameObservation];
   /** A frame after the message log gave it an id and findings. */
   logged: [LogEntry];
-  /** Station links and upstreams coming and going. */
+  /** Station links and upstreams coming and going, as they happen. */
   link: [LinkStateChange];
+  /**
+   * The same link changes, each once the message log has announced ('logged') every frame observed before it, and
+   * never in the turn of its 'link': observers of both (the event model, conformance, cluster ownership) see a
+   * connection's last frames before its close, and an old connection's frames before its replacement's connect.
+   */
+  loggedLink: [LinkStateChange];
   /** An event from a producer, not yet sequenced. */
   eventInput: [EventInput];
   /** A sequenced, de-duplicated event, ready for state and push. */

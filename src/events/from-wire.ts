@@ -1,5 +1,5 @@
-// Wire events: reads the message log (bus 'logged') and link changes (bus 'link') and hands EventInputs with
-// source 'station' to the sequencer. Station CALLs that need the central system's answer (BootNotification,
+// Wire events: reads the message log (bus 'logged') and link changes in order with it (bus 'loggedLink') and hands
+// EventInputs with source 'station' to the sequencer. Station CALLs that need the central system's answer (BootNotification,
 // StartTransaction, StopTransaction) wait for it; the rest go out as soon as the CALL is seen.
 // Ids derive from message-log ids, so the same frame always gives the same event id.
 import type { Logger } from 'pino';
@@ -100,7 +100,7 @@ export class WireEvents {
 
   start(): void {
     if (this.#offs.length > 0) return;
-    this.#offs = [this.#opts.bus.on('logged', (e) => this.#guard(() => this.onLogged(e))), this.#opts.bus.on('link', (c) => this.#guard(() => this.onLink(c)))];
+    this.#offs = [this.#opts.bus.on('logged', (e) => this.#guard(() => this.onLogged(e))), this.#opts.bus.on('loggedLink', (c) => this.#guard(() => this.onLink(c)))];
     this.#sweep = setInterval(() => this.#expire(Date.now()), 1000);
     this.#sweep.unref();
   }

@@ -1,12 +1,13 @@
 // The message log: every frame observation the relay emits becomes a numbered entry with findings, goes back on the
 // bus as 'logged' and into day files. The bus listener only queues; the work happens in batches on setImmediate and
 // the writes after that, so a frame never waits for the log. When the writer falls behind (more entries or more
-// bytes waiting than the budgets allow), new entries are dropped and counted.
+// bytes waiting than the budgets allow), new entries are dropped and counted. Link changes take their place in the
+// same queue and go back on the bus as 'loggedLink' in order with the entries (never dropped: they are few and small).
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Bus } from '../events/bus.js';
-import type { FrameObservation, LogEntry } from '../events/observations.js';
+import type { FrameObservation, LinkStateChange, LogEntry } from '../events/observations.js';
 import { DEFAULT_MAX_RAW_BYTES, encodeLine, toLogEntry } from './entry.js';
 import { IdSequence } from './ids.js';
 import { scan, type MessageFilter } from './query.js';
@@ -120,8 +121,8 @@ export function createMessageLog(deps: MessageLogDeps): MessageLog {
   const store = new MessageStore(deps.dataDir, deps.retentionDays, deps.now ?? Date.now, logger);
   const ids = new IdSequence(path.join(store.dir, 'next-id'));
 
-  // Observations waiting to be numbered: queue[head..]. A moving head keeps taking a batch O(batch).
-  let queue: FrameObservation[] = [];
+  // Observations (and link changes) waiting to be numbered: queue[head..]. A moving head keeps taking a batch O(batch).
+  let queue: (FrameObservation | LinkStateChange)[] = [];
   let head = 0;
   let pending: EncodedEntry[] = [];
   let inflight: EncodedEntry[] = [];
@@ -168,6 +169,21 @@ export function createMessageLog(deps: MessageLogDeps): MessageLog {
     immediate ??= setImmediate(processBatch);
   };
 
+  // A link change waits behind the frames observed before it, and always for a later turn: every 'link' listener
+  // has seen it first (cluster ownership holds a station's events back before its connect becomes one).
+  const onLink = (change: LinkStateChange): void => {
+    queue.push(change);
+    immediate ??= setImmediate(processBatch);
+  };
+
+  function announceLink(change: LinkStateChange): void {
+    try {
+      bus.emit('loggedLink', change);
+    } catch (err) {
+      logger.error({ err }, "message log: a 'loggedLink' listener threw");
+    }
+  }
+
   /** An observation or entry leaves the queue (written, or dropped on the way). */
   const release = (rawLength: number): void => {
     queuedBytes = Math.max(0, queuedBytes - entryCost(rawLength));
@@ -188,7 +204,13 @@ export function createMessageLog(deps: MessageLogDeps): MessageLog {
     const end = Math.min(queue.length, head + max);
     let chars = 0;
     while (head < end) {
-      const obs = queue[head] as FrameObservation;
+      const item = queue[head]!;
+      if ('kind' in item) {
+        head++;
+        announceLink(item);
+        continue;
+      }
+      const obs = item;
       // The clock is read per entry: an entry with its 'logged' listeners costs tens of µs, so checking every 8th
       // let a slice run to several times SLICE_MS.
       if (head > start && (chars + obs.raw.length > maxChars || performance.now() >= deadline)) break;
@@ -301,7 +323,12 @@ export function createMessageLog(deps: MessageLogDeps): MessageLog {
       const lastId = await store.open();
       await ids.restore(lastId);
       registerMetrics();
-      unsubscribe = bus.on('frame', onFrame);
+      const offFrame = bus.on('frame', onFrame);
+      const offLink = bus.on('link', onLink);
+      unsubscribe = () => {
+        offFrame();
+        offLink();
+      };
       started = true;
       retentionTimer = setInterval(() => {
         store.applyRetention().catch((err: unknown) => logger.error({ err }, 'message log: retention failed'));

@@ -73,7 +73,7 @@ describe('wire frames → events', () => {
     h.bus.emit('logged', stationCall('CP2', 'st', 'StopTransaction', { transactionId: 5, meterStop: 10, timestamp: '2026-03-01T11:00:00Z' }));
     h.bus.emit('logged', callError('CP2', 'st', 'StopTransaction', 'InternalError', 'db down'));
     h.bus.emit('logged', stationCall('CP2', 'go', 'StartTransaction', { connectorId: 1, idTag: 'T', meterStart: 3, timestamp: '2026-03-01T11:00:01Z' }));
-    h.bus.emit('link', { kind: 'callTimeout', chargeBoxId: 'CP2', leg: 'upstream', action: 'StartTransaction', messageId: 'go', at: new Date().toISOString() });
+    h.bus.emit('loggedLink', { kind: 'callTimeout', chargeBoxId: 'CP2', leg: 'upstream', action: 'StartTransaction', messageId: 'go', at: new Date().toISOString() });
 
     const schema = h.events.find((e) => e.type === 'finding' && e.data.rule.startsWith('schema.'));
     expect(schema?.data).toMatchObject({ action: 'StatusNotification', messageId: 'bad' });
@@ -90,9 +90,9 @@ describe('wire frames → events', () => {
   it('reports station links, with the upstream kind', async () => {
     const h = await model();
     const at = new Date().toISOString();
-    h.bus.emit('link', { kind: 'connected', chargeBoxId: 'CP3', linkKind: 'serial', upstream: 'local', at });
-    h.bus.emit('link', { kind: 'upstream', chargeBoxId: 'CP3', state: 'local', at });
-    h.bus.emit('link', { kind: 'disconnected', chargeBoxId: 'CP3', linkKind: 'serial', code: 1006, reason: 'cable', at });
+    h.bus.emit('loggedLink', { kind: 'connected', chargeBoxId: 'CP3', linkKind: 'serial', upstream: 'local', at });
+    h.bus.emit('loggedLink', { kind: 'upstream', chargeBoxId: 'CP3', state: 'local', at });
+    h.bus.emit('loggedLink', { kind: 'disconnected', chargeBoxId: 'CP3', linkKind: 'serial', code: 1006, reason: 'cable', at });
     expect(h.events.map((e) => [e.type, e.data])).toEqual([
       ['stationConnected', { linkKind: 'serial', upstream: 'local' }],
       ['stationDisconnected', { linkKind: 'serial', code: 1006, reason: 'cable' }],
@@ -167,8 +167,8 @@ describe('source rule', () => {
     h.bus.emit('logged', stationCall('CP1', 'fw', 'FirmwareStatusNotification', { status: 'Downloading' }));
     h.bus.emit('eventInput', steveStatus('row-1'));
     h.bus.emit('eventInput', steveInput({ id: 'row-2', type: 'transactionStarted', transactionId: 9, connectorId: 1, data: { idTag: 'T', meterStart: 0, startTime: new Date().toISOString() } }));
-    h.bus.emit('link', { kind: 'connected', chargeBoxId: 'CP1', linkKind: 'ws', upstream: 'steve', at: new Date().toISOString() });
-    h.bus.emit('link', { kind: 'upstream', chargeBoxId: 'CP1', state: 'open', at: new Date().toISOString() });
+    h.bus.emit('loggedLink', { kind: 'connected', chargeBoxId: 'CP1', linkKind: 'ws', upstream: 'steve', at: new Date().toISOString() });
+    h.bus.emit('loggedLink', { kind: 'upstream', chargeBoxId: 'CP1', state: 'open', at: new Date().toISOString() });
     expect(h.events.map((e) => [e.type, e.source])).toEqual([
       ['firmwareStatus', 'station'], ['status', 'steve'], ['transactionStarted', 'steve'], ['stationConnected', 'station'],
     ]);

@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GatewayEvent } from '../../src/events/catalogue.js';
 import { startGateway } from '../support/gateway.js';
+import { until } from '../support/until.js';
 import { connectStation } from '../support/station-client.js';
 import { startSteveDouble } from '../support/steve-double.js';
 
@@ -10,16 +11,6 @@ const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-async function until<T>(fn: () => T | undefined, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('wire → events through the real gateway', () => {
   it('a flashCharge session becomes ordered events with SteVe’s transactionId, and survives a gateway restart', async () => {
