@@ -4,7 +4,8 @@
 // value and the producer's last known seq, so a station moving between nodes, or a Redis that lost its data, keeps
 // counting) and adds it to one stream. Every node reads the stream and records the events as they are.
 // Appends wait in a bounded outbox (never on the relay path); binlog appends and the binlog checkpoint are written
-// by one script that first checks the lease, so only the current holder's events and position land.
+// by one script that first checks the lease, so only the current holder's events and position land. A station that
+// moved here from another node has its events held back until that node has appended its own (ownership.ts).
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { GatewayEvent } from '../events/catalogue.js';
@@ -53,6 +54,8 @@ type Item = EventItem | CheckpointItem;
 
 const BATCH = 256;
 const READ_BATCH = 1000;
+/** The longest a station's events are held back (hold()), whatever happens to the hand-over. */
+const MAX_HOLD_MS = 10_000;
 
 export interface StreamCounters {
   appended: number;
@@ -75,8 +78,12 @@ export class EventOutbox {
   #scheduled = false;
   /** The pacing timer of a lingering append. */
   #lingering: NodeJS.Timeout | undefined;
-  /** The batch on its way to Redis: its fence, and whether that lease ended meanwhile. */
-  #inFlight: { readonly fence: string; ended: boolean } | undefined;
+  /** The batch on its way to Redis: its fence, its items, and whether that lease ended meanwhile. */
+  #inFlight: { readonly fence: string; readonly items: readonly Item[]; ended: boolean } | undefined;
+  /** Stations whose events wait for the node they came from (hold()): how many holds, what waits, until when. */
+  readonly #held = new Map<string, { holds: number; readonly items: EventItem[]; readonly timer: NodeJS.Timeout }>();
+  /** Callers of flushed(): told once nothing of their station is left here. */
+  #waiters: { readonly chargeBoxId: string; readonly done: () => void }[] = [];
   /** Told of this node's events that will never be appended, so the event model forgets their ids (sequencer.ts). */
   #unpublished: (events: readonly UnsequencedEvent[]) => void = () => undefined;
   readonly counters: StreamCounters;
@@ -105,6 +112,68 @@ export class EventOutbox {
     this.#add({ kind: 'event', fence, event, bytes: event.fields.length + event.chargeBoxId.length });
   }
 
+  /**
+   * Holds the station's events (not the binlog's) here until unhold() is called as often, or MAX_HOLD_MS passed:
+   * the node the station came from appends what it still has of it first, so the station's seqs follow its story.
+   */
+  hold(chargeBoxId: string): void {
+    const held = this.#held.get(chargeBoxId);
+    if (held) {
+      held.holds++;
+      return;
+    }
+    const timer = setTimeout(() => this.#letGo(chargeBoxId), MAX_HOLD_MS);
+    timer.unref();
+    this.#held.set(chargeBoxId, { holds: 1, items: [], timer });
+  }
+
+  unhold(chargeBoxId: string): void {
+    const held = this.#held.get(chargeBoxId);
+    if (held && --held.holds <= 0) this.#letGo(chargeBoxId);
+  }
+
+  #letGo(chargeBoxId: string): void {
+    const held = this.#held.get(chargeBoxId);
+    if (!held) return;
+    this.#held.delete(chargeBoxId);
+    clearTimeout(held.timer);
+    if (held.items.length === 0) return;
+    this.#items.push(...held.items);
+    this.#schedule();
+  }
+
+  /**
+   * Resolves once none of the station's events queued so far is left here (appended, or dropped for good), or after
+   * `timeoutMs` (Redis away): what lingers for the quiet pace goes now.
+   */
+  flushed(chargeBoxId: string, timeoutMs: number): Promise<void> {
+    if (!this.#holdsAny(chargeBoxId)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiter = {
+        chargeBoxId,
+        done: () => {
+          clearTimeout(timer);
+          this.#waiters = this.#waiters.filter((w) => w !== waiter);
+          resolve();
+        },
+      };
+      const timer = setTimeout(waiter.done, timeoutMs);
+      this.#waiters.push(waiter);
+      this.hurry();
+    });
+  }
+
+  #holdsAny(chargeBoxId: string): boolean {
+    const of = (i: Item): boolean => i.kind === 'event' && i.event.chargeBoxId === chargeBoxId;
+    return this.#items.some(of) || (this.#inFlight?.items.some(of) ?? false) || (this.#held.get(chargeBoxId)?.items.length ?? 0) > 0;
+  }
+
+  /** Tells the callers of flushed() whose station has nothing left here (rare: only while a station moves). */
+  #tellWaiters(): void {
+    if (this.#waiters.length === 0) return;
+    for (const w of [...this.#waiters]) if (!this.#holdsAny(w.chargeBoxId)) w.done();
+  }
+
   onUnpublished(fn: (events: readonly UnsequencedEvent[]) => void): void {
     this.#unpublished = fn;
   }
@@ -125,7 +194,7 @@ export class EventOutbox {
     const dropped = this.#items.filter((i) => i.fence === fence);
     if (dropped.length === 0) return;
     this.#items = this.#items.filter((i) => i.fence !== fence);
-    this.#bytes = this.#items.reduce((n, i) => n + i.bytes, 0);
+    this.#bytes = this.#items.reduce((n, i) => n + i.bytes, 0) + [...this.#held.values()].reduce((n, h) => h.items.reduce((m, i) => m + i.bytes, n), 0);
     this.counters.fencedOut += dropped.length;
     this.unpublished(eventsOf(dropped));
   }
@@ -136,8 +205,13 @@ export class EventOutbox {
       if (item.kind === 'event') this.unpublished([item.event]);
       return;
     }
-    this.#items.push(item);
     this.#bytes += item.bytes;
+    const held = item.kind === 'event' && item.fence === '' ? this.#held.get(item.event.chargeBoxId) : undefined;
+    if (held) {
+      held.items.push(item as EventItem);
+      return;
+    }
+    this.#items.push(item);
     this.#schedule();
   }
 
@@ -198,7 +272,7 @@ export class EventOutbox {
         const events = eventsOf(sent);
         const batch = events.flatMap((e) => [e.chargeBoxId, Math.max(e.floor, this.#given.get(e.chargeBoxId) ?? 0), e.fields]);
         let r: unknown;
-        const flight = (this.#inFlight = { fence, ended: false });
+        const flight = (this.#inFlight = { fence, items: sent, ended: false });
         try {
           r = await this.#append([this.keys.events, this.keys.lease, this.keys.checkpoint, this.keys.seqs, fence, this.maxLen, cp, ...batch]);
         } catch (err) {
@@ -226,6 +300,7 @@ export class EventOutbox {
           for (const i of sent) if (i.kind === 'checkpoint') i.landed?.();
         }
         this.#lastBatch = n;
+        this.#tellWaiters();
       }
     } catch (err) {
       // Redis went away mid-flush: the items stay and go when it is back (a batch that did land is read twice
@@ -233,6 +308,7 @@ export class EventOutbox {
       this.logger.debug({ err: String(err) }, 'event stream append failed; retrying when Redis is back');
     } finally {
       this.#flushing = false;
+      this.#tellWaiters();
       if (this.#items.length > 0 && this.redis.up) this.#schedule();
     }
   }

@@ -133,7 +133,7 @@ export function createCluster(deps: ClusterDeps): Cluster {
   const pacing = streamPacing(config, wantedHere, () => wantedHere() || membership.peers().some((p) => p.eventsWanted === true));
   const outbox = new EventOutbox(redis, keys, config.streamMaxLen, config.outboxBytes, counters, logger, (queued, last) => pacing.linger(queued, last));
   const rpc = new ClusterRpc(redis, sub, keys, me, logger);
-  const ownership = new StationOwnership(redis, keys, rpc, me, relay, logger, (node) => membership.alive(node));
+  const ownership = new StationOwnership(redis, keys, rpc, me, relay, outbox, logger, (node) => membership.alive(node));
   const calls = new RoutedCalls(relay, ownership, rpc, deps.callTimeoutMs, config.rpcTimeoutMs);
   const faults = routedFaults(relay.faults, ownership, rpc, config.rpcTimeoutMs);
   let leader: BinlogLeader | undefined;
