@@ -230,7 +230,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   // REDIS_URL: one of several nodes (src/cluster); the binlog reader then runs only under the cluster's lease.
   const clusterConfig = parseClusterConfig(config.env);
   const cluster: Cluster | undefined = clusterConfig
-    ? createCluster({ config: clusterConfig, bus, relay, logger, dataDir: config.dataDir, registry, callTimeoutMs: config.callTimeoutMs })
+    ? createCluster({ config: clusterConfig, bus, relay, logger, dataDir: config.dataDir, registry, callTimeoutMs: config.callTimeoutMs, webhookQueueBytes: parseWebhookLimits(config.env).queueBytes })
     : undefined;
   const reader = cdcConfig ? createCdcReader({ config: cdcConfig, bus, logger, dataDir: config.dataDir, registry, ...(cluster ? { checkpoints: cluster.checkpoints } : {}) }) : undefined;
   const cdc: CdcReader | undefined = reader && cluster ? cluster.leadBinlog(reader) : reader;

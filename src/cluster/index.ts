@@ -52,6 +52,8 @@ export interface ClusterDeps {
   readonly dataDir: string;
   readonly registry: Registry;
   readonly callTimeoutMs: number;
+  /** Per CONFIG_FILE webhook subscription, bytes of events waiting to be claimed (WEBHOOKS_QUEUE_BYTES). */
+  readonly webhookQueueBytes: number;
 }
 
 export interface Cluster {
@@ -159,7 +161,7 @@ export function createCluster(deps: ClusterDeps): Cluster {
   });
   // The node holding the station delivers its events at once; a station nobody holds is the binlog leader's.
   const webhooks = webhookClaims({
-    redis, keys, logger, backupMs: WEBHOOK_BACKUP_MS, nodeId: me,
+    redis, keys, logger, backupMs: WEBHOOK_BACKUP_MS, nodeId: me, queueBytes: deps.webhookQueueBytes,
     first: (id) => relay.holds(id) || (lease.holder && !peerHolds(id)),
   });
   // Stations other nodes hold, from their heartbeats, as a set built again at most once a second.

@@ -8,7 +8,9 @@
 // after a delay, so an event is still delivered when that node died or lags; a claim refused because another live
 // node is the station's deliverer is tried again after the same delay (that node normally claims it meanwhile). A node
 // replaying old events claims none. One station's claims on one node go one batch after the other, in `seq` order,
-// so no event is passed over.
+// so no event is passed over. What waits to be claimed has a byte budget per subscription (the webhooks' queue
+// budget, WEBHOOKS_QUEUE_BYTES): a node that is not a station's first deliverer keeps its events for the backup delay,
+// which for a busy fleet is a lot of events; past the budget new ones are dropped and counted.
 import type { Logger } from 'pino';
 import type { GatewayEvent } from '../events/catalogue.js';
 import type { ClusterKeys } from './keys.js';
@@ -58,6 +60,8 @@ export interface WebhookClaimsDeps {
   readonly first: (chargeBoxId: string) => boolean;
   /** How long the other nodes wait before trying. */
   readonly backupMs: number;
+  /** Bytes (characters of the events as JSON) waiting to be claimed per subscription; past it new ones are dropped. */
+  readonly queueBytes: number;
   readonly logger: Logger;
 }
 
@@ -67,6 +71,8 @@ interface Station {
   readonly deliver: (e: GatewayEvent) => void;
   /** Events not yet claimed, in seq order. */
   queued: GatewayEvent[];
+  /** Their size, counted against the subscription's budget. */
+  queuedBytes: number;
   busy: boolean;
   /** When this node last won a claim for it (STICKY_MS). */
   wonAt: number;
@@ -79,11 +85,35 @@ export interface WebhookClaimCounters {
   delayed: number;
   /** Claims refused because another live node delivers the station (tried again later). */
   deferred: number;
+  /** Events not queued for a claim because the subscription's budget was full (never delivered by this node). */
+  droppedForBytes: number;
 }
 
-export function webhookClaims(deps: WebhookClaimsDeps): { claim: WebhookClaim; counters: WebhookClaimCounters } {
-  const counters: WebhookClaimCounters = { won: 0, lost: 0, errors: 0, delayed: 0, deferred: 0 };
+/** An event's size as its body will be: measured once, whatever the number of subscriptions. */
+const sizes = new WeakMap<GatewayEvent, number>();
+function sizeOf(e: GatewayEvent): number {
+  let n = sizes.get(e);
+  if (n === undefined) sizes.set(e, (n = JSON.stringify(e).length));
+  return n;
+}
+
+export interface WebhookClaims {
+  readonly claim: WebhookClaim;
+  readonly counters: WebhookClaimCounters;
+  /** Bytes waiting to be claimed for a subscription. */
+  queuedBytes(subscription: string): number;
+}
+
+export function webhookClaims(deps: WebhookClaimsDeps): WebhookClaims {
+  const counters: WebhookClaimCounters = { won: 0, lost: 0, errors: 0, delayed: 0, deferred: 0, droppedForBytes: 0 };
   const stations = new Map<string, Station>();
+  const bytesBySubscription = new Map<string, number>();
+  const account = (s: Station, bytes: number): void => {
+    s.queuedBytes += bytes;
+    const total = (bytesBySubscription.get(s.subscription) ?? 0) + bytes;
+    if (total > 0) bytesBySubscription.set(s.subscription, total);
+    else bytesBySubscription.delete(s.subscription);
+  };
   const heartbeatPrefix = deps.keys.node('');
   const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 
@@ -126,6 +156,8 @@ export function webhookClaims(deps: WebhookClaimsDeps): { claim: WebhookClaim; c
           await sleep(deps.backupMs);
           continue;
         }
+        // Counted until the verdict: the budget covers what this node holds, on its way to Redis too.
+        account(s, -batch.reduce((n, e) => n + sizeOf(e), 0));
         batch.forEach((e, i) => {
           if (verdict[i]) {
             counters.won++;
@@ -152,15 +184,23 @@ export function webhookClaims(deps: WebhookClaimsDeps): { claim: WebhookClaim; c
       const k = `${subscription}\n${e.chargeBoxId}`;
       let s = stations.get(k);
       if (!s) {
-        s = { subscription, chargeBoxId: e.chargeBoxId, deliver, queued: [], busy: false, wonAt: 0 };
+        s = { subscription, chargeBoxId: e.chargeBoxId, deliver, queued: [], queuedBytes: 0, busy: false, wonAt: 0 };
         stations.set(k, s);
       }
+      const bytes = sizeOf(e);
+      if ((bytesBySubscription.get(subscription) ?? 0) + bytes > deps.queueBytes) {
+        if (counters.droppedForBytes++ % 1000 === 0) {
+          deps.logger.warn({ subscription, chargeBoxId: e.chargeBoxId, dropped: counters.droppedForBytes }, 'webhook events waiting to be claimed are over WEBHOOKS_QUEUE_BYTES: new ones dropped');
+        }
+        continue;
+      }
       s.queued.push(e);
+      account(s, bytes);
     }
     for (const e of events) {
       const s = stations.get(`${subscription}\n${e.chargeBoxId}`);
       if (s && !s.busy && s.queued.length > 0) void pump(s);
     }
   };
-  return { claim, counters };
+  return { claim, counters, queuedBytes: (subscription) => bytesBySubscription.get(subscription) ?? 0 };
 }
