@@ -5,6 +5,7 @@ import path from 'node:path';
 import { GatewayError } from './errors.js';
 import { envBool, envEnum, envInt, envString, envUrl, type Env } from './config-env.js';
 import { MAX_GROWTH_PERCENT } from './heap-growth.js';
+import { DEFAULT_MAX_RAW_BYTES } from './log/entry.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -132,7 +133,7 @@ export function loadConfig(env: Env = process.env): Config {
       retentionDays: envInt(env, 'MESSAGE_LOG_RETENTION_DAYS', 14, 1),
       queueLimit: envInt(env, 'MESSAGE_LOG_QUEUE_LIMIT', 100_000, 100),
       queueBytes: envInt(env, 'MESSAGE_LOG_QUEUE_BYTES', 64 * 1024 * 1024, 64 * 1024),
-      maxRawBytes: envInt(env, 'MESSAGE_LOG_MAX_RAW_BYTES', 1024 * 1024, 1024),
+      maxRawBytes: envInt(env, 'MESSAGE_LOG_MAX_RAW_BYTES', DEFAULT_MAX_RAW_BYTES, 1024),
     },
     stations: parseStations(file.stations),
     requireStationAuth: envBool(env, 'REQUIRE_STATION_AUTH', false),

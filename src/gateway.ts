@@ -197,6 +197,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     mirrors: mirrors.attach,
     upstreamKind: mode,
     tap,
+    observedRawBytes: config.messageLog.maxRawBytes,
     logger,
     callTimeoutMs: config.callTimeoutMs,
     upstreamQueueLimit: config.upstreamQueueLimit,

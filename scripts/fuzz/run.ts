@@ -243,7 +243,7 @@ export async function runMode(o: RunOptions): Promise<RunResult> {
     );
     // Where large frames were decoded: on the gateway's decoder thread, or in place (src/relay/frame-decoder.ts).
     const large = health?.largeFrames as Record<string, unknown> | undefined;
-    if (large) lines.push(`${tag}large frames: ${['offThread', 'inPlace', 'inboxPauses', 'inboxFlushes', 'threadFailures'].map((k) => `${k} ${String(large[k])}`).join(', ')}`);
+    if (large) lines.push(`${tag}large frames: ${['offThread', 'heads', 'headsRedone', 'inPlace', 'inboxPauses', 'inboxFlushes', 'threadFailures'].map((k) => `${k} ${String(large[k])}`).join(', ')}`);
     if (!died && gw) {
       const ended = await gw.stop();
       // What a preload passed in BENCH_NODE_ARGS printed at SIGTERM (bench/lib/loop-probe.mjs).

@@ -50,6 +50,11 @@ export interface FrameObservation {
   readonly mirror?: string;
   /** The relay's own parse of `raw`, shared read-only so observers need not parse it again. Never logged. */
   readonly frame?: Frame;
+  /**
+   * Set when `raw` is only the first part of a large frame that went on as the station's bytes (the relay never
+   * had the rest as text): the frame's size in bytes. `frame` then carries no payload (a CALLERROR no details).
+   */
+  readonly rawBytes?: number;
 }
 
 export interface Finding {

@@ -7,8 +7,13 @@ import type { Finding, FrameObservation, LogEntry } from '../events/observations
 import { exceedsDepth, MAX_SAFE_DEPTH, truncateUtf8, tryStringify } from '../events/json-safety.js';
 import { isoMicros } from './time.js';
 
-/** Default of MESSAGE_LOG_MAX_RAW_BYTES: frames larger than this keep only their first part in the log. */
-export const DEFAULT_MAX_RAW_BYTES = 1024 * 1024;
+/**
+ * Default of MESSAGE_LOG_MAX_RAW_BYTES: frames larger than this keep only their first part in the log. 64 KiB is far
+ * above any real OCPP frame (LARGE_MESSAGE_BYTES), and the relay need not turn a larger frame it forwards as bytes
+ * into text at all (relay.ts, #headBytes): on a machine where fresh memory costs 3 ms per MiB, that text cost every
+ * other station's frames the wait.
+ */
+export const DEFAULT_MAX_RAW_BYTES = 64 * 1024;
 
 const TOO_DEEP: Finding = Object.freeze({
   rule: 'frame.too-deep',
@@ -46,6 +51,15 @@ function findingsOf(obs: FrameObservation, parsed: ParseResult, deep: boolean): 
   return findings;
 }
 
+/** What stands for the parse of a frame the log has only the first part of, when the relay had none to share. */
+const NOT_READ: ParseResult = Object.freeze({ ok: false, problem: Object.freeze({ kind: 'not-json', message: 'only the first part of the frame was kept', isCall: false }) });
+
+/** The findings of a frame kept only in part: why it was refused, if it was (its payload is not there to check). */
+function refusalOf(obs: FrameObservation): readonly Finding[] {
+  const refusal = obs.disposition === 'injected' || obs.disposition === 'mirror' ? undefined : obs.problem;
+  return refusal === undefined ? NO_FINDINGS : [{ rule: 'frame.refused', message: refusal }];
+}
+
 /** Byte length of the raw text when it is over `maxBytes`; undefined when it fits (the usual case, decided cheaply). */
 function oversize(raw: string, maxBytes: number): number | undefined {
   if (raw.length * 3 <= maxBytes) return undefined;
@@ -59,12 +73,14 @@ function oversize(raw: string, maxBytes: number): number | undefined {
  * `rawBytes` = its size) and no payload: what the bus's observers hold is bounded like what the files hold.
  */
 export function toLogEntry(obs: FrameObservation, id: number, maxRawBytes: number = DEFAULT_MAX_RAW_BYTES): LogEntry {
+  // Only the first part of a large frame came (the relay forwarded its bytes): nothing to parse or check.
+  const cut = obs.rawBytes !== undefined;
   // The relay's parse when it made one; the text otherwise (refused frames, observations from elsewhere).
-  const parsed: ParseResult = obs.frame ? { ok: true, frame: obs.frame } : parseFrame(obs.raw);
-  const payload = parsed.ok ? payloadOf(parsed.frame) : undefined;
+  const parsed: ParseResult = obs.frame ? { ok: true, frame: obs.frame } : cut ? NOT_READ : parseFrame(obs.raw);
+  const payload = parsed.ok && !cut ? payloadOf(parsed.frame) : undefined;
   const deep = exceedsDepth(payload);
-  const rawBytes = oversize(obs.raw, maxRawBytes);
-  let findings = findingsOf(obs, parsed, deep);
+  const rawBytes = obs.rawBytes ?? oversize(obs.raw, maxRawBytes);
+  let findings = cut ? refusalOf(obs) : findingsOf(obs, parsed, deep);
   if (rawBytes !== undefined) {
     findings = [...findings, { rule: 'frame.too-large', message: `a frame of ${rawBytes} bytes: the log keeps its first ${maxRawBytes} (MESSAGE_LOG_MAX_RAW_BYTES)` }];
   }

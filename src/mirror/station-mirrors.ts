@@ -71,6 +71,10 @@ export class StationMirrors implements StationMirror {
   }
 
   /** One push onto the worker's batch for all the station's mirrors: the worker fans it out. */
+  get active(): boolean {
+    return this.#entries.length > 0;
+  }
+
   fromStation(text: string): void {
     if (this.#entries.length) this.#deps.worker.fromStation(this.#deps.station, text);
   }

@@ -3,12 +3,15 @@
 // here that delays no other station.
 import { parentPort } from 'node:worker_threads';
 import { parseFrame } from '../ocpp/frames.js';
-import type { DecodeReply, DecodeRequest } from './frame-decoder.js';
+import { headView, type DecodeReply, type DecodeRequest } from './frame-decoder.js';
 
 const port = parentPort;
 if (!port) throw new Error('frame-decoder-worker.ts runs as the frame decoder thread only');
-port.on('message', ({ id, bytes }: DecodeRequest) => {
+port.on('message', ({ id, bytes, headBytes }: DecodeRequest) => {
   const text = Buffer.from(bytes).toString('utf8');
-  const reply: DecodeReply = { id, text, parsed: parseFrame(text) };
+  const parsed = parseFrame(text);
+  // The relay forwards the frame's own bytes: its observers need only the first part (a copy of the whole text
+  // back to the relay's thread cost it milliseconds of fresh memory per megabyte).
+  const reply: DecodeReply = headBytes === undefined ? { id, text, parsed } : { id, ...headView(text, parsed, headBytes, bytes.byteLength) };
   port.postMessage(reply);
 });

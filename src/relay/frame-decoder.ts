@@ -3,24 +3,48 @@
 // (relay.ts, the session's inbox) and the frame's bytes, which it forwards as they came. Whatever goes wrong with the
 // thread (not started, exited, too much in flight), the frame is decoded in place as before: never lost.
 import { Worker } from 'node:worker_threads';
-import { parseFrame, type ParseResult } from '../ocpp/frames.js';
+import { truncateUtf8 } from '../events/json-safety.js';
+import { CALL, CALLERROR, parseFrame, type Frame, type ParseResult } from '../ocpp/frames.js';
 
 export interface DecodeRequest {
   readonly id: number;
   readonly bytes: ArrayBuffer;
+  /** Only the frame's first part is wanted back, up to this many bytes (headView). */
+  readonly headBytes?: number;
 }
 
-export interface DecodeReply {
+export interface DecodeReply extends DecodedText {
   readonly id: number;
-  readonly text: string;
-  readonly parsed: ParseResult;
 }
 
-export interface Decoded {
+/**
+ * A frame's text and parse, whole; or, when only its head was asked for, its first part and a parse without the
+ * payload (a CALLERROR's description cut short, no details), `rawBytes` being the frame's size.
+ */
+export interface DecodedText {
   readonly text: string;
   readonly parsed: ParseResult;
+  readonly rawBytes?: number;
+}
+
+export interface Decoded extends DecodedText {
   /** Whether the thread did the work (false: decoded in place). */
   readonly offThread: boolean;
+}
+
+/** Characters of a CALLERROR's description kept in a head view (the relay words its own errors from at most 400). */
+const HEAD_DESCRIPTION_CHARS = 1024;
+
+/** What a frame of `size` bytes leaves when only its first `headBytes` are wanted (the decoder thread runs this). */
+export function headView(text: string, parsed: ParseResult, headBytes: number, size: number): DecodedText {
+  if (size <= headBytes) return { text, parsed };
+  return { text: truncateUtf8(text, headBytes), parsed: parsed.ok ? { ok: true, frame: withoutPayload(parsed.frame) } : parsed, rawBytes: size };
+}
+
+function withoutPayload(frame: Frame): Frame {
+  if (frame.type === CALL) return { type: CALL, id: frame.id, action: frame.action, payload: undefined };
+  if (frame.type === CALLERROR) return { type: CALLERROR, id: frame.id, code: frame.code, description: frame.description.slice(0, HEAD_DESCRIPTION_CHARS), details: undefined };
+  return { type: frame.type, id: frame.id, payload: undefined };
 }
 
 /** Bytes in flight to the thread at most; past this a frame is decoded in place (the thread is behind anyway). */
@@ -47,8 +71,9 @@ export class FrameDecoder {
   #inFlightBytes = 0;
   #closed = false;
   /** inboxPauses: times a station's inbox went over INBOX_MAX_BYTES (station-inbox.ts) and its link stopped reading;
-   * inboxFlushes: times it was decoded in place instead (a link that cannot pause, or twice the budget). */
-  readonly counters = { offThread: 0, inPlace: 0, threadFailures: 0, inboxPauses: 0, inboxFlushes: 0 };
+   * inboxFlushes: times it was decoded in place instead (a link that cannot pause, or twice the budget); heads: frames
+   * the thread sent back as their first part only, headsRedone: of those, decoded whole after all (relay.ts). */
+  readonly counters = { offThread: 0, inPlace: 0, threadFailures: 0, inboxPauses: 0, inboxFlushes: 0, heads: 0, headsRedone: 0 };
 
   /** Decodes here and now (a station's inbox over its budget, or its link closing). */
   decodeInPlace(bytes: Buffer): Decoded {
@@ -58,9 +83,10 @@ export class FrameDecoder {
 
   /**
    * Calls `done` with the frame's text and parse, later (from the thread) or at once (in place). `done` is called
-   * exactly once.
+   * exactly once. With `headBytes`, the thread sends back only the frame's first part (headView); in place it is
+   * decoded whole all the same.
    */
-  decode(bytes: Buffer, done: (d: Decoded) => void): void {
+  decode(bytes: Buffer, done: (d: Decoded) => void, headBytes?: number): void {
     const worker = this.#closed || this.#inFlightBytes + bytes.length > DECODER_MAX_IN_FLIGHT_BYTES ? undefined : this.#thread();
     if (worker === undefined) return done(this.decodeInPlace(bytes));
     const id = this.#nextId++;
@@ -69,11 +95,11 @@ export class FrameDecoder {
     // A copy of exactly the frame's bytes, handed over: a Buffer may be a view into a larger pool.
     const copy = new ArrayBuffer(bytes.length);
     new Uint8Array(copy).set(bytes);
-    const request: DecodeRequest = { id, bytes: copy };
+    const request: DecodeRequest = headBytes === undefined ? { id, bytes: copy } : { id, bytes: copy, headBytes };
     worker.postMessage(request, [copy]);
   }
 
-  get stats(): { readonly inFlight: number; readonly inFlightBytes: number; readonly offThread: number; readonly inPlace: number; readonly threadFailures: number; readonly inboxPauses: number; readonly inboxFlushes: number } {
+  get stats(): { readonly inFlight: number; readonly inFlightBytes: number } & Readonly<FrameDecoder['counters']> {
     return { inFlight: this.#waiting.size, inFlightBytes: this.#inFlightBytes, ...this.counters };
   }
 
@@ -101,7 +127,8 @@ export class FrameDecoder {
       this.#waiting.delete(reply.id);
       this.#inFlightBytes -= w.bytes.length;
       this.counters.offThread++;
-      w.done({ text: reply.text, parsed: reply.parsed, offThread: true });
+      if (reply.rawBytes !== undefined) this.counters.heads++;
+      w.done(reply.rawBytes === undefined ? { text: reply.text, parsed: reply.parsed, offThread: true } : { text: reply.text, parsed: reply.parsed, rawBytes: reply.rawBytes, offThread: true });
     });
     const failed = (): void => {
       if (this.#worker !== worker) return;

@@ -20,6 +20,8 @@ export interface StationInfo {
 
 /** Read-only copies for mirror upstreams (src/mirror): handed text already written, O(1) work each. */
 export interface StationMirror {
+  /** Whether a mirror follows the station now (then it is given the text of the station's calls). */
+  readonly active: boolean;
   /** A station CALL, after it went to the upstream. */
   fromStation(text: string): void;
   /** The upstream's answer to a station CALL, after it went to the station. */
@@ -33,6 +35,11 @@ export interface RelayOptions {
   readonly mirrors?: (chargeBoxId: string, linkKind: LinkKind) => StationMirror | undefined;
   readonly upstreamKind: UpstreamKind;
   readonly tap: FrameTap;
+  /**
+   * The most of a frame any observer keeps as text (MESSAGE_LOG_MAX_RAW_BYTES): a larger station frame that goes to
+   * SteVe as its own bytes comes back from the decoder's thread as its first part only (relay.ts, #headBytes).
+   */
+  readonly observedRawBytes?: number;
   readonly logger: pino.Logger;
   readonly callTimeoutMs: number;
   readonly upstreamQueueLimit: number;

@@ -7,11 +7,12 @@ import type { Mutable } from '../events/catalogue.js';
 import type { Direction, Disposition, FrameObservation, Leg, Origin } from '../events/observations.js';
 import { CloseCode, type StationLink } from '../links/link.js';
 import { isCallErrorCode, toOcpp16Code } from '../ocpp/errors.js';
-import { CALL, CALLERROR, encodeCallError, messageTypeName, parseFrame, type CallError, type Frame, type ParseResult } from '../ocpp/frames.js';
+import { FRAME_HEAD_BYTES, readFrameHead } from '../ocpp/frame-head.js';
+import { CALL, CALLERROR, CALLRESULT, encodeCallError, messageTypeName, parseFrame, type CallError, type Frame, type ParseResult } from '../ocpp/frames.js';
 import { clip, clipBytes, describeJson } from '../ocpp/wire-text.js';
 import type { UpstreamFailure } from '../upstream/upstream.js';
 import { FaultRegistry, type FaultSink } from './faults/index.js';
-import { FrameDecoder } from './frame-decoder.js';
+import { FrameDecoder, type Decoded } from './frame-decoder.js';
 import { nowUs } from './frame-tap.js';
 import { refusalFromHead, type Refusal } from './large-frame.js';
 import { encodeOwnCall, settleOwnCall } from './own-calls.js';
@@ -163,8 +164,36 @@ export class Relay {
         this.#observe(session, 'station', 'in', 'station', 'refused', `<${description}>`, undefined, description);
       },
       refusedByHead: (bytes) => this.#refusedByHead(session, bytes),
-      decoded: (bytes, d) => this.#fromStation(session, d.text, false, bytes, d.parsed),
+      headBytes: (bytes) => this.#headBytes(session, bytes),
+      decoded: (bytes, d) => this.#fromDecoder(session, bytes, d),
     }, pausable(session.link));
+  }
+
+  /**
+   * A large frame that will reach SteVe as the bytes the station sent is wanted back from the decoder's thread only
+   * as far as its observers keep it (the message log's MESSAGE_LOG_MAX_RAW_BYTES): the whole text would cost this
+   * thread a copy in fresh memory, milliseconds per megabyte, that nobody reads. Not so for the embedded central
+   * system (it answers from the payload), fault rules and mirrors (they see the text), a CALLERROR (its details
+   * are passed on) or an answer to the gateway's own call (its caller gets the payload).
+   */
+  #headBytes(session: StationSession, bytes: Buffer): number | undefined {
+    const keep = this.options.observedRawBytes;
+    if (keep === undefined || bytes.length <= keep || session.faults !== undefined || session.mirror?.active === true || session.upstream?.kind !== 'steve') return undefined;
+    const head = readFrameHead(bytes.toString('utf8', 0, FRAME_HEAD_BYTES));
+    if (head === undefined || head.type === CALLERROR) return undefined;
+    if (head.type === CALLRESULT && (head.id === undefined || session.toStation.peek(head.id)?.owner === 'gateway')) return undefined;
+    return keep;
+  }
+
+  /** A large frame back from the decoder: whole, or its head only while it can still go upstream as its bytes. */
+  #fromDecoder(session: StationSession, bytes: Buffer, d: Decoded): void {
+    if (d.rawBytes === undefined) return this.#fromStation(session, d.text, false, bytes, d.parsed);
+    // Things changed while it was away (a rule or mirror came, the upstream is not open): decoded whole after all.
+    if (session.faults !== undefined || session.mirror?.active === true || session.upstreamState !== 'open') {
+      this.decoder.counters.headsRedone++;
+      return this.#fromStation(session, this.decoder.decodeInPlace(bytes).text, false, bytes);
+    }
+    this.#fromStation(session, d.text, false, bytes, d.parsed, d.rawBytes);
   }
 
   /**
@@ -185,7 +214,7 @@ export class Relay {
    * `bytes`: the frame as the link received it (large frames), written upstream as is when the frame passes, and
    * `given` its parse from the decoder's thread.
    */
-  #fromStation(session: StationSession, text: string, pastFaults = false, bytes?: Buffer, given?: ParseResult): void {
+  #fromStation(session: StationSession, text: string, pastFaults = false, bytes?: Buffer, given?: ParseResult, rawBytes?: number): void {
     const t0 = performance.now();
     session.lastFrameAt = Date.now();
     if (session.faults !== undefined && !pastFaults && session.faults.intercept('station', text)) return;
@@ -194,7 +223,7 @@ export class Relay {
     const frame = parsed.frame;
     if (frame.type === CALL) {
       session.fromStation.add(frame.id, { action: frame.action, owner: 'station', sentAt: t0, deadline: t0 + this.options.callTimeoutMs });
-      this.#toUpstream(session, text, frame, t0, frame.action, undefined, bytes);
+      this.#toUpstream(session, text, frame, t0, frame.action, undefined, bytes, rawBytes);
       session.mirror?.fromStation(text);
       return;
     }
@@ -202,7 +231,7 @@ export class Relay {
     const call = session.toStation.take(frame.id);
     if (!call) {
       session.counters.refused++;
-      this.#observe(session, 'station', 'in', 'station', 'refused', text, frame, `answer to unknown message id ${frame.id}`);
+      this.#observe(session, 'station', 'in', 'station', 'refused', text, frame, `answer to unknown message id ${frame.id}`, undefined, undefined, undefined, undefined, rawBytes);
       return;
     }
     const rttMs = t0 - call.sentAt;
@@ -223,7 +252,7 @@ export class Relay {
       this.#pumpOwnCalls(session);
       return;
     }
-    this.#toUpstream(session, text, frame, t0, call.action, rttMs, bytes);
+    this.#toUpstream(session, text, frame, t0, call.action, rttMs, bytes, rawBytes);
     this.#pumpOwnCalls(session);
   }
 
@@ -243,10 +272,11 @@ export class Relay {
     }
   }
 
-  #toUpstream(session: StationSession, text: string, frame: Frame, t0: number, action: string, rttMs?: number, bytes?: Buffer): void {
+  /** `rawBytes`: `text` is only the first part of a frame of this size (#headBytes), which goes upstream as `bytes`. */
+  #toUpstream(session: StationSession, text: string, frame: Frame, t0: number, action: string, rttMs?: number, bytes?: Buffer, rawBytes?: number): void {
     session.counters.fromStation++;
     if (!this.#sendUpstream(session, text, frame, bytes)) return;
-    this.#observe(session, 'station', 'in', 'station', 'forwarded', text, frame, undefined, undefined, action, rttMs, t0);
+    this.#observe(session, 'station', 'in', 'station', 'forwarded', text, frame, undefined, undefined, action, rttMs, t0, rawBytes);
   }
 
   /** Writes to the upstream, or holds the frame while it opens; false when too many wait and the session ended. */
@@ -459,6 +489,7 @@ export class Relay {
     action?: string,
     rttMs?: number,
     t0?: number,
+    rawBytes?: number,
   ): void {
     const link = session.link;
     const id = frame?.id ?? messageId;
@@ -472,6 +503,7 @@ export class Relay {
     if (rttMs !== undefined) obs.rttMs = rttMs;
     if (problem !== undefined) obs.problem = problem;
     if (frame) obs.frame = frame;
+    if (rawBytes !== undefined) obs.rawBytes = rawBytes;
     this.options.tap.frame(obs);
   }
 }

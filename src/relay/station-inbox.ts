@@ -21,6 +21,8 @@ export interface InboxHandlers {
   refused(description: string): void;
   /** A large frame refused from its head alone (large-frame.ts): true when handled, so it is never decoded. */
   refusedByHead(bytes: Buffer): boolean;
+  /** Bytes of a large frame wanted back as text when its bytes will be forwarded as they are; undefined: all. */
+  headBytes(bytes: Buffer): number | undefined;
   decoded(bytes: Buffer, d: Decoded): void;
 }
 
@@ -112,7 +114,7 @@ export class StationInbox {
             if (item.decoded !== undefined || this.#dropped) return;
             item.decoded = d;
             this.#pump();
-          });
+          }, this.handlers.headBytes(item.bytes));
           if (item.decoded === undefined) return;
         }
         this.#items.shift();

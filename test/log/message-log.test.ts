@@ -292,7 +292,7 @@ describe('large and deep frames', () => {
   });
 
   it('ends a page of large entries early, with a cursor to the rest', async () => {
-    const t = await startLog();
+    const t = await startLog({ maxRawBytes: 1024 * 1024 });
     const raw = JSON.stringify([2, 'P', 'DataTransfer', { vendorId: 'x', data: 'p'.repeat(1000 * 1000) }]);
     const emitted = await t.emit(...Array.from({ length: 12 }, (_, i) => obs({ raw, action: 'DataTransfer', messageId: `p${i}` })));
     expect(emitted).toHaveLength(12);

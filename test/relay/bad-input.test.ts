@@ -19,16 +19,19 @@ const OCPP16_CODES = [
   'PropertyConstraintViolation', 'OccurenceConstraintViolation', 'TypeConstraintViolation', 'GenericError',
 ];
 
-async function relayMode(): Promise<{ steve: SteveDouble; gw: TestGateway }> {
+/** MESSAGE_LOG_MAX_RAW_BYTES at 1 MiB (the default before 2026-12-07): frames up to it are logged and observed whole. */
+const WHOLE_TO_1MIB = { MESSAGE_LOG_MAX_RAW_BYTES: String(1024 * 1024) };
+
+async function relayMode(env: Record<string, string> = {}): Promise<{ steve: SteveDouble; gw: TestGateway }> {
   const steve = await startSteveDouble({ getConfigurationOnConnect: false });
   cleanups.push(() => steve.close());
-  const gw = await startGateway({ STEVE_WS_URL: steve.url });
+  const gw = await startGateway({ STEVE_WS_URL: steve.url, ...env });
   cleanups.push(() => gw.stop());
   return { steve, gw };
 }
 
-async function embeddedMode(): Promise<TestGateway> {
-  const gw = await startGateway();
+async function embeddedMode(env: Record<string, string> = {}): Promise<TestGateway> {
+  const gw = await startGateway(env);
   cleanups.push(() => gw.stop());
   return gw;
 }
@@ -119,7 +122,8 @@ describe('deeply nested frames (issue 12, item 2)', () => {
 
 describe('deeply nested JSON inside a DataTransfer data string (issue 12, item 2)', () => {
   it('is refused as vendor data with a finding, and the events stay readable', async () => {
-    const gw = await embeddedMode();
+    // Frames of 120 KB: observed whole only with a log limit above them.
+    const gw = await embeddedMode(WHOLE_TO_1MIB);
     const st = await station(gw.wsUrl('CP-vendor'));
     const deep = deepArray(20_000);
     for (const messageId of ['BMSAlert', 'PreChargeData', 'SessionSummary']) {
@@ -188,7 +192,7 @@ describe('unreadable message ids (issue 12, item 8)', () => {
 
 describe('large valid frames (issue 12, item 5)', () => {
   it('are relayed, and observers skip the schema check above MAX_VALIDATED_CHARS with a finding', async () => {
-    const { steve, gw } = await relayMode();
+    const { steve, gw } = await relayMode(WHOLE_TO_1MIB);
     const st = await station(gw.wsUrl('CP-large'));
     // idTag over 20 characters breaks the schema; the small one is reported, the large one only skipped.
     expect((await st.call('Authorize', { idTag: 'x'.repeat(30) }, 'large-small'))[0]).toBe(3);

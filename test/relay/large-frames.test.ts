@@ -138,3 +138,69 @@ describe('large frames from a station', () => {
     expect((await st.call('Heartbeat', {}, 'after-flood'))[0]).toBe(3);
   });
 });
+
+describe('large frames that go to SteVe as their bytes', () => {
+  const call = (id: string): string => JSON.stringify([2, id, 'DataTransfer', { vendorId: 'big', data: big }]);
+
+  it('come back from the decoder\'s thread as their first part only: what the message log keeps, no payload', async () => {
+    const { steve, gw, st, seen } = await relayMode();
+    const text = call('head-1');
+    expect((await st.call('DataTransfer', { vendorId: 'big', data: big }, 'head-1'))[0]).toBe(3);
+    // SteVe got the station's frame as it was sent.
+    expect((await steve.waitFor((f) => f.frame[1] === 'head-1')).raw).toBe(text);
+    const obs = seen.find((o) => o.messageId === 'head-1' && o.leg === 'station' && o.direction === 'in');
+    expect(obs?.disposition).toBe('forwarded');
+    expect(obs?.rawBytes).toBe(Buffer.byteLength(text));
+    expect(Buffer.byteLength(obs?.raw ?? '')).toBeLessThanOrEqual(64 * 1024);
+    expect(text.startsWith(obs?.raw ?? 'x')).toBe(true);
+    expect(obs?.frame).toMatchObject({ type: 2, id: 'head-1', action: 'DataTransfer' });
+    expect(obs?.frame && 'payload' in obs.frame ? obs.frame.payload : 'none').toBeUndefined();
+    expect(gw.relay.decoder.stats).toMatchObject({ heads: 1, headsRedone: 0, inPlace: 0 });
+    type Page = { entries: { messageId?: string; leg: string; direction: string; raw: string; rawBytes?: number; payload?: unknown; findings: { rule: string }[] }[] };
+    let entry: Page['entries'][number] | undefined;
+    for (const deadline = Date.now() + 10_000; entry === undefined && Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+      entry = (await gw.getJson<Page>('/api/messages?chargeBoxId=CP-big&limit=10')).entries.find((e) => e.messageId === 'head-1' && e.leg === 'station' && e.direction === 'in');
+    }
+    expect(entry).toMatchObject({ rawBytes: Buffer.byteLength(text) });
+    expect(entry?.payload).toBeUndefined();
+    expect(entry?.findings.map((f) => f.rule)).toEqual(['frame.too-large']);
+    expect(text.startsWith(entry?.raw ?? 'x')).toBe(true);
+  });
+
+  it('are read whole where more than their bytes is needed: the embedded central system, fault rules, a log that keeps them', async () => {
+    // Embedded: the central system answers from the payload.
+    const embedded = await startGateway({});
+    cleanups.push(() => embedded.stop());
+    const seenHere: FrameObservation[] = [];
+    cleanups.push(embedded.bus.on('frame', (f) => seenHere.push(f)));
+    const local = await connectStation(embedded.wsUrl('CP-big-local'));
+    cleanups.push(() => local.close());
+    expect((await local.call('DataTransfer', { vendorId: 'big', data: big }, 'whole-1'))[0]).toBe(3);
+    expect(seenHere.find((o) => o.messageId === 'whole-1' && o.direction === 'in')).toMatchObject({ raw: call('whole-1') });
+    expect(embedded.relay.decoder.stats.heads).toBe(0);
+
+    // A fault rule sees the text of every frame.
+    const { gw, st, seen } = await relayMode();
+    const res = await fetch(`${gw.httpUrl}/api/stations/CP-big/faults`, {
+      method: 'POST', headers: { 'content-type': 'application/json', ...gw.authHeader() },
+      body: JSON.stringify({ kind: 'delay', direction: 'toUpstream', actions: ['Heartbeat'], delay: { ms: 1 } }),
+    });
+    expect(res.status).toBe(201);
+    expect((await st.call('DataTransfer', { vendorId: 'big', data: big }, 'whole-2'))[0]).toBe(3);
+    expect(seen.find((o) => o.messageId === 'whole-2' && o.direction === 'in')).toMatchObject({ raw: call('whole-2') });
+    expect(gw.relay.decoder.stats.heads).toBe(0);
+
+    // A message log that keeps frames this large.
+    const steve = await startSteveDouble({ getConfigurationOnConnect: false });
+    cleanups.push(() => steve.close());
+    const keeping = await startGateway({ STEVE_WS_URL: steve.url, MESSAGE_LOG_MAX_RAW_BYTES: String(1024 * 1024) });
+    cleanups.push(() => keeping.stop());
+    const seenKept: FrameObservation[] = [];
+    cleanups.push(keeping.bus.on('frame', (f) => seenKept.push(f)));
+    const kept = await connectStation(keeping.wsUrl('CP-big-kept'));
+    cleanups.push(() => kept.close());
+    expect((await kept.call('DataTransfer', { vendorId: 'big', data: big }, 'whole-3'))[0]).toBe(3);
+    expect(seenKept.find((o) => o.messageId === 'whole-3' && o.direction === 'in')).toMatchObject({ raw: call('whole-3') });
+    expect(keeping.relay.decoder.stats.heads).toBe(0);
+  });
+});
