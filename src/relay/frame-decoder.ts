@@ -6,11 +6,19 @@ import { Worker } from 'node:worker_threads';
 import { truncateUtf8 } from '../events/json-safety.js';
 import { CALL, CALLERROR, parseFrame, type Frame, type ParseResult } from '../ocpp/frames.js';
 
+/**
+ * Only the frame's first part wanted back, up to `bytes` (headView), and of its payload: nothing (it goes on as the
+ * station's bytes), or its strings cut at COMPACT_STRING_CHARS (the embedded central system answers from it).
+ */
+export interface HeadRequest {
+  readonly bytes: number;
+  readonly payload: 'none' | 'compact';
+}
+
 export interface DecodeRequest {
   readonly id: number;
   readonly bytes: ArrayBuffer;
-  /** Only the frame's first part is wanted back, up to this many bytes (headView). */
-  readonly headBytes?: number;
+  readonly head?: HeadRequest;
 }
 
 export interface DecodeReply extends DecodedText {
@@ -35,16 +43,32 @@ export interface Decoded extends DecodedText {
 /** Characters of a CALLERROR's description kept in a head view (the relay words its own errors from at most 400). */
 const HEAD_DESCRIPTION_CHARS = 1024;
 
-/** What a frame of `size` bytes leaves when only its first `headBytes` are wanted (the decoder thread runs this). */
-export function headView(text: string, parsed: ParseResult, headBytes: number, size: number): DecodedText {
-  if (size <= headBytes) return { text, parsed };
-  return { text: truncateUtf8(text, headBytes), parsed: parsed.ok ? { ok: true, frame: withoutPayload(parsed.frame) } : parsed, rawBytes: size };
+/**
+ * Strings of a payload longer than this are cut to it in a compact head view. Every answer of the embedded central
+ * system is the same from the cut payload: no OCPP 1.6 field is longer (the longest, a CSR, is 5,500 characters),
+ * so a string over any maxLength stays over it, and no enum value, date or idTag is this long.
+ */
+export const COMPACT_STRING_CHARS = 16 * 1024;
+
+/** What a frame of `size` bytes leaves when only its head is wanted (the decoder thread runs this). */
+export function headView(text: string, parsed: ParseResult, head: HeadRequest, size: number): DecodedText {
+  if (size <= head.bytes) return { text, parsed };
+  return { text: truncateUtf8(text, head.bytes), parsed: parsed.ok ? { ok: true, frame: headFrame(parsed.frame, head.payload) } : parsed, rawBytes: size };
 }
 
-function withoutPayload(frame: Frame): Frame {
-  if (frame.type === CALL) return { type: CALL, id: frame.id, action: frame.action, payload: undefined };
+function headFrame(frame: Frame, payload: HeadRequest['payload']): Frame {
   if (frame.type === CALLERROR) return { type: CALLERROR, id: frame.id, code: frame.code, description: frame.description.slice(0, HEAD_DESCRIPTION_CHARS), details: undefined };
-  return { type: frame.type, id: frame.id, payload: undefined };
+  const kept = payload === 'compact' ? compact(frame.payload) : undefined;
+  return frame.type === CALL ? { type: CALL, id: frame.id, action: frame.action, payload: kept } : { type: frame.type, id: frame.id, payload: kept };
+}
+
+/** The value with every string over COMPACT_STRING_CHARS cut to it (a parsed frame nests at most MAX_FRAME_DEPTH). */
+function compact(value: unknown): unknown {
+  if (typeof value === 'string') return value.length > COMPACT_STRING_CHARS ? value.slice(0, COMPACT_STRING_CHARS) : value;
+  if (Array.isArray(value)) return value.map(compact);
+  if (value === null || typeof value !== 'object') return value;
+  // fromEntries defines own properties: a key "__proto__" from the wire stays a key, not a prototype.
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, compact(v)]));
 }
 
 /** Bytes in flight to the thread at most; past this a frame is decoded in place (the thread is behind anyway). */
@@ -83,10 +107,10 @@ export class FrameDecoder {
 
   /**
    * Calls `done` with the frame's text and parse, later (from the thread) or at once (in place). `done` is called
-   * exactly once. With `headBytes`, the thread sends back only the frame's first part (headView); in place it is
-   * decoded whole all the same.
+   * exactly once. With `head`, the thread sends back only the frame's first part (headView); in place it is decoded
+   * whole all the same.
    */
-  decode(bytes: Buffer, done: (d: Decoded) => void, headBytes?: number): void {
+  decode(bytes: Buffer, done: (d: Decoded) => void, head?: HeadRequest): void {
     const worker = this.#closed || this.#inFlightBytes + bytes.length > DECODER_MAX_IN_FLIGHT_BYTES ? undefined : this.#thread();
     if (worker === undefined) return done(this.decodeInPlace(bytes));
     const id = this.#nextId++;
@@ -95,7 +119,7 @@ export class FrameDecoder {
     // A copy of exactly the frame's bytes, handed over: a Buffer may be a view into a larger pool.
     const copy = new ArrayBuffer(bytes.length);
     new Uint8Array(copy).set(bytes);
-    const request: DecodeRequest = headBytes === undefined ? { id, bytes: copy } : { id, bytes: copy, headBytes };
+    const request: DecodeRequest = head === undefined ? { id, bytes: copy } : { id, bytes: copy, head };
     worker.postMessage(request, [copy]);
   }
 

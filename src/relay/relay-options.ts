@@ -36,8 +36,8 @@ export interface RelayOptions {
   readonly upstreamKind: UpstreamKind;
   readonly tap: FrameTap;
   /**
-   * The most of a frame any observer keeps as text (MESSAGE_LOG_MAX_RAW_BYTES): a larger station frame that goes to
-   * SteVe as its own bytes comes back from the decoder's thread as its first part only (relay.ts, #headBytes).
+   * The most of a frame any observer keeps as text (MESSAGE_LOG_MAX_RAW_BYTES): a larger station frame comes back
+   * from the decoder's thread as its first part only (relay.ts, #head).
    */
   readonly observedRawBytes?: number;
   readonly logger: pino.Logger;

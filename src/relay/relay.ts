@@ -12,7 +12,7 @@ import { CALL, CALLERROR, CALLRESULT, encodeCallError, messageTypeName, parseFra
 import { clip, clipBytes, describeJson } from '../ocpp/wire-text.js';
 import type { UpstreamFailure } from '../upstream/upstream.js';
 import { FaultRegistry, type FaultSink } from './faults/index.js';
-import { FrameDecoder, type Decoded } from './frame-decoder.js';
+import { FrameDecoder, type Decoded, type HeadRequest } from './frame-decoder.js';
 import { nowUs } from './frame-tap.js';
 import { refusalFromHead, type Refusal } from './large-frame.js';
 import { encodeOwnCall, settleOwnCall } from './own-calls.js';
@@ -164,32 +164,33 @@ export class Relay {
         this.#observe(session, 'station', 'in', 'station', 'refused', `<${description}>`, undefined, description);
       },
       refusedByHead: (bytes) => this.#refusedByHead(session, bytes),
-      headBytes: (bytes) => this.#headBytes(session, bytes),
+      head: (bytes) => this.#head(session, bytes),
       decoded: (bytes, d) => this.#fromDecoder(session, bytes, d),
     }, pausable(session.link));
   }
 
   /**
-   * A large frame that will reach SteVe as the bytes the station sent is wanted back from the decoder's thread only
-   * as far as its observers keep it (the message log's MESSAGE_LOG_MAX_RAW_BYTES): the whole text would cost this
-   * thread a copy in fresh memory, milliseconds per megabyte, that nobody reads. Not so for the embedded central
-   * system (it answers from the payload), fault rules and mirrors (they see the text), a CALLERROR (its details
-   * are passed on) or an answer to the gateway's own call (its caller gets the payload).
+   * A large frame is wanted back from the decoder's thread only as far as its observers keep it (the message log's
+   * MESSAGE_LOG_MAX_RAW_BYTES): the whole text would cost this thread a copy in fresh memory, milliseconds per
+   * megabyte, that nobody reads. SteVe gets the station's bytes; the embedded central system answers from the
+   * payload with its longest strings cut (COMPACT_STRING_CHARS: the same answers). Not so for fault rules and mirrors
+   * (they see the text), a CALLERROR (its details are passed on) or an answer to the gateway's own call (its caller
+   * gets the payload).
    */
-  #headBytes(session: StationSession, bytes: Buffer): number | undefined {
+  #head(session: StationSession, bytes: Buffer): HeadRequest | undefined {
     const keep = this.options.observedRawBytes;
-    if (keep === undefined || bytes.length <= keep || session.faults !== undefined || session.mirror?.active === true || session.upstream?.kind !== 'steve') return undefined;
+    if (keep === undefined || bytes.length <= keep || session.faults !== undefined || session.mirror?.active === true || session.upstream === undefined) return undefined;
     const head = readFrameHead(bytes.toString('utf8', 0, FRAME_HEAD_BYTES));
     if (head === undefined || head.type === CALLERROR) return undefined;
     if (head.type === CALLRESULT && (head.id === undefined || session.toStation.peek(head.id)?.owner === 'gateway')) return undefined;
-    return keep;
+    return { bytes: keep, payload: session.upstream.kind === 'steve' ? 'none' : 'compact' };
   }
 
   /** A large frame back from the decoder: whole, or its head only while it can still go upstream as its bytes. */
   #fromDecoder(session: StationSession, bytes: Buffer, d: Decoded): void {
     if (d.rawBytes === undefined) return this.#fromStation(session, d.text, false, bytes, d.parsed);
     // Things changed while it was away (a rule or mirror came, the upstream is not open): decoded whole after all.
-    if (session.faults !== undefined || session.mirror?.active === true || session.upstreamState !== 'open') {
+    if (session.faults !== undefined || session.mirror?.active === true || (session.upstreamState !== 'open' && session.upstreamState !== 'local')) {
       this.decoder.counters.headsRedone++;
       return this.#fromStation(session, this.decoder.decodeInPlace(bytes).text, false, bytes);
     }
@@ -272,7 +273,7 @@ export class Relay {
     }
   }
 
-  /** `rawBytes`: `text` is only the first part of a frame of this size (#headBytes), which goes upstream as `bytes`. */
+  /** `rawBytes`: `text` is only the first part of a frame of this size (#head); the upstream gets `bytes` or `frame`. */
   #toUpstream(session: StationSession, text: string, frame: Frame, t0: number, action: string, rttMs?: number, bytes?: Buffer, rawBytes?: number): void {
     session.counters.fromStation++;
     if (!this.#sendUpstream(session, text, frame, bytes)) return;

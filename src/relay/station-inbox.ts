@@ -4,7 +4,7 @@
 // INBOX_MAX_BYTES; then its link stops reading until the inbox has drained (the station's frames wait in TCP, and
 // nobody else waits for them). A link that cannot pause, or frames still arriving past twice the budget, are decoded
 // in place, as before there was a thread.
-import type { Decoded, FrameDecoder } from './frame-decoder.js';
+import type { Decoded, FrameDecoder, HeadRequest } from './frame-decoder.js';
 
 /** Bytes waiting behind the frame on the thread (text counted at 2 bytes a character). */
 export const INBOX_MAX_BYTES = 1024 * 1024;
@@ -21,8 +21,8 @@ export interface InboxHandlers {
   refused(description: string): void;
   /** A large frame refused from its head alone (large-frame.ts): true when handled, so it is never decoded. */
   refusedByHead(bytes: Buffer): boolean;
-  /** Bytes of a large frame wanted back as text when its bytes will be forwarded as they are; undefined: all. */
-  headBytes(bytes: Buffer): number | undefined;
+  /** How much of a large frame is wanted back from the decoder's thread (frame-decoder.ts); undefined: all of it. */
+  head(bytes: Buffer): HeadRequest | undefined;
   decoded(bytes: Buffer, d: Decoded): void;
 }
 
@@ -114,7 +114,7 @@ export class StationInbox {
             if (item.decoded !== undefined || this.#dropped) return;
             item.decoded = d;
             this.#pump();
-          }, this.handlers.headBytes(item.bytes));
+          }, this.handlers.head(item.bytes));
           if (item.decoded === undefined) return;
         }
         this.#items.shift();

@@ -30,8 +30,8 @@ describe('fuzz', () => {
     expect(run.out).toMatch(/\[embedded\] frames: \d{4} sent/);
     expect(run.out).toMatch(/\[relay\] frames: \d{4} sent/);
     expect(run.out).toMatch(/\[relay\] upstream: [1-9]\d* frames received, 0 malformed/);
-    expect(run.out).toMatch(/\[embedded\] large frames: offThread [1-9]\d*, inPlace \d+, inboxPauses \d+, inboxFlushes \d+, threadFailures 0/);
-    expect(run.out).toMatch(/\[relay\] large frames: offThread [1-9]\d*, inPlace \d+, inboxPauses \d+, inboxFlushes \d+, threadFailures 0/);
+    expect(run.out).toMatch(/\[embedded\] large frames: offThread [1-9]\d*, heads [1-9]\d*, headsRedone \d+, inPlace \d+, inboxPauses \d+, inboxFlushes \d+, threadFailures 0/);
+    expect(run.out).toMatch(/\[relay\] large frames: offThread [1-9]\d*, heads [1-9]\d*, headsRedone \d+, inPlace \d+, inboxPauses \d+, inboxFlushes \d+, threadFailures 0/);
     const pids = gatewayPids(run.out);
     expect(pids).toHaveLength(2);
     for (const pid of pids) expect(existsSync(`/proc/${pid}`)).toBe(false);

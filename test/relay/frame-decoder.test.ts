@@ -1,7 +1,8 @@
 // The large-frame decoder (src/relay/frame-decoder.ts): a real worker thread decodes and parses; whatever happens to
 // the thread, every frame is answered exactly once, decoded in place if need be.
 import { describe, expect, it } from 'vitest';
-import { DECODER_MAX_IN_FLIGHT_BYTES, FrameDecoder, type Decoded } from '../../src/relay/frame-decoder.js';
+import { parseFrame } from '../../src/ocpp/frames.js';
+import { COMPACT_STRING_CHARS, DECODER_MAX_IN_FLIGHT_BYTES, FrameDecoder, headView, type Decoded } from '../../src/relay/frame-decoder.js';
 
 const frame = (data: string): Buffer => Buffer.from(`[2,"id-1","DataTransfer",{"vendorId":"v","data":${JSON.stringify(data)},"__proto__":{"polluted":true}}]`);
 const decode = (d: FrameDecoder, bytes: Buffer): Promise<Decoded> => new Promise((resolve) => d.decode(bytes, resolve));
@@ -54,5 +55,38 @@ describe('the frame decoder', () => {
     } finally {
       await e.close();
     }
+  });
+});
+
+describe('headView: what the thread sends back when only a frame\'s head is wanted', () => {
+  const long = 'L'.repeat(COMPACT_STRING_CHARS + 10);
+  const text = JSON.stringify([2, 'h1', 'DataTransfer', { vendorId: 'v', data: long, list: [long, 'short', { deep: long }] }]);
+  const parsed = parseFrame(text);
+  const size = Buffer.byteLength(text);
+
+  it('keeps the first bytes and the parse without the payload, or with its long strings cut', () => {
+    const none = headView(text, parsed, { bytes: 1024, payload: 'none' }, size);
+    expect(none.rawBytes).toBe(size);
+    expect(none.text).toBe(text.slice(0, 1024));
+    expect(none.parsed).toEqual({ ok: true, frame: { type: 2, id: 'h1', action: 'DataTransfer', payload: undefined } });
+    const cut = 'L'.repeat(COMPACT_STRING_CHARS);
+    const compactView = headView(text, parsed, { bytes: 1024, payload: 'compact' }, size);
+    expect(compactView.parsed).toEqual({ ok: true, frame: { type: 2, id: 'h1', action: 'DataTransfer', payload: { vendorId: 'v', data: cut, list: [cut, 'short', { deep: cut }] } } });
+  });
+
+  it('keeps a "__proto__" key of the wire a key when it cuts the strings', () => {
+    const wire = `[2,"p1","DataTransfer",{"vendorId":"v","__proto__":{"polluted":"${long}"}}]`;
+    const view = headView(wire, parseFrame(wire), { bytes: 100, payload: 'compact' }, Buffer.byteLength(wire));
+    const payload = (view.parsed.ok ? view.parsed.frame : undefined) as { payload: Record<string, unknown> } | undefined;
+    expect(Object.getPrototypeOf(payload?.payload)).toBe(Object.prototype);
+    expect(Object.keys(payload?.payload ?? {})).toEqual(['vendorId', '__proto__']);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('gives a frame within the head back whole, and a CALLERROR its code and the start of its description', () => {
+    expect(headView(text, parsed, { bytes: size, payload: 'none' }, size)).toEqual({ text, parsed });
+    const error = JSON.stringify([4, 'e1', 'GenericError', long, { more: long }]);
+    const view = headView(error, parseFrame(error), { bytes: 100, payload: 'compact' }, Buffer.byteLength(error));
+    expect(view.parsed).toEqual({ ok: true, frame: { type: 4, id: 'e1', code: 'GenericError', description: 'L'.repeat(1024), details: undefined } });
   });
 });

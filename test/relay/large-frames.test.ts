@@ -167,18 +167,23 @@ describe('large frames that go to SteVe as their bytes', () => {
     expect(text.startsWith(entry?.raw ?? 'x')).toBe(true);
   });
 
-  it('are read whole where more than their bytes is needed: the embedded central system, fault rules, a log that keeps them', async () => {
-    // Embedded: the central system answers from the payload.
+  it('in embedded mode reach the central system with their longest strings cut, which answers them as it would whole', async () => {
     const embedded = await startGateway({});
     cleanups.push(() => embedded.stop());
     const seenHere: FrameObservation[] = [];
     cleanups.push(embedded.bus.on('frame', (f) => seenHere.push(f)));
     const local = await connectStation(embedded.wsUrl('CP-big-local'));
     cleanups.push(() => local.close());
-    expect((await local.call('DataTransfer', { vendorId: 'big', data: big }, 'whole-1'))[0]).toBe(3);
-    expect(seenHere.find((o) => o.messageId === 'whole-1' && o.direction === 'in')).toMatchObject({ raw: call('whole-1') });
-    expect(embedded.relay.decoder.stats.heads).toBe(0);
+    expect(await local.call('DataTransfer', { vendorId: 'big', data: big }, 'local-1')).toEqual([3, 'local-1', { status: 'Accepted' }]);
+    // An idTag far over its 20 characters gets what a tag of ordinary length gets (the default: any tag accepted).
+    const authorized = await local.call('Authorize', { idTag: 'T'.repeat(100_000) }, 'local-2');
+    expect(authorized).toEqual([3, 'local-2', (await local.call('Authorize', { idTag: 'T' }, 'local-3'))[2]]);
+    const obs = seenHere.find((o) => o.messageId === 'local-1' && o.direction === 'in');
+    expect(obs?.rawBytes).toBe(Buffer.byteLength(call('local-1')));
+    expect(embedded.relay.decoder.stats).toMatchObject({ heads: 2, headsRedone: 0 });
+  });
 
+  it('are read whole where more than their bytes is needed: fault rules, a log that keeps them', async () => {
     // A fault rule sees the text of every frame.
     const { gw, st, seen } = await relayMode();
     const res = await fetch(`${gw.httpUrl}/api/stations/CP-big/faults`, {

@@ -17,7 +17,7 @@ function inbox(refuse: (bytes: Buffer) => boolean = () => false, link?: Pausable
     text: (t) => handled.push(`text ${JSON.parse(t)[1]}`),
     refused: (d) => handled.push(`refused ${d}`),
     refusedByHead: (b) => refuse(b) && handled.push(`head ${b.length}`) > 0,
-    headBytes: () => undefined,
+    head: () => undefined,
     decoded: (_b, d) => handled.push(`${d.offThread ? 'thread' : 'here'} ${d.parsed.ok && d.parsed.frame.id}`),
   }, link);
   return { decoder, box, handled };
