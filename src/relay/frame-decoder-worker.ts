@@ -7,13 +7,12 @@ import { headView, type DecodeReply, type DecodeRequest } from './frame-decoder.
 
 const port = parentPort;
 if (!port) throw new Error('frame-decoder-worker.ts runs as the frame decoder thread only');
-port.on('message', ({ id, bytes, length, head }: DecodeRequest) => {
-  const text = Buffer.from(bytes, 0, length).toString('utf8');
+port.on('message', ({ id, bytes, head }: DecodeRequest) => {
+  const text = Buffer.from(bytes).toString('utf8');
   const parsed = parseFrame(text);
   // The relay forwards the frame's own bytes, or the embedded central system answers from a compact payload: its
   // observers need only the first part (a copy of the whole text back to the relay's thread cost it milliseconds of
   // fresh memory per megabyte).
-  const reply: DecodeReply = head === undefined ? { id, bytes, text, parsed } : { id, bytes, ...headView(text, parsed, head, length) };
-  // The buffer goes back with the answer, for the relay's next large frame.
-  port.postMessage(reply, [bytes]);
+  const reply: DecodeReply = head === undefined ? { id, text, parsed } : { id, ...headView(text, parsed, head, bytes.byteLength) };
+  port.postMessage(reply);
 });

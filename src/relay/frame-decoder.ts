@@ -5,7 +5,6 @@
 import { Worker } from 'node:worker_threads';
 import { truncateUtf8 } from '../events/json-safety.js';
 import { CALL, CALLERROR, parseFrame, type Frame, type ParseResult } from '../ocpp/frames.js';
-import { TransferPool } from './transfer-pool.js';
 
 /**
  * Only the frame's first part wanted back, up to `bytes` (headView), and of its payload: nothing (it goes on as the
@@ -18,15 +17,12 @@ export interface HeadRequest {
 
 export interface DecodeRequest {
   readonly id: number;
-  /** The frame in its first `length` bytes; handed back with the reply, for the next frames (transfer-pool.ts). */
   readonly bytes: ArrayBuffer;
-  readonly length: number;
   readonly head?: HeadRequest;
 }
 
 export interface DecodeReply extends DecodedText {
   readonly id: number;
-  readonly bytes: ArrayBuffer;
 }
 
 /**
@@ -79,12 +75,8 @@ function compact(value: unknown): unknown {
 export const DECODER_MAX_IN_FLIGHT_BYTES = 16 * 1024 * 1024;
 /** The thread's heap, garbage included: a hard cap (a thread past it ends, and its frames are decoded in place). */
 const THREAD_HEAP = { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 128 };
-/** Transfer buffers kept between large frames (transfer-pool.ts). */
-const TRANSFER_POOL_BYTES = 16 * 1024 * 1024;
-/** What the decoder may hold beyond the relay's own heap: the thread's heap, the copies on their way to it and the
- * buffers kept for the next ones. */
-export const DECODER_MEMORY_BYTES =
-  (THREAD_HEAP.maxYoungGenerationSizeMb + THREAD_HEAP.maxOldGenerationSizeMb) * 1024 * 1024 + DECODER_MAX_IN_FLIGHT_BYTES + TRANSFER_POOL_BYTES;
+/** What the decoder may hold beyond the relay's own heap: the thread's heap and the copies on their way to it. */
+export const DECODER_MEMORY_BYTES = (THREAD_HEAP.maxYoungGenerationSizeMb + THREAD_HEAP.maxOldGenerationSizeMb) * 1024 * 1024 + DECODER_MAX_IN_FLIGHT_BYTES;
 
 function inPlace(bytes: Buffer): Decoded {
   const text = bytes.toString('utf8');
@@ -93,15 +85,12 @@ function inPlace(bytes: Buffer): Decoded {
 
 interface Waiting {
   readonly bytes: Buffer;
-  /** What the copy counts against DECODER_MAX_IN_FLIGHT_BYTES (its buffer's size). */
-  readonly size: number;
   readonly done: (d: Decoded) => void;
 }
 
 export class FrameDecoder {
   #worker: Worker | undefined;
   readonly #waiting = new Map<number, Waiting>();
-  readonly #pool = new TransferPool(TRANSFER_POOL_BYTES);
   #nextId = 1;
   #inFlightBytes = 0;
   #closed = false;
@@ -122,19 +111,15 @@ export class FrameDecoder {
    * whole all the same.
    */
   decode(bytes: Buffer, done: (d: Decoded) => void, head?: HeadRequest): void {
-    // A copy handed over (the link's Buffer may be a view into a larger one, and the relay keeps it to forward), in a
-    // buffer the thread gives back: the next large frame's copy then lands in pages already touched.
-    const copy = this.#closed ? undefined : this.#pool.take(bytes.length);
-    const worker = copy === undefined || this.#inFlightBytes + copy.byteLength > DECODER_MAX_IN_FLIGHT_BYTES ? undefined : this.#thread();
-    if (worker === undefined || copy === undefined) {
-      if (copy !== undefined) this.#pool.give(copy);
-      return done(this.decodeInPlace(bytes));
-    }
+    const worker = this.#closed || this.#inFlightBytes + bytes.length > DECODER_MAX_IN_FLIGHT_BYTES ? undefined : this.#thread();
+    if (worker === undefined) return done(this.decodeInPlace(bytes));
     const id = this.#nextId++;
-    new Uint8Array(copy, 0, bytes.length).set(bytes);
-    this.#waiting.set(id, { bytes, size: copy.byteLength, done });
-    this.#inFlightBytes += copy.byteLength;
-    const request: DecodeRequest = head === undefined ? { id, bytes: copy, length: bytes.length } : { id, bytes: copy, length: bytes.length, head };
+    this.#waiting.set(id, { bytes, done });
+    this.#inFlightBytes += bytes.length;
+    // A copy of exactly the frame's bytes, handed over: a Buffer may be a view into a larger pool.
+    const copy = new ArrayBuffer(bytes.length);
+    new Uint8Array(copy).set(bytes);
+    const request: DecodeRequest = head === undefined ? { id, bytes: copy } : { id, bytes: copy, head };
     worker.postMessage(request, [copy]);
   }
 
@@ -164,8 +149,7 @@ export class FrameDecoder {
       const w = this.#waiting.get(reply.id);
       if (!w) return;
       this.#waiting.delete(reply.id);
-      this.#inFlightBytes -= w.size;
-      this.#pool.give(reply.bytes);
+      this.#inFlightBytes -= w.bytes.length;
       this.counters.offThread++;
       if (reply.rawBytes !== undefined) this.counters.heads++;
       w.done(reply.rawBytes === undefined ? { text: reply.text, parsed: reply.parsed, offThread: true } : { text: reply.text, parsed: reply.parsed, rawBytes: reply.rawBytes, offThread: true });
