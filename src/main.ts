@@ -63,21 +63,12 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  try {
-    await gateway.start();
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (err instanceof GatewayError) {
-      logger.fatal({ code: err.code, details: err.details }, err.message);
-      process.stderr.write(`chargebridge: ${err.message}\n`);
-    } else {
-      logger.fatal({ err: e.message, code: e.code }, e.code === 'EADDRINUSE' ? `port ${config.port} is in use: set PORT to a free port` : 'gateway failed to start');
-    }
-    await gateway.stop().catch(() => undefined);
-    return exit(1);
-  }
-
+  // The signals are heard from before start-up begins: the port opens before the simulator and serial links have
+  // started, and a SIGTERM then (a supervisor that gives up, a quick ^C) must stop what started, not kill the process.
+  const running = gateway;
   let stopping = false;
+  /** Whether start-up went well, once it has ended; a failed start-up exits on its own path. */
+  let started: Promise<boolean> = Promise.resolve(false);
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
@@ -89,19 +80,38 @@ async function main(): Promise<void> {
       void exit(1);
     }, SHUTDOWN_MS);
     logger.info({ signal }, 'shutting down: closing links and flushing the message log');
-    gateway.stop().then(
-      () => {
-        logger.info({ logLinesDropped: sink?.stats().dropped }, 'stopped');
-        return exit(0);
-      },
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        return exit(1);
-      },
-    );
+    void started.then((ok) => {
+      if (!ok) return;
+      return running.stop().then(
+        () => {
+          logger.info({ logLinesDropped: sink?.stats().dropped }, 'stopped');
+          return exit(0);
+        },
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          return exit(1);
+        },
+      );
+    });
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+
+  const starting = running.start();
+  started = starting.then(() => true, () => false);
+  try {
+    await starting;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (err instanceof GatewayError) {
+      logger.fatal({ code: err.code, details: err.details }, err.message);
+      process.stderr.write(`chargebridge: ${err.message}\n`);
+    } else {
+      logger.fatal({ err: e.message, code: e.code }, e.code === 'EADDRINUSE' ? `port ${config.port} is in use: set PORT to a free port` : 'gateway failed to start');
+    }
+    await running.stop().catch(() => undefined);
+    return exit(1);
+  }
 }
 
 await main();

@@ -155,6 +155,22 @@ describe('shutdown', () => {
     }
   }, 120_000);
 
+  it('exits 0 when SIGTERM comes while it is still starting: its port already open, its simulated stations not yet started', async () => {
+    for (let round = 0; round < 3; round++) {
+      const port = await freePort();
+      // Many simulated stations: the simulator starts after the port opens, so start-up is still going on then.
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env: gatewayEnv(port, { SIM_STATIONS: '300' }), stdio: ['ignore', 'pipe', 'ignore'] });
+      child.stdout.on('data', () => undefined);
+      killLater(child.pid as number);
+      const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+      // As soon as the port answers (polled every few ms, not the helper's 20 ms).
+      for (const deadline = Date.now() + 60_000; !(await listening(port)()) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 2));
+      const ms = await terminate(child.pid as number);
+      expect(ms).toBeLessThan(EXIT_WITHIN_MS);
+      expect(await exited, `round ${round}`).toEqual({ code: 0, signal: null });
+    }
+  }, 120_000);
+
   it("ends the process from its own thread when the main thread is stuck in a synchronous call, and never delays an exit", async () => {
     const run = (body: string): Promise<{ code: number | null; signal: string | null; ms: number }> => {
       const t = Date.now();
