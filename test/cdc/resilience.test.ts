@@ -94,8 +94,12 @@ describe('gateway restarts', () => {
     const env = { ...process.env, STEVE_DB_URL: url, CDC_SERVER_ID: '777', DATA_DIR: dataDir, OUT: out, CDC_HEARTBEAT_MS: '1000' };
     const child = (): ReturnType<typeof spawn> =>
       spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'reader-child.ts')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-    const lines = (): { id: string; type: string }[] =>
-      existsSync(out) ? readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { id: string; type: string }) : [];
+    // Complete lines only: read while the child appends, the file can end in the middle of one.
+    const lines = (): { id: string; type: string }[] => {
+      if (!existsSync(out)) return [];
+      const text = readFileSync(out, 'utf8');
+      return text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { id: string; type: string });
+    };
     const waitLines = async (pred: (n: number) => boolean, ms = 20_000): Promise<void> => {
       const deadline = Date.now() + ms;
       while (!pred(lines().length)) {
