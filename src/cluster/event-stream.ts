@@ -194,7 +194,7 @@ export class EventOutbox {
     const dropped = this.#items.filter((i) => i.fence === fence);
     if (dropped.length === 0) return;
     this.#items = this.#items.filter((i) => i.fence !== fence);
-    this.#bytes = this.#items.reduce((n, i) => n + i.bytes, 0) + [...this.#held.values()].reduce((n, h) => h.items.reduce((m, i) => m + i.bytes, n), 0);
+    this.#bytes -= dropped.reduce((n, i) => n + i.bytes, 0);
     this.counters.fencedOut += dropped.length;
     this.unpublished(eventsOf(dropped));
   }

@@ -71,8 +71,6 @@ interface Station {
   readonly deliver: (e: GatewayEvent) => void;
   /** Events not yet claimed, in seq order. */
   queued: GatewayEvent[];
-  /** Their size, counted against the subscription's budget. */
-  queuedBytes: number;
   busy: boolean;
   /** When this node last won a claim for it (STICKY_MS). */
   wonAt: number;
@@ -108,11 +106,10 @@ export function webhookClaims(deps: WebhookClaimsDeps): WebhookClaims {
   const counters: WebhookClaimCounters = { won: 0, lost: 0, errors: 0, delayed: 0, deferred: 0, droppedForBytes: 0 };
   const stations = new Map<string, Station>();
   const bytesBySubscription = new Map<string, number>();
-  const account = (s: Station, bytes: number): void => {
-    s.queuedBytes += bytes;
-    const total = (bytesBySubscription.get(s.subscription) ?? 0) + bytes;
-    if (total > 0) bytesBySubscription.set(s.subscription, total);
-    else bytesBySubscription.delete(s.subscription);
+  const account = (subscription: string, bytes: number): void => {
+    const total = (bytesBySubscription.get(subscription) ?? 0) + bytes;
+    if (total > 0) bytesBySubscription.set(subscription, total);
+    else bytesBySubscription.delete(subscription);
   };
   const heartbeatPrefix = deps.keys.node('');
   const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
@@ -157,7 +154,7 @@ export function webhookClaims(deps: WebhookClaimsDeps): WebhookClaims {
           continue;
         }
         // Counted until the verdict: the budget covers what this node holds, on its way to Redis too.
-        account(s, -batch.reduce((n, e) => n + sizeOf(e), 0));
+        account(s.subscription, -batch.reduce((n, e) => n + sizeOf(e), 0));
         batch.forEach((e, i) => {
           if (verdict[i]) {
             counters.won++;
@@ -184,7 +181,7 @@ export function webhookClaims(deps: WebhookClaimsDeps): WebhookClaims {
       const k = `${subscription}\n${e.chargeBoxId}`;
       let s = stations.get(k);
       if (!s) {
-        s = { subscription, chargeBoxId: e.chargeBoxId, deliver, queued: [], queuedBytes: 0, busy: false, wonAt: 0 };
+        s = { subscription, chargeBoxId: e.chargeBoxId, deliver, queued: [], busy: false, wonAt: 0 };
         stations.set(k, s);
       }
       const bytes = sizeOf(e);
@@ -195,7 +192,7 @@ export function webhookClaims(deps: WebhookClaimsDeps): WebhookClaims {
         continue;
       }
       s.queued.push(e);
-      account(s, bytes);
+      account(subscription, bytes);
     }
     for (const e of events) {
       const s = stations.get(`${subscription}\n${e.chargeBoxId}`);

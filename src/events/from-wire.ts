@@ -1,6 +1,6 @@
 // Wire events: reads the message log (bus 'logged') and link changes in order with it (bus 'loggedLink') and hands
-// EventInputs with source 'station' to the sequencer. Station CALLs that need the central system's answer (BootNotification,
-// StartTransaction, StopTransaction) wait for it; the rest go out as soon as the CALL is seen.
+// EventInputs with source 'station' to the sequencer. Station CALLs that need the central system's answer
+// (BootNotification, StartTransaction, StopTransaction) wait for it; the rest go out as soon as the CALL is seen.
 // Ids derive from message-log ids, so the same frame always gives the same event id.
 import type { Logger } from 'pino';
 import type { Bus } from './bus.js';

@@ -10,7 +10,7 @@ import { isoMicros } from './time.js';
 /**
  * Default of MESSAGE_LOG_MAX_RAW_BYTES: frames larger than this keep only their first part in the log. 64 KiB is far
  * above any real OCPP frame (LARGE_MESSAGE_BYTES), and the relay need not turn a larger frame it forwards as bytes
- * into text at all (relay.ts, #headBytes): on a machine where fresh memory costs 3 ms per MiB, that text cost every
+ * into text at all (relay.ts, #head): on a machine where fresh memory costs 3 ms per MiB, that text cost every
  * other station's frames the wait.
  */
 export const DEFAULT_MAX_RAW_BYTES = 64 * 1024;
@@ -39,9 +39,7 @@ function findingsOf(obs: FrameObservation, parsed: ParseResult, deep: boolean): 
   const skipped = checkable && obs.raw.length > MAX_VALIDATED_CHARS;
   const violation =
     !checkable || skipped ? null : frame.type === 2 ? validate(frame.action, 'req', frame.payload) : frame.type === 3 ? validate(obs.action ?? '', 'conf', frame.payload) : null;
-  // An injected frame's problem says what a fault rule did to it: a note, not a finding about the station.
-  // So is a mirror frame's (what the gateway did with it).
-  const refusal = obs.disposition === 'injected' || obs.disposition === 'mirror' ? undefined : obs.problem;
+  const refusal = refusalOf(obs);
   if (refusal === undefined && !violation && !skipped && !deep) return NO_FINDINGS;
   const findings: Finding[] = [];
   if (refusal !== undefined) findings.push({ rule: 'frame.refused', message: refusal });
@@ -51,12 +49,17 @@ function findingsOf(obs: FrameObservation, parsed: ParseResult, deep: boolean): 
   return findings;
 }
 
-/** What stands for the parse of a frame the log has only the first part of, when the relay had none to share. */
-const NOT_READ: ParseResult = Object.freeze({ ok: false, problem: Object.freeze({ kind: 'not-json', message: 'only the first part of the frame was kept', isCall: false }) });
+/**
+ * Why the frame was refused. An injected frame's problem says what a fault rule did to it: a note, not a finding about
+ * the station. So is a mirror frame's (what the gateway did with it).
+ */
+function refusalOf(obs: FrameObservation): string | undefined {
+  return obs.disposition === 'injected' || obs.disposition === 'mirror' ? undefined : obs.problem;
+}
 
 /** The findings of a frame kept only in part: why it was refused, if it was (its payload is not there to check). */
-function refusalOf(obs: FrameObservation): readonly Finding[] {
-  const refusal = obs.disposition === 'injected' || obs.disposition === 'mirror' ? undefined : obs.problem;
+function partFindings(obs: FrameObservation): readonly Finding[] {
+  const refusal = refusalOf(obs);
   return refusal === undefined ? NO_FINDINGS : [{ rule: 'frame.refused', message: refusal }];
 }
 
@@ -73,14 +76,13 @@ function oversize(raw: string, maxBytes: number): number | undefined {
  * `rawBytes` = its size) and no payload: what the bus's observers hold is bounded like what the files hold.
  */
 export function toLogEntry(obs: FrameObservation, id: number, maxRawBytes: number = DEFAULT_MAX_RAW_BYTES): LogEntry {
-  // Only the first part of a large frame came (the relay forwarded its bytes): nothing to parse or check.
-  const cut = obs.rawBytes !== undefined;
-  // The relay's parse when it made one; the text otherwise (refused frames, observations from elsewhere).
-  const parsed: ParseResult = obs.frame ? { ok: true, frame: obs.frame } : cut ? NOT_READ : parseFrame(obs.raw);
-  const payload = parsed.ok && !cut ? payloadOf(parsed.frame) : undefined;
+  // The relay's parse when it made one; the text otherwise (refused frames, observations from elsewhere). None when
+  // only the first part of a large frame came (the relay forwarded its bytes): nothing to parse or check.
+  const parsed: ParseResult | undefined = obs.rawBytes !== undefined ? undefined : obs.frame ? { ok: true, frame: obs.frame } : parseFrame(obs.raw);
+  const payload = parsed?.ok ? payloadOf(parsed.frame) : undefined;
   const deep = exceedsDepth(payload);
   const rawBytes = obs.rawBytes ?? oversize(obs.raw, maxRawBytes);
-  let findings = cut ? refusalOf(obs) : findingsOf(obs, parsed, deep);
+  let findings = parsed ? findingsOf(obs, parsed, deep) : partFindings(obs);
   if (rawBytes !== undefined) {
     findings = [...findings, { rule: 'frame.too-large', message: `a frame of ${rawBytes} bytes: the log keeps its first ${maxRawBytes} (MESSAGE_LOG_MAX_RAW_BYTES)` }];
   }
@@ -108,7 +110,7 @@ export function toLogEntry(obs: FrameObservation, id: number, maxRawBytes: numbe
   if (obs.fault !== undefined) entry.fault = obs.fault;
   if (obs.mirror !== undefined) entry.mirror = obs.mirror;
   if (rawBytes !== undefined) entry.rawBytes = rawBytes;
-  if (parsed.ok && !deep && rawBytes === undefined) entry.payload = payload;
+  if (parsed?.ok === true && !deep && rawBytes === undefined) entry.payload = payload;
   return entry;
 }
 

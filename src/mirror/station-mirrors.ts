@@ -70,11 +70,11 @@ export class StationMirrors implements StationMirror {
     for (const e of gone) this.#deps.worker.close(e.link);
   }
 
-  /** One push onto the worker's batch for all the station's mirrors: the worker fans it out. */
   get active(): boolean {
     return this.#entries.length > 0;
   }
 
+  /** One push onto the worker's batch for all the station's mirrors: the worker fans it out. */
   fromStation(text: string): void {
     if (this.#entries.length) this.#deps.worker.fromStation(this.#deps.station, text);
   }
