@@ -2,7 +2,7 @@
 // memory read from /proc, health read over HTTP with an operator token, and a stop that always ends it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import jwt from 'jsonwebtoken';
@@ -64,7 +64,10 @@ export async function startGatewayProcess(entry: Entry, home: GatewayHome, env: 
   track(child);
   let tail = '';
   let exited: GatewayExit | undefined;
+  // FUZZ_GATEWAY_OUTPUT=<file> keeps all of the gateway's output (e.g. with BENCH_NODE_ARGS="--trace-gc-nvp").
+  const keep = process.env.FUZZ_GATEWAY_OUTPUT;
   const onOutput = (d: Buffer): void => {
+    if (keep) appendFileSync(keep, d);
     tail += d.toString('utf8');
     if (tail.length > TAIL_BYTES * 2) tail = tail.slice(-TAIL_BYTES);
   };
