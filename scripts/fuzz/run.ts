@@ -241,6 +241,9 @@ export async function runMode(o: RunOptions): Promise<RunResult> {
       ...(upstreamReport ? [`${tag}upstream: ${upstreamReport.received} frames received, ${v.count('malformed-upstream')} malformed, ${upstreamReport.answered} calls answered`] : []),
       `${tag}drops: ${drops.length ? drops.map(([k, n]) => `${k} ${n}`).join(', ') : health ? 'none reported' : 'health not readable'}`,
     );
+    // Not a drop: the hostile stations' findings over the per-second cap, reported in one finding per station and second.
+    const capped = (health?.events as { findingsCapped?: unknown } | undefined)?.findingsCapped;
+    if (typeof capped === 'number') lines.push(`${tag}findings: ${capped} not sent as events (over EVENTS_FINDINGS_PER_SECOND), counted in one report per station and second`);
     // Where large frames were decoded: on the gateway's decoder thread, or in place (src/relay/frame-decoder.ts).
     const large = health?.largeFrames as Record<string, unknown> | undefined;
     if (large) lines.push(`${tag}large frames: ${['offThread', 'heads', 'headsRedone', 'inPlace', 'inboxPauses', 'inboxFlushes', 'threadFailures'].map((k) => `${k} ${String(large[k])}`).join(', ')}`);

@@ -115,6 +115,9 @@ export interface EventDataMap {
     readonly messageId?: string;
     /** Id of the message-log entry the finding belongs to. */
     readonly logId?: number;
+    /** Rule `event.findings-capped`: how many findings of one second were not sent as events, in all and by rule. */
+    readonly suppressed?: number;
+    readonly rules?: Readonly<Record<string, number>>;
   };
 }
 

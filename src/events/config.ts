@@ -15,6 +15,8 @@ export interface EventsConfig {
   readonly maxEventBytes: number;
   /** DataTransfer data (and vendor objects) longer than this are kept cut short, with a finding. */
   readonly maxDataBytes: number;
+  /** A station's frame findings sent as events per second at most; the rest are counted in one report a second. */
+  readonly findingsPerSecond: number;
   /** More vendor message files (EVENTS_VENDOR_MESSAGES_DIR), read after the shipped vendor-messages/. */
   readonly vendorMessagesDir?: string;
 }
@@ -32,5 +34,6 @@ export function parseEventsConfig(env: Env): EventsConfig {
     historyTotalBytes: envInt(env, 'EVENTS_HISTORY_TOTAL_BYTES', 256 * MiB, MiB),
     maxEventBytes: envInt(env, 'EVENTS_MAX_EVENT_BYTES', 64 * 1024, 4096),
     maxDataBytes: envInt(env, 'EVENTS_DATA_MAX_BYTES', 8 * 1024, 256),
+    findingsPerSecond: envInt(env, 'EVENTS_FINDINGS_PER_SECOND', 10, 1, 1_000_000),
   };
 }

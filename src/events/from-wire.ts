@@ -8,6 +8,7 @@ import type { EventDataMap, EventInput, EventType, SampledValue } from './catalo
 import type { LinkStateChange, LogEntry } from './observations.js';
 import { nodeScopedId } from './sequencer.js';
 import { CALLERROR, parseFrame } from '../ocpp/frames.js';
+import { FindingCap, type CappedSecond } from './finding-cap.js';
 import { interpretDataTransfer, type VendorOptions } from './vehicle.js';
 
 /** Boot, start and stop calls are under 1 KiB; 64 of these wait per station at most. */
@@ -22,7 +23,11 @@ export interface WireEventsOptions {
   /** Cluster mode: this node's id, put in the ids of events made from its message log (whose ids are per node), so
    * that a station moving to another node never has a new event taken for a repeat of an old one. */
   readonly idScope?: () => string;
+  /** A station's frame findings sent as events per second at most (finding-cap.ts); default 10. */
+  readonly findingsPerSecond?: number;
 }
+
+export const DEFAULT_FINDINGS_PER_SECOND = 10;
 
 interface PendingCall {
   readonly entry: LogEntry;
@@ -91,21 +96,33 @@ export class WireEvents {
   readonly #pending = new Map<string, Map<string, PendingCall>>();
   readonly #openTx = new Map<string, Map<number, OpenTx>>();
   readonly #findingKeys = new Map<string, true>();
+  readonly #cap: FindingCap;
   #offs: (() => void)[] = [];
   #sweep: NodeJS.Timeout | undefined;
 
   constructor(opts: WireEventsOptions) {
     this.#opts = opts;
+    this.#cap = new FindingCap(opts.findingsPerSecond ?? DEFAULT_FINDINGS_PER_SECOND);
+  }
+
+  /** Frame findings not sent as events because their station was over the cap. */
+  get findingsCapped(): number {
+    return this.#cap.capped;
   }
 
   start(): void {
     if (this.#offs.length > 0) return;
     this.#offs = [this.#opts.bus.on('logged', (e) => this.#guard(() => this.onLogged(e))), this.#opts.bus.on('loggedLink', (c) => this.#guard(() => this.onLink(c)))];
-    this.#sweep = setInterval(() => this.#expire(Date.now()), 1000);
+    this.#sweep = setInterval(() => {
+      const now = Date.now();
+      this.#expire(now);
+      for (const c of this.#cap.due(now)) this.#capped(c);
+    }, 1000);
     this.#sweep.unref();
   }
 
   stop(): void {
+    for (const c of this.#cap.due(Date.now(), true)) this.#capped(c);
     for (const off of this.#offs) off();
     this.#offs = [];
     if (this.#sweep) clearInterval(this.#sweep);
@@ -178,6 +195,9 @@ export class WireEvents {
       const key = `${entry.chargeBoxId}|${entry.origin}|${entry.messageType ?? ''}|${entry.messageId ?? `#${entry.id}`}|${f.rule}|${f.field ?? ''}`;
       if (this.#findingKeys.has(key)) return;
       remember(this.#findingKeys, key, true, 4096);
+      const { admitted, ended } = this.#cap.admit(entry.chargeBoxId, f.rule, entry.id, entry.time, Date.now());
+      if (ended) this.#capped(ended);
+      if (!admitted) return;
       this.#emit({
         ...this.#base(entry, `log:${entry.id}:f${i}`),
         type: 'finding',
@@ -188,6 +208,19 @@ export class WireEvents {
           ...(entry.messageId !== undefined ? { messageId: entry.messageId } : {}),
         },
       });
+    });
+  }
+
+  /** One report for a station's second over the finding cap. */
+  #capped(c: CappedSecond): void {
+    this.#emit({
+      id: nodeScopedId(this.#opts.idScope, `log:${c.lastLogId}:fcap`), chargeBoxId: c.chargeBoxId, timestamp: c.lastTime, receivedAt: c.lastTime, source: 'station',
+      type: 'finding',
+      data: {
+        rule: 'event.findings-capped',
+        message: `${c.suppressed} more findings of this station's frames in one second were not sent as events (EVENTS_FINDINGS_PER_SECOND is ${this.#cap.perSecond}); the message log has each with its frame`,
+        logId: c.lastLogId, suppressed: c.suppressed, rules: c.rules,
+      },
     });
   }
 

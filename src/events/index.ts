@@ -38,6 +38,8 @@ export interface EventModelDeps {
   readonly maxEventBytes?: number;
   /** DataTransfer data longer than this is kept cut short (default 8 KiB). */
   readonly maxDataBytes?: number;
+  /** A station's frame findings sent as events per second at most (default 10). */
+  readonly findingsPerSecond?: number;
   /** Operator's vendor message files, beside the shipped ones (a bad file throws VendorMessageError). */
   readonly vendorMessagesDir?: string;
   /** Cluster mode: seq from a store shared by every node, and every node's events recorded here (src/cluster). */
@@ -56,6 +58,8 @@ export interface EventModel {
     received: number; emitted: number; duplicates: number; suppressed: number; twinsDropped: number; historyWriteErrors: number;
     /** Records left out of DATA_DIR/station-state.json (beyond its cap), and its failed writes. */
     stateKeepDropped: number; stateKeepWriteErrors: number;
+    /** Frame findings not sent as events because their station was over EVENTS_FINDINGS_PER_SECOND. */
+    findingsCapped: number;
     history: HistoryBudget;
   };
 }
@@ -84,7 +88,11 @@ export function createEventModel(deps: EventModelDeps): EventModel {
   const sequencer = new Sequencer({ bus: deps.bus, history, rule, logger, recentIdsPerStation: Math.max(4096, deps.historyPerStation ?? 1000), ...(deps.shared ? { shared: deps.shared } : {}) });
   const state = new StationStateStore({ kmPerAh: vendor.kmPerAh });
   const shared = deps.shared;
-  const wire = new WireEvents({ bus: deps.bus, logger, vendor, ...(shared ? { idScope: () => shared.nodeId } : {}) });
+  const wire = new WireEvents({
+    bus: deps.bus, logger, vendor,
+    ...(shared ? { idScope: () => shared.nodeId } : {}),
+    ...(deps.findingsPerSecond !== undefined ? { findingsPerSecond: deps.findingsPerSecond } : {}),
+  });
   const keepFile = new StateKeepFile(deps.dataDir, logger);
   let offSave: (() => void) | undefined;
   let started = false;
@@ -129,6 +137,7 @@ export function createEventModel(deps: EventModelDeps): EventModel {
       return {
         ...sequencer.counters, ...rule.counters, historyWriteErrors: history.writeErrors,
         stateKeepDropped: keepFile.counters.dropped, stateKeepWriteErrors: keepFile.counters.writeErrors,
+        findingsCapped: wire.findingsCapped,
         history: history.budget(),
       };
     },
