@@ -29,11 +29,31 @@ export interface WireEventsOptions {
 
 export const DEFAULT_FINDINGS_PER_SECOND = 10;
 
+type HeldAction = 'BootNotification' | 'StartTransaction' | 'StopTransaction';
+
+/** What a call waiting for its answer keeps of its log entry: not its raw text, findings or payload. */
+type HeldEntry = Pick<LogEntry, 'id' | 'time' | 'chargeBoxId' | 'messageId'>;
+
 interface PendingCall {
-  readonly entry: LogEntry;
-  readonly action: 'BootNotification' | 'StartTransaction' | 'StopTransaction';
+  readonly entry: HeldEntry;
+  readonly action: HeldAction;
+  /** Only the fields its event is made of (HELD_FIELDS): a StopTransaction's transactionData is not kept. */
   readonly payload: Record<string, unknown>;
   deadline: number;
+}
+
+const HELD_FIELDS: Readonly<Record<HeldAction, readonly string[]>> = {
+  BootNotification: ['chargePointVendor', 'chargePointModel', 'chargePointSerialNumber', 'chargeBoxSerialNumber', 'firmwareVersion', 'iccid', 'imsi', 'meterType', 'meterSerialNumber'],
+  StartTransaction: ['connectorId', 'meterStart', 'idTag', 'timestamp', 'reservationId'],
+  StopTransaction: ['transactionId', 'meterStop', 'timestamp', 'idTag', 'reason'],
+};
+
+/** The call as it waits: a few fields, so that calls held until their answer do not hold their frames. */
+function held(entry: LogEntry, action: HeldAction, p: Record<string, unknown>, deadline: number): PendingCall {
+  const payload: Record<string, unknown> = {};
+  for (const k of HELD_FIELDS[action]) if (Object.hasOwn(p, k)) payload[k] = p[k];
+  const { id, time, chargeBoxId, messageId } = entry;
+  return { entry: messageId !== undefined ? { id, time, chargeBoxId, messageId } : { id, time, chargeBoxId }, action, payload, deadline };
 }
 
 interface OpenTx {
@@ -194,10 +214,13 @@ export class WireEvents {
       // One frame is logged once per leg it crosses; report each finding once.
       const key = `${entry.chargeBoxId}|${entry.origin}|${entry.messageType ?? ''}|${entry.messageId ?? `#${entry.id}`}|${f.rule}|${f.field ?? ''}`;
       if (this.#findingKeys.has(key)) return;
-      remember(this.#findingKeys, key, true, 4096);
       const { admitted, ended } = this.#cap.admit(entry.chargeBoxId, f.rule, entry.id, entry.time, Date.now());
       if (ended) this.#capped(ended);
+      // Only findings sent are remembered: a station over the cap would otherwise keep the map's 4,096 keys
+      // churning (each one outliving the young generation). A capped finding logged again on another leg is
+      // counted again.
       if (!admitted) return;
+      remember(this.#findingKeys, key, true, 4096);
       this.#emit({
         ...this.#base(entry, `log:${entry.id}:f${i}`),
         type: 'finding',
@@ -251,7 +274,7 @@ export class WireEvents {
           calls.delete(dropped.value);
           this.#unanswered(old, 'too many unanswered calls');
         }
-        calls.set(entry.messageId, { entry, action: entry.action, payload: p, deadline: Date.now() + (this.#opts.answerTimeoutMs ?? 35_000) });
+        calls.set(entry.messageId, held(entry, entry.action, p, Date.now() + (this.#opts.answerTimeoutMs ?? 35_000)));
         return;
       }
       case 'Heartbeat':
@@ -425,7 +448,7 @@ export class WireEvents {
     }
   }
 
-  #base(entry: LogEntry, id: string): { id: string; chargeBoxId: string; timestamp: string; receivedAt: string; source: 'station' } {
+  #base(entry: Pick<LogEntry, 'chargeBoxId' | 'time'>, id: string): { id: string; chargeBoxId: string; timestamp: string; receivedAt: string; source: 'station' } {
     return { id: nodeScopedId(this.#opts.idScope, id), chargeBoxId: entry.chargeBoxId, timestamp: entry.time, receivedAt: entry.time, source: 'station' };
   }
 
