@@ -3,6 +3,7 @@
 import { createGatewayHome, dropCounters, startGatewayProcess, type Entry, type GatewayExit, type GatewayHome, type GatewayProcess } from './gateway-process.js';
 import { CLOSING_CATEGORIES, createFrameGenerator, type Category } from './frames.js';
 import { DOT_IDS, handshakeStatus, HostileStation } from './hostile.js';
+import { formatLoopDelay } from './loop-delay.js';
 import { createRng } from './prng.js';
 import { checkReadApis } from './read-apis.js';
 import { startSteadyStations, type SteadyReport, type SteadyStations } from './steady-client.js';
@@ -225,6 +226,8 @@ export async function runMode(o: RunOptions): Promise<RunResult> {
         `${tag}well-behaved: baseline ${baseline.answered} answered, p50 ${ms(percentile(baseline.rtts, 50))}, p99 ${ms(baselineP99)}, ${baseline.timeouts} timeouts`,
         `${tag}well-behaved: under fuzz ${fuzz.answered} answered, p50 ${ms(percentile(fuzz.rtts, 50))}, p99 ${ms(fuzzP99)}, ${fuzz.timeouts} timeouts; p99 ratio ${(fuzzP99 / baselineP99).toFixed(2)}`,
       );
+      // The harness's own delays are in those round trips too (its processes share the machine with the gateway).
+      if (baseline.loop && fuzz.loop) lines.push(`${tag}well-behaved stations' own event loop: baseline ${formatLoopDelay(baseline.loop)}; under fuzz ${formatLoopDelay(fuzz.loop)}`);
       if (!died && o.maxP99Ratio > 0 && fuzzP99 > o.maxP99Ratio * baselineP99) {
         v.add('p99-ratio', `well-behaved p99 under fuzz ${ms(fuzzP99)} is more than ${o.maxP99Ratio}× the baseline's ${ms(baselineP99)}`);
       }
@@ -238,7 +241,7 @@ export async function runMode(o: RunOptions): Promise<RunResult> {
     lines.push(
       `${tag}gateway: ${died ? `DIED (code ${died.code}, signal ${died.signal})` : 'alive'}; peak RSS ${mb(peakRss)} (ceiling ${mb(ceiling)} from ${ceilingFrom})`,
       `${tag}frames: ${sent} sent in ${fuzzSeconds.toFixed(1)} s over ${linkSeq} hostile links; ${[...byCategory].map(([c, n]) => `${c} ${n}`).join(', ')}`,
-      ...(upstreamReport ? [`${tag}upstream: ${upstreamReport.received} frames received, ${v.count('malformed-upstream')} malformed, ${upstreamReport.answered} calls answered`] : []),
+      ...(upstreamReport ? [`${tag}upstream: ${upstreamReport.received} frames received, ${v.count('malformed-upstream')} malformed, ${upstreamReport.answered} calls answered; its own event loop over the run ${formatLoopDelay(upstreamReport.loop)}`] : []),
       `${tag}drops: ${drops.length ? drops.map(([k, n]) => `${k} ${n}`).join(', ') : health ? 'none reported' : 'health not readable'}`,
     );
     // Not a drop: the hostile stations' findings over the per-second cap, reported in one finding per station and second.

@@ -3,6 +3,7 @@
 // per phase (baseline: no fuzz load; fuzz: while hostile stations run). Driven over IPC by steady-client.ts.
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
+import { LoopDelayMeter, type LoopDelay } from './loop-delay.js';
 
 export type Phase = 'baseline' | 'fuzz' | 'drain';
 
@@ -11,6 +12,8 @@ export interface PhaseStats {
   answered: number;
   timeouts: number;
   wrong: string[];
+  /** This process's own event-loop delay in the phase. */
+  loop?: LoopDelay;
 }
 
 export type SteadyRequest =
@@ -26,6 +29,7 @@ export type SteadyReply =
 const send = (m: SteadyReply): void => void process.send?.(m);
 
 let phase: Phase = 'baseline';
+const loopDelay = new LoopDelayMeter();
 let stopping = false;
 const stats: Record<'baseline' | 'fuzz', PhaseStats> = {
   baseline: { rtts: [], answered: 0, timeouts: 0, wrong: [] },
@@ -129,9 +133,12 @@ process.on('message', (m: SteadyRequest) => {
       );
     }
   } else if (m.kind === 'phase') {
+    if (phase !== 'drain') stats[phase].loop = loopDelay.take();
+    else loopDelay.take();
     phase = m.phase;
   } else if (m.kind === 'stop') {
     stopping = true;
+    if (phase !== 'drain') stats[phase].loop = loopDelay.take();
     void Promise.allSettled(loops).then(() => {
       for (const ws of sockets) ws.terminate();
       // Disconnect once the report is written: closing the channel with it still queued drops it (the report of a
