@@ -27,6 +27,42 @@ const large = (id: string, size = 100_000): Buffer => Buffer.from(JSON.stringify
 const small = (id: string): string => JSON.stringify([2, id, 'Heartbeat', {}]);
 
 describe('a station inbox', () => {
+  it('drains a backlog behind a large frame a slice at a time, in order, with other work between the slices', async () => {
+    const decoder = new FrameDecoder();
+    decoders.push(decoder);
+    const handled: string[] = [];
+    const spin = (ms: number): void => {
+      for (const end = performance.now() + ms; performance.now() < end; );
+    };
+    // Each small frame costs 50 µs to handle: the backlog is 20 ms of work.
+    const box = new StationInbox(decoder, {
+      text: (t) => {
+        spin(0.05);
+        handled.push(String(JSON.parse(t)[1]));
+      },
+      refused: () => undefined,
+      refusedByHead: () => false,
+      head: () => undefined,
+      decoded: (_b, d) => handled.push(String(d.parsed.ok && d.parsed.frame.id)),
+    });
+    box.bytes(large('big'));
+    const n = 400;
+    for (let i = 0; i < n; i++) box.text(small(`s${i}`));
+    // How far the drain has got at each turn of the event loop, until it is done.
+    const seen: number[] = [];
+    await new Promise<void>((resolve) => {
+      const tick = (): void => {
+        seen.push(handled.length);
+        if (handled.length === n + 1) resolve();
+        else setImmediate(tick);
+      };
+      setImmediate(tick);
+    });
+    expect(handled).toEqual(['big', ...Array.from({ length: n }, (_, i) => `s${i}`)]);
+    // Drained in one turn, no turn would see it part done.
+    expect(new Set(seen.filter((k) => k > 0 && k < n + 1)).size).toBeGreaterThanOrEqual(5);
+  });
+
   it('handles text at once when nothing waits, and everything behind a large frame after it, in order', async () => {
     const { box, handled } = inbox();
     box.text(small('a'));
