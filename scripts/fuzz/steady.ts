@@ -133,8 +133,8 @@ process.on('message', (m: SteadyRequest) => {
       );
     }
   } else if (m.kind === 'phase') {
-    if (phase !== 'drain') stats[phase].loop = loopDelay.take();
-    else loopDelay.take();
+    const loop = loopDelay.take();
+    if (phase !== 'drain') stats[phase].loop = loop;
     phase = m.phase;
   } else if (m.kind === 'stop') {
     stopping = true;

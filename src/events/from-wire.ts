@@ -42,8 +42,11 @@ interface PendingCall {
   deadline: number;
 }
 
+/** What a bootNotification event carries of its call. */
+const BOOT_FIELDS = ['chargePointVendor', 'chargePointModel', 'chargePointSerialNumber', 'chargeBoxSerialNumber', 'firmwareVersion', 'iccid', 'imsi', 'meterType', 'meterSerialNumber'] as const;
+
 const HELD_FIELDS: Readonly<Record<HeldAction, readonly string[]>> = {
-  BootNotification: ['chargePointVendor', 'chargePointModel', 'chargePointSerialNumber', 'chargeBoxSerialNumber', 'firmwareVersion', 'iccid', 'imsi', 'meterType', 'meterSerialNumber'],
+  BootNotification: BOOT_FIELDS,
   StartTransaction: ['connectorId', 'meterStart', 'idTag', 'timestamp', 'reservationId'],
   StopTransaction: ['transactionId', 'meterStop', 'timestamp', 'idTag', 'reason'],
 };
@@ -376,7 +379,7 @@ export class WireEvents {
   }
 
   #bootFields(p: Obj): EventDataMap['bootNotification'] {
-    return pick(p, ['chargePointVendor', 'chargePointModel', 'chargePointSerialNumber', 'chargeBoxSerialNumber', 'firmwareVersion', 'iccid', 'imsi', 'meterType', 'meterSerialNumber']);
+    return pick(p, BOOT_FIELDS);
   }
 
   #started(call: PendingCall, transactionId: number | undefined): void {
