@@ -1,7 +1,7 @@
 // What the links and the relay report about frames and links. Copies for observers (message log, metrics,
 // wire-event extraction, live frame stream), produced after the frame has already been forwarded.
 import type { LinkKind } from './catalogue.js';
-import type { Frame, MessageTypeName } from '../ocpp/frames.js';
+import type { Frame, FrameProblemKind, MessageTypeName } from '../ocpp/frames.js';
 
 /** Which socket the frame crossed: the station's link or the upstream (SteVe, or the embedded central system). */
 export type Leg = 'station' | 'upstream';
@@ -44,6 +44,11 @@ export interface FrameObservation {
   readonly rttMs?: number;
   /** Why a frame was refused or what is wrong with it at the framing level. */
   readonly problem?: string;
+  /**
+   * Why the relay refused the frame, when its parse did: judged on the whole text, where `raw` may keep only its
+   * first part (the log takes its finding from this instead of parsing `raw` again).
+   */
+  readonly problemKind?: FrameProblemKind;
   /** Set on `injected` frames: the rule that acted; `problem` says what it did. */
   readonly fault?: FaultMark;
   /** Set on `mirror` frames: the id of the mirror upstream. */

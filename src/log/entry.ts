@@ -1,6 +1,6 @@
 // Turns a frame observation into a log entry (id, time, payload, findings) and an entry into one JSON line and back.
 // Runs in the log's batch, never inside the bus listener.
-import { parseFrame, type Frame, type ParseResult } from '../ocpp/frames.js';
+import { parseFrame, type Frame, type FrameProblemKind, type ParseResult } from '../ocpp/frames.js';
 import { MAX_VALIDATED_CHARS, validate } from '../ocpp/validate.js';
 import type { Mutable } from '../events/catalogue.js';
 import type { Finding, FrameObservation, LogEntry } from '../events/observations.js';
@@ -24,6 +24,11 @@ const TOO_DEEP: Finding = Object.freeze({
 function payloadOf(frame: Frame): unknown {
   if (frame.type === 4) return { code: frame.code, description: frame.description, details: frame.details };
   return frame.payload;
+}
+
+/** The parse result of a frame the relay refused for `kind` (findingsOf words its finding from `obs.problem`). */
+function refused(kind: FrameProblemKind): ParseResult {
+  return { ok: false, problem: { kind, message: kind, isCall: false } };
 }
 
 /** Shared by every clean entry: most frames have no findings, and one array each would be garbage. */
@@ -78,7 +83,9 @@ function oversize(raw: string, maxBytes: number): number | undefined {
 export function toLogEntry(obs: FrameObservation, id: number, maxRawBytes: number = DEFAULT_MAX_RAW_BYTES): LogEntry {
   // The relay's parse when it made one; the text otherwise (refused frames, observations from elsewhere). None when
   // only the first part of a large frame came (the relay forwarded its bytes): nothing to parse or check.
-  const parsed: ParseResult | undefined = obs.rawBytes !== undefined ? undefined : obs.frame ? { ok: true, frame: obs.frame } : parseFrame(obs.raw);
+  // A frame the relay refused for its parse is not parsed again: its problem came from the whole text.
+  const parsed: ParseResult | undefined =
+    obs.rawBytes !== undefined ? undefined : obs.frame ? { ok: true, frame: obs.frame } : obs.problemKind !== undefined ? refused(obs.problemKind) : parseFrame(obs.raw);
   const payload = parsed?.ok ? payloadOf(parsed.frame) : undefined;
   const deep = exceedsDepth(payload);
   const rawBytes = obs.rawBytes ?? oversize(obs.raw, maxRawBytes);
@@ -115,15 +122,52 @@ export function toLogEntry(obs: FrameObservation, id: number, maxRawBytes: numbe
 }
 
 /**
- * One line of a day file, without its newline (the writer adds that byte: a `${json}\n` string would be copied
- * whole once more when encoded, a megabyte for a large frame). The payload is not stored: it is derived from `raw`
- * again on read, which keeps files a third smaller. A string: the writer encodes a whole batch into one buffer
- * (store.ts), instead of one Buffer per frame.
+ * One line of a day file, in parts the writer puts together (store.ts), so that a frame's text is never escaped or
+ * copied into a string of its own on the heap: escaping it in JSON.stringify was the message log's largest
+ * allocation under the fuzz bench (BENCHMARKS.md, "The frame's text written as it came"). `head` is the entry's
+ * other fields as JSON; the writer replaces its closing brace by
+ * - `frame`: `,"frame":<text>}` with the text as it came, when it is JSON (the entry has a payload) on one line;
+ * - `raw`: `,"raw":"<text escaped>"}`, escaped into the write buffer (json-string.ts), for any other text;
+ * - `whole`: nothing, `head` being the line (text that UTF-8 cannot carry as it is: a lone surrogate).
+ * Every line is one JSON value. The payload is not stored: it is derived from the text again on read, which keeps
+ * files a third smaller.
  */
-export function encodeLine(entry: LogEntry): string {
+export type EncodedLine = { readonly kind: 'whole'; readonly head: string } | { readonly kind: 'frame' | 'raw'; readonly head: string; readonly text: string };
+
+/** What joins a line's head to its frame's text; a head cannot contain it (its strings escape every quote). */
+export const FRAME_MARK = ',"frame":';
+/** What joins a line's head to its escaped text (followed by the text and `"}`). */
+export const RAW_MARK = ',"raw":"';
+
+export function encodeLine(entry: LogEntry): EncodedLine {
+  const { raw } = entry;
+  // Text with a lone surrogate: JSON.stringify escapes it, UTF-8 cannot carry it. Never from a socket (decoded
+  // text is well formed); a frame the gateway composed could hold one.
+  if (!raw.isWellFormed()) return { kind: 'whole', head: JSON.stringify(entry.payload === undefined ? entry : { ...entry, payload: undefined }) };
   // JSON leaves out undefined members: a spread copy (V8's fast clone) instead of a rest pattern, which cost more
-  // than the stringify itself in the relay bench's profile.
-  return JSON.stringify(entry.payload === undefined ? entry : { ...entry, payload: undefined });
+  // than the stringify itself in the relay bench's profile. `rawLength` tells a torn line from a whole one on read.
+  if (entry.payload !== undefined && raw.indexOf('\n') === -1) {
+    return { kind: 'frame', head: JSON.stringify({ ...entry, payload: undefined, raw: undefined, rawLength: raw.length }), text: raw };
+  }
+  return { kind: 'raw', head: JSON.stringify({ ...entry, payload: undefined, raw: undefined }), text: raw };
+}
+
+/** A line as text, newline left out: what the store writes for `encoded` (tests, benches; the store writes bytes). */
+export function lineText(encoded: EncodedLine): string {
+  if (encoded.kind === 'whole') return encoded.head;
+  const open = encoded.head.slice(0, -1);
+  return encoded.kind === 'frame' ? `${open}${FRAME_MARK}${encoded.text}}` : `${open},"raw":${JSON.stringify(encoded.text)}}`;
+}
+
+/** The stored fields of a line, `raw` included, whichever way it was written; throws on a line that is not one. */
+export function storedOf(line: string): LogEntry {
+  const at = line.indexOf(FRAME_MARK);
+  if (at === -1) return JSON.parse(line) as LogEntry;
+  const { rawLength, ...head } = JSON.parse(`${line.slice(0, at)}}`) as LogEntry & { rawLength?: unknown };
+  const raw = line.slice(at + FRAME_MARK.length, -1);
+  // A torn line (a crash mid-write) can still end in a brace: its text's length tells.
+  if (raw.length !== rawLength || line.at(-1) !== '}') throw new TypeError('a torn line');
+  return { ...head, raw };
 }
 
 /**
@@ -132,7 +176,7 @@ export function encodeLine(entry: LogEntry): string {
  * (lines written before the write side checked) stays raw text with a frame.too-deep finding.
  */
 export function fromLine(line: string): LogEntry {
-  const stored = JSON.parse(line) as LogEntry;
+  const stored = storedOf(line);
   if (typeof stored !== 'object' || stored === null || typeof stored.raw !== 'string' || !Array.isArray(stored.findings)) throw new TypeError('not a log entry');
   if (stored.rawBytes !== undefined) return stored; // only the first part of the frame is there: nothing to parse
   const parsed = parseFrame(stored.raw);

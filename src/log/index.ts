@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Bus } from '../events/bus.js';
 import type { FrameObservation, LinkStateChange, LogEntry } from '../events/observations.js';
-import { DEFAULT_MAX_RAW_BYTES, encodeLine, toLogEntry } from './entry.js';
+import { DEFAULT_MAX_RAW_BYTES, encodeLine, toLogEntry, type EncodedLine } from './entry.js';
 import { IdSequence } from './ids.js';
 import { scan, type MessageFilter } from './query.js';
 import { MessageStore, type EncodedEntry } from './store.js';
@@ -217,7 +217,7 @@ export function createMessageLog(deps: MessageLogDeps): MessageLog {
       chars += obs.raw.length;
       head++;
       let entry: LogEntry;
-      let line: string;
+      let line: EncodedLine;
       try {
         entry = toLogEntry(obs, ids.take(), maxRawBytes);
         line = encodeLine(entry);

@@ -6,6 +6,8 @@ import { mkdir, open, readdir, rm, stat, type FileHandle } from 'node:fs/promise
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { LogEntry } from '../events/observations.js';
+import { FRAME_MARK, RAW_MARK, storedOf, type EncodedLine } from './entry.js';
+import { escapedBytes, writeEscaped } from './json-string.js';
 import { RECORD_BYTES, readRecord, recordOf, writeRecord, type IndexRecord } from './record.js';
 import { dayEndUs, utcDay } from './time.js';
 
@@ -14,12 +16,53 @@ const INDEX_SUFFIX = '.v1.idx';
 const OTHER_INDEX = /^\d{4}-\d{2}-\d{2}\..*idx$/;
 const SCAN_CHUNK = 1 << 20;
 const NEWLINE = 0x0a;
+const CLOSE_BRACE = 0x7d;
+const QUOTE = 0x22;
+const FRAME_MARK_BYTES = Buffer.byteLength(FRAME_MARK);
+const RAW_MARK_BYTES = Buffer.byteLength(RAW_MARK);
+
+/** An encoded line with the bytes its text takes (escaped for a `raw` line), counted once before the batch is sized. */
+interface Sized {
+  readonly line: EncodedLine;
+  readonly textBytes: number;
+  /** The whole line's bytes, its newline included. */
+  readonly bytes: number;
+}
+
+function sized(line: EncodedLine): Sized {
+  const head = Buffer.byteLength(line.head);
+  if (line.kind === 'whole') return { line, textBytes: 0, bytes: head + 1 };
+  if (line.kind === 'frame') {
+    const textBytes = Buffer.byteLength(line.text);
+    return { line, textBytes, bytes: head - 1 + FRAME_MARK_BYTES + textBytes + 2 };
+  }
+  const textBytes = escapedBytes(line.text);
+  return { line, textBytes, bytes: head - 1 + RAW_MARK_BYTES + textBytes + 3 };
+}
+
+/** Writes the line and its newline into `buf` at `at` (the head's closing brace gives way to what follows it). */
+function writeLine(buf: Buffer, at: number, { line, textBytes, bytes }: Sized): void {
+  let end = at + buf.write(line.head, at);
+  if (line.kind === 'frame') {
+    end = end - 1 + buf.write(FRAME_MARK, end - 1);
+    end += buf.write(line.text, end);
+    buf[end++] = CLOSE_BRACE;
+  } else if (line.kind === 'raw') {
+    end = end - 1 + buf.write(RAW_MARK, end - 1);
+    writeEscaped(buf, end, line.text, textBytes);
+    end += textBytes;
+    buf[end++] = QUOTE;
+    buf[end++] = CLOSE_BRACE;
+  }
+  buf[end++] = NEWLINE;
+  if (end - at !== bytes) throw new Error(`message log: a line of ${end - at} bytes where ${bytes} were counted`);
+}
 
 /** An entry with its line already encoded (done in the log's small batches, not in one long write). */
 export interface EncodedEntry {
   readonly entry: LogEntry;
-  /** The JSON line without its newline (encodeLine; the store adds the byte). */
-  readonly line: string;
+  /** The line in its parts (encodeLine): the store joins them and adds the newline. */
+  readonly line: EncodedLine;
 }
 
 export interface DayFile {
@@ -150,19 +193,20 @@ export class MessageStore {
     const { file, data, index } = await this.#openDay(day);
     const records = Buffer.alloc(entries.length * RECORD_BYTES);
     // The batch's lines encoded into one buffer: no Buffer per line, no concatenation copy.
+    const lines = entries.map((e) => sized(e.line));
     let total = 0;
-    for (const e of entries) total += Buffer.byteLength(e.line) + 1;
-    const lines = Buffer.allocUnsafe(total);
+    for (const l of lines) total += l.bytes;
+    const buf = Buffer.allocUnsafe(total);
     let at = 0;
     let offset = file.dataSize;
-    entries.forEach(({ entry, line }, i) => {
-      const bytes = lines.write(line, at) + 1;
-      lines[at + bytes - 1] = NEWLINE;
-      at += bytes;
-      writeRecord(records, i * RECORD_BYTES, recordOf(entry, offset, bytes - 1));
-      offset += bytes;
+    entries.forEach(({ entry }, i) => {
+      const line = lines[i] as Sized;
+      writeLine(buf, at, line);
+      at += line.bytes;
+      writeRecord(records, i * RECORD_BYTES, recordOf(entry, offset, line.bytes - 1));
+      offset += line.bytes;
     });
-    await writeAll(data, lines);
+    await writeAll(data, buf);
     file.dataSize = offset;
     await writeAll(index, records);
     if (file.count === 0) file.firstId = (entries[0] as EncodedEntry).entry.id;
@@ -260,7 +304,7 @@ export class MessageStore {
   #recordOfLine(line: Buffer, offset: number): Buffer | undefined {
     let entry: LogEntry;
     try {
-      entry = JSON.parse(line.toString('utf8')) as LogEntry;
+      entry = storedOf(line.toString('utf8'));
     } catch {
       return undefined;
     }

@@ -263,7 +263,7 @@ export class Relay {
    */
   #refuseFromStation(session: StationSession, raw: string, problem: Refusal, t0: number): void {
     session.counters.refused++;
-    this.#observe(session, 'station', 'in', 'station', 'refused', raw, undefined, problem.message, problem.messageId);
+    this.#observe(session, 'station', 'in', 'station', 'refused', raw, undefined, problem, problem.messageId);
     if (problem.messageId === undefined) return;
     if (problem.isCall) {
       const code = problem.kind === 'bad-action' ? 'NotImplemented' : 'FormationViolation';
@@ -342,7 +342,7 @@ export class Relay {
     const parsed = parseFrame(text);
     if (!parsed.ok) {
       session.counters.refused++;
-      this.#observe(session, 'upstream', 'in', origin, 'refused', clip(text, REFUSED_RAW_CHARS), undefined, parsed.problem.message, parsed.problem.messageId);
+      this.#observe(session, 'upstream', 'in', origin, 'refused', clip(text, REFUSED_RAW_CHARS), undefined, parsed.problem, parsed.problem.messageId);
       return;
     }
     const frame = parsed.frame;
@@ -485,7 +485,8 @@ export class Relay {
     disposition: Disposition,
     raw: string,
     frame: Frame | undefined,
-    problem?: string,
+    /** What is wrong with the frame, or what was done to it; a parse problem keeps its kind for the log. */
+    problem?: string | Refusal,
     messageId?: string,
     action?: string,
     rttMs?: number,
@@ -502,7 +503,11 @@ export class Relay {
     if (id !== undefined) obs.messageId = id;
     if (t0 !== undefined) obs.forwardUs = Math.round((performance.now() - t0) * 1000);
     if (rttMs !== undefined) obs.rttMs = rttMs;
-    if (problem !== undefined) obs.problem = problem;
+    if (typeof problem === 'string') obs.problem = problem;
+    else if (problem !== undefined) {
+      obs.problem = problem.message;
+      if (problem.kind !== undefined) obs.problemKind = problem.kind;
+    }
     if (frame) obs.frame = frame;
     if (rawBytes !== undefined) obs.rawBytes = rawBytes;
     this.options.tap.frame(obs);

@@ -21,6 +21,10 @@ describe('message log in a running gateway', () => {
     await station.call('BootNotification', { chargePointVendor: 'flash', chargePointModel: 'HIL' }, 'boot-1');
     await station.call('StatusNotification', { connectorId: 1, errorCode: 'NoError' }, 'status-1'); // no status: a finding
     station.sendRaw('this is not json');
+    // Refused for its shape (a fifth element), judged on the whole text; the log keeps only its first 4,096
+    // characters, which on their own are not even JSON: its finding must still be the relay's.
+    const longBad = JSON.stringify([2, 'long-bad', 'DataTransfer', { vendorId: 'V', data: 'd'.repeat(6000) }, 'fifth']);
+    station.sendRaw(longBad);
     const hb = await station.call('Heartbeat', {}, 'hb-1');
     expect(hb[0]).toBe(3); // the relay still answers after the garbage
 
@@ -49,6 +53,9 @@ describe('message log in a running gateway', () => {
     const refused = entries.find((e) => e.raw === 'this is not json');
     expect(refused).toMatchObject({ disposition: 'refused', direction: 'in', leg: 'station' });
     expect(refused?.findings[0]?.rule).toBe('frame.not-json');
+    const cut = entries.find((e) => e.raw.startsWith('[2,"long-bad"'));
+    expect(cut?.raw.startsWith(longBad.slice(0, 4096))).toBe(true);
+    expect(cut?.findings.map((f) => f.rule)).toEqual(['frame.bad-shape']);
     expect((await query(gw, 'hasFindings=true')).map((e) => e.id)).toEqual(entries.filter((e) => e.findings.length > 0).map((e) => e.id));
     expect((await query(gw, 'messageType=CALLRESULT&action=Heartbeat')).map((e) => e.messageId)).toEqual(['hb-1']);
 

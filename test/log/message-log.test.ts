@@ -39,11 +39,12 @@ describe('message log entries', () => {
     expect(broken.payload).toBeUndefined();
 
     await t.log.stop();
-    // On disk: one JSON line per entry, the refused frame with its exact text.
+    // On disk: one JSON line per entry, the refused frame with its exact text as a string, a JSON frame as it came.
     const lines = readFileSync(path.join(t.dataDir, 'messages', '2025-03-01.jsonl'), 'utf8').trim().split('\n');
     expect(lines).toHaveLength(4);
     expect((JSON.parse(lines[3] as string) as LogEntry).raw).toBe(garbage);
-    expect((JSON.parse(lines[1] as string) as LogEntry).raw).toBe(badBoot);
+    expect(lines[1]).toContain(`,"frame":${badBoot}}`);
+    expect((JSON.parse(lines[1] as string) as { frame: unknown }).frame).toEqual(JSON.parse(badBoot));
   });
 
   it('answers queries from the unwritten tail as well as from the files', async () => {
