@@ -136,6 +136,14 @@ export type EncodedLine = { readonly kind: 'whole'; readonly head: string } | { 
 
 /** What joins a line's head to its frame's text; a head cannot contain it (its strings escape every quote). */
 export const FRAME_MARK = ',"frame":';
+
+/**
+ * What the writer puts between a line's head and its frame's text: the text's length in UTF-16 code units, which
+ * tells a line torn by a crash from a whole one on read, then FRAME_MARK.
+ */
+export function frameMark(text: string): string {
+  return `,"rawLength":${text.length}${FRAME_MARK}`;
+}
 /** What joins a line's head to its escaped text (followed by the text and `"}`). */
 export const RAW_MARK = ',"raw":"';
 
@@ -145,18 +153,18 @@ export function encodeLine(entry: LogEntry): EncodedLine {
   // text is well formed); a frame the gateway composed could hold one.
   if (!raw.isWellFormed()) return { kind: 'whole', head: JSON.stringify(entry.payload === undefined ? entry : { ...entry, payload: undefined }) };
   // JSON leaves out undefined members: a spread copy (V8's fast clone) instead of a rest pattern, which cost more
-  // than the stringify itself in the relay bench's profile. `rawLength` tells a torn line from a whole one on read.
-  if (entry.payload !== undefined && raw.indexOf('\n') === -1) {
-    return { kind: 'frame', head: JSON.stringify({ ...entry, payload: undefined, raw: undefined, rawLength: raw.length }), text: raw };
-  }
-  return { kind: 'raw', head: JSON.stringify({ ...entry, payload: undefined, raw: undefined }), text: raw };
+  // than the stringify itself in the relay bench's profile.
+  // The same clone for both kinds: one more member on it (the text's length) took JSON.stringify off its fast
+  // path, three times the cost; the writer adds it instead (frameMark).
+  const head = JSON.stringify({ ...entry, payload: undefined, raw: undefined });
+  return { kind: entry.payload !== undefined && raw.indexOf('\n') === -1 ? 'frame' : 'raw', head, text: raw };
 }
 
 /** A line as text, newline left out: what the store writes for `encoded` (tests, benches; the store writes bytes). */
 export function lineText(encoded: EncodedLine): string {
   if (encoded.kind === 'whole') return encoded.head;
   const open = encoded.head.slice(0, -1);
-  return encoded.kind === 'frame' ? `${open}${FRAME_MARK}${encoded.text}}` : `${open},"raw":${JSON.stringify(encoded.text)}}`;
+  return encoded.kind === 'frame' ? `${open}${frameMark(encoded.text)}${encoded.text}}` : `${open},"raw":${JSON.stringify(encoded.text)}}`;
 }
 
 /** The stored fields of a line, `raw` included, whichever way it was written; throws on a line that is not one. */

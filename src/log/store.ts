@@ -6,7 +6,7 @@ import { mkdir, open, readdir, rm, stat, type FileHandle } from 'node:fs/promise
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { LogEntry } from '../events/observations.js';
-import { FRAME_MARK, RAW_MARK, storedOf, type EncodedLine } from './entry.js';
+import { frameMark, RAW_MARK, storedOf, type EncodedLine } from './entry.js';
 import { escapedBytes, writeEscaped } from './json-string.js';
 import { RECORD_BYTES, readRecord, recordOf, writeRecord, type IndexRecord } from './record.js';
 import { dayEndUs, utcDay } from './time.js';
@@ -18,12 +18,13 @@ const SCAN_CHUNK = 1 << 20;
 const NEWLINE = 0x0a;
 const CLOSE_BRACE = 0x7d;
 const QUOTE = 0x22;
-const FRAME_MARK_BYTES = Buffer.byteLength(FRAME_MARK);
 const RAW_MARK_BYTES = Buffer.byteLength(RAW_MARK);
 
 /** An encoded line with the bytes its text takes (escaped for a `raw` line), counted once before the batch is sized. */
 interface Sized {
   readonly line: EncodedLine;
+  /** What goes between head and text on a `frame` line (all ASCII). */
+  readonly mark: string;
   readonly textBytes: number;
   /** The whole line's bytes, its newline included. */
   readonly bytes: number;
@@ -31,24 +32,25 @@ interface Sized {
 
 function sized(line: EncodedLine): Sized {
   const head = Buffer.byteLength(line.head);
-  if (line.kind === 'whole') return { line, textBytes: 0, bytes: head + 1 };
+  if (line.kind === 'whole') return { line, mark: '', textBytes: 0, bytes: head + 1 };
   if (line.kind === 'frame') {
+    const mark = frameMark(line.text);
     const textBytes = Buffer.byteLength(line.text);
-    return { line, textBytes, bytes: head - 1 + FRAME_MARK_BYTES + textBytes + 2 };
+    return { line, mark, textBytes, bytes: head - 1 + mark.length + textBytes + 2 };
   }
   const textBytes = escapedBytes(line.text);
-  return { line, textBytes, bytes: head - 1 + RAW_MARK_BYTES + textBytes + 3 };
+  return { line, mark: RAW_MARK, textBytes, bytes: head - 1 + RAW_MARK_BYTES + textBytes + 3 };
 }
 
 /** Writes the line and its newline into `buf` at `at` (the head's closing brace gives way to what follows it). */
-function writeLine(buf: Buffer, at: number, { line, textBytes, bytes }: Sized): void {
+function writeLine(buf: Buffer, at: number, { line, mark, textBytes, bytes }: Sized): void {
   let end = at + buf.write(line.head, at);
   if (line.kind === 'frame') {
-    end = end - 1 + buf.write(FRAME_MARK, end - 1);
+    end = end - 1 + buf.write(mark, end - 1, 'latin1');
     end += buf.write(line.text, end);
     buf[end++] = CLOSE_BRACE;
   } else if (line.kind === 'raw') {
-    end = end - 1 + buf.write(RAW_MARK, end - 1);
+    end = end - 1 + buf.write(mark, end - 1, 'latin1');
     writeEscaped(buf, end, line.text, textBytes);
     end += textBytes;
     buf[end++] = QUOTE;
