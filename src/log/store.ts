@@ -23,7 +23,7 @@ const RAW_MARK_BYTES = Buffer.byteLength(RAW_MARK);
 /** An encoded line with the bytes its text takes (escaped for a `raw` line), counted once before the batch is sized. */
 interface Sized {
   readonly line: EncodedLine;
-  /** What goes between head and text on a `frame` line (all ASCII). */
+  /** What goes between the head and the text (all ASCII; none on a `whole` line). */
   readonly mark: string;
   readonly textBytes: number;
   /** The whole line's bytes, its newline included. */
