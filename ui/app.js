@@ -127,11 +127,23 @@ const frames = createFrameStream({ connection, getToken: loadToken, knownStation
 const bench = createBench({ getToken: loadToken, setTestUpdates: (on) => connection.setTests(on), revealFrame: (f) => frames.reveal(f) });
 
 /** The fleet's "has findings" filter also knows the findings of before this page loaded (last 1,000 kept). */
+/**
+ * The token for a REST read, or undefined once it has expired: the gateway is about to say goodbye, and a read with
+ * it would only be refused (a 401 in the console, and nothing to show).
+ */
+function liveToken() {
+  const token = loadToken();
+  const exp = token ? readClaims(token)?.exp : undefined;
+  return token && (exp === undefined || exp > Date.now()) ? token : undefined;
+}
+
 let findingsRead = false;
 async function readFindings() {
+  const token = liveToken();
+  if (token === undefined) return;
   findingsRead = true;
   try {
-    const res = await fetch('api/events?type=finding&limit=1000', { headers: { Authorization: `Bearer ${loadToken() ?? ''}` } });
+    const res = await fetch('api/events?type=finding&limit=1000', { headers: { Authorization: `Bearer ${token}` } });
     if (res.ok) store.countFindings((await res.json()).events ?? []);
   } catch {
     findingsRead = false;
@@ -140,8 +152,10 @@ async function readFindings() {
 
 let upstreamsKey = '';
 async function readUpstreams() {
+  const token = liveToken();
+  if (token === undefined) return;
   try {
-    const res = await fetch('api/stations', { headers: { Authorization: `Bearer ${loadToken() ?? ''}` } });
+    const res = await fetch('api/stations', { headers: { Authorization: `Bearer ${token}` } });
     if (res.ok) store.setUpstreamStates((await res.json()).stations ?? []);
   } catch {
     // The next metrics sample with other counts tries again.

@@ -305,8 +305,16 @@ describe('flashCharge bench UI', () => {
 
   it('signs out with a clear message when the gateway says goodbye at token expiry', async () => {
     const p = await newPage();
-    await signIn(p, token({ sub: 'three-seconds' }, { expiresIn: 3 }));
+    const short = token({ sub: 'three-seconds' }, { expiresIn: 3 });
+    const expMs = (JSON.parse(Buffer.from(short.split('.')[1] ?? '', 'base64url').toString()) as { exp: number }).exp * 1000;
+    // No REST read goes out with the token once it has expired (it would only be refused: a 401 in the console).
+    const late: string[] = [];
+    p.on('request', (r) => {
+      if (r.url().includes('/api/') && r.headers()['authorization'] === `Bearer ${short}` && Date.now() > expMs) late.push(r.url());
+    });
+    await signIn(p, short);
     await text(p.locator('#sign-in-error'), 'The token has expired', 8000);
+    expect(late).toEqual([]);
     expect(await p.locator('#workspace').isHidden()).toBe(true);
     expect(await p.evaluate('sessionStorage.length')).toBe(0);
     await p.close();
