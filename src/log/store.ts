@@ -60,6 +60,23 @@ function writeLine(buf: Buffer, at: number, { line, mark, textBytes, bytes }: Si
   if (end - at !== bytes) throw new Error(`message log: a line of ${end - at} bytes where ${bytes} were counted`);
 }
 
+/**
+ * A batch's lines in one buffer, newlines included: no Buffer per line, no concatenation copy. `bytes[i]` is line
+ * i's size (its newline included).
+ */
+export function encodeLines(lines: readonly EncodedLine[]): { readonly buf: Buffer; readonly bytes: number[] } {
+  const all = lines.map(sized);
+  let total = 0;
+  for (const l of all) total += l.bytes;
+  const buf = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (const l of all) {
+    writeLine(buf, at, l);
+    at += l.bytes;
+  }
+  return { buf, bytes: all.map((l) => l.bytes) };
+}
+
 /** An entry with its line already encoded (done in the log's small batches, not in one long write). */
 export interface EncodedEntry {
   readonly entry: LogEntry;
@@ -194,19 +211,12 @@ export class MessageStore {
   async #appendDay(day: string, entries: readonly EncodedEntry[]): Promise<void> {
     const { file, data, index } = await this.#openDay(day);
     const records = Buffer.alloc(entries.length * RECORD_BYTES);
-    // The batch's lines encoded into one buffer: no Buffer per line, no concatenation copy.
-    const lines = entries.map((e) => sized(e.line));
-    let total = 0;
-    for (const l of lines) total += l.bytes;
-    const buf = Buffer.allocUnsafe(total);
-    let at = 0;
+    const { buf, bytes } = encodeLines(entries.map((e) => e.line));
     let offset = file.dataSize;
     entries.forEach(({ entry }, i) => {
-      const line = lines[i] as Sized;
-      writeLine(buf, at, line);
-      at += line.bytes;
-      writeRecord(records, i * RECORD_BYTES, recordOf(entry, offset, line.bytes - 1));
-      offset += line.bytes;
+      const length = bytes[i] as number;
+      writeRecord(records, i * RECORD_BYTES, recordOf(entry, offset, length - 1));
+      offset += length;
     });
     await writeAll(data, buf);
     file.dataSize = offset;
