@@ -15,6 +15,7 @@ import { takeSnapshot } from './snapshot.js';
 import { BinlogStream, isPurgedBinlog, type StreamItem, type StreamStart } from './stream.js';
 import { Topology } from './topology.js';
 import { Translator, type CurrentStatus, type Missing, type TxContext } from './translate.js';
+import { TurnEndCheckpoint } from './turn-end-checkpoint.js';
 
 export interface CdcDeps {
   readonly config: CdcConfig;
@@ -82,7 +83,8 @@ export class BinlogReader implements CdcReader {
   #attempt = 0;
   #retryTimer: NodeJS.Timeout | undefined;
   #flushTimer: NodeJS.Timeout | undefined;
-  #saveScheduled = false;
+  /** Positions are written at the end of their turn, after what their events caused (turn-end-checkpoint.ts). */
+  readonly #saves = new TurnEndCheckpoint((cp, durable) => this.#write(cp, durable));
 
   // Ordered processing: items wait here while a cache miss is looked up.
   #queue: StreamItem[] = [];
@@ -161,7 +163,8 @@ export class BinlogReader implements CdcReader {
 
   async #close(): Promise<void> {
     if (this.#flushTimer) clearInterval(this.#flushTimer);
-    if (this.#checkpoint) this.#save(true);
+    if (this.#checkpoint) this.#saves.afterEvents(this.#checkpoint, true);
+    this.#saves.flush();
     try {
       this.#store.close();
     } catch (err) {
@@ -242,7 +245,7 @@ export class BinlogReader implements CdcReader {
       position: snap.position,
       updatedAt: now,
     };
-    this.#save(true);
+    this.#saves.afterEvents(this.#checkpoint, true);
     this.#log.info({ reason, stations: snap.stations.size, checkpoint: this.#checkpoint }, 'snapshot taken; streaming from its binlog point');
     this.#openStream(this.#checkpoint);
   }
@@ -407,10 +410,10 @@ export class BinlogReader implements CdcReader {
           this.#metrics.lag.set(this.#lag);
         }
         this.#checkpoint = item.checkpoint;
-        // After events: written now, so a crash repeats at most the transaction in flight. Transactions
-        // without events only move the position, and share one write per event-loop turn.
-        if (events.length > 0) this.#save(false);
-        else this.#scheduleSave();
+        // Written at the end of the turn, after the history has written these events: a crash repeats at most
+        // the transactions of one turn. Transactions without events only move the position.
+        if (events.length > 0) this.#saves.afterEvents(item.checkpoint);
+        else this.#saves.moved(item.checkpoint);
         return undefined;
       }
       case 'alive':
@@ -434,20 +437,9 @@ export class BinlogReader implements CdcReader {
 
   // ---- checkpoint -------------------------------------------------------------------------------------------
 
-  /** Coalesce: at most one write per event-loop turn, after all events of that turn were handed on. */
-  #scheduleSave(): void {
-    if (this.#saveScheduled) return;
-    this.#saveScheduled = true;
-    setImmediate(() => {
-      this.#saveScheduled = false;
-      this.#save(false);
-    });
-  }
-
-  #save(durable: boolean): void {
-    if (!this.#checkpoint) return;
+  #write(cp: Checkpoint, durable: boolean): void {
     try {
-      this.#store.save(this.#checkpoint, durable);
+      this.#store.save(cp, durable);
     } catch (err) {
       this.#log.error({ err: String(err), file: this.#store.file }, 'cannot write the binlog checkpoint');
     }

@@ -15,6 +15,7 @@ import type { CdcDeps, CdcHealth, CdcReader, CheckpointPort } from './reader.js'
 import { StatusMirror } from './status-mirror.js';
 import type { CurrentStatus } from './translate.js';
 import type { FromThread, ThreadSetup, ToThread } from './thread-protocol.js';
+import { TurnEndCheckpoint } from './turn-end-checkpoint.js';
 
 /** The process's own `--max-semi-space-size` (MB; 0 = V8's default), from its command line or NODE_OPTIONS. */
 function processSemiSpaceMb(): number {
@@ -60,6 +61,7 @@ export class ThreadedReader implements CdcReader {
   #worker: Worker | undefined;
   #health: CdcHealth;
   #checkpoint: Checkpoint | undefined;
+  readonly #saves = new TurnEndCheckpoint((cp, durable) => this.#write(cp, durable));
   #restarts = 0;
   #stopping = true;
   #restartTimer: NodeJS.Timeout | undefined;
@@ -123,6 +125,7 @@ export class ThreadedReader implements CdcReader {
       this.#worker = undefined;
     }
     if (this.#flushTimer) clearInterval(this.#flushTimer);
+    this.#saves.flush();
     try {
       this.#store.close();
     } catch (err) {
@@ -178,7 +181,12 @@ export class ThreadedReader implements CdcReader {
     switch (m.kind) {
       case 'batch':
         if (m.events) this.#emit(decodeBatch(UTF8.decode(m.events)));
-        if (m.checkpoint) this.#save(m.checkpoint, m.durable);
+        // Written at the end of this turn, after the history has written the events (turn-end-checkpoint.ts).
+        if (m.checkpoint) {
+          this.#checkpoint = m.checkpoint;
+          if (m.events || m.durable) this.#saves.afterEvents(m.checkpoint, m.durable);
+          else this.#saves.moved(m.checkpoint);
+        }
         this.#setHealth(m.health);
         return;
       case 'health':
@@ -212,8 +220,7 @@ export class ThreadedReader implements CdcReader {
     }
   }
 
-  #save(cp: Checkpoint, durable: boolean): void {
-    this.#checkpoint = cp;
+  #write(cp: Checkpoint, durable: boolean): void {
     try {
       this.#store.save(cp, durable);
     } catch (err) {
