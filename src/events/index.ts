@@ -129,7 +129,7 @@ export function createEventModel(deps: EventModelDeps): EventModel {
       sequencer.stop();
       state.detach();
       offSave?.();
-      keepFile.flush();
+      await keepFile.flush();
       history.close();
       started = false;
     },

@@ -2,8 +2,10 @@
 // learns the open transactions from it, and that an unreadable file costs nothing but itself.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { GatewayEvent } from '../../src/events/catalogue.js';
+import { StateKeepFile, type StateKeep } from '../../src/events/state-keep.js';
 import { answer, type Harness, startModel, stationCall, tempDir } from './helpers.js';
 
 const running: Harness[] = [];
@@ -47,5 +49,35 @@ describe('station state file', () => {
     running.push(h);
     expect(h.model.state.ids()).toEqual([]);
     expect(h.model.stats()).toMatchObject({ stateKeepDropped: 0, stateKeepWriteErrors: 0 });
+  });
+
+  it('written in the background soon after a change, and a stop during a write leaves the newest state on disk', async () => {
+    const dataDir = tempDir();
+    const keep = new StateKeepFile(dataDir, pino({ level: 'silent' }));
+    let status = 'Available';
+    const source = (): StateKeep => ({
+      openTransactions: [],
+      connectors: [{ chargeBoxId: 'CP1', connectorId: 1, status, errorCode: 'NoError', timestamp: '2026-03-01T10:00:00.000Z', source: 'station', synthetic: false }],
+    });
+    const onDisk = (): string | undefined => {
+      try {
+        return (JSON.parse(readFileSync(keep.file, 'utf8')) as StateKeep).connectors[0]?.status;
+      } catch {
+        return undefined;
+      }
+    };
+    keep.schedule(source);
+    await vi.waitFor(() => expect(onDisk()).toBe('Available'), { timeout: 3000 });
+    // Changes while the next write is in flight and after it: the stop waits for it, then writes the newest.
+    status = 'Preparing';
+    keep.schedule(source);
+    await new Promise((r) => setTimeout(r, 1050));
+    status = 'Charging';
+    keep.schedule(source);
+    status = 'SuspendedEV';
+    keep.schedule(source);
+    await keep.flush();
+    expect(onDisk()).toBe('SuspendedEV');
+    expect(keep.counters.writeErrors).toBe(0);
   });
 });
