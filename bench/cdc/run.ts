@@ -11,6 +11,7 @@
 // Each side gets one untimed warm-up pass before the measured rounds.
 // CDC_BENCH_SIDES=bare,main: only these sides (bare, main, thread, plain, base), e.g. for a profile.
 // CDC_BENCH_PROFILE=/tmp/dir: a CPU profile of each measured pass (this thread only), <side>-<round>.cpuprofile.
+// Both sides run with the gateway's V8 flags (src/node-flags.ts) unless the process has a young-generation flag.
 // CDC_BENCH_ALLOC=1: a sampling heap profile of each measured pass, collected objects included: bytes allocated per
 //   row are printed per side (slows the passes: the ratios of such a run are not the bench's figures).
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -26,7 +27,9 @@ import { createCdcReader, parseCdcConfig, type CdcConfig } from '../../src/cdc/i
 import { connectionOptions } from '../../src/cdc/db.js';
 import { createSteveDatabase, startMariadb } from '../../test/support/mariadb.js';
 import { SteveWriter, sqlTime } from '../../test/cdc/steve-writes.js';
-import { median } from '../lib/proc.js';
+import { median, withGatewayFlags } from '../lib/proc.js';
+
+withGatewayFlags();
 
 const ROWS = Number(process.env.CDC_BENCH_ROWS ?? 1_000_000);
 const LATENCY_TX = Number(process.env.CDC_BENCH_LATENCY_TX ?? 3000);

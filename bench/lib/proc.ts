@@ -1,11 +1,22 @@
 // Helpers for benchmarks: child processes that print their port, CPU and RSS read from /proc, percentiles.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { GATEWAY_NODE_FLAGS } from '../../src/node-flags.js';
+import { GATEWAY_NODE_FLAGS, hasSemiSpaceFlag } from '../../src/node-flags.js';
 
 export const root = path.resolve(import.meta.dirname, '../..');
+
+/**
+ * For a bench that runs gateway modules in its own process (binlog reader, event model, push): runs this script
+ * again under the flags the gateway ships with (src/node-flags.ts), unless the process has a young-generation flag
+ * already (an experiment's own), so that what is measured is what runs. Returns only in the process to bench in.
+ */
+export function withGatewayFlags(): void {
+  if (hasSemiSpaceFlag(process.execArgv, process.env.NODE_OPTIONS)) return;
+  const r = spawnSync(process.execPath, [...GATEWAY_NODE_FLAGS, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
 
 export function startProcess(script: string, env: Record<string, string>, portPattern: RegExp, nodeArgs: readonly string[] = [], cwd: string = root): Promise<{ child: ChildProcess; port: number }> {
   // The gateway runs with the flags it ships with (src/node-flags.ts); nodeArgs come after them, so a bench can

@@ -11,7 +11,8 @@
 //   npx tsx bench/push/binlog.ts --clients 1000 --rate 200 --fanout-rate 10 --seconds 10 [--only own|one]
 //     [--reader-thread [--worker-young-mb 48]]   (the experiment in reader-thread.ts)
 // The reader runs as the gateway runs it (in the main thread, or in its own with CDC_READER_THREAD=on; CDC_THREAD_YOUNG_MB).
-// The gateway's p50 and p99 are printed as ratios to the floor's, measured in the same run.
+// The gateway's p50 and p99 are printed as ratios to the floor's, measured in the same run. The bench process runs
+// with the gateway's V8 flags (src/node-flags.ts) unless started with a young-generation flag of its own.
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
@@ -26,7 +27,7 @@ import { Bus } from '../../src/events/bus.js';
 import { createEventModel } from '../../src/events/index.js';
 import { SteveWriter, sqlTime } from '../../test/cdc/steve-writes.js';
 import { createSteveDatabase, startMariadb } from '../../test/support/mariadb.js';
-import { arg, ask, cpuSeconds, percentile, wall } from '../lib/proc.js';
+import { arg, ask, cpuSeconds, percentile, wall, withGatewayFlags } from '../lib/proc.js';
 import type { Receipt } from './clients.js';
 import { startReaderThread } from './reader-thread.js';
 import { startBenchPush } from './server.js';
@@ -295,4 +296,7 @@ async function runBench(): Promise<void> {
 }
 
 if (process.argv.includes('--as-writer')) runWriter();
-else await runBench();
+else {
+  withGatewayFlags();
+  await runBench();
+}
