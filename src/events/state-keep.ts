@@ -80,14 +80,10 @@ export class StateKeepFile {
 
   /** At stop: waits for a write in flight, then writes at once what is pending (synchronously: the process may end next). */
   async flush(): Promise<void> {
-    let pending = this.#again;
-    if (this.#scheduled) {
-      clearTimeout(this.#scheduled);
-      this.#scheduled = undefined;
-      pending = true;
-    }
+    let pending = this.#takePending();
+    // A write in flight may ask for another when it ends: that one is written here instead.
     while (this.#writing) await this.#writing;
-    this.#again = false;
+    pending = this.#takePending() || pending;
     if (!pending) return;
     const text = this.#text();
     if (text === undefined) return;
@@ -123,6 +119,15 @@ export class StateKeepFile {
       this.#again = false;
       this.schedule(this.#source);
     });
+  }
+
+  /** Whether a write was due (timer or a change during a write); cancels it, for flush to write instead. */
+  #takePending(): boolean {
+    const pending = this.#again || this.#scheduled !== undefined;
+    if (this.#scheduled) clearTimeout(this.#scheduled);
+    this.#scheduled = undefined;
+    this.#again = false;
+    return pending;
   }
 
   /** The file's text now (the state as it is when the write starts). */
