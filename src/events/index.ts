@@ -111,8 +111,11 @@ export function createEventModel(deps: EventModelDeps): EventModel {
       state.restore(keepFile.load());
       for (const id of history.stations()) for (const e of history.recent(id)) state.apply(e);
       wire.seed(state.keep().openTransactions);
-      offSave = state.onChange((_id, e) => {
-        if (KEPT_CHANGES.has(e.type)) keepFile.schedule(() => state.keep());
+      const keepSource = { ids: () => state.ids(), station: (id: string) => state.keepOf(id), all: () => state.keep() };
+      offSave = state.onChange((id, e) => {
+        // Any change may alter what is kept (an open transaction's energy); only these are worth a write.
+        keepFile.touched(id);
+        if (KEPT_CHANGES.has(e.type)) keepFile.schedule(keepSource);
       });
       state.attach(deps.bus);
       sequencer.start();

@@ -171,10 +171,16 @@ export class StationStateStore {
   keep(): StateKeep {
     const openTransactions: OpenTransaction[] = [];
     const connectors: KeptStatus[] = [];
-    for (const [chargeBoxId, st] of this.#stations) {
-      for (const t of st.txs) if (t.open) openTransactions.push({ chargeBoxId, ...t });
-      for (const c of st.connectors.values()) connectors.push({ chargeBoxId, ...c });
-    }
+    for (const [chargeBoxId, st] of this.#stations) keepInto(chargeBoxId, st, openTransactions, connectors);
+    return { openTransactions, connectors };
+  }
+
+  /** What `keep()` holds of one station (the state file re-serialises only the stations that changed). */
+  keepOf(chargeBoxId: string): StateKeep {
+    const openTransactions: OpenTransaction[] = [];
+    const connectors: KeptStatus[] = [];
+    const st = this.#stations.get(chargeBoxId);
+    if (st) keepInto(chargeBoxId, st, openTransactions, connectors);
     return { openTransactions, connectors };
   }
 
@@ -439,3 +445,8 @@ function withoutConnector<T extends { connectorId: number }>(v: T): Omit<T, 'con
 }
 
 const round2 = (n: number): number => Math.round(n * 100) / 100;
+
+function keepInto(chargeBoxId: string, st: Station, openTransactions: OpenTransaction[], connectors: KeptStatus[]): void {
+  for (const t of st.txs) if (t.open) openTransactions.push({ chargeBoxId, ...t });
+  for (const c of st.connectors.values()) connectors.push({ chargeBoxId, ...c });
+}

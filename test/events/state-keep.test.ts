@@ -5,7 +5,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { GatewayEvent } from '../../src/events/catalogue.js';
-import { StateKeepFile, type StateKeep } from '../../src/events/state-keep.js';
+import { StateKeepFile, type KeepSource, type KeptStatus, type StateKeep } from '../../src/events/state-keep.js';
 import { answer, type Harness, startModel, stationCall, tempDir } from './helpers.js';
 
 const running: Harness[] = [];
@@ -55,10 +55,12 @@ describe('station state file', () => {
     const dataDir = tempDir();
     const keep = new StateKeepFile(dataDir, pino({ level: 'silent' }));
     let status = 'Available';
-    const source = (): StateKeep => ({
-      openTransactions: [],
-      connectors: [{ chargeBoxId: 'CP1', connectorId: 1, status, errorCode: 'NoError', timestamp: '2026-03-01T10:00:00.000Z', source: 'station', synthetic: false }],
-    });
+    const connector = (): KeptStatus => ({ chargeBoxId: 'CP1', connectorId: 1, status, errorCode: 'NoError', timestamp: '2026-03-01T10:00:00.000Z', source: 'station', synthetic: false });
+    const source: KeepSource = {
+      ids: () => ['CP1'],
+      station: () => ({ openTransactions: [], connectors: [connector()] }),
+      all: () => ({ openTransactions: [], connectors: [connector()] }),
+    };
     const onDisk = (): string | undefined => {
       try {
         return (JSON.parse(readFileSync(keep.file, 'utf8')) as StateKeep).connectors[0]?.status;
@@ -70,14 +72,50 @@ describe('station state file', () => {
     await vi.waitFor(() => expect(onDisk()).toBe('Available'), { timeout: 3000 });
     // Changes while the next write is in flight and after it: the stop waits for it, then writes the newest.
     status = 'Preparing';
+    keep.touched('CP1');
     keep.schedule(source);
     await new Promise((r) => setTimeout(r, 1050));
     status = 'Charging';
+    keep.touched('CP1');
     keep.schedule(source);
     status = 'SuspendedEV';
+    keep.touched('CP1');
     keep.schedule(source);
     await keep.flush();
     expect(onDisk()).toBe('SuspendedEV');
     expect(keep.counters.writeErrors).toBe(0);
+  });
+
+  it('re-serialises only the stations touched since the last write; the file is what the whole state would give', async () => {
+    const dataDir = tempDir();
+    const keep = new StateKeepFile(dataDir, pino({ level: 'silent' }));
+    const states = new Map<string, StateKeep>();
+    const status = (id: string, s: string): KeptStatus => ({ chargeBoxId: id, connectorId: 1, status: s, errorCode: 'NoError', timestamp: '2026-03-01T10:00:00.000Z', source: 'station', synthetic: false });
+    for (const id of ['A', 'B', 'C']) states.set(id, { openTransactions: [], connectors: [status(id, 'Available')] });
+    states.set('B', { openTransactions: [{ chargeBoxId: 'B', transactionId: 7, connectorId: 1, idTag: 'T', startTime: '2026-03-01T10:00:00.000Z', meterStart: 5, open: true, source: 'station' }], connectors: [status('B', 'Charging')] });
+    const read: string[] = [];
+    const source: KeepSource = {
+      ids: () => states.keys(),
+      station: (id) => {
+        read.push(id);
+        return states.get(id)!;
+      },
+      all: () => ({ openTransactions: [...states.values()].flatMap((k) => k.openTransactions), connectors: [...states.values()].flatMap((k) => k.connectors) }),
+    };
+    const whole = (): StateKeep => JSON.parse(JSON.stringify(source.all())) as StateKeep;
+    keep.schedule(source);
+    await keep.flush();
+    expect(JSON.parse(readFileSync(keep.file, 'utf8'))).toEqual(whole());
+    expect(read.sort()).toEqual(['A', 'B', 'C']);
+
+    read.length = 0;
+    states.set('C', { openTransactions: [], connectors: [status('C', 'Faulted')] });
+    states.set('D', { openTransactions: [], connectors: [status('D', 'Available')] });
+    keep.touched('C');
+    keep.touched('D');
+    keep.schedule(source);
+    await keep.flush();
+    expect(read.sort()).toEqual(['C', 'D']);
+    expect(JSON.parse(readFileSync(keep.file, 'utf8'))).toEqual(whole());
   });
 });
