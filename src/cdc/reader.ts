@@ -15,7 +15,7 @@ import { takeSnapshot } from './snapshot.js';
 import { BinlogStream, isPurgedBinlog, type StreamItem, type StreamStart } from './stream.js';
 import { Topology } from './topology.js';
 import { Translator, type CurrentStatus, type Missing, type TxContext } from './translate.js';
-import { TurnEndCheckpoint } from './turn-end-checkpoint.js';
+import { TurnEndCheckpoint, turnEnded } from './turn-end-checkpoint.js';
 
 export interface CdcDeps {
   readonly config: CdcConfig;
@@ -163,7 +163,10 @@ export class BinlogReader implements CdcReader {
 
   async #close(): Promise<void> {
     if (this.#flushTimer) clearInterval(this.#flushTimer);
-    if (this.#checkpoint) this.#saves.afterEvents(this.#checkpoint, true);
+    if (this.#checkpoint) {
+      await turnEnded();
+      this.#saves.afterEvents(this.#checkpoint, true);
+    }
     this.#saves.flush();
     try {
       this.#store.close();

@@ -15,7 +15,7 @@ import type { CdcDeps, CdcHealth, CdcReader, CheckpointPort } from './reader.js'
 import { StatusMirror } from './status-mirror.js';
 import type { CurrentStatus } from './translate.js';
 import type { FromThread, ThreadSetup, ToThread } from './thread-protocol.js';
-import { TurnEndCheckpoint } from './turn-end-checkpoint.js';
+import { TurnEndCheckpoint, turnEnded } from './turn-end-checkpoint.js';
 
 /** The process's own `--max-semi-space-size` (MB; 0 = V8's default), from its command line or NODE_OPTIONS. */
 function processSemiSpaceMb(): number {
@@ -125,6 +125,7 @@ export class ThreadedReader implements CdcReader {
       this.#worker = undefined;
     }
     if (this.#flushTimer) clearInterval(this.#flushTimer);
+    await turnEnded();
     this.#saves.flush();
     try {
       this.#store.close();

@@ -29,7 +29,7 @@ export class TurnEndCheckpoint {
     this.#immediate ??= setImmediate(this.#run);
   }
 
-  /** Writes what is pending now (stop: whatever the events caused is written by their own stop). */
+  /** Writes what is pending now (a stop, once `turnEnded` has let the turn's other writes go first). */
   flush(): void {
     if (this.#immediate) clearImmediate(this.#immediate);
     this.#run();
@@ -48,4 +48,9 @@ export class TurnEndCheckpoint {
     this.#durable = false;
     if (cp) this.write(cp, durable);
   };
+}
+
+/** Resolves after the writes already queued for the end of this turn (a stop's last position goes after them). */
+export function turnEnded(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

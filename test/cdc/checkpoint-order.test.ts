@@ -1,6 +1,6 @@
-// The binlog checkpoint never leads the event history: whenever the reader records a position, every event of
-// the transactions up to it is already in the history journal on disk. Otherwise a kill -9 between the two writes
-// loses those events for good: the restarted reader resumes past them and the journal never had them.
+// The binlog checkpoint never leads the event history: whenever the reader records a position (at a stop too),
+// every event of the transactions up to it is already in the history journal on disk. Otherwise a kill -9 between
+// the two writes loses those events for good: the restarted reader resumes past them and the journal never had them.
 // Real private mariadbd, real reader (in the main thread and in its own), real event model on the same DATA_DIR.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -67,6 +67,10 @@ describe.each([
       await vi.waitFor(() => expect(saves - before).toBeGreaterThanOrEqual(1), { timeout: 5000 });
       const last = rig.events.at(-1)?.id ?? '';
       await vi.waitFor(() => expect(journalText(dataDir)).toContain(JSON.stringify(last)), { timeout: 5000 });
+      // More rows, and a stop as soon as their events are on the bus: the stop's last save comes after them too.
+      for (let i = 0; i < 3; i++) await w.statusNotification('ORDER1', 1, i % 2 ? 'Charging' : 'SuspendedEV', 'NoError');
+      await rig.waitFor((events) => events.filter((e) => e.type === 'status').length >= 9);
+      await rig.reader.stop();
       expect(missing).toEqual([]);
     } finally {
       await rig.reader.stop();
