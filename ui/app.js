@@ -126,7 +126,6 @@ const metrics = createMetricsPanel({ setMetrics: (on) => connection.setMetrics(o
 const frames = createFrameStream({ connection, getToken: loadToken, knownStations: () => store.ids() });
 const bench = createBench({ getToken: loadToken, setTestUpdates: (on) => connection.setTests(on), revealFrame: (f) => frames.reveal(f) });
 
-/** The fleet's "has findings" filter also knows the findings of before this page loaded (last 1,000 kept). */
 /**
  * The token for a REST read, or undefined once it has expired: the gateway is about to say goodbye, and a read with
  * it would only be refused (a 401 in the console, and nothing to show).
@@ -137,6 +136,7 @@ function liveToken() {
   return token && (exp === undefined || exp > Date.now()) ? token : undefined;
 }
 
+/** The fleet's "has findings" filter also knows the findings of before this page loaded (last 1,000 kept). */
 let findingsRead = false;
 async function readFindings() {
   const token = liveToken();

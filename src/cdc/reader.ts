@@ -163,11 +163,8 @@ export class BinlogReader implements CdcReader {
 
   async #close(): Promise<void> {
     if (this.#flushTimer) clearInterval(this.#flushTimer);
-    if (this.#checkpoint) {
-      await turnEnded();
-      this.#saves.afterEvents(this.#checkpoint, true);
-    }
-    this.#saves.flush();
+    await turnEnded();
+    this.#saves.flush(this.#checkpoint, true);
     try {
       this.#store.close();
     } catch (err) {

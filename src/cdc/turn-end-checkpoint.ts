@@ -29,8 +29,12 @@ export class TurnEndCheckpoint {
     this.#immediate ??= setImmediate(this.#run);
   }
 
-  /** Writes what is pending now (a stop, once `turnEnded` has let the turn's other writes go first). */
-  flush(): void {
+  /**
+   * Writes what is pending now, or `cp` in its place (a stop's last position, once `turnEnded` has let the turn's
+   * other writes go first).
+   */
+  flush(cp?: Checkpoint, durable = false): void {
+    if (cp) this.#set(cp, durable);
     if (this.#immediate) clearImmediate(this.#immediate);
     this.#run();
   }

@@ -13,6 +13,13 @@ import type { ConnectorState, TransactionRecord } from './state-types.js';
 
 export type OpenTransaction = TransactionRecord & { readonly chargeBoxId: string };
 
+export type KeptStatus = ConnectorState & { readonly chargeBoxId: string };
+
+export interface StateKeep {
+  readonly openTransactions: readonly OpenTransaction[];
+  readonly connectors: readonly KeptStatus[];
+}
+
 /** Where the file's content comes from: one station's records, the stations there are, and all at once (past MAX_KEPT). */
 export interface KeepSource {
   ids(): Iterable<string>;
@@ -26,12 +33,6 @@ interface Fragment {
   readonly connectors: string;
   readonly txCount: number;
   readonly connectorCount: number;
-}
-export type KeptStatus = ConnectorState & { readonly chargeBoxId: string };
-
-export interface StateKeep {
-  readonly openTransactions: readonly OpenTransaction[];
-  readonly connectors: readonly KeptStatus[];
 }
 
 /** At most this many of each are written (one per connector is the norm); beyond it the oldest are left out, counted. */
