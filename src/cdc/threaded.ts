@@ -183,10 +183,11 @@ export class ThreadedReader implements CdcReader {
       case 'batch':
         if (m.events) this.#emit(decodeBatch(UTF8.decode(m.events)));
         // Written at the end of this turn, after the history has written the events (turn-end-checkpoint.ts).
+        // Every position the thread sends is one to write: its own reader already kept back positions that only
+        // moved (MOVED_EVERY_MS), and a batch's events may have come in an earlier message of the same turn there.
         if (m.checkpoint) {
           this.#checkpoint = m.checkpoint;
-          if (m.events || m.durable) this.#saves.afterEvents(m.checkpoint, m.durable);
-          else this.#saves.moved(m.checkpoint);
+          this.#saves.afterEvents(m.checkpoint, m.durable);
         }
         this.#setHealth(m.health);
         return;

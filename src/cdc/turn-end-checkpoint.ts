@@ -4,14 +4,26 @@
 // would let a kill -9 between the two lose the events for good (the reader resumes past them, the journal never
 // had them). Recording after it costs a crash at most the transactions of one turn, read again with the same ids.
 // It also takes the checkpoint's write out of the path from commit to client: the fan-out writes first.
+// A position with no events behind it (a transaction in a table or schema the reader does not follow) is written
+// at most once per MOVED_EVERY_MS: read again after a crash, such transactions give nothing, and a server busy with
+// other databases cost the reader a write per transaction (BENCHMARKS.md, "The checkpoint's cost").
 import type { Checkpoint } from './checkpoint.js';
+
+/** How often, at most, a position that only moved is written. */
+export const MOVED_EVERY_MS = 1000;
 
 export class TurnEndCheckpoint {
   #pending: Checkpoint | undefined;
   #durable = false;
   #immediate: NodeJS.Immediate | undefined;
+  /** The wait before a moved-only position is written. */
+  #timer: NodeJS.Timeout | undefined;
+  #lastWriteAt = Number.NEGATIVE_INFINITY;
 
-  constructor(private readonly write: (cp: Checkpoint, durable: boolean) => void) {}
+  constructor(
+    private readonly write: (cp: Checkpoint, durable: boolean) => void,
+    private readonly movedEveryMs = MOVED_EVERY_MS,
+  ) {}
 
   /**
    * A transaction's events were just handed on: its position is written after everything they scheduled so far
@@ -23,10 +35,19 @@ export class TurnEndCheckpoint {
     this.#immediate = setImmediate(this.#run);
   }
 
-  /** Only the position moved (a transaction without events): it shares the turn's one write. */
+  /**
+   * Only the position moved (a transaction without events): it shares a write already queued for this turn, or
+   * waits for the next one, MOVED_EVERY_MS after the last at the latest (still at the end of a turn).
+   */
   moved(cp: Checkpoint): void {
     this.#set(cp, false);
-    this.#immediate ??= setImmediate(this.#run);
+    if (this.#immediate || this.#timer) return;
+    const wait = this.#lastWriteAt + this.movedEveryMs - performance.now();
+    if (wait <= 0) this.#immediate = setImmediate(this.#run);
+    else {
+      this.#timer = setTimeout(this.#due, wait);
+      this.#timer.unref();
+    }
   }
 
   /**
@@ -44,13 +65,23 @@ export class TurnEndCheckpoint {
     this.#durable ||= durable;
   }
 
+  /** A moved-only position's wait is over: written at the end of this turn, like any other. */
+  readonly #due = (): void => {
+    this.#timer = undefined;
+    if (this.#pending) this.#immediate ??= setImmediate(this.#run);
+  };
+
   readonly #run = (): void => {
     this.#immediate = undefined;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
     const cp = this.#pending;
     const durable = this.#durable;
     this.#pending = undefined;
     this.#durable = false;
-    if (cp) this.write(cp, durable);
+    if (!cp) return;
+    this.#lastWriteAt = performance.now();
+    this.write(cp, durable);
   };
 }
 

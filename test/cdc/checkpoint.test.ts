@@ -1,5 +1,6 @@
 // The checkpoint store: newest valid record wins; a torn journal slot falls back to the other slot or checkpoint.json.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CheckpointStore } from '../../src/cdc/checkpoint.js';
@@ -35,5 +36,37 @@ describe('CheckpointStore', () => {
     expect(new CheckpointStore(dir).load()).toEqual(cp(2));
     writeFileSync(path.join(dir, 'cdc', 'slot-0'), 'garbage');
     expect(new CheckpointStore(dir).load()).toEqual(cp(1));
+  });
+
+  it('reads slots written before the CRC-32 (a SHA-256 prefix), and takes the newer of an old and a new slot', async () => {
+    const dir = await tempDir();
+    mkdirSync(path.join(dir, 'cdc'), { recursive: true });
+    const json = JSON.stringify({ seq: 7, checkpoint: cp(7) });
+    const old = `${json}\n${createHash('sha256').update(json).digest('hex').slice(0, 32)}\n`;
+    writeFileSync(path.join(dir, 'cdc', 'slot-1'), old.padEnd(1024, ' '));
+    const a = new CheckpointStore(dir);
+    expect(a.load()).toEqual(cp(7));
+    a.save(cp(8)); // seq 8 → slot-0, in the new form
+    a.close();
+    expect(readFileSync(path.join(dir, 'cdc', 'slot-0'), 'utf8').split('\n')[1]).toMatch(/^[0-9a-f]{8}$/);
+    expect(new CheckpointStore(dir).load()).toEqual(cp(8));
+    // An old slot that does not match its hash is torn, as before.
+    writeFileSync(path.join(dir, 'cdc', 'slot-1'), old.replace('0-1-7', '0-1-9').padEnd(1024, ' '));
+    writeFileSync(path.join(dir, 'cdc', 'slot-0'), 'garbage');
+    expect(new CheckpointStore(dir).load()).toBeUndefined();
+  });
+
+  it('a slot is all of one record: a shorter record after a longer one leaves none of the longer one behind', async () => {
+    const dir = await tempDir();
+    const a = new CheckpointStore(dir);
+    const long = { gtid: `0-1-1,${Array.from({ length: 40 }, (_, i) => `${i + 2}-1-${i}`).join(',')}`, updatedAt: 'now' };
+    a.save(long); // seq 1 → slot-1
+    a.save(cp(2)); // seq 2 → slot-0
+    a.save(cp(3)); // seq 3 → slot-1, over the long one
+    a.close();
+    const slot = readFileSync(path.join(dir, 'cdc', 'slot-1'), 'utf8');
+    expect(slot.length).toBe(1024);
+    expect(slot).not.toContain('40-1-38');
+    expect(new CheckpointStore(dir).load()).toEqual(cp(3));
   });
 });
