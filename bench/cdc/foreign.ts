@@ -13,7 +13,7 @@ import ZongJi from '@vlasky/zongji';
 import mysql from 'mysql2/promise';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { connectionOptions } from '../../src/cdc/db.js';
+import { binlogOptions } from '../../src/cdc/db.js';
 import { createCdcReader, parseCdcConfig, type CdcConfig } from '../../src/cdc/index.js';
 import { Bus } from '../../src/events/bus.js';
 import { SteveWriter, sqlTime } from '../../test/cdc/steve-writes.js';
@@ -63,7 +63,7 @@ async function runBench(): Promise<void> {
 
   const sides: Record<'bare' | 'reader', () => Promise<() => Promise<void>>> = {
     bare: async () => {
-      const z = new ZongJi(connectionOptions(config));
+      const z = new ZongJi(binlogOptions(config));
       await new Promise<void>((resolve) => {
         z.once('ready', () => resolve());
         z.start({ serverId: 932, startAtEnd: true, includeEvents: ['tablemap', 'writerows', 'updaterows', 'deleterows', 'xid', 'query'], includeSchema: { [config.database]: ['connector_status'] } });

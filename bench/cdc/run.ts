@@ -24,7 +24,7 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { Bus } from '../../src/events/bus.js';
 import { createCdcReader, parseCdcConfig, type CdcConfig } from '../../src/cdc/index.js';
-import { connectionOptions } from '../../src/cdc/db.js';
+import { binlogOptions } from '../../src/cdc/db.js';
 import { createSteveDatabase, startMariadb } from '../../test/support/mariadb.js';
 import { SteveWriter, sqlTime } from '../../test/cdc/steve-writes.js';
 import { median, withGatewayFlags } from '../lib/proc.js';
@@ -135,7 +135,7 @@ try {
     };
   };
   const followBare: Follow = async (arrived) => {
-    const z = new ZongJi(connectionOptions(config));
+    const z = new ZongJi(binlogOptions(config));
     const ready = new Promise<void>((resolve) => z.once('ready', () => resolve()));
     z.on('binlog', (ev: AnyBinlogEvent) => {
       if (ev.getEventName() === 'writerows') arrived();
@@ -224,7 +224,7 @@ try {
    */
   const bareOnce = (annotated: boolean): Promise<Timing> =>
     new Promise((resolve, reject) => {
-      const z = new ZongJi(connectionOptions(config));
+      const z = new ZongJi(binlogOptions(config));
       let rows = 0;
       const t = performance.now();
       let first = 0;

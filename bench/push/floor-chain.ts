@@ -10,7 +10,7 @@ import { wall } from '../lib/proc.js';
 import ZongJi, { type AnyBinlogEvent, type WriteRowsEvent } from '@vlasky/zongji';
 import WebSocket, { WebSocketServer } from 'ws';
 import { parseCdcConfig, type CdcConfig } from '../../src/cdc/index.js';
-import { connectionOptions } from '../../src/cdc/db.js';
+import { binlogOptions } from '../../src/cdc/db.js';
 import type { Receipt } from './clients.js';
 
 const role = process.argv[2];
@@ -20,7 +20,7 @@ if (role === '--follow') {
   const config = parseCdcConfig({ STEVE_DB_URL: value, CDC_SERVER_ID: '912' }) as CdcConfig;
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
   await new Promise<void>((r) => wss.once('listening', () => r()));
-  const z = new ZongJi(connectionOptions(config));
+  const z = new ZongJi(binlogOptions(config));
   const ready = new Promise<void>((r) => z.once('ready', () => r()));
   z.on('binlog', (ev: AnyBinlogEvent) => {
     if (ev.getEventName() !== 'writerows') return;

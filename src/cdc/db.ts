@@ -31,6 +31,16 @@ export function connectionOptions(config: CdcConfig): mysql.ConnectionOptions {
   };
 }
 
+/**
+ * The binlog connection's options: TIMESTAMP values come as Date objects, not strings. The library builds a
+ * value's "YYYY-MM-DD HH:MM:SS.ffffff" text digit by digit; that was a quarter of its time per meter row on
+ * catch-up, and the reader turns every value into ISO 8601 anyway (values.ts isoTime; whole milliseconds both
+ * ways, BENCHMARKS.md "Timestamps as dates").
+ */
+export function binlogOptions(config: CdcConfig): mysql.ConnectionOptions {
+  return { ...connectionOptions(config), dateStrings: false };
+}
+
 export function createQueryPool(config: CdcConfig): Pool {
   const core = mysql.createPool({ ...connectionOptions(config), connectionLimit: 2, maxIdle: 1, idleTimeout: 30_000 });
   core.on('connection', (conn) => {

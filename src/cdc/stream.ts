@@ -3,7 +3,7 @@
 import ZongJi, { type AnyBinlogEvent, type DeleteRowsEvent, type RowData, type UpdateRowData, type UpdateRowsEvent, type WriteRowsEvent } from '@vlasky/zongji';
 import type { Checkpoint } from './checkpoint.js';
 import type { CdcConfig } from './config.js';
-import { connectionOptions } from './db.js';
+import { binlogOptions } from './db.js';
 import { classifyStatement, type StatementKind } from './statements.js';
 import type { RowOp } from './translate.js';
 
@@ -54,7 +54,7 @@ export class BinlogStream {
     private readonly tables: readonly string[],
     private readonly on: StreamHandlers,
   ) {
-    this.#z = new ZongJi(connectionOptions(config));
+    this.#z = new ZongJi(binlogOptions(config));
     this.#z.on('error', (err: Error) => this.#fail(err));
     this.#z.on('binlog', (ev: AnyBinlogEvent) => this.#event(ev));
     this.#z.on('ready', () => {

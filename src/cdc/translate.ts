@@ -75,7 +75,14 @@ export interface TranslatorHooks {
 function same(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.equals(b);
+  // TIMESTAMPs from the binlog are Date objects, a new one per value.
+  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime() || (Number.isNaN(a.getTime()) && Number.isNaN(b.getTime()));
   return false;
+}
+
+/** A raw column value to compare with ===: a Date by its time. */
+function rawKey(v: unknown): unknown {
+  return v instanceof Date ? v.getTime() : v;
 }
 
 export class Translator {
@@ -290,7 +297,8 @@ export class Translator {
     // values before paying for the connector lookup and the time conversion. Kept in plain fields, not an
     // object per sample: this runs once per meter row.
     const group = this.#lastGroup;
-    if (group !== undefined && pk === this.#lastPk && row.transaction_pk === this.#lastRawTransaction && row.value_timestamp === this.#lastRawTimestamp) {
+    const rawTimestamp = rawKey(row.value_timestamp);
+    if (group !== undefined && pk === this.#lastPk && row.transaction_pk === this.#lastRawTransaction && rawTimestamp === this.#lastRawTimestamp) {
       group.sampledValues.push(sampledValue(row));
       return;
     }
@@ -333,7 +341,7 @@ export class Translator {
     found.sampledValues.push(sampledValue(row));
     this.#lastGroup = found;
     this.#lastPk = pk;
-    this.#lastRawTimestamp = row.value_timestamp;
+    this.#lastRawTimestamp = rawTimestamp;
     this.#lastRawTransaction = row.transaction_pk;
   }
 

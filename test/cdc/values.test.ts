@@ -1,6 +1,6 @@
 // Column conversions the binlog reader applies to every row: the fast path and the general one must agree.
 import { describe, expect, it } from 'vitest';
-import { isoTime } from '../../src/cdc/values.js';
+import { isoOfMs, isoTime } from '../../src/cdc/values.js';
 import { classifyStatement, isBootUpdate, sampledValue } from '../../src/cdc/translate.js';
 
 describe('isoTime', () => {
@@ -21,6 +21,25 @@ describe('isoTime', () => {
     expect(isoTime(null)).toBeUndefined();
     expect(isoTime('2026-02-01 13:04:05.12345x')).toBeUndefined();
     expect(isoTime('not a time at all, 26 chars')).toBeUndefined();
+  });
+
+  it('takes the binlog\'s Date values (whole milliseconds), the zero TIMESTAMP (the epoch) as no time', () => {
+    expect(isoTime(new Date(Date.UTC(2026, 1, 1, 13, 4, 5, 123)))).toBe('2026-02-01T13:04:05.123Z');
+    expect(isoTime(new Date(0))).toBeUndefined();
+    expect(isoTime(new Date(Number.NaN))).toBeUndefined();
+  });
+});
+
+describe('isoOfMs', () => {
+  it('writes what toISOString writes, for times in and across minutes, in any order', () => {
+    const times = [0, 1, 999, 1000, 59_999, 60_000, 60_001, Date.UTC(2026, 1, 1, 13, 4, 59, 999), Date.UTC(2026, 1, 1, 13, 5, 0, 0), Date.UTC(2038, 0, 19, 3, 14, 7, 500), 253_402_300_799_999, 253_402_300_800_000, -1];
+    let seed = 12345;
+    for (let i = 0; i < 5000; i++) {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      const base = Date.UTC(2026, 0, 1) + (seed % (400 * 86_400_000));
+      times.push(base, base + (seed % 3) * 1000, base + 61_000);
+    }
+    for (const t of times) expect(isoOfMs(t)).toBe(new Date(t).toISOString());
   });
 });
 
