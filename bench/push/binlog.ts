@@ -233,7 +233,7 @@ async function runBench(): Promise<void> {
   }
 
   /** One gateway pass; the receipts' percentiles, or undefined when receipts are missing. */
-  async function gatewayPass(name: string, clients: Clients, targets: readonly string[], txPerS: number, floor?: { p50: number; p99: number }, passSeconds = seconds): Promise<{ p50: number; p99: number } | undefined> {
+  async function gatewayPass(name: string, clients: Clients, targets: readonly string[], txPerS: number, passSeconds = seconds): Promise<{ p50: number; p99: number } | undefined> {
     const { children, watchers } = clients;
     // Alphanumeric keys: SteVe HTML-encodes stored strings, and the key must come back unchanged.
     const plan = Array.from({ length: Math.round(txPerS * passSeconds) }, (_, i) => ({ key: `k${++keys}`, station: targets[i % targets.length]! }));
@@ -293,9 +293,6 @@ async function runBench(): Promise<void> {
         `${commits} commits at ${(commits / done.seconds).toFixed(0)} tx/s over ${new Set(targets).size} station(s), ` +
         `${fromAck.length}/${expected} receipts, ${toBus.length}/${commits} on the bus\n` +
         `  commit ack → client receipt:  p50 ${ms(percentile(fromAck, 50))} ms, p99 ${ms(percentile(fromAck, 99))} ms, max ${ms(fromAck.at(-1) ?? NaN)} ms\n` +
-        (floor
-          ? `  ratio to this round's floor: p50 ${(percentile(fromAck, 50) / floor.p50).toFixed(2)}×, p99 ${(percentile(fromAck, 99) / floor.p99).toFixed(2)}×\n`
-          : '') +
         `  INSERT sent → client receipt: p50 ${ms(percentile(fromSend, 50))} ms, p99 ${ms(percentile(fromSend, 99))} ms\n` +
         `  commit ack → event on the bus (in-process): p50 ${ms(percentile(toBus, 50))} ms, p99 ${ms(percentile(toBus, 99))} ms, max ${ms(toBus.at(-1) ?? NaN)} ms\n` +
         `  CPU per commit: gateway process (reader + model + push) ${ms((cpu.user + cpu.system) / 1000 / commits)} ms, mariadbd ${ms(dbCpuMs / commits)} ms\n` +
@@ -316,26 +313,20 @@ async function runBench(): Promise<void> {
     // alive), printed beside the rounds' so that the effect of 1,000 idle connections on the floor can be seen.
     const bare = await floorPass(0);
     const c = await connectClients(stations);
-    const ratios: { p50: number; p99: number }[] = [];
     const floors: { p50: number; p99: number }[] = [];
     const gateways: { p50: number; p99: number }[] = [];
     let ok = true;
     try {
       // Untimed: the first events after 1,000 clients connected grow the old generation (one mark-compact of
       // 20–30 ms measured in that pass), a start-up cost the rounds should not carry, as the other benches warm up.
-      ok = (await gatewayPass('warm-up (not counted)', c, stations, rate, undefined, 3)) !== undefined;
+      ok = (await gatewayPass('warm-up (not counted)', c, stations, rate, 3)) !== undefined;
       for (let r = 1; r <= rounds && ok; r++) {
-        let floor: { p50: number; p99: number } | undefined;
-        let gateway: { p50: number; p99: number } | undefined;
-        if (r % 2 === 1) floor = await floorPass(r);
-        gateway = await gatewayPass(`round ${r} gateway, own station`, c, stations, rate, floor);
-        if (r % 2 === 0) {
-          floor = await floorPass(r);
-          if (gateway) console.log(`  ratio to this round's floor: p50 ${(gateway.p50 / floor.p50).toFixed(2)}×, p99 ${(gateway.p99 / floor.p99).toFixed(2)}×`);
-        }
-        if (!gateway || !floor) ok = false;
+        const floorFirst = r % 2 === 1 ? await floorPass(r) : undefined;
+        const gateway = await gatewayPass(`round ${r} gateway, own station`, c, stations, rate);
+        const floor = floorFirst ?? (await floorPass(r));
+        if (!gateway) ok = false;
         else {
-          ratios.push({ p50: gateway.p50 / floor.p50, p99: gateway.p99 / floor.p99 });
+          console.log(`  round ${r}: ratio to its floor p50 ${(gateway.p50 / floor.p50).toFixed(2)}×, p99 ${(gateway.p99 / floor.p99).toFixed(2)}×`);
           floors.push(floor);
           gateways.push(gateway);
         }
@@ -343,6 +334,7 @@ async function runBench(): Promise<void> {
     } finally {
       await closeClients(c);
     }
+    const ratios = gateways.map((g, i) => ({ p50: g.p50 / floors[i]!.p50, p99: g.p99 / floors[i]!.p99 }));
     if (ratios.length > 0) {
       const p99 = median(ratios.map((x) => x.p99));
       console.log(
